@@ -1,0 +1,175 @@
+//! The `Game` trait: what `stackel_game!` generates, and what every dynamics,
+//! engine and equilibrium tool consumes.
+//!
+//! State convention: x = (x1, x2), x1 the leader's d1 entries, x2 the stacked
+//! followers' d2 entries, each player's variable row-major. Blocks are
+//! row-major: `D_ij f` is d_i x d_j with entry (a, b) = d^2 f / dx_i[a] dx_j[b].
+//! With several followers (design.md, appendix F.2) "D2 f2" is the stacked
+//! field omega_F = (D_{2^i} f_{2^i})_i and "D22 f2", "D21 f2" are its
+//! Jacobians H = D_{x2} omega_F and B = D_{x1} omega_F.
+//!
+//! phi(x; lambda) = lambda^T omega_F(x) with lambda held fixed; its second
+//! derivatives give the Stackelberg Jacobian without third-order tensors.
+//!
+//! All hot-path methods write into caller-provided slices of exactly the
+//! documented length and never allocate.
+
+use crate::real::Real;
+
+/// A player's description (from the DSL).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct PlayerInfo {
+    pub name: &'static str,
+    /// `[]` scalar, `[n]` vector, `[n, m]` matrix (row-major).
+    pub shape: &'static [usize],
+    /// Offset of the player's first entry in the flat state.
+    pub offset: usize,
+    /// Number of entries.
+    pub dim: usize,
+    /// Periodic on [-pi, pi): the runtime wraps it.
+    pub angle: bool,
+}
+
+/// A runtime-settable param's description.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct ParamInfo {
+    pub name: &'static str,
+    pub shape: &'static [usize],
+    /// Offset in the flat param vector ([`Game::params`]).
+    pub offset: usize,
+    pub len: usize,
+}
+
+/// Static description of a game.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct GameInfo {
+    pub name: &'static str,
+    pub leader: PlayerInfo,
+    pub followers: &'static [PlayerInfo],
+    pub params: &'static [ParamInfo],
+    /// True when the compiler proved f2 = -f1 symbolically (one follower).
+    pub zero_sum: bool,
+}
+
+impl GameInfo {
+    /// All players, leader first.
+    pub fn players(&self) -> impl Iterator<Item = &PlayerInfo> {
+        std::iter::once(&self.leader).chain(self.followers.iter())
+    }
+    /// Per flat-state entry: is it an angle?
+    pub fn angle_mask(&self) -> Vec<bool> {
+        let mut m = Vec::new();
+        for p in self.players() {
+            m.extend(std::iter::repeat_n(p.angle, p.dim));
+        }
+        m
+    }
+    /// Human-readable name of flat-state entry `k` (`q1`, `v[0,2]`, ...).
+    pub fn coordinate_name(&self, k: usize) -> String {
+        for p in self.players() {
+            if k >= p.offset && k < p.offset + p.dim {
+                let i = k - p.offset;
+                return match p.shape {
+                    [] => p.name.to_string(),
+                    [_] => format!("{}[{}]", p.name, i),
+                    [_, m] => format!("{}[{},{}]", p.name, i / m, i % m),
+                    _ => format!("{}#{}", p.name, i),
+                };
+            }
+        }
+        format!("x{k}")
+    }
+}
+
+/// One simplified derivative block as readable text.
+#[derive(Clone, Debug, PartialEq)]
+pub struct BlockFormula {
+    /// e.g. `"D1f1"`, `"D22f2"`, `"D12phi"`.
+    pub block: &'static str,
+    /// Rows x cols (`[n]` for vectors, `[]` for scalars).
+    pub shape: Vec<usize>,
+    /// Entry-by-entry formulas, each `"name[i,j] = expr"`; entries known to be
+    /// zero are omitted.
+    pub entries: Vec<String>,
+}
+
+/// The fused inputs of one Stackelberg step, written in one pass (shared
+/// subexpressions computed once). Lengths: `d1f1` d1, `d2f1` d2, `d2f2` d2,
+/// `d22f2` d2*d2, `d21f2` d2*d1.
+pub struct StackelbergParts<'a, T> {
+    pub d1f1: &'a mut [T],
+    pub d2f1: &'a mut [T],
+    pub d2f2: &'a mut [T],
+    pub d22f2: &'a mut [T],
+    pub d21f2: &'a mut [T],
+}
+
+/// A Stackelberg game with one leader and one or more (simultaneously
+/// playing) followers. Implemented by `stackel_game!`; hand-written impls are
+/// fine too (tests use them as references).
+pub trait Game: Send + Sync {
+    /// Leader dimension d1.
+    const D1: usize;
+    /// Stacked follower dimension d2.
+    const D2: usize;
+    /// Number of flat param entries.
+    const NP: usize;
+    /// Full state dimension d1 + d2.
+    const N: usize = Self::D1 + Self::D2;
+
+    fn info(&self) -> &'static GameInfo;
+
+    /// Current params, flattened in declaration order (len `NP`).
+    fn params(&self, out: &mut [f64]);
+    /// Sets the params from a flat slice (len `NP`).
+    fn set_params(&mut self, p: &[f64]);
+
+    /// f1(x).
+    fn leader_cost<T: Real>(&self, x: &[T]) -> T;
+    /// f_{2^i}(x) for follower `i` (0-based among followers).
+    fn follower_cost<T: Real>(&self, i: usize, x: &[T]) -> T;
+
+    /// D1 f1 (len d1).
+    fn d1f1<T: Real>(&self, x: &[T], out: &mut [T]);
+    /// D2 f1 (len d2).
+    fn d2f1<T: Real>(&self, x: &[T], out: &mut [T]);
+    /// omega_F = D2 f2 (len d2).
+    fn d2f2<T: Real>(&self, x: &[T], out: &mut [T]);
+    /// omega = (D1 f1, D2 f2) (len d1 + d2), fused.
+    fn omega<T: Real>(&self, x: &[T], out: &mut [T]);
+    /// D11 f1 (d1 x d1).
+    fn d11f1<T: Real>(&self, x: &[T], out: &mut [T]);
+    /// D12 f1 (d1 x d2).
+    fn d12f1<T: Real>(&self, x: &[T], out: &mut [T]);
+    /// D22 f1 (d2 x d2) (used by LOLA-style and zero-sum checks).
+    fn d22f1<T: Real>(&self, x: &[T], out: &mut [T]);
+    /// H = D22 f2 (d2 x d2).
+    fn d22f2<T: Real>(&self, x: &[T], out: &mut [T]);
+    /// B = D21 f2 (d2 x d1).
+    fn d21f2<T: Real>(&self, x: &[T], out: &mut [T]);
+    /// Everything one Stackelberg step needs, fused.
+    fn stackelberg_parts<T: Real>(&self, x: &[T], out: StackelbergParts<'_, T>);
+
+    /// D11 phi (d1 x d1), phi = lambda^T omega_F, lambda (len d2) fixed.
+    fn d11phi<T: Real>(&self, x: &[T], lambda: &[T], out: &mut [T]);
+    /// D12 phi (d1 x d2).
+    fn d12phi<T: Real>(&self, x: &[T], lambda: &[T], out: &mut [T]);
+    /// D21 phi (d2 x d1).
+    fn d21phi<T: Real>(&self, x: &[T], lambda: &[T], out: &mut [T]);
+    /// D22 phi (d2 x d2).
+    fn d22phi<T: Real>(&self, x: &[T], lambda: &[T], out: &mut [T]);
+
+    /// D1p f1: derivative of D1 f1 w.r.t. the flat params (d1 x NP).
+    fn d1p_f1<T: Real>(&self, x: &[T], out: &mut [T]);
+    /// D2p f1 (d2 x NP).
+    fn d2p_f1<T: Real>(&self, x: &[T], out: &mut [T]);
+    /// D2p f2: derivative of omega_F w.r.t. the params (d2 x NP).
+    fn d2p_f2<T: Real>(&self, x: &[T], out: &mut [T]);
+    /// D1p phi (d1 x NP).
+    fn d1p_phi<T: Real>(&self, x: &[T], lambda: &[T], out: &mut [T]);
+    /// D2p phi (d2 x NP).
+    fn d2p_phi<T: Real>(&self, x: &[T], lambda: &[T], out: &mut [T]);
+
+    /// The simplified formula of every block, for a person to read.
+    fn formulas(&self) -> Vec<BlockFormula>;
+}

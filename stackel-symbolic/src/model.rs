@@ -1,0 +1,250 @@
+//! The checked game model: the contract between the front end (parsing and
+//! checking the DSL, `parse`/`check`) and the back end (expression DAG,
+//! differentiation, simplification, CSE, emission).
+//!
+//! Everything here is already resolved: `const`s are substituted, `let`s are
+//! inlined, every name points at a player, a param or a sum index, every
+//! index is in range and every sum has integer bounds. The back end never
+//! needs to report a name or shape error; it only reports what it alone can
+//! see (a follower cost that does not depend on its own variable, a block over
+//! the size budget), pointing at the spans kept here.
+
+use proc_macro2::{Span, TokenStream};
+
+/// The shape of a player's variable or of a param: scalar, vector `[n]` or
+/// matrix `[n, m]` (stored row-major in the flat state).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Shape {
+    Scalar,
+    Vector(usize),
+    Matrix(usize, usize),
+}
+
+impl Shape {
+    /// Number of scalar entries.
+    pub fn len(&self) -> usize {
+        match *self {
+            Shape::Scalar => 1,
+            Shape::Vector(n) => n,
+            Shape::Matrix(n, m) => n * m,
+        }
+    }
+
+    /// True only for a zero-sized shape (never produced by the checker).
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// The dimensions (empty for a scalar).
+    pub fn dims(&self) -> Vec<usize> {
+        match *self {
+            Shape::Scalar => vec![],
+            Shape::Vector(n) => vec![n],
+            Shape::Matrix(n, m) => vec![n, m],
+        }
+    }
+
+    /// Flat row-major offset of a fully resolved index (no bounds check).
+    pub fn flat(&self, index: &[usize]) -> usize {
+        match *self {
+            Shape::Scalar => 0,
+            Shape::Vector(_) => index[0],
+            Shape::Matrix(_, m) => index[0] * m + index[1],
+        }
+    }
+}
+
+/// A player: the leader or one follower.
+#[derive(Clone, Debug)]
+pub struct Player {
+    pub name: String,
+    pub span: Span,
+    pub shape: Shape,
+    /// Declared as an angle: periodic on [-pi, pi); the runtime wraps it.
+    pub angle: bool,
+    /// The player's cost, fully resolved.
+    pub cost: Expr,
+    /// Span of the `cost` statement (for back-end errors about this cost).
+    pub cost_span: Span,
+}
+
+/// A runtime-settable param (a public `f64` field, or an array of them).
+#[derive(Clone, Debug)]
+pub struct Param {
+    pub name: String,
+    pub span: Span,
+    pub shape: Shape,
+    /// Row-major default values (`shape.len()` of them), if declared.
+    pub default: Option<Vec<f64>>,
+}
+
+/// A compile-time integer constant (kept for docs and formulas only; it is
+/// already substituted everywhere).
+#[derive(Clone, Debug)]
+pub struct Const {
+    pub name: String,
+    pub value: i64,
+}
+
+/// The whole checked game.
+#[derive(Clone, Debug)]
+pub struct GameModel {
+    /// Name of the generated struct.
+    pub name: String,
+    pub name_span: Span,
+    /// Visibility tokens (`pub`, `pub(crate)` or empty) to emit on the struct.
+    pub vis: TokenStream,
+    /// Outer attributes on the game (doc comments, derives), emitted on the struct.
+    pub attrs: TokenStream,
+    pub consts: Vec<Const>,
+    pub params: Vec<Param>,
+    pub leader: Player,
+    /// One or more followers, playing simultaneously among themselves.
+    pub followers: Vec<Player>,
+    /// Per-game size budget (max DAG nodes in one emitted block); `None` means
+    /// the compiler's default.
+    pub budget: Option<usize>,
+}
+
+impl GameModel {
+    /// Leader dimension d1.
+    pub fn leader_dim(&self) -> usize {
+        self.leader.shape.len()
+    }
+    /// Stacked follower dimension d2.
+    pub fn follower_dim(&self) -> usize {
+        self.followers.iter().map(|f| f.shape.len()).sum()
+    }
+    /// Number of flat param entries.
+    pub fn param_len(&self) -> usize {
+        self.params.iter().map(|p| p.shape.len()).sum()
+    }
+    /// Player by number: 0 is the leader, 1.. the followers in order.
+    pub fn player(&self, p: usize) -> &Player {
+        if p == 0 {
+            &self.leader
+        } else {
+            &self.followers[p - 1]
+        }
+    }
+    /// Offset of player `p`'s first entry in the flat state x = (x1, x2).
+    pub fn player_offset(&self, p: usize) -> usize {
+        (0..p).map(|q| self.player(q).shape.len()).sum()
+    }
+}
+
+/// A resolved index into a player variable or param: `var + offset` where
+/// `var` is a sum index (by id) or absent (a constant index).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct Index {
+    pub var: Option<SumVar>,
+    pub offset: i64,
+}
+
+/// Identity of a sum index; unique within a game (the checker renames).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct SumVar(pub u32);
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum UnaryFn {
+    Exp,
+    Ln,
+    Sqrt,
+    Sin,
+    Cos,
+    Tan,
+    Tanh,
+    Sigmoid,
+    Softplus,
+    Abs,
+    Relu,
+}
+
+impl UnaryFn {
+    pub const ALL: [UnaryFn; 11] = [
+        UnaryFn::Exp,
+        UnaryFn::Ln,
+        UnaryFn::Sqrt,
+        UnaryFn::Sin,
+        UnaryFn::Cos,
+        UnaryFn::Tan,
+        UnaryFn::Tanh,
+        UnaryFn::Sigmoid,
+        UnaryFn::Softplus,
+        UnaryFn::Abs,
+        UnaryFn::Relu,
+    ];
+    /// The DSL name.
+    pub fn name(self) -> &'static str {
+        match self {
+            UnaryFn::Exp => "exp",
+            UnaryFn::Ln => "ln",
+            UnaryFn::Sqrt => "sqrt",
+            UnaryFn::Sin => "sin",
+            UnaryFn::Cos => "cos",
+            UnaryFn::Tan => "tan",
+            UnaryFn::Tanh => "tanh",
+            UnaryFn::Sigmoid => "sigmoid",
+            UnaryFn::Softplus => "softplus",
+            UnaryFn::Abs => "abs",
+            UnaryFn::Relu => "relu",
+        }
+    }
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum BinaryFn {
+    Min,
+    Max,
+}
+
+impl BinaryFn {
+    pub fn name(self) -> &'static str {
+        match self {
+            BinaryFn::Min => "min",
+            BinaryFn::Max => "max",
+        }
+    }
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum BinOp {
+    Add,
+    Sub,
+    Mul,
+    Div,
+    /// `a ^ b` (power; integer or real exponent).
+    Pow,
+}
+
+/// A resolved expression tree (sums not yet unrolled; the back end unrolls
+/// them into the hash-consed DAG).
+#[derive(Clone, Debug, PartialEq)]
+pub enum Expr {
+    /// A literal (and `pi`).
+    Num(f64),
+    /// Player `player` (0 leader, 1.. followers), entry `index`
+    /// (empty for a scalar, one for a vector, two for a matrix).
+    Var {
+        player: usize,
+        index: Vec<Index>,
+    },
+    /// Param `param` (position in `GameModel::params`), entry `index`.
+    Param {
+        param: usize,
+        index: Vec<Index>,
+    },
+    /// The integer value of a sum index, used as a number (plus offset).
+    SumIndex(Index),
+    Neg(Box<Expr>),
+    Binary(BinOp, Box<Expr>, Box<Expr>),
+    Unary(UnaryFn, Box<Expr>),
+    Call2(BinaryFn, Box<Expr>, Box<Expr>),
+    /// `sum(var in lo..hi) body`, hi exclusive; lo <= hi.
+    Sum {
+        var: SumVar,
+        lo: i64,
+        hi: i64,
+        body: Box<Expr>,
+    },
+}
