@@ -172,4 +172,10 @@ pub trait Game: Send + Sync {
 
     /// The simplified formula of every block, for a person to read.
     fn formulas(&self) -> Vec<BlockFormula>;
+
+    /// The game's WGSL module for the GPU engine (contract in the runtime's
+    /// `gpu` module), if the compiler emitted one.
+    fn wgsl(&self) -> Option<&'static str> {
+        None
+    }
 }

@@ -1,0 +1,4 @@
+//! (being written)
+
+/// The parsed game (being written by the front end).
+pub struct GameAst;

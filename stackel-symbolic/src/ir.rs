@@ -1,0 +1,105 @@
+//! Straight-line code: the output of simplification + CSE, and the single
+//! input of every emitter (Rust, WGSL, readable formulas).
+//!
+//! A [`Program`] reads the flat state `x`, the flat params `p` and (for phi
+//! blocks) the multiplier `lambda`; it runs `instrs` in order, each assigning
+//! one fresh temporary, then writes `outputs[k][e]` into entry `e` (row-major)
+//! of output array `k`. An entry that is structurally zero is
+//! `Operand::Const(0.0)` and costs nothing.
+
+use crate::model::UnaryFn;
+
+/// A value an instruction reads.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub enum Operand {
+    /// Temporary number `t` (assigned by an earlier instruction).
+    Tmp(u32),
+    /// A numeric constant (already folded).
+    Const(f64),
+    /// Flat state entry x[i].
+    State(u32),
+    /// Flat param entry p[i].
+    Param(u32),
+    /// Multiplier entry lambda[i] (phi blocks only).
+    Lambda(u32),
+}
+
+/// One operation.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub enum Op {
+    Add(Operand, Operand),
+    Sub(Operand, Operand),
+    Mul(Operand, Operand),
+    Div(Operand, Operand),
+    Neg(Operand),
+    /// a ^ n for an integer n (n may be negative).
+    Powi(Operand, i32),
+    /// a ^ b for a real exponent.
+    Powf(Operand, Operand),
+    Unary(UnaryFn, Operand),
+    /// -1, 0 or 1 (a.e. derivative of abs).
+    Sign(Operand),
+    /// 1 if a > 0 else 0 (a.e. derivative of relu).
+    Heaviside(Operand),
+    /// a if a <= b else b.
+    Min(Operand, Operand),
+    /// a if a >= b else b.
+    Max(Operand, Operand),
+    /// 1 if a <= b else 0 (a.e. derivative of min w.r.t. its first argument).
+    Le(Operand, Operand),
+}
+
+/// `t{dst} = op`.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Instr {
+    pub dst: u32,
+    pub op: Op,
+}
+
+/// A named output array of a program.
+#[derive(Clone, Debug, PartialEq)]
+pub struct OutputArray {
+    /// e.g. "d1f1", "d22f2", "out".
+    pub name: String,
+    /// `[]` scalar, `[n]` vector, `[r, c]` matrix (row-major).
+    pub shape: Vec<usize>,
+    /// One operand per entry, row-major.
+    pub entries: Vec<Operand>,
+}
+
+/// Straight-line code computing one or more output arrays with shared
+/// subexpressions computed once.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Program {
+    /// Whether the program reads `lambda` (phi blocks).
+    pub uses_lambda: bool,
+    pub instrs: Vec<Instr>,
+    pub outputs: Vec<OutputArray>,
+}
+
+impl Program {
+    /// Number of temporaries (max dst + 1).
+    pub fn temp_count(&self) -> usize {
+        self.instrs
+            .iter()
+            .map(|i| i.dst as usize + 1)
+            .max()
+            .unwrap_or(0)
+    }
+}
+
+/// Every program a game needs, as the emitters consume them.
+#[derive(Clone, Debug, PartialEq)]
+pub struct GamePrograms {
+    /// Leader dimension d1, stacked follower dimension d2, flat param count.
+    pub d1: usize,
+    pub d2: usize,
+    pub np: usize,
+    /// Per flat-state entry: is it an angle (wrapped to [-pi, pi))?
+    pub angle_mask: Vec<bool>,
+    /// omega = (D1 f1, D2 f2): one output "omega" of len d1 + d2.
+    pub omega: Program,
+    /// Outputs "d1f1" (d1), "d2f1" (d2), "d2f2" (d2), "d22f2" (d2 x d2),
+    /// "d21f2" (d2 x d1), in that order, fused.
+    pub stackelberg_parts: Program,
+}
