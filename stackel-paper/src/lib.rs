@@ -1,0 +1,4 @@
+//! Reproduction of the experiments of Fiez, Chasnov and Ratliff,
+//! "Convergence of Learning Dynamics in Stackelberg Games", with stackel.
+
+pub mod plot;
