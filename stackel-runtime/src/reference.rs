@@ -179,6 +179,431 @@ impl Game for Duopoly {
     }
 }
 
+/// Location game on a torus (paper 4.2): players pick angles th1 (leader) and
+/// th2 (follower) with f_i = -alpha_i cos(th_i - phi_i) + cos(th_i - th_-i).
+///
+/// Params flatten as (alpha[0], alpha[1], phi[0], phi[1]).
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Torus {
+    pub alpha: [f64; 2],
+    pub phi: [f64; 2],
+}
+
+impl Default for Torus {
+    /// The paper's parameters: alpha = (1.0, 1.3), phi = (pi/8, pi/8).
+    fn default() -> Self {
+        Torus {
+            alpha: [1.0, 1.3],
+            phi: [std::f64::consts::PI / 8.0; 2],
+        }
+    }
+}
+
+const fn scalar_player(name: &'static str, offset: usize, angle: bool) -> PlayerInfo {
+    PlayerInfo {
+        name,
+        shape: &[],
+        offset,
+        dim: 1,
+        angle,
+    }
+}
+
+const fn scalar_param(name: &'static str, offset: usize) -> ParamInfo {
+    ParamInfo {
+        name,
+        shape: &[],
+        offset,
+        len: 1,
+    }
+}
+
+static TORUS_INFO: GameInfo = GameInfo {
+    name: "Torus",
+    leader: scalar_player("th1", 0, true),
+    followers: &[scalar_player("th2", 1, true)],
+    params: &[
+        ParamInfo {
+            name: "alpha",
+            shape: &[2],
+            offset: 0,
+            len: 2,
+        },
+        ParamInfo {
+            name: "phi",
+            shape: &[2],
+            offset: 2,
+            len: 2,
+        },
+    ],
+    zero_sum: false,
+};
+
+impl Torus {
+    /// (sin, cos) of th1 - phi1, th2 - phi2 and th2 - th1.
+    #[inline(always)]
+    fn trig<T: Real>(&self, x: &[T]) -> [T; 6] {
+        let u1 = x[0] - T::of(self.phi[0]);
+        let u2 = x[1] - T::of(self.phi[1]);
+        let d = x[1] - x[0];
+        [u1.sin(), u1.cos(), u2.sin(), u2.cos(), d.sin(), d.cos()]
+    }
+}
+
+impl Game for Torus {
+    const D1: usize = 1;
+    const D2: usize = 1;
+    const NP: usize = 4;
+
+    fn info(&self) -> &'static GameInfo {
+        &TORUS_INFO
+    }
+    fn params(&self, out: &mut [f64]) {
+        out.copy_from_slice(&[self.alpha[0], self.alpha[1], self.phi[0], self.phi[1]]);
+    }
+    fn set_params(&mut self, p: &[f64]) {
+        self.alpha = [p[0], p[1]];
+        self.phi = [p[2], p[3]];
+    }
+    fn leader_cost<T: Real>(&self, x: &[T]) -> T {
+        -T::of(self.alpha[0]) * (x[0] - T::of(self.phi[0])).cos() + (x[0] - x[1]).cos()
+    }
+    fn follower_cost<T: Real>(&self, _i: usize, x: &[T]) -> T {
+        -T::of(self.alpha[1]) * (x[1] - T::of(self.phi[1])).cos() + (x[1] - x[0]).cos()
+    }
+    /// alpha1 sin(th1 - phi1) + sin(th2 - th1).
+    fn d1f1<T: Real>(&self, x: &[T], out: &mut [T]) {
+        let [s1, _, _, _, sd, _] = self.trig(x);
+        out[0] = T::of(self.alpha[0]) * s1 + sd;
+    }
+    /// -sin(th2 - th1).
+    fn d2f1<T: Real>(&self, x: &[T], out: &mut [T]) {
+        out[0] = -(x[1] - x[0]).sin();
+    }
+    /// alpha2 sin(th2 - phi2) - sin(th2 - th1).
+    fn d2f2<T: Real>(&self, x: &[T], out: &mut [T]) {
+        let [_, _, s2, _, sd, _] = self.trig(x);
+        out[0] = T::of(self.alpha[1]) * s2 - sd;
+    }
+    fn omega<T: Real>(&self, x: &[T], out: &mut [T]) {
+        let [s1, _, s2, _, sd, _] = self.trig(x);
+        out[0] = T::of(self.alpha[0]) * s1 + sd;
+        out[1] = T::of(self.alpha[1]) * s2 - sd;
+    }
+    /// alpha1 cos(th1 - phi1) - cos(th2 - th1).
+    fn d11f1<T: Real>(&self, x: &[T], out: &mut [T]) {
+        let [_, c1, _, _, _, cd] = self.trig(x);
+        out[0] = T::of(self.alpha[0]) * c1 - cd;
+    }
+    /// cos(th2 - th1).
+    fn d12f1<T: Real>(&self, x: &[T], out: &mut [T]) {
+        out[0] = (x[1] - x[0]).cos();
+    }
+    /// -cos(th2 - th1).
+    fn d22f1<T: Real>(&self, x: &[T], out: &mut [T]) {
+        out[0] = -(x[1] - x[0]).cos();
+    }
+    /// alpha2 cos(th2 - phi2) - cos(th2 - th1).
+    fn d22f2<T: Real>(&self, x: &[T], out: &mut [T]) {
+        let [_, _, _, c2, _, cd] = self.trig(x);
+        out[0] = T::of(self.alpha[1]) * c2 - cd;
+    }
+    /// cos(th2 - th1).
+    fn d21f2<T: Real>(&self, x: &[T], out: &mut [T]) {
+        out[0] = (x[1] - x[0]).cos();
+    }
+    fn stackelberg_parts<T: Real>(&self, x: &[T], out: StackelbergParts<'_, T>) {
+        let [s1, _, s2, c2, sd, cd] = self.trig(x);
+        out.d1f1[0] = T::of(self.alpha[0]) * s1 + sd;
+        out.d2f1[0] = -sd;
+        out.d2f2[0] = T::of(self.alpha[1]) * s2 - sd;
+        out.d22f2[0] = T::of(self.alpha[1]) * c2 - cd;
+        out.d21f2[0] = cd;
+    }
+    /// phi = l (alpha2 sin(th2 - phi2) - sin(th2 - th1)); D11 phi = l sin(th2 - th1).
+    fn d11phi<T: Real>(&self, x: &[T], l: &[T], out: &mut [T]) {
+        out[0] = l[0] * (x[1] - x[0]).sin();
+    }
+    /// -l sin(th2 - th1).
+    fn d12phi<T: Real>(&self, x: &[T], l: &[T], out: &mut [T]) {
+        out[0] = -l[0] * (x[1] - x[0]).sin();
+    }
+    /// -l sin(th2 - th1).
+    fn d21phi<T: Real>(&self, x: &[T], l: &[T], out: &mut [T]) {
+        out[0] = -l[0] * (x[1] - x[0]).sin();
+    }
+    /// l (sin(th2 - th1) - alpha2 sin(th2 - phi2)).
+    fn d22phi<T: Real>(&self, x: &[T], l: &[T], out: &mut [T]) {
+        let [_, _, s2, _, sd, _] = self.trig(x);
+        out[0] = l[0] * (sd - T::of(self.alpha[1]) * s2);
+    }
+    /// (sin(th1 - phi1), 0, -alpha1 cos(th1 - phi1), 0).
+    fn d1p_f1<T: Real>(&self, x: &[T], out: &mut [T]) {
+        let [s1, c1, _, _, _, _] = self.trig(x);
+        out.copy_from_slice(&[s1, T::zero(), -T::of(self.alpha[0]) * c1, T::zero()]);
+    }
+    fn d2p_f1<T: Real>(&self, _x: &[T], out: &mut [T]) {
+        out.fill(T::zero());
+    }
+    /// (0, sin(th2 - phi2), 0, -alpha2 cos(th2 - phi2)).
+    fn d2p_f2<T: Real>(&self, x: &[T], out: &mut [T]) {
+        let [_, _, s2, c2, _, _] = self.trig(x);
+        out.copy_from_slice(&[T::zero(), s2, T::zero(), -T::of(self.alpha[1]) * c2]);
+    }
+    fn d1p_phi<T: Real>(&self, _x: &[T], _l: &[T], out: &mut [T]) {
+        out.fill(T::zero());
+    }
+    /// D2 phi = l (alpha2 cos(th2 - phi2) - cos(th2 - th1)):
+    /// (0, l cos(th2 - phi2), 0, l alpha2 sin(th2 - phi2)).
+    fn d2p_phi<T: Real>(&self, x: &[T], l: &[T], out: &mut [T]) {
+        let [_, _, s2, c2, _, _] = self.trig(x);
+        out.copy_from_slice(&[
+            T::zero(),
+            l[0] * c2,
+            T::zero(),
+            l[0] * T::of(self.alpha[1]) * s2,
+        ]);
+    }
+    fn formulas(&self) -> Vec<BlockFormula> {
+        vec![
+            BlockFormula {
+                block: "D1f1",
+                shape: vec![1],
+                entries: vec!["D1f1[0] = alpha[0]*sin(th1 - phi[0]) + sin(th2 - th1)".into()],
+            },
+            BlockFormula {
+                block: "D2f2",
+                shape: vec![1],
+                entries: vec!["D2f2[0] = alpha[1]*sin(th2 - phi[1]) - sin(th2 - th1)".into()],
+            },
+        ]
+    }
+}
+
+/// Zero-sum example 1 (paper 2.2.1, fig. 1): f1 = f, f2 = -f with
+/// f(x1, x2) = -exp(-0.01 (x1^2 + x2^2)) ((a x1^2 + x2)^2 + (b x2^2 + x1)^2).
+///
+/// Written f = -E Q with E = exp(-0.01 (x1^2 + x2^2)), u = a x1^2 + x2,
+/// v = b x2^2 + x1, Q = u^2 + v^2; every block below is E times a polynomial.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct ZeroSumExample1 {
+    pub a: f64,
+    pub b: f64,
+}
+
+impl Default for ZeroSumExample1 {
+    /// The paper's parameters a = 0.15, b = 0.25.
+    fn default() -> Self {
+        ZeroSumExample1 { a: 0.15, b: 0.25 }
+    }
+}
+
+static ZERO_SUM_EXAMPLE1_INFO: GameInfo = GameInfo {
+    name: "ZeroSumExample1",
+    leader: scalar_player("x1", 0, false),
+    followers: &[scalar_player("x2", 1, false)],
+    params: &[scalar_param("a", 0), scalar_param("b", 1)],
+    zero_sum: true,
+};
+
+/// Partial derivatives of f = -E Q up to third order (and the mixed
+/// param derivatives the `d*p_*` blocks need), at one point.
+struct Example1Terms<T> {
+    fx: T,
+    fy: T,
+    fxx: T,
+    fxy: T,
+    fyy: T,
+    fxxy: T,
+    fxyy: T,
+    fyyy: T,
+    fxa: T,
+    fxb: T,
+    fya: T,
+    fyb: T,
+    fxya: T,
+    fxyb: T,
+    fyya: T,
+    fyyb: T,
+}
+
+impl ZeroSumExample1 {
+    /// With g = 0.02 x Q - Q_x and h = 0.02 y Q - Q_y: f_x = E g, f_y = E h,
+    /// and every further derivative follows from E_x = -0.02 x E,
+    /// E_y = -0.02 y E.
+    #[inline(always)]
+    fn terms<T: Real>(&self, p: &[T]) -> Example1Terms<T> {
+        let c = |v: f64| T::of(v);
+        let (a, b) = (c(self.a), c(self.b));
+        let (x, y) = (p[0], p[1]);
+        let k = c(0.02);
+        let e = (c(-0.01) * (x * x + y * y)).exp();
+        let u = a * x * x + y;
+        let v = b * y * y + x;
+        let q = u * u + v * v;
+        let qx = c(4.0) * a * x * u + c(2.0) * v;
+        let qy = c(2.0) * u + c(4.0) * b * y * v;
+        let qxx = c(4.0) * a * u + c(8.0) * a * a * x * x + c(2.0);
+        let qxy = c(4.0) * (a * x + b * y);
+        let qyy = c(2.0) + c(4.0) * b * v + c(8.0) * b * b * y * y;
+        let qyyy = c(24.0) * b * b * y;
+        let g = k * x * q - qx;
+        let gx = k * q + k * x * qx - qxx;
+        let h = k * y * q - qy;
+        let hx = k * y * qx - qxy;
+        let hy = k * q + k * y * qy - qyy;
+        let hxx = k * y * qxx - c(4.0) * a;
+        let hxy = k * qx + k * y * qxy - c(4.0) * b;
+        let hyy = c(2.0) * k * qy + k * y * qyy - qyyy;
+        // f_xy = E k1, f_yy = E k2.
+        let k1 = -k * x * h + hx;
+        let k2 = -k * y * h + hy;
+        let k1x = -k * h - k * x * hx + hxx;
+        let k1y = -k * x * hy + hxy;
+        let k2y = -k * h - k * y * hy + hyy;
+        // Param derivatives: u_a = x^2, v_b = y^2.
+        let qa = c(2.0) * u * x * x;
+        let qb = c(2.0) * v * y * y;
+        let qxa = c(4.0) * x * u + c(4.0) * a * x * x * x;
+        let qxb = c(2.0) * y * y;
+        let qya = c(2.0) * x * x;
+        let qyb = c(4.0) * y * v + c(4.0) * b * y * y * y;
+        let qyyb = c(4.0) * v + c(20.0) * b * y * y;
+        let ha = k * y * qa - qya;
+        let hb = k * y * qb - qyb;
+        let hxa = k * y * qxa - c(4.0) * x;
+        let hxb = k * y * qxb - c(4.0) * y;
+        let hya = k * qa + k * y * qya;
+        let hyb = k * qb + k * y * qyb - qyyb;
+        Example1Terms {
+            fx: e * g,
+            fy: e * h,
+            fxx: e * (-k * x * g + gx),
+            fxy: e * k1,
+            fyy: e * k2,
+            fxxy: e * (-k * x * k1 + k1x),
+            fxyy: e * (-k * y * k1 + k1y),
+            fyyy: e * (-k * y * k2 + k2y),
+            fxa: e * (k * x * qa - qxa),
+            fxb: e * (k * x * qb - qxb),
+            fya: e * ha,
+            fyb: e * hb,
+            fxya: e * (-k * x * ha + hxa),
+            fxyb: e * (-k * x * hb + hxb),
+            fyya: e * (-k * y * ha + hya),
+            fyyb: e * (-k * y * hb + hyb),
+        }
+    }
+
+    fn cost<T: Real>(&self, p: &[T]) -> T {
+        let (x, y) = (p[0], p[1]);
+        let u = T::of(self.a) * x * x + y;
+        let v = T::of(self.b) * y * y + x;
+        -(T::of(-0.01) * (x * x + y * y)).exp() * (u * u + v * v)
+    }
+}
+
+impl Game for ZeroSumExample1 {
+    const D1: usize = 1;
+    const D2: usize = 1;
+    const NP: usize = 2;
+
+    fn info(&self) -> &'static GameInfo {
+        &ZERO_SUM_EXAMPLE1_INFO
+    }
+    fn params(&self, out: &mut [f64]) {
+        out.copy_from_slice(&[self.a, self.b]);
+    }
+    fn set_params(&mut self, p: &[f64]) {
+        (self.a, self.b) = (p[0], p[1]);
+    }
+    fn leader_cost<T: Real>(&self, x: &[T]) -> T {
+        self.cost(x)
+    }
+    fn follower_cost<T: Real>(&self, _i: usize, x: &[T]) -> T {
+        -self.cost(x)
+    }
+    fn d1f1<T: Real>(&self, x: &[T], out: &mut [T]) {
+        out[0] = self.terms(x).fx;
+    }
+    fn d2f1<T: Real>(&self, x: &[T], out: &mut [T]) {
+        out[0] = self.terms(x).fy;
+    }
+    fn d2f2<T: Real>(&self, x: &[T], out: &mut [T]) {
+        out[0] = -self.terms(x).fy;
+    }
+    fn omega<T: Real>(&self, x: &[T], out: &mut [T]) {
+        let t = self.terms(x);
+        out[0] = t.fx;
+        out[1] = -t.fy;
+    }
+    fn d11f1<T: Real>(&self, x: &[T], out: &mut [T]) {
+        out[0] = self.terms(x).fxx;
+    }
+    fn d12f1<T: Real>(&self, x: &[T], out: &mut [T]) {
+        out[0] = self.terms(x).fxy;
+    }
+    fn d22f1<T: Real>(&self, x: &[T], out: &mut [T]) {
+        out[0] = self.terms(x).fyy;
+    }
+    fn d22f2<T: Real>(&self, x: &[T], out: &mut [T]) {
+        out[0] = -self.terms(x).fyy;
+    }
+    fn d21f2<T: Real>(&self, x: &[T], out: &mut [T]) {
+        out[0] = -self.terms(x).fxy;
+    }
+    fn stackelberg_parts<T: Real>(&self, x: &[T], out: StackelbergParts<'_, T>) {
+        let t = self.terms(x);
+        out.d1f1[0] = t.fx;
+        out.d2f1[0] = t.fy;
+        out.d2f2[0] = -t.fy;
+        out.d22f2[0] = -t.fyy;
+        out.d21f2[0] = -t.fxy;
+    }
+    /// phi = -l f_y, so D11 phi = -l f_xxy.
+    fn d11phi<T: Real>(&self, x: &[T], l: &[T], out: &mut [T]) {
+        out[0] = -l[0] * self.terms(x).fxxy;
+    }
+    fn d12phi<T: Real>(&self, x: &[T], l: &[T], out: &mut [T]) {
+        out[0] = -l[0] * self.terms(x).fxyy;
+    }
+    fn d21phi<T: Real>(&self, x: &[T], l: &[T], out: &mut [T]) {
+        out[0] = -l[0] * self.terms(x).fxyy;
+    }
+    fn d22phi<T: Real>(&self, x: &[T], l: &[T], out: &mut [T]) {
+        out[0] = -l[0] * self.terms(x).fyyy;
+    }
+    fn d1p_f1<T: Real>(&self, x: &[T], out: &mut [T]) {
+        let t = self.terms(x);
+        out.copy_from_slice(&[t.fxa, t.fxb]);
+    }
+    fn d2p_f1<T: Real>(&self, x: &[T], out: &mut [T]) {
+        let t = self.terms(x);
+        out.copy_from_slice(&[t.fya, t.fyb]);
+    }
+    fn d2p_f2<T: Real>(&self, x: &[T], out: &mut [T]) {
+        let t = self.terms(x);
+        out.copy_from_slice(&[-t.fya, -t.fyb]);
+    }
+    fn d1p_phi<T: Real>(&self, x: &[T], l: &[T], out: &mut [T]) {
+        let t = self.terms(x);
+        out.copy_from_slice(&[-l[0] * t.fxya, -l[0] * t.fxyb]);
+    }
+    fn d2p_phi<T: Real>(&self, x: &[T], l: &[T], out: &mut [T]) {
+        let t = self.terms(x);
+        out.copy_from_slice(&[-l[0] * t.fyya, -l[0] * t.fyyb]);
+    }
+    fn formulas(&self) -> Vec<BlockFormula> {
+        vec![BlockFormula {
+            block: "f1",
+            shape: vec![],
+            entries: vec![
+                "f1 = -exp(-0.01*(x1^2 + x2^2))*((a*x1^2 + x2)^2 + (b*x2^2 + x1)^2)".into(),
+            ],
+        }]
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -208,5 +633,254 @@ mod tests {
         let mut dr = [0.0];
         ws.implicit_map_jacobian(&g, &s, 0.0, &mut dr).unwrap();
         assert!((dr[0] + 0.5).abs() < 1e-15);
+    }
+
+    /// Central difference of `f` along coordinate `k` of `x`.
+    fn central(f: &mut dyn FnMut(&[f64]) -> Vec<f64>, x: &[f64], k: usize, h: f64) -> Vec<f64> {
+        let (mut xp, mut xm) = (x.to_vec(), x.to_vec());
+        xp[k] += h;
+        xm[k] -= h;
+        let (fp, fm) = (f(&xp), f(&xm));
+        fp.iter()
+            .zip(&fm)
+            .map(|(p, m)| (p - m) / (2.0 * h))
+            .collect()
+    }
+
+    /// Jacobian (rows = outputs, row-major) of `f` w.r.t. coordinates `cols`.
+    fn fd_jacobian(
+        f: &mut dyn FnMut(&[f64]) -> Vec<f64>,
+        x: &[f64],
+        cols: std::ops::Range<usize>,
+    ) -> Vec<f64> {
+        let columns: Vec<Vec<f64>> = cols.map(|k| central(f, x, k, 1e-5)).collect();
+        let rows = columns.first().map_or(0, Vec::len);
+        (0..rows)
+            .flat_map(|r| columns.iter().map(move |c| c[r]))
+            .collect()
+    }
+
+    fn assert_close(block: &str, got: &[f64], want: &[f64]) {
+        assert_eq!(got.len(), want.len(), "{block}");
+        for (k, (g, w)) in got.iter().zip(want).enumerate() {
+            assert!(
+                (g - w).abs() <= 1e-6 * (1.0 + w.abs()),
+                "{block}[{k}]: closed form {g} vs finite differences {w}"
+            );
+        }
+    }
+
+    /// Checks every derivative method of a one-follower game against central
+    /// differences of the costs (first order) and of the first-order blocks
+    /// (second order), and the fused methods against the single ones.
+    fn check_against_finite_differences<G: Game + Clone>(g: &G, x: &[f64], l: &[f64]) {
+        let (d1, d2, np) = (G::D1, G::D2, G::NP);
+        let n = d1 + d2;
+        let call = |m: fn(&G, &[f64], &mut [f64]), g: &G, x: &[f64], len: usize| {
+            let mut o = vec![0.0; len];
+            m(g, x, &mut o);
+            o
+        };
+        let grad_f1 = fd_jacobian(&mut |y| vec![g.leader_cost(y)], x, 0..n);
+        let grad_f2 = fd_jacobian(&mut |y| vec![g.follower_cost(0, y)], x, 0..n);
+        assert_close("D1f1", &call(G::d1f1, g, x, d1), &grad_f1[..d1]);
+        assert_close("D2f1", &call(G::d2f1, g, x, d2), &grad_f1[d1..]);
+        assert_close("D2f2", &call(G::d2f2, g, x, d2), &grad_f2[d1..]);
+
+        let d1f1 = |y: &[f64]| call(G::d1f1, g, y, d1);
+        let d2f1 = |y: &[f64]| call(G::d2f1, g, y, d2);
+        let d2f2 = |y: &[f64]| call(G::d2f2, g, y, d2);
+        let fd11 = fd_jacobian(&mut |y| d1f1(y), x, 0..d1);
+        let fd12 = fd_jacobian(&mut |y| d1f1(y), x, d1..n);
+        let fd22f1 = fd_jacobian(&mut |y| d2f1(y), x, d1..n);
+        let fd22f2 = fd_jacobian(&mut |y| d2f2(y), x, d1..n);
+        let fd21f2 = fd_jacobian(&mut |y| d2f2(y), x, 0..d1);
+        assert_close("D11f1", &call(G::d11f1, g, x, d1 * d1), &fd11);
+        assert_close("D12f1", &call(G::d12f1, g, x, d1 * d2), &fd12);
+        assert_close("D22f1", &call(G::d22f1, g, x, d2 * d2), &fd22f1);
+        assert_close("D22f2", &call(G::d22f2, g, x, d2 * d2), &fd22f2);
+        assert_close("D21f2", &call(G::d21f2, g, x, d2 * d1), &fd21f2);
+
+        // Gradient of phi = l^T D2f2: (B^T l, H^T l), built from checked blocks.
+        let phi_grad = |y: &[f64]| {
+            let h = call(G::d22f2, g, y, d2 * d2);
+            let b = call(G::d21f2, g, y, d2 * d1);
+            let mut out = vec![0.0; n];
+            for r in 0..d2 {
+                for c in 0..d1 {
+                    out[c] += b[r * d1 + c] * l[r];
+                }
+                for c in 0..d2 {
+                    out[d1 + c] += h[r * d2 + c] * l[r];
+                }
+            }
+            out
+        };
+        let phi1 = |y: &[f64]| phi_grad(y)[..d1].to_vec();
+        let phi2 = |y: &[f64]| phi_grad(y)[d1..].to_vec();
+        let with_l = |m: fn(&G, &[f64], &[f64], &mut [f64]), len: usize| {
+            let mut o = vec![0.0; len];
+            m(g, x, l, &mut o);
+            o
+        };
+        let fd = |f: &dyn Fn(&[f64]) -> Vec<f64>, cols| fd_jacobian(&mut |y| f(y), x, cols);
+        assert_close("D11phi", &with_l(G::d11phi, d1 * d1), &fd(&phi1, 0..d1));
+        assert_close("D12phi", &with_l(G::d12phi, d1 * d2), &fd(&phi1, d1..n));
+        assert_close("D21phi", &with_l(G::d21phi, d2 * d1), &fd(&phi2, 0..d1));
+        assert_close("D22phi", &with_l(G::d22phi, d2 * d2), &fd(&phi2, d1..n));
+
+        // Param derivatives: differentiate the blocks w.r.t. the flat params.
+        let mut p0 = vec![0.0; np];
+        g.params(&mut p0);
+        let at_params = |p: &[f64], f: &dyn Fn(&G) -> Vec<f64>| {
+            let mut gp = g.clone();
+            gp.set_params(p);
+            f(&gp)
+        };
+        let by_params =
+            |f: &dyn Fn(&G) -> Vec<f64>| fd_jacobian(&mut |p| at_params(p, f), &p0, 0..np);
+        let phi_grad_at = |gp: &G| {
+            let mut h = vec![0.0; d2 * d2];
+            let mut b = vec![0.0; d2 * d1];
+            gp.d22f2(x, &mut h);
+            gp.d21f2(x, &mut b);
+            let mut out = vec![0.0; n];
+            for r in 0..d2 {
+                for c in 0..d1 {
+                    out[c] += b[r * d1 + c] * l[r];
+                }
+                for c in 0..d2 {
+                    out[d1 + c] += h[r * d2 + c] * l[r];
+                }
+            }
+            out
+        };
+        assert_close(
+            "D1p_f1",
+            &call(G::d1p_f1, g, x, d1 * np),
+            &by_params(&|gp| call(G::d1f1, gp, x, d1)),
+        );
+        assert_close(
+            "D2p_f1",
+            &call(G::d2p_f1, g, x, d2 * np),
+            &by_params(&|gp| call(G::d2f1, gp, x, d2)),
+        );
+        assert_close(
+            "D2p_f2",
+            &call(G::d2p_f2, g, x, d2 * np),
+            &by_params(&|gp| call(G::d2f2, gp, x, d2)),
+        );
+        assert_close(
+            "D1p_phi",
+            &with_l(G::d1p_phi, d1 * np),
+            &by_params(&|gp| phi_grad_at(gp)[..d1].to_vec()),
+        );
+        assert_close(
+            "D2p_phi",
+            &with_l(G::d2p_phi, d2 * np),
+            &by_params(&|gp| phi_grad_at(gp)[d1..].to_vec()),
+        );
+
+        // Fused methods agree with the single ones.
+        let mut om = vec![0.0; n];
+        g.omega(x, &mut om);
+        assert_eq!(om[..d1], d1f1(x)[..]);
+        assert_eq!(om[d1..], d2f2(x)[..]);
+        let (mut a, mut b, mut c) = (vec![0.0; d1], vec![0.0; d2], vec![0.0; d2]);
+        let (mut h, mut bb) = (vec![0.0; d2 * d2], vec![0.0; d2 * d1]);
+        g.stackelberg_parts(
+            x,
+            StackelbergParts {
+                d1f1: &mut a,
+                d2f1: &mut b,
+                d2f2: &mut c,
+                d22f2: &mut h,
+                d21f2: &mut bb,
+            },
+        );
+        assert_eq!(a, d1f1(x));
+        assert_eq!(b, d2f1(x));
+        assert_eq!(c, d2f2(x));
+        assert_eq!(h, call(G::d22f2, g, x, d2 * d2));
+        assert_eq!(bb, call(G::d21f2, g, x, d2 * d1));
+    }
+
+    /// A deterministic spread of test points in [-2, 2]^n.
+    fn points(n: usize, count: usize) -> Vec<Vec<f64>> {
+        let mut s: u64 = 0x9E37_79B9_7F4A_7C15;
+        (0..count)
+            .map(|_| {
+                (0..n)
+                    .map(|_| {
+                        s ^= s << 13;
+                        s ^= s >> 7;
+                        s ^= s << 17;
+                        (s >> 11) as f64 / (1u64 << 53) as f64 * 4.0 - 2.0
+                    })
+                    .collect()
+            })
+            .collect()
+    }
+
+    #[test]
+    fn duopoly_matches_finite_differences() {
+        for p in points(3, 5) {
+            check_against_finite_differences(&Duopoly::default(), &p[..2], &p[2..]);
+        }
+    }
+
+    #[test]
+    fn torus_matches_finite_differences() {
+        let g = Torus {
+            alpha: [0.7, 1.9],
+            phi: [0.3, -1.1],
+        };
+        for p in points(3, 10) {
+            check_against_finite_differences(&Torus::default(), &p[..2], &p[2..]);
+            check_against_finite_differences(&g, &p[..2], &p[2..]);
+        }
+    }
+
+    #[test]
+    fn zero_sum_example1_matches_finite_differences() {
+        let g = ZeroSumExample1 { a: -0.4, b: 0.9 };
+        for p in points(3, 10) {
+            check_against_finite_differences(&ZeroSumExample1::default(), &p[..2], &p[2..]);
+            check_against_finite_differences(&g, &p[..2], &p[2..]);
+        }
+    }
+
+    #[test]
+    fn zero_sum_example1_costs_sum_to_zero() {
+        let g = ZeroSumExample1::default();
+        for p in points(2, 5) {
+            assert_eq!(g.leader_cost(&p) + g.follower_cost(0, &p), 0.0);
+        }
+    }
+
+    /// Torus Stackelberg equilibrium check: at a point where D2f2 = 0 and
+    /// Df1 = 0 found by Newton on omega_S, the follower plays its best response.
+    #[test]
+    fn torus_omega_s_root_is_follower_best_response() {
+        let g = Torus::default();
+        let mut ws = Workspace::<f64>::new::<Torus>();
+        let mut x = [0.3, 0.2];
+        for _ in 0..50 {
+            let mut w = [0.0; 2];
+            ws.omega_s(&g, &x, 0.0, &mut w).unwrap();
+            let mut js = [0.0; 4];
+            ws.stackelberg_jacobian(&g, &x, 0.0, &mut js).unwrap();
+            let det = js[0] * js[3] - js[1] * js[2];
+            x[0] -= (js[3] * w[0] - js[1] * w[1]) / det;
+            x[1] -= (-js[2] * w[0] + js[0] * w[1]) / det;
+        }
+        let mut w = [0.0; 2];
+        ws.omega_s(&g, &x, 0.0, &mut w).unwrap();
+        assert!(w[0].abs() < 1e-10 && w[1].abs() < 1e-10, "{w:?} at {x:?}");
+        // The follower's cost is minimised along its own coordinate there.
+        let f = |t: f64| g.follower_cost(0, &[x[0], t]);
+        for d in [-0.1, -0.01, 0.01, 0.1] {
+            assert!(f(x[1] + d) > f(x[1]), "not a follower minimum at {x:?}");
+        }
     }
 }
