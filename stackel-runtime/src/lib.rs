@@ -12,3 +12,5 @@ pub use blocks::Workspace;
 pub use game::{BlockFormula, Game, GameInfo, ParamInfo, PlayerInfo, StackelbergParts};
 pub use linalg::Singular;
 pub use real::{Float, Real};
+#[cfg(feature = "dual")]
+pub mod autodiff;

@@ -1,0 +1,381 @@
+//! `autodiff::DualGame` against the hand-derived `reference::Duopoly` and
+//! against central finite differences (costs, blocks, params, several
+//! followers), and through `Workspace` (J, J_S vs differences of omega, omega_S).
+
+mod eq_support;
+
+use eq_support::{fd_jacobian, rel_err, sub, Rng};
+use stackel_runtime::autodiff::{Costs, DualGame};
+use stackel_runtime::reference::Duopoly;
+use stackel_runtime::{Game, GameInfo, ParamInfo, PlayerInfo, Real, Workspace};
+
+/// The duopoly of `reference` through `Costs`, params (a, c1, c2).
+struct DuopolyCosts([f64; 3]);
+
+static DUOPOLY: GameInfo = GameInfo {
+    name: "duopoly (dual)",
+    leader: PlayerInfo {
+        name: "q1",
+        shape: &[],
+        offset: 0,
+        dim: 1,
+        angle: false,
+    },
+    followers: &[PlayerInfo {
+        name: "q2",
+        shape: &[],
+        offset: 1,
+        dim: 1,
+        angle: false,
+    }],
+    params: &[
+        ParamInfo {
+            name: "a",
+            shape: &[],
+            offset: 0,
+            len: 1,
+        },
+        ParamInfo {
+            name: "c1",
+            shape: &[],
+            offset: 1,
+            len: 1,
+        },
+        ParamInfo {
+            name: "c2",
+            shape: &[],
+            offset: 2,
+            len: 1,
+        },
+    ],
+    zero_sum: false,
+};
+
+impl Costs for DuopolyCosts {
+    const D1: usize = 1;
+    const D2: usize = 1;
+    const NP: usize = 3;
+    fn info(&self) -> &'static GameInfo {
+        &DUOPOLY
+    }
+    fn params(&self, out: &mut [f64]) {
+        out.copy_from_slice(&self.0)
+    }
+    fn set_params(&mut self, p: &[f64]) {
+        self.0.copy_from_slice(p)
+    }
+    fn leader<T: Real>(&self, x: &[T], p: &[T]) -> T {
+        -(p[0] - x[0] - x[1] - p[1]) * x[0]
+    }
+    fn follower<T: Real>(&self, _i: usize, x: &[T], p: &[T]) -> T {
+        -(p[0] - x[0] - x[1] - p[2]) * x[1]
+    }
+}
+
+/// Leader u in R^2, followers v in R and w in R^2 playing simultaneously,
+/// params (k, m): non-quadratic, couplings everywhere.
+struct ThreePlayers([f64; 2]);
+
+static THREE: GameInfo = GameInfo {
+    name: "three players",
+    leader: PlayerInfo {
+        name: "u",
+        shape: &[2],
+        offset: 0,
+        dim: 2,
+        angle: false,
+    },
+    followers: &[
+        PlayerInfo {
+            name: "v",
+            shape: &[],
+            offset: 2,
+            dim: 1,
+            angle: false,
+        },
+        PlayerInfo {
+            name: "w",
+            shape: &[2],
+            offset: 3,
+            dim: 2,
+            angle: false,
+        },
+    ],
+    params: &[
+        ParamInfo {
+            name: "k",
+            shape: &[],
+            offset: 0,
+            len: 1,
+        },
+        ParamInfo {
+            name: "m",
+            shape: &[],
+            offset: 1,
+            len: 1,
+        },
+    ],
+    zero_sum: false,
+};
+
+impl Costs for ThreePlayers {
+    const D1: usize = 2;
+    const D2: usize = 3;
+    const NP: usize = 2;
+    fn info(&self) -> &'static GameInfo {
+        &THREE
+    }
+    fn params(&self, out: &mut [f64]) {
+        out.copy_from_slice(&self.0)
+    }
+    fn set_params(&mut self, p: &[f64]) {
+        self.0.copy_from_slice(p)
+    }
+    fn leader<T: Real>(&self, x: &[T], p: &[T]) -> T {
+        let (u0, u1, v, w0, w1) = (x[0], x[1], x[2], x[3], x[4]);
+        u0 * u0 + T::of(0.5) * u1 * u1 * p[0] + (u0 * v).sin() + u1 * w0 * w1
+            - p[1] * (u0 + w1).exp() * T::of(0.1)
+    }
+    fn follower<T: Real>(&self, i: usize, x: &[T], p: &[T]) -> T {
+        let (u0, u1, v, w0, w1) = (x[0], x[1], x[2], x[3], x[4]);
+        if i == 0 {
+            v * v * (T::one() + T::of(0.1) * u0 * u0) - v * u1 * w0 + p[0] * (v * w1).cos()
+        } else {
+            w0 * w0 + w1 * w1 * p[1] + (u0 * w0 + v * w1).tanh() + u1.powi(3) * w1
+        }
+    }
+}
+
+#[test]
+fn duopoly_blocks_match_the_hand_derived_reference() {
+    let r = Duopoly::default();
+    let g = DualGame::new(DuopolyCosts([r.a, r.c1, r.c2])).unwrap();
+    let mut rng = Rng::new(1);
+    let lam = [0.7];
+    for _ in 0..20 {
+        let x = [rng.uniform(0.0, 60.0), rng.uniform(0.0, 60.0)];
+        let (mut a, mut b) = ([0.0; 3], [0.0; 3]);
+        macro_rules! same {
+            ($m:ident, $len:expr) => {
+                r.$m(&x, &mut a[..$len]);
+                g.$m(&x, &mut b[..$len]);
+                assert!(
+                    rel_err(&b[..$len], &a[..$len]) < 1e-13,
+                    "{}: {:?} vs {:?}",
+                    stringify!($m),
+                    b,
+                    a
+                );
+            };
+        }
+        same!(d1f1, 1);
+        same!(d2f1, 1);
+        same!(d2f2, 1);
+        same!(omega, 2);
+        same!(d11f1, 1);
+        same!(d12f1, 1);
+        same!(d22f1, 1);
+        same!(d22f2, 1);
+        same!(d21f2, 1);
+        same!(d1p_f1, 3);
+        same!(d2p_f1, 3);
+        same!(d2p_f2, 3);
+        macro_rules! same_phi {
+            ($m:ident, $len:expr) => {
+                r.$m(&x, &lam, &mut a[..$len]);
+                g.$m(&x, &lam, &mut b[..$len]);
+                assert!(
+                    rel_err(&b[..$len], &a[..$len]) < 1e-13,
+                    "{}",
+                    stringify!($m)
+                );
+            };
+        }
+        same_phi!(d11phi, 1);
+        same_phi!(d12phi, 1);
+        same_phi!(d21phi, 1);
+        same_phi!(d22phi, 1);
+        same_phi!(d1p_phi, 3);
+        same_phi!(d2p_phi, 3);
+        assert!((g.leader_cost(&x) - r.leader_cost(&x)).abs() < 1e-9);
+        assert!((g.follower_cost(0, &x) - r.follower_cost(0, &x)).abs() < 1e-9);
+    }
+    let mut p = [0.0; 3];
+    let mut g = g;
+    g.set_params(&[90.0, 4.0, 3.0]);
+    g.params(&mut p);
+    assert_eq!(p, [90.0, 4.0, 3.0]);
+}
+
+/// z = (x, p) split for finite differences in the params.
+fn with_params<C: Costs>(g: &mut DualGame<C>, z: &[f64]) {
+    g.set_params(&z[C::D1 + C::D2..]);
+}
+
+#[test]
+fn three_player_blocks_match_finite_differences() {
+    let n = 5;
+    let np = 2;
+    let mut g = DualGame::new(ThreePlayers([1.3, 0.8])).unwrap();
+    let mut rng = Rng::new(7);
+    let h = 1e-5;
+    for _ in 0..10 {
+        let x: Vec<f64> = (0..n).map(|_| rng.uniform(-1.0, 1.0)).collect();
+        let lam: Vec<f64> = (0..3).map(|_| rng.uniform(-1.0, 1.0)).collect();
+        let p0 = [1.3, 0.8];
+        g.set_params(&p0);
+        // gradients vs differences of the costs
+        let grad = fd_jacobian(&x, 3, h, |y, out| {
+            out[0] = g.leader_cost(y);
+            out[1] = g.follower_cost(0, y);
+            out[2] = g.follower_cost(1, y);
+        });
+        let mut d1 = [0.0; 2];
+        g.d1f1(&x, &mut d1);
+        let mut d2 = [0.0; 3];
+        g.d2f1(&x, &mut d2);
+        let mut om = [0.0; 3];
+        g.d2f2(&x, &mut om);
+        assert!(rel_err(&d1, &grad[0..2]) < 1e-8);
+        assert!(rel_err(&d2, &grad[2..5]) < 1e-8);
+        // omega_F = (d f_v / dv, d f_w / dw)
+        assert!(rel_err(&om, &[grad[5 + 2], grad[10 + 3], grad[10 + 4]]) < 1e-8);
+
+        // second-order blocks vs differences of the (exact) first-order ones
+        let z: Vec<f64> = x.iter().chain(&p0).copied().collect();
+        let mut gz = DualGame::new(ThreePlayers(p0)).unwrap();
+        let fd = fd_jacobian(&z, 5, h, |zz, out| {
+            with_params(&mut gz, zz);
+            gz.d1f1(&zz[..n], &mut out[..2]);
+            gz.d2f2(&zz[..n], &mut out[2..]);
+        });
+        let pick = |rows, cols| sub(&fd, n + np, rows, cols);
+        let mut b = vec![0.0; 6];
+        g.d11f1(&x, &mut b[..4]);
+        assert!(rel_err(&b[..4], &pick(0..2, 0..2)) < 1e-8);
+        g.d12f1(&x, &mut b[..6]);
+        assert!(rel_err(&b[..6], &pick(0..2, 2..5)) < 1e-8);
+        let mut hh = vec![0.0; 9];
+        g.d22f2(&x, &mut hh);
+        assert!(rel_err(&hh, &pick(2..5, 2..5)) < 1e-8);
+        g.d21f2(&x, &mut b[..6]);
+        assert!(rel_err(&b[..6], &pick(2..5, 0..2)) < 1e-8);
+        g.d1p_f1(&x, &mut b[..4]);
+        assert!(rel_err(&b[..4], &pick(0..2, 5..7)) < 1e-8);
+        g.d2p_f2(&x, &mut b[..6]);
+        assert!(rel_err(&b[..6], &pick(2..5, 5..7)) < 1e-8);
+        let fd2 = fd_jacobian(&z, 3, h, |zz, out| {
+            with_params(&mut gz, zz);
+            gz.d2f1(&zz[..n], out);
+        });
+        g.d22f1(&x, &mut hh);
+        assert!(rel_err(&hh, &sub(&fd2, 7, 0..3, 2..5)) < 1e-8);
+        g.d2p_f1(&x, &mut b[..6]);
+        assert!(rel_err(&b[..6], &sub(&fd2, 7, 0..3, 5..7)) < 1e-8);
+
+        // phi = lambda^T omega_F: its gradient in z is lambda^T [B H D2p f2]
+        // (exact second-order blocks); differences of that give phi's blocks.
+        let fdphi = fd_jacobian(&z, n + np, h, |zz, out| {
+            with_params(&mut gz, zz);
+            let xx = &zz[..n];
+            let (mut bb, mut hb, mut pb) = ([0.0; 6], [0.0; 9], [0.0; 6]);
+            gz.d21f2(xx, &mut bb);
+            gz.d22f2(xx, &mut hb);
+            gz.d2p_f2(xx, &mut pb);
+            for c in 0..n + np {
+                out[c] = (0..3)
+                    .map(|a| {
+                        lam[a]
+                            * if c < 2 {
+                                bb[a * 2 + c]
+                            } else if c < 5 {
+                                hb[a * 3 + c - 2]
+                            } else {
+                                pb[a * 2 + c - 5]
+                            }
+                    })
+                    .sum();
+            }
+        });
+        let pickp = |rows, cols| sub(&fdphi, n + np, rows, cols);
+        g.set_params(&p0);
+        let mut out = vec![0.0; 9];
+        g.d11phi(&x, &lam, &mut out[..4]);
+        assert!(rel_err(&out[..4], &pickp(0..2, 0..2)) < 1e-7);
+        g.d12phi(&x, &lam, &mut out[..6]);
+        assert!(rel_err(&out[..6], &pickp(0..2, 2..5)) < 1e-7);
+        g.d21phi(&x, &lam, &mut out[..6]);
+        assert!(rel_err(&out[..6], &pickp(2..5, 0..2)) < 1e-7);
+        g.d22phi(&x, &lam, &mut out[..9]);
+        assert!(rel_err(&out[..9], &pickp(2..5, 2..5)) < 1e-7);
+        g.d1p_phi(&x, &lam, &mut out[..4]);
+        assert!(rel_err(&out[..4], &pickp(0..2, 5..7)) < 1e-7);
+        g.d2p_phi(&x, &lam, &mut out[..6]);
+        assert!(rel_err(&out[..6], &pickp(2..5, 5..7)) < 1e-7);
+    }
+}
+
+#[test]
+fn workspace_jacobians_of_a_dual_game_match_differences_of_its_fields() {
+    let g = DualGame::new(ThreePlayers([1.3, 0.8])).unwrap();
+    let mut ws = Workspace::<f64>::new::<DualGame<ThreePlayers>>();
+    let mut rng = Rng::new(11);
+    for eta in [0.0, 0.3] {
+        for _ in 0..5 {
+            let x: Vec<f64> = (0..5).map(|_| rng.uniform(-1.0, 1.0)).collect();
+            let mut j = vec![0.0; 25];
+            ws.jacobian(&g, &x, &mut j);
+            let fd = fd_jacobian(&x, 5, 1e-5, |y, out| g.omega(y, out));
+            assert!(rel_err(&j, &fd) < 1e-8);
+            let mut js = vec![0.0; 25];
+            ws.stackelberg_jacobian(&g, &x, eta, &mut js).unwrap();
+            let mut ws2 = Workspace::<f64>::new::<DualGame<ThreePlayers>>();
+            let fds = fd_jacobian(&x, 5, 1e-5, |y, out| ws2.omega_s(&g, y, eta, out).unwrap());
+            assert!(rel_err(&js, &fds) < 1e-7, "eta {eta}: {js:?} vs {fds:?}");
+        }
+    }
+}
+
+#[test]
+fn layouts_that_do_not_fit_the_dimensions_are_rejected() {
+    struct Bad;
+    static BAD: GameInfo = GameInfo {
+        name: "bad",
+        leader: PlayerInfo {
+            name: "a",
+            shape: &[],
+            offset: 0,
+            dim: 1,
+            angle: false,
+        },
+        followers: &[PlayerInfo {
+            name: "b",
+            shape: &[],
+            offset: 1,
+            dim: 1,
+            angle: false,
+        }],
+        params: &[],
+        zero_sum: false,
+    };
+    impl Costs for Bad {
+        const D1: usize = 1;
+        const D2: usize = 2;
+        const NP: usize = 0;
+        fn info(&self) -> &'static GameInfo {
+            &BAD
+        }
+        fn params(&self, _out: &mut [f64]) {}
+        fn set_params(&mut self, _p: &[f64]) {}
+        fn leader<T: Real>(&self, x: &[T], _p: &[T]) -> T {
+            x[0]
+        }
+        fn follower<T: Real>(&self, _i: usize, x: &[T], _p: &[T]) -> T {
+            x[1]
+        }
+    }
+    match DualGame::new(Bad) {
+        Err(e) => assert!(e.to_string().contains("D2 is 2"), "{e}"),
+        Ok(_) => panic!("a follower of dim 1 cannot fill D2 = 2"),
+    }
+}
