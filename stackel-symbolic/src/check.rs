@@ -169,7 +169,10 @@ impl<'a> Checker<'a> {
     /// Returns false (and registers nothing) when the name is unusable.
     fn declare(&mut self, name: &Ident, global: Global, what: &'static str) -> bool {
         let text = name.to_string();
-        if RESERVED.contains(&text.as_str()) || unary_fn(&text).is_some() || binary_fn(&text).is_some() {
+        if RESERVED.contains(&text.as_str())
+            || unary_fn(&text).is_some()
+            || binary_fn(&text).is_some()
+        {
             self.error(
                 name.span(),
                 format!("`{text}` is a built-in name of the DSL; choose another name"),
@@ -184,13 +187,7 @@ impl<'a> Checker<'a> {
             self.error(name.span(), msg);
             return false;
         }
-        self.names.insert(
-            text,
-            Decl {
-                global,
-                what,
-            },
-        );
+        self.names.insert(text, Decl { global, what });
         true
     }
 
@@ -229,7 +226,10 @@ impl<'a> Checker<'a> {
             // Keep follower numbers 1.. stable: an absent leader is a hole at 0.
             self.error(
                 ast.name.span(),
-                format!("game `{}` has no leader; declare exactly one `leader x;`", ast.name),
+                format!(
+                    "game `{}` has no leader; declare exactly one `leader x;`",
+                    ast.name
+                ),
             );
         }
         let mut followers = 0;
@@ -248,7 +248,8 @@ impl<'a> Checker<'a> {
                 } => {
                     let at = self.param_items.len();
                     if self.declare(name, Global::Param(at), "a param") {
-                        self.param_items.push((name, dims.as_ref(), default.as_ref()));
+                        self.param_items
+                            .push((name, dims.as_ref(), default.as_ref()));
                     }
                 }
                 Item::Player {
@@ -412,7 +413,12 @@ impl<'a> Checker<'a> {
     }
 
     /// The row-major default values of a param, checked against its shape.
-    fn param_default(&mut self, name: &Ident, shape: Shape, default: &ParamDefault) -> Option<Vec<f64>> {
+    fn param_default(
+        &mut self,
+        name: &Ident,
+        shape: Shape,
+        default: &ParamDefault,
+    ) -> Option<Vec<f64>> {
         let mut values = Vec::new();
         match (shape, default) {
             (Shape::Scalar, ParamDefault::Scalar(e)) => values.push(self.eval_default(e)?),
@@ -477,7 +483,13 @@ impl<'a> Checker<'a> {
     }
 
     /// One flat row of `len` numbers.
-    fn default_row(&mut self, name: &Ident, a: &ast::ArrayLit, len: usize, shape: Shape) -> Option<Vec<f64>> {
+    fn default_row(
+        &mut self,
+        name: &Ident,
+        a: &ast::ArrayLit,
+        len: usize,
+        shape: Shape,
+    ) -> Option<Vec<f64>> {
         if a.elems.len() != len {
             self.error(
                 a.span,
@@ -496,7 +508,10 @@ impl<'a> Checker<'a> {
                 ArrayElem::Array(inner) => {
                     self.error(
                         inner.span,
-                        format!("expected a number, found a nested array; param `{name}` is {}", shape_words(shape)),
+                        format!(
+                            "expected a number, found a nested array; param `{name}` is {}",
+                            shape_words(shape)
+                        ),
                     );
                     return None;
                 }
@@ -509,7 +524,10 @@ impl<'a> Checker<'a> {
         match self.eval_real(e) {
             Ok(v) if v.is_finite() => Some(v),
             Ok(v) => {
-                self.error(e.span, format!("this default evaluates to {v}; defaults must be finite numbers"));
+                self.error(
+                    e.span,
+                    format!("this default evaluates to {v}; defaults must be finite numbers"),
+                );
                 None
             }
             Err((span, msg)) => {
@@ -522,7 +540,8 @@ impl<'a> Checker<'a> {
     /// A constant real expression (param defaults): numbers, `pi`, consts,
     /// operators and functions.
     fn eval_real(&self, e: &ast::Expr) -> Result<f64, (Span, String)> {
-        const ALLOWED: &str = "a param default is a constant: numbers, `pi`, consts, operators and functions";
+        const ALLOWED: &str =
+            "a param default is a constant: numbers, `pi`, consts, operators and functions";
         Ok(match &e.kind {
             ExprKind::Num(n) => n.value,
             ExprKind::Name(id) if id == "pi" => std::f64::consts::PI,
@@ -532,7 +551,12 @@ impl<'a> Checker<'a> {
                     ..
                 }) => match self.const_values.get(*k).copied().flatten() {
                     Some(v) => v as f64,
-                    None => return Err((id.span(), format!("const `{id}` has no value (see its error)"))),
+                    None => {
+                        return Err((
+                            id.span(),
+                            format!("const `{id}` has no value (see its error)"),
+                        ))
+                    }
                 },
                 Some(d) => return Err((id.span(), format!("`{id}` is {}; {ALLOWED}", d.what))),
                 None => return Err(self.unknown_name(id, &[])),
@@ -573,7 +597,10 @@ impl<'a> Checker<'a> {
                 }
             }
             ExprKind::Index { name, .. } => {
-                return Err((name.span(), format!("`{name}[..]` is not a constant; {ALLOWED}")))
+                return Err((
+                    name.span(),
+                    format!("`{name}[..]` is not a constant; {ALLOWED}"),
+                ))
             }
             ExprKind::Sum { keyword, .. } => {
                 return Err((*keyword, format!("a sum is not allowed here; {ALLOWED}")))
@@ -597,7 +624,11 @@ impl<'a> Checker<'a> {
                 "the functions are {} (one argument) and min, max (two arguments)",
                 unary_list()
             ));
-            let all: Vec<&str> = UnaryFn::ALL.iter().map(|f| f.name()).chain(["min", "max"]).collect();
+            let all: Vec<&str> = UnaryFn::ALL
+                .iter()
+                .map(|f| f.name())
+                .chain(["min", "max"])
+                .collect();
             if let Some(s) = suggest(&text, all.iter().copied()) {
                 msg.push_str(&format!("; did you mean `{s}`?"));
             }
@@ -615,15 +646,26 @@ impl<'a> Checker<'a> {
 
     /// A compile-time integer: numbers, consts (below `consts`), `+ - * / ^`.
     /// `bound` are the sum indices in scope (named in errors only).
-    fn eval_int(&self, e: &ast::Expr, consts: usize, bound: &[Bound], what: &str) -> Result<i64, (Span, String)> {
-        let allowed = format!("{what} must be an integer built from integer literals, consts and `+ - * / ^`");
+    fn eval_int(
+        &self,
+        e: &ast::Expr,
+        consts: usize,
+        bound: &[Bound],
+        what: &str,
+    ) -> Result<i64, (Span, String)> {
+        let allowed = format!(
+            "{what} must be an integer built from integer literals, consts and `+ - * / ^`"
+        );
         let overflow = || (e.span, format!("integer overflow while evaluating {what}"));
         match &e.kind {
             ExprKind::Num(n) => n.int.ok_or_else(|| {
                 (
                     e.span,
                     if n.value.fract() == 0.0 && n.value.abs() < 1e18 {
-                        format!("{what} must be an integer; write `{}` without the decimal point", n.value as i64)
+                        format!(
+                            "{what} must be an integer; write `{}` without the decimal point",
+                            n.value as i64
+                        )
                     } else {
                         format!("{what} must be an integer, found `{}`", n.value)
                     },
@@ -646,12 +688,17 @@ impl<'a> Checker<'a> {
                             Err((id.span(), format!("const `{id}` is declared later; a const may only use consts declared before it")))
                         } else {
                             self.const_values[*k].ok_or_else(|| {
-                                (id.span(), format!("const `{id}` has no value (see its error)"))
+                                (
+                                    id.span(),
+                                    format!("const `{id}` has no value (see its error)"),
+                                )
                             })
                         }
                     }
                     Some(d) => Err((id.span(), format!("`{id}` is {}; {allowed}", d.what))),
-                    None if text == "pi" => Err((id.span(), format!("`pi` is not an integer; {allowed}"))),
+                    None if text == "pi" => {
+                        Err((id.span(), format!("`pi` is not an integer; {allowed}")))
+                    }
                     None => Err(self.unknown_name(id, bound)),
                 }
             }
@@ -660,7 +707,10 @@ impl<'a> Checker<'a> {
                 .checked_neg()
                 .ok_or_else(overflow),
             ExprKind::Binary {
-                op, op_span, lhs, rhs,
+                op,
+                op_span,
+                lhs,
+                rhs,
             } => {
                 let a = self.eval_int(lhs, consts, bound, what)?;
                 let b = self.eval_int(rhs, consts, bound, what)?;
@@ -672,7 +722,10 @@ impl<'a> Checker<'a> {
                         if b == 0 {
                             Err((*op_span, format!("division by zero in {what}")))
                         } else if a % b != 0 {
-                            Err((*op_span, format!("{a} / {b} is not an integer; {what} must divide exactly")))
+                            Err((
+                                *op_span,
+                                format!("{a} / {b} is not an integer; {what} must divide exactly"),
+                            ))
                         } else {
                             a.checked_div(b).ok_or_else(overflow)
                         }
@@ -685,10 +738,13 @@ impl<'a> Checker<'a> {
                     }
                 }
             }
-            ExprKind::Call { name, .. } | ExprKind::Index { name, .. } => {
-                Err((name.span(), format!("`{name}` is not allowed here; {allowed}")))
+            ExprKind::Call { name, .. } | ExprKind::Index { name, .. } => Err((
+                name.span(),
+                format!("`{name}` is not allowed here; {allowed}"),
+            )),
+            ExprKind::Sum { keyword, .. } => {
+                Err((*keyword, format!("a sum is not allowed here; {allowed}")))
             }
-            ExprKind::Sum { keyword, .. } => Err((*keyword, format!("a sum is not allowed here; {allowed}"))),
         }
     }
 
@@ -859,7 +915,10 @@ impl<'a> Checker<'a> {
             }
             ExprKind::Call { name, paren, args } => {
                 let f = self.function(name, *paren, args.len());
-                let resolved: Vec<Option<Expr>> = args.iter().map(|a| self.resolve(a, bound, limits)).collect();
+                let resolved: Vec<Option<Expr>> = args
+                    .iter()
+                    .map(|a| self.resolve(a, bound, limits))
+                    .collect();
                 let f = match f {
                     Ok(f) => f,
                     Err((span, msg)) => {
@@ -867,7 +926,10 @@ impl<'a> Checker<'a> {
                         return None;
                     }
                 };
-                let mut resolved = resolved.into_iter().collect::<Option<Vec<Expr>>>()?.into_iter();
+                let mut resolved = resolved
+                    .into_iter()
+                    .collect::<Option<Vec<Expr>>>()?
+                    .into_iter();
                 match f {
                     Func::Unary(f) => Some(Expr::Unary(f, Box::new(resolved.next()?))),
                     Func::Binary(f) => {
@@ -903,7 +965,9 @@ impl<'a> Checker<'a> {
             Global::Let(k) => {
                 if k >= limits.lets {
                     let msg = if k == limits.lets {
-                        format!("let `{id}` uses itself; a let may only use lets declared before it")
+                        format!(
+                            "let `{id}` uses itself; a let may only use lets declared before it"
+                        )
                     } else {
                         format!("let `{id}` is declared later; a let may only use lets declared before it")
                     };
@@ -947,10 +1011,18 @@ impl<'a> Checker<'a> {
         }
     }
 
-    fn resolve_index(&mut self, name: &Ident, bracket: Span, indices: &[ast::Expr], bound: &[Bound]) -> Option<Expr> {
+    fn resolve_index(
+        &mut self,
+        name: &Ident,
+        bracket: Span,
+        indices: &[ast::Expr],
+        bound: &[Bound],
+    ) -> Option<Expr> {
         let text = name.to_string();
         let target = if bound.iter().any(|b| b.name == text) {
-            Err(format!("`{text}` is a sum index (a number); it cannot be indexed"))
+            Err(format!(
+                "`{text}` is a sum index (a number); it cannot be indexed"
+            ))
         } else if text == "pi" {
             Err("`pi` is a number; it cannot be indexed".to_string())
         } else {
@@ -962,8 +1034,12 @@ impl<'a> Checker<'a> {
                 }
                 Some(d) => match d.global {
                     Global::Poisoned => return None,
-                    Global::Const(_) => Err(format!("`{text}` is a const (a number); it cannot be indexed")),
-                    Global::Let(_) => Err(format!("`{text}` is a let (a scalar); it cannot be indexed")),
+                    Global::Const(_) => Err(format!(
+                        "`{text}` is a const (a number); it cannot be indexed"
+                    )),
+                    Global::Let(_) => Err(format!(
+                        "`{text}` is a let (a scalar); it cannot be indexed"
+                    )),
                     g @ (Global::Param(_) | Global::Player(_)) => Ok((g, d.what)),
                 },
             }
@@ -980,7 +1056,9 @@ impl<'a> Checker<'a> {
         if dims.is_empty() {
             self.error(
                 bracket,
-                format!("`{text}` is {what} that is a scalar; it cannot be indexed: write `{text}`"),
+                format!(
+                    "`{text}` is {what} that is a scalar; it cannot be indexed: write `{text}`"
+                ),
             );
             return None;
         }
@@ -995,7 +1073,11 @@ impl<'a> Checker<'a> {
                 format!(
                     "`{text}` is {what} {}, so it takes {} ({example}), found {}",
                     shape_words(shape),
-                    if dims.len() == 1 { "1 index".to_string() } else { format!("{} indices", dims.len()) },
+                    if dims.len() == 1 {
+                        "1 index".to_string()
+                    } else {
+                        format!("{} indices", dims.len())
+                    },
                     indices.len()
                 ),
             );
@@ -1013,7 +1095,9 @@ impl<'a> Checker<'a> {
                     let range = match b {
                         None => Some((offset, offset)),
                         Some(b) => b.range.and_then(|(lo, hi)| {
-                            (lo < hi).then(|| (lo.saturating_add(offset), (hi - 1).saturating_add(offset)))
+                            (lo < hi).then(|| {
+                                (lo.saturating_add(offset), (hi - 1).saturating_add(offset))
+                            })
                         }),
                     };
                     if let Some((first, last)) = range {
@@ -1044,14 +1128,24 @@ impl<'a> Checker<'a> {
             return None;
         }
         Some(match global {
-            Global::Param(k) => Expr::Param { param: k, index: out },
-            Global::Player(p) => Expr::Var { player: p, index: out },
+            Global::Param(k) => Expr::Param {
+                param: k,
+                index: out,
+            },
+            Global::Player(p) => Expr::Var {
+                player: p,
+                index: out,
+            },
             _ => unreachable!("only params and players are indexed"),
         })
     }
 
     /// An index as `sum index + constant` (or a constant).
-    fn affine<'b>(&self, e: &ast::Expr, bound: &'b [Bound]) -> Result<(Option<&'b Bound>, i64), (Span, String)> {
+    fn affine<'b>(
+        &self,
+        e: &ast::Expr,
+        bound: &'b [Bound],
+    ) -> Result<(Option<&'b Bound>, i64), (Span, String)> {
         const FORM: &str = "an index is a constant integer, or a sum index plus or minus a constant: `x[2]`, `x[M - 1]`, `x[i]`, `x[i + 1]`";
         let consts = self.const_values.len();
         let overflow = || (e.span, "integer overflow in an index".to_string());
@@ -1062,26 +1156,45 @@ impl<'a> Checker<'a> {
                 }
                 Ok((None, self.eval_int(e, consts, bound, "an index")?))
             }
-            ExprKind::Binary { op, lhs, rhs, .. } if matches!(op, ast::BinOp::Add | ast::BinOp::Sub) => {
+            ExprKind::Binary { op, lhs, rhs, .. }
+                if matches!(op, ast::BinOp::Add | ast::BinOp::Sub) =>
+            {
                 let (va, a) = self.affine(lhs, bound)?;
                 let (vb, b) = self.affine(rhs, bound)?;
                 match (op, va, vb) {
-                    (_, Some(_), Some(_)) => Err((e.span, format!("an index may use only one sum index; {FORM}"))),
-                    (ast::BinOp::Sub, _, Some(_)) => Err((rhs.span, format!("a sum index cannot be subtracted in an index; {FORM}"))),
-                    (ast::BinOp::Add, v, w) => Ok((v.or(w), a.checked_add(b).ok_or_else(overflow)?)),
+                    (_, Some(_), Some(_)) => Err((
+                        e.span,
+                        format!("an index may use only one sum index; {FORM}"),
+                    )),
+                    (ast::BinOp::Sub, _, Some(_)) => Err((
+                        rhs.span,
+                        format!("a sum index cannot be subtracted in an index; {FORM}"),
+                    )),
+                    (ast::BinOp::Add, v, w) => {
+                        Ok((v.or(w), a.checked_add(b).ok_or_else(overflow)?))
+                    }
                     (_, v, _) => Ok((v, a.checked_sub(b).ok_or_else(overflow)?)),
                 }
             }
             _ => {
                 if mentions_bound(e, bound) {
-                    return Err((e.span, format!("this index is not a sum index plus a constant; {FORM}")));
+                    return Err((
+                        e.span,
+                        format!("this index is not a sum index plus a constant; {FORM}"),
+                    ));
                 }
                 Ok((None, self.eval_int(e, consts, bound, "an index")?))
             }
         }
     }
 
-    fn resolve_sum(&mut self, binders: &[ast::SumBinder], body: &ast::Expr, bound: &mut Vec<Bound>, limits: Limits) -> Option<Expr> {
+    fn resolve_sum(
+        &mut self,
+        binders: &[ast::SumBinder],
+        body: &ast::Expr,
+        bound: &mut Vec<Bound>,
+        limits: Limits,
+    ) -> Option<Expr> {
         let depth = bound.len();
         let mut vars = Vec::new();
         let mut ok = true;
@@ -1090,15 +1203,28 @@ impl<'a> Checker<'a> {
             if bound.iter().any(|o| o.name == name) {
                 self.error(
                     b.var.span(),
-                    format!("sum index `{name}` is already bound by an enclosing sum; use another name"),
+                    format!(
+                        "sum index `{name}` is already bound by an enclosing sum; use another name"
+                    ),
                 );
                 ok = false;
             } else if let Some(d) = self.names.get(&name) {
-                let msg = format!("sum index `{name}` has the same name as {}; use another name", d.what);
+                let msg = format!(
+                    "sum index `{name}` has the same name as {}; use another name",
+                    d.what
+                );
                 self.error(b.var.span(), msg);
                 ok = false;
-            } else if RESERVED.contains(&name.as_str()) || unary_fn(&name).is_some() || binary_fn(&name).is_some() {
-                self.error(b.var.span(), format!("`{name}` is a built-in name of the DSL; choose another sum index name"));
+            } else if RESERVED.contains(&name.as_str())
+                || unary_fn(&name).is_some()
+                || binary_fn(&name).is_some()
+            {
+                self.error(
+                    b.var.span(),
+                    format!(
+                        "`{name}` is a built-in name of the DSL; choose another sum index name"
+                    ),
+                );
                 ok = false;
             }
             let consts = self.const_values.len();
@@ -1106,7 +1232,11 @@ impl<'a> Checker<'a> {
             let hi = self.eval_int(&b.hi, consts, bound, "a sum bound");
             let range = match (lo, hi) {
                 (Ok(lo), Ok(hi)) => {
-                    let hi = if b.inclusive { hi.checked_add(1) } else { Some(hi) };
+                    let hi = if b.inclusive {
+                        hi.checked_add(1)
+                    } else {
+                        Some(hi)
+                    };
                     match hi {
                         Some(hi) if lo <= hi => Some((lo, hi)),
                         Some(hi) => {
@@ -1134,11 +1264,7 @@ impl<'a> Checker<'a> {
             ok &= range.is_some();
             let var = self.fresh_var();
             vars.push((var, range));
-            bound.push(Bound {
-                name,
-                var,
-                range,
-            });
+            bound.push(Bound { name, var, range });
         }
         let body = self.resolve(body, bound, limits);
         bound.truncate(depth);
@@ -1176,13 +1302,17 @@ impl<'a> Checker<'a> {
             },
             Expr::SumIndex(i) => Expr::SumIndex(ix(map, i)),
             Expr::Neg(a) => Expr::Neg(Box::new(self.refresh(a, map))),
-            Expr::Binary(op, a, b) => {
-                Expr::Binary(*op, Box::new(self.refresh(a, map)), Box::new(self.refresh(b, map)))
-            }
+            Expr::Binary(op, a, b) => Expr::Binary(
+                *op,
+                Box::new(self.refresh(a, map)),
+                Box::new(self.refresh(b, map)),
+            ),
             Expr::Unary(f, a) => Expr::Unary(*f, Box::new(self.refresh(a, map))),
-            Expr::Call2(f, a, b) => {
-                Expr::Call2(*f, Box::new(self.refresh(a, map)), Box::new(self.refresh(b, map)))
-            }
+            Expr::Call2(f, a, b) => Expr::Call2(
+                *f,
+                Box::new(self.refresh(a, map)),
+                Box::new(self.refresh(b, map)),
+            ),
             Expr::Sum { var, lo, hi, body } => {
                 let fresh = self.fresh_var();
                 map.insert(*var, fresh);
@@ -1248,7 +1378,9 @@ fn mentions_bound(e: &ast::Expr, bound: &[Bound]) -> bool {
         ExprKind::Name(id) => bound.iter().any(|b| *id == b.name),
         ExprKind::Index { indices, .. } => indices.iter().any(|i| mentions_bound(i, bound)),
         ExprKind::Neg(a) => mentions_bound(a, bound),
-        ExprKind::Binary { lhs, rhs, .. } => mentions_bound(lhs, bound) || mentions_bound(rhs, bound),
+        ExprKind::Binary { lhs, rhs, .. } => {
+            mentions_bound(lhs, bound) || mentions_bound(rhs, bound)
+        }
         ExprKind::Call { args, .. } => args.iter().any(|a| mentions_bound(a, bound)),
         ExprKind::Sum { body, .. } => mentions_bound(body, bound),
     }

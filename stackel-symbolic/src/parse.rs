@@ -109,9 +109,8 @@ fn parse_header(input: ParseStream) -> syn::Result<(TokenStream, TokenStream, Id
         }
     };
     if !input.is_empty() {
-        return Err(input.error(
-            "unexpected tokens after the game's body; write one game per `stackel_game!`",
-        ));
+        return Err(input
+            .error("unexpected tokens after the game's body; write one game per `stackel_game!`"));
     }
     let mut attr_tokens = TokenStream::new();
     for attr in &attrs {
@@ -175,7 +174,10 @@ impl<'a> Cursor<'a> {
 
     /// An error at the next token: "expected X, found Y".
     fn expected<T>(&self, what: &str) -> PResult<T> {
-        Err((self.span(), format!("expected {what}, found {}", self.found())))
+        Err((
+            self.span(),
+            format!("expected {what}, found {}", self.found()),
+        ))
     }
 
     fn is_punct(&self, ch: char) -> bool {

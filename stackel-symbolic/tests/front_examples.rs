@@ -59,7 +59,10 @@ fn duopoly_model() {
     let m = stackel_symbolic::front_end(duopoly()).unwrap();
     assert_eq!(m.name, "Duopoly");
     assert_eq!(m.vis.to_string(), "pub");
-    assert!(m.attrs.to_string().contains("Cournot duopoly; firm 1 leads."));
+    assert!(m
+        .attrs
+        .to_string()
+        .contains("Cournot duopoly; firm 1 leads."));
     let params: Vec<_> = m
         .params
         .iter()
@@ -73,7 +76,10 @@ fn duopoly_model() {
             ("c2", Shape::Scalar, Some(vec![2.0])),
         ]
     );
-    assert_eq!((m.leader.name.as_str(), m.leader.shape), ("q1", Shape::Scalar));
+    assert_eq!(
+        (m.leader.name.as_str(), m.leader.shape),
+        ("q1", Shape::Scalar)
+    );
     assert_eq!(m.followers.len(), 1);
     assert_eq!(m.followers[0].name, "q2");
     assert!(!m.leader.angle);
@@ -121,7 +127,10 @@ fn covariance_model() {
     assert_eq!(m.params[1].default, Some(vec![0.6]));
     assert_eq!(m.leader.shape, Shape::Matrix(3, 3));
     assert_eq!(m.followers[0].shape, Shape::Matrix(3, 3));
-    assert_eq!((m.leader_dim(), m.follower_dim(), m.param_len()), (9, 9, 10));
+    assert_eq!(
+        (m.leader_dim(), m.follower_dim(), m.param_len()),
+        (9, 9, 10)
+    );
     // The leader's cost is f itself: sum_i sum_j w[i,j] * (sigma[i,j] - sum_k v[i,k] v[j,k]).
     let Expr::Sum {
         var: i,
