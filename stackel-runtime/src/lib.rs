@@ -14,3 +14,4 @@ pub use linalg::Singular;
 pub use real::{Float, Real};
 #[cfg(feature = "dual")]
 pub mod autodiff;
+pub mod equilibria;

@@ -1,0 +1,87 @@
+//! Finding, classifying and certifying equilibria of a [`Game`](crate::Game),
+//! and their sensitivity to the game's params.
+//!
+//! - [`find_critical_points`]: zeros of omega = (D1 f1, D2 f2) (simultaneous
+//!   play) or of omega_S = (Df1, D2 f2) (Stackelberg, optionally regularised
+//!   by eta) by damped Newton with the exact Jacobians J / J_S, falling back
+//!   to Levenberg-Marquardt steps, from many starts; deduplicated with an
+//!   angle-aware distance; failed solves are kept with their reason.
+//! - [`classify`]: differential Nash / differential Stackelberg / stable under
+//!   simultaneous play / stable under Stackelberg dynamics / non-Nash
+//!   attractor, each a [`Verdict`] that is `Degenerate` when an eigenvalue is
+//!   within tolerance of the boundary, with the spectra behind it.
+//! - [`EquilibriumReport`]: both together, as a text table (`Display`) and JSON.
+//! - [`sensitivity`]: d x*/d theta = -J^-1 D_theta omega (Nash) or
+//!   -J_S^-1 D_theta omega_S (Stackelberg).
+//!
+//! ```
+//! use stackel_runtime::equilibria::{grid_starts, EquilibriumReport, Field, Verdict};
+//! use stackel_runtime::reference::Duopoly;
+//!
+//! let g = Duopoly::default();
+//! let starts = grid_starts(&[(0.0, 100.0), (0.0, 100.0)], 3);
+//! let report = EquilibriumReport::find::<Duopoly>(&g, Field::STACKELBERG, &starts, &Default::default(), &Default::default()).unwrap();
+//! assert_eq!(report.points.len(), 1);
+//! let p = &report.points[0];
+//! assert!((p.x[0] - 46.0).abs() < 1e-9 && (p.x[1] - 26.0).abs() < 1e-9);
+//! assert_eq!(p.differential_stackelberg, Verdict::Yes);
+//! assert_eq!(p.differential_nash, Verdict::No);
+//! println!("{report}");
+//! ```
+
+mod classify;
+mod find;
+mod report;
+mod sensitivity;
+
+pub use classify::{classify, Classification, ClassifyOptions, Degeneracy, Eig, Spectra, Verdict};
+pub use find::{
+    find_critical_points, grid_starts, random_starts, state_distance, wrap_angle, CriticalPoint,
+    Failure, FailureReason, FindOptions, Found,
+};
+pub use report::EquilibriumReport;
+pub use sensitivity::{field_param_jacobian, sensitivity};
+
+use serde::Serialize;
+
+/// Which vector field's zeros are sought.
+#[derive(Clone, Copy, Debug, PartialEq, Serialize)]
+pub enum Field {
+    /// omega = (D1 f1, D2 f2): critical points of simultaneous gradient play
+    /// (candidate Nash equilibria).
+    Simultaneous,
+    /// omega_S = (Df1, D2 f2) with Df1 = D1 f1 - B^T (D22 f2 + eta I)^-T D2 f1:
+    /// critical points of the Stackelberg dynamics (eta = 0 is exact).
+    Stackelberg { eta: f64 },
+}
+
+impl Field {
+    /// The exact Stackelberg field (eta = 0).
+    pub const STACKELBERG: Field = Field::Stackelberg { eta: 0.0 };
+
+    /// "omega" or "omega_S".
+    pub fn symbol(&self) -> &'static str {
+        match self {
+            Field::Simultaneous => "omega",
+            Field::Stackelberg { .. } => "omega_S",
+        }
+    }
+}
+
+/// Errors on user input to the equilibrium tools.
+#[derive(Clone, Debug, PartialEq, thiserror::Error)]
+pub enum EquilibriumError {
+    /// A start or point does not have the game's state dimension.
+    #[error("point {index} has {got} entries, the game's state has {expected}")]
+    Dimension {
+        index: usize,
+        expected: usize,
+        got: usize,
+    },
+    /// A point has a NaN or infinite entry.
+    #[error("point {index} has a non-finite entry")]
+    NonFinite { index: usize },
+    /// A matrix that must be inverted is singular at the point.
+    #[error("{what} is singular at the point")]
+    Singular { what: &'static str },
+}
