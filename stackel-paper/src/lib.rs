@@ -2,3 +2,4 @@
 //! "Convergence of Learning Dynamics in Stackelberg Games", with stackel.
 
 pub mod plot;
+pub mod stats;
