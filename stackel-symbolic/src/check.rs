@@ -104,10 +104,15 @@ struct Limits {
     lets: usize,
 }
 
+/// A player declaration: name, `angle` keyword, dimensions.
+type PlayerItem<'a> = (&'a Ident, Option<Span>, Option<&'a ast::Dims>);
+
 struct Checker<'a> {
     ast: &'a GameAst,
     errors: Errors,
     names: HashMap<String, Decl>,
+    /// Names declared more than once (already reported).
+    duplicated: HashSet<String>,
     /// Const names and statements, in order.
     const_items: Vec<(&'a Ident, &'a ast::Expr)>,
     /// Evaluated consts (`None` where evaluation failed), by position.
@@ -115,8 +120,8 @@ struct Checker<'a> {
     consts: Vec<Const>,
     param_items: Vec<(&'a Ident, Option<&'a ast::Dims>, Option<&'a ParamDefault>)>,
     /// Leader first, then followers: (name, angle, dims).
-    player_items: Vec<(&'a Ident, Option<Span>, Option<&'a ast::Dims>)>,
-    has_leader: bool,
+    /// By player number (slot 0 the leader; `None` if it is missing).
+    player_items: Vec<Option<PlayerItem<'a>>>,
     let_items: Vec<(&'a Ident, &'a ast::Expr)>,
     /// Evaluated shapes (`None` where wrong) of the params, by position.
     param_shapes: Vec<Option<Shape>>,
@@ -146,12 +151,12 @@ impl<'a> Checker<'a> {
             ast,
             errors: Errors::new(),
             names: HashMap::new(),
+            duplicated: HashSet::new(),
             const_items: Vec::new(),
             const_values: Vec::new(),
             consts: Vec::new(),
             param_items: Vec::new(),
             player_items: Vec::new(),
-            has_leader: false,
             let_items: Vec::new(),
             param_shapes: Vec::new(),
             player_shapes: Vec::new(),
@@ -185,6 +190,7 @@ impl<'a> Checker<'a> {
                 prev.what
             );
             self.error(name.span(), msg);
+            self.duplicated.insert(text);
             return false;
         }
         self.names.insert(text, Decl { global, what });
@@ -194,45 +200,8 @@ impl<'a> Checker<'a> {
     /// Pass 1: every declaration, leader first among the players.
     fn declare_all(&mut self) {
         let ast = self.ast;
-        for item in &ast.items {
-            if let Item::Player {
-                role: Role::Leader,
-                keyword,
-                name,
-                angle,
-                dims,
-            } = item
-            {
-                if self.has_leader {
-                    let first = self.player_items[0].0.to_string();
-                    self.error(
-                        *keyword,
-                        format!(
-                            "a game has exactly one leader, and `{first}` is already the leader; declare `{name}` as a `follower` (followers play simultaneously among themselves)"
-                        ),
-                    );
-                    self.names.entry(name.to_string()).or_insert(Decl {
-                        global: Global::Poisoned,
-                        what: "a second leader",
-                    });
-                    continue;
-                }
-                self.has_leader = true;
-                self.declare(name, Global::Player(0), "the leader");
-                self.player_items.push((name, *angle, dims.as_ref()));
-            }
-        }
-        if !self.has_leader {
-            // Keep follower numbers 1.. stable: an absent leader is a hole at 0.
-            self.error(
-                ast.name.span(),
-                format!(
-                    "game `{}` has no leader; declare exactly one `leader x;`",
-                    ast.name
-                ),
-            );
-        }
-        let mut followers = 0;
+        // Slot 0 is the leader's, filled when (and if) it is declared.
+        self.player_items.push(None);
         for item in &ast.items {
             match item {
                 Item::Const { name, value } => {
@@ -253,21 +222,37 @@ impl<'a> Checker<'a> {
                     }
                 }
                 Item::Player {
+                    role: Role::Leader,
+                    keyword,
+                    name,
+                    angle,
+                    dims,
+                } => {
+                    if let Some((first, _, _)) = self.player_items[0] {
+                        self.error(
+                            *keyword,
+                            format!(
+                                "a game has exactly one leader, and `{first}` is already the leader; declare `{name}` as a `follower` (followers play simultaneously among themselves)"
+                            ),
+                        );
+                        self.names.entry(name.to_string()).or_insert(Decl {
+                            global: Global::Poisoned,
+                            what: "a second leader",
+                        });
+                    } else if self.declare(name, Global::Player(0), "the leader") {
+                        self.player_items[0] = Some((name, *angle, dims.as_ref()));
+                    }
+                }
+                Item::Player {
                     role: Role::Follower,
                     name,
                     angle,
                     dims,
                     ..
                 } => {
-                    followers += 1;
-                    let number = self.player_items.len() + usize::from(!self.has_leader);
+                    let number = self.player_items.len();
                     if self.declare(name, Global::Player(number), "a follower") {
-                        self.player_items.push((name, *angle, dims.as_ref()));
-                    } else {
-                        self.names.entry(name.to_string()).or_insert(Decl {
-                            global: Global::Poisoned,
-                            what: "a follower",
-                        });
+                        self.player_items.push(Some((name, *angle, dims.as_ref())));
                     }
                 }
                 Item::Let { name, value } => {
@@ -276,10 +261,24 @@ impl<'a> Checker<'a> {
                         self.let_items.push((name, value));
                     }
                 }
-                _ => {}
+                Item::Cost { .. } | Item::Budget { .. } => {}
             }
         }
-        if followers == 0 {
+        let declared = |role| {
+            ast.items
+                .iter()
+                .any(|i| matches!(i, Item::Player { role: r, .. } if *r == role))
+        };
+        if !declared(Role::Leader) {
+            self.error(
+                ast.name.span(),
+                format!(
+                    "game `{}` has no leader; declare exactly one `leader x;`",
+                    ast.name
+                ),
+            );
+        }
+        if !declared(Role::Follower) {
             self.error(
                 ast.name.span(),
                 format!(
@@ -384,12 +383,11 @@ impl<'a> Checker<'a> {
             let shape = self.shape(dims, &name.to_string());
             self.param_shapes.push(shape);
         }
-        if !self.has_leader {
-            self.player_shapes.push(None);
-        }
         for at in 0..self.player_items.len() {
-            let (name, _, dims) = self.player_items[at];
-            let shape = self.shape(dims, &name.to_string());
+            let shape = match self.player_items[at] {
+                Some((name, _, dims)) => self.shape(dims, &name.to_string()),
+                None => None,
+            };
             self.player_shapes.push(shape);
         }
     }
@@ -785,7 +783,7 @@ impl<'a> Checker<'a> {
 
     /// One resolved cost per player number (`None` where missing or wrong).
     fn resolve_costs(&mut self) -> Vec<Option<(Expr, Span)>> {
-        let players = self.player_items.len() + usize::from(!self.has_leader);
+        let players = self.player_items.len();
         let mut costs: Vec<Option<(Expr, Span)>> = vec![None; players];
         let mut seen: Vec<bool> = vec![false; players];
         let all_lets = Limits {
@@ -823,6 +821,7 @@ impl<'a> Checker<'a> {
                     global: Global::Poisoned,
                     ..
                 }) => {}
+                Some(_) if self.duplicated.contains(&name.to_string()) => {}
                 Some(d) => self.error(
                     name.span(),
                     format!("`{name}` is {}, not a player; a cost is declared for the leader and for each follower", d.what),
@@ -833,10 +832,11 @@ impl<'a> Checker<'a> {
                 }
             }
         }
-        for at in 0..self.player_items.len() {
-            let p = at + usize::from(!self.has_leader);
-            let (name, _, _) = self.player_items[at];
-            if !seen[p] {
+        for (p, has_cost) in seen.into_iter().enumerate() {
+            let Some((name, _, _)) = self.player_items[p] else {
+                continue;
+            };
+            if !has_cost {
                 let role = if p == 0 { "the leader" } else { "follower" };
                 self.error(
                     name.span(),
@@ -849,12 +849,9 @@ impl<'a> Checker<'a> {
 
     /// The leader and followers, when all are complete.
     fn players(&self, costs: Vec<Option<(Expr, Span)>>) -> Option<(Player, Vec<Player>)> {
-        if !self.has_leader {
-            return None;
-        }
         let mut players = Vec::new();
         for (at, cost) in costs.into_iter().enumerate() {
-            let (name, angle, _) = self.player_items[at];
+            let (name, angle, _) = self.player_items[at]?;
             let shape = self.player_shapes[at]?;
             let (cost, cost_span) = cost?;
             players.push(Player {
@@ -1151,7 +1148,7 @@ impl<'a> Checker<'a> {
         let overflow = || (e.span, "integer overflow in an index".to_string());
         match &e.kind {
             ExprKind::Name(id) => {
-                if let Some(b) = bound.iter().rev().find(|b| b.name == id.to_string()) {
+                if let Some(b) = bound.iter().rev().find(|b| *id == b.name) {
                     return Ok((Some(b), 0));
                 }
                 Ok((None, self.eval_int(e, consts, bound, "an index")?))
