@@ -3,3 +3,4 @@
 
 pub mod plot;
 pub mod stats;
+pub mod summary;
