@@ -19,6 +19,10 @@ pub struct FindOptions {
     pub tol: f64,
     /// Newton / Levenberg-Marquardt iterations per start.
     pub max_iter: usize,
+    /// A point with residual <= `tol` is accepted only when the Newton step
+    /// there is also small, max_i |d_i| <= `step_tol * (1 + max_i |x_i|)`:
+    /// this rejects flat regions where |F| is tiny but x is far from a root.
+    pub step_tol: f64,
     /// Two solutions are the same point when their (angle-aware) max-norm
     /// distance is <= `dedup_tol * (1 + max_i |x_i|)`.
     pub dedup_tol: f64,
@@ -28,6 +32,7 @@ impl Default for FindOptions {
     fn default() -> Self {
         FindOptions {
             tol: 1e-10,
+            step_tol: 1e-6,
             max_iter: 100,
             dedup_tol: 1e-6,
         }
@@ -54,6 +59,9 @@ pub struct CriticalPoint {
 pub enum FailureReason {
     /// D22 f2 (+ eta I) was singular where omega_S was needed.
     SingularFollowerHessian,
+    /// |F| <= `tol` but the Jacobian of F is singular there, so the point is
+    /// not certified as a root (e.g. a region where the costs are flat).
+    SingularJacobian,
     /// Neither a Newton nor a Levenberg-Marquardt step reduced |F|.
     NoDescent,
     /// `max_iter` iterations without reaching `tol`.
@@ -66,6 +74,7 @@ impl std::fmt::Display for FailureReason {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str(match self {
             FailureReason::SingularFollowerHessian => "singular follower Hessian",
+            FailureReason::SingularJacobian => "singular Jacobian at a small residual",
             FailureReason::NoDescent => "no descent step",
             FailureReason::MaxIterations => "iteration limit",
             FailureReason::NonFinite => "non-finite field",
@@ -285,39 +294,48 @@ fn solve<G: Game>(
         if !r.is_finite() {
             return fail(FailureReason::NonFinite, &x, r);
         }
-        if r <= opts.tol {
-            return Outcome::Converged {
-                x,
-                residual: r,
-                iterations: it,
-            };
-        }
-        if it == opts.max_iter {
-            return fail(FailureReason::MaxIterations, &x, r);
-        }
         if let Err(reason) = ev.jacobian(&x, &mut jac) {
             return fail(reason, &x, r);
         }
         let jm = DMatrix::from_row_slice(n, n, &jac);
         let fv = DVector::from_column_slice(&f);
+        let newton = jm
+            .clone()
+            .lu()
+            .solve(&(-&fv))
+            .filter(|d| d.iter().all(|v| v.is_finite()));
+        if r <= opts.tol {
+            let scale = 1.0 + norm_inf(&x);
+            match &newton {
+                Some(d) if d.amax() <= opts.step_tol * scale => {
+                    return Outcome::Converged {
+                        x,
+                        residual: r,
+                        iterations: it,
+                    }
+                }
+                Some(_) => {}
+                None => return fail(FailureReason::SingularJacobian, &x, r),
+            }
+        }
+        if it == opts.max_iter {
+            return fail(FailureReason::MaxIterations, &x, r);
+        }
         let phi = norm2_sq(&f);
         let mut accepted = false;
         // Newton direction with backtracking.
-        if let Some(d) = jm.clone().lu().solve(&(-&fv)) {
-            if d.iter().all(|v| v.is_finite()) {
-                let mut alpha = 1.0;
-                for _ in 0..40 {
-                    for i in 0..n {
-                        xt[i] = x[i] + alpha * d[i];
-                    }
-                    ev.wrap(&mut xt);
-                    if ev.value(&xt, &mut ft).is_ok() && norm2_sq(&ft) <= (1.0 - 1e-4 * alpha) * phi
-                    {
-                        accepted = true;
-                        break;
-                    }
-                    alpha *= 0.5;
+        if let Some(d) = newton {
+            let mut alpha = 1.0;
+            for _ in 0..40 {
+                for i in 0..n {
+                    xt[i] = x[i] + alpha * d[i];
                 }
+                ev.wrap(&mut xt);
+                if ev.value(&xt, &mut ft).is_ok() && norm2_sq(&ft) <= (1.0 - 1e-4 * alpha) * phi {
+                    accepted = true;
+                    break;
+                }
+                alpha *= 0.5;
             }
         }
         // Levenberg-Marquardt fallback.
