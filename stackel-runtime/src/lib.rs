@@ -14,4 +14,13 @@ pub use linalg::Singular;
 pub use real::{Float, Real};
 #[cfg(feature = "dual")]
 pub mod autodiff;
+pub mod dynamics;
+pub mod engine;
+pub mod record;
+pub mod rng;
+pub mod schedule;
+pub use dynamics::{Dynamics, Rule};
+pub use engine::{Engine, Init, Noise, Study, StudyError};
+pub use record::{Record, StudyResult};
+pub use schedule::{Optimizer, Schedule};
 pub mod equilibria;

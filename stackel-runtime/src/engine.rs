@@ -1,0 +1,1048 @@
+//! Reproducible batched Monte-Carlo studies of learning dynamics.
+//!
+//! A [`Study`] is a game, a [`Dynamics`], a number of trajectories N and steps
+//! K, the noise, the initial states, a seed and what to [`Record`]. Running it
+//! steps every trajectory independently; every random number comes from
+//! Philox keyed by (seed, trajectory, step, stream) (see [`crate::rng`]), so
+//! the result is bit-identical whatever the thread count, chunk size, shard
+//! split or interruption.
+//!
+//! ```
+//! use stackel_runtime::engine::{Init, Noise, Study};
+//! use stackel_runtime::dynamics::Dynamics;
+//! use stackel_runtime::record::Record;
+//! use stackel_runtime::reference::Duopoly;
+//! use stackel_runtime::schedule::Schedule;
+//!
+//! let dynamics = Dynamics::two_timescale(
+//!     Schedule::power(1.0, 11.0, 1.0),       // leader 1/(k + 11)
+//!     Schedule::power(1.0, 11.0, 2.0 / 3.0), // follower (k + 11)^(-2/3)
+//! );
+//! let result = Study::new(Duopoly::default(), dynamics)
+//!     .trajectories(200)
+//!     .steps(2000)
+//!     .noise(Noise::variance(10.0))
+//!     .init(Init::Box { lo: vec![0.0, 0.0], hi: vec![60.0, 60.0] })
+//!     .seed(7)
+//!     .record(Record::finals().target(vec![46.0, 26.0], 2.0, 100))
+//!     .run::<f64>()?;
+//! assert_eq!(result.summary.finished, 200);
+//! let m = &result.summary.mean;
+//! assert!((m[0] - 46.0).abs() < 1.0 && (m[1] - 26.0).abs() < 1.0);
+//! # Ok::<(), stackel_runtime::engine::StudyError>(())
+//! ```
+//!
+//! # How the CPU engine runs
+//!
+//! Trajectories are cut into chunks (default 2048) that rayon spreads over
+//! the cores; a chunk keeps its states in structure-of-arrays form and, per
+//! step, makes one Philox pass and one Box-Muller pass over the whole chunk
+//! (vectorised, with AVX2 selected at run time where the CPU has it), then
+//! calls [`crate::dynamics::step`] per trajectory on its gathered state.
+
+use crate::dynamics::{self, AdamCoefficients, AdamState, Dynamics, StepEvent, StepInputs, StepScratch};
+use crate::game::Game;
+use crate::real::Real;
+use crate::record::{
+    record_times, to_fixed, DistanceSeries, Fate, MergeError, Path, Record,
+    StudyResult, Summary,
+};
+use crate::rng::{self, NoiseFloat};
+use crate::schedule::{Optimizer, ScheduleError};
+use rayon::prelude::*;
+use serde::{Deserialize, Serialize};
+use std::io::IsTerminal;
+use std::path::{Path as FsPath, PathBuf};
+
+/// Initial states.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub enum Init {
+    /// Every trajectory starts at this point.
+    Point(Vec<f64>),
+    /// x_i = lo_i + (hi_i - lo_i) u_i, u_i uniform in (0, 1] (Philox stream [`rng::STREAM_INIT`]).
+    Box { lo: Vec<f64>, hi: Vec<f64> },
+    /// x_i = mean_i + std_i z_i, z_i standard normal (stream [`rng::STREAM_INIT`]).
+    Gaussian { mean: Vec<f64>, std: Vec<f64> },
+    /// Trajectory t starts at `list[t % list.len()]`.
+    List(Vec<Vec<f64>>),
+}
+
+/// Additive Gaussian gradient noise w_i ~ N(0, variance_p) for player p.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Noise {
+    /// Empty: no noise; one entry: every player; else one per player (leader first).
+    pub variances: Vec<f64>,
+}
+
+impl Noise {
+    /// Deterministic dynamics.
+    pub fn none() -> Self {
+        Noise { variances: vec![] }
+    }
+    /// The same variance for every player.
+    pub fn variance(v: f64) -> Self {
+        Noise { variances: vec![v] }
+    }
+    /// One variance per player, leader first.
+    pub fn per_player(v: Vec<f64>) -> Self {
+        Noise { variances: v }
+    }
+}
+
+/// Which engine runs a study. Further engines (GPU) plug in here.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[non_exhaustive]
+pub enum Engine {
+    /// All CPU cores of the current rayon pool.
+    #[default]
+    Cpu,
+}
+
+/// An invalid study, or an I/O failure of checkpointing.
+#[derive(Debug, thiserror::Error)]
+pub enum StudyError {
+    #[error("a study needs at least one trajectory")]
+    ZeroTrajectories,
+    #[error("{steps} steps exceed the 2^32 - 1 that the RNG counter allows")]
+    TooManySteps { steps: u64 },
+    #[error("{what} has dimension {got}, the game's state has {expected}")]
+    Dimension {
+        what: &'static str,
+        expected: usize,
+        got: usize,
+    },
+    #[error("initial box has lo[{index}] = {lo} > hi[{index}] = {hi} or a non-finite bound")]
+    BadBox { index: usize, lo: f64, hi: f64 },
+    #[error("{what} must be finite and >= 0, got {value}")]
+    Negative { what: &'static str, value: f64 },
+    #[error("{what} must be finite, got {value}")]
+    NotFinite { what: &'static str, value: f64 },
+    #[error("an explicit list of initial states must not be empty")]
+    EmptyList,
+    #[error("expected {expected} {what} (or one shared), got {got}")]
+    PerPlayer {
+        what: &'static str,
+        expected: usize,
+        got: usize,
+    },
+    #[error("bad step-size schedule of player {player}: {source}")]
+    Schedule {
+        player: usize,
+        source: ScheduleError,
+    },
+    #[error("bad optimiser: {0}")]
+    Optimizer(String),
+    #[error("{what} must be >= 1")]
+    Zero { what: &'static str },
+    #[error("shard {index} of {count} is not a valid shard")]
+    BadShard { index: u64, count: u64 },
+    #[error("basins need at least one equilibrium")]
+    NoEquilibria,
+    #[error("checkpoint folder {dir} belongs to a different study")]
+    CheckpointMismatch { dir: PathBuf },
+    #[error("checkpoint I/O on {path}: {source}")]
+    Io {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    #[error("checkpoint file {path}: {source}")]
+    Json {
+        path: PathBuf,
+        source: serde_json::Error,
+    },
+    #[error(transparent)]
+    Merge(#[from] MergeError),
+}
+
+/// Everything that identifies a study's results (hashed into its fingerprint).
+#[derive(Serialize)]
+struct Fingerprint<'a> {
+    game: &'a str,
+    params: Vec<f64>,
+    dynamics: &'a Dynamics,
+    trajectories: u64,
+    steps: u64,
+    noise: &'a Noise,
+    init: &'a Init,
+    seed: u64,
+    record: &'a Record,
+    divergence_bound: f64,
+    precision: &'a str,
+}
+
+/// A Monte-Carlo study of a learning dynamics on a game; see the module docs.
+#[derive(Clone, Debug)]
+pub struct Study<G> {
+    game: G,
+    dynamics: Dynamics,
+    trajectories: u64,
+    steps: u64,
+    noise: Noise,
+    init: Init,
+    seed: u64,
+    record: Record,
+    engine: Engine,
+    shard: (u64, u64),
+    chunk: usize,
+    divergence_bound: f64,
+    checkpoint: Option<(PathBuf, u64)>,
+    progress: Option<bool>,
+}
+
+impl<G: Game> Study<G> {
+    /// A study of `dynamics` on `game`: by default 1 trajectory, 1000 steps,
+    /// no noise, all starting at the origin, seed 0, final states only.
+    pub fn new(game: G, dynamics: Dynamics) -> Self {
+        Study {
+            game,
+            dynamics,
+            trajectories: 1,
+            steps: 1000,
+            noise: Noise::none(),
+            init: Init::Point(vec![0.0; G::N]),
+            seed: 0,
+            record: Record::finals(),
+            engine: Engine::Cpu,
+            shard: (0, 1),
+            chunk: 2048,
+            divergence_bound: 1e8,
+            checkpoint: None,
+            progress: None,
+        }
+    }
+    /// Number of trajectories N.
+    pub fn trajectories(mut self, n: u64) -> Self {
+        self.trajectories = n;
+        self
+    }
+    /// Number of steps K.
+    pub fn steps(mut self, k: u64) -> Self {
+        self.steps = k;
+        self
+    }
+    pub fn noise(mut self, noise: Noise) -> Self {
+        self.noise = noise;
+        self
+    }
+    pub fn init(mut self, init: Init) -> Self {
+        self.init = init;
+        self
+    }
+    pub fn seed(mut self, seed: u64) -> Self {
+        self.seed = seed;
+        self
+    }
+    pub fn record(mut self, record: Record) -> Self {
+        self.record = record;
+        self
+    }
+    pub fn engine(mut self, engine: Engine) -> Self {
+        self.engine = engine;
+        self
+    }
+    /// Compute only shard `index` of `count` (trajectories
+    /// index N / count .. (index + 1) N / count); see [`StudyResult::merge`].
+    pub fn shard(mut self, index: u64, count: u64) -> Self {
+        self.shard = (index, count);
+        self
+    }
+    /// Trajectories per chunk of work (default 2048; results do not depend on it).
+    pub fn chunk_size(mut self, c: usize) -> Self {
+        self.chunk = c;
+        self
+    }
+    /// A trajectory with some |x_i| above `bound` is stopped as diverged (default 1e8).
+    pub fn divergence_bound(mut self, bound: f64) -> Self {
+        self.divergence_bound = bound;
+        self
+    }
+    /// Stream finished blocks of `block` trajectories to `dir`; running the
+    /// same study again with the same folder resumes where it stopped.
+    pub fn checkpoint(mut self, dir: impl Into<PathBuf>, block: u64) -> Self {
+        self.checkpoint = Some((dir.into(), block));
+        self
+    }
+    /// Force the progress bar on or off (default: on for long runs when
+    /// stderr is a terminal).
+    pub fn progress(mut self, on: bool) -> Self {
+        self.progress = Some(on);
+        self
+    }
+    /// The game.
+    pub fn game(&self) -> &G {
+        &self.game
+    }
+    /// The dynamics.
+    pub fn dynamics_ref(&self) -> &Dynamics {
+        &self.dynamics
+    }
+
+    /// The trajectory range lo..hi of this study's shard.
+    pub fn range(&self) -> (u64, u64) {
+        let (i, c) = self.shard;
+        let n = self.trajectories as u128;
+        (
+            (i as u128 * n / c as u128) as u64,
+            ((i as u128 + 1) * n / c as u128) as u64,
+        )
+    }
+
+    /// Warnings about the dynamics (e.g. gamma1 not o(gamma2)).
+    pub fn warnings(&self) -> Vec<dynamics::Warning> {
+        self.dynamics.warnings()
+    }
+
+    /// Checks the configuration against the game.
+    pub fn validate(&self) -> Result<(), StudyError> {
+        let n = G::N;
+        let info = self.game.info();
+        let players = 1 + info.followers.len();
+        let dim = |what, v: &Vec<f64>| {
+            if v.len() != n {
+                Err(StudyError::Dimension {
+                    what,
+                    expected: n,
+                    got: v.len(),
+                })
+            } else if let Some(&bad) = v.iter().find(|x| !x.is_finite()) {
+                Err(StudyError::NotFinite { what, value: bad })
+            } else {
+                Ok(())
+            }
+        };
+        if self.trajectories == 0 {
+            return Err(StudyError::ZeroTrajectories);
+        }
+        if self.steps > u32::MAX as u64 {
+            return Err(StudyError::TooManySteps { steps: self.steps });
+        }
+        let (si, sc) = self.shard;
+        if sc == 0 || si >= sc {
+            return Err(StudyError::BadShard {
+                index: si,
+                count: sc,
+            });
+        }
+        if self.chunk == 0 {
+            return Err(StudyError::Zero { what: "chunk size" });
+        }
+        if let Some((_, b)) = &self.checkpoint {
+            if *b == 0 {
+                return Err(StudyError::Zero {
+                    what: "checkpoint block",
+                });
+            }
+        }
+        if !(self.divergence_bound > 0.0) {
+            return Err(StudyError::Negative {
+                what: "divergence bound",
+                value: self.divergence_bound,
+            });
+        }
+        match &self.init {
+            Init::Point(p) => dim("initial point", p)?,
+            Init::Box { lo, hi } => {
+                dim("initial box lo", lo)?;
+                dim("initial box hi", hi)?;
+                for i in 0..n {
+                    if lo[i] > hi[i] {
+                        return Err(StudyError::BadBox {
+                            index: i,
+                            lo: lo[i],
+                            hi: hi[i],
+                        });
+                    }
+                }
+            }
+            Init::Gaussian { mean, std } => {
+                dim("initial mean", mean)?;
+                dim("initial standard deviation", std)?;
+                if let Some(&s) = std.iter().find(|s| **s < 0.0) {
+                    return Err(StudyError::Negative {
+                        what: "initial standard deviation",
+                        value: s,
+                    });
+                }
+            }
+            Init::List(l) => {
+                if l.is_empty() {
+                    return Err(StudyError::EmptyList);
+                }
+                for p in l {
+                    dim("initial state", p)?;
+                }
+            }
+        }
+        let v = &self.noise.variances;
+        if v.len() > 1 && v.len() != players {
+            return Err(StudyError::PerPlayer {
+                what: "noise variances",
+                expected: players,
+                got: v.len(),
+            });
+        }
+        for &x in v {
+            if !(x.is_finite() && x >= 0.0) {
+                return Err(StudyError::Negative {
+                    what: "noise variance",
+                    value: x,
+                });
+            }
+        }
+        let s = &self.dynamics.schedules;
+        if s.len() != 2 && s.len() != players {
+            return Err(StudyError::PerPlayer {
+                what: "step-size schedules (leader, then followers)",
+                expected: players,
+                got: s.len(),
+            });
+        }
+        for (player, sch) in s.iter().enumerate() {
+            sch.validate()
+                .map_err(|source| StudyError::Schedule { player, source })?;
+        }
+        self.dynamics
+            .optimizer
+            .validate()
+            .map_err(StudyError::Optimizer)?;
+        if !(self.dynamics.eta.is_finite() && self.dynamics.eta >= 0.0) {
+            return Err(StudyError::Negative {
+                what: "regularisation eta",
+                value: self.dynamics.eta,
+            });
+        }
+        if self.dynamics.newton.max_iter == 0 {
+            return Err(StudyError::Zero {
+                what: "Newton iterations",
+            });
+        }
+        if let Some(p) = &self.record.paths {
+            if p.every == 0 {
+                return Err(StudyError::Zero {
+                    what: "path thinning",
+                });
+            }
+        }
+        if let Some(t) = &self.record.target {
+            dim("target", &t.point)?;
+            if t.every == 0 {
+                return Err(StudyError::Zero {
+                    what: "distance thinning",
+                });
+            }
+            if !(t.eps.is_finite() && t.eps >= 0.0) {
+                return Err(StudyError::Negative {
+                    what: "lock-in radius",
+                    value: t.eps,
+                });
+            }
+        }
+        if let Some(eqs) = &self.record.basins {
+            if eqs.is_empty() {
+                return Err(StudyError::NoEquilibria);
+            }
+            for e in eqs {
+                dim("equilibrium", e)?;
+            }
+        }
+        Ok(())
+    }
+
+    fn fingerprint(&self, precision: &str) -> String {
+        let mut params = vec![0.0; G::NP];
+        self.game.params(&mut params);
+        let f = Fingerprint {
+            game: self.game.info().name,
+            params,
+            dynamics: &self.dynamics,
+            trajectories: self.trajectories,
+            steps: self.steps,
+            noise: &self.noise,
+            init: &self.init,
+            seed: self.seed,
+            record: &self.record,
+            divergence_bound: self.divergence_bound,
+            precision,
+        };
+        let text = serde_json::to_string(&f).unwrap_or_default();
+        // FNV-1a, 64 bit
+        let mut h: u64 = 0xcbf2_9ce4_8422_2325;
+        for b in text.bytes() {
+            h ^= b as u64;
+            h = h.wrapping_mul(0x0000_0100_0000_01b3);
+        }
+        format!("{h:016x}")
+    }
+
+    /// Runs the study (or its shard) in precision `T` (f64 or f32; f32 is
+    /// faster but late small steps can stall below half an ulp of the state).
+    pub fn run<T: NoiseFloat>(&self) -> Result<StudyResult, StudyError> {
+        self.validate()?;
+        match self.engine {
+            Engine::Cpu => self.run_cpu::<T>(),
+        }
+    }
+
+    /// Like [`Study::run`], but fails unless a checkpoint folder with blocks of
+    /// this very study exists: finishes an interrupted run.
+    pub fn resume<T: NoiseFloat>(&self) -> Result<StudyResult, StudyError> {
+        self.validate()?;
+        let Some((dir, _)) = &self.checkpoint else {
+            return Err(StudyError::Io {
+                path: PathBuf::new(),
+                source: std::io::Error::new(std::io::ErrorKind::NotFound, "no checkpoint folder set"),
+            });
+        };
+        let m = dir.join("manifest.json");
+        if !m.exists() {
+            return Err(StudyError::Io {
+                path: m,
+                source: std::io::Error::new(std::io::ErrorKind::NotFound, "nothing to resume"),
+            });
+        }
+        self.run::<T>()
+    }
+
+    fn run_cpu<T: NoiseFloat>(&self) -> Result<StudyResult, StudyError> {
+        let precision = std::any::type_name::<T>();
+        let prep = Prepared::<T>::new(self, precision);
+        let (lo, hi) = self.range();
+        let total = (hi - lo) as u128 * self.steps as u128;
+        let show = self
+            .progress
+            .unwrap_or_else(|| total >= 200_000_000 && std::io::stderr().is_terminal());
+        let bar = if show {
+            let b = indicatif::ProgressBar::new((hi - lo) * self.steps.max(1));
+            b.set_style(
+                indicatif::ProgressStyle::with_template(
+                    "{elapsed_precise} [{bar:40}] {percent}% eta {eta}",
+                )
+                .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
+            );
+            Some(b)
+        } else {
+            None
+        };
+        let mut result = match &self.checkpoint {
+            None => self.run_range(&prep, lo, hi, bar.as_ref())?,
+            Some((dir, block)) => self.run_checkpointed(&prep, lo, hi, dir, *block, bar.as_ref())?,
+        };
+        if let Some(b) = bar {
+            b.finish_and_clear();
+        }
+        result.warnings = self.warnings();
+        Ok(result)
+    }
+
+    fn run_range<T: NoiseFloat>(
+        &self,
+        prep: &Prepared<T>,
+        lo: u64,
+        hi: u64,
+        bar: Option<&indicatif::ProgressBar>,
+    ) -> Result<StudyResult, StudyError> {
+        let c = self.chunk as u64;
+        let starts: Vec<u64> = (lo..hi).step_by(c as usize).collect();
+        let parts: Vec<StudyResult> = starts
+            .into_par_iter()
+            .map(|s| {
+                let cnt = (hi - s).min(c) as usize;
+                let r = run_chunk(&self.game, &self.dynamics, &self.init, prep, s, cnt);
+                if let Some(b) = bar {
+                    b.inc(cnt as u64 * self.steps.max(1));
+                }
+                r
+            })
+            .collect();
+        Ok(StudyResult::merge(parts)?)
+    }
+
+    fn run_checkpointed<T: NoiseFloat>(
+        &self,
+        prep: &Prepared<T>,
+        lo: u64,
+        hi: u64,
+        dir: &FsPath,
+        block: u64,
+        bar: Option<&indicatif::ProgressBar>,
+    ) -> Result<StudyResult, StudyError> {
+        let io = |path: &FsPath| {
+            let path = path.to_path_buf();
+            move |source| StudyError::Io { path, source }
+        };
+        std::fs::create_dir_all(dir).map_err(io(dir))?;
+        let manifest = dir.join("manifest.json");
+        let want = serde_json::json!({ "fingerprint": prep.fingerprint, "block": block });
+        if manifest.exists() {
+            let text = std::fs::read_to_string(&manifest).map_err(io(&manifest))?;
+            let have: serde_json::Value =
+                serde_json::from_str(&text).map_err(|source| StudyError::Json {
+                    path: manifest.clone(),
+                    source,
+                })?;
+            if have != want {
+                return Err(StudyError::CheckpointMismatch {
+                    dir: dir.to_path_buf(),
+                });
+            }
+        } else {
+            write_atomic(&manifest, want.to_string().as_bytes()).map_err(io(&manifest))?;
+        }
+        let mut parts = Vec::new();
+        let mut s = lo;
+        while s < hi {
+            let e = (s + block).min(hi);
+            let path = dir.join(format!("block-{s:020}.json"));
+            let done = std::fs::read_to_string(&path)
+                .ok()
+                .and_then(|t| StudyResult::from_json(&t).ok())
+                .filter(|r| r.fingerprint == prep.fingerprint && r.first == s && r.count == e - s);
+            let part = match done {
+                Some(r) => {
+                    if let Some(b) = bar {
+                        b.inc((e - s) * self.steps.max(1));
+                    }
+                    r
+                }
+                None => {
+                    let r = self.run_range(prep, s, e, bar)?;
+                    let json = r.to_json().map_err(|source| StudyError::Json {
+                        path: path.clone(),
+                        source,
+                    })?;
+                    write_atomic(&path, json.as_bytes()).map_err(io(&path))?;
+                    r
+                }
+            };
+            parts.push(part);
+            s = e;
+        }
+        Ok(StudyResult::merge(parts)?)
+    }
+}
+
+/// Writes `path` via a temporary file and a rename, so a killed run never
+/// leaves a half-written file under the final name.
+fn write_atomic(path: &FsPath, bytes: &[u8]) -> std::io::Result<()> {
+    let tmp = path.with_extension("tmp");
+    std::fs::write(&tmp, bytes)?;
+    std::fs::rename(&tmp, path)
+}
+
+/// A study's constants in the engine's precision.
+struct Prepared<T> {
+    n: usize,
+    dims: Vec<usize>,
+    sigma: Vec<T>,
+    angle: Vec<bool>,
+    bound: T,
+    key: [u32; 2],
+    seed: u64,
+    steps: u64,
+    eta: T,
+    record: Record,
+    fingerprint: String,
+    precision: String,
+    coordinates: Vec<String>,
+}
+
+impl<T: NoiseFloat> Prepared<T> {
+    fn new<G: Game>(s: &Study<G>, precision: &str) -> Self {
+        let info = s.game.info();
+        let dims: Vec<usize> = info.players().map(|p| p.dim).collect();
+        let mut sigma = Vec::new();
+        for (p, &d) in dims.iter().enumerate() {
+            let v = match s.noise.variances.len() {
+                0 => 0.0,
+                1 => s.noise.variances[0],
+                _ => s.noise.variances[p],
+            };
+            sigma.extend(std::iter::repeat_n(T::of(v.sqrt()), d));
+        }
+        Prepared {
+            n: G::N,
+            dims,
+            sigma,
+            angle: info.angle_mask(),
+            bound: T::of(s.divergence_bound),
+            key: rng::seed_key(s.seed),
+            seed: s.seed,
+            steps: s.steps,
+            eta: T::of(s.dynamics.eta),
+            record: s.record.clone(),
+            fingerprint: s.fingerprint(precision),
+            precision: precision.to_string(),
+            coordinates: (0..G::N).map(|k| info.coordinate_name(k)).collect(),
+        }
+    }
+}
+
+/// The initial state of trajectory `t` in precision T (angles wrapped).
+pub fn initial_state<T: NoiseFloat>(init: &Init, seed: u64, t: u64, angle: &[bool], out: &mut [T]) {
+    match init {
+        Init::Point(p) => {
+            for (o, v) in out.iter_mut().zip(p) {
+                *o = T::of(*v);
+            }
+        }
+        Init::List(l) => {
+            let p = &l[(t % l.len() as u64) as usize];
+            for (o, v) in out.iter_mut().zip(p) {
+                *o = T::of(*v);
+            }
+        }
+        Init::Box { lo, hi } => {
+            rng::uniforms_for(seed, t, rng::STREAM_INIT, out);
+            for i in 0..out.len() {
+                let (l, h) = (T::of(lo[i]), T::of(hi[i]));
+                out[i] = l + (h - l) * out[i];
+            }
+        }
+        Init::Gaussian { mean, std } => {
+            rng::normals_for(seed, t, 0, rng::STREAM_INIT, out);
+            for i in 0..out.len() {
+                out[i] = T::of(mean[i]) + T::of(std[i]) * out[i];
+            }
+        }
+    }
+    for (o, a) in out.iter_mut().zip(angle) {
+        if *a {
+            *o = dynamics::wrap_angle(*o);
+        }
+    }
+}
+
+/// Fills the standard normals of trajectories first..first + count at `step`
+/// into `z` (rows r = 0..blocks * per, each `count` long: z[r * count + j]).
+/// Two passes per block: Philox into `words`, then Box-Muller.
+#[inline(always)]
+fn fill_normals_generic<T: NoiseFloat>(
+    key: [u32; 2],
+    step: u32,
+    first: u64,
+    count: usize,
+    blocks: usize,
+    words: &mut [u32],
+    z: &mut [T],
+) {
+    let per = T::NORMALS_PER_BLOCK;
+    let (w0, rest) = words[..4 * count].split_at_mut(count);
+    let (w1, rest) = rest.split_at_mut(count);
+    let (w2, w3) = rest.split_at_mut(count);
+    for b in 0..blocks {
+        for (j, (((a0, a1), a2), a3)) in w0
+            .iter_mut()
+            .zip(w1.iter_mut())
+            .zip(w2.iter_mut())
+            .zip(w3.iter_mut())
+            .enumerate()
+        {
+            let c = rng::counter(step, first + j as u64, rng::STREAM_NOISE, b as u32);
+            let w = rng::philox4x32_10(c, key);
+            (*a0, *a1, *a2, *a3) = (w[0], w[1], w[2], w[3]);
+        }
+        let zb = &mut z[b * per * count..(b + 1) * per * count];
+        let mut buf = [T::zero(); 4];
+        if per == 2 {
+            let (r0, r1) = zb.split_at_mut(count);
+            for j in 0..count {
+                T::normals([w0[j], w1[j], w2[j], w3[j]], &mut buf[..2]);
+                r0[j] = buf[0];
+                r1[j] = buf[1];
+            }
+        } else {
+            let (r0, rest) = zb.split_at_mut(count);
+            let (r1, rest) = rest.split_at_mut(count);
+            let (r2, r3) = rest.split_at_mut(count);
+            for j in 0..count {
+                T::normals([w0[j], w1[j], w2[j], w3[j]], &mut buf);
+                r0[j] = buf[0];
+                r1[j] = buf[1];
+                r2[j] = buf[2];
+                r3[j] = buf[3];
+            }
+        }
+    }
+}
+
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx2,fma")]
+unsafe fn fill_normals_avx2<T: NoiseFloat>(
+    key: [u32; 2],
+    step: u32,
+    first: u64,
+    count: usize,
+    blocks: usize,
+    words: &mut [u32],
+    z: &mut [T],
+) {
+    fill_normals_generic(key, step, first, count, blocks, words, z)
+}
+
+/// [`fill_normals_generic`], on AVX2 where the CPU has it (same results:
+/// no fused multiply-adds are used, so only the speed differs).
+pub(crate) fn fill_normals<T: NoiseFloat>(
+    key: [u32; 2],
+    step: u32,
+    first: u64,
+    count: usize,
+    blocks: usize,
+    words: &mut [u32],
+    z: &mut [T],
+) {
+    #[cfg(target_arch = "x86_64")]
+    if std::is_x86_feature_detected!("avx2") && std::is_x86_feature_detected!("fma") {
+        // SAFETY: the CPU supports the enabled features (checked just above).
+        unsafe { fill_normals_avx2(key, step, first, count, blocks, words, z) };
+        return;
+    }
+    fill_normals_generic(key, step, first, count, blocks, words, z)
+}
+
+/// Runs trajectories first..first + count for all steps.
+fn run_chunk<G: Game, T: NoiseFloat>(
+    game: &G,
+    dynamics: &Dynamics,
+    init: &Init,
+    p: &Prepared<T>,
+    first: u64,
+    count: usize,
+) -> StudyResult {
+    let n = p.n;
+    let per = T::NORMALS_PER_BLOCK;
+    let blocks = rng::blocks_per_state::<T>(n);
+    let best_response = dynamics.rule == dynamics::Rule::BestResponse;
+    let adam_on = !matches!(dynamics.optimizer, Optimizer::Plain);
+
+    let mut xs = vec![T::zero(); n * count];
+    let mut xj = vec![T::zero(); n];
+    let mut prev = vec![T::zero(); n];
+    let mut zj = vec![T::zero(); n];
+    for j in 0..count {
+        initial_state(init, p.seed, first + j as u64, &p.angle, &mut xj);
+        for i in 0..n {
+            xs[i * count + j] = xj[i];
+        }
+    }
+    let (mut ms, mut vs) = if adam_on {
+        (vec![T::zero(); n * count], vec![T::zero(); n * count])
+    } else {
+        (Vec::new(), Vec::new())
+    };
+    let (mut mj, mut vj) = (vec![T::zero(); n], vec![T::zero(); n]);
+    let mut fates = vec![Fate::Finished; count];
+    let mut active = vec![true; count];
+    let mut newton = vec![0u32; if best_response { count } else { 0 }];
+    let mut scratch = StepScratch::<T>::new::<G>();
+    let mut gains = vec![T::zero(); n];
+    let mut words = vec![0u32; 4 * count];
+    let mut z = vec![T::zero(); blocks * per * count];
+
+    let target = p.record.target.as_ref();
+    let target_t: Vec<T> = target
+        .map(|t| t.point.iter().map(|v| T::of(*v)).collect())
+        .unwrap_or_default();
+    let mut lock = vec![0u64; if target.is_some() { count } else { 0 }];
+    let mut distance = target.map(|t| DistanceSeries::empty(t, p.steps));
+    let dist_times = target.map(|t| record_times(t.every, p.steps)).unwrap_or_default();
+    let mut dist_next = 0usize;
+
+    let path_spec = p.record.paths.as_ref();
+    let path_times = path_spec.map(|s| record_times(s.every, p.steps)).unwrap_or_default();
+    let mut path_next = 0usize;
+    let path_count = path_spec
+        .map(|s| {
+            let end = s.first.unwrap_or(u64::MAX);
+            end.saturating_sub(first).min(count as u64) as usize
+        })
+        .unwrap_or(0);
+    let mut paths: Vec<Path> = (0..path_count)
+        .map(|j| Path {
+            trajectory: first + j as u64,
+            steps: Vec::new(),
+            states: Vec::new(),
+        })
+        .collect();
+
+    let dist_of = |x: &[T]| -> T {
+        let mut s = T::zero();
+        for i in 0..n {
+            let mut d = x[i] - target_t[i];
+            if p.angle[i] {
+                d = dynamics::wrap_angle(d);
+            }
+            s += d * d;
+        }
+        s.sqrt()
+    };
+    let eps_t = target.map(|t| T::of(t.eps)).unwrap_or(T::zero());
+
+    // records taken after t steps
+    let mut take_records = |t: u64,
+                            xs: &[T],
+                            active: &[bool],
+                            paths: &mut Vec<Path>,
+                            distance: &mut Option<DistanceSeries>,
+                            xj: &mut [T]| {
+        if path_next < path_times.len() && path_times[path_next] == t {
+            for (j, path) in paths.iter_mut().enumerate() {
+                if active[j] {
+                    path.steps.push(t);
+                    path.states.extend((0..n).map(|i| xs[i * count + j].re()));
+                }
+            }
+            path_next += 1;
+        }
+        if let Some(ds) = distance.as_mut() {
+            if dist_next < dist_times.len() && dist_times[dist_next] == t {
+                let r = dist_next;
+                for j in 0..count {
+                    if !active[j] {
+                        continue;
+                    }
+                    for i in 0..n {
+                        xj[i] = xs[i * count + j];
+                    }
+                    let d = dist_of(xj).re();
+                    ds.active[r] += 1;
+                    if d <= eps_t.re() {
+                        ds.within[r] += 1;
+                    }
+                    ds.max[r] = ds.max[r].max(d);
+                    ds.sum[r] += to_fixed(d);
+                    ds.sum_sq[r] += to_fixed(d * d);
+                }
+                dist_next += 1;
+            }
+        }
+    };
+
+    take_records(0, &xs, &active, &mut paths, &mut distance, &mut xj);
+    if target.is_some() {
+        for j in 0..count {
+            for i in 0..n {
+                xj[i] = xs[i * count + j];
+            }
+            if dist_of(&xj) > eps_t {
+                lock[j] = 1;
+            }
+        }
+    }
+
+    for k in 0..p.steps {
+        dynamics.gains(k, &p.dims, &mut gains);
+        let adam = AdamCoefficients::<T>::at(&dynamics.optimizer, k);
+        fill_normals(p.key, k as u32, first, count, blocks, &mut words, &mut z);
+        for j in 0..count {
+            if !active[j] {
+                continue;
+            }
+            for i in 0..n {
+                xj[i] = xs[i * count + j];
+                zj[i] = z[i * count + j];
+            }
+            prev.copy_from_slice(&xj);
+            let st = if adam_on {
+                for i in 0..n {
+                    mj[i] = ms[i * count + j];
+                    vj[i] = vs[i * count + j];
+                }
+                Some(AdamState {
+                    m: &mut mj,
+                    v: &mut vj,
+                })
+            } else {
+                None
+            };
+            let inp = StepInputs {
+                k,
+                gains: &gains,
+                sigma: &p.sigma,
+                z: &zj,
+                angle: &p.angle,
+                eta: p.eta,
+                adam,
+            };
+            match dynamics::step(game, dynamics, &inp, &mut xj, st, &mut scratch) {
+                StepEvent::Ok => {}
+                StepEvent::NewtonFailed => newton[j] += 1,
+                StepEvent::Singular => {
+                    fates[j] = Fate::Singular { step: k };
+                    active[j] = false;
+                    continue;
+                }
+            }
+            if xj.iter().any(|v| !v.is_finite()) {
+                fates[j] = Fate::NonFinite { step: k };
+                active[j] = false;
+                xj.copy_from_slice(&prev);
+            } else if xj.iter().any(|v| Real::abs(*v) > p.bound) {
+                fates[j] = Fate::Diverged { step: k };
+                active[j] = false;
+            }
+            for i in 0..n {
+                xs[i * count + j] = xj[i];
+            }
+            if adam_on {
+                for i in 0..n {
+                    ms[i * count + j] = mj[i];
+                    vs[i * count + j] = vj[i];
+                }
+            }
+            if active[j] && target.is_some() && dist_of(&xj) > eps_t {
+                lock[j] = k + 2;
+            }
+        }
+        take_records(k + 1, &xs, &active, &mut paths, &mut distance, &mut xj);
+    }
+    // best response: the reported follower is r(x1) of the final leader
+    if best_response {
+        for j in 0..count {
+            if fates[j].is_finished() {
+                for i in 0..n {
+                    xj[i] = xs[i * count + j];
+                }
+                if !dynamics::best_response(game, &dynamics.newton, &mut xj, &mut scratch) {
+                    newton[j] += 1;
+                }
+                for i in 0..n {
+                    xs[i * count + j] = xj[i];
+                }
+            }
+        }
+    }
+
+    let mut final_states = vec![0.0; n * count];
+    for j in 0..count {
+        for i in 0..n {
+            final_states[j * n + i] = xs[i * count + j].re();
+        }
+    }
+    let lock_in = lock
+        .iter()
+        .zip(&fates)
+        .map(|(&l, f)| (f.is_finished() && l <= p.steps).then_some(l))
+        .collect();
+    StudyResult {
+        fingerprint: p.fingerprint.clone(),
+        first,
+        count: count as u64,
+        steps: p.steps,
+        precision: p.precision.clone(),
+        coordinates: p.coordinates.clone(),
+        angle: p.angle.clone(),
+        final_states,
+        fates,
+        newton_failures: newton,
+        lock_in,
+        distance,
+        paths,
+        basins: p.record.basins.as_ref().map(|e| crate::record::Basins {
+            equilibria: e.clone(),
+            assignment: Vec::new(),
+            counts: Vec::new(),
+        }),
+        summary: Summary::default(),
+        warnings: Vec::new(),
+    }
+}

@@ -1,0 +1,177 @@
+//! Step-size schedules gamma_k (k = 0, 1, ...) and per-coordinate optimisers
+//! (plain steps or Adam, paper appendix D).
+
+use serde::{Deserialize, Serialize};
+
+/// A step-size schedule gamma_k, k = 0, 1, 2, ...
+#[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
+pub enum Schedule {
+    /// gamma_k = gamma.
+    Constant { gamma: f64 },
+    /// gamma_k = a / (k + k0)^p (the paper's 1/k is `a = 1, k0 = 1, p = 1`).
+    Power { a: f64, k0: f64, p: f64 },
+    /// gamma_k = gamma0 * nu^k, 0 < nu <= 1.
+    Geometric { gamma0: f64, nu: f64 },
+}
+
+/// A schedule whose parameters make no sense.
+#[derive(Clone, Debug, PartialEq, thiserror::Error)]
+pub enum ScheduleError {
+    #[error("step size must be finite and > 0, got {0}")]
+    NonPositive(f64),
+    #[error("power schedule a/(k + k0)^p needs k0 > 0 and finite p >= 0, got k0 = {k0}, p = {p}")]
+    BadPower { k0: f64, p: f64 },
+    #[error("geometric schedule gamma0 * nu^k needs 0 < nu <= 1, got nu = {0}")]
+    BadRatio(f64),
+}
+
+impl Schedule {
+    /// gamma_k = gamma.
+    pub fn constant(gamma: f64) -> Self {
+        Schedule::Constant { gamma }
+    }
+    /// gamma_k = a / (k + k0)^p.
+    pub fn power(a: f64, k0: f64, p: f64) -> Self {
+        Schedule::Power { a, k0, p }
+    }
+    /// gamma_k = gamma0 * nu^k.
+    pub fn geometric(gamma0: f64, nu: f64) -> Self {
+        Schedule::Geometric { gamma0, nu }
+    }
+
+    /// gamma_k, computed in f64 (engines round it to their precision once per step).
+    #[inline]
+    pub fn gamma(&self, k: u64) -> f64 {
+        match *self {
+            Schedule::Constant { gamma } => gamma,
+            Schedule::Power { a, k0, p } => a / (k as f64 + k0).powf(p),
+            Schedule::Geometric { gamma0, nu } => gamma0 * nu.powf(k as f64),
+        }
+    }
+
+    /// Checks the parameters.
+    pub fn validate(&self) -> Result<(), ScheduleError> {
+        let pos = |v: f64| {
+            if v.is_finite() && v > 0.0 {
+                Ok(())
+            } else {
+                Err(ScheduleError::NonPositive(v))
+            }
+        };
+        match *self {
+            Schedule::Constant { gamma } => pos(gamma),
+            Schedule::Power { a, k0, p } => {
+                pos(a)?;
+                if !(k0.is_finite() && k0 > 0.0 && p.is_finite() && p >= 0.0) {
+                    return Err(ScheduleError::BadPower { k0, p });
+                }
+                Ok(())
+            }
+            Schedule::Geometric { gamma0, nu } => {
+                pos(gamma0)?;
+                if !(nu.is_finite() && nu > 0.0 && nu <= 1.0) {
+                    return Err(ScheduleError::BadRatio(nu));
+                }
+                Ok(())
+            }
+        }
+    }
+
+    /// Asymptotic decay as (geometric ratio, power): gamma_k ~ nu^k k^-p.
+    fn decay(&self) -> (f64, f64) {
+        match *self {
+            Schedule::Constant { .. } => (1.0, 0.0),
+            Schedule::Power { p, .. } => (1.0, p),
+            Schedule::Geometric { nu, .. } => (nu, 0.0),
+        }
+    }
+
+    /// Whether gamma_k = o(other_k) as k -> infinity (the two-timescale
+    /// condition gamma1 = o(gamma2)).
+    pub fn is_little_o_of(&self, other: &Schedule) -> bool {
+        let (n1, p1) = self.decay();
+        let (n2, p2) = other.decay();
+        n1 < n2 || (n1 == n2 && p1 > p2)
+    }
+}
+
+/// How a noisy gradient g becomes a step.
+#[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
+pub enum Optimizer {
+    /// x <- x - gamma_k g.
+    Plain,
+    /// Adam (Kingma & Ba; the paper's appendix D), per coordinate:
+    /// m <- b1 m + (1 - b1) g, v <- b2 v + (1 - b2) g^2,
+    /// x <- x - gamma_k (m / (1 - b1^(k+1))) / (sqrt(v / (1 - b2^(k+1))) + eps).
+    Adam { beta1: f64, beta2: f64, eps: f64 },
+}
+
+impl Optimizer {
+    /// Adam with the usual (0.9, 0.999, 1e-8).
+    pub fn adam() -> Self {
+        Optimizer::Adam {
+            beta1: 0.9,
+            beta2: 0.999,
+            eps: 1e-8,
+        }
+    }
+    /// Checks the parameters.
+    pub fn validate(&self) -> Result<(), String> {
+        match *self {
+            Optimizer::Plain => Ok(()),
+            Optimizer::Adam { beta1, beta2, eps } => {
+                let unit = |b: f64| (0.0..1.0).contains(&b);
+                if unit(beta1) && unit(beta2) && eps.is_finite() && eps > 0.0 {
+                    Ok(())
+                } else {
+                    Err(format!(
+                        "Adam needs 0 <= beta1, beta2 < 1 and eps > 0, got ({beta1}, {beta2}, {eps})"
+                    ))
+                }
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn schedules_follow_their_formulas() {
+        assert_eq!(Schedule::constant(0.1).gamma(7), 0.1);
+        let s = Schedule::power(2.0, 3.0, 0.5);
+        assert!((s.gamma(6) - 2.0 / 3.0).abs() < 1e-15);
+        let g = Schedule::geometric(0.5, 0.9);
+        assert!((g.gamma(2) - 0.5 * 0.81).abs() < 1e-15);
+    }
+
+    #[test]
+    fn timescale_separation() {
+        let k = Schedule::power(1.0, 1.0, 1.0);
+        let k23 = Schedule::power(1.0, 1.0, 2.0 / 3.0);
+        assert!(k.is_little_o_of(&k23));
+        assert!(!k23.is_little_o_of(&k));
+        assert!(!k.is_little_o_of(&k));
+        let c = Schedule::constant(0.1);
+        assert!(!c.is_little_o_of(&k));
+        assert!(Schedule::geometric(1.0, 0.99).is_little_o_of(&k));
+        assert!(Schedule::geometric(0.015, 1.0 - 1e-5)
+            .is_little_o_of(&Schedule::geometric(0.015, 1.0 - 1e-7)));
+    }
+
+    #[test]
+    fn bad_parameters_are_errors() {
+        assert!(Schedule::constant(-1.0).validate().is_err());
+        assert!(Schedule::power(1.0, 0.0, 1.0).validate().is_err());
+        assert!(Schedule::geometric(1.0, 1.5).validate().is_err());
+        assert!(Schedule::geometric(1.0, 0.5).validate().is_ok());
+        assert!(Optimizer::Adam {
+            beta1: 1.0,
+            beta2: 0.9,
+            eps: 1e-8
+        }
+        .validate()
+        .is_err());
+    }
+}

@@ -1,0 +1,254 @@
+//! Reproducibility of the batched engine (thread count, chunk size, shards,
+//! interrupted runs), its outputs, and its typed errors on bad input.
+
+use stackel_runtime::dynamics::Dynamics;
+use stackel_runtime::engine::{Init, Noise, Study, StudyError};
+use stackel_runtime::record::{Record, StudyResult};
+use stackel_runtime::reference::{Duopoly, Torus};
+use stackel_runtime::rng::{self, NoiseFloat};
+use stackel_runtime::schedule::{Optimizer, Schedule, ScheduleError};
+
+fn study() -> Study<Duopoly> {
+    Study::new(
+        Duopoly::default(),
+        Dynamics::two_timescale(Schedule::power(1.0, 11.0, 1.0), Schedule::power(1.0, 11.0, 2.0 / 3.0)),
+    )
+    .trajectories(1000)
+    .steps(150)
+    .noise(Noise::per_player(vec![10.0, 4.0]))
+    .init(Init::Box {
+        lo: vec![0.0, 0.0],
+        hi: vec![90.0, 90.0],
+    })
+    .seed(0xdead_beef_1234)
+    .record(
+        Record::finals()
+            .paths(25, Some(5))
+            .target(vec![46.0, 26.0], 4.0, 30)
+            .basins(vec![vec![46.0, 26.0], vec![92.0 / 3.0, 101.0 / 3.0]]),
+    )
+}
+
+fn in_pool<R: Send>(threads: usize, f: impl FnOnce() -> R + Send) -> R {
+    rayon::ThreadPoolBuilder::new()
+        .num_threads(threads)
+        .build()
+        .unwrap()
+        .install(f)
+}
+
+fn assert_same(a: &StudyResult, b: &StudyResult) {
+    // PartialEq on f64 vectors: bit-identical finite values
+    assert_eq!(a.final_states, b.final_states);
+    assert_eq!(a, b);
+    assert_eq!(a.to_json().unwrap(), b.to_json().unwrap());
+}
+
+#[test]
+fn results_do_not_depend_on_threads_or_chunks() {
+    let base = in_pool(1, || study().run::<f64>().unwrap());
+    for (threads, chunk) in [(2, 2048), (8, 64), (2, 1), (8, 333)] {
+        let r = in_pool(threads, || study().chunk_size(chunk).run::<f64>().unwrap());
+        assert_same(&base, &r);
+    }
+    let base32 = in_pool(1, || study().run::<f32>().unwrap());
+    let r32 = in_pool(8, || study().chunk_size(100).run::<f32>().unwrap());
+    assert_same(&base32, &r32);
+    assert_ne!(base.final_states, base32.final_states);
+}
+
+#[test]
+fn shards_merge_to_the_whole_study() {
+    let whole = study().run::<f64>().unwrap();
+    for n in [2u64, 3, 7] {
+        let parts: Vec<StudyResult> = (0..n)
+            .map(|i| study().shard(i, n).chunk_size(97).run::<f64>().unwrap())
+            .rev()
+            .collect();
+        assert_eq!(parts.iter().map(|p| p.count).sum::<u64>(), 1000);
+        assert_same(&whole, &StudyResult::merge(parts).unwrap());
+    }
+    // different studies do not merge
+    let a = study().shard(0, 2).run::<f64>().unwrap();
+    let b = study().seed(1).shard(1, 2).run::<f64>().unwrap();
+    assert!(StudyResult::merge(vec![a.clone(), b]).is_err());
+    let c = study().shard(1, 3).run::<f64>().unwrap();
+    assert!(StudyResult::merge(vec![a, c]).is_err());
+}
+
+#[test]
+fn engine_noise_is_the_documented_philox_stream() {
+    // no noise on the follower, plain gradient steps: the leader's first
+    // step reveals the normal the engine drew
+    let g = Duopoly::default();
+    let gamma = 0.01;
+    let r = Study::new(g, Dynamics::simultaneous(Schedule::constant(gamma)))
+        .trajectories(5)
+        .steps(1)
+        .seed(99)
+        .noise(Noise::per_player(vec![4.0, 0.0]))
+        .init(Init::Point(vec![10.0, 10.0]))
+        .run::<f64>()
+        .unwrap();
+    for t in 0..5u64 {
+        let mut z = [0.0f64; 2];
+        rng::normals_for(99, t, 0, rng::STREAM_NOISE, &mut z);
+        // D1 f1 at (10, 10) = 2*10 + 10 - 95 = -65
+        let expect = 10.0 - gamma * (-65.0 + 2.0 * z[0]);
+        assert_eq!(r.final_state(t as usize)[0], expect);
+    }
+    let _ = f64::NORMALS_PER_BLOCK;
+}
+
+#[test]
+fn resume_after_kill_is_bit_identical() {
+    let dir = std::env::temp_dir().join(format!("stackel-dyn-resume-{}", std::process::id()));
+    let killed = dir.join("killed");
+    let _ = std::fs::remove_dir_all(&dir);
+    let whole = study().run::<f64>().unwrap();
+    let full = study().checkpoint(dir.join("full"), 128).run::<f64>().unwrap();
+    assert_same(&whole, &full);
+    // a run killed after three blocks, in the middle of writing the fourth:
+    // the manifest, three finished blocks and a half-written temporary file
+    std::fs::create_dir_all(&killed).unwrap();
+    let mut names: Vec<_> = std::fs::read_dir(dir.join("full"))
+        .unwrap()
+        .map(|e| e.unwrap().file_name().into_string().unwrap())
+        .collect();
+    names.sort();
+    assert_eq!(names.len(), 1 + 8, "{names:?}");
+    for n in names.iter().filter(|n| n.starts_with("manifest") || n.as_str() < "block-00000000000000000384") {
+        std::fs::copy(dir.join("full").join(n), killed.join(n)).unwrap();
+    }
+    std::fs::write(killed.join("block-00000000000000000384.tmp"), b"{\"fingerprint\": \"trunc").unwrap();
+    assert_eq!(std::fs::read_dir(&killed).unwrap().count(), 5);
+    let resumed = study().checkpoint(&killed, 128).resume::<f64>().unwrap();
+    assert_same(&whole, &resumed);
+    // the folder now holds every block; a different study refuses it
+    assert_eq!(
+        std::fs::read_dir(&killed).unwrap().filter(|e| e.as_ref().unwrap().path().extension().unwrap() == "json").count(),
+        9
+    );
+    assert!(matches!(
+        study().seed(5).checkpoint(&killed, 128).run::<f64>(),
+        Err(StudyError::CheckpointMismatch { .. })
+    ));
+    assert!(study().checkpoint(dir.join("nothing"), 128).resume::<f64>().is_err());
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn json_and_csv_outputs() {
+    let r = study().trajectories(30).run::<f64>().unwrap();
+    let back = StudyResult::from_json(&r.to_json().unwrap()).unwrap();
+    assert_eq!(r, back);
+    let mut csv = Vec::new();
+    r.write_csv(&mut csv).unwrap();
+    let text = String::from_utf8(csv).unwrap();
+    let lines: Vec<&str> = text.lines().collect();
+    assert_eq!(lines[0], "trajectory,fate,fate_step,q1,q2,lock_in,basin");
+    assert_eq!(lines.len(), 31);
+    let row: Vec<&str> = lines[7].split(',').collect();
+    assert_eq!(row[0], "6");
+    assert_eq!(row[3].parse::<f64>().unwrap(), r.final_state(6)[0]);
+    let mut paths = Vec::new();
+    r.write_paths_csv(&mut paths).unwrap();
+    let text = String::from_utf8(paths).unwrap();
+    // 5 trajectories x (0, 25, ..., 150)
+    assert_eq!(text.lines().count(), 1 + 5 * 7);
+    let b = r.basins.as_ref().unwrap();
+    assert_eq!(b.counts.iter().sum::<u64>(), r.summary.finished);
+}
+
+#[test]
+fn bad_configurations_are_typed_errors() {
+    let s = || study().trajectories(10).steps(5);
+    assert!(matches!(s().trajectories(0).run::<f64>(), Err(StudyError::ZeroTrajectories)));
+    assert!(matches!(
+        s().init(Init::Point(vec![1.0])).run::<f64>(),
+        Err(StudyError::Dimension { expected: 2, got: 1, .. })
+    ));
+    assert!(matches!(
+        s().init(Init::Box { lo: vec![1.0, 5.0], hi: vec![2.0, 4.0] }).run::<f64>(),
+        Err(StudyError::BadBox { index: 1, .. })
+    ));
+    assert!(matches!(
+        s().noise(Noise::variance(-1.0)).run::<f64>(),
+        Err(StudyError::Negative { .. })
+    ));
+    assert!(matches!(
+        s().noise(Noise::per_player(vec![1.0, 2.0, 3.0])).run::<f64>(),
+        Err(StudyError::PerPlayer { .. })
+    ));
+    assert!(matches!(
+        Study::new(Duopoly::default(), Dynamics::simultaneous(Schedule::power(1.0, 0.0, 1.0)))
+            .run::<f64>(),
+        Err(StudyError::Schedule { player: 0, source: ScheduleError::BadPower { .. } })
+    ));
+    assert!(matches!(
+        Study::new(
+            Duopoly::default(),
+            Dynamics::simultaneous(Schedule::constant(0.1)).optimizer(Optimizer::Adam {
+                beta1: 0.9,
+                beta2: 1.0,
+                eps: 1e-8
+            })
+        )
+        .run::<f64>(),
+        Err(StudyError::Optimizer(_))
+    ));
+    assert!(matches!(s().shard(3, 3).run::<f64>(), Err(StudyError::BadShard { .. })));
+    assert!(matches!(s().chunk_size(0).run::<f64>(), Err(StudyError::Zero { .. })));
+    assert!(matches!(s().steps(1 << 33).run::<f64>(), Err(StudyError::TooManySteps { .. })));
+    assert!(matches!(s().init(Init::List(vec![])).run::<f64>(), Err(StudyError::EmptyList)));
+    assert!(matches!(
+        s().record(Record::finals().target(vec![1.0, 2.0, 3.0], 0.1, 1)).run::<f64>(),
+        Err(StudyError::Dimension { .. })
+    ));
+    assert!(matches!(
+        s().record(Record::finals().basins(vec![])).run::<f64>(),
+        Err(StudyError::NoEquilibria)
+    ));
+    assert!(matches!(
+        Study::new(Duopoly::default(), Dynamics::simultaneous(Schedule::constant(0.1)).eta(-1.0))
+            .run::<f64>(),
+        Err(StudyError::Negative { .. })
+    ));
+    // messages say what is wrong
+    let e = s().init(Init::Point(vec![1.0])).run::<f64>().unwrap_err();
+    assert_eq!(e.to_string(), "initial point has dimension 1, the game's state has 2");
+}
+
+#[test]
+fn timescale_warning_is_returned_not_raised() {
+    let r = Study::new(
+        Duopoly::default(),
+        Dynamics::two_timescale(Schedule::power(1.0, 11.0, 0.5), Schedule::power(1.0, 11.0, 1.0)),
+    )
+    .trajectories(2)
+    .steps(10)
+    .run::<f64>()
+    .unwrap();
+    assert_eq!(r.warnings.len(), 1);
+    assert!(r.warnings[0].to_string().contains("not o("));
+}
+
+#[test]
+fn angle_players_stay_wrapped() {
+    let r = Study::new(Torus::default(), Dynamics::simultaneous(Schedule::constant(0.5)))
+        .trajectories(50)
+        .steps(50)
+        .noise(Noise::variance(4.0))
+        .init(Init::Box {
+            lo: vec![-3.0, -3.0],
+            hi: vec![3.0, 3.0],
+        })
+        .record(Record::finals().paths(1, Some(50)))
+        .run::<f64>()
+        .unwrap();
+    let pi = std::f64::consts::PI;
+    for p in &r.paths {
+        assert!(p.states.iter().all(|v| (-pi..pi).contains(v)));
+    }
+    assert_eq!(r.angle, vec![true, true]);
+}

@@ -1,0 +1,138 @@
+//! Philox4x32-10 against the Random123 known-answer vectors, and the
+//! uniform/normal mapping against the standard library and statistics.
+
+use stackel_runtime::rng::{
+    self, box_muller, mulhilo32, mulhilo32_split16, normals_for, philox4x32_10, NoiseFloat,
+};
+
+#[test]
+fn philox_known_answers() {
+    assert_eq!(
+        philox4x32_10([0; 4], [0; 2]),
+        [0x6627e8d5, 0xe169c58d, 0xbc57ac4c, 0x9b00dbd8]
+    );
+    assert_eq!(
+        philox4x32_10([0xffffffff; 4], [0xffffffff; 2]),
+        [0x408f276d, 0x41c83b0e, 0xa20bc7c6, 0x6d5451fd]
+    );
+    assert_eq!(
+        philox4x32_10(
+            [0x243f6a88, 0x85a308d3, 0x13198a2e, 0x03707344],
+            [0xa4093822, 0x299f31d0]
+        ),
+        [0xd16cfe09, 0x94fdcceb, 0x5001e420, 0x24126ea1]
+    );
+}
+
+#[test]
+fn split16_multiply_equals_64_bit_multiply() {
+    let mut s = 0x1234_5678u32;
+    let mut vals = vec![0, 1, 0xffff, 0x10000, 0xffff_ffff, 0x8000_0000];
+    for _ in 0..2000 {
+        s ^= s << 13;
+        s ^= s >> 17;
+        s ^= s << 5;
+        vals.push(s);
+    }
+    for &a in &vals {
+        for &b in vals.iter().step_by(37) {
+            assert_eq!(mulhilo32(a, b), mulhilo32_split16(a, b), "{a:x} {b:x}");
+        }
+    }
+}
+
+#[test]
+fn counter_mapping_is_documented_layout() {
+    let c = rng::counter(7, 0x1_0000_0002, rng::STREAM_INIT, 3);
+    assert_eq!(c, [7, 2, 1, (1 << 24) | 3]);
+    assert_eq!(rng::seed_key(0x0000_0005_0000_0009), [9, 5]);
+}
+
+#[test]
+fn uniforms_cover_the_half_open_unit_interval() {
+    assert_eq!(f64::uniform(u32::MAX, u32::MAX), 1.0);
+    assert_eq!(f64::uniform(0, 0), 2f64.powi(-53));
+    assert_eq!(f32::uniform(u32::MAX, 0), 1.0);
+    assert_eq!(f32::uniform(0, 0), 2f32.powi(-24));
+}
+
+#[test]
+fn polynomial_ln_and_sincos_match_std() {
+    let mut worst = (0.0f64, 0.0f64, 0.0f64, 0.0f32, 0.0f32);
+    for i in 1..=200_000u64 {
+        // spans many binades, including 2^-53 and 1
+        let u = if i < 60 {
+            2f64.powi(-(i as i32))
+        } else {
+            i as f64 / 200_000.0
+        };
+        worst.0 = worst.0.max((f64::ln_unit(u) - u.ln()).abs() / u.ln().abs().max(1.0));
+        let (s, c) = f64::sincos_2pi(u);
+        let a = std::f64::consts::TAU * u;
+        worst.1 = worst.1.max((s - a.sin()).abs());
+        worst.2 = worst.2.max((c - a.cos()).abs());
+        let uf = u as f32;
+        if uf > 0.0 && uf.is_normal() {
+            worst.3 = worst.3.max((f32::ln_unit(uf) - uf.ln()).abs() / uf.ln().abs().max(1.0));
+            let (s, c) = f32::sincos_2pi(uf);
+            let a = std::f64::consts::TAU * uf as f64;
+            worst.4 = worst.4.max((s as f64 - a.sin()).abs().max((c as f64 - a.cos()).abs()) as f32);
+        }
+    }
+    assert!(worst.0 < 2e-15, "ln f64 {:e}", worst.0);
+    assert!(worst.1 < 2e-15 && worst.2 < 2e-15, "sincos f64 {worst:?}");
+    assert!(worst.3 < 3e-7, "ln f32 {:e}", worst.3);
+    assert!(worst.4 < 3e-7, "sincos f32 {:e}", worst.4);
+}
+
+#[test]
+fn box_muller_equals_std_formula() {
+    for (a, b) in [(0.3, 0.7), (1.0, 0.25), (1e-10, 0.999), (0.5, 1.0)] {
+        let (z0, z1) = box_muller::<f64>(a, b);
+        let r = (-2.0 * a.ln()).sqrt();
+        let t = std::f64::consts::TAU * b;
+        assert!((z0 - r * t.cos()).abs() < 1e-13 && (z1 - r * t.sin()).abs() < 1e-13);
+    }
+}
+
+/// Mean, variance and a tail probability of many normals, with bounds of
+/// 5 standard errors; plus near-zero lag correlation across steps.
+fn check_normals<T: NoiseFloat>() {
+    let n = 40_000u64;
+    let (mut s1, mut s2, mut tail, mut lag) = (0.0, 0.0, 0u64, 0.0);
+    let mut buf = [T::zero(); 3];
+    let mut nxt = [T::zero(); 3];
+    for t in 0..n {
+        normals_for(42, t, 5, rng::STREAM_NOISE, &mut buf);
+        normals_for(42, t, 6, rng::STREAM_NOISE, &mut nxt);
+        for (v, w) in buf.iter().zip(&nxt) {
+            let (v, w) = (v.re(), w.re());
+            s1 += v;
+            s2 += v * v;
+            lag += v * w;
+            if v.abs() > 1.96 {
+                tail += 1;
+            }
+        }
+    }
+    let m = (3 * n) as f64;
+    let mean = s1 / m;
+    let var = s2 / m - mean * mean;
+    assert!(mean.abs() < 5.0 / m.sqrt(), "mean {mean}");
+    assert!((var - 1.0).abs() < 5.0 * (2.0 / m).sqrt(), "var {var}");
+    let p = tail as f64 / m;
+    assert!((p - 0.05).abs() < 5.0 * (0.05 * 0.95 / m).sqrt(), "tail {p}");
+    assert!((lag / m).abs() < 5.0 / m.sqrt(), "lag corr {}", lag / m);
+}
+
+use stackel_runtime::Real;
+
+#[test]
+fn normals_have_standard_moments_f64() {
+    check_normals::<f64>();
+}
+
+#[test]
+fn normals_have_standard_moments_f32() {
+    check_normals::<f32>();
+}
