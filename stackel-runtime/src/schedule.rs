@@ -12,6 +12,9 @@ pub enum Schedule {
     Power { a: f64, k0: f64, p: f64 },
     /// gamma_k = gamma0 * nu^k, 0 < nu <= 1.
     Geometric { gamma0: f64, nu: f64 },
+    /// gamma_k = a / (k^p + b): the form the paper's code used for what its
+    /// text writes as 1/k^p (`a = 1, b = 1`).
+    ShiftedPower { a: f64, p: f64, b: f64 },
 }
 
 /// A schedule whose parameters make no sense.
@@ -21,6 +24,8 @@ pub enum ScheduleError {
     NonPositive(f64),
     #[error("power schedule a/(k + k0)^p needs k0 > 0 and finite p >= 0, got k0 = {k0}, p = {p}")]
     BadPower { k0: f64, p: f64 },
+    #[error("shifted power schedule a/(k^p + b) needs b > 0 and finite p >= 0, got b = {b}, p = {p}")]
+    BadShiftedPower { b: f64, p: f64 },
     #[error("geometric schedule gamma0 * nu^k needs 0 < nu <= 1, got nu = {0}")]
     BadRatio(f64),
 }
@@ -38,6 +43,10 @@ impl Schedule {
     pub fn geometric(gamma0: f64, nu: f64) -> Self {
         Schedule::Geometric { gamma0, nu }
     }
+    /// gamma_k = a / (k^p + b).
+    pub fn shifted_power(a: f64, p: f64, b: f64) -> Self {
+        Schedule::ShiftedPower { a, p, b }
+    }
 
     /// gamma_k, computed in f64 (engines round it to their precision once per step).
     #[inline]
@@ -46,6 +55,7 @@ impl Schedule {
             Schedule::Constant { gamma } => gamma,
             Schedule::Power { a, k0, p } => a / (k as f64 + k0).powf(p),
             Schedule::Geometric { gamma0, nu } => gamma0 * nu.powf(k as f64),
+            Schedule::ShiftedPower { a, p, b } => a / ((k as f64).powf(p) + b),
         }
     }
 
@@ -74,6 +84,13 @@ impl Schedule {
                 }
                 Ok(())
             }
+            Schedule::ShiftedPower { a, p, b } => {
+                pos(a)?;
+                if !(b.is_finite() && b > 0.0 && p.is_finite() && p >= 0.0) {
+                    return Err(ScheduleError::BadShiftedPower { b, p });
+                }
+                Ok(())
+            }
         }
     }
 
@@ -83,6 +100,7 @@ impl Schedule {
             Schedule::Constant { .. } => (1.0, 0.0),
             Schedule::Power { p, .. } => (1.0, p),
             Schedule::Geometric { nu, .. } => (nu, 0.0),
+            Schedule::ShiftedPower { p, .. } => (1.0, p),
         }
     }
 
@@ -173,5 +191,21 @@ mod tests {
         }
         .validate()
         .is_err());
+    }
+}
+
+#[cfg(test)]
+mod shifted_power_tests {
+    use super::*;
+
+    #[test]
+    fn shifted_power_is_the_papers_code_form() {
+        let s = Schedule::shifted_power(1.0, 2.0 / 3.0, 1.0);
+        assert_eq!(s.gamma(0), 1.0);
+        assert!((s.gamma(8) - 1.0 / 5.0).abs() < 1e-15); // 8^(2/3) = 4
+        assert!(s.validate().is_ok());
+        assert!(Schedule::shifted_power(1.0, 1.0, 0.0).validate().is_err());
+        // 1/(k+1) = o(1/(k^(2/3)+1)): the paper's duopoly timescales.
+        assert!(Schedule::shifted_power(1.0, 1.0, 1.0).is_little_o_of(&s));
     }
 }
