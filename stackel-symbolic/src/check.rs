@@ -986,7 +986,7 @@ impl<'a> Checker<'a> {
                     self.error(
                         id.span(),
                         format!(
-                            "`{id}` is {} {}, not a number; use one entry such as {example} (inside a `sum` to add them up)",
+                            "`{id}` is {}, {}, not a number; use one entry such as {example} (inside a `sum` to add them up)",
                             decl.what,
                             shape_words(shape)
                         ),
@@ -1054,7 +1054,7 @@ impl<'a> Checker<'a> {
             self.error(
                 bracket,
                 format!(
-                    "`{text}` is {what} that is a scalar; it cannot be indexed: write `{text}`"
+                    "`{text}` is {what}, a scalar; it cannot be indexed: write `{text}`"
                 ),
             );
             return None;
@@ -1068,7 +1068,7 @@ impl<'a> Checker<'a> {
             self.error(
                 bracket,
                 format!(
-                    "`{text}` is {what} {}, so it takes {} ({example}), found {}",
+                    "`{text}` is {what}, {}, so it takes {} ({example}), found {}",
                     shape_words(shape),
                     if dims.len() == 1 {
                         "1 index".to_string()

@@ -1,0 +1,9 @@
+//! A game without a leader.
+stackel::stackel_game! {
+    game G {
+        follower y;
+        cost y = y ^ 2;
+    }
+}
+
+fn main() {}
