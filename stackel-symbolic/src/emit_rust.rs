@@ -1,11 +1,783 @@
-//! (being written)
+//! Rust emission: the game struct, its `GameInfo`, and an
+//! `impl ::stackel::Game` whose every method is allocation-free straight-line
+//! code generic over `T: ::stackel::Real`, plus the readable formulas of
+//! every block.
 
-/// Emits the game's Rust code (being written by the back end).
-pub fn generate(
-    _model: &crate::model::GameModel,
-) -> Result<proc_macro2::TokenStream, crate::Errors> {
-    Err(crate::Errors::at(
-        proc_macro2::Span::call_site(),
-        "emitter not written yet",
-    ))
+use crate::dag::{Dag, Id, Node};
+use crate::error::Errors;
+use crate::ir::{Op, Operand, Program};
+use crate::lower::{derive, programs_of, GameDerivatives};
+use crate::model::{GameModel, Shape};
+use proc_macro2::{Ident, Literal, Span, TokenStream};
+use quote::{format_ident, quote};
+
+/// Emits the game's Rust code.
+pub fn generate(model: &GameModel) -> Result<TokenStream, Errors> {
+    let d = derive(model)?;
+    Ok(emit(model, &d))
+}
+
+/// Longest formula text kept per entry; longer ones end in `...`.
+pub const FORMULA_CAP: usize = 4000;
+
+/// Display names of the flat state and param entries.
+pub struct Names {
+    pub state: Vec<String>,
+    pub param: Vec<String>,
+}
+
+fn entry_name(name: &str, shape: Shape, i: usize) -> String {
+    match shape {
+        Shape::Scalar => name.to_string(),
+        Shape::Vector(_) => format!("{name}[{i}]"),
+        Shape::Matrix(_, m) => format!("{name}[{},{}]", i / m, i % m),
+    }
+}
+
+impl Names {
+    pub fn of(model: &GameModel) -> Self {
+        let mut state = Vec::new();
+        for p in 0..=model.followers.len() {
+            let pl = model.player(p);
+            state.extend((0..pl.shape.len()).map(|i| entry_name(&pl.name, pl.shape, i)));
+        }
+        let param = model
+            .params
+            .iter()
+            .flat_map(|p| (0..p.shape.len()).map(|i| entry_name(&p.name, p.shape, i)))
+            .collect();
+        Names { state, param }
+    }
+}
+
+/// Binding strength of a node's text: 0 sum, 1 product or negation,
+/// 2 power, 3 atom.
+fn precedence(dag: &Dag, id: Id) -> u8 {
+    match dag.node(id) {
+        Node::Const(b) if f64::from_bits(*b) < 0.0 => 1,
+        Node::Add(_) => 0,
+        Node::Mul(_) => 1,
+        Node::Powi(_, n) if *n < 0 => 1,
+        Node::Powi(..) | Node::Powf(..) => 2,
+        _ => 3,
+    }
+}
+
+/// Readable math text of a node (`2*q1 + q2 - a + c1`), at most about
+/// [`FORMULA_CAP`] characters.
+pub fn formula(dag: &Dag, id: Id, names: &Names) -> String {
+    let mut out = String::new();
+    write_node(dag, id, names, &mut out);
+    out
+}
+
+fn write_wrapped(dag: &Dag, id: Id, names: &Names, min: u8, out: &mut String) {
+    if precedence(dag, id) < min {
+        out.push('(');
+        write_node(dag, id, names, out);
+        out.push(')');
+    } else {
+        write_node(dag, id, names, out);
+    }
+}
+
+fn write_product(dag: &Dag, factors: &[Id], names: &Names, out: &mut String) {
+    let mut num = Vec::new();
+    let mut den = Vec::new();
+    for f in factors {
+        match dag.node(*f) {
+            Node::Powi(b, n) if *n < 0 => den.push((*b, -n)),
+            _ => num.push(*f),
+        }
+    }
+    if num.is_empty() {
+        out.push('1');
+    }
+    for (i, f) in num.iter().enumerate() {
+        if i > 0 {
+            out.push('*');
+        }
+        write_wrapped(dag, *f, names, 2, out);
+    }
+    if den.is_empty() {
+        return;
+    }
+    out.push('/');
+    let single = den.len() == 1;
+    if !single {
+        out.push('(');
+    }
+    for (i, (b, n)) in den.iter().enumerate() {
+        if i > 0 {
+            out.push('*');
+        }
+        if *n == 1 {
+            write_wrapped(dag, *b, names, if single { 3 } else { 2 }, out);
+        } else {
+            write_wrapped(dag, *b, names, 3, out);
+            out.push_str(&format!("^{n}"));
+        }
+    }
+    if !single {
+        out.push(')');
+    }
+}
+
+/// A term `k * rest` written with its sign handled by the caller.
+fn write_scaled(dag: &Dag, k: f64, rest: &[Id], names: &Names, out: &mut String) {
+    if rest.is_empty() {
+        out.push_str(&format!("{k}"));
+        return;
+    }
+    if k != 1.0 {
+        out.push_str(&format!("{k}*"));
+    }
+    write_product(dag, rest, names, out);
+}
+
+/// (coefficient, remaining factors) of a sum term.
+fn coefficient(dag: &Dag, id: Id) -> (f64, Vec<Id>) {
+    match dag.node(id) {
+        Node::Mul(xs) => match dag.as_const(xs[0]) {
+            Some(k) => (k, xs[1..].to_vec()),
+            None => (1.0, xs.to_vec()),
+        },
+        Node::Const(b) => (f64::from_bits(*b), vec![]),
+        _ => (1.0, vec![id]),
+    }
+}
+
+fn write_node(dag: &Dag, id: Id, names: &Names, out: &mut String) {
+    if out.len() > FORMULA_CAP {
+        if !out.ends_with("...") {
+            out.push_str("...");
+        }
+        return;
+    }
+    let call = |f: &str, args: &[Id], out: &mut String| {
+        out.push_str(f);
+        out.push('(');
+        for (i, a) in args.iter().enumerate() {
+            if i > 0 {
+                out.push_str(", ");
+            }
+            write_node(dag, *a, names, out);
+        }
+        out.push(')');
+    };
+    match dag.node(id) {
+        Node::Const(b) => out.push_str(&format!("{}", f64::from_bits(*b))),
+        Node::State(k) => out.push_str(&names.state[*k as usize]),
+        Node::Param(k) => out.push_str(&names.param[*k as usize]),
+        Node::Lambda(k) => out.push_str(&format!("lambda[{k}]")),
+        Node::Add(xs) => {
+            let mut terms: Vec<Id> = xs
+                .iter()
+                .copied()
+                .filter(|x| dag.as_const(*x).is_none())
+                .collect();
+            terms.extend(xs.iter().copied().filter(|x| dag.as_const(*x).is_some()));
+            for (i, t) in terms.iter().enumerate() {
+                let (k, rest) = coefficient(dag, *t);
+                match (i, k < 0.0) {
+                    (0, true) => out.push('-'),
+                    (0, false) => {}
+                    (_, true) => out.push_str(" - "),
+                    (_, false) => out.push_str(" + "),
+                }
+                if rest.len() == 1 && k.abs() == 1.0 && matches!(dag.node(rest[0]), Node::Add(_)) {
+                    write_wrapped(dag, rest[0], names, 1, out);
+                } else {
+                    write_scaled(dag, k.abs(), &rest, names, out);
+                }
+            }
+        }
+        Node::Mul(xs) => {
+            let (k, rest) = coefficient(dag, id);
+            let _ = xs;
+            if k < 0.0 {
+                out.push('-');
+            }
+            write_scaled(dag, k.abs(), &rest, names, out);
+        }
+        Node::Powi(a, n) => {
+            if *n < 0 {
+                write_product(dag, &[id], names, out);
+            } else {
+                write_wrapped(dag, *a, names, 3, out);
+                out.push_str(&format!("^{n}"));
+            }
+        }
+        Node::Powf(a, b) => {
+            write_wrapped(dag, *a, names, 3, out);
+            out.push('^');
+            write_wrapped(dag, *b, names, 3, out);
+        }
+        Node::Unary(f, a) => call(f.name(), &[*a], out),
+        Node::Sign(a) => call("sign", &[*a], out),
+        Node::Heaviside(a) => call("heaviside", &[*a], out),
+        Node::Min(a, b) => call("min", &[*a, *b], out),
+        Node::Max(a, b) => call("max", &[*a, *b], out),
+        Node::Le(a, b) => {
+            out.push('[');
+            write_node(dag, *a, names, out);
+            out.push_str(" <= ");
+            write_node(dag, *b, names, out);
+            out.push(']');
+        }
+    }
+}
+
+/// `(block name, shape, "name[i,j] = formula" for every nonzero entry)` for
+/// the costs and every derivative block.
+pub fn block_formulas(
+    model: &GameModel,
+    d: &GameDerivatives,
+) -> Vec<(String, Vec<usize>, Vec<String>)> {
+    let names = Names::of(model);
+    let mut out = vec![(
+        "f1".to_string(),
+        vec![],
+        vec![format!("f1 = {}", formula(&d.dag, d.f1, &names))],
+    )];
+    let f2: Vec<String> =
+        d.f2.iter()
+            .enumerate()
+            .map(|(i, f)| {
+                let label = if d.f2.len() == 1 {
+                    "f2".to_string()
+                } else {
+                    format!("f2[{}]", model.followers[i].name)
+                };
+                format!("{label} = {}", formula(&d.dag, *f, &names))
+            })
+            .collect();
+    let f2_shape = if d.f2.len() == 1 {
+        vec![]
+    } else {
+        vec![d.f2.len()]
+    };
+    out.push(("f2".to_string(), f2_shape, f2));
+    for b in &d.blocks {
+        let cols = if b.shape.len() == 2 { b.shape[1] } else { 1 };
+        let entries = b
+            .entries
+            .iter()
+            .enumerate()
+            .filter(|(_, e)| !d.dag.is_zero(**e))
+            .map(|(i, e)| {
+                let label = if b.shape.len() == 2 {
+                    format!("{}[{},{}]", b.name, i / cols, i % cols)
+                } else {
+                    format!("{}[{i}]", b.name)
+                };
+                format!("{label} = {}", formula(&d.dag, *e, &names))
+            })
+            .collect();
+        out.push((b.name.to_string(), b.shape.clone(), entries));
+    }
+    out
+}
+
+fn lit(k: usize) -> Literal {
+    Literal::usize_unsuffixed(k)
+}
+
+/// `T::of(c)` (or `T::zero()` / `T::one()`).
+fn constant(c: f64) -> TokenStream {
+    if c == 0.0 {
+        return quote!(T::zero());
+    }
+    if c == 1.0 {
+        return quote!(T::one());
+    }
+    let magnitude = if c.is_nan() {
+        return quote!(T::of(::core::f64::NAN));
+    } else if c.is_infinite() {
+        quote!(::core::f64::INFINITY)
+    } else {
+        let l = Literal::f64_unsuffixed(c.abs());
+        quote!(#l)
+    };
+    if c < 0.0 {
+        quote!(T::of(-#magnitude))
+    } else {
+        quote!(T::of(#magnitude))
+    }
+}
+
+fn tmp(t: u32) -> Ident {
+    format_ident!("t{}", t)
+}
+
+fn operand(o: Operand) -> TokenStream {
+    match o {
+        Operand::Tmp(t) => {
+            let t = tmp(t);
+            quote!(#t)
+        }
+        Operand::Const(c) => constant(c),
+        Operand::State(k) => {
+            let k = lit(k as usize);
+            quote!(x[#k])
+        }
+        Operand::Param(k) => {
+            let p = format_ident!("p{}", k);
+            quote!(#p)
+        }
+        Operand::Lambda(k) => {
+            let k = lit(k as usize);
+            quote!(lambda[#k])
+        }
+    }
+}
+
+fn op_tokens(op: &Op) -> TokenStream {
+    let o = |x: &Operand| operand(*x);
+    match op {
+        Op::Add(a, b) => {
+            let (a, b) = (o(a), o(b));
+            quote!(#a + #b)
+        }
+        Op::Sub(a, b) => {
+            let (a, b) = (o(a), o(b));
+            quote!(#a - #b)
+        }
+        Op::Mul(a, b) => {
+            let (a, b) = (o(a), o(b));
+            quote!(#a * #b)
+        }
+        Op::Div(a, b) => {
+            let (a, b) = (o(a), o(b));
+            quote!(#a / #b)
+        }
+        Op::Neg(a) => {
+            let a = o(a);
+            quote!(-#a)
+        }
+        Op::Powi(a, n) => {
+            let a = o(a);
+            let n = Literal::i32_unsuffixed(*n);
+            quote!(::stackel::Real::powi(#a, #n))
+        }
+        Op::Powf(a, b) => {
+            let (a, b) = (o(a), o(b));
+            quote!(::stackel::Real::powf(#a, #b))
+        }
+        Op::Unary(f, a) => {
+            let a = o(a);
+            let f = Ident::new(f.name(), Span::call_site());
+            quote!(::stackel::Real::#f(#a))
+        }
+        Op::Sign(a) => {
+            let a = o(a);
+            quote!(::stackel::Real::sign(#a))
+        }
+        Op::Heaviside(a) => {
+            let a = o(a);
+            quote!(::stackel::Real::heaviside(#a))
+        }
+        Op::Min(a, b) => {
+            let (a, b) = (o(a), o(b));
+            quote!(::stackel::Real::min(#a, #b))
+        }
+        Op::Max(a, b) => {
+            let (a, b) = (o(a), o(b));
+            quote!(::stackel::Real::max(#a, #b))
+        }
+        Op::Le(a, b) => {
+            let (a, b) = (o(a), o(b));
+            quote!(if ::stackel::Real::re(#a) <= ::stackel::Real::re(#b) { T::one() } else { T::zero() })
+        }
+    }
+}
+
+/// Where each flat param lives on `self` (`self.a`, `self.v[1]`, `self.m[0][2]`).
+fn param_places(model: &GameModel) -> Vec<TokenStream> {
+    let mut out = Vec::new();
+    for p in &model.params {
+        let name = Ident::new(&p.name, p.span);
+        for i in 0..p.shape.len() {
+            out.push(match p.shape {
+                Shape::Scalar => quote!(self.#name),
+                Shape::Vector(_) => {
+                    let i = lit(i);
+                    quote!(self.#name[#i])
+                }
+                Shape::Matrix(_, m) => {
+                    let (r, c) = (lit(i / m), lit(i % m));
+                    quote!(self.#name[#r][#c])
+                }
+            });
+        }
+    }
+    out
+}
+
+/// Straight-line statements of `program`: params loaded once, one `let` per
+/// temporary, then every output entry written into `targets[k]`.
+fn body(program: &Program, places: &[TokenStream], targets: &[TokenStream]) -> TokenStream {
+    let mut used = std::collections::BTreeSet::new();
+    let mut note = |o: &Operand| {
+        if let Operand::Param(k) = o {
+            used.insert(*k);
+        }
+    };
+    for ins in &program.instrs {
+        for o in crate_operands(&ins.op) {
+            note(&o);
+        }
+    }
+    for out in &program.outputs {
+        out.entries.iter().for_each(&mut note);
+    }
+    let loads = used.iter().map(|k| {
+        let p = format_ident!("p{}", k);
+        let place = &places[*k as usize];
+        quote!(let #p: T = T::of(#place);)
+    });
+    let lets = program.instrs.iter().map(|ins| {
+        let t = tmp(ins.dst);
+        let e = op_tokens(&ins.op);
+        quote!(let #t: T = #e;)
+    });
+    let writes = program.outputs.iter().zip(targets).map(|(out, target)| {
+        let len = lit(out.entries.len());
+        let w = out.entries.iter().enumerate().map(|(e, v)| {
+            let e = lit(e);
+            let v = operand(*v);
+            quote!(o[#e] = #v;)
+        });
+        quote!({
+            let o = &mut #target[..#len];
+            #(#w)*
+        })
+    });
+    quote!(#(#loads)* #(#lets)* #(#writes)*)
+}
+
+fn crate_operands(op: &Op) -> Vec<Operand> {
+    match *op {
+        Op::Add(a, b)
+        | Op::Sub(a, b)
+        | Op::Mul(a, b)
+        | Op::Div(a, b)
+        | Op::Powf(a, b)
+        | Op::Min(a, b)
+        | Op::Max(a, b)
+        | Op::Le(a, b) => vec![a, b],
+        Op::Neg(a) | Op::Powi(a, _) | Op::Unary(_, a) | Op::Sign(a) | Op::Heaviside(a) => {
+            vec![a]
+        }
+    }
+}
+
+/// A scalar-returning body (the costs).
+fn scalar_body(program: &Program, places: &[TokenStream]) -> TokenStream {
+    let statements = body(program, places, &[]);
+    let v = operand(program.outputs[0].entries[0]);
+    quote!({ #statements #v })
+}
+
+fn shape_tokens(s: &[usize]) -> TokenStream {
+    let s = s.iter().map(|k| lit(*k));
+    quote!(&[#(#s),*])
+}
+
+/// Derives the user already asked for, so ours do not collide.
+fn user_derives(attrs: &TokenStream) -> Vec<String> {
+    let Ok(attrs) = syn::parse::Parser::parse2(syn::Attribute::parse_outer, attrs.clone()) else {
+        return vec![];
+    };
+    let mut out = Vec::new();
+    for a in attrs.iter().filter(|a| a.path().is_ident("derive")) {
+        let _ = a.parse_nested_meta(|m| {
+            if let Some(last) = m.path.segments.last() {
+                out.push(last.ident.to_string());
+            }
+            Ok(())
+        });
+    }
+    out
+}
+
+/// All tokens for `model` with derivatives `d`.
+pub fn emit(model: &GameModel, d: &GameDerivatives) -> TokenStream {
+    let name = Ident::new(&model.name, model.name_span);
+    let vis = &model.vis;
+    let attrs = &model.attrs;
+    let (d1, d2, np) = (d.d1, d.d2, d.np);
+    let places = param_places(model);
+    let n_l = lit(d1 + d2);
+    let (d1_l, d2_l, np_l) = (lit(d1), lit(d2), lit(np));
+
+    // The struct and its Default.
+    let fields = model.params.iter().map(|p| {
+        let f = Ident::new(&p.name, p.span);
+        let ty = match p.shape {
+            Shape::Scalar => quote!(f64),
+            Shape::Vector(n) => {
+                let n = lit(n);
+                quote!([f64; #n])
+            }
+            Shape::Matrix(n, m) => {
+                let (n, m) = (lit(n), lit(m));
+                quote!([[f64; #m]; #n])
+            }
+        };
+        quote!(pub #f: #ty)
+    });
+    let have = user_derives(attrs);
+    let derives: Vec<Ident> = ["Clone", "Copy", "Debug", "PartialEq"]
+        .iter()
+        .filter(|d| !have.iter().any(|h| h == *d))
+        .map(|d| Ident::new(d, Span::call_site()))
+        .collect();
+    let derive_attr = if derives.is_empty() {
+        quote!()
+    } else {
+        quote!(#[derive(#(#derives),*)])
+    };
+    let default_impl = if model.params.iter().all(|p| p.default.is_some()) {
+        let inits = model.params.iter().map(|p| {
+            let f = Ident::new(&p.name, p.span);
+            let v = p.default.clone().unwrap_or_default();
+            let num = |x: f64| {
+                let l = Literal::f64_suffixed(x.abs());
+                if x < 0.0 || (x == 0.0 && x.is_sign_negative()) {
+                    quote!(-#l)
+                } else {
+                    quote!(#l)
+                }
+            };
+            let value = match p.shape {
+                Shape::Scalar => num(v[0]),
+                Shape::Vector(_) => {
+                    let xs = v.iter().map(|x| num(*x));
+                    quote!([#(#xs),*])
+                }
+                Shape::Matrix(_, m) => {
+                    let rows = v.chunks(m).map(|r| {
+                        let xs = r.iter().map(|x| num(*x));
+                        quote!([#(#xs),*])
+                    });
+                    quote!([#(#rows),*])
+                }
+            };
+            quote!(#f: #value)
+        });
+        quote! {
+            impl ::core::default::Default for #name {
+                fn default() -> Self {
+                    #name { #(#inits),* }
+                }
+            }
+        }
+    } else {
+        quote!()
+    };
+
+    // GameInfo.
+    let player_info = |p: usize| {
+        let pl = model.player(p);
+        let n = &pl.name;
+        let shape = shape_tokens(&pl.shape.dims());
+        let offset = lit(model.player_offset(p));
+        let dim = lit(pl.shape.len());
+        let angle = pl.angle;
+        quote!(::stackel::PlayerInfo { name: #n, shape: #shape, offset: #offset, dim: #dim, angle: #angle })
+    };
+    let leader_info = player_info(0);
+    let follower_infos = (1..=model.followers.len()).map(player_info);
+    let mut offset = 0;
+    let param_infos: Vec<TokenStream> = model
+        .params
+        .iter()
+        .map(|p| {
+            let n = &p.name;
+            let shape = shape_tokens(&p.shape.dims());
+            let (o, len) = (lit(offset), lit(p.shape.len()));
+            offset += p.shape.len();
+            quote!(::stackel::ParamInfo { name: #n, shape: #shape, offset: #o, len: #len })
+        })
+        .collect();
+    let game_name = &model.name;
+    let zero_sum = d.zero_sum;
+
+    // params / set_params.
+    let get = places.iter().enumerate().map(|(k, place)| {
+        let k = lit(k);
+        quote!(out[#k] = #place;)
+    });
+    let set = places.iter().enumerate().map(|(k, place)| {
+        let k = lit(k);
+        quote!(#place = p[#k];)
+    });
+
+    // Costs.
+    let leader_cost = scalar_body(&d.cost_program(d.f1), &places);
+    let follower_arms = d.f2.iter().enumerate().map(|(i, f)| {
+        let i = lit(i);
+        let b = scalar_body(&d.cost_program(*f), &places);
+        quote!(#i => #b,)
+    });
+
+    // Derivative blocks.
+    let single = |block: &str| {
+        let prog = d.program(&[block]);
+        body(&prog, &places, &[quote!(out)])
+    };
+    let omega = body(&d.omega_program(), &places, &[quote!(out)]);
+    let parts = body(
+        &d.stackelberg_parts_program(),
+        &places,
+        &[
+            quote!(out.d1f1),
+            quote!(out.d2f1),
+            quote!(out.d2f2),
+            quote!(out.d22f2),
+            quote!(out.d21f2),
+        ],
+    );
+    let method = |fn_name: &str, block: &str| {
+        let f = Ident::new(fn_name, Span::call_site());
+        let b = single(block);
+        quote! {
+            #[inline]
+            fn #f<T: ::stackel::Real>(&self, x: &[T], out: &mut [T]) {
+                let x = &x[..#n_l];
+                #b
+            }
+        }
+    };
+    let phi_method = |fn_name: &str, block: &str| {
+        let f = Ident::new(fn_name, Span::call_site());
+        let b = single(block);
+        quote! {
+            #[inline]
+            fn #f<T: ::stackel::Real>(&self, x: &[T], lambda: &[T], out: &mut [T]) {
+                let x = &x[..#n_l];
+                let lambda = &lambda[..#d2_l];
+                #b
+            }
+        }
+    };
+    let plain: Vec<TokenStream> = [
+        ("d1f1", "D1f1"),
+        ("d2f1", "D2f1"),
+        ("d2f2", "D2f2"),
+        ("d11f1", "D11f1"),
+        ("d12f1", "D12f1"),
+        ("d22f1", "D22f1"),
+        ("d22f2", "D22f2"),
+        ("d21f2", "D21f2"),
+        ("d1p_f1", "D1pf1"),
+        ("d2p_f1", "D2pf1"),
+        ("d2p_f2", "D2pf2"),
+    ]
+    .iter()
+    .map(|(f, b)| method(f, b))
+    .collect();
+    let phis: Vec<TokenStream> = [
+        ("d11phi", "D11phi"),
+        ("d12phi", "D12phi"),
+        ("d21phi", "D21phi"),
+        ("d22phi", "D22phi"),
+        ("d1p_phi", "D1pphi"),
+        ("d2p_phi", "D2pphi"),
+    ]
+    .iter()
+    .map(|(f, b)| phi_method(f, b))
+    .collect();
+
+    let formulas = block_formulas(model, d)
+        .into_iter()
+        .map(|(block, shape, entries)| {
+            let shape = shape.iter().map(|k| lit(*k));
+            quote! {
+                ::stackel::BlockFormula {
+                    block: #block,
+                    shape: ::std::vec![#(#shape),*],
+                    entries: ::std::vec![#(::std::string::String::from(#entries)),*],
+                }
+            }
+        });
+    let wgsl = crate::emit_wgsl::emit_game(&programs_of(model, d));
+
+    quote! {
+        #attrs
+        #derive_attr
+        #vis struct #name {
+            #(#fields),*
+        }
+
+        #default_impl
+
+        #[allow(unused_variables, unused_parens, unused_braces, clippy::all)]
+        impl ::stackel::Game for #name {
+            const D1: usize = #d1_l;
+            const D2: usize = #d2_l;
+            const NP: usize = #np_l;
+
+            fn info(&self) -> &'static ::stackel::GameInfo {
+                static INFO: ::stackel::GameInfo = ::stackel::GameInfo {
+                    name: #game_name,
+                    leader: #leader_info,
+                    followers: &[#(#follower_infos),*],
+                    params: &[#(#param_infos),*],
+                    zero_sum: #zero_sum,
+                };
+                &INFO
+            }
+
+            fn params(&self, out: &mut [f64]) {
+                let out = &mut out[..#np_l];
+                #(#get)*
+            }
+
+            fn set_params(&mut self, p: &[f64]) {
+                let p = &p[..#np_l];
+                #(#set)*
+            }
+
+            #[inline]
+            fn leader_cost<T: ::stackel::Real>(&self, x: &[T]) -> T {
+                let x = &x[..#n_l];
+                #leader_cost
+            }
+
+            /// f_{2^i}; NaN for an index past the last follower.
+            #[inline]
+            fn follower_cost<T: ::stackel::Real>(&self, i: usize, x: &[T]) -> T {
+                let x = &x[..#n_l];
+                match i {
+                    #(#follower_arms)*
+                    _ => T::of(::core::f64::NAN),
+                }
+            }
+
+            #[inline]
+            fn omega<T: ::stackel::Real>(&self, x: &[T], out: &mut [T]) {
+                let x = &x[..#n_l];
+                #omega
+            }
+
+            #[inline]
+            fn stackelberg_parts<T: ::stackel::Real>(&self, x: &[T], out: ::stackel::StackelbergParts<'_, T>) {
+                let x = &x[..#n_l];
+                #parts
+            }
+
+            #(#plain)*
+            #(#phis)*
+
+            fn formulas(&self) -> ::std::vec::Vec<::stackel::BlockFormula> {
+                ::std::vec![#(#formulas),*]
+            }
+
+            fn wgsl(&self) -> ::core::option::Option<&'static str> {
+                ::core::option::Option::Some(#wgsl)
+            }
+        }
+    }
 }
