@@ -135,6 +135,12 @@ struct Checker<'a> {
 
 const RESERVED: [&str; 2] = ["pi", "sum"];
 
+/// Most entries in one player variable or param.
+const MAX_ENTRIES: usize = 1 << 20;
+
+/// Most terms in one sum (sums are unrolled by the back end).
+const MAX_SUM_TERMS: i64 = 1 << 20;
+
 impl<'a> Checker<'a> {
     fn new(ast: &'a GameAst) -> Self {
         let mut sum_names = HashSet::new();
@@ -368,6 +374,16 @@ impl<'a> Checker<'a> {
                     return None;
                 }
             }
+        }
+        let entries = out.iter().try_fold(1usize, |acc, &n| acc.checked_mul(n));
+        if entries.is_none_or(|e| e > MAX_ENTRIES) {
+            self.error(
+                dims.span,
+                format!(
+                    "`{owner}` is too large: a variable or param has at most {MAX_ENTRIES} entries"
+                ),
+            );
+            return None;
         }
         Some(match out[..] {
             [n] => Shape::Vector(n),
@@ -1053,9 +1069,7 @@ impl<'a> Checker<'a> {
         if dims.is_empty() {
             self.error(
                 bracket,
-                format!(
-                    "`{text}` is {what}, a scalar; it cannot be indexed: write `{text}`"
-                ),
+                format!("`{text}` is {what}, a scalar; it cannot be indexed: write `{text}`"),
             );
             return None;
         }
@@ -1235,7 +1249,19 @@ impl<'a> Checker<'a> {
                         Some(hi)
                     };
                     match hi {
-                        Some(hi) if lo <= hi => Some((lo, hi)),
+                        Some(hi)
+                            if lo <= hi
+                                && hi.checked_sub(lo).is_some_and(|n| n <= MAX_SUM_TERMS) =>
+                        {
+                            Some((lo, hi))
+                        }
+                        Some(hi) if lo <= hi => {
+                            self.error(
+                                b.hi.span,
+                                format!("the range of `{name}` is too long: a sum has at most {MAX_SUM_TERMS} terms"),
+                            );
+                            None
+                        }
                         Some(hi) => {
                             self.error(
                                 b.lo.span,

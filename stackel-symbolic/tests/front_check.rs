@@ -341,6 +341,18 @@ fn dimensions_must_be_positive_integers() {
 }
 
 #[test]
+fn sizes_are_bounded() {
+    one_error(
+        quote!(game G { const N = 2 ^ 40; leader x: [N, N]; follower y; cost x = x[0, 0]; cost y = y; }),
+        &["`x` is too large", "at most 1048576 entries"],
+    );
+    one_error(
+        quote!(game G { leader x; follower y; cost x = sum(i in -9000000000000000000..9000000000000000000) x; cost y = y; }),
+        &["the range of `i` is too long"],
+    );
+}
+
+#[test]
 fn lets_use_earlier_lets_only() {
     one_error(
         quote!(game G { leader x; follower y; let a = b; let b = x; cost x = a; cost y = y; }),

@@ -497,7 +497,11 @@ proptest! {
         let params: Vec<Shape> = m.params.iter().map(|p| p.shape).collect();
         prop_assert_eq!(params, param_shapes);
         check_consistent(&m);
-        // The whole compiler returns code or errors, never panics.
-        let _ = stackel_symbolic::compile(tokens);
+        // The whole compiler returns code or errors, never panics (on a
+        // fifth of the games, to keep the suite fast once the back end
+        // differentiates them).
+        if seed % 5 == 0 {
+            let _ = stackel_symbolic::compile(tokens);
+        }
     }
 }
