@@ -250,7 +250,7 @@ fn three_player_blocks_match_finite_differences() {
             gz.d2f2(&zz[..n], &mut out[2..]);
         });
         let pick = |rows, cols| sub(&fd, n + np, rows, cols);
-        let mut b = vec![0.0; 6];
+        let mut b = [0.0; 6];
         g.d11f1(&x, &mut b[..4]);
         assert!(rel_err(&b[..4], &pick(0..2, 0..2)) < 1e-8);
         g.d12f1(&x, &mut b[..6]);
@@ -299,7 +299,7 @@ fn three_player_blocks_match_finite_differences() {
         });
         let pickp = |rows, cols| sub(&fdphi, n + np, rows, cols);
         g.set_params(&p0);
-        let mut out = vec![0.0; 9];
+        let mut out = [0.0; 9];
         g.d11phi(&x, &lam, &mut out[..4]);
         assert!(rel_err(&out[..4], &pickp(0..2, 0..2)) < 1e-7);
         g.d12phi(&x, &lam, &mut out[..6]);

@@ -38,8 +38,8 @@ impl Rng {
 /// `&'static GameInfo` for a leader of dim `d1`, one follower of dim `d2`
 /// and `np` scalar params named p0, p1, ... (leaked once per layout).
 pub fn info_for(d1: usize, d2: usize, np: usize, zero_sum: bool) -> &'static GameInfo {
-    static CACHE: Mutex<Option<HashMap<(usize, usize, usize, bool), &'static GameInfo>>> =
-        Mutex::new(None);
+    type Layouts = HashMap<(usize, usize, usize, bool), &'static GameInfo>;
+    static CACHE: Mutex<Option<Layouts>> = Mutex::new(None);
     let mut guard = CACHE.lock().unwrap();
     let map = guard.get_or_insert_with(HashMap::new);
     map.entry((d1, d2, np, zero_sum)).or_insert_with(|| {

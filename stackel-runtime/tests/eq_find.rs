@@ -1,0 +1,131 @@
+//! The finder's bookkeeping: failed solves are reported with their reason,
+//! bad input is a typed error, starts helpers, the report's table and JSON.
+
+mod eq_support;
+
+use eq_support::QuadraticGame;
+use stackel_runtime::equilibria::{
+    classify, find_critical_points, grid_starts, random_starts, EquilibriumError,
+    EquilibriumReport, FailureReason, Field, FindOptions, Verdict,
+};
+use stackel_runtime::reference::Duopoly;
+
+/// f1 = x^2/2 + x y, f2 = x y: the follower's cost is linear in y, so
+/// D22 f2 = 0 and omega_S does not exist anywhere; omega = (x + y, x) has the
+/// single zero (0, 0), where J = [[1, 1], [1, 0]] is indefinite.
+fn linear_follower() -> QuadraticGame<1, 1> {
+    QuadraticGame {
+        a1: vec![1.0, 1.0, 1.0, 0.0],
+        b1: vec![0.0, 0.0],
+        a2: vec![0.0, 1.0, 1.0, 0.0],
+        b2: vec![0.0, 0.0],
+        zero_sum: false,
+    }
+}
+
+#[test]
+fn failed_solves_are_counted_with_their_reason() {
+    let g = linear_follower();
+    let starts = grid_starts(&[(-1.0, 1.0), (-1.0, 1.0)], 3);
+    let found =
+        find_critical_points(&g, Field::STACKELBERG, &starts, &FindOptions::default()).unwrap();
+    assert!(found.points.is_empty());
+    assert_eq!(found.failures.len(), 9);
+    assert_eq!(
+        found
+            .failure_counts()
+            .get(&FailureReason::SingularFollowerHessian),
+        Some(&9)
+    );
+    let sim = EquilibriumReport::find(
+        &g,
+        Field::Simultaneous,
+        &starts,
+        &FindOptions::default(),
+        &Default::default(),
+    )
+    .unwrap();
+    assert_eq!(sim.points.len(), 1);
+    let p = &sim.points[0];
+    assert!(p.x.iter().all(|v| v.abs() < 1e-12));
+    // D22 f2 = 0: the follower's Hessian is neither > 0 nor < 0
+    assert_eq!(p.differential_nash, Verdict::Degenerate);
+    assert_eq!(p.differential_stackelberg, Verdict::Degenerate);
+    assert!(p.spectra.j_s.is_none());
+    // J = [[1, 1], [1, 0]] has eigenvalues (1 +- sqrt 5) / 2: a saddle
+    assert_eq!(p.stable_simultaneous, Verdict::No);
+    assert!((p.spectra.j[0].re - (1.0 - 5f64.sqrt()) / 2.0).abs() < 1e-12);
+}
+
+#[test]
+fn bad_points_are_typed_errors() {
+    let g = Duopoly::default();
+    let e = find_critical_points(
+        &g,
+        Field::Simultaneous,
+        &[vec![1.0, 2.0], vec![1.0]],
+        &Default::default(),
+    )
+    .unwrap_err();
+    assert_eq!(
+        e,
+        EquilibriumError::Dimension {
+            index: 1,
+            expected: 2,
+            got: 1
+        }
+    );
+    let e = find_critical_points(
+        &g,
+        Field::Simultaneous,
+        &[vec![f64::NAN, 2.0]],
+        &Default::default(),
+    )
+    .unwrap_err();
+    assert_eq!(e, EquilibriumError::NonFinite { index: 0 });
+    assert!(classify(&g, &[1.0, 2.0, 3.0], &Default::default()).is_err());
+}
+
+#[test]
+fn start_helpers_cover_the_box() {
+    let grid = grid_starts(&[(0.0, 1.0), (-2.0, 2.0)], 3);
+    assert_eq!(grid.len(), 9);
+    assert!(grid.contains(&vec![0.0, -2.0]) && grid.contains(&vec![1.0, 2.0]));
+    assert!(grid.contains(&vec![0.5, 0.0]));
+    let r = random_starts(&[(0.0, 1.0), (-2.0, 2.0)], 500, 9);
+    assert_eq!(r, random_starts(&[(0.0, 1.0), (-2.0, 2.0)], 500, 9));
+    assert!(r
+        .iter()
+        .all(|x| (0.0..1.0).contains(&x[0]) && (-2.0..2.0).contains(&x[1])));
+    let mean: f64 = r.iter().map(|x| x[1]).sum::<f64>() / 500.0;
+    // uniform on [-2, 2): sd of the mean 4 / sqrt(12 * 500) ~ 0.052
+    assert!(mean.abs() < 0.25, "{mean}");
+}
+
+#[test]
+fn report_prints_a_table_and_round_trips_as_json() {
+    let g = Duopoly::default();
+    let starts = random_starts(&[(0.0, 100.0), (0.0, 100.0)], 20, 1);
+    let r = EquilibriumReport::find(
+        &g,
+        Field::STACKELBERG,
+        &starts,
+        &Default::default(),
+        &Default::default(),
+    )
+    .unwrap();
+    let text = r.to_string();
+    assert!(
+        text.contains("Duopoly") && text.contains("omega_S"),
+        "{text}"
+    );
+    assert!(
+        text.contains("46.00000") && text.contains("26.00000"),
+        "{text}"
+    );
+    let v: serde_json::Value = serde_json::from_str(&r.to_json()).unwrap();
+    assert_eq!(v["points"][0]["differential_stackelberg"], "Yes");
+    assert_eq!(v["hits"][0], 20);
+    assert!((v["points"][0]["x"][0].as_f64().unwrap() - 46.0).abs() < 1e-9);
+    assert_eq!(v["coordinates"][1], "q2");
+}
