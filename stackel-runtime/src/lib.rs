@@ -24,3 +24,5 @@ pub use engine::{Engine, Init, Noise, Study, StudyError};
 pub use record::{Record, StudyResult};
 pub use schedule::{Optimizer, Schedule};
 pub mod equilibria;
+#[cfg(feature = "gpu")]
+pub mod gpu;

@@ -1,0 +1,614 @@
+//! The WGSL the runtime wraps around a game's module (`Game::wgsl`, contract
+//! in `stackel_symbolic::emit_wgsl`): the scalar prelude, Philox4x32-10 and
+//! the uniform -> normal mapping of [`crate::rng`] operation for operation,
+//! and the step loop of [`crate::dynamics::step`] for one trajectory per
+//! invocation and many steps per dispatch.
+//!
+//! Every float constant of the rng polynomials is computed here in the
+//! kernel's precision (exactly as the CPU computes it) and written with a
+//! round-tripping literal, so the GPU evaluates the same operations on the
+//! same numbers. Drivers may still fuse a multiply and an add into an FMA,
+//! so normals agree with the CPU to a few ulps rather than bit for bit; the
+//! Philox words agree exactly.
+//!
+//! # Bindings (group 0)
+//!
+//! 0. `cfg: array<u32>`: count, first trajectory (lo, hi words), first step of
+//!    the dispatch, steps in it, Philox key (2 words), has-target flag, then
+//!    per coordinate its player and its angle flag.
+//! 1. `fp: array<S>`: params (NPA), sigma (N), divergence bound, eta, Adam
+//!    beta1, beta2, eps, target (N), lock-in radius.
+//! 2. `tab: array<S>`: per step of the dispatch, each player's gamma_k, then
+//!    Adam's bias corrections 1 - beta1^(k+1), 1 - beta2^(k+1).
+//! 3. `xs: array<S>`: states, trajectory-major (`xs[j * N + i]`).
+//! 4. `mv: array<S>`: Adam moments m then v, trajectory-major (`2 * count * N`).
+//! 5. `st: array<u32>`: per trajectory fate code (0 running, 1 diverged,
+//!    2 non-finite, 3 singular), the step of the fate, and the lock-in step.
+
+use crate::dynamics::Rule;
+use std::fmt::Write;
+
+/// Precision of a kernel.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Precision {
+    F32,
+    F64,
+}
+
+impl Precision {
+    /// Bytes per scalar.
+    pub fn size(self) -> usize {
+        match self {
+            Precision::F32 => 4,
+            Precision::F64 => 8,
+        }
+    }
+    /// The WGSL type name.
+    pub fn wgsl(self) -> &'static str {
+        match self {
+            Precision::F32 => "f32",
+            Precision::F64 => "f64",
+        }
+    }
+}
+
+/// Fate codes of the `st` buffer.
+pub const FATE_RUNNING: u32 = 0;
+pub const FATE_DIVERGED: u32 = 1;
+pub const FATE_NON_FINITE: u32 = 2;
+pub const FATE_SINGULAR: u32 = 3;
+
+/// Header words of `cfg` before the per-coordinate player indices.
+pub const CFG_HEADER: usize = 8;
+/// Workgroup size of every kernel.
+pub const WORKGROUP: u32 = 64;
+
+/// A float literal of precision `p` that parses back to exactly `v`
+/// (`v` already rounded to `p`).
+fn lit(p: Precision, v: f64) -> String {
+    match p {
+        Precision::F32 => {
+            let f = v as f32;
+            format!("{f:?}f")
+        }
+        Precision::F64 => {
+            let t = format!("{v:?}");
+            if t.contains('.') || t.contains('e') {
+                format!("f64({t})")
+            } else {
+                format!("f64({t}.0)")
+            }
+        }
+    }
+}
+
+/// f32 constants the CPU computes as `a / b` in f32.
+fn q32(a: f32, b: f32) -> String {
+    lit(Precision::F32, (a / b) as f64)
+}
+/// f64 constants the CPU computes as `a / b` in f64.
+fn q64(a: f64, b: f64) -> String {
+    lit(Precision::F64, a / b)
+}
+
+/// `alias S`, `ST_EPS`, `ST_MAX`, `st_wrap_angle` (as
+/// [`crate::dynamics::wrap_angle`]).
+pub fn scalar_prelude(p: Precision) -> String {
+    let (eps, max) = match p {
+        Precision::F32 => (f32::EPSILON as f64, f32::MAX as f64),
+        Precision::F64 => (f64::EPSILON, f64::MAX),
+    };
+    let (tau, pi) = match p {
+        Precision::F32 => (
+            std::f64::consts::TAU as f32 as f64,
+            std::f64::consts::PI as f32 as f64,
+        ),
+        Precision::F64 => (std::f64::consts::TAU, std::f64::consts::PI),
+    };
+    format!(
+        "alias S = {ty};\n\
+         const ST_EPS: S = {eps};\n\
+         const ST_MAX: S = {max};\n\
+         const ST_TAU: S = {tau};\n\
+         const ST_PI: S = {pi};\n\
+         // x - 2 pi floor((x + pi) / 2 pi), in [-pi, pi).\n\
+         fn st_wrap_angle(x: S) -> S {{\n\
+         \x20   let w = x - ST_TAU * floor((x + ST_PI) / ST_TAU);\n\
+         \x20   return select(w, w - ST_TAU, w >= ST_PI);\n\
+         }}\n",
+        ty = p.wgsl(),
+        eps = lit(p, eps),
+        max = lit(p, max),
+        tau = lit(p, tau),
+        pi = lit(p, pi),
+    )
+}
+
+/// Philox4x32-10 with 16-bit-split multiplies ([`crate::rng::mulhilo32_split16`]).
+pub const PHILOX_WGSL: &str = "\
+// (hi, lo) of the 64-bit product a * b from 16-bit halves.
+fn st_mulhilo(a: u32, b: u32) -> vec2<u32> {
+    let a0 = a & 0xffffu;
+    let a1 = a >> 16u;
+    let b0 = b & 0xffffu;
+    let b1 = b >> 16u;
+    let p00 = a0 * b0;
+    let p01 = a0 * b1;
+    let p10 = a1 * b0;
+    let p11 = a1 * b1;
+    let mid = (p00 >> 16u) + (p01 & 0xffffu) + (p10 & 0xffffu);
+    let hi = p11 + (p01 >> 16u) + (p10 >> 16u) + (mid >> 16u);
+    return vec2<u32>(hi, a * b);
+}
+// Philox4x32 with 10 rounds.
+fn st_philox(ctr: vec4<u32>, key: vec2<u32>) -> vec4<u32> {
+    var c = ctr;
+    var k = key;
+    for (var r = 0u; r < 10u; r++) {
+        if (r > 0u) {
+            k = k + vec2<u32>(0x9E3779B9u, 0xBB67AE85u);
+        }
+        let m0 = st_mulhilo(0xD2511F53u, c.x);
+        let m1 = st_mulhilo(0xCD9E8D57u, c.z);
+        c = vec4<u32>(m1.x ^ c.y ^ k.x, m1.y, m0.x ^ c.w ^ k.y, m0.y);
+    }
+    return c;
+}
+";
+
+/// `st_normals(w) -> array<S, PER>`: [`crate::rng::NoiseFloat::normals`] in WGSL.
+pub fn normals_wgsl(p: Precision) -> String {
+    let mut s = String::new();
+    s.push_str(
+        "// (sin, cos) of a + q pi/2 from (sin a, cos a), q in {0, 1, 2, 3}.\n\
+         fn st_quadrant(q: S, s: S, c: S) -> vec2<S> {\n\
+         \x20   let swap = q == S(1.0) || q == S(3.0);\n\
+         \x20   let s1 = select(s, c, swap);\n\
+         \x20   let c1 = select(c, s, swap);\n\
+         \x20   let neg_s = q == S(2.0) || q == S(3.0);\n\
+         \x20   let neg_c = q == S(1.0) || q == S(2.0);\n\
+         \x20   return vec2<S>(select(s1, -s1, neg_s), select(c1, -c1, neg_c));\n\
+         }\n",
+    );
+    match p {
+        Precision::F32 => {
+            let f = |v: f32| lit(p, v as f64);
+            let _ = write!(
+                s,
+                "const ST_NORMALS: u32 = 4u;\n\
+                 fn st_uniform(a: u32) -> f32 {{\n\
+                 \x20   return f32((a >> 8u) + 1u) * {inv24};\n\
+                 }}\n\
+                 fn st_ln_unit(u: f32) -> f32 {{\n\
+                 \x20   let bits = bitcast<u32>(u);\n\
+                 \x20   let mant = bitcast<f32>((bits & 0x007fffffu) | 0x3f800000u);\n\
+                 \x20   let ebits = bitcast<f32>((bits >> 23u) | 0x4b000000u);\n\
+                 \x20   var e = ebits - {ebias};\n\
+                 \x20   let big = mant > {sqrt2};\n\
+                 \x20   let m = select(mant, mant * 0.5f, big);\n\
+                 \x20   e = select(e, e + 1.0f, big);\n\
+                 \x20   let s = (m - 1.0f) / (m + 1.0f);\n\
+                 \x20   let z = s * s;\n\
+                 \x20   var p = {c11};\n\
+                 \x20   p = p * z + {c9};\n\
+                 \x20   p = p * z + {c7};\n\
+                 \x20   p = p * z + {c5};\n\
+                 \x20   p = p * z + {c3};\n\
+                 \x20   let lnm = 2.0f * s + 2.0f * s * z * p;\n\
+                 \x20   return e * {ln2} + lnm;\n\
+                 }}\n\
+                 fn st_sincos_2pi(u: f32) -> vec2<f32> {{\n\
+                 \x20   let q = floor(u * 4.0f + 0.5f);\n\
+                 \x20   let t = u - q * 0.25f;\n\
+                 \x20   let a = t * {tau};\n\
+                 \x20   let z = a * a;\n\
+                 \x20   var sp = {s11};\n\
+                 \x20   sp = sp * z + {s9};\n\
+                 \x20   sp = sp * z - {s7};\n\
+                 \x20   sp = sp * z + {s5};\n\
+                 \x20   sp = sp * z - {s3};\n\
+                 \x20   let s = a + a * z * sp;\n\
+                 \x20   var cp = {k12};\n\
+                 \x20   cp = cp * z - {k10};\n\
+                 \x20   cp = cp * z + {k8};\n\
+                 \x20   cp = cp * z - {k6};\n\
+                 \x20   cp = cp * z + {k4};\n\
+                 \x20   cp = cp * z - 0.5f;\n\
+                 \x20   let c = 1.0f + z * cp;\n\
+                 \x20   return st_quadrant(q - 4.0f * floor(q * 0.25f), s, c);\n\
+                 }}\n\
+                 fn st_box_muller(ua: f32, ub: f32) -> vec2<f32> {{\n\
+                 \x20   let r = sqrt(-2.0f * st_ln_unit(ua));\n\
+                 \x20   let sc = st_sincos_2pi(ub);\n\
+                 \x20   return vec2<f32>(r * sc.y, r * sc.x);\n\
+                 }}\n\
+                 fn st_normals(w: vec4<u32>) -> array<f32, 4> {{\n\
+                 \x20   let a = st_box_muller(st_uniform(w.x), st_uniform(w.y));\n\
+                 \x20   let b = st_box_muller(st_uniform(w.z), st_uniform(w.w));\n\
+                 \x20   return array<f32, 4>(a.x, a.y, b.x, b.y);\n\
+                 }}\n",
+                inv24 = q32(1.0, 16_777_216.0),
+                ebias = f(8_388_608.0 + 127.0),
+                sqrt2 = f(std::f32::consts::SQRT_2),
+                ln2 = f(std::f32::consts::LN_2),
+                tau = f(std::f32::consts::TAU),
+                c11 = q32(1.0, 11.0),
+                c9 = q32(1.0, 9.0),
+                c7 = q32(1.0, 7.0),
+                c5 = q32(1.0, 5.0),
+                c3 = q32(1.0, 3.0),
+                s11 = q32(-1.0, 39_916_800.0),
+                s9 = q32(1.0, 362_880.0),
+                s7 = q32(1.0, 5040.0),
+                s5 = q32(1.0, 120.0),
+                s3 = q32(1.0, 6.0),
+                k12 = q32(1.0, 479_001_600.0),
+                k10 = q32(1.0, 3_628_800.0),
+                k8 = q32(1.0, 40_320.0),
+                k6 = q32(1.0, 720.0),
+                k4 = q32(1.0, 24.0),
+            );
+        }
+        Precision::F64 => {
+            // No f64 bitcasts in WGSL: the binary exponent of u in
+            // [2^-60, 1] is found by exact scalings by powers of two, which
+            // gives the same (mantissa, exponent) as the CPU's bit split.
+            let _ = write!(
+                s,
+                "const ST_NORMALS: u32 = 2u;\n\
+                 fn st_uniform(a: u32, b: u32) -> f64 {{\n\
+                 \x20   return (f64(a >> 5u) * f64(67108864.0) + f64(b >> 6u) + f64(1.0)) * {inv53};\n\
+                 }}\n\
+                 fn st_ln_unit(u: f64) -> f64 {{\n\
+                 \x20   var mant = u;\n\
+                 \x20   var e = f64(0.0);\n\
+                 \x20   if (mant < f64(1.0)) {{\n\
+                 \x20       if (mant < f64(1.0) / f64(4294967296.0)) {{ mant = mant * f64(4294967296.0); e = e - f64(32.0); }}\n\
+                 \x20       if (mant < f64(1.0) / f64(65536.0)) {{ mant = mant * f64(65536.0); e = e - f64(16.0); }}\n\
+                 \x20       if (mant < f64(1.0) / f64(256.0)) {{ mant = mant * f64(256.0); e = e - f64(8.0); }}\n\
+                 \x20       if (mant < f64(1.0) / f64(16.0)) {{ mant = mant * f64(16.0); e = e - f64(4.0); }}\n\
+                 \x20       if (mant < f64(1.0) / f64(4.0)) {{ mant = mant * f64(4.0); e = e - f64(2.0); }}\n\
+                 \x20       if (mant < f64(1.0) / f64(2.0)) {{ mant = mant * f64(2.0); e = e - f64(1.0); }}\n\
+                 \x20       mant = mant * f64(2.0);\n\
+                 \x20       e = e - f64(1.0);\n\
+                 \x20   }}\n\
+                 \x20   let big = mant > {sqrt2};\n\
+                 \x20   let m = select(mant, mant * f64(0.5), big);\n\
+                 \x20   e = select(e, e + f64(1.0), big);\n\
+                 \x20   let s = (m - f64(1.0)) / (m + f64(1.0));\n\
+                 \x20   let z = s * s;\n\
+                 \x20   var p = {c23};\n\
+                 \x20   p = p * z + {c21};\n\
+                 \x20   p = p * z + {c19};\n\
+                 \x20   p = p * z + {c17};\n\
+                 \x20   p = p * z + {c15};\n\
+                 \x20   p = p * z + {c13};\n\
+                 \x20   p = p * z + {c11};\n\
+                 \x20   p = p * z + {c9};\n\
+                 \x20   p = p * z + {c7};\n\
+                 \x20   p = p * z + {c5};\n\
+                 \x20   p = p * z + {c3};\n\
+                 \x20   let lnm = f64(2.0) * s + f64(2.0) * s * z * p;\n\
+                 \x20   return e * {ln2} + lnm;\n\
+                 }}\n\
+                 fn st_sincos_2pi(u: f64) -> vec2<f64> {{\n\
+                 \x20   let q = floor(u * f64(4.0) + f64(0.5));\n\
+                 \x20   let t = u - q * f64(0.25);\n\
+                 \x20   let a = t * {tau};\n\
+                 \x20   let z = a * a;\n\
+                 \x20   var sp = {s17};\n\
+                 \x20   sp = sp * z + {s15};\n\
+                 \x20   sp = sp * z - {s13};\n\
+                 \x20   sp = sp * z + {s11};\n\
+                 \x20   sp = sp * z - {s9};\n\
+                 \x20   sp = sp * z + {s7};\n\
+                 \x20   sp = sp * z - {s5};\n\
+                 \x20   sp = sp * z + {s3};\n\
+                 \x20   let s = a - a * z * sp;\n\
+                 \x20   var cp = {k18};\n\
+                 \x20   cp = cp * z - {k16};\n\
+                 \x20   cp = cp * z + {k14};\n\
+                 \x20   cp = cp * z - {k12};\n\
+                 \x20   cp = cp * z + {k10};\n\
+                 \x20   cp = cp * z - {k8};\n\
+                 \x20   cp = cp * z + {k6};\n\
+                 \x20   cp = cp * z - {k4};\n\
+                 \x20   cp = cp * z + f64(0.5);\n\
+                 \x20   let c = f64(1.0) - z * cp;\n\
+                 \x20   return st_quadrant(q - f64(4.0) * floor(q * f64(0.25)), s, c);\n\
+                 }}\n\
+                 fn st_box_muller(ua: f64, ub: f64) -> vec2<f64> {{\n\
+                 \x20   let r = sqrt(f64(-2.0) * st_ln_unit(ua));\n\
+                 \x20   let sc = st_sincos_2pi(ub);\n\
+                 \x20   return vec2<f64>(r * sc.y, r * sc.x);\n\
+                 }}\n\
+                 fn st_normals(w: vec4<u32>) -> array<f64, 2> {{\n\
+                 \x20   let a = st_box_muller(st_uniform(w.x, w.y), st_uniform(w.z, w.w));\n\
+                 \x20   return array<f64, 2>(a.x, a.y);\n\
+                 }}\n",
+                inv53 = q64(1.0, 9_007_199_254_740_992.0),
+                sqrt2 = lit(p, std::f64::consts::SQRT_2),
+                ln2 = lit(p, std::f64::consts::LN_2),
+                tau = lit(p, std::f64::consts::TAU),
+                c23 = q64(1.0, 23.0),
+                c21 = q64(1.0, 21.0),
+                c19 = q64(1.0, 19.0),
+                c17 = q64(1.0, 17.0),
+                c15 = q64(1.0, 15.0),
+                c13 = q64(1.0, 13.0),
+                c11 = q64(1.0, 11.0),
+                c9 = q64(1.0, 9.0),
+                c7 = q64(1.0, 7.0),
+                c5 = q64(1.0, 5.0),
+                c3 = q64(1.0, 3.0),
+                s17 = q64(-1.0, 355_687_428_096_000.0),
+                s15 = q64(1.0, 1_307_674_368_000.0),
+                s13 = q64(1.0, 6_227_020_800.0),
+                s11 = q64(1.0, 39_916_800.0),
+                s9 = q64(1.0, 362_880.0),
+                s7 = q64(1.0, 5040.0),
+                s5 = q64(1.0, 120.0),
+                s3 = q64(1.0, 6.0),
+                k18 = q64(1.0, 6_402_373_705_728_000.0),
+                k16 = q64(1.0, 20_922_789_888_000.0),
+                k14 = q64(1.0, 87_178_291_200.0),
+                k12 = q64(1.0, 479_001_600.0),
+                k10 = q64(1.0, 3_628_800.0),
+                k8 = q64(1.0, 40_320.0),
+                k6 = q64(1.0, 720.0),
+                k4 = q64(1.0, 24.0),
+            );
+        }
+    }
+    s
+}
+
+/// The compile-time shape of a study kernel.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct KernelSpec {
+    pub precision: Precision,
+    pub rule: Rule,
+    pub adam: bool,
+    pub noise: bool,
+    pub d1: usize,
+    pub d2: usize,
+    pub np: usize,
+    /// Number of players (leader + followers).
+    pub players: usize,
+}
+
+/// The whole study kernel: prelude, rng, the game's module, the step loop.
+pub fn study_kernel(spec: &KernelSpec, game_wgsl: &str) -> String {
+    let p = spec.precision;
+    let n = spec.d1 + spec.d2;
+    let npa = spec.np.max(1);
+    let row = spec.players + 2;
+    let per = match p {
+        Precision::F32 => 4,
+        Precision::F64 => 2,
+    };
+    let blocks = n.div_ceil(per);
+    let mut s = scalar_prelude(p);
+    s.push_str(PHILOX_WGSL);
+    s.push_str(&normals_wgsl(p));
+    let _ = write!(
+        s,
+        "\n@group(0) @binding(0) var<storage, read> cfg: array<u32>;\n\
+         @group(0) @binding(1) var<storage, read> fp: array<S>;\n\
+         @group(0) @binding(2) var<storage, read> tab: array<S>;\n\
+         @group(0) @binding(3) var<storage, read_write> xs: array<S>;\n\
+         @group(0) @binding(4) var<storage, read_write> mv: array<S>;\n\
+         @group(0) @binding(5) var<storage, read_write> st: array<u32>;\n\
+         const N: u32 = {n}u;\n\
+         const D1: u32 = {d1}u;\n\
+         const D2: u32 = {d2}u;\n\
+         const NPA: u32 = {npa}u;\n\
+         const ROW: u32 = {row}u;\n\
+         const FP_SIGMA: u32 = NPA;\n\
+         const FP_BOUND: u32 = NPA + N;\n\
+         const FP_ETA: u32 = NPA + N + 1u;\n\
+         const FP_ADAM: u32 = NPA + N + 2u;\n\
+         const FP_TARGET: u32 = NPA + N + 5u;\n\
+         const FP_EPS: u32 = NPA + 2u * N + 5u;\n\
+         const CFG_PLAYER: u32 = {hdr}u;\n\
+         const CFG_ANGLE: u32 = {hdr}u + N;\n\
+         \n\
+         fn st_dist(x: array<S, N>) -> S {{\n\
+         \x20   var s = S(0.0);\n\
+         \x20   for (var i = 0u; i < N; i++) {{\n\
+         \x20       var d = x[i] - fp[FP_TARGET + i];\n\
+         \x20       if (cfg[CFG_ANGLE + i] != 0u) {{\n\
+         \x20           d = st_wrap_angle(d);\n\
+         \x20       }}\n\
+         \x20       s += d * d;\n\
+         \x20   }}\n\
+         \x20   return sqrt(s);\n\
+         }}\n\
+         \n\
+         @compute @workgroup_size({wg})\n\
+         fn main(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {{\n\
+         \x20   let j = gid.x + gid.y * nwg.x * {wg}u;\n\
+         \x20   let count = cfg[0];\n\
+         \x20   if (j >= count || st[3u * j] != 0u) {{\n\
+         \x20       return;\n\
+         \x20   }}\n\
+         \x20   let tlo = cfg[1] + j;\n\
+         \x20   let thi = cfg[2] + select(0u, 1u, tlo < cfg[1]);\n\
+         \x20   let step0 = cfg[3];\n\
+         \x20   let nsteps = cfg[4];\n\
+         \x20   let key = vec2<u32>(cfg[5], cfg[6]);\n\
+         \x20   let has_target = cfg[7] != 0u;\n\
+         \x20   var x: array<S, N>;\n\
+         \x20   var p: array<S, NPA>;\n\
+         \x20   var m: array<S, N>;\n\
+         \x20   var v: array<S, N>;\n\
+         \x20   for (var i = 0u; i < N; i++) {{\n\
+         \x20       x[i] = xs[j * N + i];\n\
+         \x20   }}\n\
+         \x20   for (var i = 0u; i < NPA; i++) {{\n\
+         \x20       p[i] = fp[i];\n\
+         \x20   }}\n",
+        d1 = spec.d1,
+        d2 = spec.d2,
+        hdr = CFG_HEADER,
+        wg = WORKGROUP,
+    );
+    if spec.adam {
+        s.push_str(
+            "    for (var i = 0u; i < N; i++) {\n\
+             \x20       m[i] = mv[2u * j * N + i];\n\
+             \x20       v[i] = mv[2u * j * N + N + i];\n\
+             \x20   }\n\
+             \x20   let beta1 = fp[FP_ADAM];\n\
+             \x20   let beta2 = fp[FP_ADAM + 1u];\n\
+             \x20   let adam_eps = fp[FP_ADAM + 2u];\n",
+        );
+    }
+    s.push_str(
+        "    let eta = fp[FP_ETA];\n\
+         \x20   let bound = fp[FP_BOUND];\n\
+         \x20   let lock_eps = fp[FP_EPS];\n\
+         \x20   var lock = st[3u * j + 2u];\n\
+         \x20   var fate = 0u;\n\
+         \x20   var fate_step = 0u;\n\
+         \x20   for (var s = 0u; s < nsteps; s++) {\n\
+         \x20       let k = step0 + s;\n\
+         \x20       let row = s * ROW;\n\
+         \x20       var g: array<S, N>;\n",
+    );
+    match spec.rule {
+        Rule::Simultaneous => s.push_str("        g = game_omega(x, p);\n"),
+        Rule::TwoTimescale => s.push_str(
+            "        let field = game_omega_s(x, p, eta);\n\
+             \x20       if (!field.ok) {\n\
+             \x20           fate = 3u;\n\
+             \x20           fate_step = k;\n\
+             \x20           break;\n\
+             \x20       }\n\
+             \x20       g = field.v;\n",
+        ),
+        Rule::Lola => s.push_str(
+            "        var q = game_stackelberg_parts(x, p);\n\
+             \x20       let gamma2 = tab[row + 1u];\n\
+             \x20       for (var i = 0u; i < D1; i++) {\n\
+             \x20           var acc = S(0.0);\n\
+             \x20           for (var a = 0u; a < D2; a++) {\n\
+             \x20               acc += q.d21f2[a * D1 + i] * q.d2f1[a];\n\
+             \x20           }\n\
+             \x20           g[i] = q.d1f1[i] - gamma2 * acc;\n\
+             \x20       }\n\
+             \x20       for (var i = 0u; i < D2; i++) {\n\
+             \x20           g[D1 + i] = q.d2f2[i];\n\
+             \x20       }\n",
+        ),
+        Rule::BestResponse => unreachable!("rejected before the kernel is built"),
+    }
+    if spec.noise {
+        let _ = write!(
+            s,
+            "        var z: array<S, {zn}>;\n\
+             \x20       for (var b = 0u; b < {blocks}u; b++) {{\n\
+             \x20           let w = st_philox(vec4<u32>(k, tlo, thi, b & 0x00ffffffu), key);\n\
+             \x20           let nb = st_normals(w);\n\
+             \x20           for (var e = 0u; e < ST_NORMALS; e++) {{\n\
+             \x20               z[b * ST_NORMALS + e] = nb[e];\n\
+             \x20           }}\n\
+             \x20       }}\n\
+             \x20       for (var i = 0u; i < N; i++) {{\n\
+             \x20           g[i] = g[i] + fp[FP_SIGMA + i] * z[i];\n\
+             \x20       }}\n",
+            zn = blocks * per,
+        );
+    }
+    s.push_str("        let prev = x;\n        for (var i = 0u; i < N; i++) {\n");
+    s.push_str("            let gain = tab[row + cfg[CFG_PLAYER + i]];\n");
+    if spec.adam {
+        s.push_str(
+            "            m[i] = beta1 * m[i] + (S(1.0) - beta1) * g[i];\n\
+             \x20           v[i] = beta2 * v[i] + (S(1.0) - beta2) * g[i] * g[i];\n\
+             \x20           let mh = m[i] / tab[row + ROW - 2u];\n\
+             \x20           let vh = v[i] / tab[row + ROW - 1u];\n\
+             \x20           x[i] = x[i] - gain * mh / (sqrt(vh) + adam_eps);\n",
+        );
+    } else {
+        s.push_str("            x[i] = x[i] - gain * g[i];\n");
+    }
+    s.push_str(
+        "        }\n\
+         \x20       x = game_wrap(x);\n\
+         \x20       var bad = false;\n\
+         \x20       var far = false;\n\
+         \x20       for (var i = 0u; i < N; i++) {\n\
+         \x20           bad = bad || !st_finite(x[i]);\n\
+         \x20           far = far || abs(x[i]) > bound;\n\
+         \x20       }\n\
+         \x20       if (bad) {\n\
+         \x20           x = prev;\n\
+         \x20           fate = 2u;\n\
+         \x20           fate_step = k;\n\
+         \x20           break;\n\
+         \x20       }\n\
+         \x20       if (far) {\n\
+         \x20           fate = 1u;\n\
+         \x20           fate_step = k;\n\
+         \x20           break;\n\
+         \x20       }\n\
+         \x20       if (has_target && st_dist(x) > lock_eps) {\n\
+         \x20           lock = k + 2u;\n\
+         \x20       }\n\
+         \x20   }\n\
+         \x20   for (var i = 0u; i < N; i++) {\n\
+         \x20       xs[j * N + i] = x[i];\n\
+         \x20   }\n",
+    );
+    if spec.adam {
+        s.push_str(
+            "    for (var i = 0u; i < N; i++) {\n\
+             \x20       mv[2u * j * N + i] = m[i];\n\
+             \x20       mv[2u * j * N + N + i] = v[i];\n\
+             \x20   }\n",
+        );
+    }
+    s.push_str(
+        "    st[3u * j] = fate;\n\
+         \x20   st[3u * j + 1u] = fate_step;\n\
+         \x20   st[3u * j + 2u] = lock;\n\
+         }\n\n",
+    );
+    s.push_str(game_wgsl);
+    s
+}
+
+/// A kernel writing, for invocation j < count, the Philox block of counter
+/// (cfg[1] + j, cfg[2], cfg[3], cfg[4]) under key (cfg[5], cfg[6]) into
+/// `words[4j..4j+4]` and its normals into `out[PER j..]` (diagnostics and
+/// the rng tests). The counter's first word varies with j.
+pub fn rng_kernel(p: Precision) -> String {
+    let mut s = scalar_prelude(p);
+    s.push_str(PHILOX_WGSL);
+    s.push_str(&normals_wgsl(p));
+    let _ = write!(
+        s,
+        "@group(0) @binding(0) var<storage, read> cfg: array<u32>;\n\
+         @group(0) @binding(1) var<storage, read_write> words: array<u32>;\n\
+         @group(0) @binding(2) var<storage, read_write> out: array<S>;\n\
+         @compute @workgroup_size({wg})\n\
+         fn main(@builtin(global_invocation_id) gid: vec3<u32>) {{\n\
+         \x20   let j = gid.x;\n\
+         \x20   if (j >= cfg[0]) {{\n\
+         \x20       return;\n\
+         \x20   }}\n\
+         \x20   let w = st_philox(vec4<u32>(cfg[1] + j, cfg[2], cfg[3], cfg[4]), vec2<u32>(cfg[5], cfg[6]));\n\
+         \x20   words[4u * j] = w.x;\n\
+         \x20   words[4u * j + 1u] = w.y;\n\
+         \x20   words[4u * j + 2u] = w.z;\n\
+         \x20   words[4u * j + 3u] = w.w;\n\
+         \x20   let z = st_normals(w);\n\
+         \x20   for (var e = 0u; e < ST_NORMALS; e++) {{\n\
+         \x20       out[ST_NORMALS * j + e] = z[e];\n\
+         \x20   }}\n\
+         }}\n",
+        wg = WORKGROUP,
+    );
+    s
+}
