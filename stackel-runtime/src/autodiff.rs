@@ -255,16 +255,23 @@ impl<C: Costs> DualGame<C> {
         self.eval(which, &zd).eps1eps2eps3
     }
 
-    /// out (rows x cols, row-major) [r][c] = entry(row_start + r, col_start + c).
+    /// out (rows x cols, row-major) [r][c] = entry(r, c); a `symmetric`
+    /// block (a diagonal block of one scalar's Hessian) evaluates c >= r only.
     fn fill<T: Real>(
         out: &mut [T],
         rows: usize,
         cols: usize,
+        symmetric: bool,
         mut entry: impl FnMut(usize, usize) -> f64,
     ) {
         for r in 0..rows {
-            for c in 0..cols {
-                out[r * cols + c] = T::of(entry(r, c));
+            let first = if symmetric { r } else { 0 };
+            for c in first..cols {
+                let v = T::of(entry(r, c));
+                out[r * cols + c] = v;
+                if symmetric {
+                    out[c * cols + r] = v;
+                }
             }
         }
     }
@@ -294,7 +301,7 @@ impl<C: Costs> DualGame<C> {
                 v
             })
             .collect();
-        Self::fill(out, rows, cols, |r, c| {
+        Self::fill(out, rows, cols, row0 == col0, |r, c| {
             dirs.iter()
                 .enumerate()
                 .map(|(k, v)| self.third(Cost::Follower(k), &z, v, row0 + r, col0 + c))
@@ -306,7 +313,7 @@ impl<C: Costs> DualGame<C> {
     /// d^2 f_{owner(a)} / (d x2_a d z_{col0 + c}).
     fn field_block<T: Real>(&self, x: &[T], col0: usize, cols: usize, out: &mut [T]) {
         let z = self.z(x);
-        Self::fill(out, C::D2, cols, |a, c| {
+        Self::fill(out, C::D2, cols, false, |a, c| {
             self.second(Cost::Follower(self.owner[a]), &z, C::D1 + a, col0 + c)
         });
     }
@@ -321,7 +328,7 @@ impl<C: Costs> DualGame<C> {
         out: &mut [T],
     ) {
         let z = self.z(x);
-        Self::fill(out, rows, cols, |r, c| {
+        Self::fill(out, rows, cols, row0 == col0, |r, c| {
             self.second(Cost::Leader, &z, row0 + r, col0 + c)
         });
     }

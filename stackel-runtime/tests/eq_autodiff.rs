@@ -379,3 +379,204 @@ fn layouts_that_do_not_fit_the_dimensions_are_rejected() {
         Ok(_) => panic!("a follower of dim 1 cannot fill D2 = 2"),
     }
 }
+
+/// Every block of two games with the same layout agrees at `x` (relative
+/// error below `tol`); returns the name of the first block that does not.
+fn first_mismatch<A: Game, B: Game>(
+    a: &A,
+    b: &B,
+    x: &[f64],
+    lam: &[f64],
+    tol: f64,
+) -> Option<String> {
+    assert_eq!((A::D1, A::D2, A::NP), (B::D1, B::D2, B::NP));
+    let (d1, d2, np) = (A::D1, A::D2, A::NP);
+    let mut bad = None;
+    let mut cmp = |name: &str, len: usize, fa: &dyn Fn(&mut [f64]), fb: &dyn Fn(&mut [f64])| {
+        let (mut u, mut v) = (vec![0.0; len], vec![0.0; len]);
+        fa(&mut u);
+        fb(&mut v);
+        if bad.is_none() && rel_err(&u, &v) > tol {
+            bad = Some(format!("{name}: {u:?} vs {v:?}"));
+        }
+    };
+    macro_rules! blk {
+        ($m:ident, $len:expr) => {
+            cmp(stringify!($m), $len, &|o| a.$m(x, o), &|o| b.$m(x, o))
+        };
+        ($m:ident, $len:expr, phi) => {
+            cmp(stringify!($m), $len, &|o| a.$m(x, lam, o), &|o| {
+                b.$m(x, lam, o)
+            })
+        };
+    }
+    blk!(d1f1, d1);
+    blk!(d2f1, d2);
+    blk!(d2f2, d2);
+    blk!(omega, d1 + d2);
+    blk!(d11f1, d1 * d1);
+    blk!(d12f1, d1 * d2);
+    blk!(d22f1, d2 * d2);
+    blk!(d22f2, d2 * d2);
+    blk!(d21f2, d2 * d1);
+    blk!(d1p_f1, d1 * np);
+    blk!(d2p_f1, d2 * np);
+    blk!(d2p_f2, d2 * np);
+    blk!(d11phi, d1 * d1, phi);
+    blk!(d12phi, d1 * d2, phi);
+    blk!(d21phi, d2 * d1, phi);
+    blk!(d22phi, d2 * d2, phi);
+    blk!(d1p_phi, d1 * np, phi);
+    blk!(d2p_phi, d2 * np, phi);
+    cmp(
+        "costs",
+        2,
+        &|o| {
+            o[0] = a.leader_cost(x);
+            o[1] = a.follower_cost(0, x);
+        },
+        &|o| {
+            o[0] = b.leader_cost(x);
+            o[1] = b.follower_cost(0, x);
+        },
+    );
+    bad
+}
+
+/// The torus location game through `Costs`, params (alpha1, alpha2, phi1, phi2).
+#[derive(Clone)]
+struct TorusCosts([f64; 4]);
+
+static TORUS: GameInfo = GameInfo {
+    name: "torus (dual)",
+    leader: PlayerInfo {
+        name: "th1",
+        shape: &[],
+        offset: 0,
+        dim: 1,
+        angle: true,
+    },
+    followers: &[PlayerInfo {
+        name: "th2",
+        shape: &[],
+        offset: 1,
+        dim: 1,
+        angle: true,
+    }],
+    params: &[
+        ParamInfo {
+            name: "alpha",
+            shape: &[2],
+            offset: 0,
+            len: 2,
+        },
+        ParamInfo {
+            name: "phi",
+            shape: &[2],
+            offset: 2,
+            len: 2,
+        },
+    ],
+    zero_sum: false,
+};
+
+impl Costs for TorusCosts {
+    const D1: usize = 1;
+    const D2: usize = 1;
+    const NP: usize = 4;
+    fn info(&self) -> &'static GameInfo {
+        &TORUS
+    }
+    fn params(&self, out: &mut [f64]) {
+        out.copy_from_slice(&self.0)
+    }
+    fn set_params(&mut self, p: &[f64]) {
+        self.0.copy_from_slice(p)
+    }
+    fn leader<T: Real>(&self, x: &[T], p: &[T]) -> T {
+        -p[0] * (x[0] - p[2]).cos() + (x[0] - x[1]).cos()
+    }
+    fn follower<T: Real>(&self, _i: usize, x: &[T], p: &[T]) -> T {
+        -p[1] * (x[1] - p[3]).cos() + (x[1] - x[0]).cos()
+    }
+}
+
+/// Zero-sum example 1 through `Costs`, params (a, b).
+struct Example1Costs([f64; 2]);
+
+static EXAMPLE1: GameInfo = GameInfo {
+    name: "zero-sum example 1 (dual)",
+    leader: PlayerInfo {
+        name: "x1",
+        shape: &[],
+        offset: 0,
+        dim: 1,
+        angle: false,
+    },
+    followers: &[PlayerInfo {
+        name: "x2",
+        shape: &[],
+        offset: 1,
+        dim: 1,
+        angle: false,
+    }],
+    params: &[
+        ParamInfo {
+            name: "a",
+            shape: &[],
+            offset: 0,
+            len: 1,
+        },
+        ParamInfo {
+            name: "b",
+            shape: &[],
+            offset: 1,
+            len: 1,
+        },
+    ],
+    zero_sum: true,
+};
+
+impl Costs for Example1Costs {
+    const D1: usize = 1;
+    const D2: usize = 1;
+    const NP: usize = 2;
+    fn info(&self) -> &'static GameInfo {
+        &EXAMPLE1
+    }
+    fn params(&self, out: &mut [f64]) {
+        out.copy_from_slice(&self.0)
+    }
+    fn set_params(&mut self, p: &[f64]) {
+        self.0.copy_from_slice(p)
+    }
+    fn leader<T: Real>(&self, x: &[T], p: &[T]) -> T {
+        let (u, v) = (p[0] * x[0] * x[0] + x[1], p[1] * x[1] * x[1] + x[0]);
+        -(T::of(-0.01) * (x[0] * x[0] + x[1] * x[1])).exp() * (u * u + v * v)
+    }
+    fn follower<T: Real>(&self, _i: usize, x: &[T], p: &[T]) -> T {
+        -self.leader(x, p)
+    }
+}
+
+#[test]
+fn dual_games_agree_with_the_hand_derived_torus_and_example_1() {
+    let torus = stackel_runtime::reference::Torus::default();
+    let mut tp = [0.0; 4];
+    torus.params(&mut tp);
+    let dual_torus = DualGame::new(TorusCosts(tp)).unwrap();
+    let ex1 = stackel_runtime::reference::ZeroSumExample1::default();
+    let dual_ex1 = DualGame::new(Example1Costs([ex1.a, ex1.b])).unwrap();
+    let mut rng = Rng::new(23);
+    for _ in 0..50 {
+        let x = [rng.uniform(-3.0, 3.0), rng.uniform(-3.0, 3.0)];
+        let lam = [rng.uniform(-2.0, 2.0)];
+        if let Some(m) = first_mismatch(&dual_torus, &torus, &x, &lam, 1e-12) {
+            panic!("torus at {x:?}: {m}");
+        }
+        let y = [rng.uniform(-8.0, 8.0), rng.uniform(-8.0, 8.0)];
+        if let Some(m) = first_mismatch(&dual_ex1, &ex1, &y, &lam, 1e-12) {
+            panic!("example 1 at {y:?}: {m}");
+        }
+    }
+}
