@@ -376,6 +376,26 @@ fn solve<G: Game>(
 /// or the end points of a Monte-Carlo study) in parallel, then deduplicated
 /// (angle-aware for angle players). Failed solves are reported in
 /// [`Found::failures`], not dropped.
+///
+/// ```
+/// use std::f64::consts::PI;
+/// use stackel_runtime::equilibria::{classify, find_critical_points, grid_starts, Field};
+/// use stackel_runtime::reference::Torus;
+///
+/// let t = Torus::default(); // both players are angles
+/// let starts = grid_starts(&[(-PI, PI), (-PI, PI)], 8);
+/// let found = find_critical_points(&t, Field::Simultaneous, &starts, &Default::default()).unwrap();
+/// // every start either reached a point or is reported as a failure
+/// let hits: usize = found.points.iter().map(|p| p.hits).sum();
+/// assert_eq!(hits + found.failures.len(), 64);
+/// let nash: Vec<_> = found
+///     .points
+///     .iter()
+///     .filter(|p| classify(&t, &p.x, &Default::default()).unwrap().differential_nash.is_yes())
+///     .collect();
+/// assert_eq!(nash.len(), 2); // the paper's (-0.78, 1.18) and (1.57, -0.40)
+/// assert!(nash.iter().all(|p| p.x.iter().all(|v| (-PI..PI).contains(v))));
+/// ```
 pub fn find_critical_points<G: Game>(
     g: &G,
     field: Field,
