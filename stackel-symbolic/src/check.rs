@@ -644,7 +644,7 @@ impl<'a> Checker<'a> {
                 .chain(["min", "max"])
                 .collect();
             if let Some(s) = suggest(&text, all.iter().copied()) {
-                msg.push_str(&format!("; did you mean `{s}`?"));
+                msg.push_str(&format!("; did you mean {s}?"));
             }
             return Err((name.span(), msg));
         };
@@ -781,7 +781,7 @@ impl<'a> Checker<'a> {
             .chain(["pi"]);
         let mut msg = format!("unknown name `{text}`");
         if let Some(s) = suggest(&text, candidates) {
-            msg.push_str(&format!("; did you mean `{s}`?"));
+            msg.push_str(&format!("; did you mean {s}?"));
         } else {
             msg.push_str("; names are declared with `leader`, `follower`, `param`, `const` or `let`, or bound by `sum(name in ..)`");
         }
@@ -1429,15 +1429,21 @@ fn collect_sum_names(e: &ast::Expr, out: &mut HashSet<String>) {
     }
 }
 
-/// The closest candidate within a small edit distance, if any.
-fn suggest<'s>(name: &str, candidates: impl Iterator<Item = &'s str>) -> Option<&'s str> {
+/// The closest candidates within a small edit distance, as "`a`" or
+/// "`a` or `b`" (at most three, in alphabetical order), if any.
+fn suggest<'s>(name: &str, candidates: impl Iterator<Item = &'s str>) -> Option<String> {
     let limit = (name.chars().count() / 3).max(1);
-    candidates
+    let mut near: Vec<(usize, &str)> = candidates
         .filter(|c| *c != name)
         .map(|c| (edit_distance(name, c), c))
         .filter(|(d, _)| *d <= limit)
-        .min()
-        .map(|(_, c)| c)
+        .collect();
+    let best = near.iter().map(|(d, _)| *d).min()?;
+    near.retain(|(d, _)| *d == best);
+    near.sort();
+    near.dedup();
+    let names: Vec<String> = near.iter().take(3).map(|(_, c)| format!("`{c}`")).collect();
+    Some(names.join(" or "))
 }
 
 /// Levenshtein distance.
