@@ -109,7 +109,7 @@ fn calls_indices_and_literals() {
 
 #[test]
 fn syntax_errors_say_what_was_expected() {
-    assert!(parse_error(quote!(a +)).contains("expected an expression"));
+    assert!(parse_error(quote!(a+)).contains("expected an expression"));
     assert!(parse_error(quote!(a b)).contains("found `b`"));
     assert!(parse_error(quote!(2.0f64 * x)).contains("remove `f64`"));
     assert!(parse_error(quote!("a" * x)).contains("only has numbers"));
@@ -184,7 +184,11 @@ fn header_and_statements() {
     assert_eq!(g.items.len(), 7);
     assert!(matches!(
         &g.items[2],
-        Item::Player { angle: Some(_), dims: None, .. }
+        Item::Player {
+            angle: Some(_),
+            dims: None,
+            ..
+        }
     ));
     assert!(matches!(
         &g.items[3],
@@ -197,7 +201,10 @@ fn header_and_statements() {
 fn header_errors() {
     let msg = |t: TokenStream| parse_game(t).unwrap_err().messages().join("\n");
     assert!(msg(quote!()).contains("expected a game"));
-    assert!(msg(quote!(struct G {})).contains("expected `game`"));
+    assert!(msg(quote!(
+        struct G {}
+    ))
+    .contains("expected `game`"));
     assert!(msg(quote!(game G {} game H {})).contains("one game per"));
     assert!(msg(quote!(game G { player x; })).contains("unknown statement `player`"));
 }
