@@ -567,6 +567,7 @@ pub fn emit(model: &GameModel, d: &GameDerivatives) -> TokenStream {
             quote!(#f: #value)
         });
         quote! {
+            #[allow(clippy::all)]
             impl ::core::default::Default for #name {
                 fn default() -> Self {
                     #name { #(#inits),* }
