@@ -184,6 +184,31 @@ pub fn random_starts(bounds: &[(f64, f64)], count: usize, seed: u64) -> Vec<Vec<
         .collect()
 }
 
+/// Starts from the flat, row-major final states of a Monte-Carlo study
+/// (`dim` entries per trajectory, e.g. `StudyResult::final_states`); rows
+/// with a non-finite entry (trajectories that blew up) are skipped.
+///
+/// ```
+/// use stackel_runtime::equilibria::starts_from_states;
+///
+/// let s = starts_from_states(&[1.0, 2.0, f64::NAN, 0.0, 3.0, 4.0], 2).unwrap();
+/// assert_eq!(s, vec![vec![1.0, 2.0], vec![3.0, 4.0]]);
+/// assert!(starts_from_states(&[1.0, 2.0, 3.0], 2).is_err());
+/// ```
+pub fn starts_from_states(flat: &[f64], dim: usize) -> Result<Vec<Vec<f64>>, EquilibriumError> {
+    if dim == 0 || flat.len() % dim != 0 {
+        return Err(EquilibriumError::Ragged {
+            len: flat.len(),
+            dim,
+        });
+    }
+    Ok(flat
+        .chunks(dim)
+        .filter(|r| r.iter().all(|v| v.is_finite()))
+        .map(<[f64]>::to_vec)
+        .collect())
+}
+
 /// Evaluates a field and its Jacobian for one game.
 pub(crate) struct FieldEval<'g, G> {
     pub(crate) g: &'g G,

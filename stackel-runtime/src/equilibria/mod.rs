@@ -36,8 +36,8 @@ mod sensitivity;
 
 pub use classify::{classify, Classification, ClassifyOptions, Degeneracy, Eig, Spectra, Verdict};
 pub use find::{
-    find_critical_points, grid_starts, random_starts, state_distance, wrap_angle, CriticalPoint,
-    Failure, FailureReason, FindOptions, Found,
+    find_critical_points, grid_starts, random_starts, starts_from_states, state_distance,
+    wrap_angle, CriticalPoint, Failure, FailureReason, FindOptions, Found,
 };
 pub use report::EquilibriumReport;
 pub use sensitivity::{field_param_jacobian, sensitivity};
@@ -78,6 +78,10 @@ pub enum EquilibriumError {
         expected: usize,
         got: usize,
     },
+    /// A flat list of states whose length is not a multiple of the state
+    /// dimension.
+    #[error("{len} numbers do not split into states of {dim} entries")]
+    Ragged { len: usize, dim: usize },
     /// A point has a NaN or infinite entry.
     #[error("point {index} has a non-finite entry")]
     NonFinite { index: usize },
