@@ -196,7 +196,7 @@ pub fn random_starts(bounds: &[(f64, f64)], count: usize, seed: u64) -> Vec<Vec<
 /// assert!(starts_from_states(&[1.0, 2.0, 3.0], 2).is_err());
 /// ```
 pub fn starts_from_states(flat: &[f64], dim: usize) -> Result<Vec<Vec<f64>>, EquilibriumError> {
-    if dim == 0 || flat.len() % dim != 0 {
+    if dim == 0 || !flat.len().is_multiple_of(dim) {
         return Err(EquilibriumError::Ragged {
             len: flat.len(),
             dim,
