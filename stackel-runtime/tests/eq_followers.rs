@@ -190,7 +190,7 @@ fn sensitivity_with_two_followers_matches_re_solved_equilibria() {
                 p[k] += s * h;
                 let gp = DualGame::new(Market(p)).unwrap();
                 xs.push(
-                    find_critical_points(&gp, field, &[x.clone()], &opts)
+                    find_critical_points(&gp, field, std::slice::from_ref(&x), &opts)
                         .unwrap()
                         .points[0]
                         .x
