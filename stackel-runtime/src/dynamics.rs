@@ -14,6 +14,9 @@
 //! Df1 = D1 f1 - D21f2^T (D22 f2 + eta I)^-T D2 f1 (the total leader gradient,
 //! regularised when eta > 0).
 
+// Index loops over coupled arrays read like the formulas they implement.
+#![allow(clippy::needless_range_loop)]
+
 use crate::game::{Game, StackelbergParts};
 use crate::linalg::Lu;
 use crate::real::Float;
@@ -70,7 +73,10 @@ pub struct Dynamics {
 pub enum Warning {
     /// Two-timescale Stackelberg learning needs gamma1,k = o(gamma2,k).
     #[error("leader schedule {leader:?} is not o(follower schedule {follower:?}): the follower does not move on the faster timescale that two-timescale Stackelberg learning assumes")]
-    TimescaleNotSeparated { leader: Schedule, follower: Schedule },
+    TimescaleNotSeparated {
+        leader: Schedule,
+        follower: Schedule,
+    },
 }
 
 impl Dynamics {
@@ -431,9 +437,9 @@ pub fn step<G: Game, T: Float>(
             for i in 0..d1 {
                 let mut acc = T::zero();
                 for a in 0..d2 {
-                    acc += s.b[a * d1 + i] * s.d2f1[a];
+                    acc += s.b[a * d1 + i] * (gamma2 * s.d2f1[a]);
                 }
-                s.grad[i] = s.d1f1[i] - gamma2 * acc;
+                s.grad[i] = s.d1f1[i] - acc;
             }
             s.grad[d1..].copy_from_slice(&s.d2f2);
             n
@@ -463,6 +469,84 @@ pub fn step<G: Game, T: Float>(
         }
     }
     event
+}
+
+/// Largest state (d1 + d2) of the small-state kernel [`small_field`].
+pub const SMALL_N: usize = 8;
+
+/// Whether [`small_field`] handles game `G` under `rule`: d1 + d2 <= 8,
+/// d2 <= 2, and a rule without the best-response Newton solve.
+pub fn small_kernel_applies<G: Game>(rule: Rule) -> bool {
+    G::N <= SMALL_N && G::D2 <= 2 && G::D2 >= 1 && rule != Rule::BestResponse
+}
+
+/// The field g(x) of `rule` for a small game, in stack arrays (no
+/// allocation, loops of constant length): the same formulas as [`step`],
+/// with (H + eta I)^-T D2 f1 solved in closed form (d2 = 1: lambda =
+/// D2f1 / h; d2 = 2: Cramer's rule on H^T). Returns false when H + eta I is
+/// singular (h or det is 0 or not finite). `gamma2` is the follower's
+/// gamma_k (LOLA only).
+#[inline(always)]
+pub fn small_field<G: Game, T: Float>(
+    g: &G,
+    rule: Rule,
+    eta: T,
+    gamma2: T,
+    x: &[T],
+    out: &mut [T; SMALL_N],
+) -> bool {
+    let (d1, d2) = (G::D1, G::D2);
+    if rule == Rule::Simultaneous {
+        g.omega(x, &mut out[..d1 + d2]);
+        return true;
+    }
+    let z = T::zero();
+    let mut d1f1 = [z; SMALL_N];
+    let mut d2f1 = [z; 2];
+    let mut d2f2 = [z; 2];
+    let mut h = [z; 4];
+    let mut b = [z; 2 * SMALL_N];
+    g.stackelberg_parts(
+        x,
+        StackelbergParts {
+            d1f1: &mut d1f1[..d1],
+            d2f1: &mut d2f1[..d2],
+            d2f2: &mut d2f2[..d2],
+            d22f2: &mut h[..d2 * d2],
+            d21f2: &mut b[..d2 * d1],
+        },
+    );
+    let mut ok = true;
+    let mut lambda = [z; 2];
+    if rule == Rule::Lola {
+        // leader: D1 f1 - gamma2 B^T D2 f1
+        lambda[0] = gamma2 * d2f1[0];
+        if d2 == 2 {
+            lambda[1] = gamma2 * d2f1[1];
+        }
+    } else if d2 == 1 {
+        let hh = h[0] + eta;
+        ok = hh != z && hh.is_finite();
+        lambda[0] = d2f1[0] / hh;
+    } else {
+        let (h00, h01, h10, h11) = (h[0] + eta, h[1], h[2], h[3] + eta);
+        let det = h00 * h11 - h01 * h10;
+        ok = det != z && det.is_finite();
+        lambda[0] = (h11 * d2f1[0] - h10 * d2f1[1]) / det;
+        lambda[1] = (h00 * d2f1[1] - h01 * d2f1[0]) / det;
+    }
+    for i in 0..d1 {
+        let mut acc = b[i] * lambda[0];
+        if d2 == 2 {
+            acc += b[d1 + i] * lambda[1];
+        }
+        out[i] = d1f1[i] - acc;
+    }
+    out[d1] = d2f2[0];
+    if d2 == 2 {
+        out[d1 + 1] = d2f2[1];
+    }
+    ok
 }
 
 #[cfg(test)]

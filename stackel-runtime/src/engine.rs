@@ -40,12 +40,16 @@
 //! (vectorised, with AVX2 selected at run time where the CPU has it), then
 //! calls [`crate::dynamics::step`] per trajectory on its gathered state.
 
-use crate::dynamics::{self, AdamCoefficients, AdamState, Dynamics, StepEvent, StepInputs, StepScratch};
+// Index loops over coupled arrays read like the formulas they implement.
+#![allow(clippy::needless_range_loop)]
+
+use crate::dynamics::{
+    self, AdamCoefficients, AdamState, Dynamics, StepEvent, StepInputs, StepScratch,
+};
 use crate::game::Game;
 use crate::real::Real;
 use crate::record::{
-    record_times, to_fixed, DistanceSeries, Fate, MergeError, Path, Record,
-    StudyResult, Summary,
+    record_times, to_fixed, DistanceSeries, Fate, MergeError, Path, Record, StudyResult, Summary,
 };
 use crate::rng::{self, NoiseFloat};
 use crate::schedule::{Optimizer, ScheduleError};
@@ -187,6 +191,7 @@ pub struct Study<G> {
     divergence_bound: f64,
     checkpoint: Option<(PathBuf, u64)>,
     progress: Option<bool>,
+    small_kernel: bool,
 }
 
 impl<G: Game> Study<G> {
@@ -208,6 +213,7 @@ impl<G: Game> Study<G> {
             divergence_bound: 1e8,
             checkpoint: None,
             progress: None,
+            small_kernel: true,
         }
     }
     /// Number of trajectories N.
@@ -266,6 +272,14 @@ impl<G: Game> Study<G> {
     /// stderr is a terminal).
     pub fn progress(mut self, on: bool) -> Self {
         self.progress = Some(on);
+        self
+    }
+    /// Use the stack-array kernel for small games (default true); false
+    /// forces the general per-trajectory [`dynamics::step`] (for tests that
+    /// compare the two).
+    #[doc(hidden)]
+    pub fn small_kernel(mut self, on: bool) -> Self {
+        self.small_kernel = on;
         self
     }
     /// The game.
@@ -333,7 +347,7 @@ impl<G: Game> Study<G> {
                 });
             }
         }
-        if !(self.divergence_bound > 0.0) {
+        if self.divergence_bound.is_nan() || self.divergence_bound <= 0.0 {
             return Err(StudyError::Negative {
                 what: "divergence bound",
                 value: self.divergence_bound,
@@ -490,7 +504,10 @@ impl<G: Game> Study<G> {
         let Some((dir, _)) = &self.checkpoint else {
             return Err(StudyError::Io {
                 path: PathBuf::new(),
-                source: std::io::Error::new(std::io::ErrorKind::NotFound, "no checkpoint folder set"),
+                source: std::io::Error::new(
+                    std::io::ErrorKind::NotFound,
+                    "no checkpoint folder set",
+                ),
             });
         };
         let m = dir.join("manifest.json");
@@ -525,7 +542,9 @@ impl<G: Game> Study<G> {
         };
         let mut result = match &self.checkpoint {
             None => self.run_range(&prep, lo, hi, bar.as_ref())?,
-            Some((dir, block)) => self.run_checkpointed(&prep, lo, hi, dir, *block, bar.as_ref())?,
+            Some((dir, block)) => {
+                self.run_checkpointed(&prep, lo, hi, dir, *block, bar.as_ref())?
+            }
         };
         if let Some(b) = bar {
             b.finish_and_clear();
@@ -644,6 +663,7 @@ struct Prepared<T> {
     fingerprint: String,
     precision: String,
     coordinates: Vec<String>,
+    small_kernel: bool,
 }
 
 impl<T: NoiseFloat> Prepared<T> {
@@ -673,6 +693,7 @@ impl<T: NoiseFloat> Prepared<T> {
             fingerprint: s.fingerprint(precision),
             precision: precision.to_string(),
             coordinates: (0..G::N).map(|k| info.coordinate_name(k)).collect(),
+            small_kernel: s.small_kernel,
         }
     }
 }
@@ -779,9 +800,13 @@ unsafe fn fill_normals_avx2<T: NoiseFloat>(
     fill_normals_generic(key, step, first, count, blocks, words, z)
 }
 
-/// [`fill_normals_generic`], on AVX2 where the CPU has it (same results:
-/// no fused multiply-adds are used, so only the speed differs).
-pub(crate) fn fill_normals<T: NoiseFloat>(
+/// The noise pass of one step for a chunk of trajectories: standard normals
+/// of trajectories first..first + count at `step`, row r of `z` (len
+/// `blocks * T::NORMALS_PER_BLOCK * count`) holding normal r of every
+/// trajectory (z[r * count + j]); `words` (len >= 4 count) is scratch.
+/// Uses AVX2 where the CPU has it (same results: no fused multiply-adds are
+/// used, so only the speed differs). Also the bare-RNG ceiling of benchmarks.
+pub fn fill_normals<T: NoiseFloat>(
     key: [u32; 2],
     step: u32,
     first: u64,
@@ -797,6 +822,203 @@ pub(crate) fn fill_normals<T: NoiseFloat>(
         return;
     }
     fill_normals_generic(key, step, first, count, blocks, words, z)
+}
+
+/// One plain step of every running trajectory of a chunk with the
+/// small-state kernel ([`dynamics::small_field`]): x_i <- x_i - gamma_i
+/// (g_i + sigma_i z_i), angles wrapped; a trajectory whose step is singular,
+/// not finite or beyond the bound is left unmoved and flagged in `bad`.
+/// Runs the AVX2 build of the same code where the CPU has it (no fused
+/// multiply-adds, so the results are the same).
+#[allow(clippy::too_many_arguments)]
+fn small_steps<G: Game, T: NoiseFloat>(
+    game: &G,
+    rule: dynamics::Rule,
+    p: &Prepared<T>,
+    gains: &[T],
+    z: &[T],
+    xs: &mut [T],
+    active: &[bool],
+    bad: &mut [bool],
+) {
+    #[cfg(target_arch = "x86_64")]
+    if std::is_x86_feature_detected!("avx2") && std::is_x86_feature_detected!("fma") {
+        // SAFETY: the CPU supports the enabled features (checked just above).
+        unsafe { small_steps_avx2(game, rule, p, gains, z, xs, active, bad) };
+        return;
+    }
+    small_steps_generic(game, rule, p, gains, z, xs, active, bad)
+}
+
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx2,fma")]
+#[allow(clippy::too_many_arguments)]
+unsafe fn small_steps_avx2<G: Game, T: NoiseFloat>(
+    game: &G,
+    rule: dynamics::Rule,
+    p: &Prepared<T>,
+    gains: &[T],
+    z: &[T],
+    xs: &mut [T],
+    active: &[bool],
+    bad: &mut [bool],
+) {
+    small_steps_generic(game, rule, p, gains, z, xs, active, bad)
+}
+
+#[inline(always)]
+#[allow(clippy::too_many_arguments)]
+fn small_steps_generic<G: Game, T: NoiseFloat>(
+    game: &G,
+    rule: dynamics::Rule,
+    p: &Prepared<T>,
+    gains: &[T],
+    z: &[T],
+    xs: &mut [T],
+    active: &[bool],
+    bad: &mut [bool],
+) {
+    use dynamics::Rule::*;
+    let c = SmallConsts::new(p, gains);
+    // one loop per (rule, angles) so that each is branch-free and vectorises
+    match (rule, c.any_angle) {
+        (Simultaneous, false) => small_loop(game, Simultaneous, false, &c, z, xs, active, bad),
+        (Simultaneous, true) => small_loop(game, Simultaneous, true, &c, z, xs, active, bad),
+        (TwoTimescale, false) => small_loop(game, TwoTimescale, false, &c, z, xs, active, bad),
+        (TwoTimescale, true) => small_loop(game, TwoTimescale, true, &c, z, xs, active, bad),
+        (Lola, false) => small_loop(game, Lola, false, &c, z, xs, active, bad),
+        (Lola, true) => small_loop(game, Lola, true, &c, z, xs, active, bad),
+        (BestResponse, _) => unreachable!("the small kernel excludes best response"),
+    }
+}
+
+/// A step's constants for the small kernel, in fixed-size arrays.
+struct SmallConsts<T> {
+    gains: [T; dynamics::SMALL_N],
+    sigma: [T; dynamics::SMALL_N],
+    angle: [bool; dynamics::SMALL_N],
+    any_angle: bool,
+    gamma2: T,
+    eta: T,
+    bound: T,
+}
+
+impl<T: NoiseFloat> SmallConsts<T> {
+    fn new(p: &Prepared<T>, gains: &[T]) -> Self {
+        let mut c = SmallConsts {
+            gains: [T::zero(); dynamics::SMALL_N],
+            sigma: [T::zero(); dynamics::SMALL_N],
+            angle: [false; dynamics::SMALL_N],
+            any_angle: p.angle.iter().any(|a| *a),
+            gamma2: gains[p.dims[0]],
+            eta: p.eta,
+            // |v| <= bound also rejects NaN and infinities
+            bound: if p.bound < T::MAX { p.bound } else { T::MAX },
+        };
+        let n = p.n;
+        c.gains[..n].copy_from_slice(&gains[..n]);
+        c.sigma[..n].copy_from_slice(&p.sigma[..n]);
+        c.angle[..n].copy_from_slice(&p.angle[..n]);
+        c
+    }
+}
+
+#[inline(always)]
+#[allow(clippy::too_many_arguments)]
+fn small_loop<G: Game, T: NoiseFloat>(
+    game: &G,
+    rule: dynamics::Rule,
+    any_angle: bool,
+    c: &SmallConsts<T>,
+    z: &[T],
+    xs: &mut [T],
+    active: &[bool],
+    bad: &mut [bool],
+) {
+    let n = G::N;
+    let count = active.len();
+    // the unchecked reads and writes below index i * count + j, i < n, j < count
+    assert!(n <= dynamics::SMALL_N && xs.len() == n * count && z.len() >= n * count);
+    assert!(bad.len() == count);
+    for j in 0..count {
+        // SAFETY: j < count and the lengths asserted above.
+        let (xn, ok_field, x) = unsafe { small_update(game, rule, any_angle, c, z, xs, j, count) };
+        let mut ok = ok_field & active[j];
+        for v in &xn[..n] {
+            ok &= Real::abs(*v) <= c.bound;
+        }
+        for i in 0..n {
+            // SAFETY: i < n and j < count, and xs.len() == n * count (asserted above).
+            unsafe { *xs.get_unchecked_mut(i * count + j) = if ok { xn[i] } else { x[i] } };
+        }
+        bad[j] = active[j] & !ok;
+    }
+}
+
+/// The small-kernel step of trajectory j: (new state, field not singular, old state).
+///
+/// # Safety
+/// j < count, xs.len() >= G::N count and z.len() >= G::N count.
+#[inline(always)]
+#[allow(clippy::too_many_arguments)]
+unsafe fn small_update<G: Game, T: NoiseFloat>(
+    game: &G,
+    rule: dynamics::Rule,
+    any_angle: bool,
+    c: &SmallConsts<T>,
+    z: &[T],
+    xs: &[T],
+    j: usize,
+    count: usize,
+) -> ([T; dynamics::SMALL_N], bool, [T; dynamics::SMALL_N]) {
+    let n = G::N;
+    let mut x = [T::zero(); dynamics::SMALL_N];
+    for i in 0..n {
+        // SAFETY: i < n, j < count, xs.len() >= n * count (the caller's contract).
+        x[i] = unsafe { *xs.get_unchecked(i * count + j) };
+    }
+    let mut f = [T::zero(); dynamics::SMALL_N];
+    let ok = dynamics::small_field(game, rule, c.eta, c.gamma2, &x[..n], &mut f);
+    let mut xn = x;
+    for i in 0..n {
+        // SAFETY: as above, z.len() >= n * count.
+        let zi = unsafe { *z.get_unchecked(i * count + j) };
+        xn[i] = x[i] - c.gains[i] * (f[i] + c.sigma[i] * zi);
+    }
+    if any_angle {
+        for i in 0..n {
+            if c.angle[i] {
+                xn[i] = dynamics::wrap_angle(xn[i]);
+            }
+        }
+    }
+    (xn, ok, x)
+}
+
+/// Why a flagged small-kernel step failed, and the state to keep.
+#[allow(clippy::too_many_arguments)]
+fn small_failure<G: Game, T: NoiseFloat>(
+    game: &G,
+    rule: dynamics::Rule,
+    p: &Prepared<T>,
+    gains: &[T],
+    z: &[T],
+    xs: &[T],
+    j: usize,
+    k: u64,
+) -> (Fate, [T; dynamics::SMALL_N]) {
+    let c = SmallConsts::new(p, gains);
+    let count = xs.len() / G::N;
+    assert!(j < count && z.len() >= G::N * count);
+    // SAFETY: asserted just above.
+    let (xn, ok, x) = unsafe { small_update(game, rule, c.any_angle, &c, z, xs, j, count) };
+    if !ok {
+        (Fate::Singular { step: k }, x)
+    } else if xn[..G::N].iter().any(|v| !v.is_finite()) {
+        (Fate::NonFinite { step: k }, x)
+    } else {
+        (Fate::Diverged { step: k }, xn)
+    }
 }
 
 /// Runs trajectories first..first + count for all steps.
@@ -844,11 +1066,15 @@ fn run_chunk<G: Game, T: NoiseFloat>(
         .unwrap_or_default();
     let mut lock = vec![0u64; if target.is_some() { count } else { 0 }];
     let mut distance = target.map(|t| DistanceSeries::empty(t, p.steps));
-    let dist_times = target.map(|t| record_times(t.every, p.steps)).unwrap_or_default();
+    let dist_times = target
+        .map(|t| record_times(t.every, p.steps))
+        .unwrap_or_default();
     let mut dist_next = 0usize;
 
     let path_spec = p.record.paths.as_ref();
-    let path_times = path_spec.map(|s| record_times(s.every, p.steps)).unwrap_or_default();
+    let path_times = path_spec
+        .map(|s| record_times(s.every, p.steps))
+        .unwrap_or_default();
     let mut path_next = 0usize;
     let path_count = path_spec
         .map(|s| {
@@ -929,10 +1155,49 @@ fn run_chunk<G: Game, T: NoiseFloat>(
         }
     }
 
+    let small = p.small_kernel && dynamics::small_kernel_applies::<G>(dynamics.rule) && !adam_on;
+    let mut bad = vec![false; if small { count } else { 0 }];
     for k in 0..p.steps {
         dynamics.gains(k, &p.dims, &mut gains);
         let adam = AdamCoefficients::<T>::at(&dynamics.optimizer, k);
         fill_normals(p.key, k as u32, first, count, blocks, &mut words, &mut z);
+        if small {
+            small_steps(
+                game,
+                dynamics.rule,
+                p,
+                &gains,
+                &z,
+                &mut xs,
+                &active,
+                &mut bad,
+            );
+            for j in 0..count {
+                if bad[j] {
+                    let (fate, x) = small_failure(game, dynamics.rule, p, &gains, &z, &xs, j, k);
+                    fates[j] = fate;
+                    active[j] = false;
+                    for i in 0..n {
+                        xs[i * count + j] = x[i];
+                    }
+                }
+            }
+            if target.is_some() {
+                for j in 0..count {
+                    if !active[j] {
+                        continue;
+                    }
+                    for i in 0..n {
+                        xj[i] = xs[i * count + j];
+                    }
+                    if dist_of(&xj) > eps_t {
+                        lock[j] = k + 2;
+                    }
+                }
+            }
+            take_records(k + 1, &xs, &active, &mut paths, &mut distance, &mut xj);
+            continue;
+        }
         for j in 0..count {
             if !active[j] {
                 continue;

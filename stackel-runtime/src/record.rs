@@ -3,6 +3,9 @@
 //! that results do not depend on how trajectories were split), lock-in
 //! steps, basins; and their CSV/JSON forms.
 
+// Index loops over coupled arrays read like the formulas they implement.
+#![allow(clippy::needless_range_loop)]
+
 use crate::dynamics::Warning;
 use serde::{Deserialize, Serialize};
 use std::io::Write;
@@ -331,7 +334,10 @@ impl StudyResult {
                         .iter()
                         .map(|e| state_distance(x, e, &self.angle))
                         .enumerate()
-                        .fold((0, f64::INFINITY), |b, (j, dj)| if dj < b.1 { (j, dj) } else { b })
+                        .fold(
+                            (0, f64::INFINITY),
+                            |b, (j, dj)| if dj < b.1 { (j, dj) } else { b },
+                        )
                         .0;
                     counts[best] += 1;
                     Some(best)

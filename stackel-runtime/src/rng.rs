@@ -205,10 +205,7 @@ fn quadrant<T: crate::real::Float>(q: T, s: T, c: T) -> (T, T) {
     let (s1, c1) = if swap { (c, s) } else { (s, c) };
     let neg_s = q == T::of(2.0) || q == T::of(3.0);
     let neg_c = q == one || q == T::of(2.0);
-    (
-        if neg_s { -s1 } else { s1 },
-        if neg_c { -c1 } else { c1 },
-    )
+    (if neg_s { -s1 } else { s1 }, if neg_c { -c1 } else { c1 })
 }
 
 impl NoiseFloat for f32 {

@@ -24,7 +24,9 @@ pub enum ScheduleError {
     NonPositive(f64),
     #[error("power schedule a/(k + k0)^p needs k0 > 0 and finite p >= 0, got k0 = {k0}, p = {p}")]
     BadPower { k0: f64, p: f64 },
-    #[error("shifted power schedule a/(k^p + b) needs b > 0 and finite p >= 0, got b = {b}, p = {p}")]
+    #[error(
+        "shifted power schedule a/(k^p + b) needs b > 0 and finite p >= 0, got b = {b}, p = {p}"
+    )]
     BadShiftedPower { b: f64, p: f64 },
     #[error("geometric schedule gamma0 * nu^k needs 0 < nu <= 1, got nu = {0}")]
     BadRatio(f64),

@@ -13,7 +13,13 @@ use stackel_runtime::schedule::{Optimizer, Schedule};
 const K0: f64 = 11.0;
 
 /// Exact mean and covariance after `steps` steps from (10, 10).
-fn exact_moments(a: [[f64; 2]; 2], b: [f64; 2], sched: [Schedule; 2], var: f64, steps: u64) -> ([f64; 2], [[f64; 2]; 2]) {
+fn exact_moments(
+    a: [[f64; 2]; 2],
+    b: [f64; 2],
+    sched: [Schedule; 2],
+    var: f64,
+    steps: u64,
+) -> ([f64; 2], [[f64; 2]; 2]) {
     let mut m = [10.0, 10.0];
     let mut c = [[0.0; 2]; 2];
     for k in 0..steps {
@@ -50,17 +56,28 @@ fn check(result: &stackel_runtime::StudyResult, m: [f64; 2], c: [[f64; 2]; 2], t
     for i in 0..2 {
         let se = (c[i][i] / n).sqrt();
         let z = (s.mean[i] - m[i]) / se;
-        assert!(z.abs() < tol_sd, "coordinate {i}: mean {} exact {} z {z}", s.mean[i], m[i]);
+        assert!(
+            z.abs() < tol_sd,
+            "coordinate {i}: mean {} exact {} z {z}",
+            s.mean[i],
+            m[i]
+        );
         // sample variance: relative standard error about sqrt(2 / n)
         let rel = s.covariance[i * 2 + i] / c[i][i] - 1.0;
-        assert!(rel.abs() < tol_sd * (2.0 / n).sqrt(), "coordinate {i}: variance ratio {rel}");
+        assert!(
+            rel.abs() < tol_sd * (2.0 / n).sqrt(),
+            "coordinate {i}: variance ratio {rel}"
+        );
     }
 }
 
 #[test]
 fn two_timescale_stackelberg_ends_at_stackelberg_equilibrium() {
     let g = Duopoly::default();
-    let sched = [Schedule::power(1.0, K0, 1.0), Schedule::power(1.0, K0, 2.0 / 3.0)];
+    let sched = [
+        Schedule::power(1.0, K0, 1.0),
+        Schedule::power(1.0, K0, 2.0 / 3.0),
+    ];
     let steps = 2000;
     let r = Study::new(g, Dynamics::two_timescale(sched[0], sched[1]))
         .trajectories(1500)
@@ -75,7 +92,10 @@ fn two_timescale_stackelberg_ends_at_stackelberg_equilibrium() {
     let (m, c) = exact_moments([[1.5, 1.0], [1.0, 2.0]], [95.0, 98.0], sched, 10.0, steps);
     check(&r, m, c, 5.0);
     let eq = g.stackelberg();
-    assert!((m[0] - eq[0]).abs() < 0.2 && (m[1] - eq[1]).abs() < 0.2, "{m:?}");
+    assert!(
+        (m[0] - eq[0]).abs() < 0.2 && (m[1] - eq[1]).abs() < 0.2,
+        "{m:?}"
+    );
     assert!((r.summary.mean[0] - 46.0).abs() < 0.3 && (r.summary.mean[1] - 26.0).abs() < 0.3);
 }
 
@@ -91,12 +111,25 @@ fn simultaneous_play_ends_at_nash_equilibrium() {
             .noise(Noise::variance(10.0))
             .init(Init::Point(vec![10.0, 10.0]))
             .seed(2);
-        let r = if f32_run { study.run::<f32>() } else { study.run::<f64>() }.unwrap();
+        let r = if f32_run {
+            study.run::<f32>()
+        } else {
+            study.run::<f64>()
+        }
+        .unwrap();
         let (m, c) = exact_moments([[2.0, 1.0], [1.0, 2.0]], [95.0, 98.0], [s, s], 10.0, steps);
         check(&r, m, c, 5.0);
         let eq = g.nash();
-        assert!((r.summary.mean[0] - eq[0]).abs() < 0.3, "{:?}", r.summary.mean);
-        assert!((r.summary.mean[1] - eq[1]).abs() < 0.3, "{:?}", r.summary.mean);
+        assert!(
+            (r.summary.mean[0] - eq[0]).abs() < 0.3,
+            "{:?}",
+            r.summary.mean
+        );
+        assert!(
+            (r.summary.mean[1] - eq[1]).abs() < 0.3,
+            "{:?}",
+            r.summary.mean
+        );
     }
 }
 
@@ -136,19 +169,29 @@ fn best_response_follower_sits_on_implicit_map() {
 fn lola_reaches_its_closed_form_fixed_point() {
     // constant steps g1, g2: fixed point of (2q1 + q2 - 95 - g2 q1, q1 + 2 q2 - 98)
     let (g1, g2) = (0.05, 0.2);
-    let r = Study::new(Duopoly::default(), Dynamics::lola(Schedule::constant(g1), Schedule::constant(g2)))
-        .trajectories(3)
-        .steps(4000)
-        .init(Init::List(vec![vec![0.0, 0.0], vec![60.0, 5.0], vec![10.0, 90.0]]))
-        .run::<f64>()
-        .unwrap();
+    let r = Study::new(
+        Duopoly::default(),
+        Dynamics::lola(Schedule::constant(g1), Schedule::constant(g2)),
+    )
+    .trajectories(3)
+    .steps(4000)
+    .init(Init::List(vec![
+        vec![0.0, 0.0],
+        vec![60.0, 5.0],
+        vec![10.0, 90.0],
+    ]))
+    .run::<f64>()
+    .unwrap();
     // (2 - g2) q1 + q2 = 95, q1 + 2 q2 = 98
     let det = (2.0 - g2) * 2.0 - 1.0;
     let q1 = (95.0 * 2.0 - 98.0) / det;
     let q2 = ((2.0 - g2) * 98.0 - 95.0) / det;
     for i in 0..3 {
         let x = r.final_state(i);
-        assert!((x[0] - q1).abs() < 1e-9 && (x[1] - q2).abs() < 1e-9, "{x:?} vs {q1} {q2}");
+        assert!(
+            (x[0] - q1).abs() < 1e-9 && (x[1] - q2).abs() < 1e-9,
+            "{x:?} vs {q1} {q2}"
+        );
     }
 }
 
@@ -170,20 +213,26 @@ fn adam_without_noise_converges_to_nash() {
     let eq = g.nash();
     for i in 0..4 {
         let x = r.final_state(i);
-        assert!((x[0] - eq[0]).abs() < 1e-3 && (x[1] - eq[1]).abs() < 1e-3, "{x:?}");
+        assert!(
+            (x[0] - eq[0]).abs() < 1e-3 && (x[1] - eq[1]).abs() < 1e-3,
+            "{x:?}"
+        );
     }
 }
 
 #[test]
 fn diverging_trajectories_are_stopped_and_excluded() {
     // gamma = 1.2 > 2 / lambda_max(A) = 2/3: simultaneous play blows up.
-    let r = Study::new(Duopoly::default(), Dynamics::simultaneous(Schedule::constant(1.2)))
-        .trajectories(10)
-        .steps(500)
-        .divergence_bound(1e6)
-        .init(Init::Point(vec![10.0, 10.0]))
-        .run::<f64>()
-        .unwrap();
+    let r = Study::new(
+        Duopoly::default(),
+        Dynamics::simultaneous(Schedule::constant(1.2)),
+    )
+    .trajectories(10)
+    .steps(500)
+    .divergence_bound(1e6)
+    .init(Init::Point(vec![10.0, 10.0]))
+    .run::<f64>()
+    .unwrap();
     assert_eq!(r.summary.diverged, 10);
     assert_eq!(r.summary.finished, 0);
     assert!(r.summary.mean.is_empty());
@@ -194,13 +243,16 @@ fn diverging_trajectories_are_stopped_and_excluded() {
         }
     }
     // without the bound they run until overflow to infinity
-    let r = Study::new(Duopoly::default(), Dynamics::simultaneous(Schedule::constant(1.2)))
-        .trajectories(2)
-        .steps(5000)
-        .divergence_bound(f64::INFINITY)
-        .init(Init::Point(vec![10.0, 10.0]))
-        .run::<f64>()
-        .unwrap();
+    let r = Study::new(
+        Duopoly::default(),
+        Dynamics::simultaneous(Schedule::constant(1.2)),
+    )
+    .trajectories(2)
+    .steps(5000)
+    .divergence_bound(f64::INFINITY)
+    .init(Init::Point(vec![10.0, 10.0]))
+    .run::<f64>()
+    .unwrap();
     assert_eq!(r.summary.non_finite, 2);
     assert!(r.final_states.iter().all(|v| v.is_finite()));
 }
@@ -211,7 +263,10 @@ fn lock_in_agrees_with_recorded_paths() {
     let eps = 3.0;
     let r = Study::new(
         Duopoly::default(),
-        Dynamics::two_timescale(Schedule::power(1.0, K0, 1.0), Schedule::power(1.0, K0, 2.0 / 3.0)),
+        Dynamics::two_timescale(
+            Schedule::power(1.0, K0, 1.0),
+            Schedule::power(1.0, K0, 2.0 / 3.0),
+        ),
     )
     .trajectories(40)
     .steps(steps)
@@ -220,7 +275,11 @@ fn lock_in_agrees_with_recorded_paths() {
         lo: vec![30.0, 10.0],
         hi: vec![60.0, 40.0],
     })
-    .record(Record::finals().paths(1, None).target(vec![46.0, 26.0], eps, 50))
+    .record(
+        Record::finals()
+            .paths(1, None)
+            .target(vec![46.0, 26.0], eps, 50),
+    )
     .run::<f64>()
     .unwrap();
     let d = r.distance.as_ref().unwrap();
@@ -229,7 +288,9 @@ fn lock_in_agrees_with_recorded_paths() {
     for (j, p) in r.paths.iter().enumerate() {
         assert_eq!(p.steps.len() as u64, steps + 1);
         let dist: Vec<f64> = (0..=steps as usize)
-            .map(|t| ((p.states[2 * t] - 46.0).powi(2) + (p.states[2 * t + 1] - 26.0).powi(2)).sqrt())
+            .map(|t| {
+                ((p.states[2 * t] - 46.0).powi(2) + (p.states[2 * t + 1] - 26.0).powi(2)).sqrt()
+            })
             .collect();
         let expect = (0..=steps).find(|&t| dist[t as usize..].iter().all(|&v| v <= eps));
         assert_eq!(r.lock_in[j], expect, "trajectory {j}");

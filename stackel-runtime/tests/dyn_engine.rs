@@ -11,7 +11,10 @@ use stackel_runtime::schedule::{Optimizer, Schedule, ScheduleError};
 fn study() -> Study<Duopoly> {
     Study::new(
         Duopoly::default(),
-        Dynamics::two_timescale(Schedule::power(1.0, 11.0, 1.0), Schedule::power(1.0, 11.0, 2.0 / 3.0)),
+        Dynamics::two_timescale(
+            Schedule::power(1.0, 11.0, 1.0),
+            Schedule::power(1.0, 11.0, 2.0 / 3.0),
+        ),
     )
     .trajectories(1000)
     .steps(150)
@@ -106,7 +109,10 @@ fn resume_after_kill_is_bit_identical() {
     let killed = dir.join("killed");
     let _ = std::fs::remove_dir_all(&dir);
     let whole = study().run::<f64>().unwrap();
-    let full = study().checkpoint(dir.join("full"), 128).run::<f64>().unwrap();
+    let full = study()
+        .checkpoint(dir.join("full"), 128)
+        .run::<f64>()
+        .unwrap();
     assert_same(&whole, &full);
     // a run killed after three blocks, in the middle of writing the fourth:
     // the manifest, three finished blocks and a half-written temporary file
@@ -117,23 +123,36 @@ fn resume_after_kill_is_bit_identical() {
         .collect();
     names.sort();
     assert_eq!(names.len(), 1 + 8, "{names:?}");
-    for n in names.iter().filter(|n| n.starts_with("manifest") || n.as_str() < "block-00000000000000000384") {
+    for n in names
+        .iter()
+        .filter(|n| n.starts_with("manifest") || n.as_str() < "block-00000000000000000384")
+    {
         std::fs::copy(dir.join("full").join(n), killed.join(n)).unwrap();
     }
-    std::fs::write(killed.join("block-00000000000000000384.tmp"), b"{\"fingerprint\": \"trunc").unwrap();
+    std::fs::write(
+        killed.join("block-00000000000000000384.tmp"),
+        b"{\"fingerprint\": \"trunc",
+    )
+    .unwrap();
     assert_eq!(std::fs::read_dir(&killed).unwrap().count(), 5);
     let resumed = study().checkpoint(&killed, 128).resume::<f64>().unwrap();
     assert_same(&whole, &resumed);
     // the folder now holds every block; a different study refuses it
     assert_eq!(
-        std::fs::read_dir(&killed).unwrap().filter(|e| e.as_ref().unwrap().path().extension().unwrap() == "json").count(),
+        std::fs::read_dir(&killed)
+            .unwrap()
+            .filter(|e| e.as_ref().unwrap().path().extension().unwrap() == "json")
+            .count(),
         9
     );
     assert!(matches!(
         study().seed(5).checkpoint(&killed, 128).run::<f64>(),
         Err(StudyError::CheckpointMismatch { .. })
     ));
-    assert!(study().checkpoint(dir.join("nothing"), 128).resume::<f64>().is_err());
+    assert!(study()
+        .checkpoint(dir.join("nothing"), 128)
+        .resume::<f64>()
+        .is_err());
     let _ = std::fs::remove_dir_all(&dir);
 }
 
@@ -163,13 +182,24 @@ fn json_and_csv_outputs() {
 #[test]
 fn bad_configurations_are_typed_errors() {
     let s = || study().trajectories(10).steps(5);
-    assert!(matches!(s().trajectories(0).run::<f64>(), Err(StudyError::ZeroTrajectories)));
     assert!(matches!(
-        s().init(Init::Point(vec![1.0])).run::<f64>(),
-        Err(StudyError::Dimension { expected: 2, got: 1, .. })
+        s().trajectories(0).run::<f64>(),
+        Err(StudyError::ZeroTrajectories)
     ));
     assert!(matches!(
-        s().init(Init::Box { lo: vec![1.0, 5.0], hi: vec![2.0, 4.0] }).run::<f64>(),
+        s().init(Init::Point(vec![1.0])).run::<f64>(),
+        Err(StudyError::Dimension {
+            expected: 2,
+            got: 1,
+            ..
+        })
+    ));
+    assert!(matches!(
+        s().init(Init::Box {
+            lo: vec![1.0, 5.0],
+            hi: vec![2.0, 4.0]
+        })
+        .run::<f64>(),
         Err(StudyError::BadBox { index: 1, .. })
     ));
     assert!(matches!(
@@ -177,13 +207,20 @@ fn bad_configurations_are_typed_errors() {
         Err(StudyError::Negative { .. })
     ));
     assert!(matches!(
-        s().noise(Noise::per_player(vec![1.0, 2.0, 3.0])).run::<f64>(),
+        s().noise(Noise::per_player(vec![1.0, 2.0, 3.0]))
+            .run::<f64>(),
         Err(StudyError::PerPlayer { .. })
     ));
     assert!(matches!(
-        Study::new(Duopoly::default(), Dynamics::simultaneous(Schedule::power(1.0, 0.0, 1.0)))
-            .run::<f64>(),
-        Err(StudyError::Schedule { player: 0, source: ScheduleError::BadPower { .. } })
+        Study::new(
+            Duopoly::default(),
+            Dynamics::simultaneous(Schedule::power(1.0, 0.0, 1.0))
+        )
+        .run::<f64>(),
+        Err(StudyError::Schedule {
+            player: 0,
+            source: ScheduleError::BadPower { .. }
+        })
     ));
     assert!(matches!(
         Study::new(
@@ -197,12 +234,25 @@ fn bad_configurations_are_typed_errors() {
         .run::<f64>(),
         Err(StudyError::Optimizer(_))
     ));
-    assert!(matches!(s().shard(3, 3).run::<f64>(), Err(StudyError::BadShard { .. })));
-    assert!(matches!(s().chunk_size(0).run::<f64>(), Err(StudyError::Zero { .. })));
-    assert!(matches!(s().steps(1 << 33).run::<f64>(), Err(StudyError::TooManySteps { .. })));
-    assert!(matches!(s().init(Init::List(vec![])).run::<f64>(), Err(StudyError::EmptyList)));
     assert!(matches!(
-        s().record(Record::finals().target(vec![1.0, 2.0, 3.0], 0.1, 1)).run::<f64>(),
+        s().shard(3, 3).run::<f64>(),
+        Err(StudyError::BadShard { .. })
+    ));
+    assert!(matches!(
+        s().chunk_size(0).run::<f64>(),
+        Err(StudyError::Zero { .. })
+    ));
+    assert!(matches!(
+        s().steps(1 << 33).run::<f64>(),
+        Err(StudyError::TooManySteps { .. })
+    ));
+    assert!(matches!(
+        s().init(Init::List(vec![])).run::<f64>(),
+        Err(StudyError::EmptyList)
+    ));
+    assert!(matches!(
+        s().record(Record::finals().target(vec![1.0, 2.0, 3.0], 0.1, 1))
+            .run::<f64>(),
         Err(StudyError::Dimension { .. })
     ));
     assert!(matches!(
@@ -210,20 +260,29 @@ fn bad_configurations_are_typed_errors() {
         Err(StudyError::NoEquilibria)
     ));
     assert!(matches!(
-        Study::new(Duopoly::default(), Dynamics::simultaneous(Schedule::constant(0.1)).eta(-1.0))
-            .run::<f64>(),
+        Study::new(
+            Duopoly::default(),
+            Dynamics::simultaneous(Schedule::constant(0.1)).eta(-1.0)
+        )
+        .run::<f64>(),
         Err(StudyError::Negative { .. })
     ));
     // messages say what is wrong
     let e = s().init(Init::Point(vec![1.0])).run::<f64>().unwrap_err();
-    assert_eq!(e.to_string(), "initial point has dimension 1, the game's state has 2");
+    assert_eq!(
+        e.to_string(),
+        "initial point has dimension 1, the game's state has 2"
+    );
 }
 
 #[test]
 fn timescale_warning_is_returned_not_raised() {
     let r = Study::new(
         Duopoly::default(),
-        Dynamics::two_timescale(Schedule::power(1.0, 11.0, 0.5), Schedule::power(1.0, 11.0, 1.0)),
+        Dynamics::two_timescale(
+            Schedule::power(1.0, 11.0, 0.5),
+            Schedule::power(1.0, 11.0, 1.0),
+        ),
     )
     .trajectories(2)
     .steps(10)
@@ -235,20 +294,115 @@ fn timescale_warning_is_returned_not_raised() {
 
 #[test]
 fn angle_players_stay_wrapped() {
-    let r = Study::new(Torus::default(), Dynamics::simultaneous(Schedule::constant(0.5)))
-        .trajectories(50)
-        .steps(50)
-        .noise(Noise::variance(4.0))
-        .init(Init::Box {
-            lo: vec![-3.0, -3.0],
-            hi: vec![3.0, 3.0],
-        })
-        .record(Record::finals().paths(1, Some(50)))
-        .run::<f64>()
-        .unwrap();
+    let r = Study::new(
+        Torus::default(),
+        Dynamics::simultaneous(Schedule::constant(0.5)),
+    )
+    .trajectories(50)
+    .steps(50)
+    .noise(Noise::variance(4.0))
+    .init(Init::Box {
+        lo: vec![-3.0, -3.0],
+        hi: vec![3.0, 3.0],
+    })
+    .record(Record::finals().paths(1, Some(50)))
+    .run::<f64>()
+    .unwrap();
     let pi = std::f64::consts::PI;
     for p in &r.paths {
         assert!(p.states.iter().all(|v| (-pi..pi).contains(v)));
     }
     assert_eq!(r.angle, vec![true, true]);
+}
+
+#[test]
+fn small_kernel_equals_general_step() {
+    let sched = (
+        Schedule::power(1.0, 11.0, 1.0),
+        Schedule::power(1.0, 11.0, 2.0 / 3.0),
+    );
+    for dynamics in [
+        Dynamics::two_timescale(sched.0, sched.1),
+        Dynamics::simultaneous(sched.0),
+        Dynamics::lola(Schedule::constant(0.05), Schedule::constant(0.2)),
+        Dynamics::two_timescale(sched.0, sched.1).eta(0.5),
+    ] {
+        let s = Study::new(Duopoly::default(), dynamics.clone())
+            .trajectories(300)
+            .steps(120)
+            .noise(Noise::variance(10.0))
+            .init(Init::Box {
+                lo: vec![0.0, 0.0],
+                hi: vec![90.0, 90.0],
+            })
+            .record(Record::finals().target(vec![46.0, 26.0], 4.0, 30));
+        assert_same(
+            &s.clone().run::<f64>().unwrap(),
+            &s.clone().small_kernel(false).run::<f64>().unwrap(),
+        );
+        assert_same(
+            &s.clone().run::<f32>().unwrap(),
+            &s.small_kernel(false).run::<f32>().unwrap(),
+        );
+        let t = Study::new(Torus::default(), dynamics)
+            .trajectories(300)
+            .steps(120)
+            .noise(Noise::variance(0.5))
+            .init(Init::Box {
+                lo: vec![-3.0, -3.0],
+                hi: vec![3.0, 3.0],
+            });
+        assert_same(
+            &t.clone().run::<f64>().unwrap(),
+            &t.small_kernel(false).run::<f64>().unwrap(),
+        );
+    }
+    // failures: diverging and overflowing trajectories
+    for bound in [1e6, f64::INFINITY] {
+        let s = Study::new(
+            Duopoly::default(),
+            Dynamics::simultaneous(Schedule::constant(1.2)),
+        )
+        .trajectories(20)
+        .steps(3000)
+        .divergence_bound(bound)
+        .noise(Noise::variance(1.0))
+        .init(Init::Point(vec![10.0, 10.0]));
+        let a = s.clone().run::<f64>().unwrap();
+        assert_eq!(a.summary.finished, 0);
+        assert_same(&a, &s.small_kernel(false).run::<f64>().unwrap());
+    }
+}
+
+#[test]
+fn singular_follower_hessian_is_reported_or_regularised() {
+    // alpha = (1, 1), phi = 0: at th1 = th2 = 0, D22 f2 = cos 0 - cos 0 = 0 exactly
+    let g = Torus {
+        alpha: [1.0, 1.0],
+        phi: [0.0, 0.0],
+    };
+    let s = |eta: f64| {
+        Study::new(
+            g,
+            Dynamics::two_timescale(
+                Schedule::power(1.0, 1.0, 1.0),
+                Schedule::power(1.0, 1.0, 0.5),
+            )
+            .eta(eta),
+        )
+        .trajectories(3)
+        .steps(10)
+        .init(Init::Point(vec![0.0, 0.0]))
+    };
+    for small in [true, false] {
+        let r = s(0.0).small_kernel(small).run::<f64>().unwrap();
+        assert_eq!(r.summary.singular, 3);
+        assert!(r
+            .fates
+            .iter()
+            .all(|f| *f == stackel_runtime::record::Fate::Singular { step: 0 }));
+        let r = s(0.5).small_kernel(small).run::<f64>().unwrap();
+        assert_eq!(r.summary.finished, 3);
+        assert_eq!(r.final_state(0), &[0.0, 0.0]);
+    }
 }

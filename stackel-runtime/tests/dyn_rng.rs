@@ -66,17 +66,23 @@ fn polynomial_ln_and_sincos_match_std() {
         } else {
             i as f64 / 200_000.0
         };
-        worst.0 = worst.0.max((f64::ln_unit(u) - u.ln()).abs() / u.ln().abs().max(1.0));
+        worst.0 = worst
+            .0
+            .max((f64::ln_unit(u) - u.ln()).abs() / u.ln().abs().max(1.0));
         let (s, c) = f64::sincos_2pi(u);
         let a = std::f64::consts::TAU * u;
         worst.1 = worst.1.max((s - a.sin()).abs());
         worst.2 = worst.2.max((c - a.cos()).abs());
         let uf = u as f32;
         if uf > 0.0 && uf.is_normal() {
-            worst.3 = worst.3.max((f32::ln_unit(uf) - uf.ln()).abs() / uf.ln().abs().max(1.0));
+            worst.3 = worst
+                .3
+                .max((f32::ln_unit(uf) - uf.ln()).abs() / uf.ln().abs().max(1.0));
             let (s, c) = f32::sincos_2pi(uf);
             let a = std::f64::consts::TAU * uf as f64;
-            worst.4 = worst.4.max((s as f64 - a.sin()).abs().max((c as f64 - a.cos()).abs()) as f32);
+            worst.4 = worst
+                .4
+                .max((s as f64 - a.sin()).abs().max((c as f64 - a.cos()).abs()) as f32);
         }
     }
     assert!(worst.0 < 2e-15, "ln f64 {:e}", worst.0);
@@ -121,11 +127,12 @@ fn check_normals<T: NoiseFloat>() {
     assert!(mean.abs() < 5.0 / m.sqrt(), "mean {mean}");
     assert!((var - 1.0).abs() < 5.0 * (2.0 / m).sqrt(), "var {var}");
     let p = tail as f64 / m;
-    assert!((p - 0.05).abs() < 5.0 * (0.05 * 0.95 / m).sqrt(), "tail {p}");
+    assert!(
+        (p - 0.05).abs() < 5.0 * (0.05 * 0.95 / m).sqrt(),
+        "tail {p}"
+    );
     assert!((lag / m).abs() < 5.0 / m.sqrt(), "lag corr {}", lag / m);
 }
-
-use stackel_runtime::Real;
 
 #[test]
 fn normals_have_standard_moments_f64() {

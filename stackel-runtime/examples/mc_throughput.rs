@@ -1,0 +1,199 @@
+//! Throughput of the batched CPU engine on the duopoly's two-timescale
+//! Stackelberg dynamics (leader 1/(k + 11), follower (k + 11)^(-2/3), noise
+//! variance 10, start (10, 10): the study of /work/shared/bench), in f64 and
+//! f32, beside the bare Philox + Box-Muller loop (the ceiling) and, when
+//! `python3 -c "import jax"` works, the JAX reference on the same study.
+//!
+//!     cargo run --release -p stackel-runtime --example mc_throughput -- [--n N] [--k K] [--no-jax] [--bench-dir DIR]
+
+use rayon::prelude::*;
+use stackel_runtime::dynamics::Dynamics;
+use stackel_runtime::engine::{fill_normals, Init, Noise, Study};
+use stackel_runtime::reference::Duopoly;
+use stackel_runtime::rng::{self, NoiseFloat};
+use stackel_runtime::schedule::Schedule;
+use std::time::Instant;
+
+struct Args {
+    n: u64,
+    k: u64,
+    jax: bool,
+    bench_dir: String,
+}
+
+fn args() -> Args {
+    let mut a = Args {
+        n: 100_000,
+        k: 10_000,
+        jax: true,
+        bench_dir: "/work/shared/bench".into(),
+    };
+    let v: Vec<String> = std::env::args().skip(1).collect();
+    let mut i = 0;
+    while i < v.len() {
+        let next = |i: usize| v.get(i + 1).cloned().unwrap_or_default();
+        match v[i].as_str() {
+            "--n" => {
+                a.n = next(i).parse().expect("--n takes a number");
+                i += 1;
+            }
+            "--k" => {
+                a.k = next(i).parse().expect("--k takes a number");
+                i += 1;
+            }
+            "--bench-dir" => {
+                a.bench_dir = next(i);
+                i += 1;
+            }
+            "--no-jax" => a.jax = false,
+            other => {
+                eprintln!("unknown argument {other}; use --n N --k K --no-jax --bench-dir DIR");
+                std::process::exit(2);
+            }
+        }
+        i += 1;
+    }
+    a
+}
+
+/// Trajectory-steps per second of the engine on the study.
+fn engine<T: NoiseFloat>(n: u64, k: u64) -> (f64, Vec<f64>) {
+    let study = Study::new(
+        Duopoly::default(),
+        Dynamics::two_timescale(
+            Schedule::power(1.0, 11.0, 1.0),
+            Schedule::power(1.0, 11.0, 2.0 / 3.0),
+        ),
+    )
+    .trajectories(n)
+    .steps(k)
+    .noise(Noise::variance(10.0))
+    .init(Init::Point(vec![10.0, 10.0]))
+    .seed(1)
+    .progress(false);
+    let t = Instant::now();
+    let r = study.run::<T>().expect("valid study");
+    let s = t.elapsed().as_secs_f64();
+    (n as f64 * k as f64 / s, r.summary.mean)
+}
+
+/// The bare noise loop: the 2 normals per trajectory-step, same chunks, no game.
+fn ceiling<T: NoiseFloat>(n: u64, k: u64) -> f64 {
+    let chunk = 2048usize;
+    let blocks = rng::blocks_per_state::<T>(2);
+    let starts: Vec<u64> = (0..n).step_by(chunk).collect();
+    let t = Instant::now();
+    let sum: f64 = starts
+        .into_par_iter()
+        .map(|s| {
+            let count = (n - s).min(chunk as u64) as usize;
+            let mut words = vec![0u32; 4 * count];
+            let mut z = vec![T::zero(); blocks * T::NORMALS_PER_BLOCK * count];
+            let mut acc = T::zero();
+            for step in 0..k {
+                fill_normals(
+                    rng::seed_key(1),
+                    step as u32,
+                    s,
+                    count,
+                    blocks,
+                    &mut words,
+                    &mut z,
+                );
+                acc += z[step as usize % count];
+            }
+            acc.re()
+        })
+        .sum();
+    let s = t.elapsed().as_secs_f64();
+    assert!(sum.is_finite());
+    n as f64 * k as f64 / s
+}
+
+/// JAX's throughput (float64, float32) from the reference script, if it runs.
+fn jax(a: &Args) -> Option<(f64, f64)> {
+    let ok = std::process::Command::new("python3")
+        .args(["-c", "import jax"])
+        .output()
+        .ok()?
+        .status
+        .success();
+    if !ok {
+        return None;
+    }
+    let out = std::env::temp_dir().join(format!("stackel-mc-jax-{}.json", std::process::id()));
+    let status = std::process::Command::new("python3")
+        .current_dir(&a.bench_dir)
+        .args([
+            "mc_jax.py",
+            "--N",
+            &a.n.to_string(),
+            "--K",
+            &a.k.to_string(),
+        ])
+        .args([
+            "--dyn",
+            "stackelberg",
+            "--dtype",
+            "float64",
+            "float32",
+            "--out",
+        ])
+        .arg(&out)
+        .status()
+        .ok()?;
+    if !status.success() {
+        return None;
+    }
+    let v: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(&out).ok()?).ok()?;
+    let _ = std::fs::remove_file(&out);
+    let rate = |dt: &str| {
+        v["runs"].as_array()?.iter().find(|r| r["dtype"] == dt)?["traj_steps_per_s"].as_f64()
+    };
+    Some((rate("float64")?, rate("float32")?))
+}
+
+fn main() {
+    let a = args();
+    let threads = rayon::current_num_threads();
+    let avx2 = {
+        #[cfg(target_arch = "x86_64")]
+        {
+            std::is_x86_feature_detected!("avx2") && std::is_x86_feature_detected!("fma")
+        }
+        #[cfg(not(target_arch = "x86_64"))]
+        {
+            false
+        }
+    };
+    println!(
+        "duopoly two-timescale, N = {}, K = {}, {threads} threads, AVX2 path: {avx2}",
+        a.n, a.k
+    );
+    let (e64, m64) = engine::<f64>(a.n, a.k);
+    let (e32, m32) = engine::<f32>(a.n, a.k);
+    let c64 = ceiling::<f64>(a.n, a.k);
+    let c32 = ceiling::<f32>(a.n, a.k);
+    println!(
+        "final mean f64 ({:.4}, {:.4}), f32 ({:.4}, {:.4}); Stackelberg (46, 26)",
+        m64[0], m64[1], m32[0], m32[1]
+    );
+    println!();
+    println!("| | f64 | f32 |");
+    println!("|---|---|---|");
+    println!("| stackel engine (traj-steps/s) | {e64:.3e} | {e32:.3e} |");
+    println!("| bare Philox + Box-Muller ceiling | {c64:.3e} | {c32:.3e} |");
+    println!("| engine / ceiling | {:.2} | {:.2} |", e64 / c64, e32 / c32);
+    if a.jax {
+        match jax(&a) {
+            Some((j64, j32)) => {
+                println!("| JAX jit + scan (same study) | {j64:.3e} | {j32:.3e} |");
+                println!("| engine / JAX | {:.1} | {:.1} |", e64 / j64, e32 / j32);
+            }
+            None => println!(
+                "(JAX reference not run: python3 with jax or {}/mc_jax.py unavailable)",
+                a.bench_dir
+            ),
+        }
+    }
+}
