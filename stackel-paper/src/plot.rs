@@ -26,6 +26,8 @@ pub enum Style {
     Markers,
     /// Large filled markers.
     FilledMarkers,
+    /// A dashed polyline (reference values).
+    Dashed,
 }
 
 /// One data series.
@@ -41,19 +43,52 @@ pub struct Series {
 
 impl Series {
     pub fn line(label: impl Into<String>, points: Vec<(f64, f64)>, color: usize) -> Self {
-        Series { label: Some(label.into()), points, style: Style::Line, color }
+        Series {
+            label: Some(label.into()),
+            points,
+            style: Style::Line,
+            color,
+        }
     }
     pub fn unlabelled_line(points: Vec<(f64, f64)>, color: usize) -> Self {
-        Series { label: None, points, style: Style::Line, color }
+        Series {
+            label: None,
+            points,
+            style: Style::Line,
+            color,
+        }
     }
     pub fn dots(label: impl Into<String>, points: Vec<(f64, f64)>, color: usize) -> Self {
-        Series { label: Some(label.into()), points, style: Style::Dots, color }
+        Series {
+            label: Some(label.into()),
+            points,
+            style: Style::Dots,
+            color,
+        }
     }
     pub fn markers(label: impl Into<String>, points: Vec<(f64, f64)>, color: usize) -> Self {
-        Series { label: Some(label.into()), points, style: Style::Markers, color }
+        Series {
+            label: Some(label.into()),
+            points,
+            style: Style::Markers,
+            color,
+        }
     }
     pub fn filled(label: impl Into<String>, points: Vec<(f64, f64)>, color: usize) -> Self {
-        Series { label: Some(label.into()), points, style: Style::FilledMarkers, color }
+        Series {
+            label: Some(label.into()),
+            points,
+            style: Style::FilledMarkers,
+            color,
+        }
+    }
+    pub fn dashed(label: Option<String>, points: Vec<(f64, f64)>, color: usize) -> Self {
+        Series {
+            label,
+            points,
+            style: Style::Dashed,
+            color,
+        }
     }
 }
 
@@ -69,10 +104,16 @@ pub struct Panel {
     pub y_range: Option<(f64, f64)>,
     /// Logarithmic y axis (non-positive values are dropped).
     pub log_y: bool,
+    /// Logarithmic x axis (non-positive values are dropped).
+    pub log_x: bool,
 }
 
 impl Panel {
-    pub fn new(title: impl Into<String>, x_label: impl Into<String>, y_label: impl Into<String>) -> Self {
+    pub fn new(
+        title: impl Into<String>,
+        x_label: impl Into<String>,
+        y_label: impl Into<String>,
+    ) -> Self {
         Panel {
             title: title.into(),
             x_label: x_label.into(),
@@ -94,6 +135,10 @@ impl Panel {
     }
     pub fn log_y(mut self) -> Self {
         self.log_y = true;
+        self
+    }
+    pub fn log_x(mut self) -> Self {
+        self.log_x = true;
         self
     }
 
@@ -133,7 +178,12 @@ pub struct Figure {
 
 impl Figure {
     pub fn new(title: impl Into<String>, panels: Vec<Panel>, cols: usize) -> Self {
-        Figure { title: title.into(), panels, cols: cols.max(1), panel_size: (640, 480) }
+        Figure {
+            title: title.into(),
+            panels,
+            cols: cols.max(1),
+            panel_size: (640, 480),
+        }
     }
 
     fn size(&self) -> (u32, u32) {
@@ -149,7 +199,10 @@ impl Figure {
         let svg = dir.join(format!("{stem}.svg"));
         let err = |p: &Path| {
             let p = p.display().to_string();
-            move |e: Box<dyn std::error::Error>| PlotError { path: p.clone(), message: e.to_string() }
+            move |e: Box<dyn std::error::Error>| PlotError {
+                path: p.clone(),
+                message: e.to_string(),
+            }
         };
         {
             let root = BitMapBackend::new(&png, self.size()).into_drawing_area();
@@ -164,7 +217,10 @@ impl Figure {
         Ok(vec![png, svg])
     }
 
-    fn draw<DB: DrawingBackend>(&self, root: &DrawingArea<DB, Shift>) -> Result<(), Box<dyn std::error::Error>>
+    fn draw<DB: DrawingBackend>(
+        &self,
+        root: &DrawingArea<DB, Shift>,
+    ) -> Result<(), Box<dyn std::error::Error>>
     where
         DB::ErrorType: 'static,
     {
@@ -222,20 +278,30 @@ macro_rules! draw_on_chart {
             let pts: Vec<(f64, f64)> = s.points.iter().copied().filter($keep).collect();
             let anno = match s.style {
                 Style::Line => chart.draw_series(LineSeries::new(pts, c.stroke_width(2)))?,
-                Style::Dots => chart.draw_series(pts.into_iter().map(move |p| Circle::new(p, 1, c.filled())))?,
-                Style::Markers => {
-                    chart.draw_series(pts.into_iter().map(move |p| Circle::new(p, 7, c.stroke_width(3))))?
+                Style::Dashed => {
+                    chart.draw_series(DashedLineSeries::new(pts, 8, 5, c.stroke_width(2)))?
                 }
-                Style::FilledMarkers => {
-                    chart.draw_series(pts.into_iter().map(move |p| TriangleMarker::new(p, 8, c.filled())))?
-                }
+                Style::Dots => chart
+                    .draw_series(pts.into_iter().map(move |p| Circle::new(p, 1, c.filled())))?,
+                Style::Markers => chart.draw_series(
+                    pts.into_iter()
+                        .map(move |p| Circle::new(p, 7, c.stroke_width(3))),
+                )?,
+                Style::FilledMarkers => chart.draw_series(
+                    pts.into_iter()
+                        .map(move |p| TriangleMarker::new(p, 8, c.filled())),
+                )?,
             };
             if let Some(l) = &s.label {
                 any_label = true;
                 let style = s.style;
                 anno.label(l.as_str()).legend(move |(x, y)| match style {
-                    Style::Line => PathElement::new(vec![(x, y), (x + 18, y)], c.stroke_width(2)).into_dyn(),
-                    Style::FilledMarkers => TriangleMarker::new((x + 9, y), 6, c.filled()).into_dyn(),
+                    Style::Line | Style::Dashed => {
+                        PathElement::new(vec![(x, y), (x + 18, y)], c.stroke_width(2)).into_dyn()
+                    }
+                    Style::FilledMarkers => {
+                        TriangleMarker::new((x + 9, y), 6, c.filled()).into_dyn()
+                    }
                     _ => Circle::new((x + 9, y), 4, c.filled()).into_dyn(),
                 });
             }
@@ -259,21 +325,47 @@ fn draw_panel<DB: DrawingBackend>(
 where
     DB::ErrorType: 'static,
 {
-    let (x0, x1) = panel.x_range.unwrap_or_else(|| panel.data_range(|p| p.0, false));
+    let (x0, x1) = panel
+        .x_range
+        .unwrap_or_else(|| panel.data_range(|p| p.0, panel.log_x));
+    let (y0, y1) = panel
+        .y_range
+        .unwrap_or_else(|| panel.data_range(|p| p.1, panel.log_y));
     let mut builder = ChartBuilder::on(area);
     builder
         .caption(&panel.title, ("sans-serif", 18))
         .margin(12)
         .x_label_area_size(42)
         .y_label_area_size(62);
-    if panel.log_y {
-        let (y0, y1) = panel.y_range.unwrap_or_else(|| panel.data_range(|p| p.1, true));
-        let mut chart = builder.build_cartesian_2d(x0..x1, (y0..y1).log_scale())?;
-        draw_on_chart!(&mut chart, panel, |p: &(f64, f64)| p.0.is_finite() && p.1.is_finite() && p.1 > 0.0);
-    } else {
-        let (y0, y1) = panel.y_range.unwrap_or_else(|| panel.data_range(|p| p.1, false));
-        let mut chart = builder.build_cartesian_2d(x0..x1, y0..y1)?;
-        draw_on_chart!(&mut chart, panel, |p: &(f64, f64)| p.0.is_finite() && p.1.is_finite());
+    let (lx, ly) = (panel.log_x, panel.log_y);
+    let keep = move |p: &(f64, f64)| {
+        p.0.is_finite()
+            && p.1.is_finite()
+            && (!lx || p.0 > 0.0)
+            && (!ly || p.1 > 0.0)
+            && p.0 >= x0.min(x1)
+            && p.0 <= x0.max(x1)
+            && p.1 >= y0.min(y1)
+            && p.1 <= y0.max(y1)
+    };
+    match (lx, ly) {
+        (false, false) => {
+            let mut chart = builder.build_cartesian_2d(x0..x1, y0..y1)?;
+            draw_on_chart!(&mut chart, panel, keep);
+        }
+        (false, true) => {
+            let mut chart = builder.build_cartesian_2d(x0..x1, (y0..y1).log_scale())?;
+            draw_on_chart!(&mut chart, panel, keep);
+        }
+        (true, false) => {
+            let mut chart = builder.build_cartesian_2d((x0..x1).log_scale(), y0..y1)?;
+            draw_on_chart!(&mut chart, panel, keep);
+        }
+        (true, true) => {
+            let mut chart =
+                builder.build_cartesian_2d((x0..x1).log_scale(), (y0..y1).log_scale())?;
+            draw_on_chart!(&mut chart, panel, keep);
+        }
     }
     Ok(())
 }
@@ -287,14 +379,26 @@ mod tests {
         let dir = std::env::temp_dir().join(format!("stackel-plot-{}", std::process::id()));
         std::fs::create_dir_all(&dir).unwrap();
         let p = Panel::new("a panel", "step k", "value")
-            .with(Series::line("sin", (0..50).map(|k| (k as f64, (k as f64 / 5.0).sin())).collect(), 0))
+            .with(Series::line(
+                "sin",
+                (0..50)
+                    .map(|k| (k as f64, (k as f64 / 5.0).sin()))
+                    .collect(),
+                0,
+            ))
             .with(Series::markers("point", vec![(10.0, 0.5)], 1));
-        let q = Panel::new("log panel", "k", "norm").log_y().with(Series::line(
-            "decay",
-            (1..50).map(|k| (k as f64, (-(k as f64) / 5.0).exp())).collect(),
-            2,
-        ));
-        let files = Figure::new("test figure", vec![p, q], 2).save(&dir, "fig").unwrap();
+        let q = Panel::new("log panel", "k", "norm")
+            .log_y()
+            .with(Series::line(
+                "decay",
+                (1..50)
+                    .map(|k| (k as f64, (-(k as f64) / 5.0).exp()))
+                    .collect(),
+                2,
+            ));
+        let files = Figure::new("test figure", vec![p, q], 2)
+            .save(&dir, "fig")
+            .unwrap();
         assert_eq!(files.len(), 2);
         let svg = std::fs::read_to_string(&files[1]).unwrap();
         assert!(svg.contains("a panel") && svg.contains("step k") && svg.contains("decay"));

@@ -18,7 +18,14 @@ pub struct Estimate {
 impl std::fmt::Display for Estimate {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         let p = f.precision().unwrap_or(3);
-        write!(f, "{:.p$} [{:.p$}, {:.p$}]", self.value, self.lo, self.hi, p = p)
+        write!(
+            f,
+            "{:.p$} [{:.p$}, {:.p$}]",
+            self.value,
+            self.lo,
+            self.hi,
+            p = p
+        )
     }
 }
 
@@ -26,7 +33,11 @@ impl std::fmt::Display for Estimate {
 /// the uninformative [0, 1].
 pub fn proportion(k: u64, n: u64) -> Estimate {
     if n == 0 {
-        return Estimate { value: f64::NAN, lo: 0.0, hi: 1.0 };
+        return Estimate {
+            value: f64::NAN,
+            lo: 0.0,
+            hi: 1.0,
+        };
     }
     let (k, n) = (k as f64, n as f64);
     let p = k / n;
@@ -34,7 +45,11 @@ pub fn proportion(k: u64, n: u64) -> Estimate {
     let denom = 1.0 + z2 / n;
     let centre = (p + z2 / (2.0 * n)) / denom;
     let half = Z95 * (p * (1.0 - p) / n + z2 / (4.0 * n * n)).sqrt() / denom;
-    Estimate { value: p, lo: (centre - half).max(0.0), hi: (centre + half).min(1.0) }
+    Estimate {
+        value: p,
+        lo: (centre - half).max(0.0),
+        hi: (centre + half).min(1.0),
+    }
 }
 
 /// The q-quantile of `sorted` (ascending, finite) with a distribution-free
@@ -49,7 +64,11 @@ pub fn quantile(sorted: &[f64], q: f64) -> Option<Estimate> {
     let nf = n as f64;
     let centre = q * (nf - 1.0);
     let half = Z95 * (nf * q * (1.0 - q)).sqrt();
-    Some(Estimate { value: at(centre), lo: at(centre - half - 1.0), hi: at(centre + half + 1.0) })
+    Some(Estimate {
+        value: at(centre),
+        lo: at(centre - half - 1.0),
+        hi: at(centre + half + 1.0),
+    })
 }
 
 /// Mean with a normal-approximation 95% interval (sample standard deviation).
@@ -65,7 +84,11 @@ pub fn mean(xs: &[f64]) -> Option<Estimate> {
         0.0
     };
     let half = Z95 * (var / n as f64).sqrt();
-    Some(Estimate { value: m, lo: m - half, hi: m + half })
+    Some(Estimate {
+        value: m,
+        lo: m - half,
+        hi: m + half,
+    })
 }
 
 #[cfg(test)]
@@ -76,7 +99,10 @@ mod tests {
     fn wilson_interval_matches_known_values() {
         // 50 of 100: Wilson 95% interval is [0.4038, 0.5962].
         let e = proportion(50, 100);
-        assert!((e.lo - 0.4038).abs() < 1e-4 && (e.hi - 0.5962).abs() < 1e-4, "{e:?}");
+        assert!(
+            (e.lo - 0.4038).abs() < 1e-4 && (e.hi - 0.5962).abs() < 1e-4,
+            "{e:?}"
+        );
         // 0 of 20: [0, 0.1611].
         let e = proportion(0, 20);
         assert_eq!(e.lo, 0.0);

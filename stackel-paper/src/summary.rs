@@ -98,7 +98,11 @@ impl Summary {
     pub fn to_markdown(&self) -> String {
         let mut md = String::new();
         let _ = writeln!(md, "# {}\n", self.title);
-        let _ = writeln!(md, "Mode: {}. Wall time: {:.1} s.\n", self.mode, self.seconds);
+        let _ = writeln!(
+            md,
+            "Mode: {}. Wall time: {:.1} s.\n",
+            self.mode, self.seconds
+        );
         for s in &self.sections {
             let _ = writeln!(md, "## {}\n", s.title);
             for l in &s.setup {
