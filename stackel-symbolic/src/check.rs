@@ -1431,7 +1431,7 @@ fn collect_sum_names(e: &ast::Expr, out: &mut HashSet<String>) {
 
 /// The closest candidates within a small edit distance, as "`a`" or
 /// "`a` or `b`" (at most three, in alphabetical order), if any.
-fn suggest<'s>(name: &str, candidates: impl Iterator<Item = &'s str>) -> Option<String> {
+pub(crate) fn suggest<'s>(name: &str, candidates: impl Iterator<Item = &'s str>) -> Option<String> {
     let limit = (name.chars().count() / 3).max(1);
     let mut near: Vec<(usize, &str)> = candidates
         .filter(|c| *c != name)

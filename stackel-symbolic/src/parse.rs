@@ -374,10 +374,21 @@ fn parse_item(c: &mut Cursor) -> PResult<Item> {
                 value,
             })
         }
-        _ => Err((
-            kw_span,
-            format!("unknown statement `{kw}`; a game's statements start with {STATEMENTS}"),
-        )),
+        _ => {
+            let keywords = [
+                "const", "param", "leader", "follower", "let", "cost", "budget",
+            ];
+            let hint = match crate::check::suggest(&kw, keywords.into_iter()) {
+                Some(s) => format!("did you mean {s}? "),
+                None => String::new(),
+            };
+            Err((
+                kw_span,
+                format!(
+                    "unknown statement `{kw}`; {hint}a game's statements start with {STATEMENTS}"
+                ),
+            ))
+        }
     }
 }
 

@@ -207,4 +207,5 @@ fn header_errors() {
     .contains("expected `game`"));
     assert!(msg(quote!(game G {} game H {})).contains("one game per"));
     assert!(msg(quote!(game G { player x; })).contains("unknown statement `player`"));
+    assert!(msg(quote!(game G { folower x; })).contains("did you mean `follower`?"));
 }
