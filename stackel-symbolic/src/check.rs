@@ -97,7 +97,7 @@ struct Bound {
     range: Option<(i64, i64)>,
 }
 
-/// How far a let or const may look back.
+/// Which lets an expression may use (a let only those declared before it).
 #[derive(Clone, Copy)]
 struct Limits {
     /// Lets with a position below this are usable.
@@ -107,6 +107,8 @@ struct Limits {
 /// A player declaration: name, `angle` keyword, dimensions.
 type PlayerItem<'a> = (&'a Ident, Option<Span>, Option<&'a ast::Dims>);
 
+/// The checker's state: declarations, evaluated consts and shapes, resolved
+/// lets, and the errors found so far.
 struct Checker<'a> {
     ast: &'a GameAst,
     errors: Errors,
@@ -117,28 +119,34 @@ struct Checker<'a> {
     const_items: Vec<(&'a Ident, &'a ast::Expr)>,
     /// Evaluated consts (`None` where evaluation failed), by position.
     const_values: Vec<Option<i64>>,
+    /// The consts that evaluated, for the model.
     consts: Vec<Const>,
+    /// Param declarations, by position: name, dimensions, default.
     param_items: Vec<(&'a Ident, Option<&'a ast::Dims>, Option<&'a ParamDefault>)>,
-    /// Leader first, then followers: (name, angle, dims).
     /// By player number (slot 0 the leader; `None` if it is missing).
     player_items: Vec<Option<PlayerItem<'a>>>,
+    /// Let declarations, by position.
     let_items: Vec<(&'a Ident, &'a ast::Expr)>,
     /// Evaluated shapes (`None` where wrong) of the params, by position.
     param_shapes: Vec<Option<Shape>>,
     /// Evaluated shapes of the players, by number (`None` where wrong or absent).
     player_shapes: Vec<Option<Shape>>,
+    /// Resolved lets (`None` where wrong), by position; copied at each use.
     lets: Vec<Option<Expr>>,
     /// Every name bound by some sum in the game (for "used outside its sum").
     sum_names: HashSet<String>,
+    /// The next fresh sum-index id.
     next_sum_var: u32,
 }
 
+/// Names that cannot be declared (besides the function names).
 const RESERVED: [&str; 2] = ["pi", "sum"];
 
 /// Most entries in one player variable or param.
 const MAX_ENTRIES: usize = 1 << 20;
 
-/// Most terms in one sum (sums are unrolled by the back end).
+/// Most terms in one sum, counting the terms of the enclosing sums too
+/// (`sum(i in 0..n) sum(j in 0..m)` has n * m); the back end unrolls sums.
 const MAX_SUM_TERMS: i64 = 1 << 20;
 
 impl<'a> Checker<'a> {
@@ -1249,18 +1257,24 @@ impl<'a> Checker<'a> {
                         Some(hi)
                     };
                     match hi {
-                        Some(hi)
-                            if lo <= hi
-                                && hi.checked_sub(lo).is_some_and(|n| n <= MAX_SUM_TERMS) =>
-                        {
-                            Some((lo, hi))
-                        }
                         Some(hi) if lo <= hi => {
-                            self.error(
-                                b.hi.span,
-                                format!("the range of `{name}` is too long: a sum has at most {MAX_SUM_TERMS} terms"),
-                            );
-                            None
+                            let outer = bound
+                                .iter()
+                                .filter_map(|o| o.range)
+                                .try_fold(1i64, |acc, (lo, hi)| acc.checked_mul(hi - lo));
+                            let terms = hi
+                                .checked_sub(lo)
+                                .zip(outer)
+                                .and_then(|(n, outer)| n.checked_mul(outer));
+                            if terms.is_some_and(|t| t <= MAX_SUM_TERMS) {
+                                Some((lo, hi))
+                            } else {
+                                self.error(
+                                    b.hi.span,
+                                    format!("the range of `{name}` is too long: a sum, with the sums around it, has at most {MAX_SUM_TERMS} terms"),
+                                );
+                                None
+                            }
                         }
                         Some(hi) => {
                             self.error(

@@ -350,6 +350,10 @@ fn sizes_are_bounded() {
         quote!(game G { leader x; follower y; cost x = sum(i in -9000000000000000000..9000000000000000000) x; cost y = y; }),
         &["the range of `i` is too long"],
     );
+    one_error(
+        quote!(game G { const N = 2 ^ 11; leader x; follower y; cost x = sum(i in 0..N) sum(j in 0..N) x; cost y = y; }),
+        &["the range of `j` is too long", "with the sums around it"],
+    );
 }
 
 #[test]
