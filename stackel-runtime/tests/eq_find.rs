@@ -5,7 +5,7 @@ mod eq_support;
 
 use eq_support::QuadraticGame;
 use stackel_runtime::equilibria::{
-    classify, find_critical_points, grid_starts, random_starts, EquilibriumError,
+    classify, find_critical_points, grid_starts, random_starts, Degeneracy, EquilibriumError,
     EquilibriumReport, FailureReason, Field, FindOptions, Verdict,
 };
 use stackel_runtime::reference::Duopoly;
@@ -128,4 +128,40 @@ fn report_prints_a_table_and_round_trips_as_json() {
     assert_eq!(v["hits"][0], 20);
     assert!((v["points"][0]["x"][0].as_f64().unwrap() - 46.0).abs() < 1e-9);
     assert_eq!(v["coordinates"][1], "q2");
+}
+
+/// Zero-sum bilinear game f = x y (+ a regularised variant): the classic
+/// rotation. At (0, 0), J = [[0, 1], [-1, 0]] has eigenvalues +-i, so
+/// stability under simultaneous play is marginal, and D11 f1 = 0 makes the
+/// Nash test inconclusive; the follower's D22 f2 = 0 as well.
+#[test]
+fn marginal_and_semidefinite_cases_are_degenerate() {
+    let g = QuadraticGame::<1, 1> {
+        a1: vec![0.0, 1.0, 1.0, 0.0],
+        b1: vec![0.0, 0.0],
+        a2: vec![0.0, -1.0, -1.0, 0.0],
+        b2: vec![0.0, 0.0],
+        zero_sum: true,
+    };
+    let c = classify(&g, &[0.0, 0.0], &Default::default()).unwrap();
+    assert_eq!(c.stable_simultaneous, Verdict::Degenerate);
+    assert_eq!(c.differential_nash, Verdict::Degenerate);
+    assert_eq!(c.non_nash_attractor, Verdict::Degenerate);
+    assert!(c.degenerate.contains(&Degeneracy::MarginalJ));
+    assert!(c.degenerate.contains(&Degeneracy::SingularFollowerHessian));
+    assert!((c.spectra.j[0].im.abs() - 1.0).abs() < 1e-12 && c.spectra.j[0].re.abs() < 1e-12);
+    // With eta = 1, H + eta I = 1 and Df1 = D1 f1 - B^T (H + eta I)^-T D2 f1
+    // = y + x, so omega_S = (x + y, -x) vanishes at the origin; the report
+    // classifies with the solved field's eta.
+    let r = EquilibriumReport::find(
+        &g,
+        Field::Stackelberg { eta: 1.0 },
+        &[vec![0.3, -0.2]],
+        &Default::default(),
+        &Default::default(),
+    )
+    .unwrap();
+    assert_eq!(r.classify_options.eta, 1.0);
+    assert_eq!(r.points.len(), 1);
+    assert!(r.points[0].omega_s_residual.unwrap() < 1e-10);
 }

@@ -34,7 +34,10 @@ pub struct EquilibriumReport {
 }
 
 impl EquilibriumReport {
-    /// Classifies every point of `found`.
+    /// Classifies every point of `found`. Points of a regularised field
+    /// `Field::Stackelberg { eta }` are classified with that eta (it
+    /// replaces `classify_options.eta`), so "critical" means critical for the
+    /// field that was solved.
     pub fn new<G: Game>(
         g: &G,
         found: &Found,
@@ -42,6 +45,13 @@ impl EquilibriumReport {
         classify_options: &ClassifyOptions,
     ) -> Result<Self, EquilibriumError> {
         let info = g.info();
+        let classify_options = &ClassifyOptions {
+            eta: match found.field {
+                Field::Stackelberg { eta } => eta,
+                Field::Simultaneous => classify_options.eta,
+            },
+            ..*classify_options
+        };
         let points = found
             .points
             .iter()
