@@ -314,7 +314,8 @@ fn solve<G: Game>(
     if let Err(r) = ev.value(&x, &mut f) {
         return fail(r, &x, f64::NAN);
     }
-    for it in 0..=opts.max_iter {
+    let mut it = 0;
+    loop {
         let r = norm_inf(&f);
         if !r.is_finite() {
             return fail(FailureReason::NonFinite, &x, r);
@@ -392,8 +393,8 @@ fn solve<G: Game>(
         }
         std::mem::swap(&mut x, &mut xt);
         std::mem::swap(&mut f, &mut ft);
+        it += 1;
     }
-    unreachable!("the loop returns at it == max_iter")
 }
 
 /// Critical points of `field` for game `g`, solved from every start in
