@@ -95,40 +95,52 @@ impl Game for Duopoly {
     fn set_params(&mut self, p: &[f64]) {
         (self.a, self.c1, self.c2) = (p[0], p[1], p[2]);
     }
+    #[inline]
     fn leader_cost<T: Real>(&self, x: &[T]) -> T {
         -(T::of(self.a) - x[0] - x[1] - T::of(self.c1)) * x[0]
     }
+    #[inline]
     fn follower_cost<T: Real>(&self, _i: usize, x: &[T]) -> T {
         -(T::of(self.a) - x[0] - x[1] - T::of(self.c2)) * x[1]
     }
+    #[inline]
     fn d1f1<T: Real>(&self, x: &[T], out: &mut [T]) {
         out[0] = T::of(2.0) * x[0] + x[1] - T::of(self.a - self.c1);
     }
+    #[inline]
     fn d2f1<T: Real>(&self, x: &[T], out: &mut [T]) {
         out[0] = x[0];
     }
+    #[inline]
     fn d2f2<T: Real>(&self, x: &[T], out: &mut [T]) {
         out[0] = x[0] + T::of(2.0) * x[1] - T::of(self.a - self.c2);
     }
+    #[inline]
     fn omega<T: Real>(&self, x: &[T], out: &mut [T]) {
         self.d1f1(x, &mut out[..1]);
         self.d2f2(x, &mut out[1..]);
     }
+    #[inline]
     fn d11f1<T: Real>(&self, _x: &[T], out: &mut [T]) {
         out[0] = T::of(2.0);
     }
+    #[inline]
     fn d12f1<T: Real>(&self, _x: &[T], out: &mut [T]) {
         out[0] = T::of(1.0);
     }
+    #[inline]
     fn d22f1<T: Real>(&self, _x: &[T], out: &mut [T]) {
         out[0] = T::of(0.0);
     }
+    #[inline]
     fn d22f2<T: Real>(&self, _x: &[T], out: &mut [T]) {
         out[0] = T::of(2.0);
     }
+    #[inline]
     fn d21f2<T: Real>(&self, _x: &[T], out: &mut [T]) {
         out[0] = T::of(1.0);
     }
+    #[inline]
     fn stackelberg_parts<T: Real>(&self, x: &[T], out: StackelbergParts<'_, T>) {
         self.d1f1(x, out.d1f1);
         self.d2f1(x, out.d2f1);
@@ -136,30 +148,39 @@ impl Game for Duopoly {
         self.d22f2(x, out.d22f2);
         self.d21f2(x, out.d21f2);
     }
+    #[inline]
     fn d11phi<T: Real>(&self, _x: &[T], _l: &[T], out: &mut [T]) {
         out[0] = T::of(0.0);
     }
+    #[inline]
     fn d12phi<T: Real>(&self, _x: &[T], _l: &[T], out: &mut [T]) {
         out[0] = T::of(0.0);
     }
+    #[inline]
     fn d21phi<T: Real>(&self, _x: &[T], _l: &[T], out: &mut [T]) {
         out[0] = T::of(0.0);
     }
+    #[inline]
     fn d22phi<T: Real>(&self, _x: &[T], _l: &[T], out: &mut [T]) {
         out[0] = T::of(0.0);
     }
+    #[inline]
     fn d1p_f1<T: Real>(&self, _x: &[T], out: &mut [T]) {
         out.copy_from_slice(&[T::of(-1.0), T::of(1.0), T::of(0.0)]);
     }
+    #[inline]
     fn d2p_f1<T: Real>(&self, _x: &[T], out: &mut [T]) {
         out.copy_from_slice(&[T::of(0.0), T::of(0.0), T::of(0.0)]);
     }
+    #[inline]
     fn d2p_f2<T: Real>(&self, _x: &[T], out: &mut [T]) {
         out.copy_from_slice(&[T::of(-1.0), T::of(0.0), T::of(1.0)]);
     }
+    #[inline]
     fn d1p_phi<T: Real>(&self, _x: &[T], _l: &[T], out: &mut [T]) {
         out.copy_from_slice(&[T::of(0.0), T::of(0.0), T::of(0.0)]);
     }
+    #[inline]
     fn d2p_phi<T: Real>(&self, _x: &[T], _l: &[T], out: &mut [T]) {
         out.copy_from_slice(&[T::of(0.0), T::of(0.0), T::of(0.0)]);
     }
