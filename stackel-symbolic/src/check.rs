@@ -139,6 +139,28 @@ struct Checker<'a> {
     next_sum_var: u32,
 }
 
+/// Rust's keywords (strict and reserved): the generated code uses a game's
+/// names as identifiers.
+const RUST_KEYWORDS: [&str; 51] = [
+    "as", "async", "await", "break", "const", "continue", "crate", "dyn", "else", "enum", "extern",
+    "false", "fn", "for", "if", "impl", "in", "let", "loop", "match", "mod", "move", "mut", "pub",
+    "ref", "return", "self", "Self", "static", "struct", "super", "trait", "true", "type",
+    "unsafe", "use", "where", "while", "abstract", "become", "box", "do", "final", "macro",
+    "override", "priv", "typeof", "unsized", "virtual", "yield", "try",
+];
+
+/// The error for a name that cannot be a Rust identifier, if it is one.
+fn rust_keyword(name: &str) -> Option<String> {
+    if let Some(raw) = name.strip_prefix("r#") {
+        return Some(format!(
+            "raw identifier `{name}`: write a plain name instead of the Rust keyword `{raw}`"
+        ));
+    }
+    RUST_KEYWORDS.contains(&name).then(|| {
+        format!("`{name}` is a Rust keyword, and the generated code uses the game's names as Rust identifiers; choose another name")
+    })
+}
+
 /// Names that cannot be declared (besides the function names).
 const RESERVED: [&str; 2] = ["pi", "sum"];
 
@@ -188,14 +210,25 @@ impl<'a> Checker<'a> {
     /// Returns false (and registers nothing) when the name is unusable.
     fn declare(&mut self, name: &Ident, global: Global, what: &'static str) -> bool {
         let text = name.to_string();
-        if RESERVED.contains(&text.as_str())
+        let invalid = if let Some(msg) = rust_keyword(&text) {
+            Some(msg)
+        } else if RESERVED.contains(&text.as_str())
             || unary_fn(&text).is_some()
             || binary_fn(&text).is_some()
         {
-            self.error(
-                name.span(),
-                format!("`{text}` is a built-in name of the DSL; choose another name"),
-            );
+            Some(format!(
+                "`{text}` is a built-in name of the DSL; choose another name"
+            ))
+        } else {
+            None
+        };
+        if let Some(msg) = invalid {
+            self.error(name.span(), msg);
+            // Uses of the name are not reported again.
+            self.names.entry(text).or_insert(Decl {
+                global: Global::Poisoned,
+                what: "an invalid name",
+            });
             return false;
         }
         if let Some(prev) = self.names.get(&text) {
@@ -1232,6 +1265,9 @@ impl<'a> Checker<'a> {
                     "sum index `{name}` has the same name as {}; use another name",
                     d.what
                 );
+                self.error(b.var.span(), msg);
+                ok = false;
+            } else if let Some(msg) = rust_keyword(&name) {
                 self.error(b.var.span(), msg);
                 ok = false;
             } else if RESERVED.contains(&name.as_str())

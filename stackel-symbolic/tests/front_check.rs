@@ -394,6 +394,14 @@ fn reserved_names() {
         quote!(game G { param exp = 1; leader x; follower y; cost x = x; cost y = y; }),
         &["`exp` is a built-in name"],
     );
+    one_error(
+        quote!(game G { param match = 1; leader x; follower y; cost x = x * match; cost y = y; }),
+        &["`match` is a Rust keyword"],
+    );
+    one_error(
+        quote!(game G { leader x: [2]; follower y; cost x = sum(fn in 0..2) x[fn]; cost y = y; }),
+        &["`fn` is a Rust keyword"],
+    );
 }
 
 #[test]
