@@ -424,3 +424,41 @@ fn all_errors_of_a_game_are_reported_together() {
     assert!(e.iter().any(|m| m.contains("unknown name `q`")));
     assert!(e.iter().any(|m| m.contains("follower `z` has no cost")));
 }
+
+/// (line, column) of each error, from source text so spans are positions.
+fn error_positions(src: &str) -> Vec<(usize, usize, String)> {
+    let errors = match front_end(src.parse().unwrap()) {
+        Ok(_) => panic!("expected errors"),
+        Err(e) => e,
+    };
+    let spans = errors
+        .to_compile_errors()
+        .into_iter()
+        .filter_map(|t| match t {
+            proc_macro2::TokenTree::Ident(id) if id == "compile_error" => Some(id.span()),
+            _ => None,
+        });
+    spans
+        .zip(errors.messages())
+        .map(|(s, m)| (s.start().line, s.start().column, m))
+        .collect()
+}
+
+#[test]
+fn check_errors_point_at_the_offending_tokens() {
+    let src = "game G {
+    const N = 3;
+    leader x: [N];
+    follower y;
+    cost x = sum(i in 0..N) x[i + 1] * y + zz;
+    cost y = max(y) + x[0, 1];
+}";
+    let e = error_positions(src);
+    let at: Vec<(usize, usize)> = e.iter().map(|(l, c, _)| (*l, *c)).collect();
+    // The index `i + 1`, the unknown `zz`, max's arguments, the brackets of `x[0, 1]`.
+    assert_eq!(at, vec![(5, 30), (5, 43), (6, 16), (6, 23)], "{e:#?}");
+    assert!(e[0].2.contains("index out of range"));
+    assert!(e[1].2.contains("unknown name `zz`"));
+    assert!(e[2].2.contains("`max` takes 2 arguments"));
+    assert!(e[3].2.contains("takes 1 index"));
+}
