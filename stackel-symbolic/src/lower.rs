@@ -63,6 +63,9 @@ struct Unroller<'m> {
     offsets: Vec<usize>,
     param_offsets: Vec<usize>,
     env: HashMap<SumVar, i64>,
+    /// Stop unrolling sums once the DAG has this many nodes.
+    limit: usize,
+    overflow: bool,
 }
 
 impl<'m> Unroller<'m> {
@@ -80,6 +83,8 @@ impl<'m> Unroller<'m> {
             offsets,
             param_offsets,
             env: HashMap::new(),
+            limit: usize::MAX,
+            overflow: false,
         }
     }
 
@@ -135,6 +140,10 @@ impl<'m> Unroller<'m> {
             Expr::Sum { var, lo, hi, body } => {
                 let mut terms = Vec::with_capacity((hi - lo).max(0) as usize);
                 for k in *lo..*hi {
+                    if dag.len() > self.limit {
+                        self.overflow = true;
+                        break;
+                    }
                     self.env.insert(*var, k);
                     terms.push(self.expr(dag, body));
                 }
@@ -179,12 +188,26 @@ pub fn derive(model: &GameModel) -> Result<GameDerivatives, Errors> {
     let limit = budget.saturating_mul(8).saturating_add(100_000);
     let mut dag = Dag::new();
     let mut unroller = Unroller::new(model);
+    unroller.limit = limit;
     let f1 = unroller.expr(&mut dag, &model.leader.cost);
     let f2: Vec<Id> = model
         .followers
         .iter()
         .map(|f| unroller.expr(&mut dag, &f.cost))
         .collect();
+    if unroller.overflow {
+        return Err(Errors::at(
+            model.name_span,
+            format!(
+                "the costs of game {} need more than {} expression nodes once their sums are \
+                 unrolled, over the budget of {} per block; reduce the dimension or raise it \
+                 with `budget = N;`",
+                model.name,
+                grouped(dag.len()),
+                grouped(budget)
+            ),
+        ));
+    }
     let overflow = |what: &str, o: Overflow| {
         Errors::at(
             model.name_span,
