@@ -664,6 +664,8 @@ struct Prepared<T> {
     precision: String,
     coordinates: Vec<String>,
     small_kernel: bool,
+    /// Some sigma_i > 0 (else the noise pass is skipped: z stays 0).
+    noisy: bool,
 }
 
 impl<T: NoiseFloat> Prepared<T> {
@@ -694,6 +696,7 @@ impl<T: NoiseFloat> Prepared<T> {
             precision: precision.to_string(),
             coordinates: (0..G::N).map(|k| info.coordinate_name(k)).collect(),
             small_kernel: s.small_kernel,
+            noisy: s.noise.variances.iter().any(|v| *v > 0.0),
         }
     }
 }
@@ -733,20 +736,24 @@ pub fn initial_state<T: NoiseFloat>(init: &Init, seed: u64, t: u64, angle: &[boo
     }
 }
 
-/// Fills the standard normals of trajectories first..first + count at `step`
-/// into `z` (rows r = 0..blocks * per, each `count` long: z[r * count + j]).
-/// Two passes per block: Philox into `words`, then Box-Muller.
+/// Fills the first `n` standard normals (rounded up to even) of trajectories
+/// first..first + count at `step` into `z` (row r, normal r of every
+/// trajectory: z[r * count + j]). Two passes per Philox block: the cipher
+/// into `words`, then Box-Muller of only the pairs that are needed (the
+/// stream mapping of [`crate::rng`] is unchanged: an f32 block's second pair
+/// is simply not computed when the state does not use it).
 #[inline(always)]
 fn fill_normals_generic<T: NoiseFloat>(
     key: [u32; 2],
     step: u32,
     first: u64,
     count: usize,
-    blocks: usize,
+    n: usize,
     words: &mut [u32],
     z: &mut [T],
 ) {
     let per = T::NORMALS_PER_BLOCK;
+    let blocks = rng::blocks_per_state::<T>(n);
     let (w0, rest) = words[..4 * count].split_at_mut(count);
     let (w1, rest) = rest.split_at_mut(count);
     let (w2, w3) = rest.split_at_mut(count);
@@ -762,25 +769,22 @@ fn fill_normals_generic<T: NoiseFloat>(
             let w = rng::philox4x32_10(c, key);
             (*a0, *a1, *a2, *a3) = (w[0], w[1], w[2], w[3]);
         }
-        let zb = &mut z[b * per * count..(b + 1) * per * count];
-        let mut buf = [T::zero(); 4];
-        if per == 2 {
-            let (r0, r1) = zb.split_at_mut(count);
+        // pairs of normals this block must deliver
+        let pairs = (n - b * per).div_ceil(2).min(per / 2);
+        for q in 0..pairs {
+            let row = b * per + 2 * q;
+            let (ra, rb) = z[row * count..(row + 2) * count].split_at_mut(count);
+            let (wa, wb, wc, wd) = if per == 2 {
+                (&*w0, &*w1, &*w2, &*w3)
+            } else if q == 0 {
+                (&*w0, &*w0, &*w1, &*w1)
+            } else {
+                (&*w2, &*w2, &*w3, &*w3)
+            };
             for j in 0..count {
-                T::normals([w0[j], w1[j], w2[j], w3[j]], &mut buf[..2]);
-                r0[j] = buf[0];
-                r1[j] = buf[1];
-            }
-        } else {
-            let (r0, rest) = zb.split_at_mut(count);
-            let (r1, rest) = rest.split_at_mut(count);
-            let (r2, r3) = rest.split_at_mut(count);
-            for j in 0..count {
-                T::normals([w0[j], w1[j], w2[j], w3[j]], &mut buf);
-                r0[j] = buf[0];
-                r1[j] = buf[1];
-                r2[j] = buf[2];
-                r3[j] = buf[3];
+                let (za, zb) = rng::box_muller(T::uniform(wa[j], wb[j]), T::uniform(wc[j], wd[j]));
+                ra[j] = za;
+                rb[j] = zb;
             }
         }
     }
@@ -793,17 +797,18 @@ unsafe fn fill_normals_avx2<T: NoiseFloat>(
     step: u32,
     first: u64,
     count: usize,
-    blocks: usize,
+    n: usize,
     words: &mut [u32],
     z: &mut [T],
 ) {
-    fill_normals_generic(key, step, first, count, blocks, words, z)
+    fill_normals_generic(key, step, first, count, n, words, z)
 }
 
-/// The noise pass of one step for a chunk of trajectories: standard normals
-/// of trajectories first..first + count at `step`, row r of `z` (len
-/// `blocks * T::NORMALS_PER_BLOCK * count`) holding normal r of every
-/// trajectory (z[r * count + j]); `words` (len >= 4 count) is scratch.
+/// The noise pass of one step for a chunk of trajectories: the first `n`
+/// standard normals (rounded up to even) of trajectories first..first +
+/// count at `step`, row r of `z` (len >= `(n + 1) / 2 * 2 * count`) holding
+/// normal r of every trajectory (z[r * count + j]); `words` (len >= 4 count)
+/// is scratch.
 /// Uses AVX2 where the CPU has it (same results: no fused multiply-adds are
 /// used, so only the speed differs). Also the bare-RNG ceiling of benchmarks.
 pub fn fill_normals<T: NoiseFloat>(
@@ -811,17 +816,17 @@ pub fn fill_normals<T: NoiseFloat>(
     step: u32,
     first: u64,
     count: usize,
-    blocks: usize,
+    n: usize,
     words: &mut [u32],
     z: &mut [T],
 ) {
     #[cfg(target_arch = "x86_64")]
     if std::is_x86_feature_detected!("avx2") && std::is_x86_feature_detected!("fma") {
         // SAFETY: the CPU supports the enabled features (checked just above).
-        unsafe { fill_normals_avx2(key, step, first, count, blocks, words, z) };
+        unsafe { fill_normals_avx2(key, step, first, count, n, words, z) };
         return;
     }
-    fill_normals_generic(key, step, first, count, blocks, words, z)
+    fill_normals_generic(key, step, first, count, n, words, z)
 }
 
 /// One plain step of every running trajectory of a chunk with the
@@ -1160,7 +1165,9 @@ fn run_chunk<G: Game, T: NoiseFloat>(
     for k in 0..p.steps {
         dynamics.gains(k, &p.dims, &mut gains);
         let adam = AdamCoefficients::<T>::at(&dynamics.optimizer, k);
-        fill_normals(p.key, k as u32, first, count, blocks, &mut words, &mut z);
+        if p.noisy {
+            fill_normals(p.key, k as u32, first, count, n, &mut words, &mut z);
+        }
         if small {
             small_steps(
                 game,
