@@ -15,6 +15,19 @@ pub struct GameAst {
     pub name: Ident,
     /// The statements of the body, in source order.
     pub items: Vec<Item>,
+    /// Statements skipped after a syntax error (already reported); empty
+    /// in an AST that [`crate::parse::parse_game`] returns.
+    pub skipped: Vec<Skipped>,
+}
+
+/// A statement skipped after a syntax error. The checker of a partial AST
+/// does not report what the skipped statement may have provided: uses of
+/// the names it declared, a missing player, a missing cost.
+#[derive(Clone, Debug)]
+pub struct Skipped {
+    /// Names after a declaration keyword (`leader x`, `let f`, ...) or after
+    /// an unknown statement keyword (a misspelt `folower y`).
+    pub names: Vec<Ident>,
 }
 
 /// Role of a player declaration.

@@ -16,6 +16,10 @@ use proc_macro2::{Ident, Span};
 use std::collections::{HashMap, HashSet};
 
 /// Checks a parsed game: all of its errors, or the resolved model.
+///
+/// A partial AST (with [`ast::Skipped`] statements, whose syntax errors the
+/// parser reports) never gives a model; its error list holds only what the
+/// skipped statements cannot explain, and may be empty.
 pub fn check_game(ast: &GameAst) -> Result<GameModel, Errors> {
     let mut cx = Checker::new(ast);
     cx.declare_all();
@@ -27,6 +31,9 @@ pub fn check_game(ast: &GameAst) -> Result<GameModel, Errors> {
     let costs = cx.resolve_costs();
     let players = cx.players(costs);
     cx.errors.into_result()?;
+    if !ast.skipped.is_empty() {
+        return Err(Errors::new());
+    }
     let Some((leader, followers)) = players else {
         return Err(Errors::at(
             ast.name.span(),
@@ -310,6 +317,18 @@ impl<'a> Checker<'a> {
                 }
                 Item::Cost { .. } | Item::Budget { .. } => {}
             }
+        }
+        for skipped in &ast.skipped {
+            for name in &skipped.names {
+                self.names.entry(name.to_string()).or_insert(Decl {
+                    global: Global::Poisoned,
+                    what: "a name in a statement with a syntax error",
+                });
+            }
+        }
+        if !ast.skipped.is_empty() {
+            // A skipped statement may have declared the missing players.
+            return;
         }
         let declared = |role| {
             ast.items
@@ -888,6 +907,10 @@ impl<'a> Checker<'a> {
                     self.error(span, format!("{msg} (a cost names a player: `cost x = ..;`)"));
                 }
             }
+        }
+        if !ast.skipped.is_empty() {
+            // A skipped statement may have been the missing cost.
+            return costs;
         }
         for (p, has_cost) in seen.into_iter().enumerate() {
             let Some((name, _, _)) = self.player_items[p] else {
@@ -1479,10 +1502,16 @@ fn collect_sum_names(e: &ast::Expr, out: &mut HashSet<String>) {
     }
 }
 
-/// The closest candidates within a small edit distance, as "`a`" or
-/// "`a` or `b`" (at most three, in alphabetical order), if any.
+/// The closest candidates within a small edit distance, as "`a`",
+/// "`a` or `b`" or "`a`, `b` or `c`" (at most three, in alphabetical
+/// order), if any.
 pub(crate) fn suggest<'s>(name: &str, candidates: impl Iterator<Item = &'s str>) -> Option<String> {
-    let limit = (name.chars().count() / 3).max(1);
+    let len = name.chars().count();
+    if len < 2 {
+        // Every one-letter name is near every other one.
+        return None;
+    }
+    let limit = (len / 3).max(1);
     let mut near: Vec<(usize, &str)> = candidates
         .filter(|c| *c != name)
         .map(|c| (edit_distance(name, c), c))
@@ -1493,7 +1522,10 @@ pub(crate) fn suggest<'s>(name: &str, candidates: impl Iterator<Item = &'s str>)
     near.sort();
     near.dedup();
     let names: Vec<String> = near.iter().take(3).map(|(_, c)| format!("`{c}`")).collect();
-    Some(names.join(" or "))
+    Some(match names.split_last() {
+        Some((last, rest)) if !rest.is_empty() => format!("{} or {last}", rest.join(", ")),
+        _ => names.join(""),
+    })
 }
 
 /// Levenshtein distance.

@@ -17,11 +17,12 @@
 //! term: it extends over `*`, `/` and `^` and stops at a binary `+`/`-`.
 //!
 //! A statement that fails to parse is reported and skipped up to its `;`, so
-//! every malformed statement of a game is reported in one build.
+//! every malformed statement of a game is reported in one build, together
+//! with the checker's errors in the statements that did parse.
 
 use crate::ast::{
     ArrayElem, ArrayLit, BinOp, Dims, Expr, ExprKind, GameAst, Item, Number, ParamDefault, Role,
-    SumBinder,
+    Skipped, SumBinder,
 };
 use crate::Errors;
 use proc_macro2::{Delimiter, Group, Ident, Literal, Spacing, Span, TokenStream, TokenTree};
@@ -36,28 +37,64 @@ type PResult<T> = Result<T, (Span, String)>;
 const STATEMENTS: &str = "`const`, `param`, `leader`, `follower`, `let`, `cost` or `budget`";
 
 /// Parses a `stackel_game!` body: `#[attrs] vis game Name { statements }`.
+///
+/// On syntax errors, the statements that did parse are still checked (see
+/// [`Skipped`]) so that one build reports every error of the game.
 pub fn parse_game(tokens: TokenStream) -> Result<GameAst, Errors> {
     let (attrs, vis, name, body) = parse_header.parse2(tokens)?;
     let trees: Vec<TokenTree> = body.stream().into_iter().collect();
     let mut c = Cursor::new(&trees, body.span_close(), "`}`");
     let mut items = Vec::new();
+    let mut skipped = Vec::new();
     let mut errors = Errors::new();
     while !c.at_end() {
+        let start = c.pos;
         match parse_item(&mut c) {
             Ok(item) => items.push(item),
             Err((span, msg)) => {
                 errors.push(span, msg);
                 c.skip_statement();
+                skipped.push(Skipped {
+                    names: declared_names(&trees[start..c.pos]),
+                });
             }
         }
     }
-    errors.into_result()?;
-    Ok(GameAst {
+    let ast = GameAst {
         attrs,
         vis,
         name,
         items,
-    })
+        skipped,
+    };
+    if errors.is_empty() {
+        return Ok(ast);
+    }
+    if let Err(more) = crate::check::check_game(&ast) {
+        errors.extend(more);
+    }
+    Err(errors)
+}
+
+/// The names a skipped statement may have declared: every identifier after
+/// a declaration keyword, and the second token of a statement starting with
+/// an unknown keyword.
+fn declared_names(statement: &[TokenTree]) -> Vec<Ident> {
+    const DECLARING: [&str; 5] = ["const", "param", "leader", "follower", "let"];
+    const STATEMENT: [&str; 7] = [
+        "const", "param", "leader", "follower", "let", "cost", "budget",
+    ];
+    let mut names = Vec::new();
+    for (at, pair) in statement.windows(2).enumerate() {
+        if let [TokenTree::Ident(kw), TokenTree::Ident(name)] = pair {
+            let kw = kw.to_string();
+            let unknown_first = at == 0 && !STATEMENT.contains(&kw.as_str());
+            if DECLARING.contains(&kw.as_str()) || unknown_first {
+                names.push(name.clone());
+            }
+        }
+    }
+    names
 }
 
 /// Parses one standalone DSL expression (all of `tokens`), e.g. for tests

@@ -2,7 +2,8 @@
 //!
 //! 1. Random token sequences (keywords, idents, literals, punctuation,
 //!    nested groups), bare or inside `game G { .. }`, and random mutations
-//!    of a valid game: `front_end` returns a model or errors, never panics.
+//!    of a valid game: `front_end` returns a model or (at least one) error,
+//!    never panics.
 //! 2. Random well-formed games (random shapes, consts, params with defaults,
 //!    lets, nested sums with offsets, every function): `front_end` accepts
 //!    them and the model is consistent (every index within its shape, every
@@ -105,7 +106,9 @@ proptest! {
     #[test]
     fn random_tokens_never_panic(body in tokens(), wrap in any::<bool>()) {
         let input = if wrap { game_of(body) } else { body.into_iter().collect() };
-        let _ = stackel_symbolic::front_end(input);
+        if let Err(e) = stackel_symbolic::front_end(input) {
+            prop_assert!(!e.is_empty());
+        }
     }
 
     #[test]
@@ -127,7 +130,9 @@ proptest! {
                 }
             }
         }
-        let _ = stackel_symbolic::front_end(game_of(body));
+        if let Err(e) = stackel_symbolic::front_end(game_of(body)) {
+            prop_assert!(!e.is_empty());
+        }
     }
 }
 

@@ -209,3 +209,33 @@ fn header_errors() {
     assert!(msg(quote!(game G { player x; })).contains("unknown statement `player`"));
     assert!(msg(quote!(game G { folower x; })).contains("did you mean `follower`?"));
 }
+
+#[test]
+fn syntax_errors_and_check_errors_are_reported_together_without_cascades() {
+    let msg = |t: TokenStream| parse_game(t).unwrap_err().messages();
+    let e = msg(quote! {
+        game G {
+            leader x;
+            follower y;
+            let f = x +* y;
+            param p = ;
+            cost x = f * p * zz;
+            cost y = y ^ 2 x;
+        }
+    });
+    // Three syntax errors, then the one real checking error: `f`, `p` and
+    // `y`'s cost were in skipped statements and are not reported again.
+    assert_eq!(e.len(), 4, "{e:#?}");
+    assert!(e[..3].iter().all(|m| m.starts_with("expected")), "{e:#?}");
+    assert!(e[3].contains("unknown name `zz`"), "{e:#?}");
+    let e = msg(quote! {
+        game G {
+            folower y;
+            leader x;
+            cost x = x * y;
+            cost y = y ^ 2;
+        }
+    });
+    assert_eq!(e.len(), 1, "{e:#?}");
+    assert!(e[0].contains("did you mean `follower`?"));
+}
