@@ -139,7 +139,7 @@ pub fn run(cfg: &Config) -> Result<Section, ExperimentError> {
 
     // Monte-Carlo: where the noisy dynamics end and when they lock in.
     let n = cfg.seeds;
-    let k_mc = if cfg.full { 100_000 } else { 10_000 };
+    let k_mc = cfg.size(1_000, 10_000, 100_000);
     let eps = 1.0;
     let mut mc = Vec::new();
     for (name, dynamics, eq) in [

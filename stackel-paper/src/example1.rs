@@ -120,8 +120,8 @@ pub fn run(cfg: &Config) -> Result<Section, ExperimentError> {
     }
 
     // Figure 1: trajectories from a grid of starts, coloured by the class of their end point.
-    let steps = if cfg.full { 20_000 } else { 5_000 };
-    let per = if cfg.full { 9 } else { 7 };
+    let steps = cfg.size(2_000, 5_000, 20_000);
+    let per = cfg.size(4, 7, 9) as usize;
     let mut panel = Panel::new(
         "simultaneous gradient play (colour: class of the end point)",
         "x1 (leader)",
@@ -193,7 +193,7 @@ pub fn run(cfg: &Config) -> Result<Section, ExperimentError> {
 
     // Monte-Carlo: noisy simultaneous play from uniform starts.
     let n = cfg.seeds;
-    let k_mc = if cfg.full { 50_000 } else { 5_000 };
+    let k_mc = cfg.size(1_000, 5_000, 50_000);
     let eps = 0.1;
     let study = Study::new(g, noisy_dynamics())
         .trajectories(n)

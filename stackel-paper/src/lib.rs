@@ -29,6 +29,22 @@ pub struct Config {
     pub progress: bool,
     /// Which experiments (empty: all).
     pub only: Vec<String>,
+    /// A smoke-test size (about a tenth of the default steps and grids), for
+    /// the test suite; numbers are less converged.
+    pub quick: bool,
+}
+
+impl Config {
+    /// Picks the step count (or grid size) for the quick / default / full modes.
+    pub fn size(&self, quick: u64, default: u64, full: u64) -> u64 {
+        if self.quick {
+            quick
+        } else if self.full {
+            full
+        } else {
+            default
+        }
+    }
 }
 
 impl Default for Config {
@@ -40,6 +56,7 @@ impl Default for Config {
             seed: 2026,
             progress: false,
             only: vec![],
+            quick: false,
         }
     }
 }

@@ -261,11 +261,32 @@ pub fn color(i: usize) -> RGBColor {
     P[i % P.len()]
 }
 
+/// A short axis label: integers without decimals, small and large values in
+/// scientific notation, others with at most three significant decimals.
+pub fn tick(v: f64) -> String {
+    let a = v.abs();
+    if a == 0.0 {
+        "0".into()
+    } else if !(1e-3..1e5).contains(&a) {
+        let s = format!("{v:.0e}");
+        s.replace("e-0", "e-").replace("e0", "")
+    } else if (v - v.round()).abs() < 1e-9 * a.max(1.0) {
+        format!("{v:.0}")
+    } else {
+        let s = format!("{v:.3}");
+        s.trim_end_matches('0').trim_end_matches('.').to_string()
+    }
+}
+
 macro_rules! draw_on_chart {
     ($chart:expr, $panel:expr, $keep:expr) => {{
         let chart = $chart;
         chart
             .configure_mesh()
+            .x_labels(7)
+            .y_labels(8)
+            .x_label_formatter(&|v| tick(*v))
+            .y_label_formatter(&|v| tick(*v))
             .x_desc($panel.x_label.as_str())
             .y_desc($panel.y_label.as_str())
             .label_style(("sans-serif", 14))
@@ -373,6 +394,16 @@ where
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn ticks_are_short() {
+        assert_eq!(tick(0.0), "0");
+        assert_eq!(tick(20000.0), "20000");
+        assert_eq!(tick(0.9999999999999999), "1");
+        assert_eq!(tick(0.25), "0.25");
+        assert_eq!(tick(1e-5), "1e-5");
+        assert_eq!(tick(1e6), "1e6");
+    }
 
     #[test]
     fn writes_png_and_svg_with_labels() {

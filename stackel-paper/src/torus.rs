@@ -177,7 +177,7 @@ pub fn run(cfg: &Config) -> Result<Section, ExperimentError> {
 
     // Zero sets (figure 3 a-b).
     let mut ws = Workspace::<f64>::new::<Torus>();
-    let grid = if cfg.full { 600 } else { 300 };
+    let grid = cfg.size(100, 300, 600) as usize;
     let mut d1 = [0.0; 1];
     let z_d1f1 = zero_set(grid, &mut |x| {
         g.d1f1(x, &mut d1);
@@ -203,7 +203,7 @@ pub fn run(cfg: &Config) -> Result<Section, ExperimentError> {
         [2.0, 0.5],
         [0.5, -2.8],
     ];
-    let k_paths = if cfg.full { 20_000 } else { 5_000 };
+    let k_paths = cfg.size(1_000, 5_000, 20_000);
     let noise = Noise::variance(NOISE_VARIANCE);
     let mut panels = Vec::new();
     let mut single = Vec::new();
@@ -302,7 +302,7 @@ pub fn run(cfg: &Config) -> Result<Section, ExperimentError> {
 
     // Monte-Carlo over uniform random starts: basins and lock-in.
     let n = cfg.seeds;
-    let k_mc = if cfg.full { 50_000 } else { 5_000 };
+    let k_mc = cfg.size(1_000, 5_000, 50_000);
     let eps = 0.1;
     let mut mc_panels = Vec::new();
     let mut mc_data = Vec::new();
