@@ -140,6 +140,11 @@ struct Checker<'a> {
     player_shapes: Vec<Option<Shape>>,
     /// Resolved lets (`None` where wrong), by position; copied at each use.
     lets: Vec<Option<Expr>>,
+    /// Node counts of the resolved lets, by position.
+    let_sizes: Vec<usize>,
+    /// Nodes inlined from lets into the statement being resolved (`None`
+    /// once over [`MAX_INLINED`], which is reported once per statement).
+    inlined: Option<usize>,
     /// Every name bound by some sum in the game (for "used outside its sum").
     sum_names: HashSet<String>,
     /// The next fresh sum-index id.
@@ -167,6 +172,9 @@ fn rust_keyword(name: &str) -> Option<String> {
         format!("`{name}` is a Rust keyword, and the generated code uses the game's names as Rust identifiers; choose another name")
     })
 }
+
+/// Most expression nodes inlined from lets into one statement.
+const MAX_INLINED: usize = 1 << 20;
 
 /// Names that cannot be declared (besides the function names).
 const RESERVED: [&str; 2] = ["pi", "sum"];
@@ -204,6 +212,8 @@ impl<'a> Checker<'a> {
             param_shapes: Vec::new(),
             player_shapes: Vec::new(),
             lets: Vec::new(),
+            let_sizes: Vec::new(),
+            inlined: Some(0),
             sum_names,
             next_sum_var: 0,
         }
@@ -852,7 +862,9 @@ impl<'a> Checker<'a> {
     fn resolve_lets(&mut self) {
         for at in 0..self.let_items.len() {
             let (_, value) = self.let_items[at];
+            self.inlined = Some(0);
             let e = self.resolve(value, &mut Vec::new(), Limits { lets: at });
+            self.let_sizes.push(e.as_ref().map_or(0, expr_size));
             self.lets.push(e);
         }
     }
@@ -875,6 +887,7 @@ impl<'a> Checker<'a> {
             else {
                 continue;
             };
+            self.inlined = Some(0);
             let resolved = self.resolve(value, &mut Vec::new(), all_lets);
             match self.names.get(&name.to_string()).copied() {
                 Some(Decl {
@@ -1051,6 +1064,17 @@ impl<'a> Checker<'a> {
                     self.error(id.span(), msg);
                     return None;
                 }
+                // Inlined copies are not shared: bound their total size.
+                let total = self.inlined?.saturating_add(self.let_sizes[k]);
+                if total > MAX_INLINED {
+                    self.inlined = None;
+                    self.error(
+                        id.span(),
+                        format!("inlining `{id}` here makes this statement's expression larger than {MAX_INLINED} nodes (lets are copied at every use); use a let fewer times or write a smaller expression"),
+                    );
+                    return None;
+                }
+                self.inlined = Some(total);
                 let e = self.lets[k].clone()?;
                 let mut map = HashMap::new();
                 Some(self.refresh(&e, &mut map))
@@ -1465,6 +1489,15 @@ fn array_example(shape: Shape) -> &'static str {
 
 fn join(a: Span, b: Span) -> Span {
     a.join(b).unwrap_or(a)
+}
+
+/// Number of nodes in a resolved expression.
+fn expr_size(e: &Expr) -> usize {
+    1 + match e {
+        Expr::Num(_) | Expr::Var { .. } | Expr::Param { .. } | Expr::SumIndex(_) => 0,
+        Expr::Neg(a) | Expr::Unary(_, a) | Expr::Sum { body: a, .. } => expr_size(a),
+        Expr::Binary(_, a, b) | Expr::Call2(_, a, b) => expr_size(a) + expr_size(b),
+    }
 }
 
 /// Does `e` use any of the sum indices in scope?

@@ -357,6 +357,23 @@ fn sizes_are_bounded() {
 }
 
 #[test]
+fn inlined_lets_are_bounded() {
+    // Each let doubles the one before: a31 would be 2^31 nodes once inlined.
+    let mut lets = quote!(let a0 = x * y;);
+    for k in 1..32u32 {
+        let prev = quote::format_ident!("a{}", k - 1);
+        let next = quote::format_ident!("a{}", k);
+        lets.extend(quote!(let #next = #prev * #prev;));
+    }
+    let e = errors(quote!(game G { leader x; follower y; #lets cost x = a31; cost y = y; }));
+    assert!(!e.is_empty());
+    assert!(
+        e.iter().all(|m| m.contains("larger than 1048576 nodes")),
+        "{e:#?}"
+    );
+}
+
+#[test]
 fn lets_use_earlier_lets_only() {
     one_error(
         quote!(game G { leader x; follower y; let a = b; let b = x; cost x = a; cost y = y; }),
