@@ -141,6 +141,9 @@ impl BinOp {
 pub struct Expr {
     pub kind: ExprKind,
     pub span: Span,
+    /// Height of the expression tree (1 for a leaf; parentheses add
+    /// nothing); the parser bounds it so that no later pass recurses deeply.
+    pub height: u32,
 }
 
 /// A numeric literal as written.

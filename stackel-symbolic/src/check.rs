@@ -142,6 +142,12 @@ struct Checker<'a> {
     lets: Vec<Option<Expr>>,
     /// Node counts of the resolved lets, by position.
     let_sizes: Vec<usize>,
+    /// Bounds on the tree heights of the resolved lets, by position.
+    let_heights: Vec<u32>,
+    /// Tree height of the statement being resolved, before inlining.
+    statement_height: u32,
+    /// Highest let inlined into the statement being resolved.
+    inlined_height: u32,
     /// Nodes inlined from lets into the statement being resolved (`None`
     /// once over [`MAX_INLINED`], which is reported once per statement).
     inlined: Option<usize>,
@@ -162,7 +168,7 @@ const RUST_KEYWORDS: [&str; 51] = [
 ];
 
 /// The error for a name that cannot be a Rust identifier, if it is one.
-fn rust_keyword(name: &str) -> Option<String> {
+pub(crate) fn rust_keyword(name: &str) -> Option<String> {
     if let Some(raw) = name.strip_prefix("r#") {
         return Some(format!(
             "raw identifier `{name}`: write a plain name instead of the Rust keyword `{raw}`"
@@ -175,6 +181,10 @@ fn rust_keyword(name: &str) -> Option<String> {
 
 /// Most expression nodes inlined from lets into one statement.
 const MAX_INLINED: usize = 1 << 20;
+
+/// Highest resolved expression tree, lets inlined (bounds the recursion of
+/// the back end).
+const MAX_RESOLVED_HEIGHT: u32 = 1024;
 
 /// Names that cannot be declared (besides the function names).
 const RESERVED: [&str; 2] = ["pi", "sum"];
@@ -213,6 +223,9 @@ impl<'a> Checker<'a> {
             player_shapes: Vec::new(),
             lets: Vec::new(),
             let_sizes: Vec::new(),
+            let_heights: Vec::new(),
+            statement_height: 0,
+            inlined_height: 0,
             inlined: Some(0),
             sum_names,
             next_sum_var: 0,
@@ -862,11 +875,20 @@ impl<'a> Checker<'a> {
     fn resolve_lets(&mut self) {
         for at in 0..self.let_items.len() {
             let (_, value) = self.let_items[at];
-            self.inlined = Some(0);
+            self.start_statement(value);
             let e = self.resolve(value, &mut Vec::new(), Limits { lets: at });
             self.let_sizes.push(e.as_ref().map_or(0, expr_size));
+            self.let_heights
+                .push(value.height.saturating_add(self.inlined_height));
             self.lets.push(e);
         }
+    }
+
+    /// Resets the per-statement bounds on inlined lets.
+    fn start_statement(&mut self, value: &ast::Expr) {
+        self.inlined = Some(0);
+        self.statement_height = value.height;
+        self.inlined_height = 0;
     }
 
     /// One resolved cost per player number (`None` where missing or wrong).
@@ -887,7 +909,7 @@ impl<'a> Checker<'a> {
             else {
                 continue;
             };
-            self.inlined = Some(0);
+            self.start_statement(value);
             let resolved = self.resolve(value, &mut Vec::new(), all_lets);
             match self.names.get(&name.to_string()).copied() {
                 Some(Decl {
@@ -1064,16 +1086,26 @@ impl<'a> Checker<'a> {
                     self.error(id.span(), msg);
                     return None;
                 }
-                // Inlined copies are not shared: bound their total size.
+                // Inlined copies are not shared: bound their total size,
+                // and the height of the resulting tree.
                 let total = self.inlined?.saturating_add(self.let_sizes[k]);
-                if total > MAX_INLINED {
+                let height = self.statement_height.saturating_add(self.let_heights[k]);
+                let over = if total > MAX_INLINED {
+                    Some(format!("larger than {MAX_INLINED} nodes"))
+                } else if height > MAX_RESOLVED_HEIGHT {
+                    Some(format!("more than {MAX_RESOLVED_HEIGHT} operations high"))
+                } else {
+                    None
+                };
+                if let Some(over) = over {
                     self.inlined = None;
                     self.error(
                         id.span(),
-                        format!("inlining `{id}` here makes this statement's expression larger than {MAX_INLINED} nodes (lets are copied at every use); use a let fewer times or write a smaller expression"),
+                        format!("inlining `{id}` here makes this statement's expression {over} (lets are copied at every use); use a let fewer times or write a smaller expression"),
                     );
                     return None;
                 }
+                self.inlined_height = self.inlined_height.max(self.let_heights[k]);
                 self.inlined = Some(total);
                 let e = self.lets[k].clone()?;
                 let mut map = HashMap::new();

@@ -1,8 +1,7 @@
 //! Parsing a `stackel_game!` body into the [`ast`](crate::ast).
 //!
-//! The header (attributes, visibility, `game Name { .. }`) is parsed with syn;
-//! the statements and expressions with a small hand-written parser over the
-//! token trees, because the DSL's `^` is power (tighter than `*`, `/` and unary
+//! A small hand-written parser over the token trees (syn only reads the
+//! literals), because the DSL's `^` is power (tighter than `*`, `/` and unary
 //! minus, right-associative), unlike Rust's XOR. Precedence, loosest first:
 //!
 //! | level | operators | associativity |
@@ -26,9 +25,6 @@ use crate::ast::{
 };
 use crate::Errors;
 use proc_macro2::{Delimiter, Group, Ident, Literal, Spacing, Span, TokenStream, TokenTree};
-use quote::ToTokens;
-use syn::ext::IdentExt;
-use syn::parse::{ParseStream, Parser};
 
 /// One parse error: where, and what is wrong.
 type PResult<T> = Result<T, (Span, String)>;
@@ -41,7 +37,8 @@ const STATEMENTS: &str = "`const`, `param`, `leader`, `follower`, `let`, `cost` 
 /// On syntax errors, the statements that did parse are still checked (see
 /// [`Skipped`]) so that one build reports every error of the game.
 pub fn parse_game(tokens: TokenStream) -> Result<GameAst, Errors> {
-    let (attrs, vis, name, body) = parse_header.parse2(tokens)?;
+    let (attrs, vis, name, body) =
+        parse_header(tokens).map_err(|(span, msg)| Errors::at(span, msg))?;
     let trees: Vec<TokenTree> = body.stream().into_iter().collect();
     let mut c = Cursor::new(&trees, body.span_close(), "`}`");
     let mut items = Vec::new();
@@ -113,47 +110,52 @@ pub fn parse_expression(tokens: TokenStream) -> Result<Expr, Errors> {
 }
 
 /// `#[attrs] vis game Name { .. }` -> (attrs, vis, name, body group).
-fn parse_header(input: ParseStream) -> syn::Result<(TokenStream, TokenStream, Ident, Group)> {
-    const SHAPE: &str = "expected a game: `pub game Name { leader ..; follower ..; cost ..; }`";
-    let attrs = input.call(syn::Attribute::parse_outer)?;
-    let vis: syn::Visibility = input.parse()?;
-    if input.is_empty() {
-        return Err(input.error(SHAPE));
+///
+/// Walks the top-level tokens only (attributes and the body are kept as
+/// groups), so that deeply nested input costs no recursion here.
+fn parse_header(tokens: TokenStream) -> PResult<(TokenStream, TokenStream, Ident, Group)> {
+    const SHAPE: &str = "a game: `pub game Name { leader ..; follower ..; cost ..; }`";
+    let trees: Vec<TokenTree> = tokens.into_iter().collect();
+    let mut c = Cursor::new(&trees, Span::call_site(), "the end of the macro input");
+    let mut attrs = TokenStream::new();
+    while c.is_punct('#') {
+        let pound = c.bump().cloned();
+        let Some(g) = c.group_at(0, Delimiter::Bracket) else {
+            return c.expected(
+                "`[` starting an attribute `#[..]` (inner attributes `#![..]` are not allowed)",
+            );
+        };
+        c.bump();
+        attrs.extend(pound);
+        attrs.extend([TokenTree::Group(g.clone())]);
     }
-    let keyword = input.call(Ident::parse_any)?;
-    if keyword != "game" {
-        return Err(syn::Error::new(
-            keyword.span(),
-            format!("expected `game`, found `{keyword}`; {SHAPE}"),
+    let mut vis = TokenStream::new();
+    if c.is_ident("pub") {
+        vis.extend(c.bump().cloned());
+        if let Some(g) = c.group_at(0, Delimiter::Parenthesis) {
+            c.bump();
+            vis.extend([TokenTree::Group(g.clone())]);
+        }
+    }
+    if !c.is_ident("game") {
+        return c.expected(SHAPE);
+    }
+    c.bump();
+    let name = c.expect_ident("the game's name (`game Name { .. }`)")?;
+    if let Some(msg) = crate::check::rust_keyword(&name.to_string()) {
+        return Err((name.span(), msg));
+    }
+    let Some(body) = c.group_at(0, Delimiter::Brace) else {
+        return c.expected(&format!("`{{` starting the body of game `{name}`"));
+    };
+    c.bump();
+    if !c.at_end() {
+        return Err((
+            c.span(),
+            "unexpected tokens after the game's body; write one game per `stackel_game!`".into(),
         ));
     }
-    let name: Ident = input
-        .parse()
-        .map_err(|e| syn::Error::new(e.span(), format!("expected the game's name: {e}")))?;
-    let body = match input.parse::<TokenTree>() {
-        Ok(TokenTree::Group(g)) if g.delimiter() == Delimiter::Brace => g,
-        Ok(other) => {
-            return Err(syn::Error::new(
-                other.span(),
-                format!("expected `{{` starting the body of game `{name}`"),
-            ))
-        }
-        Err(_) => {
-            return Err(syn::Error::new(
-                name.span(),
-                format!("expected `{{ .. }}` with the body of game `{name}`"),
-            ))
-        }
-    };
-    if !input.is_empty() {
-        return Err(input
-            .error("unexpected tokens after the game's body; write one game per `stackel_game!`"));
-    }
-    let mut attr_tokens = TokenStream::new();
-    for attr in &attrs {
-        attr.to_tokens(&mut attr_tokens);
-    }
-    Ok((attr_tokens, vis.into_token_stream(), name, body))
+    Ok((attrs, vis, name, body.clone()))
 }
 
 /// A position in one level of token trees (the inside of one group).
@@ -164,6 +166,8 @@ struct Cursor<'a> {
     end: Span,
     /// How to describe the end in errors, e.g. "`)`".
     end_desc: &'static str,
+    /// Expression nesting at this point (see [`MAX_NESTING`]).
+    depth: u32,
 }
 
 impl<'a> Cursor<'a> {
@@ -173,6 +177,7 @@ impl<'a> Cursor<'a> {
             pos: 0,
             end,
             end_desc,
+            depth: 0,
         }
     }
 
@@ -327,7 +332,7 @@ fn parse_item(c: &mut Cursor) -> PResult<Item> {
             let default = if c.eat_punct('=').is_some() {
                 if let Some(g) = c.group_at(0, Delimiter::Bracket) {
                     c.bump();
-                    Some(ParamDefault::Array(parse_array(g)?))
+                    Some(ParamDefault::Array(parse_array(g, 0)?))
                 } else {
                     Some(ParamDefault::Scalar(parse_expr(c)?))
                 }
@@ -435,7 +440,7 @@ fn parse_dims(c: &mut Cursor, what: &str) -> PResult<Dims> {
         return c.expected(what);
     };
     c.bump();
-    let dims = parse_comma_list(g, "`]`", parse_expr)?;
+    let dims = parse_comma_list(g, c.depth, "`]`", parse_expr)?;
     if dims.is_empty() {
         return Err((
             g.span(),
@@ -449,11 +454,14 @@ fn parse_dims(c: &mut Cursor, what: &str) -> PResult<Dims> {
 }
 
 /// `[e, e]` or `[[e, e], [e, e]]`.
-fn parse_array(g: &Group) -> PResult<ArrayLit> {
-    let elems = parse_comma_list(g, "`]`", |c| {
+fn parse_array(g: &Group, depth: u32) -> PResult<ArrayLit> {
+    if depth >= MAX_NESTING {
+        return Err((g.span(), too_deep()));
+    }
+    let elems = parse_comma_list(g, depth, "`]`", |c| {
         if let Some(inner) = c.group_at(0, Delimiter::Bracket) {
             c.bump();
-            Ok(ArrayElem::Array(parse_array(inner)?))
+            Ok(ArrayElem::Array(parse_array(inner, depth + 1)?))
         } else {
             Ok(ArrayElem::Expr(parse_expr(c)?))
         }
@@ -467,11 +475,13 @@ fn parse_array(g: &Group) -> PResult<ArrayLit> {
 /// The comma-separated items inside a group (a trailing comma is allowed).
 fn parse_comma_list<T>(
     g: &Group,
+    depth: u32,
     close: &'static str,
     mut item: impl FnMut(&mut Cursor) -> PResult<T>,
 ) -> PResult<Vec<T>> {
     let trees: Vec<TokenTree> = g.stream().into_iter().collect();
     let mut c = Cursor::new(&trees, g.span_close(), close);
+    c.depth = depth;
     let mut out = Vec::new();
     while !c.at_end() {
         out.push(item(&mut c)?);
@@ -481,6 +491,53 @@ fn parse_comma_list<T>(
         c.expect_punct(',', &format!("`,` or {close}"))?;
     }
     Ok(out)
+}
+
+/// Deepest nesting of brackets, calls, sums, powers and minus signs in an
+/// expression (bounds the parser's recursion).
+const MAX_NESTING: u32 = 128;
+
+/// Highest expression tree (bounds the recursion of every later pass; a
+/// chain `a + b + c` is a tree as high as it is long).
+const MAX_HEIGHT: u32 = 512;
+
+fn too_deep() -> String {
+    format!(
+        "expression nested too deeply (more than {MAX_NESTING} levels); name parts of it with `let`"
+    )
+}
+
+/// Errors on an expression tree higher than [`MAX_HEIGHT`].
+fn check_height(e: Expr) -> PResult<Expr> {
+    if e.height > MAX_HEIGHT {
+        return Err((
+            e.span,
+            format!("expression too long (a tree more than {MAX_HEIGHT} operations high); name parts of it with `let`, or use `sum`"),
+        ));
+    }
+    Ok(e)
+}
+
+/// An expression node; its height from its children's.
+fn node(kind: ExprKind, span: Span) -> Expr {
+    let child = |e: &Expr| e.height;
+    let below = match &kind {
+        ExprKind::Num(_) | ExprKind::Name(_) => 0,
+        ExprKind::Index { indices: es, .. } | ExprKind::Call { args: es, .. } => {
+            es.iter().map(child).max().unwrap_or(0)
+        }
+        ExprKind::Neg(a) => a.height,
+        ExprKind::Binary { lhs, rhs, .. } => lhs.height.max(rhs.height),
+        ExprKind::Sum { binders, body, .. } => binders
+            .iter()
+            .map(|b| b.lo.height.max(b.hi.height))
+            .fold(body.height, u32::max),
+    };
+    Expr {
+        kind,
+        span,
+        height: below + 1,
+    }
 }
 
 /// A whole expression (additive level).
@@ -497,7 +554,7 @@ fn parse_expr(c: &mut Cursor) -> PResult<Expr> {
         let op_span = c.span();
         c.bump();
         let rhs = parse_term(c)?;
-        lhs = binary(op, op_span, lhs, rhs);
+        lhs = check_height(binary(op, op_span, lhs, rhs))?;
     }
 }
 
@@ -515,19 +572,27 @@ fn parse_term(c: &mut Cursor) -> PResult<Expr> {
         let op_span = c.span();
         c.bump();
         let rhs = parse_unary(c)?;
-        lhs = binary(op, op_span, lhs, rhs);
+        lhs = check_height(binary(op, op_span, lhs, rhs))?;
     }
 }
 
-/// `-a` (looser than `^`: `-x^2` is `-(x^2)`) or a power.
+/// `-a` (looser than `^`: `-x^2` is `-(x^2)`) or a power; one level of
+/// nesting.
 fn parse_unary(c: &mut Cursor) -> PResult<Expr> {
+    if c.depth >= MAX_NESTING {
+        return Err((c.span(), too_deep()));
+    }
+    c.depth += 1;
+    let e = parse_unary_nested(c);
+    c.depth -= 1;
+    check_height(e?)
+}
+
+fn parse_unary_nested(c: &mut Cursor) -> PResult<Expr> {
     if let Some(minus) = c.eat_punct('-') {
         let inner = parse_unary(c)?;
         let span = join(minus, inner.span);
-        return Ok(Expr {
-            kind: ExprKind::Neg(Box::new(inner)),
-            span,
-        });
+        return Ok(node(ExprKind::Neg(Box::new(inner)), span));
     }
     parse_power(c)
 }
@@ -546,15 +611,15 @@ fn parse_power(c: &mut Cursor) -> PResult<Expr> {
 
 fn binary(op: BinOp, op_span: Span, lhs: Expr, rhs: Expr) -> Expr {
     let span = join(lhs.span, rhs.span);
-    Expr {
-        kind: ExprKind::Binary {
+    node(
+        ExprKind::Binary {
             op,
             op_span,
             lhs: Box::new(lhs),
             rhs: Box::new(rhs),
         },
         span,
-    }
+    )
 }
 
 const EXPRESSION: &str =
@@ -567,10 +632,7 @@ fn parse_primary(c: &mut Cursor) -> PResult<Expr> {
     match tree {
         TokenTree::Literal(lit) => {
             c.bump();
-            Ok(Expr {
-                kind: ExprKind::Num(parse_number(lit)?),
-                span: lit.span(),
-            })
+            Ok(node(ExprKind::Num(parse_number(lit)?), lit.span()))
         }
         TokenTree::Ident(name) => {
             c.bump();
@@ -579,35 +641,32 @@ fn parse_primary(c: &mut Cursor) -> PResult<Expr> {
             }
             if let Some(g) = c.group_at(0, Delimiter::Parenthesis) {
                 c.bump();
-                let args = parse_comma_list(g, "`)`", parse_expr)?;
-                return Ok(Expr {
-                    kind: ExprKind::Call {
+                let args = parse_comma_list(g, c.depth, "`)`", parse_expr)?;
+                return Ok(node(
+                    ExprKind::Call {
                         name: name.clone(),
                         paren: g.span(),
                         args,
                     },
-                    span: join(name.span(), g.span()),
-                });
+                    join(name.span(), g.span()),
+                ));
             }
             if let Some(g) = c.group_at(0, Delimiter::Bracket) {
                 c.bump();
-                let indices = parse_comma_list(g, "`]`", parse_expr)?;
+                let indices = parse_comma_list(g, c.depth, "`]`", parse_expr)?;
                 if indices.is_empty() {
                     return Err((g.span(), format!("empty index: write `{name}[i]` or `{name}[i, j]`")));
                 }
-                return Ok(Expr {
-                    kind: ExprKind::Index {
+                return Ok(node(
+                    ExprKind::Index {
                         name: name.clone(),
                         bracket: g.span(),
                         indices,
                     },
-                    span: join(name.span(), g.span()),
-                });
+                    join(name.span(), g.span()),
+                ));
             }
-            Ok(Expr {
-                kind: ExprKind::Name(name.clone()),
-                span: name.span(),
-            })
+            Ok(node(ExprKind::Name(name.clone()), name.span()))
         }
         TokenTree::Group(g)
             if matches!(g.delimiter(), Delimiter::Parenthesis | Delimiter::None) =>
@@ -615,6 +674,7 @@ fn parse_primary(c: &mut Cursor) -> PResult<Expr> {
             c.bump();
             let trees: Vec<TokenTree> = g.stream().into_iter().collect();
             let mut inner = Cursor::new(&trees, g.span_close(), "`)`");
+            inner.depth = c.depth;
             let mut e = parse_expr(&mut inner)?;
             if !inner.at_end() {
                 return inner.expected("an operator (`+ - * / ^`) or `)`");
@@ -638,7 +698,7 @@ fn parse_sum(c: &mut Cursor, keyword: Span) -> PResult<Expr> {
         return c.expected("`(` after `sum`: `sum(i in 0..n) x[i]`");
     };
     c.bump();
-    let binders = parse_comma_list(g, "`)`", parse_binder)?;
+    let binders = parse_comma_list(g, c.depth, "`)`", parse_binder)?;
     if binders.is_empty() {
         return Err((
             g.span(),
@@ -647,14 +707,14 @@ fn parse_sum(c: &mut Cursor, keyword: Span) -> PResult<Expr> {
     }
     let body = parse_term(c)?;
     let span = join(keyword, body.span);
-    Ok(Expr {
-        kind: ExprKind::Sum {
+    Ok(node(
+        ExprKind::Sum {
             keyword,
             binders,
             body: Box::new(body),
         },
         span,
-    })
+    ))
 }
 
 /// `i in lo..hi` or `i in lo..=hi`.

@@ -479,3 +479,81 @@ fn check_errors_point_at_the_offending_tokens() {
     assert!(e[2].2.contains("`max` takes 2 arguments"));
     assert!(e[3].2.contains("takes 1 index"));
 }
+
+/// `x` inside `levels` parentheses.
+fn nested_parens(levels: usize) -> TokenStream {
+    let mut e = quote!(x);
+    for _ in 0..levels {
+        e = TokenStream::from(proc_macro2::TokenTree::Group(proc_macro2::Group::new(
+            proc_macro2::Delimiter::Parenthesis,
+            e,
+        )));
+    }
+    e
+}
+
+/// `x + x + ... + x` with `terms` terms.
+fn chain(terms: usize) -> TokenStream {
+    let mut e = quote!(x);
+    for _ in 1..terms {
+        e.extend(quote!(+ x));
+    }
+    e
+}
+
+#[test]
+fn deep_and_long_expressions_are_errors_not_crashes() {
+    let deep = nested_parens(2000);
+    one_error(
+        quote!(game G { leader x; follower y; cost x = #deep; cost y = y; }),
+        &["nested too deeply"],
+    );
+    let mut minus = quote!(x);
+    for _ in 0..2000 {
+        minus = quote!(- #minus);
+    }
+    one_error(
+        quote!(game G { leader x; follower y; cost x = #minus; cost y = y; }),
+        &["nested too deeply"],
+    );
+    let mut array = quote!(1.0);
+    for _ in 0..2000 {
+        array = quote!([#array]);
+    }
+    one_error(
+        quote!(game G { param p: [1] = #array; leader x; follower y; cost x = x; cost y = y; }),
+        &["nested too deeply"],
+    );
+    let long = chain(2000);
+    one_error(
+        quote!(game G { leader x; follower y; cost x = #long; cost y = y; }),
+        &["expression too long"],
+    );
+    // Within the limits: 100 levels of parentheses, a chain of 400 terms.
+    let (deep, long) = (nested_parens(100), chain(400));
+    ok(quote!(game G { leader x; follower y; cost x = #deep * #long; cost y = y ^ 2; }));
+}
+
+#[test]
+fn lets_stacked_too_high_are_an_error() {
+    // Each let adds a chain of 300 to the one before: the fourth is too high.
+    let long = chain(300);
+    let e = errors(quote! {
+        game G {
+            leader x;
+            follower y;
+            let a0 = #long;
+            let a1 = a0 + #long;
+            let a2 = a1 + #long;
+            let a3 = a2 + #long;
+            cost x = a3;
+            cost y = y;
+        }
+    });
+    assert!(!e.is_empty());
+    assert!(
+        e.iter()
+            .all(|m| m.contains("more than 1024 operations high")),
+        "{e:#?}"
+    );
+}

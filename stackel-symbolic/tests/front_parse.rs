@@ -204,7 +204,10 @@ fn header_errors() {
     assert!(msg(quote!(
         struct G {}
     ))
-    .contains("expected `game`"));
+    .contains("expected a game"));
+    assert!(msg(quote!(pub(crate) game fn {})).contains("`fn` is a Rust keyword"));
+    assert!(msg(quote!(#![inner] game G {})).contains("inner attributes"));
+    assert!(msg(quote!(game G ;)).contains("`{` starting the body of game `G`"));
     assert!(msg(quote!(game G {} game H {})).contains("one game per"));
     assert!(msg(quote!(game G { player x; })).contains("unknown statement `player`"));
     assert!(msg(quote!(game G { folower x; })).contains("did you mean `follower`?"));
