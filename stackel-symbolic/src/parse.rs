@@ -99,14 +99,14 @@ fn declared_names(statement: &[TokenTree]) -> Vec<Ident> {
 pub fn parse_expression(tokens: TokenStream) -> Result<Expr, Errors> {
     let trees: Vec<TokenTree> = tokens.into_iter().collect();
     let mut c = Cursor::new(&trees, Span::call_site(), "the end of the expression");
-    let e = parse_expr(&mut c).map_err(|(span, msg)| Errors::at(span, msg))?;
-    if !c.at_end() {
-        let (span, msg) = c
-            .expected::<()>("an operator (`+ - * / ^`) or the end of the expression")
-            .unwrap_err();
-        return Err(Errors::at(span, msg));
-    }
-    Ok(e)
+    let whole = |c: &mut Cursor| {
+        let e = parse_expr(c)?;
+        if !c.at_end() {
+            return c.expected("an operator (`+ - * / ^`) or the end of the expression");
+        }
+        Ok(e)
+    };
+    whole(&mut c).map_err(|(span, msg)| Errors::at(span, msg))
 }
 
 /// `#[attrs] vis game Name { .. }` -> (attrs, vis, name, body group).
