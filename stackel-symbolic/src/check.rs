@@ -444,7 +444,7 @@ impl<'a> Checker<'a> {
         let mut out = Vec::new();
         for d in &dims.dims {
             match self.eval_int(d, consts, &[], "a dimension") {
-                Ok(n) if n > 0 => out.push(n as usize),
+                Ok(n) if n > 0 => out.push(usize::try_from(n).unwrap_or(usize::MAX)),
                 Ok(n) => {
                     self.error(
                         d.span,
@@ -1129,17 +1129,7 @@ impl<'a> Checker<'a> {
                     );
                     return None;
                 }
-                Some(match g {
-                    Global::Param(k) => Expr::Param {
-                        param: k,
-                        index: vec![],
-                    },
-                    Global::Player(p) => Expr::Var {
-                        player: p,
-                        index: vec![],
-                    },
-                    _ => unreachable!("matched above"),
-                })
+                entry(g, vec![])
             }
         }
     }
@@ -1258,17 +1248,7 @@ impl<'a> Checker<'a> {
         if !ok {
             return None;
         }
-        Some(match global {
-            Global::Param(k) => Expr::Param {
-                param: k,
-                index: out,
-            },
-            Global::Player(p) => Expr::Var {
-                player: p,
-                index: out,
-            },
-            _ => unreachable!("only params and players are indexed"),
-        })
+        entry(global, out)
     }
 
     /// An index as `sum index + constant` (or a constant).
@@ -1521,6 +1501,15 @@ fn array_example(shape: Shape) -> &'static str {
 
 fn join(a: Span, b: Span) -> Span {
     a.join(b).unwrap_or(a)
+}
+
+/// An entry of a param or player variable (`None` for any other name).
+fn entry(g: Global, index: Vec<Index>) -> Option<Expr> {
+    match g {
+        Global::Param(param) => Some(Expr::Param { param, index }),
+        Global::Player(player) => Some(Expr::Var { player, index }),
+        _ => None,
+    }
 }
 
 /// Number of nodes in a resolved expression.
