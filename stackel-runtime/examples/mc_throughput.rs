@@ -4,7 +4,7 @@
 //! f32, beside the bare Philox + Box-Muller loop (the ceiling) and, when
 //! `python3 -c "import jax"` works, the JAX reference on the same study.
 //!
-//!     cargo run --release -p stackel-runtime --example mc_throughput -- [--n N] [--k K] [--reps R] [--no-jax] [--bench-dir DIR]
+//!     cargo run --release -p stackel-runtime --example mc_throughput -- [--n N] [--k K] [--reps R] [--chunk C] [--no-jax] [--bench-dir DIR]
 
 use rayon::prelude::*;
 use stackel_runtime::dynamics::Dynamics;
@@ -18,6 +18,7 @@ struct Args {
     n: u64,
     k: u64,
     reps: usize,
+    chunk: usize,
     jax: bool,
     bench_dir: String,
 }
@@ -27,6 +28,7 @@ fn args() -> Args {
         n: 100_000,
         k: 10_000,
         reps: 1,
+        chunk: 2048,
         jax: true,
         bench_dir: "/work/shared/bench".into(),
     };
@@ -43,6 +45,10 @@ fn args() -> Args {
                 a.k = next(i).parse().expect("--k takes a number");
                 i += 1;
             }
+            "--chunk" => {
+                a.chunk = next(i).parse().expect("--chunk takes a number");
+                i += 1;
+            }
             "--reps" => {
                 a.reps = next(i).parse().expect("--reps takes a number");
                 i += 1;
@@ -54,7 +60,7 @@ fn args() -> Args {
             "--no-jax" => a.jax = false,
             other => {
                 eprintln!(
-                    "unknown argument {other}; use --n N --k K --reps R --no-jax --bench-dir DIR"
+                    "unknown argument {other}; use --n N --k K --reps R --chunk C --no-jax --bench-dir DIR"
                 );
                 std::process::exit(2);
             }
@@ -66,7 +72,7 @@ fn args() -> Args {
 
 /// Trajectory-steps per second of the engine on the study (with `noise`
 /// false: the same dynamics without noise, i.e. the game update alone).
-fn engine<T: NoiseFloat>(n: u64, k: u64, noise: bool) -> (f64, Vec<f64>) {
+fn engine<T: NoiseFloat>(n: u64, k: u64, chunk: usize, noise: bool) -> (f64, Vec<f64>) {
     let study = Study::new(
         Duopoly::default(),
         Dynamics::two_timescale(
@@ -79,6 +85,7 @@ fn engine<T: NoiseFloat>(n: u64, k: u64, noise: bool) -> (f64, Vec<f64>) {
     .noise(Noise::variance(if noise { 10.0 } else { 0.0 }))
     .init(Init::Point(vec![10.0, 10.0]))
     .seed(1)
+    .chunk_size(chunk)
     .progress(false);
     let t = Instant::now();
     let r = study.run::<T>().expect("valid study");
@@ -87,8 +94,7 @@ fn engine<T: NoiseFloat>(n: u64, k: u64, noise: bool) -> (f64, Vec<f64>) {
 }
 
 /// The bare noise loop: the 2 normals per trajectory-step, same chunks, no game.
-fn ceiling<T: NoiseFloat>(n: u64, k: u64) -> f64 {
-    let chunk = 2048usize;
+fn ceiling<T: NoiseFloat>(n: u64, k: u64, chunk: usize) -> f64 {
     let blocks = rng::blocks_per_state::<T>(2);
     let starts: Vec<u64> = (0..n).step_by(chunk).collect();
     let t = Instant::now();
@@ -183,16 +189,16 @@ fn main() {
     let mut best = [0.0f64; 6];
     let (mut m64, mut m32) = (vec![], vec![]);
     for _ in 0..a.reps {
-        let (e, m) = engine::<f64>(a.n, a.k, true);
+        let (e, m) = engine::<f64>(a.n, a.k, a.chunk, true);
         best[0] = best[0].max(e);
         m64 = m;
-        let (e, m) = engine::<f32>(a.n, a.k, true);
+        let (e, m) = engine::<f32>(a.n, a.k, a.chunk, true);
         best[1] = best[1].max(e);
         m32 = m;
-        best[2] = best[2].max(ceiling::<f64>(a.n, a.k));
-        best[3] = best[3].max(ceiling::<f32>(a.n, a.k));
-        best[4] = best[4].max(engine::<f64>(a.n, a.k, false).0);
-        best[5] = best[5].max(engine::<f32>(a.n, a.k, false).0);
+        best[2] = best[2].max(ceiling::<f64>(a.n, a.k, a.chunk));
+        best[3] = best[3].max(ceiling::<f32>(a.n, a.k, a.chunk));
+        best[4] = best[4].max(engine::<f64>(a.n, a.k, a.chunk, false).0);
+        best[5] = best[5].max(engine::<f32>(a.n, a.k, a.chunk, false).0);
     }
     let [e64, e32, c64, c32, u64_, u32_] = best;
     println!(
