@@ -17,3 +17,8 @@ pub mod prelude {
     pub use stackel_macros::stackel_game;
     pub use stackel_runtime::{Float, Game, GameInfo, Real, Workspace};
 }
+
+/// The README's examples, compiled and run as doc tests.
+#[doc = include_str!("../README.md")]
+#[cfg(doctest)]
+pub struct ReadmeDoctests;

@@ -156,14 +156,12 @@ pub fn matmul<T: Float>(a: &[T], b: &[T], r: usize, m: usize, k: usize, c: &mut 
 
 /// y (k) = a^T x for a row-major a (m x k) and x (m).
 pub fn mat_t_vec<T: Float>(a: &[T], x: &[T], m: usize, k: usize, y: &mut [T]) {
-    for j in 0..k {
-        y[j] = T::zero();
-    }
-    for l in 0..m {
-        let xl = x[l];
+    let y = &mut y[..k];
+    y.fill(T::zero());
+    for (row, &xl) in a.chunks_exact(k).zip(&x[..m]) {
         if xl != T::zero() {
-            for j in 0..k {
-                y[j] += a[l * k + j] * xl;
+            for (yj, &alj) in y.iter_mut().zip(row) {
+                *yj += alj * xl;
             }
         }
     }
