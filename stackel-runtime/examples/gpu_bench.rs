@@ -54,6 +54,7 @@ fn run<G: Game + Clone, T: NoiseFloat>(e: &GpuEngine, b: &Bench<G>, n: u64, k: u
         seed: 1,
         record: &record,
         divergence_bound: 1e8,
+        small_kernel: true,
         fingerprint: String::new(),
     };
     // warm-up: builds and caches the pipeline

@@ -146,6 +146,7 @@ fn both<G: Game + Clone, T: NoiseFloat>(
         seed,
         record: &c.record,
         divergence_bound: 1e8,
+        small_kernel: true,
         fingerprint: cpu.fingerprint.clone(),
     };
     let gpu = e.run_with_wgsl::<G, T>(&spec, c.wgsl).unwrap();
@@ -388,6 +389,7 @@ fn diverging_and_overflowing_trajectories_are_flagged_like_the_cpu() {
         seed: 2024,
         record: &c.record,
         divergence_bound: f32::MAX as f64,
+        small_kernel: true,
         fingerprint: String::new(),
     };
     let gpu = e.run_with_wgsl::<Duopoly, f32>(&spec, &wgsl).unwrap();
@@ -430,6 +432,7 @@ fn singular_follower_hessian_stops_the_trajectory() {
         seed: 1,
         record: &record,
         divergence_bound: 1e8,
+        small_kernel: true,
         fingerprint: String::new(),
     };
     let r = e.run_with_wgsl::<Duopoly, f32>(&spec, &wgsl).unwrap();
@@ -454,6 +457,7 @@ fn unsupported_rule_and_missing_module_are_typed_errors() {
         seed: 1,
         record: &record,
         divergence_bound: 1e8,
+        small_kernel: true,
         fingerprint: String::new(),
     };
     let wgsl = emit_game(&ir_games::duopoly());

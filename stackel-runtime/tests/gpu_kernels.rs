@@ -23,9 +23,10 @@ fn every_study_kernel_validates() {
         let wgsl = emit_game(&g);
         for precision in [Precision::F32, Precision::F64] {
             for rule in [Rule::Simultaneous, Rule::TwoTimescale, Rule::Lola] {
-                for adam in [false, true] {
+                for (adam, small) in [(false, false), (false, true), (true, false)] {
                     for noise in [false, true] {
                         let spec = KernelSpec {
+                            small,
                             precision,
                             rule,
                             adam,

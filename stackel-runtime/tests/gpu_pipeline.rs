@@ -84,6 +84,7 @@ fn both<G: Game + Clone, T: NoiseFloat>(
         seed: 99,
         record: &record,
         divergence_bound: 1e8,
+        small_kernel: true,
         fingerprint: c.fingerprint.clone(),
     };
     let g = e.run_with_wgsl::<G, T>(&spec, wgsl).unwrap();
@@ -219,12 +220,14 @@ fn paper_case<G: Game + Clone>(
 }
 
 /// Leader x in R^2, follower y in R^D2 with an indefinite follower Hessian
-/// H = 0.2 I + (ones on the first off-diagonals), so the LU needs pivoting:
+/// H = 0.2 I + (ones on the first off-diagonals), so the LU needs pivoting
+/// (y_mid is y[D2 / 2], y_last is y[D2 - 1]):
 /// f1 = (x0 - 1)^2 + x1^2 + x0 y0 + x1 y_last + sum_i y_i^2 / 2,
 /// f2 = 0.1 sum_i y_i^2 + sum_i y_i y_{i+1} + x0 y_mid - x1 y0 + sin(x0) y_last.
 #[derive(Clone, Debug)]
 struct Pivot<const D2: usize>;
 
+static PIVOT2: GameInfo = pivot_info(2);
 static PIVOT3: GameInfo = pivot_info(3);
 static PIVOT7: GameInfo = pivot_info(7);
 const fn pivot_info(d2: usize) -> GameInfo {
@@ -237,7 +240,15 @@ const fn pivot_info(d2: usize) -> GameInfo {
             dim: 2,
             angle: false,
         },
-        followers: if d2 == 3 {
+        followers: if d2 == 2 {
+            &[PlayerInfo {
+                name: "y",
+                shape: &[2],
+                offset: 2,
+                dim: 2,
+                angle: false,
+            }]
+        } else if d2 == 3 {
             &[PlayerInfo {
                 name: "y",
                 shape: &[3],
@@ -264,10 +275,10 @@ impl<const D2: usize> Costs for Pivot<D2> {
     const D2: usize = D2;
     const NP: usize = 0;
     fn info(&self) -> &'static GameInfo {
-        if D2 == 3 {
-            &PIVOT3
-        } else {
-            &PIVOT7
+        match D2 {
+            2 => &PIVOT2,
+            3 => &PIVOT3,
+            _ => &PIVOT7,
         }
     }
     fn params(&self, _out: &mut [f64]) {}
@@ -316,10 +327,30 @@ fn pivoting_follower_solves_agree_unrolled_and_looped() {
                 + x[0] * y[3] - x[1] * y[0] + sin(x[0]) * y[6];
         }
     });
+    let (w2, _) = compile(quote! {
+        pub game Pivot {
+            leader x: [2];
+            follower y: [2];
+            cost x = (x[0] - 1.0)^2 + x[1]^2 + x[0] * y[0] + x[1] * y[1] + sum(i in 0..2) y[i]^2 / 2.0;
+            cost y = 0.1 * sum(i in 0..2) y[i]^2 + y[0] * y[1]
+                + x[0] * y[1] - x[1] * y[0] + sin(x[0]) * y[1];
+        }
+    });
     assert!(p3.d2 <= UNROLL_LIMIT && p7.d2 > UNROLL_LIMIT);
     assert!(!w3.contains("for (var k") && w7.contains("for (var k"));
     let dynamics = Dynamics::two_timescale(Schedule::constant(0.01), Schedule::constant(0.05));
     let noise = Noise::variance(0.01);
+    // d2 = 2, N = 4: the CPU engine's small kernel (Cramer's rule), mirrored
+    let g2 = DualGame::new(Pivot::<2>).unwrap();
+    let init = Init::Box {
+        lo: vec![-1.0; 4],
+        hi: vec![1.0; 4],
+    };
+    let (c, g) = both::<_, f32>(e, &g2, &w2, &dynamics, &noise, &init, 64, 60);
+    assert_agree(&c, &g, 1e-4, "pivot d2 = 2 f32");
+    let lola = Dynamics::lola(Schedule::constant(0.01), Schedule::constant(0.05));
+    let (c, g) = both::<_, f32>(e, &g2, &w2, &lola, &noise, &init, 64, 60);
+    assert_agree(&c, &g, 1e-4, "pivot d2 = 2 LOLA f32");
     let g3 = DualGame::new(Pivot::<3>).unwrap();
     let init = Init::Box {
         lo: vec![-1.0; 5],
@@ -362,6 +393,7 @@ fn covariance_game_kernels_validate() {
         for precision in [Precision::F32, Precision::F64] {
             for rule in [Rule::Simultaneous, Rule::TwoTimescale] {
                 let spec = KernelSpec {
+                    small: false,
                     precision,
                     rule,
                     adam: false,

@@ -375,6 +375,10 @@ pub struct KernelSpec {
     pub np: usize,
     /// Number of players (leader + followers).
     pub players: usize,
+    /// Mirror the CPU engine's small-state kernel
+    /// ([`crate::dynamics::small_field`]: d2 = 2 by Cramer's rule, LOLA's
+    /// gamma2 applied to D2 f1 first) instead of the general step.
+    pub small: bool,
 }
 
 /// The whole study kernel: prelude, rng, the game's module, the step loop.
@@ -478,6 +482,28 @@ pub fn study_kernel(spec: &KernelSpec, game_wgsl: &str) -> String {
     );
     match spec.rule {
         Rule::Simultaneous => s.push_str("        g = game_omega(x, p);\n"),
+        Rule::TwoTimescale if spec.small && spec.d2 == 2 => s.push_str(
+            "        var q = game_stackelberg_parts(x, p);\n\
+             \x20       let h00 = q.d22f2[0] + eta;\n\
+             \x20       let h01 = q.d22f2[1];\n\
+             \x20       let h10 = q.d22f2[2];\n\
+             \x20       let h11 = q.d22f2[3] + eta;\n\
+             \x20       let det = h00 * h11 - h01 * h10;\n\
+             \x20       if (det == S(0.0) || !st_finite(det)) {\n\
+             \x20           fate = 3u;\n\
+             \x20           fate_step = k;\n\
+             \x20           break;\n\
+             \x20       }\n\
+             \x20       let l0 = (h11 * q.d2f1[0] - h10 * q.d2f1[1]) / det;\n\
+             \x20       let l1 = (h00 * q.d2f1[1] - h01 * q.d2f1[0]) / det;\n\
+             \x20       for (var i = 0u; i < D1; i++) {\n\
+             \x20           var acc = q.d21f2[i] * l0;\n\
+             \x20           acc += q.d21f2[D1 + i] * l1;\n\
+             \x20           g[i] = q.d1f1[i] - acc;\n\
+             \x20       }\n\
+             \x20       g[D1] = q.d2f2[0];\n\
+             \x20       g[D1 + 1u] = q.d2f2[1];\n",
+        ),
         Rule::TwoTimescale => s.push_str(
             "        let field = game_omega_s(x, p, eta);\n\
              \x20       if (!field.ok) {\n\
@@ -486,6 +512,20 @@ pub fn study_kernel(spec: &KernelSpec, game_wgsl: &str) -> String {
              \x20           break;\n\
              \x20       }\n\
              \x20       g = field.v;\n",
+        ),
+        Rule::Lola if spec.small => s.push_str(
+            "        var q = game_stackelberg_parts(x, p);\n\
+             \x20       let gamma2 = tab[row + 1u];\n\
+             \x20       for (var i = 0u; i < D1; i++) {\n\
+             \x20           var acc = q.d21f2[i] * (gamma2 * q.d2f1[0]);\n\
+             \x20           for (var a = 1u; a < D2; a++) {\n\
+             \x20               acc += q.d21f2[a * D1 + i] * (gamma2 * q.d2f1[a]);\n\
+             \x20           }\n\
+             \x20           g[i] = q.d1f1[i] - acc;\n\
+             \x20       }\n\
+             \x20       for (var i = 0u; i < D2; i++) {\n\
+             \x20           g[D1 + i] = q.d2f2[i];\n\
+             \x20       }\n",
         ),
         Rule::Lola => s.push_str(
             "        var q = game_stackelberg_parts(x, p);\n\

@@ -100,6 +100,10 @@ pub struct StudySpec<'a, G> {
     pub seed: u64,
     pub record: &'a Record,
     pub divergence_bound: f64,
+    /// Whether the CPU engine would use its small-state kernel where it
+    /// applies (`Study::small_kernel`, default true); the GPU kernel then
+    /// mirrors that kernel's formulas.
+    pub small_kernel: bool,
     /// Copied into the result (the study's identity, see `Study`).
     pub fingerprint: String,
 }
@@ -480,10 +484,14 @@ impl GpuEngine {
         let n = G::N;
         let dims: Vec<usize> = info.players().map(|p| p.dim).collect();
         let players = dims.len();
+        let adam = !matches!(dynamics.optimizer, Optimizer::Plain);
         let kspec = KernelSpec {
+            small: spec.small_kernel
+                && crate::dynamics::small_kernel_applies::<G>(dynamics.rule)
+                && !adam,
             precision: prec,
             rule: dynamics.rule,
-            adam: !matches!(dynamics.optimizer, Optimizer::Plain),
+            adam,
             noise: spec.noise.variances.iter().any(|v| *v != 0.0),
             d1: G::D1,
             d2: G::D2,
