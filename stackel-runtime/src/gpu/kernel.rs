@@ -451,6 +451,12 @@ pub fn study_kernel(spec: &KernelSpec, game_wgsl: &str) -> String {
          \x20   }}\n\
          \x20   for (var i = 0u; i < NPA; i++) {{\n\
          \x20       p[i] = fp[i];\n\
+         \x20   }}\n\
+         \x20   var sigma: array<S, N>;\n\
+         \x20   var player: array<u32, N>;\n\
+         \x20   for (var i = 0u; i < N; i++) {{\n\
+         \x20       sigma[i] = fp[FP_SIGMA + i];\n\
+         \x20       player[i] = cfg[CFG_PLAYER + i];\n\
          \x20   }}\n",
         d1 = spec.d1,
         d2 = spec.d2,
@@ -555,13 +561,13 @@ pub fn study_kernel(spec: &KernelSpec, game_wgsl: &str) -> String {
              \x20           }}\n\
              \x20       }}\n\
              \x20       for (var i = 0u; i < N; i++) {{\n\
-             \x20           g[i] = g[i] + fp[FP_SIGMA + i] * z[i];\n\
+             \x20           g[i] = g[i] + sigma[i] * z[i];\n\
              \x20       }}\n",
             zn = blocks * per,
         );
     }
     s.push_str("        let prev = x;\n        for (var i = 0u; i < N; i++) {\n");
-    s.push_str("            let gain = tab[row + cfg[CFG_PLAYER + i]];\n");
+    s.push_str("            let gain = tab[row + player[i]];\n");
     if spec.adam {
         s.push_str(
             "            m[i] = beta1 * m[i] + (S(1.0) - beta1) * g[i];\n\
