@@ -119,6 +119,8 @@ pub struct GpuEngine {
     options: GpuOptions,
     layouts: [wgpu::BindGroupLayout; 2],
     pipelines: Mutex<HashMap<String, Arc<wgpu::ComputePipeline>>>,
+    /// The first device error outside an error scope (wgpu would panic).
+    uncaptured: Arc<Mutex<Option<String>>>,
 }
 
 impl std::fmt::Debug for GpuEngine {
@@ -218,6 +220,13 @@ impl GpuEngine {
             ..Default::default()
         }))
         .map_err(|e| GpuError::NoDevice(e.to_string()))?;
+        let uncaptured = Arc::new(Mutex::new(None::<String>));
+        let sink = uncaptured.clone();
+        device.on_uncaptured_error(Arc::new(move |e: wgpu::Error| {
+            if let Ok(mut slot) = sink.lock() {
+                slot.get_or_insert_with(|| e.to_string());
+            }
+        }));
         let study_entries: Vec<_> = [true, true, true, false, false, false]
             .iter()
             .enumerate()
@@ -249,6 +258,7 @@ impl GpuEngine {
             options,
             layouts,
             pipelines: Mutex::new(HashMap::new()),
+            uncaptured,
         })
     }
 
@@ -343,8 +353,18 @@ impl GpuEngine {
         b
     }
 
+    /// Fails with the first device error wgpu reported outside an error scope.
+    fn device_ok(&self) -> Result<(), GpuError> {
+        match self.uncaptured.lock().map(|mut e| e.take()) {
+            Ok(None) => Ok(()),
+            Ok(Some(e)) => Err(GpuError::Device(e)),
+            Err(_) => Err(GpuError::Device("error slot poisoned".into())),
+        }
+    }
+
     /// Copies buffers back to the host (one submission, one wait).
     fn read_back(&self, bufs: &[&wgpu::Buffer]) -> Result<Vec<Vec<u8>>, GpuError> {
+        self.device_ok()?;
         let mut enc = self
             .device
             .create_command_encoder(&wgpu::CommandEncoderDescriptor { label: None });
@@ -376,6 +396,7 @@ impl GpuEngine {
         for (_, r) in rx.iter() {
             r.map_err(|e| GpuError::Device(e.to_string()))?;
         }
+        self.device_ok()?;
         let mut out = Vec::with_capacity(bufs.len());
         for s in &staging {
             let v = s
@@ -475,6 +496,12 @@ impl GpuEngine {
         let prec = precision_of::<T>();
         self.precision_ok(prec)?;
         let dynamics = spec.dynamics;
+        if spec.steps > u32::MAX as u64 {
+            return Err(GpuError::Unsupported(format!(
+                "{} steps (the RNG counter allows 2^32 - 1)",
+                spec.steps
+            )));
+        }
         if dynamics.rule == Rule::BestResponse {
             return Err(GpuError::Unsupported(
                 "the best-response rule (its per-step Newton solve runs on the CPU engine)".into(),
