@@ -208,11 +208,25 @@ impl Dag {
         if let Some(v) = self.as_const(a) {
             return self.constant(apply_unary(f, v));
         }
-        match (f, self.node(a)) {
-            (UnaryFn::Ln, Node::Unary(UnaryFn::Exp, u)) => *u,
-            (UnaryFn::Abs, Node::Unary(UnaryFn::Abs, _)) => a,
-            _ => self.intern(Node::Unary(f, a)),
+        if let Node::Unary(UnaryFn::Exp, u) = self.node(a) {
+            if f == UnaryFn::Ln {
+                return *u;
+            }
         }
+        if f == UnaryFn::Abs && matches!(self.node(a), Node::Unary(UnaryFn::Abs, _)) {
+            return a;
+        }
+        // Odd and even functions of a negated argument: sin(b - a) = -sin(a - b),
+        // cos(b - a) = cos(a - b), so both spellings share one node.
+        let odd = matches!(f, UnaryFn::Sin | UnaryFn::Tan | UnaryFn::Tanh);
+        let even = matches!(f, UnaryFn::Cos | UnaryFn::Abs);
+        if (odd || even) && self.is_negated_form(a) {
+            let na = self.neg(a);
+            let na = self.sum(vec![na]);
+            let v = self.intern(Node::Unary(f, na));
+            return if odd { self.neg(v) } else { v };
+        }
+        self.intern(Node::Unary(f, a))
     }
 
     /// sign(a) (0 at 0).
@@ -255,6 +269,30 @@ impl Dag {
             (Some(x), Some(y)) => self.constant(if x >= y { x } else { y }),
             _ if a == b => a,
             _ => self.intern(Node::Max(a, b)),
+        }
+    }
+
+    /// True if `a` reads as a negation in canonical form: a product with a
+    /// negative coefficient, or a sum whose term with the smallest base (the
+    /// first non-constant factor) has one. Exactly one of `u` and `-u` is.
+    fn is_negated_form(&self, a: Id) -> bool {
+        // (smallest base id, coefficient) of a term.
+        let term = |t: Id| match self.node(t) {
+            Node::Mul(xs) => match self.as_const(xs[0]) {
+                Some(k) => (xs[1], k),
+                None => (xs[0], 1.0),
+            },
+            _ => (t, 1.0),
+        };
+        match self.node(a) {
+            Node::Mul(_) => term(a).1 < 0.0,
+            Node::Add(xs) => xs
+                .iter()
+                .filter(|t| self.as_const(**t).is_none())
+                .map(|t| term(*t))
+                .min_by_key(|(base, _)| *base)
+                .is_some_and(|(_, k)| k < 0.0),
+            _ => false,
         }
     }
 

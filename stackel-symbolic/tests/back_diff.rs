@@ -222,11 +222,17 @@ proptest! {
     /// lowered program agrees with the DAG it came from.
     #[test]
     fn derivatives_match_finite_differences(e1 in expr(), e2 in expr()) {
-        // The follower's cost gets a y^2 term so D22f2 is never
-        // structurally singular.
+        // The follower's cost gets a y^2 term so D22f2 is rarely
+        // structurally singular (it still is when e2 cancels it).
         let f2 = Expr::Binary(BinOp::Add, b(e2), b(Expr::Binary(BinOp::Pow, b(var(1)), b(Expr::Num(2.0)))));
         let m = model(e1.clone(), f2.clone());
-        let d = derive(&m).unwrap();
+        let d = match derive(&m) {
+            Ok(d) => d,
+            Err(e) => {
+                prop_assert!(e.messages().iter().all(|m| m.contains("follower `y`")), "{e}");
+                return Ok(());
+            }
+        };
         for pt in POINTS {
             let (x, p, l) = (&pt[..2], &pt[2..3], &pt[3..4]);
             let f1v = eval(&e1, x, p, &mut vec![]);
