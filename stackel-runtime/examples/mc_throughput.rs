@@ -27,7 +27,7 @@ fn args() -> Args {
     let mut a = Args {
         n: 100_000,
         k: 10_000,
-        reps: 1,
+        reps: 2,
         chunk: 2048,
         jax: true,
         bench_dir: "/work/shared/bench".into(),
@@ -185,10 +185,12 @@ fn main() {
         "duopoly two-timescale, N = {}, K = {}, {threads} threads, AVX2 path: {avx2}",
         a.n, a.k
     );
-    // best of `reps` runs, the measurements interleaved (the machine may be shared)
+    println!("load average at start: {}", load_average());
+    // best of `reps` runs, the measurements interleaved (the machine may be
+    // shared); with JAX, its run sits between two halves of ours
     let mut best = [0.0f64; 6];
     let (mut m64, mut m32) = (vec![], vec![]);
-    for _ in 0..a.reps {
+    let mut measure = |best: &mut [f64; 6]| {
         let (e, m) = engine::<f64>(a.n, a.k, a.chunk, true);
         best[0] = best[0].max(e);
         m64 = m;
@@ -199,12 +201,21 @@ fn main() {
         best[3] = best[3].max(ceiling::<f32>(a.n, a.k, a.chunk));
         best[4] = best[4].max(engine::<f64>(a.n, a.k, a.chunk, false).0);
         best[5] = best[5].max(engine::<f32>(a.n, a.k, a.chunk, false).0);
+    };
+    let first_half = if a.jax { a.reps.div_ceil(2) } else { a.reps };
+    for _ in 0..first_half {
+        measure(&mut best);
+    }
+    let jax_rates = if a.jax { jax(&a) } else { None };
+    for _ in first_half..a.reps {
+        measure(&mut best);
     }
     let [e64, e32, c64, c32, u64_, u32_] = best;
     println!(
         "final mean f64 ({:.4}, {:.4}), f32 ({:.4}, {:.4}); Stackelberg (46, 26)",
         m64[0], m64[1], m32[0], m32[1]
     );
+    println!("load average at end: {}", load_average());
     println!("best of {} runs, trajectory-steps per second:", a.reps);
     println!();
     println!("| | f64 | f32 |");
@@ -214,7 +225,7 @@ fn main() {
     println!("| engine / ceiling | {:.2} | {:.2} |", e64 / c64, e32 / c32);
     println!("| engine without noise (game update only) | {u64_:.3e} | {u32_:.3e} |");
     if a.jax {
-        match jax(&a) {
+        match jax_rates {
             Some((j64, j32)) => {
                 println!("| JAX jit + scan (same study) | {j64:.3e} | {j32:.3e} |");
                 println!("| engine / JAX | {:.1} | {:.1} |", e64 / j64, e32 / j32);
@@ -225,4 +236,12 @@ fn main() {
             ),
         }
     }
+}
+
+/// The 1-minute load average (other processes competing for the cores).
+fn load_average() -> String {
+    std::fs::read_to_string("/proc/loadavg")
+        .ok()
+        .and_then(|s| s.split_whitespace().next().map(str::to_string))
+        .unwrap_or_else(|| "unknown".into())
 }

@@ -39,6 +39,26 @@
 //! step, makes one Philox pass and one Box-Muller pass over the whole chunk
 //! (vectorised, with AVX2 selected at run time where the CPU has it), then
 //! calls [`crate::dynamics::step`] per trajectory on its gathered state.
+//! Small games (d1 + d2 <= 8, d2 <= 2, plain steps, not best response) take a
+//! faster path with the same results: after the two noise passes, one pass of
+//! [`crate::dynamics::small_field`] and the update that the compiler
+//! vectorises across trajectories (fusing Box-Muller into it measured slower:
+//! the fused loop runs out of registers).
+//!
+//! # What another engine must reproduce (bit for bit in the same precision)
+//!
+//! - initial states: [`initial_state`] (Philox stream [`rng::STREAM_INIT`]);
+//! - step k = 0..K-1: gamma_i,k = `T::of(schedule.gamma(k))` per player
+//!   ([`Dynamics::gains`], computed in f64 then rounded), normals z_i of
+//!   (seed, trajectory, k, [`rng::STREAM_NOISE`]) as in [`crate::rng`],
+//!   sigma_i = `T::of(sqrt(variance))` ([`Study::coordinate_sigma`]), the
+//!   field in the operation order of [`crate::dynamics::small_field`] (small
+//!   games) or [`crate::dynamics::step`], x_i <- x_i - gamma_i (g_i + sigma_i z_i),
+//!   then angle wrapping; no fused multiply-adds;
+//! - a step whose field is singular, or whose new state has a non-finite entry
+//!   or one beyond the divergence bound, stops the trajectory
+//!   ([`Fate`], the state kept as documented there);
+//! - results carry [`Study::fingerprint_for`] and merge with [`StudyResult::merge`].
 
 // Index loops over coupled arrays read like the formulas they implement.
 #![allow(clippy::needless_range_loop)]
@@ -871,53 +891,19 @@ pub fn fill_normals<T: NoiseFloat>(
     fill_normals_generic(key, step, first, count, n, words, z)
 }
 
-/// The Philox pass alone: the words of all blocks of trajectories
-/// first..first + count at `step` (stream [`rng::STREAM_NOISE`]), word w of
-/// block b of trajectory j at words[(4 b + w) * count + j].
-#[inline(always)]
-fn philox_words(
-    key: [u32; 2],
-    step: u32,
-    first: u64,
-    count: usize,
-    blocks: usize,
-    words: &mut [u32],
-) {
-    for b in 0..blocks {
-        let rows = &mut words[4 * b * count..4 * (b + 1) * count];
-        let (w0, rest) = rows.split_at_mut(count);
-        let (w1, rest) = rest.split_at_mut(count);
-        let (w2, w3) = rest.split_at_mut(count);
-        for (j, (((a0, a1), a2), a3)) in w0
-            .iter_mut()
-            .zip(w1.iter_mut())
-            .zip(w2.iter_mut())
-            .zip(w3.iter_mut())
-            .enumerate()
-        {
-            let c = rng::counter(step, first + j as u64, rng::STREAM_NOISE, b as u32);
-            let w = rng::philox4x32_10(c, key);
-            (*a0, *a1, *a2, *a3) = (w[0], w[1], w[2], w[3]);
-        }
-    }
-}
-
 /// One plain step of every running trajectory of a chunk with the
-/// small-state kernel ([`dynamics::small_field`]): the Philox pass, then one
-/// fused pass of Box-Muller and x_i <- x_i - gamma_i (g_i + sigma_i z_i),
-/// angles wrapped; a trajectory whose step is singular, not finite or
-/// beyond the bound is left unmoved and flagged in `bad`. Runs the AVX2
-/// build of the same code where the CPU has it (no fused multiply-adds, so
-/// the results are the same).
+/// small-state kernel ([`dynamics::small_field`]): x_i <- x_i - gamma_i
+/// (g_i + sigma_i z_i), angles wrapped; a trajectory whose step is singular,
+/// not finite or beyond the bound is left unmoved and flagged in `bad`.
+/// Runs the AVX2 build of the same code where the CPU has it (no fused
+/// multiply-adds, so the results are the same).
 #[allow(clippy::too_many_arguments)]
 fn small_steps<G: Game, T: NoiseFloat>(
     game: &G,
     rule: dynamics::Rule,
     p: &Prepared<T>,
     gains: &[T],
-    step: u32,
-    first: u64,
-    words: &mut [u32],
+    z: &[T],
     xs: &mut [T],
     active: &[bool],
     bad: &mut [bool],
@@ -925,10 +911,10 @@ fn small_steps<G: Game, T: NoiseFloat>(
     #[cfg(target_arch = "x86_64")]
     if std::is_x86_feature_detected!("avx2") && std::is_x86_feature_detected!("fma") {
         // SAFETY: the CPU supports the enabled features (checked just above).
-        unsafe { small_steps_avx2(game, rule, p, gains, step, first, words, xs, active, bad) };
+        unsafe { small_steps_avx2(game, rule, p, gains, z, xs, active, bad) };
         return;
     }
-    small_steps_generic(game, rule, p, gains, step, first, words, xs, active, bad)
+    small_steps_generic(game, rule, p, gains, z, xs, active, bad)
 }
 
 #[cfg(target_arch = "x86_64")]
@@ -939,14 +925,12 @@ unsafe fn small_steps_avx2<G: Game, T: NoiseFloat>(
     rule: dynamics::Rule,
     p: &Prepared<T>,
     gains: &[T],
-    step: u32,
-    first: u64,
-    words: &mut [u32],
+    z: &[T],
     xs: &mut [T],
     active: &[bool],
     bad: &mut [bool],
 ) {
-    small_steps_generic(game, rule, p, gains, step, first, words, xs, active, bad)
+    small_steps_generic(game, rule, p, gains, z, xs, active, bad)
 }
 
 #[inline(always)]
@@ -956,37 +940,22 @@ fn small_steps_generic<G: Game, T: NoiseFloat>(
     rule: dynamics::Rule,
     p: &Prepared<T>,
     gains: &[T],
-    step: u32,
-    first: u64,
-    words: &mut [u32],
+    z: &[T],
     xs: &mut [T],
     active: &[bool],
     bad: &mut [bool],
 ) {
     use dynamics::Rule::*;
-    let count = active.len();
-    if p.noisy {
-        let blocks = rng::blocks_per_state::<T>(G::N);
-        philox_words(p.key, step, first, count, blocks, words);
-    }
     let c = SmallConsts::new(p, gains);
-    let w: &[u32] = words;
-    // one loop per (rule, angles, noise) so that each is branch-free and vectorises
-    macro_rules! by_flags {
-        ($rule:expr) => {
-            match (c.any_angle, p.noisy) {
-                (false, false) => small_loop(game, $rule, false, false, &c, w, xs, active, bad),
-                (false, true) => small_loop(game, $rule, false, true, &c, w, xs, active, bad),
-                (true, false) => small_loop(game, $rule, true, false, &c, w, xs, active, bad),
-                (true, true) => small_loop(game, $rule, true, true, &c, w, xs, active, bad),
-            }
-        };
-    }
-    match rule {
-        Simultaneous => by_flags!(Simultaneous),
-        TwoTimescale => by_flags!(TwoTimescale),
-        Lola => by_flags!(Lola),
-        BestResponse => unreachable!("the small kernel excludes best response"),
+    // one loop per (rule, angles) so that each is branch-free and vectorises
+    match (rule, c.any_angle) {
+        (Simultaneous, false) => small_loop(game, Simultaneous, false, &c, z, xs, active, bad),
+        (Simultaneous, true) => small_loop(game, Simultaneous, true, &c, z, xs, active, bad),
+        (TwoTimescale, false) => small_loop(game, TwoTimescale, false, &c, z, xs, active, bad),
+        (TwoTimescale, true) => small_loop(game, TwoTimescale, true, &c, z, xs, active, bad),
+        (Lola, false) => small_loop(game, Lola, false, &c, z, xs, active, bad),
+        (Lola, true) => small_loop(game, Lola, true, &c, z, xs, active, bad),
+        (BestResponse, _) => unreachable!("the small kernel excludes best response"),
     }
 }
 
@@ -1027,24 +996,20 @@ fn small_loop<G: Game, T: NoiseFloat>(
     game: &G,
     rule: dynamics::Rule,
     any_angle: bool,
-    noisy: bool,
     c: &SmallConsts<T>,
-    words: &[u32],
+    z: &[T],
     xs: &mut [T],
     active: &[bool],
     bad: &mut [bool],
 ) {
     let n = G::N;
     let count = active.len();
-    // the unchecked accesses below index i * count + j (i < n) and
-    // (4 b + w) * count + j (b < blocks, w < 4) with j < count
-    let blocks = rng::blocks_per_state::<T>(n);
-    assert!(n <= dynamics::SMALL_N && xs.len() == n * count && words.len() >= 4 * blocks * count);
+    // the unchecked reads and writes below index i * count + j, i < n, j < count
+    assert!(n <= dynamics::SMALL_N && xs.len() == n * count && z.len() >= n * count);
     assert!(bad.len() == count);
     for j in 0..count {
         // SAFETY: j < count and the lengths asserted above.
-        let (xn, ok_field, x) =
-            unsafe { small_update(game, rule, any_angle, noisy, c, words, xs, j, count) };
+        let (xn, ok_field, x) = unsafe { small_update(game, rule, any_angle, c, z, xs, j, count) };
         let mut ok = ok_field & active[j];
         for v in &xn[..n] {
             ok &= Real::abs(*v) <= c.bound;
@@ -1057,48 +1022,18 @@ fn small_loop<G: Game, T: NoiseFloat>(
     }
 }
 
-/// The normals of trajectory j from its Philox words (the pairs the state
-/// uses; the mapping of [`crate::rng`]).
-///
-/// # Safety
-/// j < count and words.len() >= 4 blocks_per_state(n) count.
-#[inline(always)]
-unsafe fn small_normals<T: NoiseFloat>(
-    n: usize,
-    words: &[u32],
-    j: usize,
-    count: usize,
-) -> [T; dynamics::SMALL_N] {
-    let mut z = [T::zero(); dynamics::SMALL_N];
-    // SAFETY: row < 4 blocks and j < count (the caller's contract).
-    let w = |row: usize| unsafe { *words.get_unchecked(row * count + j) };
-    for q in 0..n.div_ceil(2) {
-        let (ra, rb, rc, rd) = if T::NORMALS_PER_BLOCK == 2 {
-            (4 * q, 4 * q + 1, 4 * q + 2, 4 * q + 3)
-        } else {
-            let r = 4 * (q / 2) + 2 * (q % 2);
-            (r, r, r + 1, r + 1)
-        };
-        let (za, zb) = rng::box_muller(T::uniform(w(ra), w(rb)), T::uniform(w(rc), w(rd)));
-        z[2 * q] = za;
-        z[2 * q + 1] = zb;
-    }
-    z
-}
-
 /// The small-kernel step of trajectory j: (new state, field not singular, old state).
 ///
 /// # Safety
-/// j < count, xs.len() >= G::N count and words.len() >= 4 blocks_per_state(G::N) count.
+/// j < count, xs.len() >= G::N count and z.len() >= G::N count.
 #[inline(always)]
 #[allow(clippy::too_many_arguments)]
 unsafe fn small_update<G: Game, T: NoiseFloat>(
     game: &G,
     rule: dynamics::Rule,
     any_angle: bool,
-    noisy: bool,
     c: &SmallConsts<T>,
-    words: &[u32],
+    z: &[T],
     xs: &[T],
     j: usize,
     count: usize,
@@ -1111,15 +1046,11 @@ unsafe fn small_update<G: Game, T: NoiseFloat>(
     }
     let mut f = [T::zero(); dynamics::SMALL_N];
     let ok = dynamics::small_field(game, rule, c.eta, c.gamma2, &x[..n], &mut f);
-    let z = if noisy {
-        // SAFETY: the caller's contract.
-        unsafe { small_normals::<T>(n, words, j, count) }
-    } else {
-        [T::zero(); dynamics::SMALL_N]
-    };
     let mut xn = x;
     for i in 0..n {
-        xn[i] = x[i] - c.gains[i] * (f[i] + c.sigma[i] * z[i]);
+        // SAFETY: as above, z.len() >= n * count.
+        let zi = unsafe { *z.get_unchecked(i * count + j) };
+        xn[i] = x[i] - c.gains[i] * (f[i] + c.sigma[i] * zi);
     }
     if any_angle {
         for i in 0..n {
@@ -1131,26 +1062,23 @@ unsafe fn small_update<G: Game, T: NoiseFloat>(
     (xn, ok, x)
 }
 
-/// Why a flagged small-kernel step failed, and the state to keep (the words
-/// of this step are still in `words`).
+/// Why a flagged small-kernel step failed, and the state to keep.
 #[allow(clippy::too_many_arguments)]
 fn small_failure<G: Game, T: NoiseFloat>(
     game: &G,
     rule: dynamics::Rule,
     p: &Prepared<T>,
     gains: &[T],
-    words: &[u32],
+    z: &[T],
     xs: &[T],
     j: usize,
     k: u64,
 ) -> (Fate, [T; dynamics::SMALL_N]) {
     let c = SmallConsts::new(p, gains);
     let count = xs.len() / G::N;
-    let blocks = rng::blocks_per_state::<T>(G::N);
-    assert!(j < count && words.len() >= 4 * blocks * count);
+    assert!(j < count && z.len() >= G::N * count);
     // SAFETY: asserted just above.
-    let (xn, ok, x) =
-        unsafe { small_update(game, rule, c.any_angle, p.noisy, &c, words, xs, j, count) };
+    let (xn, ok, x) = unsafe { small_update(game, rule, c.any_angle, &c, z, xs, j, count) };
     if !ok {
         (Fate::Singular { step: k }, x)
     } else if xn[..G::N].iter().any(|v| !v.is_finite()) {
@@ -1196,7 +1124,7 @@ fn run_chunk<G: Game, T: NoiseFloat>(
     let mut newton = vec![0u32; if best_response { count } else { 0 }];
     let mut scratch = StepScratch::<T>::new::<G>();
     let mut gains = vec![T::zero(); n];
-    let mut words = vec![0u32; 4 * blocks * count];
+    let mut words = vec![0u32; 4 * count];
     let mut z = vec![T::zero(); blocks * per * count];
 
     let target = p.record.target.as_ref();
@@ -1299,14 +1227,23 @@ fn run_chunk<G: Game, T: NoiseFloat>(
     for k in 0..p.steps {
         dynamics.gains(k, &p.dims, &mut gains);
         let adam = AdamCoefficients::<T>::at(&dynamics.optimizer, k);
+        if p.noisy {
+            fill_normals(p.key, k as u32, first, count, n, &mut words, &mut z);
+        }
         if small {
-            let (rule, key) = (dynamics.rule, k as u32);
             small_steps(
-                game, rule, p, &gains, key, first, &mut words, &mut xs, &active, &mut bad,
+                game,
+                dynamics.rule,
+                p,
+                &gains,
+                &z,
+                &mut xs,
+                &active,
+                &mut bad,
             );
             for j in 0..count {
                 if bad[j] {
-                    let (fate, x) = small_failure(game, rule, p, &gains, &words, &xs, j, k);
+                    let (fate, x) = small_failure(game, dynamics.rule, p, &gains, &z, &xs, j, k);
                     fates[j] = fate;
                     active[j] = false;
                     for i in 0..n {
@@ -1329,9 +1266,6 @@ fn run_chunk<G: Game, T: NoiseFloat>(
             }
             take_records(k + 1, &xs, &active, &mut paths, &mut distance, &mut xj);
             continue;
-        }
-        if p.noisy {
-            fill_normals(p.key, k as u32, first, count, n, &mut words, &mut z);
         }
         for j in 0..count {
             if !active[j] {
