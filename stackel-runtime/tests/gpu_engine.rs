@@ -511,3 +511,42 @@ fn no_vulkan_driver_is_a_typed_error() {
     );
     assert!(text.contains("1 passed"), "{text}");
 }
+
+#[test]
+fn a_cpu_study_runs_on_the_gpu_with_the_same_fingerprint_and_shards() {
+    let Some(e) = engine() else { return };
+    let wgsl = emit_game(&ir_games::duopoly());
+    let study = Study::new(
+        Duopoly::default(),
+        Dynamics::two_timescale(
+            Schedule::power(1.0, 10.0, 1.0),
+            Schedule::power(1.0, 10.0, 2.0 / 3.0),
+        ),
+    )
+    .trajectories(90)
+    .steps(150)
+    .noise(Noise::variance(10.0))
+    .init(Init::Box {
+        lo: vec![0.0, 0.0],
+        hi: vec![60.0, 60.0],
+    })
+    .seed(5);
+    let cpu = study.run::<f32>().unwrap();
+    let gpu = e.run_study_with_wgsl::<_, f32>(&study, &wgsl).unwrap();
+    assert_eq!(cpu.fingerprint, gpu.fingerprint);
+    compare::assert_agree(&cpu, &gpu, 2e-4, "study on the GPU");
+    // a GPU shard and a CPU shard merge into the whole study
+    let gpu0 = e
+        .run_study_with_wgsl::<_, f32>(&study.clone().shard(0, 2), &wgsl)
+        .unwrap();
+    let cpu1 = study.clone().shard(1, 2).run::<f32>().unwrap();
+    let merged = StudyResult::merge(vec![gpu0, cpu1]).unwrap();
+    compare::assert_agree(&cpu, &merged, 2e-4, "GPU + CPU shards");
+    // invalid studies are typed errors, and the reference games carry no WGSL
+    let err = e
+        .run_study_with_wgsl::<_, f32>(&study.clone().trajectories(0), &wgsl)
+        .unwrap_err();
+    assert!(matches!(err, GpuError::Study(_)), "{err}");
+    let err = e.run_study::<_, f32>(&study).unwrap_err();
+    assert_eq!(err, GpuError::NoWgsl { game: "Duopoly" });
+}

@@ -27,7 +27,7 @@ pub mod kernel;
 pub mod validate;
 
 use crate::dynamics::{AdamCoefficients, Dynamics, Rule};
-use crate::engine::{initial_state, Init, Noise};
+use crate::engine::{initial_state, Init, Noise, Study};
 use crate::game::Game;
 use crate::record::{
     record_times, to_fixed, Basins, DistanceSeries, Fate, Path, Record, StudyResult, Summary,
@@ -62,6 +62,8 @@ pub enum GpuError {
     },
     #[error("GPU failure: {0}")]
     Device(String),
+    #[error("invalid study: {0}")]
+    Study(String),
 }
 
 /// How the engine picks its adapter and splits work.
@@ -106,6 +108,27 @@ pub struct StudySpec<'a, G> {
     pub small_kernel: bool,
     /// Copied into the result (the study's identity, see `Study`).
     pub fingerprint: String,
+}
+
+impl<'a, G: Game> StudySpec<'a, G> {
+    /// The configuration of a CPU-engine [`Study`] (its shard, its
+    /// fingerprint for precision `T`, the small-state kernel on as by default).
+    pub fn from_study<T: NoiseFloat>(study: &'a Study<G>) -> Self {
+        let s = study.settings();
+        StudySpec {
+            game: study.game(),
+            dynamics: study.dynamics_ref(),
+            range: study.range(),
+            steps: s.steps,
+            noise: s.noise,
+            init: s.init,
+            seed: s.seed,
+            record: s.record,
+            divergence_bound: s.divergence_bound,
+            small_kernel: true,
+            fingerprint: study.fingerprint_for::<T>(),
+        }
+    }
 }
 
 /// A wgpu device running study kernels.
@@ -473,6 +496,32 @@ impl GpuEngine {
             .map(T::of)
             .collect();
         Ok((blocks, z))
+    }
+
+    /// Runs a CPU-engine [`Study`] (validated first; checkpointing and the
+    /// chunk size do not apply) on this GPU with the game's own WGSL module:
+    /// the same result as `study.run::<T>()` up to rounding, with the same
+    /// fingerprint, so shards of both engines merge.
+    pub fn run_study<G: Game, T: NoiseFloat>(
+        &self,
+        study: &Study<G>,
+    ) -> Result<StudyResult, GpuError> {
+        study
+            .validate()
+            .map_err(|e| GpuError::Study(e.to_string()))?;
+        self.run::<G, T>(&StudySpec::from_study::<T>(study))
+    }
+
+    /// [`GpuEngine::run_study`] with an explicit game module `wgsl`.
+    pub fn run_study_with_wgsl<G: Game, T: NoiseFloat>(
+        &self,
+        study: &Study<G>,
+        wgsl: &str,
+    ) -> Result<StudyResult, GpuError> {
+        study
+            .validate()
+            .map_err(|e| GpuError::Study(e.to_string()))?;
+        self.run_with_wgsl::<G, T>(&StudySpec::from_study::<T>(study), wgsl)
     }
 
     /// Runs a study on the game's own WGSL module ([`Game::wgsl`]).
