@@ -4,11 +4,11 @@
 //! f32, beside the bare Philox + Box-Muller loop (the ceiling) and, when
 //! `python3 -c "import jax"` works, the JAX reference on the same study.
 //!
-//!     cargo run --release -p stackel-runtime --example mc_throughput -- [--n N] [--k K] [--reps R] [--chunk C] [--no-jax] [--bench-dir DIR]
+//!     cargo run --release -p stackel-runtime --example mc_throughput -- [--n N] [--k K] [--reps R] [--chunk C] [--simd T] [--no-jax] [--bench-dir DIR]
 
 use rayon::prelude::*;
 use stackel_runtime::dynamics::Dynamics;
-use stackel_runtime::engine::{fill_normals, Init, Noise, Study};
+use stackel_runtime::engine::{fill_normals_in, simd_tier, Init, Noise, Simd, Study};
 use stackel_runtime::reference::Duopoly;
 use stackel_runtime::rng::{self, NoiseFloat};
 use stackel_runtime::schedule::Schedule;
@@ -19,6 +19,7 @@ struct Args {
     k: u64,
     reps: usize,
     chunk: usize,
+    simd: Simd,
     jax: bool,
     bench_dir: String,
 }
@@ -29,6 +30,7 @@ fn args() -> Args {
         k: 10_000,
         reps: 2,
         chunk: 2048,
+        simd: Simd::Avx512,
         jax: true,
         bench_dir: "/work/shared/bench".into(),
     };
@@ -43,6 +45,15 @@ fn args() -> Args {
             }
             "--k" => {
                 a.k = next(i).parse().expect("--k takes a number");
+                i += 1;
+            }
+            "--simd" => {
+                a.simd = match next(i).as_str() {
+                    "avx512" => Simd::Avx512,
+                    "avx2" => Simd::Avx2,
+                    "baseline" => Simd::Baseline,
+                    other => panic!("--simd takes avx512, avx2 or baseline, not {other:?}"),
+                };
                 i += 1;
             }
             "--chunk" => {
@@ -60,7 +71,7 @@ fn args() -> Args {
             "--no-jax" => a.jax = false,
             other => {
                 eprintln!(
-                    "unknown argument {other}; use --n N --k K --reps R --chunk C --no-jax --bench-dir DIR"
+                    "unknown argument {other}; use --n N --k K --reps R --chunk C --simd avx512|avx2|baseline --no-jax --bench-dir DIR"
                 );
                 std::process::exit(2);
             }
@@ -72,7 +83,8 @@ fn args() -> Args {
 
 /// Trajectory-steps per second of the engine on the study (with `noise`
 /// false: the same dynamics without noise, i.e. the game update alone).
-fn engine<T: NoiseFloat>(n: u64, k: u64, chunk: usize, noise: bool) -> (f64, Vec<f64>) {
+fn engine<T: NoiseFloat>(a: &Args, noise: bool) -> (f64, Vec<f64>) {
+    let (n, k) = (a.n, a.k);
     let study = Study::new(
         Duopoly::default(),
         Dynamics::two_timescale(
@@ -85,7 +97,8 @@ fn engine<T: NoiseFloat>(n: u64, k: u64, chunk: usize, noise: bool) -> (f64, Vec
     .noise(Noise::variance(if noise { 10.0 } else { 0.0 }))
     .init(Init::Point(vec![10.0, 10.0]))
     .seed(1)
-    .chunk_size(chunk)
+    .chunk_size(a.chunk)
+    .simd(a.simd)
     .progress(false);
     let t = Instant::now();
     let r = study.run::<T>().expect("valid study");
@@ -94,7 +107,8 @@ fn engine<T: NoiseFloat>(n: u64, k: u64, chunk: usize, noise: bool) -> (f64, Vec
 }
 
 /// The bare noise loop: the 2 normals per trajectory-step, same chunks, no game.
-fn ceiling<T: NoiseFloat>(n: u64, k: u64, chunk: usize) -> f64 {
+fn ceiling<T: NoiseFloat>(a: &Args) -> f64 {
+    let (n, k, chunk) = (a.n, a.k, a.chunk);
     let blocks = rng::blocks_per_state::<T>(2);
     let starts: Vec<u64> = (0..n).step_by(chunk).collect();
     let t = Instant::now();
@@ -106,7 +120,8 @@ fn ceiling<T: NoiseFloat>(n: u64, k: u64, chunk: usize) -> f64 {
             let mut z = vec![T::zero(); blocks * T::NORMALS_PER_BLOCK * count];
             let mut acc = T::zero();
             for step in 0..k {
-                fill_normals(
+                fill_normals_in(
+                    a.simd,
                     rng::seed_key(1),
                     step as u32,
                     s,
@@ -171,18 +186,9 @@ fn jax(a: &Args) -> Option<(f64, f64)> {
 fn main() {
     let a = args();
     let threads = rayon::current_num_threads();
-    let avx2 = {
-        #[cfg(target_arch = "x86_64")]
-        {
-            std::is_x86_feature_detected!("avx2") && std::is_x86_feature_detected!("fma")
-        }
-        #[cfg(not(target_arch = "x86_64"))]
-        {
-            false
-        }
-    };
+    let simd = a.simd.min(simd_tier());
     println!(
-        "duopoly two-timescale, N = {}, K = {}, {threads} threads, AVX2 path: {avx2}",
+        "duopoly two-timescale, N = {}, K = {}, {threads} threads, vector tier: {simd:?}",
         a.n, a.k
     );
     println!("load average at start: {}", load_average());
@@ -191,16 +197,16 @@ fn main() {
     let mut best = [0.0f64; 6];
     let (mut m64, mut m32) = (vec![], vec![]);
     let mut measure = |best: &mut [f64; 6]| {
-        let (e, m) = engine::<f64>(a.n, a.k, a.chunk, true);
+        let (e, m) = engine::<f64>(&a, true);
         best[0] = best[0].max(e);
         m64 = m;
-        let (e, m) = engine::<f32>(a.n, a.k, a.chunk, true);
+        let (e, m) = engine::<f32>(&a, true);
         best[1] = best[1].max(e);
         m32 = m;
-        best[2] = best[2].max(ceiling::<f64>(a.n, a.k, a.chunk));
-        best[3] = best[3].max(ceiling::<f32>(a.n, a.k, a.chunk));
-        best[4] = best[4].max(engine::<f64>(a.n, a.k, a.chunk, false).0);
-        best[5] = best[5].max(engine::<f32>(a.n, a.k, a.chunk, false).0);
+        best[2] = best[2].max(ceiling::<f64>(&a));
+        best[3] = best[3].max(ceiling::<f32>(&a));
+        best[4] = best[4].max(engine::<f64>(&a, false).0);
+        best[5] = best[5].max(engine::<f32>(&a, false).0);
     };
     let first_half = if a.jax { a.reps.div_ceil(2) } else { a.reps };
     for _ in 0..first_half {

@@ -37,7 +37,7 @@
 //! Trajectories are cut into chunks (default 2048) that rayon spreads over
 //! the cores; a chunk keeps its states in structure-of-arrays form and, per
 //! step, makes one Philox pass and one Box-Muller pass over the whole chunk
-//! (vectorised, with AVX2 selected at run time where the CPU has it), then
+//! (vectorised, AVX-512 or AVX2 chosen at run time: [`simd_tier`]), then
 //! calls [`crate::dynamics::step`] per trajectory on its gathered state.
 //! Small games (d1 + d2 <= 8, d2 <= 2, plain steps, not best response) take a
 //! faster path with the same results: after the two noise passes, one pass of
@@ -228,6 +228,7 @@ pub struct Study<G> {
     checkpoint: Option<(PathBuf, u64)>,
     progress: Option<bool>,
     small_kernel: bool,
+    simd: Simd,
 }
 
 impl<G: Game> Study<G> {
@@ -250,6 +251,7 @@ impl<G: Game> Study<G> {
             checkpoint: None,
             progress: None,
             small_kernel: true,
+            simd: Simd::Avx512,
         }
     }
     /// Number of trajectories N.
@@ -316,6 +318,12 @@ impl<G: Game> Study<G> {
     #[doc(hidden)]
     pub fn small_kernel(mut self, on: bool) -> Self {
         self.small_kernel = on;
+        self
+    }
+    /// Highest vector tier the CPU engine may use (default: the best the
+    /// CPU has; results are the same in every tier, see [`Simd`]).
+    pub fn simd(mut self, tier: Simd) -> Self {
+        self.simd = tier;
         self
     }
     /// The game.
@@ -736,6 +744,7 @@ struct Prepared<T> {
     small_kernel: bool,
     /// Some sigma_i > 0 (else the noise pass is skipped: z stays 0).
     noisy: bool,
+    simd: Simd,
 }
 
 impl<T: NoiseFloat> Prepared<T> {
@@ -759,6 +768,7 @@ impl<T: NoiseFloat> Prepared<T> {
             coordinates: (0..G::N).map(|k| info.coordinate_name(k)).collect(),
             small_kernel: s.small_kernel,
             noisy: s.noise.variances.iter().any(|v| *v > 0.0),
+            simd: s.simd.min(simd_tier()),
         }
     }
 }
@@ -852,9 +862,54 @@ fn fill_normals_generic<T: NoiseFloat>(
     }
 }
 
+/// The vector instruction sets the CPU engine's hot loops are compiled for,
+/// chosen at run time. Every tier computes the same results (no fused
+/// multiply-adds are used); only the speed differs.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Simd {
+    /// The target's baseline.
+    Baseline,
+    /// AVX2 and FMA.
+    Avx2,
+    /// AVX-512 (F, DQ, VL) with AVX2 and FMA.
+    Avx512,
+}
+
+/// The tier this CPU runs ([`Simd`]).
+pub fn simd_tier() -> Simd {
+    #[cfg(target_arch = "x86_64")]
+    {
+        let avx2 = std::is_x86_feature_detected!("avx2") && std::is_x86_feature_detected!("fma");
+        let avx512 = std::is_x86_feature_detected!("avx512f")
+            && std::is_x86_feature_detected!("avx512dq")
+            && std::is_x86_feature_detected!("avx512vl");
+        if avx2 && avx512 {
+            return Simd::Avx512;
+        }
+        if avx2 {
+            return Simd::Avx2;
+        }
+    }
+    Simd::Baseline
+}
+
 #[cfg(target_arch = "x86_64")]
 #[target_feature(enable = "avx2,fma")]
 unsafe fn fill_normals_avx2<T: NoiseFloat>(
+    key: [u32; 2],
+    step: u32,
+    first: u64,
+    count: usize,
+    n: usize,
+    words: &mut [u32],
+    z: &mut [T],
+) {
+    fill_normals_generic(key, step, first, count, n, words, z)
+}
+
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx512f,avx512dq,avx512vl,avx2,fma")]
+unsafe fn fill_normals_avx512<T: NoiseFloat>(
     key: [u32; 2],
     step: u32,
     first: u64,
@@ -870,9 +925,8 @@ unsafe fn fill_normals_avx2<T: NoiseFloat>(
 /// standard normals (rounded up to even) of trajectories first..first +
 /// count at `step`, row r of `z` (len >= `(n + 1) / 2 * 2 * count`) holding
 /// normal r of every trajectory (z[r * count + j]); `words` (len >= 4 count)
-/// is scratch.
-/// Uses AVX2 where the CPU has it (same results: no fused multiply-adds are
-/// used, so only the speed differs). Also the bare-RNG ceiling of benchmarks.
+/// is scratch. Runs the best [`Simd`] tier of the CPU (same results in every
+/// tier). Also the bare-RNG ceiling of benchmarks.
 pub fn fill_normals<T: NoiseFloat>(
     key: [u32; 2],
     step: u32,
@@ -882,21 +936,37 @@ pub fn fill_normals<T: NoiseFloat>(
     words: &mut [u32],
     z: &mut [T],
 ) {
-    #[cfg(target_arch = "x86_64")]
-    if std::is_x86_feature_detected!("avx2") && std::is_x86_feature_detected!("fma") {
-        // SAFETY: the CPU supports the enabled features (checked just above).
-        unsafe { fill_normals_avx2(key, step, first, count, n, words, z) };
-        return;
+    fill_normals_in(simd_tier(), key, step, first, count, n, words, z)
+}
+
+/// [`fill_normals`] in vector tier `tier` (lowered to what the CPU has).
+#[allow(clippy::too_many_arguments)]
+pub fn fill_normals_in<T: NoiseFloat>(
+    tier: Simd,
+    key: [u32; 2],
+    step: u32,
+    first: u64,
+    count: usize,
+    n: usize,
+    words: &mut [u32],
+    z: &mut [T],
+) {
+    match tier.min(simd_tier()) {
+        // SAFETY: simd_tier checked that the CPU has the enabled features.
+        #[cfg(target_arch = "x86_64")]
+        Simd::Avx512 => unsafe { fill_normals_avx512(key, step, first, count, n, words, z) },
+        // SAFETY: as above.
+        #[cfg(target_arch = "x86_64")]
+        Simd::Avx2 => unsafe { fill_normals_avx2(key, step, first, count, n, words, z) },
+        _ => fill_normals_generic(key, step, first, count, n, words, z),
     }
-    fill_normals_generic(key, step, first, count, n, words, z)
 }
 
 /// One plain step of every running trajectory of a chunk with the
 /// small-state kernel ([`dynamics::small_field`]): x_i <- x_i - gamma_i
 /// (g_i + sigma_i z_i), angles wrapped; a trajectory whose step is singular,
 /// not finite or beyond the bound is left unmoved and flagged in `bad`.
-/// Runs the AVX2 build of the same code where the CPU has it (no fused
-/// multiply-adds, so the results are the same).
+/// Runs the best [`Simd`] tier of the CPU (same results in every tier).
 #[allow(clippy::too_many_arguments)]
 fn small_steps<G: Game, T: NoiseFloat>(
     game: &G,
@@ -908,12 +978,30 @@ fn small_steps<G: Game, T: NoiseFloat>(
     active: &[bool],
     bad: &mut [bool],
 ) {
-    #[cfg(target_arch = "x86_64")]
-    if std::is_x86_feature_detected!("avx2") && std::is_x86_feature_detected!("fma") {
-        // SAFETY: the CPU supports the enabled features (checked just above).
-        unsafe { small_steps_avx2(game, rule, p, gains, z, xs, active, bad) };
-        return;
+    match p.simd {
+        // SAFETY: Prepared::simd is at most simd_tier(), which checked the CPU.
+        #[cfg(target_arch = "x86_64")]
+        Simd::Avx512 => unsafe { small_steps_avx512(game, rule, p, gains, z, xs, active, bad) },
+        // SAFETY: as above.
+        #[cfg(target_arch = "x86_64")]
+        Simd::Avx2 => unsafe { small_steps_avx2(game, rule, p, gains, z, xs, active, bad) },
+        _ => small_steps_generic(game, rule, p, gains, z, xs, active, bad),
     }
+}
+
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx512f,avx512dq,avx512vl,avx2,fma")]
+#[allow(clippy::too_many_arguments)]
+unsafe fn small_steps_avx512<G: Game, T: NoiseFloat>(
+    game: &G,
+    rule: dynamics::Rule,
+    p: &Prepared<T>,
+    gains: &[T],
+    z: &[T],
+    xs: &mut [T],
+    active: &[bool],
+    bad: &mut [bool],
+) {
     small_steps_generic(game, rule, p, gains, z, xs, active, bad)
 }
 
@@ -1228,7 +1316,7 @@ fn run_chunk<G: Game, T: NoiseFloat>(
         dynamics.gains(k, &p.dims, &mut gains);
         let adam = AdamCoefficients::<T>::at(&dynamics.optimizer, k);
         if p.noisy {
-            fill_normals(p.key, k as u32, first, count, n, &mut words, &mut z);
+            fill_normals_in(p.simd, p.key, k as u32, first, count, n, &mut words, &mut z);
         }
         if small {
             small_steps(
