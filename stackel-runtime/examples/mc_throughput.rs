@@ -81,9 +81,10 @@ fn args() -> Args {
     a
 }
 
-/// Trajectory-steps per second of the engine on the study (with `noise`
-/// false: the same dynamics without noise, i.e. the game update alone).
-fn engine<T: NoiseFloat>(a: &Args, noise: bool) -> (f64, Vec<f64>) {
+/// Trajectory-steps per second of the engine on the study, per wall-clock
+/// second and per CPU-second of this process (with `noise` false: the same
+/// dynamics without noise, i.e. the game update alone).
+fn engine<T: NoiseFloat>(a: &Args, noise: bool) -> (f64, f64, Vec<f64>) {
     let (n, k) = (a.n, a.k);
     let study = Study::new(
         Duopoly::default(),
@@ -100,10 +101,26 @@ fn engine<T: NoiseFloat>(a: &Args, noise: bool) -> (f64, Vec<f64>) {
     .chunk_size(a.chunk)
     .simd(a.simd)
     .progress(false);
-    let t = Instant::now();
+    let (t, c) = (Instant::now(), cpu_seconds(false));
     let r = study.run::<T>().expect("valid study");
     let s = t.elapsed().as_secs_f64();
-    (n as f64 * k as f64 / s, r.summary.mean)
+    let cpu = cpu_seconds(false) - c;
+    let steps = n as f64 * k as f64;
+    (steps / s, steps / cpu, r.summary.mean)
+}
+
+/// CPU seconds (user + system) used so far by this process, or by its
+/// finished child processes, from /proc/self/stat (clock ticks of 1/100 s);
+/// NaN where that file does not exist.
+fn cpu_seconds(children: bool) -> f64 {
+    let read = || -> Option<f64> {
+        let s = std::fs::read_to_string("/proc/self/stat").ok()?;
+        // fields after the command name, starting with field 3 (state)
+        let f: Vec<&str> = s[s.rfind(')')? + 2..].split_whitespace().collect();
+        let (u, k) = if children { (16, 17) } else { (14, 15) };
+        Some((f[u - 3].parse::<f64>().ok()? + f[k - 3].parse::<f64>().ok()?) / 100.0)
+    };
+    read().unwrap_or(f64::NAN)
 }
 
 /// The bare noise loop: the 2 normals per trajectory-step, same chunks, no game.
@@ -140,10 +157,13 @@ fn ceiling<T: NoiseFloat>(a: &Args) -> f64 {
     n as f64 * k as f64 / s
 }
 
-/// JAX's throughput (float64, float32) from the reference script, if it runs.
-fn jax(a: &Args) -> Option<(f64, f64)> {
+/// JAX's throughput on the study in `dtype`, per wall-clock second (from the
+/// reference script's JSON) and per CPU-second (the child's CPU time less
+/// that of importing jax and of compiling), if it runs.
+fn jax(a: &Args, dtype: &str) -> Option<(f64, f64)> {
+    let c0 = cpu_seconds(true);
     let ok = std::process::Command::new("python3")
-        .args(["-c", "import jax"])
+        .args(["-c", "import jax, jax.numpy; jax.devices()"])
         .output()
         .ok()?
         .status
@@ -151,7 +171,9 @@ fn jax(a: &Args) -> Option<(f64, f64)> {
     if !ok {
         return None;
     }
+    let import_cpu = cpu_seconds(true) - c0;
     let out = std::env::temp_dir().join(format!("stackel-mc-jax-{}.json", std::process::id()));
+    let c1 = cpu_seconds(true);
     let status = std::process::Command::new("python3")
         .current_dir(&a.bench_dir)
         .args([
@@ -161,26 +183,21 @@ fn jax(a: &Args) -> Option<(f64, f64)> {
             "--K",
             &a.k.to_string(),
         ])
-        .args([
-            "--dyn",
-            "stackelberg",
-            "--dtype",
-            "float64",
-            "float32",
-            "--out",
-        ])
+        .args(["--dyn", "stackelberg", "--dtype", dtype, "--out"])
         .arg(&out)
         .status()
         .ok()?;
+    let cpu = cpu_seconds(true) - c1;
     if !status.success() {
         return None;
     }
     let v: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(&out).ok()?).ok()?;
     let _ = std::fs::remove_file(&out);
-    let rate = |dt: &str| {
-        v["runs"].as_array()?.iter().find(|r| r["dtype"] == dt)?["traj_steps_per_s"].as_f64()
-    };
-    Some((rate("float64")?, rate("float32")?))
+    let run = &v["runs"].as_array()?.first()?;
+    let wall = run["traj_steps_per_s"].as_f64()?;
+    let compile = run["compile_s"].as_f64()?;
+    let steps = a.n as f64 * a.k as f64;
+    Some((wall, steps / (cpu - import_cpu - compile)))
 }
 
 fn main() {
@@ -193,16 +210,14 @@ fn main() {
     );
     println!("load average at start: {}", load_average());
     // best of `reps` runs, the measurements interleaved (the machine may be
-    // shared); with JAX, its run sits between two halves of ours
-    let mut best = [0.0f64; 6];
+    // shared); with JAX, its runs sit between two halves of ours
+    let mut best = [0.0f64; 8];
     let (mut m64, mut m32) = (vec![], vec![]);
-    let mut measure = |best: &mut [f64; 6]| {
-        let (e, m) = engine::<f64>(&a, true);
-        best[0] = best[0].max(e);
-        m64 = m;
-        let (e, m) = engine::<f32>(&a, true);
-        best[1] = best[1].max(e);
-        m32 = m;
+    let mut measure = |best: &mut [f64; 8]| {
+        let (e, c, m) = engine::<f64>(&a, true);
+        (best[0], best[6], m64) = (best[0].max(e), best[6].max(c), m);
+        let (e, c, m) = engine::<f32>(&a, true);
+        (best[1], best[7], m32) = (best[1].max(e), best[7].max(c), m);
         best[2] = best[2].max(ceiling::<f64>(&a));
         best[3] = best[3].max(ceiling::<f32>(&a));
         best[4] = best[4].max(engine::<f64>(&a, false).0);
@@ -212,11 +227,15 @@ fn main() {
     for _ in 0..first_half {
         measure(&mut best);
     }
-    let jax_rates = if a.jax { jax(&a) } else { None };
+    let jax_rates = if a.jax {
+        jax(&a, "float64").zip(jax(&a, "float32"))
+    } else {
+        None
+    };
     for _ in first_half..a.reps {
         measure(&mut best);
     }
-    let [e64, e32, c64, c32, u64_, u32_] = best;
+    let [e64, e32, c64, c32, u64_, u32_, p64, p32] = best;
     println!(
         "final mean f64 ({:.4}, {:.4}), f32 ({:.4}, {:.4}); Stackelberg (46, 26)",
         m64[0], m64[1], m32[0], m32[1]
@@ -230,11 +249,20 @@ fn main() {
     println!("| bare Philox + Box-Muller (ceiling) | {c64:.3e} | {c32:.3e} |");
     println!("| engine / ceiling | {:.2} | {:.2} |", e64 / c64, e32 / c32);
     println!("| engine without noise (game update only) | {u64_:.3e} | {u32_:.3e} |");
+    println!("| stackel engine, per CPU-second | {p64:.3e} | {p32:.3e} |");
     if a.jax {
         match jax_rates {
-            Some((j64, j32)) => {
+            Some(((j64, q64), (j32, q32))) => {
                 println!("| JAX jit + scan (same study) | {j64:.3e} | {j32:.3e} |");
                 println!("| engine / JAX | {:.1} | {:.1} |", e64 / j64, e32 / j32);
+                println!(
+                    "| JAX, per CPU-second (import, compile excluded) | {q64:.3e} | {q32:.3e} |"
+                );
+                println!(
+                    "| engine / JAX, per CPU-second | {:.1} | {:.1} |",
+                    p64 / q64,
+                    p32 / q32
+                );
             }
             None => println!(
                 "(JAX reference not run: python3 with jax or {}/mc_jax.py unavailable)",

@@ -126,15 +126,17 @@ impl Dynamics {
         self
     }
 
-    /// The schedule of player `p` (0 = leader).
+    /// The schedule of player `p` (0 = leader); the last one for players
+    /// beyond the list. Panics on an empty list, which [`crate::Study`]
+    /// rejects before running.
     pub fn schedule_of(&self, p: usize) -> &Schedule {
-        &self.schedules[p.min(self.schedules.len() - 1)]
+        &self.schedules[p.min(self.schedules.len().saturating_sub(1))]
     }
 
     /// Warnings for this dynamics (empty when it is as the paper intends).
     pub fn warnings(&self) -> Vec<Warning> {
         let mut w = Vec::new();
-        if self.rule == Rule::TwoTimescale {
+        if self.rule == Rule::TwoTimescale && self.schedules.len() >= 2 {
             for f in &self.schedules[1..] {
                 if !self.schedules[0].is_little_o_of(f) {
                     w.push(Warning::TimescaleNotSeparated {

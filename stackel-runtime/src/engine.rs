@@ -162,6 +162,8 @@ pub enum StudyError {
     BadShard { index: u64, count: u64 },
     #[error("basins need at least one equilibrium")]
     NoEquilibria,
+    #[error("nothing to resume: {}", match dir { Some(d) => format!("no checkpoint manifest in {}", d.display()), None => "no checkpoint folder set".into() })]
+    NothingToResume { dir: Option<PathBuf> },
     #[error("checkpoint folder {dir} belongs to a different study")]
     CheckpointMismatch { dir: PathBuf },
     #[error("checkpoint I/O on {path}: {source}")]
@@ -508,6 +510,13 @@ impl<G: Game> Study<G> {
                 what: "Newton iterations",
             });
         }
+        let tol = self.dynamics.newton.tol;
+        if !(tol.is_finite() && tol >= 0.0) {
+            return Err(StudyError::Negative {
+                what: "Newton tolerance",
+                value: tol,
+            });
+        }
         if let Some(p) = &self.record.paths {
             if p.every == 0 {
                 return Err(StudyError::Zero {
@@ -580,19 +589,11 @@ impl<G: Game> Study<G> {
     pub fn resume<T: NoiseFloat>(&self) -> Result<StudyResult, StudyError> {
         self.validate()?;
         let Some((dir, _)) = &self.checkpoint else {
-            return Err(StudyError::Io {
-                path: PathBuf::new(),
-                source: std::io::Error::new(
-                    std::io::ErrorKind::NotFound,
-                    "no checkpoint folder set",
-                ),
-            });
+            return Err(StudyError::NothingToResume { dir: None });
         };
-        let m = dir.join("manifest.json");
-        if !m.exists() {
-            return Err(StudyError::Io {
-                path: m,
-                source: std::io::Error::new(std::io::ErrorKind::NotFound, "nothing to resume"),
+        if !dir.join("manifest.json").exists() {
+            return Err(StudyError::NothingToResume {
+                dir: Some(dir.clone()),
             });
         }
         self.run::<T>()
@@ -1329,8 +1330,9 @@ fn run_chunk<G: Game, T: NoiseFloat>(
                 &active,
                 &mut bad,
             );
-            for j in 0..count {
-                if bad[j] {
+            // failures are rare: a branch-free scan first
+            if bad.iter().fold(false, |acc, b| acc | *b) {
+                for j in (0..count).filter(|&j| bad[j]) {
                     let (fate, x) = small_failure(game, dynamics.rule, p, &gains, &z, &xs, j, k);
                     fates[j] = fate;
                     active[j] = false;

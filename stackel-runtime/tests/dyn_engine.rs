@@ -1,7 +1,7 @@
 //! Reproducibility of the batched engine (thread count, chunk size, shards,
 //! interrupted runs), its outputs, and its typed errors on bad input.
 
-use stackel_runtime::dynamics::Dynamics;
+use stackel_runtime::dynamics::{Dynamics, Newton};
 use stackel_runtime::engine::{Init, Noise, Study, StudyError};
 use stackel_runtime::record::{Record, StudyResult};
 use stackel_runtime::reference::{Duopoly, Torus};
@@ -149,10 +149,14 @@ fn resume_after_kill_is_bit_identical() {
         study().seed(5).checkpoint(&killed, 128).run::<f64>(),
         Err(StudyError::CheckpointMismatch { .. })
     ));
-    assert!(study()
-        .checkpoint(dir.join("nothing"), 128)
-        .resume::<f64>()
-        .is_err());
+    assert!(matches!(
+        study().checkpoint(dir.join("nothing"), 128).resume::<f64>(),
+        Err(StudyError::NothingToResume { dir: Some(_) })
+    ));
+    assert!(matches!(
+        study().resume::<f64>(),
+        Err(StudyError::NothingToResume { dir: None })
+    ));
     let _ = std::fs::remove_dir_all(&dir);
 }
 
@@ -266,6 +270,23 @@ fn bad_configurations_are_typed_errors() {
         )
         .run::<f64>(),
         Err(StudyError::Negative { .. })
+    ));
+    assert!(matches!(
+        Study::new(
+            Duopoly::default(),
+            Dynamics::best_response(Schedule::constant(0.1)).newton(Newton {
+                max_iter: 5,
+                tol: -1.0
+            })
+        )
+        .run::<f64>(),
+        Err(StudyError::Negative { .. })
+    ));
+    let no_schedules = Dynamics::simultaneous(Schedule::constant(0.1)).schedules(vec![]);
+    assert!(no_schedules.warnings().is_empty());
+    assert!(matches!(
+        Study::new(Duopoly::default(), no_schedules).run::<f64>(),
+        Err(StudyError::PerPlayer { .. })
     ));
     // messages say what is wrong
     let e = s().init(Init::Point(vec![1.0])).run::<f64>().unwrap_err();
