@@ -210,6 +210,9 @@ pub struct Settings<'a> {
     pub shard: (u64, u64),
     pub chunk: usize,
     pub divergence_bound: f64,
+    /// Whether the small-state kernel is used where it applies
+    /// ([`crate::dynamics::small_kernel_applies`]; default true).
+    pub small_kernel: bool,
 }
 
 /// A Monte-Carlo study of a learning dynamics on a game; see the module docs.
@@ -349,6 +352,7 @@ impl<G: Game> Study<G> {
             shard: self.shard,
             chunk: self.chunk,
             divergence_bound: self.divergence_bound,
+            small_kernel: self.small_kernel,
         }
     }
     /// The noise standard deviation sigma_i of every state coordinate.
