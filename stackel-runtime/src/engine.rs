@@ -40,10 +40,13 @@
 //! (vectorised, AVX-512 or AVX2 chosen at run time: [`simd_tier`]), then
 //! calls [`crate::dynamics::step`] per trajectory on its gathered state.
 //! Small games (d1 + d2 <= 8, d2 <= 2, plain steps, not best response) take a
-//! faster path with the same results: after the two noise passes, one pass of
+//! faster path: after the two noise passes, one pass of
 //! [`crate::dynamics::small_field`] and the update that the compiler
-//! vectorises across trajectories (fusing Box-Muller into it measured slower:
-//! the fused loop runs out of registers).
+//! vectorises across trajectories. With one follower coordinate its results
+//! equal the general step's bit for bit; with two, its closed-form 2 x 2
+//! solve may round differently from the general LU solve. Either way the
+//! path depends only on the game and the dynamics, never on threads, chunks
+//! or shards.
 //!
 //! # What another engine must reproduce (bit for bit in the same precision)
 //!
