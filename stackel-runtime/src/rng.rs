@@ -28,7 +28,7 @@
 //!   A state of n coordinates takes normals 0..n of blocks 0, 1, ... in order.
 //!
 //! `ln` and `sincos` are this module's own branch-free polynomials
-//! ([`ln_unit`], [`sincos_2pi`]) so that the loops vectorise; they agree with
+//! ([`NoiseFloat::ln_unit`], [`NoiseFloat::sincos_2pi`]) so that the loops vectorise; they agree with
 //! the standard library to about 1e-15 (f64) and 1e-7 (f32), and their exact
 //! operation order is the specification a kernel mirrors.
 
