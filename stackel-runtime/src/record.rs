@@ -210,10 +210,12 @@ pub struct Summary {
     pub singular: u64,
     /// Best-response Newton failures over all trajectories and steps.
     pub newton_failures: u64,
-    /// Mean of the finished final states (empty if none finished).
+    /// Mean of the finished final states (empty if none finished); for angle
+    /// coordinates the circular mean atan2(sum sin x, sum cos x).
     pub mean: Vec<f64>,
     /// Their sample covariance, row-major dim x dim (n - 1 denominator;
-    /// empty if fewer than two finished).
+    /// deviations of angle coordinates wrapped to [-pi, pi); empty if fewer
+    /// than two finished).
     pub covariance: Vec<f64>,
 }
 
@@ -295,23 +297,42 @@ impl StudyResult {
             }
         }
         let done = || (0..self.count as usize).filter(|&i| self.fates[i].is_finished());
+        // angle coordinates: circular mean atan2(sum sin, sum cos) and wrapped deviations
+        let (mut sin_sum, mut cos_sum) = (vec![0.0; d], vec![0.0; d]);
         for i in done() {
-            for (m, v) in s.mean.iter_mut().zip(self.final_state(i)) {
-                *m += v;
+            for (a, v) in self.final_state(i).iter().enumerate() {
+                if self.angle[a] {
+                    sin_sum[a] += v.sin();
+                    cos_sum[a] += v.cos();
+                } else {
+                    s.mean[a] += v;
+                }
             }
         }
         let nf = s.finished as f64;
-        for m in &mut s.mean {
-            *m /= nf;
+        for a in 0..d {
+            s.mean[a] = if self.angle[a] {
+                sin_sum[a].atan2(cos_sum[a])
+            } else {
+                s.mean[a] / nf
+            };
         }
         if s.finished == 0 {
             s.mean.clear();
         }
+        let dev = |x: &[f64], a: usize, mean: &[f64]| {
+            let v = x[a] - mean[a];
+            if self.angle[a] {
+                crate::dynamics::wrap_angle(v)
+            } else {
+                v
+            }
+        };
         for i in done() {
             let x = self.final_state(i);
             for a in 0..d {
                 for b in 0..d {
-                    s.covariance[a * d + b] += (x[a] - s.mean[a]) * (x[b] - s.mean[b]);
+                    s.covariance[a * d + b] += dev(x, a, &s.mean) * dev(x, b, &s.mean);
                 }
             }
         }

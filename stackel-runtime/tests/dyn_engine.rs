@@ -444,3 +444,29 @@ fn every_vector_tier_gives_the_same_results() {
         assert_eq!(z0, z1);
     }
 }
+
+#[test]
+fn angle_coordinates_have_circular_means() {
+    // two states either side of the seam at +-pi: the circular mean is pi,
+    // the arithmetic mean of the wrapped values would be 0
+    let r = Study::new(
+        Torus::default(),
+        Dynamics::simultaneous(Schedule::constant(0.1)),
+    )
+    .trajectories(2)
+    .steps(0)
+    .init(Init::List(vec![vec![3.1, 0.5], vec![-3.1, 0.7]]))
+    .run::<f64>()
+    .unwrap();
+    let pi = std::f64::consts::PI;
+    let m = &r.summary.mean;
+    assert!(
+        stackel_runtime::dynamics::wrap_angle(m[0] - pi).abs() < 1e-12,
+        "{m:?}"
+    );
+    assert!((m[1] - 0.6).abs() < 1e-12, "{m:?}");
+    let dev = pi - 3.1;
+    assert!((r.summary.covariance[0] - 2.0 * dev * dev).abs() < 1e-12);
+    // wrapped deviations (-dev, -0.1) and (dev, 0.1): covariance 2 * 0.1 * dev
+    assert!((r.summary.covariance[1] - 2.0 * 0.1 * dev).abs() < 1e-12);
+}
