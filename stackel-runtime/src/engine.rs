@@ -123,11 +123,20 @@ pub enum Engine {
     /// All CPU cores of the current rayon pool.
     #[default]
     Cpu,
+    /// The wgpu GPU engine (feature `gpu`, see [`crate::gpu`]): the same
+    /// streams, schedules and update order, one trajectory per invocation.
+    /// Checkpointing and chunk sizes do not apply to it.
+    #[cfg(feature = "gpu")]
+    Gpu,
 }
 
 /// An invalid study, or an I/O failure of checkpointing.
 #[derive(Debug, thiserror::Error)]
 pub enum StudyError {
+    /// The GPU engine failed (no adapter, unsupported rule, device error...).
+    #[cfg(feature = "gpu")]
+    #[error(transparent)]
+    Gpu(#[from] crate::gpu::GpuError),
     #[error("a study needs at least one trajectory")]
     ZeroTrajectories,
     #[error("{steps} steps exceed the 2^32 - 1 that the RNG counter allows")]
@@ -588,6 +597,13 @@ impl<G: Game> Study<G> {
         self.validate()?;
         match self.engine {
             Engine::Cpu => self.run_cpu::<T>(),
+            #[cfg(feature = "gpu")]
+            Engine::Gpu => {
+                let spec = crate::gpu::StudySpec::from_study::<T>(self);
+                let mut r = crate::gpu::shared()?.run::<G, T>(&spec)?;
+                r.warnings = self.warnings();
+                Ok(r)
+            }
         }
     }
 

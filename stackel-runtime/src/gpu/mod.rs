@@ -112,7 +112,7 @@ pub struct StudySpec<'a, G> {
 
 impl<'a, G: Game> StudySpec<'a, G> {
     /// The configuration of a CPU-engine [`Study`] (its shard, its
-    /// fingerprint for precision `T`, the small-state kernel on as by default).
+    /// fingerprint for precision `T`, its small-state kernel setting).
     pub fn from_study<T: NoiseFloat>(study: &'a Study<G>) -> Self {
         let s = study.settings();
         StudySpec {
@@ -125,7 +125,7 @@ impl<'a, G: Game> StudySpec<'a, G> {
             seed: s.seed,
             record: s.record,
             divergence_bound: s.divergence_bound,
-            small_kernel: true,
+            small_kernel: s.small_kernel,
             fingerprint: study.fingerprint_for::<T>(),
         }
     }
