@@ -110,7 +110,7 @@ pub fn run(cfg: &Config) -> Result<Section, ExperimentError> {
         let schur = c.spectra.stackelberg_hessian.clone().unwrap_or_default();
         sec.rows.push(
             Row::new(format!("non-Nash attractor {}", fmt_pt(&c.x)), format!(
-                "spec D11f1 = {}, spec(-D22f) via D22f2 = {}, Schur complement = {}",
+                "spec D11f1 = {}, spec D22f2 (= -D22 f) = {}, Schur complement = {}",
                 fmt_pt(&c.spectra.d11f1),
                 fmt_pt(&c.spectra.d22f2.iter().map(|e| e.re).collect::<Vec<_>>()),
                 fmt_pt(&schur)
