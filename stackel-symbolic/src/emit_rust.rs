@@ -414,9 +414,24 @@ fn param_places(model: &GameModel) -> Vec<TokenStream> {
     out
 }
 
-/// Straight-line statements of `program`: params loaded once, one `let` per
-/// temporary, then every output entry written into `targets[k]`.
-fn body(program: &Program, places: &[TokenStream], targets: &[TokenStream]) -> TokenStream {
+/// Straight-line statements of `program`: params loaded once, the output
+/// slices bound, then one assignment per instruction, each output entry
+/// written right after its value is computed.
+///
+/// Temporaries live in a few reused mutable slots (`t0`, `t1`, ...: a
+/// linear scan over the straight-line code) rather than one `let` each: a
+/// `let` opens a lexical scope, and tens of thousands of nested scopes
+/// overflow LLVM's debug-info pass in dev builds. Optimised code is the
+/// same either way (SSA construction undoes the reuse).
+///
+/// `result`, if given, is an operand the caller reads after the statements
+/// (its slot is kept).
+fn body(
+    program: &Program,
+    places: &[TokenStream],
+    targets: &[TokenStream],
+    result: Option<Operand>,
+) -> TokenStream {
     let mut used = std::collections::BTreeSet::new();
     let mut note = |o: &Operand| {
         if let Operand::Param(k) = o {
@@ -431,29 +446,118 @@ fn body(program: &Program, places: &[TokenStream], targets: &[TokenStream]) -> T
     for out in &program.outputs {
         out.entries.iter().for_each(&mut note);
     }
+    if let Some(r) = &result {
+        note(r);
+    }
     let loads = used.iter().map(|k| {
         let p = format_ident!("p{}", k);
         let place = &places[*k as usize];
         quote!(let #p: T = T::of(#place);)
     });
-    let lets = program.instrs.iter().map(|ins| {
-        let t = tmp(ins.dst);
-        let e = op_tokens(&ins.op);
-        quote!(let #t: T = #e;)
-    });
-    let writes = program.outputs.iter().zip(targets).map(|(out, target)| {
-        let len = lit(out.entries.len());
-        let w = out.entries.iter().enumerate().map(|(e, v)| {
-            let e = lit(e);
-            let v = operand(*v);
-            quote!(o[#e] = #v;)
+    let slices = program
+        .outputs
+        .iter()
+        .zip(targets)
+        .enumerate()
+        .map(|(k, (out, target))| {
+            let o = format_ident!("o{}", k);
+            let len = lit(out.entries.len());
+            quote!(let #o = &mut #target[..#len];)
         });
-        quote!({
-            let o = &mut #target[..#len];
-            #(#w)*
-        })
+    let write = |k: usize, e: usize, v: Operand| {
+        let (o, e, v) = (format_ident!("o{}", k), lit(e), operand(v));
+        quote!(#o[#e] = #v;)
+    };
+    // Entries that are not temporaries are written first; the others right
+    // after their instruction.
+    // Outputs with many structural zeros are zero-filled first and only
+    // their other entries written.
+    let mut early = Vec::new();
+    let mut writes_of: Vec<Vec<(usize, usize)>> = vec![Vec::new(); program.temp_count()];
+    for (k, out) in program.outputs.iter().take(targets.len()).enumerate() {
+        let is_zero =
+            |v: &Operand| matches!(v, Operand::Const(c) if *c == 0.0 && c.is_sign_positive());
+        let fill = out.entries.iter().filter(|v| is_zero(v)).count() > 4;
+        if fill {
+            let o = format_ident!("o{}", k);
+            early.push(quote!(#o.fill(T::zero());));
+        }
+        for (e, v) in out.entries.iter().enumerate() {
+            match v {
+                Operand::Tmp(t) => writes_of[*t as usize].push((k, e)),
+                other if fill && is_zero(other) => {}
+                other => early.push(write(k, e, *other)),
+            }
+        }
+    }
+    // Last instruction reading each temporary (usize::MAX: read at the end).
+    let mut last_use: Vec<Option<usize>> = vec![None; program.temp_count()];
+    for (i, ins) in program.instrs.iter().enumerate() {
+        for o in crate_operands(&ins.op) {
+            if let Operand::Tmp(t) = o {
+                last_use[t as usize] = Some(i);
+            }
+        }
+    }
+    if let Some(Operand::Tmp(t)) = result {
+        last_use[t as usize] = Some(usize::MAX);
+    }
+    let mut slot = vec![0u32; program.temp_count()];
+    let mut free: Vec<u32> = Vec::new();
+    let mut slots = 0u32;
+    let in_slots = |o: Operand, slot: &[u32]| match o {
+        Operand::Tmp(t) => Operand::Tmp(slot[t as usize]),
+        other => other,
+    };
+    let mut statements = Vec::new();
+    for (i, ins) in program.instrs.iter().enumerate() {
+        let op = map_operands(&ins.op, |o| in_slots(o, &slot));
+        for o in crate_operands(&ins.op) {
+            if let Operand::Tmp(t) = o {
+                if last_use[t as usize] == Some(i) && !free.contains(&slot[t as usize]) {
+                    free.push(slot[t as usize]);
+                }
+            }
+        }
+        let s = free.pop().unwrap_or_else(|| {
+            slots += 1;
+            slots - 1
+        });
+        slot[ins.dst as usize] = s;
+        let (t, e) = (tmp(s), op_tokens(&op));
+        statements.push(quote!(#t = #e;));
+        for (k, e) in &writes_of[ins.dst as usize] {
+            statements.push(write(*k, *e, Operand::Tmp(s)));
+        }
+        if last_use[ins.dst as usize].is_none() {
+            free.push(s);
+        }
+    }
+    let declarations = (0..slots).map(|s| {
+        let t = tmp(s);
+        quote!(let mut #t: T;)
     });
-    quote!(#(#loads)* #(#lets)* #(#writes)*)
+    let ret = result.map(|r| operand(in_slots(r, &slot)));
+    quote!(#(#loads)* #(#slices)* #(#early)* #(#declarations)* #(#statements)* #ret)
+}
+
+/// `op` with every operand passed through `f`.
+fn map_operands(op: &Op, f: impl Fn(Operand) -> Operand) -> Op {
+    match *op {
+        Op::Add(a, b) => Op::Add(f(a), f(b)),
+        Op::Sub(a, b) => Op::Sub(f(a), f(b)),
+        Op::Mul(a, b) => Op::Mul(f(a), f(b)),
+        Op::Div(a, b) => Op::Div(f(a), f(b)),
+        Op::Neg(a) => Op::Neg(f(a)),
+        Op::Powi(a, n) => Op::Powi(f(a), n),
+        Op::Powf(a, b) => Op::Powf(f(a), f(b)),
+        Op::Unary(u, a) => Op::Unary(u, f(a)),
+        Op::Sign(a) => Op::Sign(f(a)),
+        Op::Heaviside(a) => Op::Heaviside(f(a)),
+        Op::Min(a, b) => Op::Min(f(a), f(b)),
+        Op::Max(a, b) => Op::Max(f(a), f(b)),
+        Op::Le(a, b) => Op::Le(f(a), f(b)),
+    }
 }
 
 fn crate_operands(op: &Op) -> Vec<Operand> {
@@ -474,9 +578,8 @@ fn crate_operands(op: &Op) -> Vec<Operand> {
 
 /// A scalar-returning body (the costs).
 fn scalar_body(program: &Program, places: &[TokenStream]) -> TokenStream {
-    let statements = body(program, places, &[]);
-    let v = operand(program.outputs[0].entries[0]);
-    quote!({ #statements #v })
+    let statements = body(program, places, &[], Some(program.outputs[0].entries[0]));
+    quote!({ #statements })
 }
 
 fn shape_tokens(s: &[usize]) -> TokenStream {
@@ -626,9 +729,9 @@ pub fn emit(model: &GameModel, d: &GameDerivatives) -> TokenStream {
     // Derivative blocks.
     let single = |block: &str| {
         let prog = d.program(&[block]);
-        body(&prog, &places, &[quote!(out)])
+        body(&prog, &places, &[quote!(out)], None)
     };
-    let omega = body(&d.omega_program(), &places, &[quote!(out)]);
+    let omega = body(&d.omega_program(), &places, &[quote!(out)], None);
     let parts = body(
         &d.stackelberg_parts_program(),
         &places,
@@ -639,6 +742,7 @@ pub fn emit(model: &GameModel, d: &GameDerivatives) -> TokenStream {
             quote!(out.d22f2),
             quote!(out.d21f2),
         ],
+        None,
     );
     let method = |fn_name: &str, block: &str| {
         let f = Ident::new(fn_name, Span::call_site());
@@ -691,18 +795,19 @@ pub fn emit(model: &GameModel, d: &GameDerivatives) -> TokenStream {
     .map(|(f, b)| phi_method(f, b))
     .collect();
 
-    let formulas = block_formulas(model, d)
-        .into_iter()
-        .map(|(block, shape, entries)| {
-            let shape = shape.iter().map(|k| lit(*k));
-            quote! {
+    let formulas = block_formulas(model, d).into_iter().map(|(block, shape, entries)| {
+        let shape = shape.iter().map(|k| lit(*k));
+        quote! {
+            {
+                static ENTRIES: &[&str] = &[#(#entries),*];
                 ::stackel::BlockFormula {
                     block: #block,
                     shape: ::std::vec![#(#shape),*],
-                    entries: ::std::vec![#(::std::string::String::from(#entries)),*],
+                    entries: ENTRIES.iter().map(|e| ::std::string::ToString::to_string(e)).collect(),
                 }
             }
-        });
+        }
+    });
     let wgsl = crate::emit_wgsl::emit_game(&programs_of(model, d));
 
     quote! {
@@ -714,7 +819,7 @@ pub fn emit(model: &GameModel, d: &GameDerivatives) -> TokenStream {
 
         #default_impl
 
-        #[allow(unused_variables, unused_parens, unused_braces, clippy::all)]
+        #[allow(unused_variables, unused_mut, unused_parens, unused_braces, clippy::all)]
         impl ::stackel::Game for #name {
             const D1: usize = #d1_l;
             const D2: usize = #d2_l;
