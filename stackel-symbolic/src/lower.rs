@@ -375,12 +375,34 @@ struct Lowering<'d> {
     /// For a product with a negative coefficient, its magnitude (so sums
     /// can subtract it instead of adding a negation).
     magnitude: HashMap<Id, Operand>,
+    /// Value numbering of emitted operations.
+    numbered: HashMap<String, Operand>,
 }
 
 impl Lowering<'_> {
+    /// Appends `op`, or reuses an earlier instruction computing the same
+    /// (up to the order of commutative operands): the products and sums
+    /// that n-ary nodes expand into are shared this way.
     fn emit(&mut self, op: Op) -> Operand {
+        let key = match op {
+            Op::Add(a, b) | Op::Mul(a, b) => {
+                let (a, b) = (format!("{a:?}"), format!("{b:?}"));
+                let (lo, hi) = if a <= b { (a, b) } else { (b, a) };
+                let tag = if matches!(op, Op::Add(..)) {
+                    "Add"
+                } else {
+                    "Mul"
+                };
+                format!("{tag}({lo}, {hi})")
+            }
+            _ => format!("{op:?}"),
+        };
+        if let Some(o) = self.numbered.get(&key) {
+            return *o;
+        }
         let dst = self.instrs.len() as u32;
         self.instrs.push(Instr { dst, op });
+        self.numbered.insert(key, Operand::Tmp(dst));
         Operand::Tmp(dst)
     }
 
@@ -569,6 +591,7 @@ pub fn lower(dag: &Dag, outputs: &[Output<'_>]) -> Program {
         instrs: Vec::new(),
         value: HashMap::new(),
         magnitude: HashMap::new(),
+        numbered: HashMap::new(),
     };
     let nodes = dag.reachable(&roots);
     let uses_lambda = nodes
