@@ -147,6 +147,34 @@ fn coefficient(dag: &Dag, id: Id) -> (f64, Vec<Id>) {
     }
 }
 
+/// Sort key of a sum term for reading: (0, first state entry) for terms
+/// with a state entry among their direct factors, (1, first param) for
+/// params, (2, 0) for anything else, (3, 0) for the constant.
+fn term_order(dag: &Dag, t: Id) -> (u8, u32) {
+    let (_, factors) = coefficient(dag, t);
+    if factors.is_empty() {
+        return (3, 0);
+    }
+    let leaf = |f: &Id| match dag.node(*f) {
+        Node::Powi(b, _) => *b,
+        _ => *f,
+    };
+    let first = |want_state: bool| {
+        factors
+            .iter()
+            .filter_map(|f| match (dag.node(leaf(f)), want_state) {
+                (Node::State(k), true) | (Node::Param(k), false) => Some(*k),
+                _ => None,
+            })
+            .min()
+    };
+    match (first(true), first(false)) {
+        (Some(k), _) => (0, k),
+        (None, Some(k)) => (1, k),
+        _ => (2, 0),
+    }
+}
+
 fn write_node(dag: &Dag, id: Id, names: &Names, out: &mut String) {
     if out.len() > FORMULA_CAP {
         if !out.ends_with("...") {
@@ -171,12 +199,10 @@ fn write_node(dag: &Dag, id: Id, names: &Names, out: &mut String) {
         Node::Param(k) => out.push_str(&names.param[*k as usize]),
         Node::Lambda(k) => out.push_str(&format!("lambda[{k}]")),
         Node::Add(xs) => {
-            let mut terms: Vec<Id> = xs
-                .iter()
-                .copied()
-                .filter(|x| dag.as_const(*x).is_none())
-                .collect();
-            terms.extend(xs.iter().copied().filter(|x| dag.as_const(*x).is_some()));
+            // Reading order: terms in players' variables first (by their
+            // first entry), then terms in params only, constants last.
+            let mut terms: Vec<Id> = xs.to_vec();
+            terms.sort_by_key(|t| term_order(dag, *t));
             for (i, t) in terms.iter().enumerate() {
                 let (k, rest) = coefficient(dag, *t);
                 match (i, k < 0.0) {
