@@ -341,3 +341,22 @@ fn emitted_code_is_allocation_free_straight_line_rust() {
     }
     assert!(code.contains("impl :: core :: default :: Default for Duopoly"));
 }
+
+/// Line of the first token of the first `compile_error!` an error expands to.
+fn error_line(e: &stackel_symbolic::Errors) -> usize {
+    let tokens = e.to_compile_errors();
+    tokens.into_iter().next().unwrap().span().start().line
+}
+
+#[test]
+fn back_end_errors_point_at_the_game_name_and_the_follower_cost() {
+    let src = "game Lazy {\n    leader x;\n    follower y;\n    cost x = x^2 + y^2;\n    cost y = (x - 1)^2;\n}";
+    let tokens: proc_macro2::TokenStream = src.parse().unwrap();
+    let e = derive(&front_end(tokens).unwrap()).unwrap_err();
+    assert_eq!(error_line(&e), 5, "{e}");
+    let src = "game Big {\n    leader x: [3];\n    follower y;\n    budget = 3;\n    cost x = sum(i in 0..3) x[i]^2 * y;\n    cost y = y^2 * x[0];\n}";
+    let tokens: proc_macro2::TokenStream = src.parse().unwrap();
+    let e = derive(&front_end(tokens).unwrap()).unwrap_err();
+    assert!(e.messages()[0].contains("of game Big needs"), "{e}");
+    assert_eq!(error_line(&e), 1, "{e}");
+}
