@@ -38,6 +38,11 @@ pub struct Workspace<T> {
     d2j_f1: Vec<T>,
     d2j_phi: Vec<T>,
     bty: Vec<T>,
+    // D12 f1, and the two block columns of the leader's row of J_S
+    d12f1: Vec<T>,
+    row1: Vec<T>,
+    row2: Vec<T>,
+    dr: Vec<T>,
 }
 
 impl<T: Float> Workspace<T> {
@@ -62,6 +67,10 @@ impl<T: Float> Workspace<T> {
             d2j_f1: vec![T::zero(); d2 * dm],
             d2j_phi: vec![T::zero(); d2 * dm],
             bty: vec![T::zero(); d1 * dm],
+            d12f1: vec![T::zero(); d1 * d2],
+            row1: vec![T::zero(); d1 * d1],
+            row2: vec![T::zero(); d1 * d2],
+            dr: vec![T::zero(); d2 * d1],
         }
     }
 
@@ -165,8 +174,21 @@ impl<T: Float> Workspace<T> {
         }
     }
 
+    /// Both block columns of the leader's row of J_S, D1(Df1) into `row1`
+    /// (d1 x d1) and D2(Df1) into `row2` (d1 x d2), assuming `fused` has run.
+    fn leader_row<G: Game>(&mut self, g: &G, x: &[T]) {
+        g.d12f1(x, &mut self.d12f1);
+        let mut row = std::mem::take(&mut self.row1);
+        self.leader_row_block(g, x, 1, &mut row);
+        self.row1 = row;
+        let mut row = std::mem::take(&mut self.row2);
+        self.leader_row_block(g, x, 2, &mut row);
+        self.row2 = row;
+    }
+
     /// D_j(Df1) for block column j (1 leader, 2 followers), into `out`
-    /// (d1 x d_j), assuming `fused` has run (lambda, B and the LU are set).
+    /// (d1 x d_j), assuming `fused` has run (lambda, B and the LU are set)
+    /// and `d12f1` holds D12 f1.
     fn leader_row_block<G: Game>(&mut self, g: &G, x: &[T], j: usize, out: &mut [T]) {
         let (d1, d2) = (self.d1, self.d2);
         let dj = if j == 1 { d1 } else { d2 };
@@ -177,15 +199,14 @@ impl<T: Float> Workspace<T> {
             g.d11f1(x, d1j_f1);
             g.d11phi(x, lam, d1j_phi);
             // D21 f1 = (D12 f1)^T
-            g.d12f1(x, &mut self.m[..d1 * d2]);
             for a in 0..d2 {
                 for c in 0..d1 {
-                    d2j_f1[a * d1 + c] = self.m[c * d2 + a];
+                    d2j_f1[a * d1 + c] = self.d12f1[c * d2 + a];
                 }
             }
             g.d21phi(x, lam, d2j_phi);
         } else {
-            g.d12f1(x, d1j_f1);
+            d1j_f1.copy_from_slice(&self.d12f1);
             g.d12phi(x, lam, d1j_phi);
             g.d22f1(x, d2j_f1);
             g.d22phi(x, lam, d2j_phi);
@@ -235,14 +256,10 @@ impl<T: Float> Workspace<T> {
         let (d1, d2) = (self.d1, self.d2);
         let n = d1 + d2;
         self.fused(g, x, eta)?;
-        let mut blk = vec![T::zero(); d1 * d1.max(d2)];
-        self.leader_row_block(g, x, 1, &mut blk);
+        self.leader_row(g, x);
         for i in 0..d1 {
-            out[i * n..i * n + d1].copy_from_slice(&blk[i * d1..(i + 1) * d1]);
-        }
-        self.leader_row_block(g, x, 2, &mut blk);
-        for i in 0..d1 {
-            out[i * n + d1..(i + 1) * n].copy_from_slice(&blk[i * d2..(i + 1) * d2]);
+            out[i * n..i * n + d1].copy_from_slice(&self.row1[i * d1..(i + 1) * d1]);
+            out[i * n + d1..(i + 1) * n].copy_from_slice(&self.row2[i * d2..(i + 1) * d2]);
         }
         // second block row: exact B and D22 f2 (no eta)
         g.d22f2(x, &mut self.h);
@@ -265,16 +282,15 @@ impl<T: Float> Workspace<T> {
     ) -> Result<(), Singular> {
         let (d1, d2) = (self.d1, self.d2);
         self.fused(g, x, eta)?;
-        let mut a = vec![T::zero(); d1 * d1];
-        let mut c = vec![T::zero(); d1 * d2];
-        self.leader_row_block(g, x, 1, &mut a);
-        self.leader_row_block(g, x, 2, &mut c);
+        self.leader_row(g, x);
         // Dr = -H^-1 B (the LU is still of H + eta I)
-        let mut dr: Vec<T> = self.b.iter().map(|v| -*v).collect();
-        self.lu.solve_columns(&mut dr, d1, &mut self.tmp);
-        matmul(&c, &dr, d1, d2, d1, out);
-        for k in 0..d1 * d1 {
-            out[k] += a[k];
+        for (r, b) in self.dr.iter_mut().zip(&self.b) {
+            *r = -*b;
+        }
+        self.lu.solve_columns(&mut self.dr, d1, &mut self.tmp);
+        matmul(&self.row2, &self.dr, d1, d2, d1, out);
+        for (o, a) in out[..d1 * d1].iter_mut().zip(&self.row1) {
+            *o += *a;
         }
         Ok(())
     }

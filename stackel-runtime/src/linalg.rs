@@ -39,6 +39,16 @@ impl<T: Float> Lu<T> {
     pub fn factor(&mut self, a: &[T]) -> Result<(), Singular> {
         let n = self.n;
         debug_assert_eq!(a.len(), n * n);
+        if n == 1 {
+            // One follower coordinate: H is a number (the common case).
+            let h = a[0];
+            if h == T::zero() || !h.is_finite() {
+                return Err(Singular { pivot: 0, n });
+            }
+            self.lu[0] = h;
+            self.piv[0] = 0;
+            return Ok(());
+        }
         self.lu.copy_from_slice(a);
         let lu = &mut self.lu;
         let scale = a.iter().fold(T::zero(), |m, v| m.max(Real::abs(*v)));
@@ -81,6 +91,10 @@ impl<T: Float> Lu<T> {
     pub fn solve(&self, b: &mut [T]) {
         let n = self.n;
         let lu = &self.lu;
+        if n == 1 {
+            b[0] /= lu[0];
+            return;
+        }
         for k in 0..n {
             b.swap(k, self.piv[k]);
         }
@@ -104,6 +118,10 @@ impl<T: Float> Lu<T> {
     pub fn solve_transpose(&self, b: &mut [T]) {
         let n = self.n;
         let lu = &self.lu;
+        if n == 1 {
+            b[0] /= lu[0];
+            return;
+        }
         // A^T = U^T L^T P, so solve U^T y = b, L^T z = y, x = P^T z.
         for i in 0..n {
             let mut s = b[i];
