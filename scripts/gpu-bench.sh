@@ -21,7 +21,8 @@ nproc
 command -v nvidia-smi >/dev/null && nvidia-smi --query-gpu=name,driver_version,memory.total --format=csv
 ldconfig -p 2>/dev/null | grep -E 'libvulkan\.so' || echo "no Vulkan loader (libvulkan1) found"
 if [ -z "${VK_DRIVER_FILES:-}" ] && [ -z "${VK_ICD_FILENAMES:-}" ]; then
-  for f in /usr/share/vulkan/icd.d/nvidia_icd.json /etc/vulkan/icd.d/nvidia_icd.json \
+  for f in /usr/local/nvidia/share/vulkan/icd.d/nvidia_icd.json \
+           /usr/share/vulkan/icd.d/nvidia_icd.json /etc/vulkan/icd.d/nvidia_icd.json \
            /usr/share/vulkan/icd.d/nvidia_icd.x86_64.json; do
     if [ -e "$f" ]; then
       export VK_DRIVER_FILES="$f"
