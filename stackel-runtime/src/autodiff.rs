@@ -56,7 +56,7 @@
 //! assert_eq!(dp, [-1.0, 1.0, 0.0]);
 //! ```
 
-use num_dual::{Dual64, DualNum, HyperDual64, HyperHyperDual64};
+use num_dual::{Dual64, HyperDual64, HyperHyperDual64};
 
 use crate::game::{BlockFormula, Game, GameInfo, StackelbergParts};
 use crate::real::Real;
@@ -435,50 +435,5 @@ impl<C: Costs> Game for DualGame<C> {
     /// Forward-mode differentiation has no symbolic formulas: empty.
     fn formulas(&self) -> Vec<BlockFormula> {
         Vec::new()
-    }
-}
-
-/// `Real` for the third-order type used for phi's blocks (the crate's
-/// `real` module covers `Dual64` and `HyperDual64`).
-impl Real for HyperHyperDual64 {
-    fn of(x: f64) -> Self {
-        HyperHyperDual64::from(x)
-    }
-    fn re(self) -> f64 {
-        self.re
-    }
-    fn exp(self) -> Self {
-        DualNum::exp(&self)
-    }
-    fn ln(self) -> Self {
-        DualNum::ln(&self)
-    }
-    fn sqrt(self) -> Self {
-        DualNum::sqrt(&self)
-    }
-    fn sin(self) -> Self {
-        DualNum::sin(&self)
-    }
-    fn cos(self) -> Self {
-        DualNum::cos(&self)
-    }
-    fn tan(self) -> Self {
-        DualNum::tan(&self)
-    }
-    fn tanh(self) -> Self {
-        DualNum::tanh(&self)
-    }
-    fn powi(self, n: i32) -> Self {
-        DualNum::powi(&self, n)
-    }
-    fn powf(self, e: Self) -> Self {
-        (e * DualNum::ln(&self)).exp()
-    }
-    fn abs(self) -> Self {
-        if self.re < 0.0 {
-            -self
-        } else {
-            self
-        }
     }
 }

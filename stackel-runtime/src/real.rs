@@ -210,7 +210,7 @@ mod dual {
     //! `Real` for num-dual's forward-mode types, so the costs a game emits
     //! can be differentiated by an independent method.
     use super::Real;
-    use num_dual::{Dual64, DualNum, HyperDual64};
+    use num_dual::{Dual64, DualNum, HyperDual64, HyperHyperDual64};
 
     macro_rules! impl_real_dual {
         ($t:ty) => {
@@ -261,4 +261,6 @@ mod dual {
     }
     impl_real_dual!(Dual64);
     impl_real_dual!(HyperDual64);
+    // Third order: the phi blocks of `autodiff::DualGame`.
+    impl_real_dual!(HyperHyperDual64);
 }
