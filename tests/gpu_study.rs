@@ -13,33 +13,8 @@ use stackel::record::Record;
 use stackel::schedule::Schedule;
 use std::f64::consts::PI;
 
-stackel_game! {
-    /// Cournot duopoly; firm 1 leads.
-    pub game Duopoly {
-        param a = 100.0;
-        param c1 = 5.0;
-        param c2 = 2.0;
-        leader q1;
-        follower q2;
-        let price = a - q1 - q2;
-        cost q1 = -(price - c1) * q1;
-        cost q2 = -(price - c2) * q2;
-    }
-}
-
-stackel_game! {
-    /// Location game on a torus (paper 4.2).
-    pub game Torus {
-        param alpha1 = 1.0;
-        param alpha2 = 1.3;
-        param phi1 = pi / 8.0;
-        param phi2 = pi / 8.0;
-        leader th1: angle;
-        follower th2: angle;
-        cost th1 = -alpha1 * cos(th1 - phi1) + cos(th1 - th2);
-        cost th2 = -alpha2 * cos(th2 - phi2) + cos(th2 - th1);
-    }
-}
+mod paper_games;
+use paper_games::{Duopoly, Torus};
 
 /// Runs `study` on both engines in f32; `None` when there is no adapter.
 fn both<G: Game + Clone>(
