@@ -13,7 +13,7 @@
 //!
 //! eta = 0 is the exact form; eta > 0 is the regularisation of appendix C.
 
-use crate::game::{Game, StackelbergParts};
+use crate::game::{Game, SecondOrderParts, StackelbergParts};
 use crate::linalg::{mat_t_vec, matmul, Lu, Singular};
 use crate::real::Float;
 
@@ -31,15 +31,18 @@ pub struct Workspace<T> {
     pub(crate) lambda: Vec<T>,
     lu: Lu<T>,
     tmp: Vec<T>,
-    // second-order scratch, d_j <= d1 + d2
+    // second-order blocks (from `Game::second_order_parts`) and scratch
     m: Vec<T>,
-    d1j_f1: Vec<T>,
-    d1j_phi: Vec<T>,
-    d2j_f1: Vec<T>,
-    d2j_phi: Vec<T>,
-    bty: Vec<T>,
-    // D12 f1, and the two block columns of the leader's row of J_S
+    d11f1: Vec<T>,
     d12f1: Vec<T>,
+    d22f1: Vec<T>,
+    h_exact: Vec<T>,
+    b_exact: Vec<T>,
+    phi11: Vec<T>,
+    phi12: Vec<T>,
+    phi21: Vec<T>,
+    phi22: Vec<T>,
+    // the two block columns of the leader's row of J_S, and Dr
     row1: Vec<T>,
     row2: Vec<T>,
     dr: Vec<T>,
@@ -62,12 +65,15 @@ impl<T: Float> Workspace<T> {
             lu: Lu::new(d2),
             tmp: vec![T::zero(); d2.max(d1)],
             m: vec![T::zero(); d2 * dm],
-            d1j_f1: vec![T::zero(); d1 * dm],
-            d1j_phi: vec![T::zero(); d1 * dm],
-            d2j_f1: vec![T::zero(); d2 * dm],
-            d2j_phi: vec![T::zero(); d2 * dm],
-            bty: vec![T::zero(); d1 * dm],
+            d11f1: vec![T::zero(); d1 * d1],
             d12f1: vec![T::zero(); d1 * d2],
+            d22f1: vec![T::zero(); d2 * d2],
+            h_exact: vec![T::zero(); d2 * d2],
+            b_exact: vec![T::zero(); d2 * d1],
+            phi11: vec![T::zero(); d1 * d1],
+            phi12: vec![T::zero(); d1 * d2],
+            phi21: vec![T::zero(); d2 * d1],
+            phi22: vec![T::zero(); d2 * d2],
             row1: vec![T::zero(); d1 * d1],
             row2: vec![T::zero(); d1 * d2],
             dr: vec![T::zero(); d2 * d1],
@@ -159,63 +165,75 @@ impl<T: Float> Workspace<T> {
     pub fn jacobian<G: Game>(&mut self, g: &G, x: &[T], out: &mut [T]) {
         let (d1, d2) = (self.d1, self.d2);
         let n = d1 + d2;
-        g.d11f1(x, &mut self.d1j_f1[..d1 * d1]);
-        g.d12f1(x, &mut self.m[..d1 * d2]);
-        g.d21f2(x, &mut self.b);
-        g.d22f2(x, &mut self.h);
+        g.d11f1(x, &mut self.d11f1);
+        g.d12f1(x, &mut self.d12f1);
+        g.d21f2(x, &mut self.b_exact);
+        g.d22f2(x, &mut self.h_exact);
         for i in 0..d1 {
-            out[i * n..i * n + d1].copy_from_slice(&self.d1j_f1[i * d1..(i + 1) * d1]);
-            out[i * n + d1..(i + 1) * n].copy_from_slice(&self.m[i * d2..(i + 1) * d2]);
+            out[i * n..i * n + d1].copy_from_slice(&self.d11f1[i * d1..(i + 1) * d1]);
+            out[i * n + d1..(i + 1) * n].copy_from_slice(&self.d12f1[i * d2..(i + 1) * d2]);
         }
         for i in 0..d2 {
             let r = (d1 + i) * n;
-            out[r..r + d1].copy_from_slice(&self.b[i * d1..(i + 1) * d1]);
-            out[r + d1..r + n].copy_from_slice(&self.h[i * d2..(i + 1) * d2]);
+            out[r..r + d1].copy_from_slice(&self.b_exact[i * d1..(i + 1) * d1]);
+            out[r + d1..r + n].copy_from_slice(&self.h_exact[i * d2..(i + 1) * d2]);
         }
     }
 
     /// Both block columns of the leader's row of J_S, D1(Df1) into `row1`
-    /// (d1 x d1) and D2(Df1) into `row2` (d1 x d2), assuming `fused` has run.
+    /// (d1 x d1) and D2(Df1) into `row2` (d1 x d2), assuming `fused` has run
+    /// (lambda, B and the LU of H + eta I are set). Every second-order block
+    /// comes from one fused call; the exact D22 f2 lands in `h_exact`.
     fn leader_row<G: Game>(&mut self, g: &G, x: &[T]) {
-        g.d12f1(x, &mut self.d12f1);
+        let (d1, d2) = (self.d1, self.d2);
+        g.second_order_parts(
+            x,
+            &self.lambda,
+            SecondOrderParts {
+                d11f1: &mut self.d11f1,
+                d12f1: &mut self.d12f1,
+                d22f1: &mut self.d22f1,
+                d22f2: &mut self.h_exact,
+                d21f2: &mut self.b_exact,
+                d11phi: &mut self.phi11,
+                d12phi: &mut self.phi12,
+                d21phi: &mut self.phi21,
+                d22phi: &mut self.phi22,
+            },
+        );
+        // j = 1: D11 f1 - D11 phi - B^T H^-T (D21 f1 - D21 phi), D21 f1 = D12 f1^T.
+        for a in 0..d2 {
+            for c in 0..d1 {
+                self.m[a * d1 + c] = self.d12f1[c * d2 + a] - self.phi21[a * d1 + c];
+            }
+        }
         let mut row = std::mem::take(&mut self.row1);
-        self.leader_row_block(g, x, 1, &mut row);
+        self.finish_row_block(d1, &mut row);
+        for ((o, f), p) in row.iter_mut().zip(&self.d11f1).zip(&self.phi11) {
+            *o = *f - *p - *o;
+        }
         self.row1 = row;
+        // j = 2: D12 f1 - D12 phi - B^T H^-T (D22 f1 - D22 phi).
+        for ((mm, f), p) in self.m[..d2 * d2]
+            .iter_mut()
+            .zip(&self.d22f1)
+            .zip(&self.phi22)
+        {
+            *mm = *f - *p;
+        }
         let mut row = std::mem::take(&mut self.row2);
-        self.leader_row_block(g, x, 2, &mut row);
+        self.finish_row_block(d2, &mut row);
+        for ((o, f), p) in row.iter_mut().zip(&self.d12f1).zip(&self.phi12) {
+            *o = *f - *p - *o;
+        }
         self.row2 = row;
     }
 
-    /// D_j(Df1) for block column j (1 leader, 2 followers), into `out`
-    /// (d1 x d_j), assuming `fused` has run (lambda, B and the LU are set)
-    /// and `d12f1` holds D12 f1.
-    fn leader_row_block<G: Game>(&mut self, g: &G, x: &[T], j: usize, out: &mut [T]) {
+    /// With M = D2j f1 - D2j phi (d2 x dj) in `m`: writes B^T H^-T M
+    /// (d1 x dj) into `out`.
+    fn finish_row_block(&mut self, dj: usize, out: &mut [T]) {
         let (d1, d2) = (self.d1, self.d2);
-        let dj = if j == 1 { d1 } else { d2 };
-        let lam = &self.lambda;
-        let (d1j_f1, d1j_phi) = (&mut self.d1j_f1[..d1 * dj], &mut self.d1j_phi[..d1 * dj]);
-        let (d2j_f1, d2j_phi) = (&mut self.d2j_f1[..d2 * dj], &mut self.d2j_phi[..d2 * dj]);
-        if j == 1 {
-            g.d11f1(x, d1j_f1);
-            g.d11phi(x, lam, d1j_phi);
-            // D21 f1 = (D12 f1)^T
-            for a in 0..d2 {
-                for c in 0..d1 {
-                    d2j_f1[a * d1 + c] = self.d12f1[c * d2 + a];
-                }
-            }
-            g.d21phi(x, lam, d2j_phi);
-        } else {
-            d1j_f1.copy_from_slice(&self.d12f1);
-            g.d12phi(x, lam, d1j_phi);
-            g.d22f1(x, d2j_f1);
-            g.d22phi(x, lam, d2j_phi);
-        }
-        // M = D2j f1 - D2j phi; Y = H^-T M
         let m = &mut self.m[..d2 * dj];
-        for ((mm, a), b) in m.iter_mut().zip(d2j_f1.iter()).zip(d2j_phi.iter()) {
-            *mm = *a - *b;
-        }
         for c in 0..dj {
             for i in 0..d2 {
                 self.tmp[i] = m[i * dj + c];
@@ -225,23 +243,17 @@ impl<T: Float> Workspace<T> {
                 m[i * dj + c] = self.tmp[i];
             }
         }
-        // B^T Y (d1 x dj)
-        let bty = &mut self.bty[..d1 * dj];
-        for v in bty.iter_mut() {
-            *v = T::zero();
-        }
+        let out = &mut out[..d1 * dj];
+        out.fill(T::zero());
         for a in 0..d2 {
             for r in 0..d1 {
                 let bar = self.b[a * d1 + r];
                 if bar != T::zero() {
                     for c in 0..dj {
-                        bty[r * dj + c] += bar * m[a * dj + c];
+                        out[r * dj + c] += bar * m[a * dj + c];
                     }
                 }
             }
-        }
-        for k in 0..d1 * dj {
-            out[k] = d1j_f1[k] - d1j_phi[k] - bty[k];
         }
     }
 
@@ -262,11 +274,10 @@ impl<T: Float> Workspace<T> {
             out[i * n + d1..(i + 1) * n].copy_from_slice(&self.row2[i * d2..(i + 1) * d2]);
         }
         // second block row: exact B and D22 f2 (no eta)
-        g.d22f2(x, &mut self.h);
         for i in 0..d2 {
             let r = (d1 + i) * n;
             out[r..r + d1].copy_from_slice(&self.b[i * d1..(i + 1) * d1]);
-            out[r + d1..r + n].copy_from_slice(&self.h[i * d2..(i + 1) * d2]);
+            out[r + d1..r + n].copy_from_slice(&self.h_exact[i * d2..(i + 1) * d2]);
         }
         Ok(())
     }

@@ -104,6 +104,22 @@ pub struct StackelbergParts<'a, T> {
     pub d21f2: &'a mut [T],
 }
 
+/// The second-order blocks J_S needs, written in one pass (shared
+/// subexpressions computed once), at x with the multiplier lambda fixed.
+/// Lengths: `d11f1` d1*d1, `d12f1` d1*d2, `d22f1` d2*d2, `d22f2` d2*d2,
+/// `d21f2` d2*d1, `d11phi` d1*d1, `d12phi` d1*d2, `d21phi` d2*d1, `d22phi` d2*d2.
+pub struct SecondOrderParts<'a, T> {
+    pub d11f1: &'a mut [T],
+    pub d12f1: &'a mut [T],
+    pub d22f1: &'a mut [T],
+    pub d22f2: &'a mut [T],
+    pub d21f2: &'a mut [T],
+    pub d11phi: &'a mut [T],
+    pub d12phi: &'a mut [T],
+    pub d21phi: &'a mut [T],
+    pub d22phi: &'a mut [T],
+}
+
 /// A Stackelberg game with one leader and one or more (simultaneously
 /// playing) followers. Implemented by `stackel_game!`; hand-written impls are
 /// fine too (tests use them as references).
@@ -149,6 +165,21 @@ pub trait Game: Send + Sync {
     fn d21f2<T: Real>(&self, x: &[T], out: &mut [T]);
     /// Everything one Stackelberg step needs, fused.
     fn stackelberg_parts<T: Real>(&self, x: &[T], out: StackelbergParts<'_, T>);
+
+    /// Every second-order block of f1, omega_F and phi = lambda^T omega_F,
+    /// fused. The default calls the single-block methods; generated games
+    /// override it with one straight-line pass.
+    fn second_order_parts<T: Real>(&self, x: &[T], lambda: &[T], out: SecondOrderParts<'_, T>) {
+        self.d11f1(x, out.d11f1);
+        self.d12f1(x, out.d12f1);
+        self.d22f1(x, out.d22f1);
+        self.d22f2(x, out.d22f2);
+        self.d21f2(x, out.d21f2);
+        self.d11phi(x, lambda, out.d11phi);
+        self.d12phi(x, lambda, out.d12phi);
+        self.d21phi(x, lambda, out.d21phi);
+        self.d22phi(x, lambda, out.d22phi);
+    }
 
     /// D11 phi (d1 x d1), phi = lambda^T omega_F, lambda (len d2) fixed.
     fn d11phi<T: Real>(&self, x: &[T], lambda: &[T], out: &mut [T]);

@@ -9,7 +9,9 @@ pub mod real;
 pub mod reference;
 
 pub use blocks::Workspace;
-pub use game::{BlockFormula, Game, GameInfo, ParamInfo, PlayerInfo, StackelbergParts};
+pub use game::{
+    BlockFormula, Game, GameInfo, ParamInfo, PlayerInfo, SecondOrderParts, StackelbergParts,
+};
 pub use linalg::Singular;
 pub use real::{Float, Real};
 #[cfg(feature = "dual")]

@@ -770,6 +770,24 @@ pub fn emit(model: &GameModel, d: &GameDerivatives) -> TokenStream {
         ],
         None,
     );
+    let second = body(
+        &d.program(&[
+            "D11f1", "D12f1", "D22f1", "D22f2", "D21f2", "D11phi", "D12phi", "D21phi", "D22phi",
+        ]),
+        &places,
+        &[
+            quote!(out.d11f1),
+            quote!(out.d12f1),
+            quote!(out.d22f1),
+            quote!(out.d22f2),
+            quote!(out.d21f2),
+            quote!(out.d11phi),
+            quote!(out.d12phi),
+            quote!(out.d21phi),
+            quote!(out.d22phi),
+        ],
+        None,
+    );
     let method = |fn_name: &str, block: &str| {
         let f = Ident::new(fn_name, Span::call_site());
         let b = single(block);
@@ -898,6 +916,13 @@ pub fn emit(model: &GameModel, d: &GameDerivatives) -> TokenStream {
             fn stackelberg_parts<T: ::stackel::Real>(&self, x: &[T], out: ::stackel::StackelbergParts<'_, T>) {
                 let x = &x[..#n_l];
                 #parts
+            }
+
+            #[inline]
+            fn second_order_parts<T: ::stackel::Real>(&self, x: &[T], lambda: &[T], out: ::stackel::SecondOrderParts<'_, T>) {
+                let x = &x[..#n_l];
+                let lambda = &lambda[..#d2_l];
+                #second
             }
 
             #(#plain)*

@@ -6,7 +6,7 @@
 #![allow(dead_code)]
 
 use num_dual::{Dual64, HyperDual64};
-use stackel::{Game, StackelbergParts, Workspace};
+use stackel::{Game, SecondOrderParts, StackelbergParts, Workspace};
 
 /// Deterministic pseudo-random numbers (xorshift64) for test points.
 pub struct Rng(pub u64);
@@ -378,6 +378,61 @@ pub fn check_game<G: Game + Clone>(g: &G, x: &[f64], l: &[f64], tol_exact: f64, 
         (d1f1, d2f1, omega_f, hh, bb),
         "stackelberg_parts"
     );
+
+    // The fused second-order blocks equal the single ones.
+    let lam: Vec<f64> = (0..d2).map(|k| 0.5 - 0.3 * k as f64).collect();
+    let single = |f: fn(&G, &[f64], &mut [f64]), len: usize| call(f, g, x, len);
+    let single_phi = |f: fn(&G, &[f64], &[f64], &mut [f64]), len: usize| {
+        let mut o = vec![0.0; len];
+        f(g, x, &lam, &mut o);
+        o
+    };
+    let mut so: Vec<Vec<f64>> = [
+        d1 * d1,
+        d1 * d2,
+        d2 * d2,
+        d2 * d2,
+        d2 * d1,
+        d1 * d1,
+        d1 * d2,
+        d2 * d1,
+        d2 * d2,
+    ]
+    .iter()
+    .map(|&len| vec![0.0; len])
+    .collect();
+    {
+        let [a, b, c, d, e, f, h, i, j] = &mut so[..] else {
+            unreachable!()
+        };
+        g.second_order_parts(
+            x,
+            &lam,
+            SecondOrderParts {
+                d11f1: a,
+                d12f1: b,
+                d22f1: c,
+                d22f2: d,
+                d21f2: e,
+                d11phi: f,
+                d12phi: h,
+                d21phi: i,
+                d22phi: j,
+            },
+        );
+    }
+    let expected = vec![
+        single(G::d11f1, d1 * d1),
+        single(G::d12f1, d1 * d2),
+        single(G::d22f1, d2 * d2),
+        single(G::d22f2, d2 * d2),
+        single(G::d21f2, d2 * d1),
+        single_phi(G::d11phi, d1 * d1),
+        single_phi(G::d12phi, d1 * d2),
+        single_phi(G::d21phi, d2 * d1),
+        single_phi(G::d22phi, d2 * d2),
+    ];
+    assert_eq!(so, expected, "second_order_parts");
 
     // f32 evaluation.
     let x32: Vec<f32> = x.iter().map(|v| *v as f32).collect();
