@@ -24,7 +24,6 @@ pub struct Workspace<T> {
     d1: usize,
     d2: usize,
     pub(crate) d1f1: Vec<T>,
-    pub(crate) d2f1: Vec<T>,
     pub(crate) d2f2: Vec<T>,
     pub(crate) h: Vec<T>,
     pub(crate) b: Vec<T>,
@@ -57,7 +56,6 @@ impl<T: Float> Workspace<T> {
             d1,
             d2,
             d1f1: vec![T::zero(); d1],
-            d2f1: vec![T::zero(); d2],
             d2f2: vec![T::zero(); d2],
             h: vec![T::zero(); d2 * d2],
             b: vec![T::zero(); d2 * d1],
@@ -89,15 +87,30 @@ impl<T: Float> Workspace<T> {
         self.d2
     }
 
-    /// lambda = H^-T D2 f1 from the fused parts; leaves D1 f1, D2 f1, D2 f2,
-    /// H (with eta), B and the LU of H in the workspace.
+    /// lambda = H^-T D2 f1 from the fused parts; leaves D1 f1, D2 f2, H
+    /// (with eta), B and the LU of H in the workspace.
     fn fused<G: Game>(&mut self, g: &G, x: &[T], eta: T) -> Result<(), Singular> {
+        let mut d2f2 = std::mem::take(&mut self.d2f2);
+        let r = self.fused_into(g, x, eta, &mut d2f2);
+        self.d2f2 = d2f2;
+        r
+    }
+
+    /// [`Workspace::fused`] with D2 f2 written to `d2f2`; D2 f1 is written
+    /// straight into `lambda` and solved in place.
+    fn fused_into<G: Game>(
+        &mut self,
+        g: &G,
+        x: &[T],
+        eta: T,
+        d2f2: &mut [T],
+    ) -> Result<(), Singular> {
         g.stackelberg_parts(
             x,
             StackelbergParts {
                 d1f1: &mut self.d1f1,
-                d2f1: &mut self.d2f1,
-                d2f2: &mut self.d2f2,
+                d2f1: &mut self.lambda,
+                d2f2,
                 d22f2: &mut self.h,
                 d21f2: &mut self.b,
             },
@@ -109,9 +122,16 @@ impl<T: Float> Workspace<T> {
             }
         }
         self.lu.factor(&self.h)?;
-        self.lambda.copy_from_slice(&self.d2f1);
         self.lu.solve_transpose(&mut self.lambda);
         Ok(())
+    }
+
+    /// Df1 = D1 f1 - B^T lambda into `out`, after `fused`.
+    fn leader_gradient_from_fused(&self, out: &mut [T]) {
+        mat_t_vec(&self.b, &self.lambda, self.d2, self.d1, out);
+        for (o, d) in out.iter_mut().zip(&self.d1f1) {
+            *o = *d - *o;
+        }
     }
 
     /// Df1 = D1 f1 - B^T (D22 f2 + eta I)^-T D2 f1 (len d1).
@@ -123,10 +143,7 @@ impl<T: Float> Workspace<T> {
         out: &mut [T],
     ) -> Result<(), Singular> {
         self.fused(g, x, eta)?;
-        mat_t_vec(&self.b, &self.lambda, self.d2, self.d1, out);
-        for (o, d) in out.iter_mut().zip(&self.d1f1) {
-            *o = *d - *o;
-        }
+        self.leader_gradient_from_fused(out);
         Ok(())
     }
 
@@ -138,10 +155,9 @@ impl<T: Float> Workspace<T> {
         eta: T,
         out: &mut [T],
     ) -> Result<(), Singular> {
-        let d1 = self.d1;
-        let (o1, o2) = out.split_at_mut(d1);
-        self.total_leader_gradient(g, x, eta, o1)?;
-        o2.copy_from_slice(&self.d2f2);
+        let (o1, o2) = out.split_at_mut(self.d1);
+        self.fused_into(g, x, eta, &mut o2[..self.d2])?;
+        self.leader_gradient_from_fused(o1);
         Ok(())
     }
 

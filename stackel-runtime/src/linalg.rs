@@ -175,8 +175,16 @@ pub fn matmul<T: Float>(a: &[T], b: &[T], r: usize, m: usize, k: usize, c: &mut 
 /// y (k) = a^T x for a row-major a (m x k) and x (m).
 pub fn mat_t_vec<T: Float>(a: &[T], x: &[T], m: usize, k: usize, y: &mut [T]) {
     let y = &mut y[..k];
-    y.fill(T::zero());
-    for (row, &xl) in a.chunks_exact(k).zip(&x[..m]) {
+    let mut rows = a.chunks_exact(k).zip(&x[..m]);
+    match rows.next() {
+        Some((row, &x0)) if x0 != T::zero() => {
+            for (yj, &a0) in y.iter_mut().zip(row) {
+                *yj = a0 * x0;
+            }
+        }
+        _ => y.fill(T::zero()),
+    }
+    for (row, &xl) in rows {
         if xl != T::zero() {
             for (yj, &alj) in y.iter_mut().zip(row) {
                 *yj += alj * xl;
