@@ -465,7 +465,7 @@ fn body(
         }
     };
     for ins in &program.instrs {
-        for o in crate_operands(&ins.op) {
+        for o in ins.op.operands() {
             note(&o);
         }
     }
@@ -519,7 +519,7 @@ fn body(
     // Last instruction reading each temporary (usize::MAX: read at the end).
     let mut last_use: Vec<Option<usize>> = vec![None; program.temp_count()];
     for (i, ins) in program.instrs.iter().enumerate() {
-        for o in crate_operands(&ins.op) {
+        for o in ins.op.operands() {
             if let Operand::Tmp(t) = o {
                 last_use[t as usize] = Some(i);
             }
@@ -537,8 +537,8 @@ fn body(
     };
     let mut statements = Vec::new();
     for (i, ins) in program.instrs.iter().enumerate() {
-        let op = map_operands(&ins.op, |o| in_slots(o, &slot));
-        for o in crate_operands(&ins.op) {
+        let op = ins.op.map_operands(|o| in_slots(o, &slot));
+        for o in ins.op.operands() {
             if let Operand::Tmp(t) = o {
                 if last_use[t as usize] == Some(i) && !free.contains(&slot[t as usize]) {
                     free.push(slot[t as usize]);
@@ -565,41 +565,6 @@ fn body(
     });
     let ret = result.map(|r| operand(in_slots(r, &slot)));
     quote!(#(#loads)* #(#slices)* #(#early)* #(#declarations)* #(#statements)* #ret)
-}
-
-/// `op` with every operand passed through `f`.
-fn map_operands(op: &Op, f: impl Fn(Operand) -> Operand) -> Op {
-    match *op {
-        Op::Add(a, b) => Op::Add(f(a), f(b)),
-        Op::Sub(a, b) => Op::Sub(f(a), f(b)),
-        Op::Mul(a, b) => Op::Mul(f(a), f(b)),
-        Op::Div(a, b) => Op::Div(f(a), f(b)),
-        Op::Neg(a) => Op::Neg(f(a)),
-        Op::Powi(a, n) => Op::Powi(f(a), n),
-        Op::Powf(a, b) => Op::Powf(f(a), f(b)),
-        Op::Unary(u, a) => Op::Unary(u, f(a)),
-        Op::Sign(a) => Op::Sign(f(a)),
-        Op::Heaviside(a) => Op::Heaviside(f(a)),
-        Op::Min(a, b) => Op::Min(f(a), f(b)),
-        Op::Max(a, b) => Op::Max(f(a), f(b)),
-        Op::Le(a, b) => Op::Le(f(a), f(b)),
-    }
-}
-
-fn crate_operands(op: &Op) -> Vec<Operand> {
-    match *op {
-        Op::Add(a, b)
-        | Op::Sub(a, b)
-        | Op::Mul(a, b)
-        | Op::Div(a, b)
-        | Op::Powf(a, b)
-        | Op::Min(a, b)
-        | Op::Max(a, b)
-        | Op::Le(a, b) => vec![a, b],
-        Op::Neg(a) | Op::Powi(a, _) | Op::Unary(_, a) | Op::Sign(a) | Op::Heaviside(a) => {
-            vec![a]
-        }
-    }
 }
 
 /// A scalar-returning body (the costs).

@@ -49,6 +49,44 @@ pub enum Op {
     Le(Operand, Operand),
 }
 
+impl Op {
+    /// The operands, in order (one or two).
+    pub fn operands(&self) -> Vec<Operand> {
+        match *self {
+            Op::Add(a, b)
+            | Op::Sub(a, b)
+            | Op::Mul(a, b)
+            | Op::Div(a, b)
+            | Op::Powf(a, b)
+            | Op::Min(a, b)
+            | Op::Max(a, b)
+            | Op::Le(a, b) => vec![a, b],
+            Op::Neg(a) | Op::Powi(a, _) | Op::Unary(_, a) | Op::Sign(a) | Op::Heaviside(a) => {
+                vec![a]
+            }
+        }
+    }
+
+    /// The same operation with every operand passed through `f`.
+    pub fn map_operands(&self, f: impl Fn(Operand) -> Operand) -> Op {
+        match *self {
+            Op::Add(a, b) => Op::Add(f(a), f(b)),
+            Op::Sub(a, b) => Op::Sub(f(a), f(b)),
+            Op::Mul(a, b) => Op::Mul(f(a), f(b)),
+            Op::Div(a, b) => Op::Div(f(a), f(b)),
+            Op::Neg(a) => Op::Neg(f(a)),
+            Op::Powi(a, n) => Op::Powi(f(a), n),
+            Op::Powf(a, b) => Op::Powf(f(a), f(b)),
+            Op::Unary(u, a) => Op::Unary(u, f(a)),
+            Op::Sign(a) => Op::Sign(f(a)),
+            Op::Heaviside(a) => Op::Heaviside(f(a)),
+            Op::Min(a, b) => Op::Min(f(a), f(b)),
+            Op::Max(a, b) => Op::Max(f(a), f(b)),
+            Op::Le(a, b) => Op::Le(f(a), f(b)),
+        }
+    }
+}
+
 /// `t{dst} = op`.
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub struct Instr {

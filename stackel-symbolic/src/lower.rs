@@ -536,45 +536,10 @@ impl Lowering<'_> {
     }
 }
 
-fn operands(op: &Op) -> Vec<Operand> {
-    match *op {
-        Op::Add(a, b)
-        | Op::Sub(a, b)
-        | Op::Mul(a, b)
-        | Op::Div(a, b)
-        | Op::Powf(a, b)
-        | Op::Min(a, b)
-        | Op::Max(a, b)
-        | Op::Le(a, b) => vec![a, b],
-        Op::Neg(a) | Op::Powi(a, _) | Op::Unary(_, a) | Op::Sign(a) | Op::Heaviside(a) => {
-            vec![a]
-        }
-    }
-}
-
 fn renumber(o: Operand, map: &[u32]) -> Operand {
     match o {
         Operand::Tmp(t) => Operand::Tmp(map[t as usize]),
         other => other,
-    }
-}
-
-fn renumber_op(op: Op, m: &[u32]) -> Op {
-    let r = |o| renumber(o, m);
-    match op {
-        Op::Add(a, b) => Op::Add(r(a), r(b)),
-        Op::Sub(a, b) => Op::Sub(r(a), r(b)),
-        Op::Mul(a, b) => Op::Mul(r(a), r(b)),
-        Op::Div(a, b) => Op::Div(r(a), r(b)),
-        Op::Neg(a) => Op::Neg(r(a)),
-        Op::Powi(a, n) => Op::Powi(r(a), n),
-        Op::Powf(a, b) => Op::Powf(r(a), r(b)),
-        Op::Unary(f, a) => Op::Unary(f, r(a)),
-        Op::Sign(a) => Op::Sign(r(a)),
-        Op::Heaviside(a) => Op::Heaviside(r(a)),
-        Op::Min(a, b) => Op::Min(r(a), r(b)),
-        Op::Max(a, b) => Op::Max(r(a), r(b)),
-        Op::Le(a, b) => Op::Le(r(a), r(b)),
     }
 }
 
@@ -619,7 +584,7 @@ pub fn lower(dag: &Dag, outputs: &[Output<'_>]) -> Program {
     }
     for i in (0..l.instrs.len()).rev() {
         if live[i] {
-            for o in operands(&l.instrs[i].op) {
+            for o in l.instrs[i].op.operands() {
                 if let Operand::Tmp(t) = o {
                     live[t as usize] = true;
                 }
@@ -634,7 +599,7 @@ pub fn lower(dag: &Dag, outputs: &[Output<'_>]) -> Program {
             map[i] = dst;
             instrs.push(Instr {
                 dst,
-                op: renumber_op(ins.op, &map),
+                op: ins.op.map_operands(|o| renumber(o, &map)),
             });
         }
     }
