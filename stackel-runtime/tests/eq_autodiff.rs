@@ -12,51 +12,13 @@ use stackel_runtime::{Game, GameInfo, ParamInfo, PlayerInfo, Real, Workspace};
 /// The duopoly of `reference` through `Costs`, params (a, c1, c2).
 struct DuopolyCosts([f64; 3]);
 
-static DUOPOLY: GameInfo = GameInfo {
-    name: "duopoly (dual)",
-    leader: PlayerInfo {
-        name: "q1",
-        shape: &[],
-        offset: 0,
-        dim: 1,
-        angle: false,
-    },
-    followers: &[PlayerInfo {
-        name: "q2",
-        shape: &[],
-        offset: 1,
-        dim: 1,
-        angle: false,
-    }],
-    params: &[
-        ParamInfo {
-            name: "a",
-            shape: &[],
-            offset: 0,
-            len: 1,
-        },
-        ParamInfo {
-            name: "c1",
-            shape: &[],
-            offset: 1,
-            len: 1,
-        },
-        ParamInfo {
-            name: "c2",
-            shape: &[],
-            offset: 2,
-            len: 1,
-        },
-    ],
-    zero_sum: false,
-};
-
 impl Costs for DuopolyCosts {
     const D1: usize = 1;
     const D2: usize = 1;
     const NP: usize = 3;
     fn info(&self) -> &'static GameInfo {
-        &DUOPOLY
+        // The same players and params as the hand-written reference.
+        Duopoly::default().info()
     }
     fn params(&self, out: &mut [f64]) {
         out.copy_from_slice(&self.0)
@@ -76,54 +38,12 @@ impl Costs for DuopolyCosts {
 /// params (k, m): non-quadratic, couplings everywhere.
 struct ThreePlayers([f64; 2]);
 
-static THREE: GameInfo = GameInfo {
-    name: "three players",
-    leader: PlayerInfo {
-        name: "u",
-        shape: &[2],
-        offset: 0,
-        dim: 2,
-        angle: false,
-    },
-    followers: &[
-        PlayerInfo {
-            name: "v",
-            shape: &[],
-            offset: 2,
-            dim: 1,
-            angle: false,
-        },
-        PlayerInfo {
-            name: "w",
-            shape: &[2],
-            offset: 3,
-            dim: 2,
-            angle: false,
-        },
-    ],
-    params: &[
-        ParamInfo {
-            name: "k",
-            shape: &[],
-            offset: 0,
-            len: 1,
-        },
-        ParamInfo {
-            name: "m",
-            shape: &[],
-            offset: 1,
-            len: 1,
-        },
-    ],
-    zero_sum: false,
-};
-
 impl Costs for ThreePlayers {
     const D1: usize = 2;
     const D2: usize = 3;
     const NP: usize = 2;
     fn info(&self) -> &'static GameInfo {
-        &THREE
+        &eq_support::LEADER_AND_TWO_FOLLOWERS
     }
     fn params(&self, out: &mut [f64]) {
         out.copy_from_slice(&self.0)

@@ -11,60 +11,18 @@ use stackel_runtime::autodiff::{Costs, DualGame};
 use stackel_runtime::equilibria::{
     classify, find_critical_points, sensitivity, Field, FindOptions, Verdict,
 };
-use stackel_runtime::{Game, GameInfo, ParamInfo, PlayerInfo, Real};
+use stackel_runtime::{Game, GameInfo, Real};
 
 /// Leader u in R^2; followers v in R and w in R^2; params (k, m).
 #[derive(Clone)]
 struct Market([f64; 2]);
-
-static MARKET: GameInfo = GameInfo {
-    name: "leader and two followers",
-    leader: PlayerInfo {
-        name: "u",
-        shape: &[2],
-        offset: 0,
-        dim: 2,
-        angle: false,
-    },
-    followers: &[
-        PlayerInfo {
-            name: "v",
-            shape: &[],
-            offset: 2,
-            dim: 1,
-            angle: false,
-        },
-        PlayerInfo {
-            name: "w",
-            shape: &[2],
-            offset: 3,
-            dim: 2,
-            angle: false,
-        },
-    ],
-    params: &[
-        ParamInfo {
-            name: "k",
-            shape: &[],
-            offset: 0,
-            len: 1,
-        },
-        ParamInfo {
-            name: "m",
-            shape: &[],
-            offset: 1,
-            len: 1,
-        },
-    ],
-    zero_sum: false,
-};
 
 impl Costs for Market {
     const D1: usize = 2;
     const D2: usize = 3;
     const NP: usize = 2;
     fn info(&self) -> &'static GameInfo {
-        &MARKET
+        &eq_support::LEADER_AND_TWO_FOLLOWERS
     }
     fn params(&self, out: &mut [f64]) {
         out.copy_from_slice(&self.0)

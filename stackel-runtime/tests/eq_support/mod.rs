@@ -385,3 +385,47 @@ pub fn sub(
     rows.flat_map(|r| cols.clone().map(move |c| m[r * width + c]))
         .collect()
 }
+
+/// Layout of the test games with a leader u in R^2 and two followers, v in R
+/// and w in R^2, and params (k, m).
+pub static LEADER_AND_TWO_FOLLOWERS: GameInfo = GameInfo {
+    name: "leader and two followers",
+    leader: PlayerInfo {
+        name: "u",
+        shape: &[2],
+        offset: 0,
+        dim: 2,
+        angle: false,
+    },
+    followers: &[
+        PlayerInfo {
+            name: "v",
+            shape: &[],
+            offset: 2,
+            dim: 1,
+            angle: false,
+        },
+        PlayerInfo {
+            name: "w",
+            shape: &[2],
+            offset: 3,
+            dim: 2,
+            angle: false,
+        },
+    ],
+    params: &[
+        ParamInfo {
+            name: "k",
+            shape: &[],
+            offset: 0,
+            len: 1,
+        },
+        ParamInfo {
+            name: "m",
+            shape: &[],
+            offset: 1,
+            len: 1,
+        },
+    ],
+    zero_sum: false,
+};
