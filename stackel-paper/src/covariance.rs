@@ -40,6 +40,11 @@ fn problem(m: usize, seed: u64) -> (Vec<Vec<f64>>, Vec<f64>) {
     (sigma, x0)
 }
 
+/// `sigma` as the fixed-size param array of a game with M = `N`.
+fn fixed<const N: usize>(sigma: &[Vec<f64>]) -> [[f64; N]; N] {
+    std::array::from_fn(|i| std::array::from_fn(|j| sigma[i][j]))
+}
+
 /// Spectral norm of a symmetric matrix (largest |eigenvalue|).
 fn sym_norm(a: DMatrix<f64>) -> f64 {
     SymmetricEigen::new(a)
@@ -123,38 +128,28 @@ pub fn run(cfg: &Config) -> Result<Section, ExperimentError> {
         let (sigma, x0) = problem(m, cfg.seed + m as u64);
         let eta = m as f64 / 5.0;
         let run = match m {
-            3 => {
-                let mut s = [[0.0; 3]; 3];
-                for i in 0..3 {
-                    for j in 0..3 {
-                        s[i][j] = sigma[i][j];
-                    }
-                }
-                run_m(
-                    Covariance3 { sigma: s, eta },
-                    m,
-                    &sigma,
-                    &x0,
-                    steps,
-                    cfg.seed,
-                )?
-            }
-            _ => {
-                let mut s = [[0.0; 9]; 9];
-                for i in 0..9 {
-                    for j in 0..9 {
-                        s[i][j] = sigma[i][j];
-                    }
-                }
-                run_m(
-                    Covariance9 { sigma: s, eta },
-                    m,
-                    &sigma,
-                    &x0,
-                    steps,
-                    cfg.seed,
-                )?
-            }
+            3 => run_m(
+                Covariance3 {
+                    sigma: fixed(&sigma),
+                    eta,
+                },
+                m,
+                &sigma,
+                &x0,
+                steps,
+                cfg.seed,
+            )?,
+            _ => run_m(
+                Covariance9 {
+                    sigma: fixed(&sigma),
+                    eta,
+                },
+                m,
+                &sigma,
+                &x0,
+                steps,
+                cfg.seed,
+            )?,
         };
         runs.push(run);
     }
