@@ -7,7 +7,8 @@
 //! count, chunk size, shard split or engine. The GPU kernels reproduce the same
 //! streams; everything below is specified in 32-bit integer operations
 //! (`mulhilo32` is also given as a 16-bit-split form) and IEEE float
-//! arithmetic without fused multiply-adds.
+//! arithmetic, with fused multiply-adds exactly where written (`mul_add`,
+//! correctly rounded on every platform; never contracted implicitly).
 //!
 //! # Stream mapping
 //!
@@ -27,10 +28,11 @@
 //! - Box-Muller: r = sqrt(-2 ln u_a), (z_a, z_b) = (r cos 2 pi u_b, r sin 2 pi u_b).
 //!   A state of n coordinates takes normals 0..n of blocks 0, 1, ... in order.
 //!
-//! `ln` and `sincos` are this module's own branch-free polynomials
-//! ([`NoiseFloat::ln_unit`], [`NoiseFloat::sincos_2pi`]) so that the loops vectorise; they agree with
-//! the standard library to about 1e-15 (f64) and 1e-7 (f32), and their exact
-//! operation order is the specification a kernel mirrors.
+//! `ln` and `sincos` are this module's own branch-free minimax polynomials
+//! ([`NoiseFloat::ln_unit`], [`NoiseFloat::sincos_2pi`], [`coefficients`])
+//! so that the loops vectorise; they agree with the standard library to
+//! about 4e-16 (f64) and 1.5e-7 (f32), and their exact operation order is
+//! the specification a kernel mirrors.
 
 /// Philox4x32 multipliers and Weyl key increments (Random123).
 pub const PHILOX_M0: u32 = 0xD251_1F53;
@@ -122,6 +124,73 @@ pub fn box_muller<T: NoiseFloat>(ua: T, ub: T) -> (T, T) {
     (r * c, r * s)
 }
 
+/// Minimax coefficients of the Box-Muller polynomials, highest degree
+/// first, evaluated by Horner's rule with fused multiply-adds
+/// ([`f64::mul_add`], correctly rounded on every IEEE platform, so every
+/// vector tier and the baseline give the same bits). f64: fdlibm's
+/// `__ieee754_log` (Lg7..Lg1), `__kernel_sin` (S6..S1) and `__kernel_cos`
+/// (C6..C1, then -1/2); f32: FreeBSD's float kernels (`e_logf`, `k_sinf`,
+/// `k_cosf`).
+pub mod coefficients {
+    /// R(z) / z with ln(1 + f) = 2 s + s R(z), s = f / (2 + f), z = s^2, |s| < 0.1716.
+    pub const LN_F64: [f64; 7] = [
+        1.479819860511658591e-01,
+        1.531383769920937332e-01,
+        1.818357216161805012e-01,
+        2.222219843214978396e-01,
+        2.857142874366239149e-01,
+        3.999999999940941908e-01,
+        6.666666666666735130e-01,
+    ];
+    /// (sin a - a) / a^3 as a polynomial in z = a^2, |a| <= pi/4.
+    pub const SIN_F64: [f64; 6] = [
+        1.58969099521155010221e-10,
+        -2.50507602534068634195e-08,
+        2.75573137070700676789e-06,
+        -1.98412698298579493134e-04,
+        8.33333333332248946124e-03,
+        -1.66666666666666324348e-01,
+    ];
+    /// (cos a - 1) / a^2 as a polynomial in z = a^2, |a| <= pi/4.
+    pub const COS_F64: [f64; 7] = [
+        -1.13596475577881948265e-11,
+        2.08757232129817482790e-09,
+        -2.75573143513906633035e-07,
+        2.48015872894767294178e-05,
+        -1.38888888888741095749e-03,
+        4.16666666666666019037e-02,
+        -0.5,
+    ];
+    /// As [`LN_F64`], f32 (error below 2^-34 before rounding).
+    pub const LN_F32: [f32; 4] = [0.242_790_79, 0.284_987_87, 0.400_009_72, 0.666_666_63];
+    /// As [`SIN_F64`], f32.
+    pub const SIN_F32: [f32; 4] = [2.718_311_5e-6, -1.983_933_5e-4, 8.333_329e-3, -0.166_666_67];
+    /// As [`COS_F64`], f32.
+    pub const COS_F32: [f32; 4] = [2.439_045e-5, -1.388_676_4e-3, 4.166_662_3e-2, -0.5];
+}
+
+use coefficients::*;
+
+/// sum c_i z^(len-1-i) by Horner's rule with fused multiply-adds.
+#[inline(always)]
+fn horner64(z: f64, c: &[f64]) -> f64 {
+    let mut p = c[0];
+    for &ci in &c[1..] {
+        p = p.mul_add(z, ci);
+    }
+    p
+}
+
+/// [`horner64`] in f32.
+#[inline(always)]
+fn horner32(z: f32, c: &[f32]) -> f32 {
+    let mut p = c[0];
+    for &ci in &c[1..] {
+        p = p.mul_add(z, ci);
+    }
+    p
+}
+
 impl NoiseFloat for f64 {
     const NORMALS_PER_BLOCK: usize = 2;
 
@@ -130,8 +199,8 @@ impl NoiseFloat for f64 {
         ((a >> 5) as f64 * 67_108_864.0 + (b >> 6) as f64 + 1.0) * (1.0 / 9_007_199_254_740_992.0)
     }
 
-    /// u = 2^e m with m in [sqrt(1/2), sqrt(2)); ln m = 2 atanh(s),
-    /// s = (m - 1)/(m + 1), by its odd series to s^23 (|s| < 0.172).
+    /// u = 2^e m with m in [sqrt(1/2), sqrt(2)); with s = (m - 1)/(m + 1),
+    /// ln m = 2 s + s R(s^2) ([`coefficients::LN_F64`]), ln u = e ln 2 + ln m.
     #[inline(always)]
     fn ln_unit(u: f64) -> f64 {
         let bits = u.to_bits();
@@ -144,48 +213,22 @@ impl NoiseFloat for f64 {
         let e = if big { e + 1.0 } else { e };
         let s = (m - 1.0) / (m + 1.0);
         let z = s * s;
-        let mut p = 1.0 / 23.0;
-        p = p * z + 1.0 / 21.0;
-        p = p * z + 1.0 / 19.0;
-        p = p * z + 1.0 / 17.0;
-        p = p * z + 1.0 / 15.0;
-        p = p * z + 1.0 / 13.0;
-        p = p * z + 1.0 / 11.0;
-        p = p * z + 1.0 / 9.0;
-        p = p * z + 1.0 / 7.0;
-        p = p * z + 1.0 / 5.0;
-        p = p * z + 1.0 / 3.0;
-        let lnm = 2.0 * s + 2.0 * s * z * p;
-        e * std::f64::consts::LN_2 + lnm
+        let r = z * horner64(z, &LN_F64);
+        let lnm = s.mul_add(r, 2.0 * s);
+        e.mul_add(std::f64::consts::LN_2, lnm)
     }
 
     /// t = u - q/4 with q = round(4u) (exact), angle a = 2 pi t in [-pi/4, pi/4],
-    /// Taylor series of sin to a^17 and cos to a^18, then the quadrant q mod 4.
+    /// sin a = a + a^3 S(a^2), cos a = 1 + a^2 C(a^2) ([`coefficients`]),
+    /// then the quadrant q mod 4.
     #[inline(always)]
     fn sincos_2pi(u: f64) -> (f64, f64) {
         let q = (u * 4.0 + 0.5).floor();
         let t = u - q * 0.25;
         let a = t * std::f64::consts::TAU;
         let z = a * a;
-        let mut sp = -1.0 / 355_687_428_096_000.0; // -1/17!
-        sp = sp * z + 1.0 / 1_307_674_368_000.0;
-        sp = sp * z - 1.0 / 6_227_020_800.0;
-        sp = sp * z + 1.0 / 39_916_800.0;
-        sp = sp * z - 1.0 / 362_880.0;
-        sp = sp * z + 1.0 / 5040.0;
-        sp = sp * z - 1.0 / 120.0;
-        sp = sp * z + 1.0 / 6.0;
-        let s = a - a * z * sp;
-        let mut cp = 1.0 / 6_402_373_705_728_000.0; // 1/18!
-        cp = cp * z - 1.0 / 20_922_789_888_000.0;
-        cp = cp * z + 1.0 / 87_178_291_200.0;
-        cp = cp * z - 1.0 / 479_001_600.0;
-        cp = cp * z + 1.0 / 3_628_800.0;
-        cp = cp * z - 1.0 / 40_320.0;
-        cp = cp * z + 1.0 / 720.0;
-        cp = cp * z - 1.0 / 24.0;
-        cp = cp * z + 0.5;
-        let c = 1.0 - z * cp;
+        let s = (a * z).mul_add(horner64(z, &SIN_F64), a);
+        let c = z.mul_add(horner64(z, &COS_F64), 1.0);
         quadrant(q - 4.0 * (q * 0.25).floor(), s, c)
     }
 
@@ -216,7 +259,7 @@ impl NoiseFloat for f32 {
         ((a >> 8) + 1) as f32 * (1.0 / 16_777_216.0)
     }
 
-    /// As for f64 with the atanh series to s^11.
+    /// As for f64 with [`coefficients::LN_F32`].
     #[inline(always)]
     fn ln_unit(u: f32) -> f32 {
         let bits = u.to_bits();
@@ -228,35 +271,20 @@ impl NoiseFloat for f32 {
         let e = if big { e + 1.0 } else { e };
         let s = (m - 1.0) / (m + 1.0);
         let z = s * s;
-        let mut p = 1.0 / 11.0;
-        p = p * z + 1.0 / 9.0;
-        p = p * z + 1.0 / 7.0;
-        p = p * z + 1.0 / 5.0;
-        p = p * z + 1.0 / 3.0;
-        let lnm = 2.0 * s + 2.0 * s * z * p;
-        e * std::f32::consts::LN_2 + lnm
+        let r = z * horner32(z, &LN_F32);
+        let lnm = s.mul_add(r, 2.0 * s);
+        e.mul_add(std::f32::consts::LN_2, lnm)
     }
 
-    /// As for f64 with sin to a^11 and cos to a^12.
+    /// As for f64 with [`coefficients::SIN_F32`] and [`coefficients::COS_F32`].
     #[inline(always)]
     fn sincos_2pi(u: f32) -> (f32, f32) {
         let q = (u * 4.0 + 0.5).floor();
         let t = u - q * 0.25;
         let a = t * std::f32::consts::TAU;
         let z = a * a;
-        let mut sp = -1.0 / 39_916_800.0;
-        sp = sp * z + 1.0 / 362_880.0;
-        sp = sp * z - 1.0 / 5040.0;
-        sp = sp * z + 1.0 / 120.0;
-        sp = sp * z - 1.0 / 6.0;
-        let s = a + a * z * sp;
-        let mut cp = 1.0 / 479_001_600.0;
-        cp = cp * z - 1.0 / 3_628_800.0;
-        cp = cp * z + 1.0 / 40_320.0;
-        cp = cp * z - 1.0 / 720.0;
-        cp = cp * z + 1.0 / 24.0;
-        cp = cp * z - 0.5;
-        let c = 1.0 + z * cp;
+        let s = (a * z).mul_add(horner32(z, &SIN_F32), a);
+        let c = z.mul_add(horner32(z, &COS_F32), 1.0);
         quadrant(q - 4.0 * (q * 0.25).floor(), s, c)
     }
 

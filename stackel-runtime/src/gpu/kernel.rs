@@ -4,12 +4,12 @@
 //! and the step loop of [`crate::dynamics::step`] for one trajectory per
 //! invocation and many steps per dispatch.
 //!
-//! Every float constant of the rng polynomials is computed here in the
-//! kernel's precision (exactly as the CPU computes it) and written with a
-//! round-tripping literal, so the GPU evaluates the same operations on the
-//! same numbers. Drivers may still fuse a multiply and an add into an FMA,
-//! so normals agree with the CPU to a few ulps rather than bit for bit; the
-//! Philox words agree exactly.
+//! The rng polynomials are written from the same coefficient tables as the
+//! CPU's ([`crate::rng::coefficients`]) with round-tripping literals, and the
+//! same `fma` calls, so the GPU evaluates the same operations on the same
+//! numbers. Drivers may still fuse other multiplies and adds (and Vulkan lets
+//! `fma` round twice), so normals agree with the CPU to a few ulps rather
+//! than bit for bit; the Philox words agree exactly.
 //!
 //! # Bindings (group 0)
 //!
@@ -26,6 +26,7 @@
 //!    2 non-finite, 3 singular), the step of the fate, and the lock-in step.
 
 use crate::dynamics::Rule;
+use crate::rng::coefficients::*;
 use std::fmt::Write;
 
 /// Precision of a kernel.
@@ -170,195 +171,135 @@ pub fn normals_wgsl(p: Precision) -> String {
          \x20   return vec2<S>(select(s1, -s1, neg_s), select(c1, -c1, neg_c));\n\
          }\n",
     );
-    match p {
-        Precision::F32 => {
-            let f = |v: f32| lit(p, v as f64);
-            let _ = write!(
-                s,
+    // the precision-specific parts: uniforms, the exponent split of u, constants
+    let (ty, head, split, coeffs): (&str, String, String, [Vec<f64>; 3]) = match p {
+        Precision::F32 => (
+            "f32",
+            format!(
                 "const ST_NORMALS: u32 = 4u;\n\
                  fn st_uniform(a: u32) -> f32 {{\n\
                  \x20   return f32((a >> 8u) + 1u) * {inv24};\n\
-                 }}\n\
-                 fn st_ln_unit(u: f32) -> f32 {{\n\
-                 \x20   let bits = bitcast<u32>(u);\n\
-                 \x20   let mant = bitcast<f32>((bits & 0x007fffffu) | 0x3f800000u);\n\
-                 \x20   let ebits = bitcast<f32>((bits >> 23u) | 0x4b000000u);\n\
-                 \x20   var e = ebits - {ebias};\n\
-                 \x20   let big = mant > {sqrt2};\n\
-                 \x20   let m = select(mant, mant * 0.5f, big);\n\
-                 \x20   e = select(e, e + 1.0f, big);\n\
-                 \x20   let s = (m - 1.0f) / (m + 1.0f);\n\
-                 \x20   let z = s * s;\n\
-                 \x20   var p = {c11};\n\
-                 \x20   p = p * z + {c9};\n\
-                 \x20   p = p * z + {c7};\n\
-                 \x20   p = p * z + {c5};\n\
-                 \x20   p = p * z + {c3};\n\
-                 \x20   let lnm = 2.0f * s + 2.0f * s * z * p;\n\
-                 \x20   return e * {ln2} + lnm;\n\
-                 }}\n\
-                 fn st_sincos_2pi(u: f32) -> vec2<f32> {{\n\
-                 \x20   let q = floor(u * 4.0f + 0.5f);\n\
-                 \x20   let t = u - q * 0.25f;\n\
-                 \x20   let a = t * {tau};\n\
-                 \x20   let z = a * a;\n\
-                 \x20   var sp = {s11};\n\
-                 \x20   sp = sp * z + {s9};\n\
-                 \x20   sp = sp * z - {s7};\n\
-                 \x20   sp = sp * z + {s5};\n\
-                 \x20   sp = sp * z - {s3};\n\
-                 \x20   let s = a + a * z * sp;\n\
-                 \x20   var cp = {k12};\n\
-                 \x20   cp = cp * z - {k10};\n\
-                 \x20   cp = cp * z + {k8};\n\
-                 \x20   cp = cp * z - {k6};\n\
-                 \x20   cp = cp * z + {k4};\n\
-                 \x20   cp = cp * z - 0.5f;\n\
-                 \x20   let c = 1.0f + z * cp;\n\
-                 \x20   return st_quadrant(q - 4.0f * floor(q * 0.25f), s, c);\n\
-                 }}\n\
-                 fn st_box_muller(ua: f32, ub: f32) -> vec2<f32> {{\n\
-                 \x20   let r = sqrt(-2.0f * st_ln_unit(ua));\n\
-                 \x20   let sc = st_sincos_2pi(ub);\n\
-                 \x20   return vec2<f32>(r * sc.y, r * sc.x);\n\
-                 }}\n\
-                 fn st_normals(w: vec4<u32>) -> array<f32, 4> {{\n\
-                 \x20   let a = st_box_muller(st_uniform(w.x), st_uniform(w.y));\n\
-                 \x20   let b = st_box_muller(st_uniform(w.z), st_uniform(w.w));\n\
-                 \x20   return array<f32, 4>(a.x, a.y, b.x, b.y);\n\
                  }}\n",
                 inv24 = q32(1.0, 16_777_216.0),
-                ebias = f(8_388_608.0 + 127.0),
-                sqrt2 = f(std::f32::consts::SQRT_2),
-                ln2 = f(std::f32::consts::LN_2),
-                tau = f(std::f32::consts::TAU),
-                c11 = q32(1.0, 11.0),
-                c9 = q32(1.0, 9.0),
-                c7 = q32(1.0, 7.0),
-                c5 = q32(1.0, 5.0),
-                c3 = q32(1.0, 3.0),
-                s11 = q32(-1.0, 39_916_800.0),
-                s9 = q32(1.0, 362_880.0),
-                s7 = q32(1.0, 5040.0),
-                s5 = q32(1.0, 120.0),
-                s3 = q32(1.0, 6.0),
-                k12 = q32(1.0, 479_001_600.0),
-                k10 = q32(1.0, 3_628_800.0),
-                k8 = q32(1.0, 40_320.0),
-                k6 = q32(1.0, 720.0),
-                k4 = q32(1.0, 24.0),
-            );
-        }
-        Precision::F64 => {
-            // No f64 bitcasts in WGSL: the binary exponent of u in
-            // [2^-60, 1] is found by exact scalings by powers of two, which
-            // gives the same (mantissa, exponent) as the CPU's bit split.
-            let _ = write!(
-                s,
+            ),
+            format!(
+                "    let bits = bitcast<u32>(u);\n\
+                 \x20   let mant = bitcast<f32>((bits & 0x007fffffu) | 0x3f800000u);\n\
+                 \x20   let ebits = bitcast<f32>((bits >> 23u) | 0x4b000000u);\n\
+                 \x20   var e = ebits - {ebias};\n",
+                ebias = lit(p, (8_388_608.0f32 + 127.0) as f64),
+            ),
+            [&LN_F32[..], &SIN_F32[..], &COS_F32[..]].map(|c| c.iter().map(|&v| v as f64).collect()),
+        ),
+        // No f64 bitcasts in WGSL: the binary exponent of u in [2^-60, 1]
+        // is found by exact scalings by powers of two, which gives the same
+        // (mantissa, exponent) as the CPU's bit split.
+        Precision::F64 => (
+            "f64",
+            format!(
                 "const ST_NORMALS: u32 = 2u;\n\
                  fn st_uniform(a: u32, b: u32) -> f64 {{\n\
                  \x20   return (f64(a >> 5u) * f64(67108864.0) + f64(b >> 6u) + f64(1.0)) * {inv53};\n\
-                 }}\n\
-                 fn st_ln_unit(u: f64) -> f64 {{\n\
-                 \x20   var mant = u;\n\
-                 \x20   var e = f64(0.0);\n\
-                 \x20   if (mant < f64(1.0)) {{\n\
-                 \x20       if (mant < f64(1.0) / f64(4294967296.0)) {{ mant = mant * f64(4294967296.0); e = e - f64(32.0); }}\n\
-                 \x20       if (mant < f64(1.0) / f64(65536.0)) {{ mant = mant * f64(65536.0); e = e - f64(16.0); }}\n\
-                 \x20       if (mant < f64(1.0) / f64(256.0)) {{ mant = mant * f64(256.0); e = e - f64(8.0); }}\n\
-                 \x20       if (mant < f64(1.0) / f64(16.0)) {{ mant = mant * f64(16.0); e = e - f64(4.0); }}\n\
-                 \x20       if (mant < f64(1.0) / f64(4.0)) {{ mant = mant * f64(4.0); e = e - f64(2.0); }}\n\
-                 \x20       if (mant < f64(1.0) / f64(2.0)) {{ mant = mant * f64(2.0); e = e - f64(1.0); }}\n\
-                 \x20       mant = mant * f64(2.0);\n\
-                 \x20       e = e - f64(1.0);\n\
-                 \x20   }}\n\
-                 \x20   let big = mant > {sqrt2};\n\
-                 \x20   let m = select(mant, mant * f64(0.5), big);\n\
-                 \x20   e = select(e, e + f64(1.0), big);\n\
-                 \x20   let s = (m - f64(1.0)) / (m + f64(1.0));\n\
-                 \x20   let z = s * s;\n\
-                 \x20   var p = {c23};\n\
-                 \x20   p = p * z + {c21};\n\
-                 \x20   p = p * z + {c19};\n\
-                 \x20   p = p * z + {c17};\n\
-                 \x20   p = p * z + {c15};\n\
-                 \x20   p = p * z + {c13};\n\
-                 \x20   p = p * z + {c11};\n\
-                 \x20   p = p * z + {c9};\n\
-                 \x20   p = p * z + {c7};\n\
-                 \x20   p = p * z + {c5};\n\
-                 \x20   p = p * z + {c3};\n\
-                 \x20   let lnm = f64(2.0) * s + f64(2.0) * s * z * p;\n\
-                 \x20   return e * {ln2} + lnm;\n\
-                 }}\n\
-                 fn st_sincos_2pi(u: f64) -> vec2<f64> {{\n\
-                 \x20   let q = floor(u * f64(4.0) + f64(0.5));\n\
-                 \x20   let t = u - q * f64(0.25);\n\
-                 \x20   let a = t * {tau};\n\
-                 \x20   let z = a * a;\n\
-                 \x20   var sp = {s17};\n\
-                 \x20   sp = sp * z + {s15};\n\
-                 \x20   sp = sp * z - {s13};\n\
-                 \x20   sp = sp * z + {s11};\n\
-                 \x20   sp = sp * z - {s9};\n\
-                 \x20   sp = sp * z + {s7};\n\
-                 \x20   sp = sp * z - {s5};\n\
-                 \x20   sp = sp * z + {s3};\n\
-                 \x20   let s = a - a * z * sp;\n\
-                 \x20   var cp = {k18};\n\
-                 \x20   cp = cp * z - {k16};\n\
-                 \x20   cp = cp * z + {k14};\n\
-                 \x20   cp = cp * z - {k12};\n\
-                 \x20   cp = cp * z + {k10};\n\
-                 \x20   cp = cp * z - {k8};\n\
-                 \x20   cp = cp * z + {k6};\n\
-                 \x20   cp = cp * z - {k4};\n\
-                 \x20   cp = cp * z + f64(0.5);\n\
-                 \x20   let c = f64(1.0) - z * cp;\n\
-                 \x20   return st_quadrant(q - f64(4.0) * floor(q * f64(0.25)), s, c);\n\
-                 }}\n\
-                 fn st_box_muller(ua: f64, ub: f64) -> vec2<f64> {{\n\
-                 \x20   let r = sqrt(f64(-2.0) * st_ln_unit(ua));\n\
-                 \x20   let sc = st_sincos_2pi(ub);\n\
-                 \x20   return vec2<f64>(r * sc.y, r * sc.x);\n\
-                 }}\n\
-                 fn st_normals(w: vec4<u32>) -> array<f64, 2> {{\n\
-                 \x20   let a = st_box_muller(st_uniform(w.x, w.y), st_uniform(w.z, w.w));\n\
-                 \x20   return array<f64, 2>(a.x, a.y);\n\
                  }}\n",
                 inv53 = q64(1.0, 9_007_199_254_740_992.0),
-                sqrt2 = lit(p, std::f64::consts::SQRT_2),
-                ln2 = lit(p, std::f64::consts::LN_2),
-                tau = lit(p, std::f64::consts::TAU),
-                c23 = q64(1.0, 23.0),
-                c21 = q64(1.0, 21.0),
-                c19 = q64(1.0, 19.0),
-                c17 = q64(1.0, 17.0),
-                c15 = q64(1.0, 15.0),
-                c13 = q64(1.0, 13.0),
-                c11 = q64(1.0, 11.0),
-                c9 = q64(1.0, 9.0),
-                c7 = q64(1.0, 7.0),
-                c5 = q64(1.0, 5.0),
-                c3 = q64(1.0, 3.0),
-                s17 = q64(-1.0, 355_687_428_096_000.0),
-                s15 = q64(1.0, 1_307_674_368_000.0),
-                s13 = q64(1.0, 6_227_020_800.0),
-                s11 = q64(1.0, 39_916_800.0),
-                s9 = q64(1.0, 362_880.0),
-                s7 = q64(1.0, 5040.0),
-                s5 = q64(1.0, 120.0),
-                s3 = q64(1.0, 6.0),
-                k18 = q64(1.0, 6_402_373_705_728_000.0),
-                k16 = q64(1.0, 20_922_789_888_000.0),
-                k14 = q64(1.0, 87_178_291_200.0),
-                k12 = q64(1.0, 479_001_600.0),
-                k10 = q64(1.0, 3_628_800.0),
-                k8 = q64(1.0, 40_320.0),
-                k6 = q64(1.0, 720.0),
-                k4 = q64(1.0, 24.0),
-            );
+            ),
+            "    var mant = u;\n\
+             \x20   var e = f64(0.0);\n\
+             \x20   if (mant < f64(1.0)) {\n\
+             \x20       if (mant < f64(1.0) / f64(4294967296.0)) { mant = mant * f64(4294967296.0); e = e - f64(32.0); }\n\
+             \x20       if (mant < f64(1.0) / f64(65536.0)) { mant = mant * f64(65536.0); e = e - f64(16.0); }\n\
+             \x20       if (mant < f64(1.0) / f64(256.0)) { mant = mant * f64(256.0); e = e - f64(8.0); }\n\
+             \x20       if (mant < f64(1.0) / f64(16.0)) { mant = mant * f64(16.0); e = e - f64(4.0); }\n\
+             \x20       if (mant < f64(1.0) / f64(4.0)) { mant = mant * f64(4.0); e = e - f64(2.0); }\n\
+             \x20       if (mant < f64(1.0) / f64(2.0)) { mant = mant * f64(2.0); e = e - f64(1.0); }\n\
+             \x20       mant = mant * f64(2.0);\n\
+             \x20       e = e - f64(1.0);\n\
+             \x20   }\n"
+                .into(),
+            [LN_F64.to_vec(), SIN_F64.to_vec(), COS_F64.to_vec()],
+        ),
+    };
+    let c = |v: f64| lit(p, v);
+    let (sqrt2, ln2, tau) = match p {
+        Precision::F32 => (
+            std::f32::consts::SQRT_2 as f64,
+            std::f32::consts::LN_2 as f64,
+            std::f32::consts::TAU as f64,
+        ),
+        Precision::F64 => (
+            std::f64::consts::SQRT_2,
+            std::f64::consts::LN_2,
+            std::f64::consts::TAU,
+        ),
+    };
+    s.push_str(&head);
+    let _ = write!(
+        s,
+        "fn st_ln_unit(u: {ty}) -> {ty} {{\n\
+         {split}\
+         \x20   let big = mant > {sqrt2};\n\
+         \x20   let m = select(mant, mant * {half}, big);\n\
+         \x20   e = select(e, e + {one}, big);\n\
+         \x20   let s = (m - {one}) / (m + {one});\n\
+         \x20   let z = s * s;\n\
+         {ln}\
+         \x20   let r = z * p;\n\
+         \x20   let lnm = fma(s, r, {two} * s);\n\
+         \x20   return fma(e, {ln2}, lnm);\n\
+         }}\n\
+         fn st_sincos_2pi(u: {ty}) -> vec2<{ty}> {{\n\
+         \x20   let q = floor(u * {four} + {half});\n\
+         \x20   let t = u - q * {quarter};\n\
+         \x20   let a = t * {tau};\n\
+         \x20   let z = a * a;\n\
+         {sin}\
+         \x20   let s = fma(a * z, sp, a);\n\
+         {cos}\
+         \x20   let c = fma(z, cp, {one});\n\
+         \x20   return st_quadrant(q - {four} * floor(q * {quarter}), s, c);\n\
+         }}\n\
+         fn st_box_muller(ua: {ty}, ub: {ty}) -> vec2<{ty}> {{\n\
+         \x20   let r = sqrt({mtwo} * st_ln_unit(ua));\n\
+         \x20   let sc = st_sincos_2pi(ub);\n\
+         \x20   return vec2<{ty}>(r * sc.y, r * sc.x);\n\
+         }}\n",
+        sqrt2 = c(sqrt2),
+        ln2 = c(ln2),
+        tau = c(tau),
+        one = c(1.0),
+        half = c(0.5),
+        two = c(2.0),
+        mtwo = c(-2.0),
+        four = c(4.0),
+        quarter = c(0.25),
+        ln = horner_wgsl(p, "p", &coeffs[0]),
+        sin = horner_wgsl(p, "sp", &coeffs[1]),
+        cos = horner_wgsl(p, "cp", &coeffs[2]),
+    );
+    s.push_str(match p {
+        Precision::F32 => {
+            "fn st_normals(w: vec4<u32>) -> array<f32, 4> {\n\
+             \x20   let a = st_box_muller(st_uniform(w.x), st_uniform(w.y));\n\
+             \x20   let b = st_box_muller(st_uniform(w.z), st_uniform(w.w));\n\
+             \x20   return array<f32, 4>(a.x, a.y, b.x, b.y);\n\
+             }\n"
         }
+        Precision::F64 => {
+            "fn st_normals(w: vec4<u32>) -> array<f64, 2> {\n\
+             \x20   let a = st_box_muller(st_uniform(w.x, w.y), st_uniform(w.z, w.w));\n\
+             \x20   return array<f64, 2>(a.x, a.y);\n\
+             }\n"
+        }
+    });
+    s
+}
+
+/// `var name = c0; name = fma(name, z, c1); ...`: Horner's rule as in
+/// [`crate::rng`], coefficients highest degree first.
+fn horner_wgsl(p: Precision, name: &str, coeffs: &[f64]) -> String {
+    let mut s = format!("    var {name} = {};\n", lit(p, coeffs[0]));
+    for &c in &coeffs[1..] {
+        let _ = writeln!(s, "    {name} = fma({name}, z, {});", lit(p, c));
     }
     s
 }
