@@ -8,7 +8,7 @@
 
 use rayon::prelude::*;
 use stackel_runtime::dynamics::Dynamics;
-use stackel_runtime::engine::{fill_normals_in, simd_tier, Init, Noise, Simd, Study};
+use stackel_runtime::engine::{fill_normals_in, simd_tier, Init, Noise, NoiseWords, Simd, Study};
 use stackel_runtime::reference::Duopoly;
 use stackel_runtime::rng::{self, NoiseFloat};
 use stackel_runtime::schedule::Schedule;
@@ -126,15 +126,14 @@ fn cpu_seconds(children: bool) -> f64 {
 /// The bare noise loop: the 2 normals per trajectory-step, same chunks, no game.
 fn ceiling<T: NoiseFloat>(a: &Args) -> f64 {
     let (n, k, chunk) = (a.n, a.k, a.chunk);
-    let blocks = rng::blocks_per_state::<T>(2);
     let starts: Vec<u64> = (0..n).step_by(chunk).collect();
     let t = Instant::now();
     let sum: f64 = starts
         .into_par_iter()
         .map(|s| {
             let count = (n - s).min(chunk as u64) as usize;
-            let mut words = vec![0u32; 4 * count];
-            let mut z = vec![T::zero(); blocks * T::NORMALS_PER_BLOCK * count];
+            let mut words = NoiseWords::new(count);
+            let mut z = vec![T::zero(); 2 * count];
             let mut acc = T::zero();
             for step in 0..k {
                 fill_normals_in(

@@ -53,7 +53,7 @@
 //! - initial states: [`initial_state`] (Philox stream [`rng::STREAM_INIT`]);
 //! - step k = 0..K-1: gamma_i,k = `T::of(schedule.gamma(k))` per player
 //!   ([`Dynamics::gains`], computed in f64 then rounded), normals z_i of
-//!   (seed, trajectory, k, [`rng::STREAM_NOISE`]) as in [`crate::rng`],
+//!   step k of (seed, trajectory, [`rng::STREAM_NOISE`]) as in [`crate::rng`],
 //!   sigma_i = `T::of(sqrt(variance))` ([`Study::coordinate_sigma`]), the
 //!   field in the operation order of [`crate::dynamics::small_field`] (small
 //!   games) or [`crate::dynamics::step`], x_i <- x_i - gamma_i (g_i + sigma_i z_i),
@@ -832,12 +832,33 @@ pub fn initial_state<T: NoiseFloat>(init: &Init, seed: u64, t: u64, angle: &[boo
     }
 }
 
-/// Fills the first `n` standard normals (rounded up to even) of trajectories
-/// first..first + count at `step` into `z` (row r, normal r of every
-/// trajectory: z[r * count + j]). Two passes per Philox block: the cipher
-/// into `words`, then Box-Muller of only the pairs that are needed (the
-/// stream mapping of [`crate::rng`] is unchanged: an f32 block's second pair
-/// is simply not computed when the state does not use it).
+/// Philox words of one chunk of trajectories, structure of arrays, and the
+/// block they hold: the noise pass reuses them when a step's first pair lies
+/// in the block the previous step computed last (f32 states with an odd
+/// number of pairs per step, e.g. two coordinates: one block per two steps).
+/// The cache changes only the work, never a number.
+#[derive(Clone, Debug)]
+pub struct NoiseWords {
+    words: Vec<u32>,
+    /// (key, first trajectory, count, block) of `words`.
+    holds: Option<([u32; 2], u64, usize, u64)>,
+}
+
+impl NoiseWords {
+    /// Scratch for chunks of up to `count` trajectories.
+    pub fn new(count: usize) -> Self {
+        NoiseWords {
+            words: vec![0; 4 * count],
+            holds: None,
+        }
+    }
+}
+
+/// Fills the `n` standard normals (rounded up to even) of step `step` of
+/// trajectories first..first + count into `z` (row r, normal r of every
+/// trajectory: z[r * count + j]). Per Box-Muller pair q of the step: the
+/// Philox pass of its block into `nw` (unless `nw` holds it already), then
+/// Box-Muller of that pair's half ([`crate::rng`]'s stream mapping).
 #[inline(always)]
 fn fill_normals_generic<T: NoiseFloat>(
     key: [u32; 2],
@@ -845,43 +866,46 @@ fn fill_normals_generic<T: NoiseFloat>(
     first: u64,
     count: usize,
     n: usize,
-    words: &mut [u32],
+    nw: &mut NoiseWords,
     z: &mut [T],
 ) {
-    let per = T::NORMALS_PER_BLOCK;
-    let blocks = rng::blocks_per_state::<T>(n);
-    let (w0, rest) = words[..4 * count].split_at_mut(count);
+    if nw.words.len() < 4 * count {
+        nw.words.resize(4 * count, 0);
+        nw.holds = None;
+    }
+    let pairs = rng::pairs_per_state(n);
+    let (w0, rest) = nw.words[..4 * count].split_at_mut(count);
     let (w1, rest) = rest.split_at_mut(count);
     let (w2, w3) = rest.split_at_mut(count);
-    for b in 0..blocks {
-        for (j, (((a0, a1), a2), a3)) in w0
-            .iter_mut()
-            .zip(w1.iter_mut())
-            .zip(w2.iter_mut())
-            .zip(w3.iter_mut())
-            .enumerate()
-        {
-            let c = rng::counter(step, first + j as u64, rng::STREAM_NOISE, b as u32);
-            let w = rng::philox4x32_10(c, key);
-            (*a0, *a1, *a2, *a3) = (w[0], w[1], w[2], w[3]);
-        }
-        // pairs of normals this block must deliver
-        let pairs = (n - b * per).div_ceil(2).min(per / 2);
-        for q in 0..pairs {
-            let row = b * per + 2 * q;
-            let (ra, rb) = z[row * count..(row + 2) * count].split_at_mut(count);
-            let (wa, wb, wc, wd) = if per == 2 {
-                (&*w0, &*w1, &*w2, &*w3)
-            } else if q == 0 {
-                (&*w0, &*w0, &*w1, &*w1)
-            } else {
-                (&*w2, &*w2, &*w3, &*w3)
-            };
-            for j in 0..count {
-                let (za, zb) = rng::box_muller(T::uniform(wa[j], wb[j]), T::uniform(wc[j], wd[j]));
-                ra[j] = za;
-                rb[j] = zb;
+    for q in 0..pairs {
+        let (b, half) = rng::pair_position::<T>(step as u64 * pairs as u64 + q as u64);
+        let tag = Some((key, first, count, b));
+        if nw.holds != tag {
+            for (j, (((a0, a1), a2), a3)) in w0
+                .iter_mut()
+                .zip(w1.iter_mut())
+                .zip(w2.iter_mut())
+                .zip(w3.iter_mut())
+                .enumerate()
+            {
+                let c = rng::block_counter(b, first + j as u64, rng::STREAM_NOISE);
+                let w = rng::philox4x32_10(c, key);
+                (*a0, *a1, *a2, *a3) = (w[0], w[1], w[2], w[3]);
             }
+            nw.holds = tag;
+        }
+        let (ra, rb) = z[2 * q * count..(2 * q + 2) * count].split_at_mut(count);
+        let (wa, wb, wc, wd) = if T::PAIRS_PER_BLOCK == 1 {
+            (&*w0, &*w1, &*w2, &*w3)
+        } else if half == 0 {
+            (&*w0, &*w0, &*w1, &*w1)
+        } else {
+            (&*w2, &*w2, &*w3, &*w3)
+        };
+        for j in 0..count {
+            let (za, zb) = rng::box_muller(T::uniform(wa[j], wb[j]), T::uniform(wc[j], wd[j]));
+            ra[j] = za;
+            rb[j] = zb;
         }
     }
 }
@@ -925,10 +949,10 @@ unsafe fn fill_normals_avx2<T: NoiseFloat>(
     first: u64,
     count: usize,
     n: usize,
-    words: &mut [u32],
+    nw: &mut NoiseWords,
     z: &mut [T],
 ) {
-    fill_normals_generic(key, step, first, count, n, words, z)
+    fill_normals_generic(key, step, first, count, n, nw, z)
 }
 
 #[cfg(target_arch = "x86_64")]
@@ -939,28 +963,29 @@ unsafe fn fill_normals_avx512<T: NoiseFloat>(
     first: u64,
     count: usize,
     n: usize,
-    words: &mut [u32],
+    nw: &mut NoiseWords,
     z: &mut [T],
 ) {
-    fill_normals_generic(key, step, first, count, n, words, z)
+    fill_normals_generic(key, step, first, count, n, nw, z)
 }
 
-/// The noise pass of one step for a chunk of trajectories: the first `n`
+/// The noise pass of one step for a chunk of trajectories: the `n`
 /// standard normals (rounded up to even) of trajectories first..first +
 /// count at `step`, row r of `z` (len >= `(n + 1) / 2 * 2 * count`) holding
-/// normal r of every trajectory (z[r * count + j]); `words` (len >= 4 count)
-/// is scratch. Runs the best [`Simd`] tier of the CPU (same results in every
-/// tier). Also the bare-RNG ceiling of benchmarks.
+/// normal r of every trajectory (z[r * count + j]); `nw` is the chunk's
+/// Philox scratch, kept from step to step. Runs the best [`Simd`] tier of
+/// the CPU (same results in every tier). Also the bare-RNG ceiling of
+/// benchmarks.
 pub fn fill_normals<T: NoiseFloat>(
     key: [u32; 2],
     step: u32,
     first: u64,
     count: usize,
     n: usize,
-    words: &mut [u32],
+    nw: &mut NoiseWords,
     z: &mut [T],
 ) {
-    fill_normals_in(simd_tier(), key, step, first, count, n, words, z)
+    fill_normals_in(simd_tier(), key, step, first, count, n, nw, z)
 }
 
 /// [`fill_normals`] in vector tier `tier` (lowered to what the CPU has).
@@ -972,17 +997,17 @@ pub fn fill_normals_in<T: NoiseFloat>(
     first: u64,
     count: usize,
     n: usize,
-    words: &mut [u32],
+    nw: &mut NoiseWords,
     z: &mut [T],
 ) {
     match tier.min(simd_tier()) {
         // SAFETY: simd_tier checked that the CPU has the enabled features.
         #[cfg(target_arch = "x86_64")]
-        Simd::Avx512 => unsafe { fill_normals_avx512(key, step, first, count, n, words, z) },
+        Simd::Avx512 => unsafe { fill_normals_avx512(key, step, first, count, n, nw, z) },
         // SAFETY: as above.
         #[cfg(target_arch = "x86_64")]
-        Simd::Avx2 => unsafe { fill_normals_avx2(key, step, first, count, n, words, z) },
-        _ => fill_normals_generic(key, step, first, count, n, words, z),
+        Simd::Avx2 => unsafe { fill_normals_avx2(key, step, first, count, n, nw, z) },
+        _ => fill_normals_generic(key, step, first, count, n, nw, z),
     }
 }
 
@@ -1210,8 +1235,6 @@ fn run_chunk<G: Game, T: NoiseFloat>(
     count: usize,
 ) -> StudyResult {
     let n = p.n;
-    let per = T::NORMALS_PER_BLOCK;
-    let blocks = rng::blocks_per_state::<T>(n);
     let best_response = dynamics.rule == dynamics::Rule::BestResponse;
     let adam_on = !matches!(dynamics.optimizer, Optimizer::Plain);
 
@@ -1236,8 +1259,8 @@ fn run_chunk<G: Game, T: NoiseFloat>(
     let mut newton = vec![0u32; if best_response { count } else { 0 }];
     let mut scratch = StepScratch::<T>::new::<G>();
     let mut gains = vec![T::zero(); n];
-    let mut words = vec![0u32; 4 * count];
-    let mut z = vec![T::zero(); blocks * per * count];
+    let mut noise_words = NoiseWords::new(count);
+    let mut z = vec![T::zero(); 2 * rng::pairs_per_state(n) * count];
 
     let target = p.record.target.as_ref();
     let target_t: Vec<T> = target
@@ -1340,7 +1363,16 @@ fn run_chunk<G: Game, T: NoiseFloat>(
         dynamics.gains(k, &p.dims, &mut gains);
         let adam = AdamCoefficients::<T>::at(&dynamics.optimizer, k);
         if p.noisy {
-            fill_normals_in(p.simd, p.key, k as u32, first, count, n, &mut words, &mut z);
+            fill_normals_in(
+                p.simd,
+                p.key,
+                k as u32,
+                first,
+                count,
+                n,
+                &mut noise_words,
+                &mut z,
+            );
         }
         if small {
             small_steps(

@@ -13,20 +13,31 @@
 //! # Stream mapping
 //!
 //! - key = (seed mod 2^32, seed >> 32);
-//! - counter = (step, trajectory mod 2^32, trajectory >> 32, (stream << 24) | block),
-//!   with `stream` one of [`STREAM_NOISE`] (step = the step number k) and
-//!   [`STREAM_INIT`] (step = 0), and `block` = 0, 1, ... numbering the Philox
-//!   blocks one trajectory needs at one step.
+//! - the random numbers of one trajectory in one stream ([`STREAM_NOISE`],
+//!   [`STREAM_INIT`]) are a sequence of Box-Muller *pairs* i = 0, 1, 2, ...;
+//!   pair i lies in Philox block b = i / [`NoiseFloat::PAIRS_PER_BLOCK`] (f64:
+//!   one pair per block, f32: two) at half i mod `PAIRS_PER_BLOCK`, and block
+//!   b has the counter (b mod 2^32, trajectory mod 2^32, trajectory >> 32,
+//!   (stream << 24) | (b >> 32)) ([`block_counter`]);
+//! - a state of n coordinates takes P = ceil(n / 2) pairs ([`pairs_per_state`]);
+//!   the noise of step k (k = 0, 1, ...) is pairs kP .. kP + P - 1, normal
+//!   2q + e of the step being element e of pair kP + q (for odd n the last
+//!   normal is dropped); random initial states are pairs 0 .. P - 1 of
+//!   [`STREAM_INIT`].
+//!
+//! So no Philox word is wasted: an f32 state of two coordinates computes one
+//! block every second step. Engines may keep a block's words from one step
+//! to the next; every number is still a pure function of its pair index.
 //!
 //! # Words to normals
 //!
-//! - f64: a block (w0, w1, w2, w3) gives two uniforms
-//!   u = ((w_a >> 5) * 2^26 + (w_b >> 6) + 1) * 2^-53 in (0, 1] from the pairs
-//!   (w0, w1) and (w2, w3), then one Box-Muller pair: 2 normals per block.
-//! - f32: each word gives u = ((w >> 8) + 1) * 2^-24 in (0, 1]; the pairs
-//!   (u0, u1) and (u2, u3) give two Box-Muller pairs: 4 normals per block.
-//! - Box-Muller: r = sqrt(-2 ln u_a), (z_a, z_b) = (r cos 2 pi u_b, r sin 2 pi u_b).
-//!   A state of n coordinates takes normals 0..n of blocks 0, 1, ... in order.
+//! - f64: a block (w0, w1, w2, w3) is one pair of uniforms
+//!   u = ((w_a >> 5) * 2^26 + (w_b >> 6) + 1) * 2^-53 in (0, 1] from the word
+//!   pairs (w0, w1) and (w2, w3).
+//! - f32: each word gives u = ((w >> 8) + 1) * 2^-24 in (0, 1]; half h of a
+//!   block is the pair of uniforms of words (w_2h, w_2h+1).
+//! - Box-Muller of a pair (u_a, u_b): r = sqrt(-2 ln u_a),
+//!   (z_a, z_b) = (r cos 2 pi u_b, r sin 2 pi u_b).
 //!
 //! `ln` and `sincos` are this module's own branch-free minimax polynomials
 //! ([`NoiseFloat::ln_unit`], [`NoiseFloat::sincos_2pi`], [`coefficients`])
@@ -40,9 +51,9 @@ pub const PHILOX_M1: u32 = 0xCD9E_8D57;
 pub const PHILOX_W0: u32 = 0x9E37_79B9;
 pub const PHILOX_W1: u32 = 0xBB67_AE85;
 
-/// Stream of the additive gradient noise (counter word 0 = step number).
+/// Stream of the additive gradient noise (step k: pairs kP .. kP + P - 1).
 pub const STREAM_NOISE: u32 = 0;
-/// Stream of random initial states (counter word 0 = 0).
+/// Stream of random initial states (pairs 0 .. P - 1).
 pub const STREAM_INIT: u32 = 1;
 
 /// (hi, lo) words of the 64-bit product a * b.
@@ -90,30 +101,67 @@ pub fn seed_key(seed: u64) -> [u32; 2] {
     [seed as u32, (seed >> 32) as u32]
 }
 
-/// The Philox counter of (step, trajectory, stream, block); see the module docs.
+/// The Philox counter of block `block` of (trajectory, stream):
+/// (block mod 2^32, trajectory mod 2^32, trajectory >> 32,
+/// (stream << 24) | (block >> 32)); blocks are numbered below 2^56.
 #[inline(always)]
-pub fn counter(step: u32, trajectory: u64, stream: u32, block: u32) -> [u32; 4] {
+pub fn block_counter(block: u64, trajectory: u64, stream: u32) -> [u32; 4] {
     [
-        step,
+        block as u32,
         trajectory as u32,
         (trajectory >> 32) as u32,
-        (stream << 24) | (block & 0x00ff_ffff),
+        (stream << 24) | ((block >> 32) as u32 & 0x00ff_ffff),
     ]
+}
+
+/// Box-Muller pairs a state of `n` coordinates takes per step: ceil(n / 2).
+#[inline(always)]
+pub fn pairs_per_state(n: usize) -> usize {
+    n.div_ceil(2)
+}
+
+/// (block, half) of pair `pair` of a stream in precision `T`.
+#[inline(always)]
+pub fn pair_position<T: NoiseFloat>(pair: u64) -> (u64, usize) {
+    let per = T::PAIRS_PER_BLOCK as u64;
+    (pair / per, (pair % per) as usize)
 }
 
 /// Precision-specific randomness: how Philox words become uniforms and
 /// normals, plus the vectorisable `ln`/`sincos` used by Box-Muller.
 pub trait NoiseFloat: crate::real::Float {
-    /// Normals produced by one Philox block (2 for f64, 4 for f32).
-    const NORMALS_PER_BLOCK: usize;
+    /// Box-Muller pairs in one Philox block (1 for f64, 2 for f32).
+    const PAIRS_PER_BLOCK: usize;
+    /// Normals produced by one Philox block: 2 [`Self::PAIRS_PER_BLOCK`].
+    const NORMALS_PER_BLOCK: usize = 2 * Self::PAIRS_PER_BLOCK;
     /// The uniform in (0, 1] of the word pair (a, b) (f64: both used; f32: `a` only).
     fn uniform(a: u32, b: u32) -> Self;
+    /// The pair of uniforms at half `half` of block words `w`.
+    #[inline(always)]
+    fn pair_uniforms(w: [u32; 4], half: usize) -> (Self, Self) {
+        if Self::PAIRS_PER_BLOCK == 1 {
+            (Self::uniform(w[0], w[1]), Self::uniform(w[2], w[3]))
+        } else {
+            let (a, b) = if half == 0 {
+                (w[0], w[1])
+            } else {
+                (w[2], w[3])
+            };
+            (Self::uniform(a, 0), Self::uniform(b, 0))
+        }
+    }
     /// ln u for u in [2^-60, 1] (normal floats), branch-free.
     fn ln_unit(u: Self) -> Self;
     /// (sin 2 pi u, cos 2 pi u) for u = m 2^-p in (0, 1], branch-free.
     fn sincos_2pi(u: Self) -> (Self, Self);
-    /// The normals of one Philox block, in order (`out.len()` = `NORMALS_PER_BLOCK`).
-    fn normals(w: [u32; 4], out: &mut [Self]);
+    /// The normals of one Philox block, pair by pair (`out.len()` = `NORMALS_PER_BLOCK`).
+    #[inline(always)]
+    fn normals(w: [u32; 4], out: &mut [Self]) {
+        for h in 0..Self::PAIRS_PER_BLOCK {
+            let (ua, ub) = Self::pair_uniforms(w, h);
+            (out[2 * h], out[2 * h + 1]) = box_muller(ua, ub);
+        }
+    }
 }
 
 /// Box-Muller of two uniforms (u_a in (0, 1] for the radius).
@@ -192,7 +240,7 @@ fn horner32(z: f32, c: &[f32]) -> f32 {
 }
 
 impl NoiseFloat for f64 {
-    const NORMALS_PER_BLOCK: usize = 2;
+    const PAIRS_PER_BLOCK: usize = 1;
 
     #[inline(always)]
     fn uniform(a: u32, b: u32) -> f64 {
@@ -231,13 +279,6 @@ impl NoiseFloat for f64 {
         let c = z.mul_add(horner64(z, &COS_F64), 1.0);
         quadrant(q - 4.0 * (q * 0.25).floor(), s, c)
     }
-
-    #[inline(always)]
-    fn normals(w: [u32; 4], out: &mut [f64]) {
-        let (a, b) = box_muller(f64::uniform(w[0], w[1]), f64::uniform(w[2], w[3]));
-        out[0] = a;
-        out[1] = b;
-    }
 }
 
 /// (sin, cos) of a + q pi/2 from (sin a, cos a), q in {0, 1, 2, 3}, by selects.
@@ -252,7 +293,7 @@ fn quadrant<T: crate::real::Float>(q: T, s: T, c: T) -> (T, T) {
 }
 
 impl NoiseFloat for f32 {
-    const NORMALS_PER_BLOCK: usize = 4;
+    const PAIRS_PER_BLOCK: usize = 2;
 
     #[inline(always)]
     fn uniform(a: u32, _b: u32) -> f32 {
@@ -287,26 +328,39 @@ impl NoiseFloat for f32 {
         let c = z.mul_add(horner32(z, &COS_F32), 1.0);
         quadrant(q - 4.0 * (q * 0.25).floor(), s, c)
     }
+}
 
-    #[inline(always)]
-    fn normals(w: [u32; 4], out: &mut [f32]) {
-        let (a, b) = box_muller(f32::uniform(w[0], 0), f32::uniform(w[1], 0));
-        let (c, d) = box_muller(f32::uniform(w[2], 0), f32::uniform(w[3], 0));
-        out[0] = a;
-        out[1] = b;
-        out[2] = c;
-        out[3] = d;
+/// The `out.len()` uniforms in (0, 1] (or normals, with `normal`) of pairs
+/// `first_pair`, `first_pair + 1`, ... of (seed, trajectory, stream).
+fn pairs_for<T: NoiseFloat>(
+    seed: u64,
+    trajectory: u64,
+    stream: u32,
+    first_pair: u64,
+    normal: bool,
+    out: &mut [T],
+) {
+    let key = seed_key(seed);
+    let mut block = None;
+    let mut w = [0u32; 4];
+    for (q, chunk) in out.chunks_mut(2).enumerate() {
+        let (b, h) = pair_position::<T>(first_pair + q as u64);
+        if block != Some(b) {
+            w = philox4x32_10(block_counter(b, trajectory, stream), key);
+            block = Some(b);
+        }
+        let (ua, ub) = T::pair_uniforms(w, h);
+        let pair = if normal { box_muller(ua, ub) } else { (ua, ub) };
+        chunk[0] = pair.0;
+        if let Some(o) = chunk.get_mut(1) {
+            *o = pair.1;
+        }
     }
 }
 
-/// Philox blocks a state of `n` coordinates needs per step in precision `T`.
-#[inline(always)]
-pub fn blocks_per_state<T: NoiseFloat>(n: usize) -> usize {
-    n.div_ceil(T::NORMALS_PER_BLOCK)
-}
-
-/// The `n` standard normals of (seed, trajectory, step, stream), written to
-/// `out` (len n): the scalar reference of what the batched engine computes.
+/// The `out.len()` = n standard normals of (seed, trajectory, stream) at
+/// `step` (pairs step P .. step P + P - 1, P = ceil(n / 2)): the scalar
+/// reference of what the batched engine computes.
 pub fn normals_for<T: NoiseFloat>(
     seed: u64,
     trajectory: u64,
@@ -314,30 +368,12 @@ pub fn normals_for<T: NoiseFloat>(
     stream: u32,
     out: &mut [T],
 ) {
-    let key = seed_key(seed);
-    let per = T::NORMALS_PER_BLOCK;
-    let mut buf = [T::zero(); 4];
-    for (b, chunk) in out.chunks_mut(per).enumerate() {
-        let w = philox4x32_10(counter(step, trajectory, stream, b as u32), key);
-        T::normals(w, &mut buf[..per]);
-        chunk.copy_from_slice(&buf[..chunk.len()]);
-    }
+    let first = step as u64 * pairs_per_state(out.len()) as u64;
+    pairs_for(seed, trajectory, stream, first, true, out)
 }
 
-/// The uniforms in (0, 1] of (seed, trajectory, stream) at step 0 (random
-/// initial states): `NORMALS_PER_BLOCK` per block, f64 from word pairs
-/// (w0, w1), (w2, w3); f32 one per word.
+/// The `out.len()` uniforms in (0, 1] of pairs 0, 1, ... of (seed,
+/// trajectory, stream): random initial states.
 pub fn uniforms_for<T: NoiseFloat>(seed: u64, trajectory: u64, stream: u32, out: &mut [T]) {
-    let key = seed_key(seed);
-    let per = T::NORMALS_PER_BLOCK;
-    for (b, chunk) in out.chunks_mut(per).enumerate() {
-        let w = philox4x32_10(counter(0, trajectory, stream, b as u32), key);
-        for (i, o) in chunk.iter_mut().enumerate() {
-            *o = if per == 2 {
-                T::uniform(w[2 * i], w[2 * i + 1])
-            } else {
-                T::uniform(w[i], 0)
-            };
-        }
-    }
+    pairs_for(seed, trajectory, stream, 0, false, out)
 }

@@ -430,18 +430,24 @@ fn singular_follower_hessian_is_reported_or_regularised() {
 
 #[test]
 fn every_vector_tier_gives_the_same_results() {
-    use stackel_runtime::engine::{fill_normals_in, Simd};
+    use stackel_runtime::engine::{fill_normals_in, NoiseWords, Simd};
     let base = study().simd(Simd::Baseline).run::<f64>().unwrap();
     let base32 = study().simd(Simd::Baseline).run::<f32>().unwrap();
     for tier in [Simd::Avx2, Simd::Avx512] {
         assert_same(&base, &study().simd(tier).run::<f64>().unwrap());
         assert_same(&base32, &study().simd(tier).run::<f32>().unwrap());
         let (count, n) = (100, 5);
-        let mut w = vec![0u32; 4 * count];
+        let (mut w0, mut w1) = (NoiseWords::new(count), NoiseWords::new(count));
         let (mut z0, mut z1) = (vec![0.0f64; 6 * count], vec![0.0f64; 6 * count]);
-        fill_normals_in(Simd::Baseline, [3, 4], 9, 77, count, n, &mut w, &mut z0);
-        fill_normals_in(tier, [3, 4], 9, 77, count, n, &mut w, &mut z1);
+        fill_normals_in(Simd::Baseline, [3, 4], 9, 77, count, n, &mut w0, &mut z0);
+        fill_normals_in(tier, [3, 4], 9, 77, count, n, &mut w1, &mut z1);
         assert_eq!(z0, z1);
+        let (mut y0, mut y1) = (vec![0.0f32; 6 * count], vec![0.0f32; 6 * count]);
+        for step in 9..12 {
+            fill_normals_in(Simd::Baseline, [3, 4], step, 77, count, n, &mut w0, &mut y0);
+            fill_normals_in(tier, [3, 4], step, 77, count, n, &mut w1, &mut y1);
+            assert_eq!(y0, y1);
+        }
     }
 }
 

@@ -43,9 +43,86 @@ fn split16_multiply_equals_64_bit_multiply() {
 
 #[test]
 fn counter_mapping_is_documented_layout() {
-    let c = rng::counter(7, 0x1_0000_0002, rng::STREAM_INIT, 3);
+    let c = rng::block_counter(0x3_0000_0007, 0x1_0000_0002, rng::STREAM_INIT);
     assert_eq!(c, [7, 2, 1, (1 << 24) | 3]);
     assert_eq!(rng::seed_key(0x0000_0005_0000_0009), [9, 5]);
+}
+
+/// The documented stream layout, written out independently: pair i = kP + q
+/// of step k lies in block i / (pairs per block) at half i mod (pairs per
+/// block); its uniforms come from the block's words by the documented
+/// bit formulas.
+fn documented_normals<T: NoiseFloat>(seed: u64, t: u64, step: u64, n: usize) -> Vec<f64> {
+    let p = n.div_ceil(2) as u64;
+    let f32_mode = T::NORMALS_PER_BLOCK == 4;
+    let mut out = Vec::new();
+    for q in 0..p {
+        let i = step * p + q;
+        let (b, h) = if f32_mode { (i / 2, i % 2) } else { (i, 0) };
+        let ctr = [b as u32, t as u32, (t >> 32) as u32, (b >> 32) as u32];
+        let w = philox4x32_10(ctr, [seed as u32, (seed >> 32) as u32]);
+        let (ua, ub) = if f32_mode {
+            let u = |x: u32| ((x >> 8) + 1) as f64 / 16_777_216.0;
+            (u(w[2 * h as usize]), u(w[2 * h as usize + 1]))
+        } else {
+            let u = |x: u32, y: u32| {
+                ((x >> 5) as f64 * 67_108_864.0 + (y >> 6) as f64 + 1.0) / 9_007_199_254_740_992.0
+            };
+            (u(w[0], w[1]), u(w[2], w[3]))
+        };
+        let r = (-2.0 * ua.ln()).sqrt();
+        let a = std::f64::consts::TAU * ub;
+        out.push(r * a.cos());
+        out.push(r * a.sin());
+    }
+    out.truncate(n);
+    out
+}
+
+fn stream_layout<T: NoiseFloat>(tol: f64) {
+    for n in 1..=7usize {
+        for (t, step) in [
+            (0u64, 0u32),
+            (5, 1),
+            (0x1_0000_0003, 2),
+            (9, 3),
+            (2, 0xffff_fff0),
+        ] {
+            let mut got = vec![T::zero(); n];
+            normals_for(77, t, step, rng::STREAM_NOISE, &mut got);
+            let want = documented_normals::<T>(77, t, step as u64, n);
+            for (g, w) in got.iter().zip(&want) {
+                assert!(
+                    (g.re() - w).abs() < tol * w.abs().max(1.0),
+                    "n {n} t {t} step {step}: {} vs {w}",
+                    g.re()
+                );
+            }
+        }
+    }
+}
+
+#[test]
+fn normals_follow_the_documented_stream_layout() {
+    stream_layout::<f64>(1e-13);
+    stream_layout::<f32>(2e-6);
+}
+
+#[test]
+fn f32_two_coordinates_use_each_block_for_two_steps() {
+    // steps 2m and 2m + 1 are the two halves of block m: no word is wasted
+    for m in [0u32, 1, 1000] {
+        let w = philox4x32_10(
+            rng::block_counter(m as u64, 4, rng::STREAM_NOISE),
+            rng::seed_key(3),
+        );
+        let mut block = [0.0f32; 4];
+        f32::normals(w, &mut block);
+        let (mut a, mut b) = ([0.0f32; 2], [0.0f32; 2]);
+        normals_for(3, 4, 2 * m, rng::STREAM_NOISE, &mut a);
+        normals_for(3, 4, 2 * m + 1, rng::STREAM_NOISE, &mut b);
+        assert_eq!([a[0], a[1], b[0], b[1]], block);
+    }
 }
 
 #[test]
@@ -145,30 +222,45 @@ fn normals_have_standard_moments_f32() {
 }
 
 /// The engine's batched noise pass equals the scalar reference mapping for
-/// every state dimension (whole and partly used blocks).
+/// every state dimension (whole and partly used blocks), over consecutive
+/// steps with one scratch (blocks shared by two steps are reused) and from a
+/// fresh scratch at every step (they are recomputed).
 fn batched_equals_scalar<T: NoiseFloat>() {
-    use stackel_runtime::engine::fill_normals;
-    let (first, count, step, seed) = (0x1_0000_0005u64, 37usize, 11u32, 0xabcdef);
+    use stackel_runtime::engine::{fill_normals, NoiseWords};
+    let (first, count, seed) = (0x1_0000_0005u64, 37usize, 0xabcdef);
     for n in 1..=9usize {
         let rows = n.div_ceil(2) * 2;
-        let mut words = vec![0u32; 4 * count];
+        let mut kept = NoiseWords::new(count);
+        for step in 11..16u32 {
+            let mut z = vec![T::zero(); rows * count];
+            let mut fresh_z = vec![T::zero(); rows * count];
+            let key = rng::seed_key(seed);
+            fill_normals(key, step, first, count, n, &mut kept, &mut z);
+            let mut fresh = NoiseWords::new(count);
+            fill_normals(key, step, first, count, n, &mut fresh, &mut fresh_z);
+            assert_eq!(z, fresh_z, "n {n} step {step}");
+            let mut want = vec![T::zero(); n];
+            for j in 0..count {
+                normals_for(seed, first + j as u64, step, rng::STREAM_NOISE, &mut want);
+                for i in 0..n {
+                    assert_eq!(z[i * count + j], want[i], "n {n} trajectory {j} normal {i}");
+                }
+            }
+        }
+        // another chunk or key through the same scratch is not served stale words
         let mut z = vec![T::zero(); rows * count];
         fill_normals(
-            rng::seed_key(seed),
-            step,
+            rng::seed_key(seed + 1),
+            15,
             first,
             count,
             n,
-            &mut words,
+            &mut kept,
             &mut z,
         );
         let mut want = vec![T::zero(); n];
-        for j in 0..count {
-            normals_for(seed, first + j as u64, step, rng::STREAM_NOISE, &mut want);
-            for i in 0..n {
-                assert_eq!(z[i * count + j], want[i], "n {n} trajectory {j} normal {i}");
-            }
-        }
+        normals_for(seed + 1, first, 15, rng::STREAM_NOISE, &mut want);
+        assert_eq!(z[0], want[0]);
     }
 }
 

@@ -157,7 +157,8 @@ fn st_philox(ctr: vec4<u32>, key: vec2<u32>) -> vec4<u32> {
 }
 ";
 
-/// `st_normals(w) -> array<S, PER>`: [`crate::rng::NoiseFloat::normals`] in WGSL.
+/// `st_pair_normals(w, half) -> vec2<S>` (Box-Muller of one pair) and
+/// `st_normals(w) -> array<S, PER>` ([`crate::rng::NoiseFloat::normals`]) in WGSL.
 pub fn normals_wgsl(p: Precision) -> String {
     let mut s = String::new();
     s.push_str(
@@ -278,15 +279,22 @@ pub fn normals_wgsl(p: Precision) -> String {
     );
     s.push_str(match p {
         Precision::F32 => {
-            "fn st_normals(w: vec4<u32>) -> array<f32, 4> {\n\
-             \x20   let a = st_box_muller(st_uniform(w.x), st_uniform(w.y));\n\
-             \x20   let b = st_box_muller(st_uniform(w.z), st_uniform(w.w));\n\
+            "fn st_pair_normals(w: vec4<u32>, half: u32) -> vec2<f32> {\n\
+             \x20   let h = half == 1u;\n\
+             \x20   return st_box_muller(st_uniform(select(w.x, w.z, h)), st_uniform(select(w.y, w.w, h)));\n\
+             }\n\
+             fn st_normals(w: vec4<u32>) -> array<f32, 4> {\n\
+             \x20   let a = st_pair_normals(w, 0u);\n\
+             \x20   let b = st_pair_normals(w, 1u);\n\
              \x20   return array<f32, 4>(a.x, a.y, b.x, b.y);\n\
              }\n"
         }
         Precision::F64 => {
-            "fn st_normals(w: vec4<u32>) -> array<f64, 2> {\n\
-             \x20   let a = st_box_muller(st_uniform(w.x, w.y), st_uniform(w.z, w.w));\n\
+            "fn st_pair_normals(w: vec4<u32>, half: u32) -> vec2<f64> {\n\
+             \x20   return st_box_muller(st_uniform(w.x, w.y), st_uniform(w.z, w.w));\n\
+             }\n\
+             fn st_normals(w: vec4<u32>) -> array<f64, 2> {\n\
+             \x20   let a = st_pair_normals(w, 0u);\n\
              \x20   return array<f64, 2>(a.x, a.y);\n\
              }\n"
         }
@@ -328,11 +336,7 @@ pub fn study_kernel(spec: &KernelSpec, game_wgsl: &str) -> String {
     let n = spec.d1 + spec.d2;
     let npa = spec.np.max(1);
     let row = spec.players + 2;
-    let per = match p {
-        Precision::F32 => 4,
-        Precision::F64 => 2,
-    };
-    let blocks = n.div_ceil(per);
+    let pairs = crate::rng::pairs_per_state(n);
     let mut s = scalar_prelude(p);
     s.push_str(PHILOX_WGSL);
     s.push_str(&normals_wgsl(p));
@@ -422,6 +426,8 @@ pub fn study_kernel(spec: &KernelSpec, game_wgsl: &str) -> String {
          \x20   var lock = st[3u * j + 2u];\n\
          \x20   var fate = 0u;\n\
          \x20   var fate_step = 0u;\n\
+         \x20   var cw = vec4<u32>(0u);\n\
+         \x20   var cb = vec2<u32>(0xffffffffu);\n\
          \x20   for (var s = 0u; s < nsteps; s++) {\n\
          \x20       let k = step0 + s;\n\
          \x20       let row = s * ROW;\n\
@@ -491,20 +497,41 @@ pub fn study_kernel(spec: &KernelSpec, game_wgsl: &str) -> String {
         Rule::BestResponse => unreachable!("rejected before the kernel is built"),
     }
     if spec.noise {
+        // pair i = k P + q of the trajectory's stream lies in block i / PER
+        // at half i mod PER (crate::rng); the block of the previous pair is
+        // kept in (cw, cb)
+        let block = match p {
+            Precision::F32 => {
+                "            let blo = (ilo >> 1u) | (ihi << 31u);\n\
+                 \x20           let bhi = ihi >> 1u;\n\
+                 \x20           let half = ilo & 1u;\n"
+            }
+            Precision::F64 => {
+                "            let blo = ilo;\n\
+                 \x20           let bhi = ihi;\n\
+                 \x20           let half = 0u;\n"
+            }
+        };
         let _ = write!(
             s,
             "        var z: array<S, {zn}>;\n\
-             \x20       for (var b = 0u; b < {blocks}u; b++) {{\n\
-             \x20           let w = st_philox(vec4<u32>(k, tlo, thi, b & 0x00ffffffu), key);\n\
-             \x20           let nb = st_normals(w);\n\
-             \x20           for (var e = 0u; e < ST_NORMALS; e++) {{\n\
-             \x20               z[b * ST_NORMALS + e] = nb[e];\n\
+             \x20       let kp = st_mulhilo(k, {pairs}u);\n\
+             \x20       for (var q = 0u; q < {pairs}u; q++) {{\n\
+             \x20           let ilo = kp.y + q;\n\
+             \x20           let ihi = kp.x + select(0u, 1u, ilo < kp.y);\n\
+             {block}\
+             \x20           if (blo != cb.x || bhi != cb.y) {{\n\
+             \x20               cw = st_philox(vec4<u32>(blo, tlo, thi, bhi & 0x00ffffffu), key);\n\
+             \x20               cb = vec2<u32>(blo, bhi);\n\
              \x20           }}\n\
+             \x20           let pr = st_pair_normals(cw, half);\n\
+             \x20           z[2u * q] = pr.x;\n\
+             \x20           z[2u * q + 1u] = pr.y;\n\
              \x20       }}\n\
              \x20       for (var i = 0u; i < N; i++) {{\n\
              \x20           g[i] = g[i] + sigma[i] * z[i];\n\
              \x20       }}\n",
-            zn = blocks * per,
+            zn = 2 * pairs,
         );
     }
     s.push_str("        let prev = x;\n        for (var i = 0u; i < N; i++) {\n");
