@@ -881,16 +881,26 @@ fn fill_normals_generic<T: NoiseFloat>(
         let (b, half) = rng::pair_position::<T>(step as u64 * pairs as u64 + q as u64);
         let tag = Some((key, first, count, b));
         if nw.holds != tag {
-            for (j, (((a0, a1), a2), a3)) in w0
-                .iter_mut()
-                .zip(w1.iter_mut())
-                .zip(w2.iter_mut())
-                .zip(w3.iter_mut())
-                .enumerate()
-            {
-                let c = rng::block_counter(b, first + j as u64, rng::STREAM_NOISE);
-                let w = rng::philox4x32_10(c, key);
-                (*a0, *a1, *a2, *a3) = (w[0], w[1], w[2], w[3]);
+            // runs of trajectories with one high word: the counter's words
+            // 0, 2, 3 are then loop-invariant, and so are the products of
+            // Philox's first rounds that depend on them alone
+            let mut j0 = 0;
+            while j0 < count {
+                let t0 = first + j0 as u64;
+                let run = (count - j0).min(((1u64 << 32) - (t0 & 0xffff_ffff)) as usize);
+                let [c0, lo, hi, c3] = rng::block_counter(b, t0, rng::STREAM_NOISE);
+                let end = j0 + run;
+                for (j, (((a0, a1), a2), a3)) in w0[j0..end]
+                    .iter_mut()
+                    .zip(w1[j0..end].iter_mut())
+                    .zip(w2[j0..end].iter_mut())
+                    .zip(w3[j0..end].iter_mut())
+                    .enumerate()
+                {
+                    let w = rng::philox4x32_10([c0, lo.wrapping_add(j as u32), hi, c3], key);
+                    (*a0, *a1, *a2, *a3) = (w[0], w[1], w[2], w[3]);
+                }
+                j0 = end;
             }
             nw.holds = tag;
         }

@@ -224,11 +224,16 @@ fn normals_have_standard_moments_f32() {
 /// The engine's batched noise pass equals the scalar reference mapping for
 /// every state dimension (whole and partly used blocks), over consecutive
 /// steps with one scratch (blocks shared by two steps are reused) and from a
-/// fresh scratch at every step (they are recomputed).
+/// fresh scratch at every step (they are recomputed), for a chunk inside
+/// and one across a 2^32 trajectory boundary.
 fn batched_equals_scalar<T: NoiseFloat>() {
     use stackel_runtime::engine::{fill_normals, NoiseWords};
-    let (first, count, seed) = (0x1_0000_0005u64, 37usize, 0xabcdef);
-    for n in 1..=9usize {
+    let (count, seed) = (37usize, 0xabcdef);
+    // the second chunk crosses trajectory 2^32 (the counter's high word changes)
+    for (first, n) in [0x1_0000_0005u64, 0xffff_fff0]
+        .into_iter()
+        .flat_map(|f| (1..=9usize).map(move |n| (f, n)))
+    {
         let rows = n.div_ceil(2) * 2;
         let mut kept = NoiseWords::new(count);
         for step in 11..16u32 {
