@@ -244,7 +244,8 @@ impl NoiseFloat for f64 {
 
     #[inline(always)]
     fn uniform(a: u32, b: u32) -> f64 {
-        ((a >> 5) as f64 * 67_108_864.0 + (b >> 6) as f64 + 1.0) * (1.0 / 9_007_199_254_740_992.0)
+        // the 53-bit integer (a >> 5) 2^26 + (b >> 6) + 1 <= 2^53 converts exactly
+        ((((a >> 5) as u64) << 26 | (b >> 6) as u64) + 1) as f64 * (1.0 / 9_007_199_254_740_992.0)
     }
 
     /// u = 2^e m with m in [sqrt(1/2), sqrt(2)); with s = (m - 1)/(m + 1),
