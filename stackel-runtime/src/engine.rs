@@ -832,23 +832,24 @@ pub fn initial_state<T: NoiseFloat>(init: &Init, seed: u64, t: u64, angle: &[boo
     }
 }
 
-/// Philox words of one chunk of trajectories, structure of arrays, and the
-/// block they hold: the noise pass reuses them when a step's first pair lies
-/// in the block the previous step computed last (f32 states with an odd
-/// number of pairs per step, e.g. two coordinates: one block per two steps).
-/// The cache changes only the work, never a number.
+/// The uniform numerators ([`NoiseFloat::numerators`]) of one Philox block
+/// for a chunk of trajectories, structure of arrays, and the block they
+/// hold: the noise pass reuses them when a step's first pair lies in the
+/// block the previous step computed last (f32 states with an odd number of
+/// pairs per step, e.g. two coordinates: one block per two steps). The cache
+/// changes only the work, never a number.
 #[derive(Clone, Debug)]
-pub struct NoiseWords {
-    words: Vec<u32>,
-    /// (key, first trajectory, count, block) of `words`.
+pub struct NoiseWords<T: NoiseFloat> {
+    numerators: Vec<T::Numerator>,
+    /// (key, first trajectory, count, block) of `numerators`.
     holds: Option<([u32; 2], u64, usize, u64)>,
 }
 
-impl NoiseWords {
+impl<T: NoiseFloat> NoiseWords<T> {
     /// Scratch for chunks of up to `count` trajectories.
     pub fn new(count: usize) -> Self {
         NoiseWords {
-            words: vec![0; 4 * count],
+            numerators: vec![T::Numerator::default(); 2 * T::PAIRS_PER_BLOCK * count],
             holds: None,
         }
     }
@@ -866,17 +867,19 @@ fn fill_normals_generic<T: NoiseFloat>(
     first: u64,
     count: usize,
     n: usize,
-    nw: &mut NoiseWords,
+    nw: &mut NoiseWords<T>,
     z: &mut [T],
 ) {
-    if nw.words.len() < 4 * count {
-        nw.words.resize(4 * count, 0);
+    // uniforms per block: one row of numerators each
+    let rows = 2 * T::PAIRS_PER_BLOCK;
+    if nw.numerators.len() < rows * count {
+        nw.numerators.resize(rows * count, T::Numerator::default());
         nw.holds = None;
     }
     let pairs = rng::pairs_per_state(n);
-    let (w0, rest) = nw.words[..4 * count].split_at_mut(count);
-    let (w1, rest) = rest.split_at_mut(count);
-    let (w2, w3) = rest.split_at_mut(count);
+    let (m0, rest) = nw.numerators[..rows * count].split_at_mut(count);
+    let (m1, rest) = rest.split_at_mut(count);
+    let (m2, m3) = rest.split_at_mut(if rows == 4 { count } else { 0 });
     for q in 0..pairs {
         let (b, half) = rng::pair_position::<T>(step as u64 * pairs as u64 + q as u64);
         let tag = Some((key, first, count, b));
@@ -890,30 +893,36 @@ fn fill_normals_generic<T: NoiseFloat>(
                 let run = (count - j0).min(((1u64 << 32) - (t0 & 0xffff_ffff)) as usize);
                 let [c0, lo, hi, c3] = rng::block_counter(b, t0, rng::STREAM_NOISE);
                 let end = j0 + run;
-                for (j, (((a0, a1), a2), a3)) in w0[j0..end]
-                    .iter_mut()
-                    .zip(w1[j0..end].iter_mut())
-                    .zip(w2[j0..end].iter_mut())
-                    .zip(w3[j0..end].iter_mut())
-                    .enumerate()
-                {
-                    let w = rng::philox4x32_10([c0, lo.wrapping_add(j as u32), hi, c3], key);
-                    (*a0, *a1, *a2, *a3) = (w[0], w[1], w[2], w[3]);
+                let counter = |j: usize| [c0, lo.wrapping_add(j as u32), hi, c3];
+                if rows == 2 {
+                    for (j, (a0, a1)) in m0[j0..end].iter_mut().zip(&mut m1[j0..end]).enumerate() {
+                        let m = T::numerators(rng::philox4x32_10(counter(j), key));
+                        (*a0, *a1) = (m[0], m[1]);
+                    }
+                } else {
+                    for (j, (((a0, a1), a2), a3)) in m0[j0..end]
+                        .iter_mut()
+                        .zip(&mut m1[j0..end])
+                        .zip(&mut m2[j0..end])
+                        .zip(&mut m3[j0..end])
+                        .enumerate()
+                    {
+                        let m = T::numerators(rng::philox4x32_10(counter(j), key));
+                        (*a0, *a1, *a2, *a3) = (m[0], m[1], m[2], m[3]);
+                    }
                 }
                 j0 = end;
             }
             nw.holds = tag;
         }
         let (ra, rb) = z[2 * q * count..(2 * q + 2) * count].split_at_mut(count);
-        let (wa, wb, wc, wd) = if T::PAIRS_PER_BLOCK == 1 {
-            (&*w0, &*w1, &*w2, &*w3)
-        } else if half == 0 {
-            (&*w0, &*w0, &*w1, &*w1)
+        let (ma, mb) = if half == 0 {
+            (&*m0, &*m1)
         } else {
-            (&*w2, &*w2, &*w3, &*w3)
+            (&*m2, &*m3)
         };
         for j in 0..count {
-            let (za, zb) = rng::box_muller(T::uniform(wa[j], wb[j]), T::uniform(wc[j], wd[j]));
+            let (za, zb) = rng::box_muller_of::<T>(ma[j], mb[j]);
             ra[j] = za;
             rb[j] = zb;
         }
@@ -959,7 +968,7 @@ unsafe fn fill_normals_avx2<T: NoiseFloat>(
     first: u64,
     count: usize,
     n: usize,
-    nw: &mut NoiseWords,
+    nw: &mut NoiseWords<T>,
     z: &mut [T],
 ) {
     fill_normals_generic(key, step, first, count, n, nw, z)
@@ -973,7 +982,7 @@ unsafe fn fill_normals_avx512<T: NoiseFloat>(
     first: u64,
     count: usize,
     n: usize,
-    nw: &mut NoiseWords,
+    nw: &mut NoiseWords<T>,
     z: &mut [T],
 ) {
     fill_normals_generic(key, step, first, count, n, nw, z)
@@ -992,7 +1001,7 @@ pub fn fill_normals<T: NoiseFloat>(
     first: u64,
     count: usize,
     n: usize,
-    nw: &mut NoiseWords,
+    nw: &mut NoiseWords<T>,
     z: &mut [T],
 ) {
     fill_normals_in(simd_tier(), key, step, first, count, n, nw, z)
@@ -1007,7 +1016,7 @@ pub fn fill_normals_in<T: NoiseFloat>(
     first: u64,
     count: usize,
     n: usize,
-    nw: &mut NoiseWords,
+    nw: &mut NoiseWords<T>,
     z: &mut [T],
 ) {
     match tier.min(simd_tier()) {

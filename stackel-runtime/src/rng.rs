@@ -134,26 +134,38 @@ pub trait NoiseFloat: crate::real::Float {
     const PAIRS_PER_BLOCK: usize;
     /// Normals produced by one Philox block: 2 [`Self::PAIRS_PER_BLOCK`].
     const NORMALS_PER_BLOCK: usize = 2 * Self::PAIRS_PER_BLOCK;
+    /// The integer numerator of a uniform: u = numerator 2^-p (f64: u64,
+    /// p = 53; f32: u32, p = 24).
+    type Numerator: Copy + Default + Send + Sync + std::fmt::Debug;
+    /// The uniform numerators of a block's words, pair by pair (f64: 2, from
+    /// the word pairs (w0, w1), (w2, w3); f32: 4, one per word); unused
+    /// entries are zero.
+    fn numerators(w: [u32; 4]) -> [Self::Numerator; 4];
+    /// The uniform in (0, 1] of a numerator (exact).
+    fn uniform_of(m: Self::Numerator) -> Self;
     /// The uniform in (0, 1] of the word pair (a, b) (f64: both used; f32: `a` only).
-    fn uniform(a: u32, b: u32) -> Self;
+    #[inline(always)]
+    fn uniform(a: u32, b: u32) -> Self {
+        Self::uniform_of(Self::numerators([a, b, a, b])[0])
+    }
     /// The pair of uniforms at half `half` of block words `w`.
     #[inline(always)]
     fn pair_uniforms(w: [u32; 4], half: usize) -> (Self, Self) {
-        if Self::PAIRS_PER_BLOCK == 1 {
-            (Self::uniform(w[0], w[1]), Self::uniform(w[2], w[3]))
-        } else {
-            let (a, b) = if half == 0 {
-                (w[0], w[1])
-            } else {
-                (w[2], w[3])
-            };
-            (Self::uniform(a, 0), Self::uniform(b, 0))
-        }
+        let m = Self::numerators(w);
+        (
+            Self::uniform_of(m[2 * half]),
+            Self::uniform_of(m[2 * half + 1]),
+        )
     }
     /// ln u for u in [2^-60, 1] (normal floats), branch-free.
     fn ln_unit(u: Self) -> Self;
     /// (sin 2 pi u, cos 2 pi u) for u = m 2^-p in (0, 1], branch-free.
     fn sincos_2pi(u: Self) -> (Self, Self);
+    /// [`Self::sincos_2pi`] of u = [`Self::uniform_of`]`(m)`, the same values,
+    /// with the quadrant reduction done on the integer numerator (cheaper on
+    /// vector units): q = round(4u) = (m + 2^(p-3)) >> (p-2) and
+    /// t = u - q/4 = (m - q 2^(p-2)) 2^-p, both exact.
+    fn sincos_2pi_of(m: Self::Numerator) -> (Self, Self);
     /// The normals of one Philox block, pair by pair (`out.len()` = `NORMALS_PER_BLOCK`).
     #[inline(always)]
     fn normals(w: [u32; 4], out: &mut [Self]) {
@@ -169,6 +181,15 @@ pub trait NoiseFloat: crate::real::Float {
 pub fn box_muller<T: NoiseFloat>(ua: T, ub: T) -> (T, T) {
     let r = (T::of(-2.0) * T::ln_unit(ua)).sqrt();
     let (s, c) = T::sincos_2pi(ub);
+    (r * c, r * s)
+}
+
+/// [`box_muller`] of the uniforms of two numerators (the same values; the
+/// form the batched engine runs).
+#[inline(always)]
+pub fn box_muller_of<T: NoiseFloat>(ma: T::Numerator, mb: T::Numerator) -> (T, T) {
+    let r = (T::of(-2.0) * T::ln_unit(T::uniform_of(ma))).sqrt();
+    let (s, c) = T::sincos_2pi_of(mb);
     (r * c, r * s)
 }
 
@@ -242,10 +263,19 @@ fn horner32(z: f32, c: &[f32]) -> f32 {
 impl NoiseFloat for f64 {
     const PAIRS_PER_BLOCK: usize = 1;
 
+    type Numerator = u64;
+
+    /// (w_a >> 5) 2^26 + (w_b >> 6) + 1, in [1, 2^53].
     #[inline(always)]
-    fn uniform(a: u32, b: u32) -> f64 {
-        // the 53-bit integer (a >> 5) 2^26 + (b >> 6) + 1 <= 2^53 converts exactly
-        ((((a >> 5) as u64) << 26 | (b >> 6) as u64) + 1) as f64 * (1.0 / 9_007_199_254_740_992.0)
+    fn numerators(w: [u32; 4]) -> [u64; 4] {
+        let m = |a: u32, b: u32| ((((a >> 5) as u64) << 26) | (b >> 6) as u64) + 1;
+        [m(w[0], w[1]), m(w[2], w[3]), 0, 0]
+    }
+
+    #[inline(always)]
+    fn uniform_of(m: u64) -> f64 {
+        // below 2^53 + 1: the conversion is exact
+        m as f64 * (1.0 / 9_007_199_254_740_992.0)
     }
 
     /// u = 2^e m with m in [sqrt(1/2), sqrt(2)); with s = (m - 1)/(m + 1),
@@ -274,12 +304,45 @@ impl NoiseFloat for f64 {
     fn sincos_2pi(u: f64) -> (f64, f64) {
         let q = (u * 4.0 + 0.5).floor();
         let t = u - q * 0.25;
-        let a = t * std::f64::consts::TAU;
-        let z = a * a;
-        let s = (a * z).mul_add(horner64(z, &SIN_F64), a);
-        let c = z.mul_add(horner64(z, &COS_F64), 1.0);
+        let (s, c) = sincos_reduced64(t * std::f64::consts::TAU);
         quadrant(q - 4.0 * (q * 0.25).floor(), s, c)
     }
+
+    #[inline(always)]
+    fn sincos_2pi_of(m: u64) -> (f64, f64) {
+        let q = (m + (1 << 50)) >> 51;
+        let t = (m as i64 - ((q as i64) << 51)) as f64;
+        // t 2^-53 tau rounds as (t 2^-53) tau: the scaling is a power of two
+        let (s, c) = sincos_reduced64(t * (std::f64::consts::TAU / 9_007_199_254_740_992.0));
+        quadrant_of(q as u32, s, c)
+    }
+}
+
+/// (sin a, cos a) for |a| <= pi/4: a + a^3 S(a^2), 1 + a^2 C(a^2).
+#[inline(always)]
+fn sincos_reduced64(a: f64) -> (f64, f64) {
+    let z = a * a;
+    let s = (a * z).mul_add(horner64(z, &SIN_F64), a);
+    let c = z.mul_add(horner64(z, &COS_F64), 1.0);
+    (s, c)
+}
+
+/// (sin a, cos a) for |a| <= pi/4, f32.
+#[inline(always)]
+fn sincos_reduced32(a: f32) -> (f32, f32) {
+    let z = a * a;
+    let s = (a * z).mul_add(horner32(z, &SIN_F32), a);
+    let c = z.mul_add(horner32(z, &COS_F32), 1.0);
+    (s, c)
+}
+
+/// [`quadrant`] with q given as an integer (only q mod 4 matters).
+#[inline(always)]
+fn quadrant_of<T: crate::real::Float>(q: u32, s: T, c: T) -> (T, T) {
+    let (s1, c1) = if q & 1 != 0 { (c, s) } else { (s, c) };
+    let neg_s = q & 2 != 0;
+    let neg_c = (q + 1) & 2 != 0;
+    (if neg_s { -s1 } else { s1 }, if neg_c { -c1 } else { c1 })
 }
 
 /// (sin, cos) of a + q pi/2 from (sin a, cos a), q in {0, 1, 2, 3}, by selects.
@@ -296,9 +359,17 @@ fn quadrant<T: crate::real::Float>(q: T, s: T, c: T) -> (T, T) {
 impl NoiseFloat for f32 {
     const PAIRS_PER_BLOCK: usize = 2;
 
+    type Numerator = u32;
+
+    /// (w >> 8) + 1, in [1, 2^24], per word.
     #[inline(always)]
-    fn uniform(a: u32, _b: u32) -> f32 {
-        ((a >> 8) + 1) as f32 * (1.0 / 16_777_216.0)
+    fn numerators(w: [u32; 4]) -> [u32; 4] {
+        w.map(|x| (x >> 8) + 1)
+    }
+
+    #[inline(always)]
+    fn uniform_of(m: u32) -> f32 {
+        m as f32 * (1.0 / 16_777_216.0)
     }
 
     /// As for f64 with [`coefficients::LN_F32`].
@@ -323,11 +394,16 @@ impl NoiseFloat for f32 {
     fn sincos_2pi(u: f32) -> (f32, f32) {
         let q = (u * 4.0 + 0.5).floor();
         let t = u - q * 0.25;
-        let a = t * std::f32::consts::TAU;
-        let z = a * a;
-        let s = (a * z).mul_add(horner32(z, &SIN_F32), a);
-        let c = z.mul_add(horner32(z, &COS_F32), 1.0);
+        let (s, c) = sincos_reduced32(t * std::f32::consts::TAU);
         quadrant(q - 4.0 * (q * 0.25).floor(), s, c)
+    }
+
+    #[inline(always)]
+    fn sincos_2pi_of(m: u32) -> (f32, f32) {
+        let q = (m + (1 << 21)) >> 22;
+        let t = (m as i32 - ((q as i32) << 22)) as f32;
+        let (s, c) = sincos_reduced32(t * (std::f32::consts::TAU / 16_777_216.0));
+        quadrant_of(q, s, c)
     }
 }
 

@@ -443,9 +443,10 @@ fn every_vector_tier_gives_the_same_results() {
         fill_normals_in(tier, [3, 4], 9, 77, count, n, &mut w1, &mut z1);
         assert_eq!(z0, z1);
         let (mut y0, mut y1) = (vec![0.0f32; 6 * count], vec![0.0f32; 6 * count]);
+        let (mut v0, mut v1) = (NoiseWords::new(count), NoiseWords::new(count));
         for step in 9..12 {
-            fill_normals_in(Simd::Baseline, [3, 4], step, 77, count, n, &mut w0, &mut y0);
-            fill_normals_in(tier, [3, 4], step, 77, count, n, &mut w1, &mut y1);
+            fill_normals_in(Simd::Baseline, [3, 4], step, 77, count, n, &mut v0, &mut y0);
+            fill_normals_in(tier, [3, 4], step, 77, count, n, &mut v1, &mut y1);
             assert_eq!(y0, y1);
         }
     }

@@ -274,3 +274,42 @@ fn batched_noise_pass_equals_scalar_reference() {
     batched_equals_scalar::<f64>();
     batched_equals_scalar::<f32>();
 }
+
+/// The engine's integer quadrant reduction gives exactly the documented
+/// float one, at the quadrant boundaries (ties of round(4u)) and elsewhere.
+#[test]
+fn integer_quadrant_reduction_equals_the_float_one() {
+    let mut m64: Vec<u64> = vec![1, 2, 3, 1 << 53, (1 << 53) - 1];
+    for k in 0..=4u64 {
+        for d in [-2i64, -1, 0, 1, 2] {
+            let c = ((k << 51) as i64 + d).clamp(1, 1 << 53) as u64;
+            let h = ((k << 51) as i64 + (1 << 50) + d).clamp(1, 1 << 53) as u64;
+            m64.extend([c, h]);
+        }
+    }
+    let mut x = 0x9E37_79B9_7F4A_7C15u64;
+    for _ in 0..200_000 {
+        x ^= x << 13;
+        x ^= x >> 7;
+        x ^= x << 17;
+        m64.push((x >> 11) + 1);
+    }
+    for m in m64 {
+        let want = f64::sincos_2pi(f64::uniform_of(m));
+        assert_eq!(f64::sincos_2pi_of(m), want, "f64 numerator {m}");
+    }
+    // f32: every 7th numerator, plus the boundaries
+    let edges = (0..=4u32).flat_map(|k| {
+        [-1i64, 0, 1]
+            .into_iter()
+            .flat_map(move |d| [(k << 22) as i64 + d, (k << 22) as i64 + (1 << 21) + d])
+    });
+    for m in (1..=1u32 << 24).step_by(7).chain(
+        edges
+            .filter(|m| (1..=1 << 24).contains(m))
+            .map(|m| m as u32),
+    ) {
+        let want = f32::sincos_2pi(f32::uniform_of(m));
+        assert_eq!(f32::sincos_2pi_of(m), want, "f32 numerator {m}");
+    }
+}
