@@ -57,7 +57,8 @@
 //!   sigma_i = `T::of(sqrt(variance))` ([`Study::coordinate_sigma`]), the
 //!   field in the operation order of [`crate::dynamics::small_field`] (small
 //!   games) or [`crate::dynamics::step`], x_i <- x_i - gamma_i (g_i + sigma_i z_i),
-//!   then angle wrapping; no fused multiply-adds;
+//!   then angle wrapping; no fused multiply-adds in the field and update
+//!   (the rng's are explicit `mul_add`s, correctly rounded everywhere);
 //! - a step whose field is singular, or whose new state has a non-finite entry
 //!   or one beyond the divergence bound, stops the trajectory
 //!   ([`Fate`], the state kept as documented there);
@@ -930,8 +931,10 @@ fn fill_normals_generic<T: NoiseFloat>(
 }
 
 /// The vector instruction sets the CPU engine's hot loops are compiled for,
-/// chosen at run time. Every tier computes the same results (no fused
-/// multiply-adds are used); only the speed differs.
+/// chosen at run time. Every tier computes the same results (the compiler
+/// never contracts a multiply and an add; the rng's explicit `mul_add`s are
+/// correctly rounded on every tier, in software where the CPU has no FMA);
+/// only the speed differs.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
 pub enum Simd {
     /// The target's baseline.
