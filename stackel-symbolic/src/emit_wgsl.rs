@@ -9,7 +9,8 @@
 //! - `alias S = f32;` (or `f64` on adapters with `SHADER_F64`),
 //! - `const ST_EPS: S` (machine epsilon of `S`) and `const ST_MAX: S` (its
 //!   largest finite value),
-//! - `fn st_wrap_angle(a: S) -> S` (the CPU engine's wrap to [-pi, pi)).
+//! - `fn st_wrap_angle(a: S) -> S` (the CPU engine's wrap to [-pi, pi)),
+//! - the transcendental functions below.
 //!
 //! The game text then defines, with `N = d1 + d2` and `NPA = max(np, 1)`:
 //!
@@ -28,16 +29,17 @@
 //! - `fn game_wrap(x: array<S, N>) -> array<S, N>`: applies `st_wrap_angle`
 //!   to the angle entries.
 //!
-//! # f64 and transcendental functions
+//! # Transcendental functions
 //!
-//! GPU drivers do not define exp, log, sin, cos, tan, pow or tanh on f64
-//! (naga emits GLSL.std.450 ops that SPIR-V leaves undefined for doubles and
-//! some drivers return garbage). Every such call goes through an `st_*`
-//! helper that evaluates it **in f32 and casts back** to `S`, so an f64
-//! kernel carries f32 accuracy (relative ~1e-7) in those functions only;
-//! `+ - * /`, `sqrt`, `abs`, `min`/`max` and comparisons stay native in `S`.
-//! tanh, sigmoid and softplus are built from one f32 `exp` of a non-positive
-//! argument, so they never overflow.
+//! The prelude also defines `st_exp`, `st_ln`, `st_sin`, `st_cos`, `st_tan`
+//! (one argument) and `st_pow` (two), and every such call of the game goes
+//! through them. GPU drivers do not define exp, log, sin, cos, tan, pow or
+//! tanh on f64 (naga emits GLSL.std.450 ops that SPIR-V leaves undefined for
+//! doubles, and some drivers return garbage), so the runtime's f64 prelude
+//! evaluates them with `+ - * /`, `fma`, `floor` and comparisons only, to
+//! f64 accuracy; its f32 prelude uses WGSL's builtins. tanh, sigmoid and
+//! softplus are built here from one `st_exp` of a non-positive argument, so
+//! they never overflow.
 
 use crate::ir::{GamePrograms, Instr, Op, Operand, OutputArray, Program};
 use crate::model::UnaryFn;
@@ -47,15 +49,9 @@ use std::fmt::Write;
 /// as d2^3); larger games get the same elimination written with loops.
 pub const UNROLL_LIMIT: usize = 6;
 
-/// Helpers every game module carries. Transcendentals are evaluated in f32
-/// (see the module docs).
+/// Helpers every game module carries, built on the prelude's `st_exp` and
+/// `st_ln` (see the module docs).
 const HELPERS: &str = "\
-fn st_exp(a: S) -> S { return S(exp(f32(a))); }
-fn st_ln(a: S) -> S { return S(log(f32(a))); }
-fn st_sin(a: S) -> S { return S(sin(f32(a))); }
-fn st_cos(a: S) -> S { return S(cos(f32(a))); }
-fn st_tan(a: S) -> S { return S(tan(f32(a))); }
-fn st_pow(a: S, b: S) -> S { return S(pow(f32(a), f32(b))); }
 // tanh(a) = sign(a) (1 - e) / (1 + e), e = exp(-2 |a|) <= 1.
 fn st_tanh(a: S) -> S {
     let e = st_exp(S(-2.0) * abs(a));

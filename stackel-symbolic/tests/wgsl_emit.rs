@@ -28,6 +28,13 @@ fn kernel(game: &str, f64: bool, n: usize, npa: usize) -> String {
          \x20   let tau = S(6.283185307179586);\n\
          \x20   return a - tau * floor((a + S(3.141592653589793)) / tau);\n\
          }}\n\
+         // the runtime's prelude defines these in S; here they only need a type\n\
+         fn st_exp(a: S) -> S {{ return S(exp(f32(a))); }}\n\
+         fn st_ln(a: S) -> S {{ return S(log(f32(a))); }}\n\
+         fn st_sin(a: S) -> S {{ return S(sin(f32(a))); }}\n\
+         fn st_cos(a: S) -> S {{ return S(cos(f32(a))); }}\n\
+         fn st_tan(a: S) -> S {{ return S(tan(f32(a))); }}\n\
+         fn st_pow(a: S, b: S) -> S {{ return S(pow(f32(a), f32(b))); }}\n\
          @group(0) @binding(0) var<storage, read_write> buf: array<S>;\n\
          @compute @workgroup_size(64)\n\
          fn main(@builtin(global_invocation_id) id: vec3<u32>) {{\n\

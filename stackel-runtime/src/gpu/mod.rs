@@ -15,8 +15,10 @@
 //!
 //! Supported: simultaneous play, two-timescale Stackelberg learning and LOLA,
 //! with plain or Adam steps, in f32 everywhere and in f64 where the adapter
-//! has `SHADER_F64` (transcendentals of the game then run in f32; see
-//! `emit_wgsl`). The best-response rule (a Newton solve per step) is CPU only.
+//! has `SHADER_F64` (the game's exp, ln, sin, cos, tan and pow then run in
+//! the kernel's own f64 code, [`kernel::math_kernel`]'s functions: drivers
+//! leave the builtins undefined on doubles). The best-response rule (a
+//! Newton solve per step) is CPU only.
 //!
 //! Studies are cut into batches that fit the device's buffer limits, and the
 //! steps into dispatches of at most [`GpuOptions::steps_per_dispatch`] steps
@@ -450,12 +452,64 @@ impl GpuEngine {
     ) -> Result<(Vec<[u32; 4]>, Vec<T>), GpuError> {
         let p = precision_of::<T>();
         self.precision_ok(p)?;
-        let pipeline = self.pipeline(kernel::rng_kernel(p), 1)?;
         let cfg = [count, ctr[0], ctr[1], ctr[2], ctr[3], key[0], key[1]];
-        let cfg = self.storage("rng cfg", bytemuck::cast_slice(&cfg));
         let words = self.storage("rng words", &vec![0u8; 16 * count as usize]);
         let per = T::NORMALS_PER_BLOCK;
         let out = self.storage("rng normals", &vec![0u8; per * p.size() * count as usize]);
+        self.dispatch_rng_layout(kernel::rng_kernel(p), &cfg, &words, &out, count)?;
+        let back = self.read_back(&[&words, &out])?;
+        let w: &[u32] = bytemuck::cast_slice(&back[0]);
+        let blocks = w[..4 * count as usize]
+            .chunks_exact(4)
+            .map(|c| [c[0], c[1], c[2], c[3]])
+            .collect();
+        let z = scalars_from(p, &back[1])
+            .into_iter()
+            .take(per * count as usize)
+            .map(T::of)
+            .collect();
+        Ok((blocks, z))
+    }
+
+    /// Evaluates the kernels' transcendental functions on the GPU in
+    /// precision `T`: per input pair (x, y), [exp x, ln x, sin x, cos x,
+    /// tan x, pow(x, y)] (diagnostics and accuracy tests; see
+    /// [`kernel::math_kernel`]).
+    pub fn math_functions<T: NoiseFloat>(&self, xy: &[(T, T)]) -> Result<Vec<[f64; 6]>, GpuError> {
+        let p = precision_of::<T>();
+        self.precision_ok(p)?;
+        let count =
+            u32::try_from(xy.len()).map_err(|_| GpuError::Study("too many inputs".into()))?;
+        let mut init = Vec::with_capacity(6 * xy.len() * p.size());
+        for &(x, y) in xy {
+            for v in [x.re(), y.re(), 0.0, 0.0, 0.0, 0.0] {
+                match p {
+                    Precision::F32 => init.extend_from_slice(&(v as f32).to_le_bytes()),
+                    Precision::F64 => init.extend_from_slice(&v.to_le_bytes()),
+                }
+            }
+        }
+        let words = self.storage("math unused", &[0u8; 16]);
+        let out = self.storage("math values", &init);
+        self.dispatch_rng_layout(kernel::math_kernel(p), &[count], &words, &out, count)?;
+        let back = self.read_back(&[&out])?;
+        Ok(scalars_from(p, &back[0])
+            .chunks_exact(6)
+            .map(|c| [c[0], c[1], c[2], c[3], c[4], c[5]])
+            .collect())
+    }
+
+    /// One dispatch of `src` (bindings: cfg, words, out) over `count` invocations.
+    fn dispatch_rng_layout(
+        &self,
+        src: String,
+        cfg: &[u32],
+        words: &wgpu::Buffer,
+        out: &wgpu::Buffer,
+        count: u32,
+    ) -> Result<(), GpuError> {
+        let pipeline = self.pipeline(src, 1)?;
+        let cfg = self.storage("cfg", bytemuck::cast_slice(cfg));
         let bg = self.device.create_bind_group(&wgpu::BindGroupDescriptor {
             label: None,
             layout: &self.layouts[1],
@@ -484,18 +538,7 @@ impl GpuEngine {
             pass.dispatch_workgroups(count.div_ceil(WORKGROUP).max(1), 1, 1);
         }
         self.queue.submit([enc.finish()]);
-        let back = self.read_back(&[&words, &out])?;
-        let w: &[u32] = bytemuck::cast_slice(&back[0]);
-        let blocks = w[..4 * count as usize]
-            .chunks_exact(4)
-            .map(|c| [c[0], c[1], c[2], c[3]])
-            .collect();
-        let z = scalars_from(p, &back[1])
-            .into_iter()
-            .take(per * count as usize)
-            .map(T::of)
-            .collect();
-        Ok((blocks, z))
+        Ok(())
     }
 
     /// Runs a CPU-engine [`Study`] (validated first; checkpointing and the
