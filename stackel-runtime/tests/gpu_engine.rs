@@ -10,7 +10,7 @@ mod compare;
 #[path = "gpu_common/ir_games.rs"]
 mod ir_games;
 
-use stackel_runtime::dynamics::{Dynamics, Rule};
+use stackel_runtime::dynamics::{Dynamics, Newton, Rule};
 use stackel_runtime::engine::{Init, Noise, Study};
 use stackel_runtime::gpu::{self, GpuEngine, GpuError, GpuOptions, StudySpec};
 use stackel_runtime::record::{Fate, Record, StudyResult};
@@ -350,6 +350,89 @@ fn duopoly_agrees_with_cpu_engine() {
     );
 }
 
+/// The best-response rule (a damped Newton solve of the follower per step)
+/// on both engines: same fates, same Newton failure counts, final states
+/// within `tol` (f32) and [`F64_TOL`] (f64).
+fn best_response_agrees<G: Game + Clone>(e: &GpuEngine, name: &str, c: &Case<'_, G>, tol: f64) {
+    let (cpu, gpu) = both::<G, f32>(e, c);
+    assert!(cpu.summary.finished > 0, "{name}: nothing finished");
+    assert_eq!(
+        cpu.newton_failures, gpu.newton_failures,
+        "{name} f32 Newton failures"
+    );
+    compare::assert_agree(&cpu, &gpu, tol, &format!("{name} best response f32"));
+    if e.supports_f64() {
+        let (cpu, gpu) = both::<G, f64>(e, c);
+        assert_eq!(
+            cpu.newton_failures, gpu.newton_failures,
+            "{name} f64 Newton failures"
+        );
+        compare::assert_agree(&cpu, &gpu, F64_TOL, &format!("{name} best response f64"));
+    }
+}
+
+#[test]
+fn best_response_agrees_with_cpu_engine() {
+    let Some(e) = engine() else { return };
+    let duopoly = Case {
+        game: Duopoly::default(),
+        wgsl: leak(emit_game(&ir_games::duopoly())),
+        dynamics: Dynamics::best_response(Schedule::power(1.0, 10.0, 1.0)),
+        noise: Noise::variance(10.0),
+        init: Init::Box {
+            lo: vec![0.0, 0.0],
+            hi: vec![60.0, 60.0],
+        },
+        trajectories: 200,
+        steps: 300,
+        record: Record::finals(),
+    };
+    best_response_agrees(e, "duopoly", &duopoly, 1e-4);
+    let mut torus = Case {
+        game: Torus::default(),
+        wgsl: leak(emit_game(&ir_games::torus())),
+        dynamics: Dynamics::best_response(Schedule::power(1.0, 1.0, 1.0)),
+        noise: Noise::variance(0.01),
+        init: Init::Box {
+            lo: vec![-PI, -PI],
+            hi: vec![PI, PI],
+        },
+        trajectories: 300,
+        steps: 200,
+        record: Record::finals(),
+    };
+    best_response_agrees(e, "torus", &torus, 1e-4);
+    // one Newton iteration per step against a tight tolerance: the first
+    // steps from anywhere on the circle fail until the warm start is close.
+    // In f64 both engines count the same failures per trajectory (in f32 a
+    // residual within rounding of the tolerance may go either way, and the
+    // paths then part).
+    if !e.supports_f64() {
+        return;
+    }
+    torus.dynamics = torus.dynamics.clone().newton(Newton {
+        tol: 1e-9,
+        max_iter: 1,
+    });
+    let (cpu, gpu) = both::<Torus, f64>(e, &torus);
+    eprintln!(
+        "torus, one Newton iteration: {} failures",
+        cpu.summary.newton_failures
+    );
+    assert!(cpu.summary.newton_failures > 100);
+    assert_eq!(
+        cpu.newton_failures, gpu.newton_failures,
+        "torus f64 Newton failures"
+    );
+    compare::assert_agree(
+        &cpu,
+        &gpu,
+        // partial solves carry rounding differences forward: 2e-9 measured
+        1e-7,
+        "torus best response, one Newton iteration, f64",
+    );
+}
+
 #[test]
 fn torus_agrees_with_cpu_engine() {
     let Some(e) = engine() else { return };
@@ -555,7 +638,7 @@ fn singular_follower_hessian_stops_the_trajectory() {
 }
 
 #[test]
-fn unsupported_rule_and_missing_module_are_typed_errors() {
+fn unsupported_length_and_missing_module_are_typed_errors() {
     let Some(e) = engine() else { return };
     let dynamics = Dynamics::best_response(Schedule::constant(0.1));
     assert_eq!(dynamics.rule, Rule::BestResponse);
@@ -564,7 +647,8 @@ fn unsupported_rule_and_missing_module_are_typed_errors() {
         game: &Duopoly::default(),
         dynamics: &dynamics,
         range: (0, 4),
-        steps: 5,
+        // beyond the RNG counter's 2^32 - 1 steps
+        steps: 1 << 32,
         noise: &noise,
         init: &init,
         seed: 1,
@@ -577,6 +661,7 @@ fn unsupported_rule_and_missing_module_are_typed_errors() {
     let err = e.run_with_wgsl::<Duopoly, f32>(&spec, &wgsl).unwrap_err();
     assert!(matches!(err, GpuError::Unsupported(_)), "{err}");
     // the reference games carry no WGSL module
+    let spec = StudySpec { steps: 5, ..spec };
     let err = e.run::<Duopoly, f32>(&spec).unwrap_err();
     assert_eq!(err, GpuError::NoWgsl { game: "Duopoly" });
     // a module that does not compile is reported, not a panic

@@ -14,16 +14,18 @@
 //! # Bindings (group 0)
 //!
 //! 0. `cfg: array<u32>`: count, first trajectory (lo, hi words), first step of
-//!    the dispatch, steps in it, Philox key (2 words), has-target flag, then
-//!    per coordinate its player and its angle flag.
+//!    the dispatch, steps in it, Philox key (2 words), has-target flag,
+//!    best-response Newton iterations, then per coordinate its player and its
+//!    angle flag.
 //! 1. `fp: array<S>`: params (NPA), sigma (N), divergence bound, eta, Adam
-//!    beta1, beta2, eps, target (N), lock-in radius.
+//!    beta1, beta2, eps, target (N), lock-in radius, Newton tolerance.
 //! 2. `tab: array<S>`: per step of the dispatch, each player's gamma_k, then
 //!    Adam's bias corrections 1 - beta1^(k+1), 1 - beta2^(k+1).
 //! 3. `xs: array<S>`: states, trajectory-major (`xs[j * N + i]`).
 //! 4. `mv: array<S>`: Adam moments m then v, trajectory-major (`2 * count * N`).
-//! 5. `st: array<u32>`: per trajectory fate code (0 running, 1 diverged,
-//!    2 non-finite, 3 singular), the step of the fate, and the lock-in step.
+//! 5. `st: array<u32>`: per trajectory ([`ST_WORDS`] words) the fate code (0
+//!    running, 1 diverged, 2 non-finite, 3 singular), the step of the fate,
+//!    the lock-in step and the best-response Newton failures.
 
 use crate::dynamics::Rule;
 use crate::rng::coefficients::*;
@@ -60,7 +62,10 @@ pub const FATE_NON_FINITE: u32 = 2;
 pub const FATE_SINGULAR: u32 = 3;
 
 /// Header words of `cfg` before the per-coordinate player indices.
-pub const CFG_HEADER: usize = 8;
+pub const CFG_HEADER: usize = 9;
+/// Words of the `st` buffer per trajectory: fate, its step, lock-in step,
+/// best-response Newton failures.
+pub const ST_WORDS: usize = 4;
 /// Workgroup size of every kernel.
 pub const WORKGROUP: u32 = 64;
 
@@ -542,7 +547,9 @@ pub fn study_kernel(spec: &KernelSpec, game_wgsl: &str) -> String {
          const FP_ADAM: u32 = NPA + N + 2u;\n\
          const FP_TARGET: u32 = NPA + N + 5u;\n\
          const FP_EPS: u32 = NPA + 2u * N + 5u;\n\
+         const FP_NTOL: u32 = NPA + 2u * N + 6u;\n\
          const CFG_PLAYER: u32 = {hdr}u;\n\
+         const ST: u32 = {stw}u;\n\
          const CFG_ANGLE: u32 = {hdr}u + N;\n\
          \n\
          fn st_dist(x: array<S, N>) -> S {{\n\
@@ -561,7 +568,7 @@ pub fn study_kernel(spec: &KernelSpec, game_wgsl: &str) -> String {
          fn main(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {{\n\
          \x20   let j = gid.x + gid.y * nwg.x * {wg}u;\n\
          \x20   let count = cfg[0];\n\
-         \x20   if (j >= count || st[3u * j] != 0u) {{\n\
+         \x20   if (j >= count || st[ST * j] != 0u) {{\n\
          \x20       return;\n\
          \x20   }}\n\
          \x20   let tlo = cfg[1] + j;\n\
@@ -589,6 +596,7 @@ pub fn study_kernel(spec: &KernelSpec, game_wgsl: &str) -> String {
         d1 = spec.d1,
         d2 = spec.d2,
         hdr = CFG_HEADER,
+        stw = ST_WORDS,
         wg = WORKGROUP,
     );
     if spec.adam {
@@ -606,7 +614,8 @@ pub fn study_kernel(spec: &KernelSpec, game_wgsl: &str) -> String {
         "    let eta = fp[FP_ETA];\n\
          \x20   let bound = fp[FP_BOUND];\n\
          \x20   let lock_eps = fp[FP_EPS];\n\
-         \x20   var lock = st[3u * j + 2u];\n\
+         \x20   var lock = st[ST * j + 2u];\n\
+         \x20   var newton_failures = st[ST * j + 3u];\n\
          \x20   var fate = 0u;\n\
          \x20   var fate_step = 0u;\n\
          \x20   var cw = vec4<u32>(0u);\n\
@@ -614,6 +623,7 @@ pub fn study_kernel(spec: &KernelSpec, game_wgsl: &str) -> String {
          \x20   for (var s = 0u; s < nsteps; s++) {\n\
          \x20       let k = step0 + s;\n\
          \x20       let row = s * ROW;\n\
+         \x20       let prev = x;\n\
          \x20       var g: array<S, N>;\n",
     );
     match spec.rule {
@@ -677,7 +687,19 @@ pub fn study_kernel(spec: &KernelSpec, game_wgsl: &str) -> String {
              \x20           g[D1 + i] = q.d2f2[i];\n\
              \x20       }\n",
         ),
-        Rule::BestResponse => unreachable!("rejected before the kernel is built"),
+        Rule::BestResponse => {
+            s.push_str(&best_response_wgsl(spec.d2));
+            s.push_str(
+                "        let field = game_omega_s(x, p, eta);\n\
+                 \x20       if (!field.ok) {\n\
+                 \x20           x = prev;\n\
+                 \x20           fate = 3u;\n\
+                 \x20           fate_step = k;\n\
+                 \x20           break;\n\
+                 \x20       }\n\
+                 \x20       g = field.v;\n",
+            );
+        }
     }
     if spec.noise {
         // pair i = k P + q of the trajectory's stream lies in block i / PER
@@ -717,7 +739,12 @@ pub fn study_kernel(spec: &KernelSpec, game_wgsl: &str) -> String {
             zn = 2 * pairs,
         );
     }
-    s.push_str("        let prev = x;\n        for (var i = 0u; i < N; i++) {\n");
+    let update_to = if spec.rule == Rule::BestResponse {
+        "D1"
+    } else {
+        "N"
+    };
+    let _ = writeln!(s, "        for (var i = 0u; i < {update_to}; i++) {{");
     s.push_str("            let gain = tab[row + player[i]];\n");
     if spec.adam {
         s.push_str(
@@ -767,9 +794,10 @@ pub fn study_kernel(spec: &KernelSpec, game_wgsl: &str) -> String {
         );
     }
     s.push_str(
-        "    st[3u * j] = fate;\n\
-         \x20   st[3u * j + 1u] = fate_step;\n\
-         \x20   st[3u * j + 2u] = lock;\n\
+        "    st[ST * j] = fate;\n\
+         \x20   st[ST * j + 1u] = fate_step;\n\
+         \x20   st[ST * j + 2u] = lock;\n\
+         \x20   st[ST * j + 3u] = newton_failures;\n\
          }\n\n",
     );
     s.push_str(game_wgsl);
@@ -806,6 +834,164 @@ pub fn rng_kernel(p: Precision) -> String {
          \x20   }}\n\
          }}\n",
         wg = WORKGROUP,
+    );
+    s
+}
+
+/// x2 <- r(x1) in the step loop of a study kernel: the damped Newton
+/// iteration of [`crate::dynamics::best_response`] on D2 f2(x1, .) = 0, warm
+/// started at the current x2, operation for operation (inf-norms with its
+/// NaN-blind `max`, the LU of [`crate::linalg::Lu`] with partial pivoting and
+/// its singularity test, the same line search); a failure increments
+/// `newton_failures` and the step goes on with the best iterate.
+fn best_response_wgsl(d2: usize) -> String {
+    let mut s = String::from(
+        "        {\n\
+         \x20           let atol = fp[FP_NTOL];\n\
+         \x20           let rtol = select(S(4.0) * ST_EPS, atol, atol >= S(4.0) * ST_EPS);\n\
+         \x20           var om = game_omega(x, p);\n\
+         \x20           var norm = S(0.0);\n\
+         \x20           for (var a = 0u; a < D2; a++) {\n\
+         \x20               norm = select(abs(om[D1 + a]), norm, norm >= abs(om[D1 + a]));\n\
+         \x20           }\n\
+         \x20           var failed = false;\n\
+         \x20           var converged = false;\n\
+         \x20           for (var it = 0u; it < cfg[8]; it++) {\n\
+         \x20               if (!st_finite(norm)) {\n\
+         \x20                   failed = true;\n\
+         \x20                   break;\n\
+         \x20               }\n\
+         \x20               if (norm <= atol) {\n\
+         \x20                   converged = true;\n\
+         \x20                   break;\n\
+         \x20               }\n\
+         \x20               let q = game_stackelberg_parts(x, p);\n\
+         \x20               var lu = q.d22f2;\n\
+         \x20               var lam: array<S, D2>;\n\
+         \x20               for (var a = 0u; a < D2; a++) {\n\
+         \x20                   lam[a] = om[D1 + a];\n\
+         \x20               }\n\
+         \x20               var ok = true;\n",
+    );
+    if d2 == 1 {
+        s.push_str(
+            "                ok = lu[0] != S(0.0) && st_finite(lu[0]);\n\
+             \x20               lam[0] = lam[0] / lu[0];\n",
+        );
+    } else {
+        let _ = write!(
+            s,
+            "                var piv: array<u32, {d2}>;\n\
+             \x20               var scale = S(0.0);\n\
+             \x20               for (var e = 0u; e < {nn}u; e++) {{\n\
+             \x20                   scale = select(abs(lu[e]), scale, scale >= abs(lu[e]));\n\
+             \x20               }}\n\
+             \x20               let tol = S({d2}.0) * ST_EPS * scale;\n\
+             \x20               for (var c = 0u; c < {d2}u && ok; c++) {{\n\
+             \x20                   var pc = c;\n\
+             \x20                   var best = abs(lu[c * {d2}u + c]);\n\
+             \x20                   for (var i = c + 1u; i < {d2}u; i++) {{\n\
+             \x20                       let v = abs(lu[i * {d2}u + c]);\n\
+             \x20                       if (v > best) {{\n\
+             \x20                           best = v;\n\
+             \x20                           pc = i;\n\
+             \x20                       }}\n\
+             \x20                   }}\n\
+             \x20                   if (best <= tol || !st_finite(best) || best == S(0.0)) {{\n\
+             \x20                       ok = false;\n\
+             \x20                       break;\n\
+             \x20                   }}\n\
+             \x20                   piv[c] = pc;\n\
+             \x20                   if (pc != c) {{\n\
+             \x20                       for (var jj = 0u; jj < {d2}u; jj++) {{\n\
+             \x20                           let t = lu[c * {d2}u + jj];\n\
+             \x20                           lu[c * {d2}u + jj] = lu[pc * {d2}u + jj];\n\
+             \x20                           lu[pc * {d2}u + jj] = t;\n\
+             \x20                       }}\n\
+             \x20                   }}\n\
+             \x20                   let d = lu[c * {d2}u + c];\n\
+             \x20                   for (var i = c + 1u; i < {d2}u; i++) {{\n\
+             \x20                       let f = lu[i * {d2}u + c] / d;\n\
+             \x20                       lu[i * {d2}u + c] = f;\n\
+             \x20                       if (f != S(0.0)) {{\n\
+             \x20                           for (var jj = c + 1u; jj < {d2}u; jj++) {{\n\
+             \x20                               lu[i * {d2}u + jj] -= f * lu[c * {d2}u + jj];\n\
+             \x20                           }}\n\
+             \x20                       }}\n\
+             \x20                   }}\n\
+             \x20               }}\n\
+             \x20               if (ok) {{\n\
+             \x20                   for (var c = 0u; c < {d2}u; c++) {{\n\
+             \x20                       let t = lam[c];\n\
+             \x20                       lam[c] = lam[piv[c]];\n\
+             \x20                       lam[piv[c]] = t;\n\
+             \x20                   }}\n\
+             \x20                   for (var i = 0u; i < {d2}u; i++) {{\n\
+             \x20                       var acc = lam[i];\n\
+             \x20                       for (var jj = 0u; jj < i; jj++) {{\n\
+             \x20                           acc -= lu[i * {d2}u + jj] * lam[jj];\n\
+             \x20                       }}\n\
+             \x20                       lam[i] = acc;\n\
+             \x20                   }}\n\
+             \x20                   for (var ii = 0u; ii < {d2}u; ii++) {{\n\
+             \x20                       let i = {last}u - ii;\n\
+             \x20                       var acc = lam[i];\n\
+             \x20                       for (var jj = i + 1u; jj < {d2}u; jj++) {{\n\
+             \x20                           acc -= lu[i * {d2}u + jj] * lam[jj];\n\
+             \x20                       }}\n\
+             \x20                       lam[i] = acc / lu[i * {d2}u + i];\n\
+             \x20                   }}\n\
+             \x20               }}\n",
+            nn = d2 * d2,
+            last = d2 - 1,
+        );
+    }
+    s.push_str(
+        "                if (!ok) {\n\
+         \x20                   failed = true;\n\
+         \x20                   break;\n\
+         \x20               }\n\
+         \x20               var lnorm = S(0.0);\n\
+         \x20               var xnorm = S(0.0);\n\
+         \x20               for (var a = 0u; a < D2; a++) {\n\
+         \x20                   lnorm = select(abs(lam[a]), lnorm, lnorm >= abs(lam[a]));\n\
+         \x20                   xnorm = select(abs(x[D1 + a]), xnorm, xnorm >= abs(x[D1 + a]));\n\
+         \x20               }\n\
+         \x20               let small = lnorm <= rtol * (S(1.0) + xnorm);\n\
+         \x20               var alpha = S(1.0);\n\
+         \x20               var accepted = false;\n\
+         \x20               for (var ls = 0u; ls < 30u; ls++) {\n\
+         \x20                   var trial = x;\n\
+         \x20                   for (var a = 0u; a < D2; a++) {\n\
+         \x20                       trial[D1 + a] = x[D1 + a] - alpha * lam[a];\n\
+         \x20                   }\n\
+         \x20                   let tom = game_omega(trial, p);\n\
+         \x20                   var tn = S(0.0);\n\
+         \x20                   for (var a = 0u; a < D2; a++) {\n\
+         \x20                       tn = select(abs(tom[D1 + a]), tn, tn >= abs(tom[D1 + a]));\n\
+         \x20                   }\n\
+         \x20                   if (st_finite(tn) && tn < norm) {\n\
+         \x20                       x = trial;\n\
+         \x20                       om = tom;\n\
+         \x20                       norm = tn;\n\
+         \x20                       accepted = true;\n\
+         \x20                       break;\n\
+         \x20                   }\n\
+         \x20                   alpha = alpha * S(0.5);\n\
+         \x20               }\n\
+         \x20               if (small) {\n\
+         \x20                   converged = true;\n\
+         \x20                   break;\n\
+         \x20               }\n\
+         \x20               if (!accepted) {\n\
+         \x20                   failed = true;\n\
+         \x20                   break;\n\
+         \x20               }\n\
+         \x20           }\n\
+         \x20           if (failed || (!converged && !(norm <= atol))) {\n\
+         \x20               newton_failures += 1u;\n\
+         \x20           }\n\
+         \x20       }\n",
     );
     s
 }

@@ -13,12 +13,13 @@
 //! follower Hessian). Results agree with the CPU engine trajectory by
 //! trajectory up to floating-point rounding (drivers may fuse multiply-adds).
 //!
-//! Supported: simultaneous play, two-timescale Stackelberg learning and LOLA,
-//! with plain or Adam steps, in f32 everywhere and in f64 where the adapter
-//! has `SHADER_F64` (the game's exp, ln, sin, cos, tan and pow then run in
-//! the kernel's own f64 code, [`kernel::math_kernel`]'s functions: drivers
-//! leave the builtins undefined on doubles). The best-response rule (a
-//! Newton solve per step) is CPU only.
+//! Supported: simultaneous play, two-timescale Stackelberg learning, LOLA
+//! and the best-response rule (the CPU's damped Newton solve of the follower
+//! per step, with its failure counts; the final follower r(x1) is solved on
+//! the host), with plain or Adam steps, in f32 everywhere and in f64 where
+//! the adapter has `SHADER_F64` (the game's exp, ln, sin, cos, tan and pow
+//! then run in the kernel's own f64 code, [`kernel::math_kernel`]'s
+//! functions: drivers leave the builtins undefined on doubles).
 //!
 //! Studies are cut into batches that fit the device's buffer limits, and the
 //! steps into dispatches of at most [`GpuOptions::steps_per_dispatch`] steps
@@ -37,7 +38,7 @@ use crate::record::{
 use crate::rng::NoiseFloat;
 use crate::schedule::Optimizer;
 pub use kernel::Precision;
-use kernel::{KernelSpec, CFG_HEADER, WORKGROUP};
+use kernel::{KernelSpec, CFG_HEADER, ST_WORDS, WORKGROUP};
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex, OnceLock};
 
@@ -594,11 +595,6 @@ impl GpuEngine {
                 spec.steps
             )));
         }
-        if dynamics.rule == Rule::BestResponse {
-            return Err(GpuError::Unsupported(
-                "the best-response rule (its per-step Newton solve runs on the CPU engine)".into(),
-            ));
-        }
         let info = spec.game.info();
         let n = G::N;
         let dims: Vec<usize> = info.players().map(|p| p.dim).collect();
@@ -660,10 +656,11 @@ impl GpuEngine {
         fp.extend([t(spec.divergence_bound), t(dynamics.eta), b1, b2, aeps]);
         fp.extend(target_t.iter().map(|v| v.re()));
         fp.push(eps_t.re());
+        fp.push(t(dynamics.newton.tol));
         let fp = self.storage("stackel fp", &scalar_bytes(prec, fp));
 
         // The largest per-trajectory buffer is Adam's 2n moments.
-        let per_traj = (2 * n * prec.size()).max(12) as u64;
+        let per_traj = (2 * n * prec.size()).max(4 * ST_WORDS) as u64;
         let cap = ((self.max_binding / per_traj) as usize).clamp(1, self.options.max_batch.max(1));
         let (lo, hi) = spec.range;
         let mut parts = Vec::new();
@@ -720,12 +717,12 @@ impl GpuEngine {
 
         // initial states and lock-in flags, exactly as the CPU engine
         let mut xs0 = vec![T::zero(); n * count];
-        let mut st0 = vec![0u32; 3 * count];
+        let mut st0 = vec![0u32; ST_WORDS * count];
         for j in 0..count {
             let x = &mut xs0[j * n..(j + 1) * n];
             initial_state(spec.init, spec.seed, first + j as u64, b.angle, x);
             if target.is_some() && dist_of(x) > b.eps_t {
-                st0[3 * j + 2] = 1;
+                st0[ST_WORDS * j + 2] = 1;
             }
         }
         let xs = self.storage(
@@ -787,7 +784,7 @@ impl GpuEngine {
         let mut record = |t: u64, xs: &[T], st: &[u32], paths: &mut Vec<Path>| {
             if path_next < path_times.len() && path_times[path_next] == t {
                 for (j, path) in paths.iter_mut().enumerate() {
-                    if st[3 * j] == kernel::FATE_RUNNING {
+                    if st[ST_WORDS * j] == kernel::FATE_RUNNING {
                         path.steps.push(t);
                         path.states
                             .extend(xs[j * n..(j + 1) * n].iter().map(|v| v.re()));
@@ -799,7 +796,7 @@ impl GpuEngine {
                 if dist_next < dist_times.len() && dist_times[dist_next] == t {
                     let r = dist_next;
                     for j in 0..count {
-                        if st[3 * j] != kernel::FATE_RUNNING {
+                        if st[ST_WORDS * j] != kernel::FATE_RUNNING {
                             continue;
                         }
                         let d = dist_of(&xs[j * n..(j + 1) * n]).re();
@@ -851,6 +848,7 @@ impl GpuEngine {
                 key[0],
                 key[1],
                 target.is_some() as u32,
+                dynamics.newton.max_iter,
             ];
             self.queue
                 .write_buffer(&cfg_buf, 0, bytemuck::cast_slice(&head));
@@ -874,20 +872,40 @@ impl GpuEngine {
                     .take(n * count)
                     .map(T::of)
                     .collect();
-                let sv: Vec<u32> = bytemuck::cast_slice::<u8, u32>(&back[1])[..3 * count].to_vec();
+                let sv: Vec<u32> =
+                    bytemuck::cast_slice::<u8, u32>(&back[1])[..ST_WORDS * count].to_vec();
                 record(k1, &xv, &sv, &mut paths);
                 last = Some((xv, sv));
             }
             k0 = k1;
         }
-        let (xv, sv) = match last {
+        let (mut xv, sv) = match last {
             Some(l) => l,
             None => (xs0, st0),
         };
+        // best response: per-step Newton failures from the kernel, and, as
+        // the CPU engine reports it, the follower of a finished trajectory
+        // is r(x1) of its final leader (solved here by the CPU's own code)
+        let best_response = dynamics.rule == Rule::BestResponse;
+        let mut newton_failures = Vec::new();
+        if best_response {
+            let mut scratch = crate::dynamics::StepScratch::<T>::new::<G>();
+            for j in 0..count {
+                let mut failures = sv[ST_WORDS * j + 3];
+                if sv[ST_WORDS * j] == kernel::FATE_RUNNING {
+                    let x = &mut xv[j * n..(j + 1) * n];
+                    if !crate::dynamics::best_response(spec.game, &dynamics.newton, x, &mut scratch)
+                    {
+                        failures += 1;
+                    }
+                }
+                newton_failures.push(failures);
+            }
+        }
         let fates: Vec<Fate> = (0..count)
             .map(|j| {
-                let step = sv[3 * j + 1] as u64;
-                match sv[3 * j] {
+                let step = sv[ST_WORDS * j + 1] as u64;
+                match sv[ST_WORDS * j] {
                     kernel::FATE_DIVERGED => Fate::Diverged { step },
                     kernel::FATE_NON_FINITE => Fate::NonFinite { step },
                     kernel::FATE_SINGULAR => Fate::Singular { step },
@@ -897,7 +915,7 @@ impl GpuEngine {
             .collect();
         let lock_in = (0..count)
             .map(|j| {
-                let l = sv[3 * j + 2] as u64;
+                let l = sv[ST_WORDS * j + 2] as u64;
                 (target.is_some() && fates[j].is_finished() && l <= steps).then_some(l)
             })
             .collect();
@@ -911,7 +929,7 @@ impl GpuEngine {
             angle: b.angle.to_vec(),
             final_states: xv.iter().map(|v| v.re()).collect(),
             fates,
-            newton_failures: Vec::new(),
+            newton_failures,
             lock_in,
             distance,
             paths,
