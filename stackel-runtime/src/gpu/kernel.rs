@@ -809,9 +809,28 @@ pub fn study_kernel(spec: &KernelSpec, game_wgsl: &str) -> String {
 /// `words[4j..4j+4]` and its normals into `out[PER j..]` (diagnostics and
 /// the rng tests). The counter's first word varies with j.
 pub fn rng_kernel(p: Precision) -> String {
+    let mut helpers = String::from(PHILOX_WGSL);
+    helpers.push_str(&normals_wgsl(p));
+    diagnostics_kernel(
+        p,
+        &helpers,
+        "    let w = st_philox(vec4<u32>(cfg[1] + j, cfg[2], cfg[3], cfg[4]), vec2<u32>(cfg[5], cfg[6]));\n\
+         \x20   words[4u * j] = w.x;\n\
+         \x20   words[4u * j + 1u] = w.y;\n\
+         \x20   words[4u * j + 2u] = w.z;\n\
+         \x20   words[4u * j + 3u] = w.w;\n\
+         \x20   let z = st_normals(w);\n\
+         \x20   for (var e = 0u; e < ST_NORMALS; e++) {\n\
+         \x20       out[ST_NORMALS * j + e] = z[e];\n\
+         \x20   }\n",
+    )
+}
+
+/// The prelude, `helpers`, the three diagnostics bindings (`cfg`, `words`,
+/// `out`) and an entry point running `body` for invocation j < cfg[0].
+fn diagnostics_kernel(p: Precision, helpers: &str, body: &str) -> String {
     let mut s = scalar_prelude(p);
-    s.push_str(PHILOX_WGSL);
-    s.push_str(&normals_wgsl(p));
+    s.push_str(helpers);
     let _ = write!(
         s,
         "@group(0) @binding(0) var<storage, read> cfg: array<u32>;\n\
@@ -823,15 +842,7 @@ pub fn rng_kernel(p: Precision) -> String {
          \x20   if (j >= cfg[0]) {{\n\
          \x20       return;\n\
          \x20   }}\n\
-         \x20   let w = st_philox(vec4<u32>(cfg[1] + j, cfg[2], cfg[3], cfg[4]), vec2<u32>(cfg[5], cfg[6]));\n\
-         \x20   words[4u * j] = w.x;\n\
-         \x20   words[4u * j + 1u] = w.y;\n\
-         \x20   words[4u * j + 2u] = w.z;\n\
-         \x20   words[4u * j + 3u] = w.w;\n\
-         \x20   let z = st_normals(w);\n\
-         \x20   for (var e = 0u; e < ST_NORMALS; e++) {{\n\
-         \x20       out[ST_NORMALS * j + e] = z[e];\n\
-         \x20   }}\n\
+         {body}\
          }}\n",
         wg = WORKGROUP,
     );
@@ -1001,28 +1012,16 @@ fn best_response_wgsl(d2: usize) -> String {
 /// (exp x, ln x, sin x, cos x, tan x, pow(x, y)) to out[6j..6j + 6]
 /// (diagnostics and the accuracy tests; `words` is unused).
 pub fn math_kernel(p: Precision) -> String {
-    let mut s = scalar_prelude(p);
-    let _ = write!(
-        s,
-        "@group(0) @binding(0) var<storage, read> cfg: array<u32>;\n\
-         @group(0) @binding(1) var<storage, read_write> words: array<u32>;\n\
-         @group(0) @binding(2) var<storage, read_write> out: array<S>;\n\
-         @compute @workgroup_size({wg})\n\
-         fn main(@builtin(global_invocation_id) gid: vec3<u32>) {{\n\
-         \x20   let j = gid.x;\n\
-         \x20   if (j >= cfg[0]) {{\n\
-         \x20       return;\n\
-         \x20   }}\n\
-         \x20   let x = out[6u * j];\n\
+    diagnostics_kernel(
+        p,
+        "",
+        "    let x = out[6u * j];\n\
          \x20   let y = out[6u * j + 1u];\n\
          \x20   out[6u * j] = st_exp(x);\n\
          \x20   out[6u * j + 1u] = st_ln(x);\n\
          \x20   out[6u * j + 2u] = st_sin(x);\n\
          \x20   out[6u * j + 3u] = st_cos(x);\n\
          \x20   out[6u * j + 4u] = st_tan(x);\n\
-         \x20   out[6u * j + 5u] = st_pow(x, y);\n\
-         }}\n",
-        wg = WORKGROUP,
-    );
-    s
+         \x20   out[6u * j + 5u] = st_pow(x, y);\n",
+    )
 }
