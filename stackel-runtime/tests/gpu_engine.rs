@@ -316,6 +316,45 @@ fn leak(s: String) -> &'static str {
     Box::leak(s.into_boxed_str())
 }
 
+/// The duopoly from starts in [0, 60]^2 with noise variance 10.
+fn duopoly_case(
+    wgsl: &str,
+    dynamics: Dynamics,
+    trajectories: u64,
+    steps: u64,
+) -> Case<'_, Duopoly> {
+    Case {
+        game: Duopoly::default(),
+        wgsl,
+        dynamics,
+        noise: Noise::variance(10.0),
+        init: Init::Box {
+            lo: vec![0.0, 0.0],
+            hi: vec![60.0, 60.0],
+        },
+        trajectories,
+        steps,
+        record: Record::finals(),
+    }
+}
+
+/// 300 trajectories of the torus game from anywhere on it, noise variance 0.01.
+fn torus_case(wgsl: &str, dynamics: Dynamics, steps: u64) -> Case<'_, Torus> {
+    Case {
+        game: Torus::default(),
+        wgsl,
+        dynamics,
+        noise: Noise::variance(0.01),
+        init: Init::Box {
+            lo: vec![-PI, -PI],
+            hi: vec![PI, PI],
+        },
+        trajectories: 300,
+        steps,
+        record: Record::finals(),
+    }
+}
+
 #[test]
 fn duopoly_agrees_with_cpu_engine() {
     let Some(e) = engine() else { return };
@@ -327,19 +366,7 @@ fn duopoly_agrees_with_cpu_engine() {
         Dynamics::two_timescale(k, k23),
         Dynamics::lola(k, k23).optimizer(Optimizer::adam()),
     ];
-    let mk = |d: Dynamics| Case {
-        game: Duopoly::default(),
-        wgsl,
-        dynamics: d,
-        noise: Noise::variance(10.0),
-        init: Init::Box {
-            lo: vec![0.0, 0.0],
-            hi: vec![60.0, 60.0],
-        },
-        trajectories: 300,
-        steps: 400,
-        record: Record::finals(),
-    };
+    let mk = |d: Dynamics| duopoly_case(wgsl, d, 300, 400);
     agree_on(e, "duopoly", mk, rules, 2e-4);
     // and the two-timescale run heads for the Stackelberg equilibrium (46, 26)
     let (_, gpu) = both::<Duopoly, f32>(e, &mk(Dynamics::two_timescale(k, k23)));
@@ -374,33 +401,18 @@ fn best_response_agrees<G: Game + Clone>(e: &GpuEngine, name: &str, c: &Case<'_,
 #[test]
 fn best_response_agrees_with_cpu_engine() {
     let Some(e) = engine() else { return };
-    let duopoly = Case {
-        game: Duopoly::default(),
-        wgsl: leak(emit_game(&ir_games::duopoly())),
-        dynamics: Dynamics::best_response(Schedule::power(1.0, 10.0, 1.0)),
-        noise: Noise::variance(10.0),
-        init: Init::Box {
-            lo: vec![0.0, 0.0],
-            hi: vec![60.0, 60.0],
-        },
-        trajectories: 200,
-        steps: 300,
-        record: Record::finals(),
-    };
+    let duopoly = duopoly_case(
+        leak(emit_game(&ir_games::duopoly())),
+        Dynamics::best_response(Schedule::power(1.0, 10.0, 1.0)),
+        200,
+        300,
+    );
     best_response_agrees(e, "duopoly", &duopoly, 1e-4);
-    let mut torus = Case {
-        game: Torus::default(),
-        wgsl: leak(emit_game(&ir_games::torus())),
-        dynamics: Dynamics::best_response(Schedule::power(1.0, 1.0, 1.0)),
-        noise: Noise::variance(0.01),
-        init: Init::Box {
-            lo: vec![-PI, -PI],
-            hi: vec![PI, PI],
-        },
-        trajectories: 300,
-        steps: 200,
-        record: Record::finals(),
-    };
+    let mut torus = torus_case(
+        leak(emit_game(&ir_games::torus())),
+        Dynamics::best_response(Schedule::power(1.0, 1.0, 1.0)),
+        200,
+    );
     best_response_agrees(e, "torus", &torus, 1e-4);
     // one Newton iteration per step against a tight tolerance: the first
     // steps from anywhere on the circle fail until the warm start is close.
@@ -444,19 +456,7 @@ fn torus_agrees_with_cpu_engine() {
         Dynamics::two_timescale(k, k12),
         Dynamics::lola(k, k12),
     ];
-    let mk = |d: Dynamics| Case {
-        game: Torus::default(),
-        wgsl,
-        dynamics: d,
-        noise: Noise::variance(0.01),
-        init: Init::Box {
-            lo: vec![-PI, -PI],
-            hi: vec![PI, PI],
-        },
-        trajectories: 300,
-        steps: 300,
-        record: Record::finals(),
-    };
+    let mk = |d: Dynamics| torus_case(wgsl, d, 300);
     agree_on(e, "torus", mk, rules, 2e-4);
 }
 
