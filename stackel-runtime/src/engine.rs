@@ -196,6 +196,9 @@ pub enum StudyError {
 /// Everything that identifies a study's results (hashed into its fingerprint).
 #[derive(Serialize)]
 struct Fingerprint<'a> {
+    /// [`rng::STREAM_VERSION`]: a checkpoint written under another stream
+    /// layout is not resumed.
+    streams: u32,
     game: &'a str,
     params: Vec<f64>,
     dynamics: &'a Dynamics,
@@ -570,6 +573,7 @@ impl<G: Game> Study<G> {
         let mut params = vec![0.0; G::NP];
         self.game.params(&mut params);
         let f = Fingerprint {
+            streams: rng::STREAM_VERSION,
             game: self.game.info().name,
             params,
             dynamics: &self.dynamics,

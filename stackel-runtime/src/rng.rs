@@ -51,6 +51,13 @@ pub const PHILOX_M1: u32 = 0xCD9E_8D57;
 pub const PHILOX_W0: u32 = 0x9E37_79B9;
 pub const PHILOX_W1: u32 = 0xBB67_AE85;
 
+/// Version of the stream layout and the words-to-normals mapping documented
+/// above; it changes whenever the numbers a seed gives change, and is part
+/// of a study's fingerprint. 1: one counter per (step, block), Taylor-series
+/// Box-Muller; 2: pair-indexed blocks, minimax Box-Muller with fused
+/// multiply-adds.
+pub const STREAM_VERSION: u32 = 2;
+
 /// Stream of the additive gradient noise (step k: pairs kP .. kP + P - 1).
 pub const STREAM_NOISE: u32 = 0;
 /// Stream of random initial states (pairs 0 .. P - 1).
