@@ -72,9 +72,7 @@ use crate::dynamics::{
 };
 use crate::game::Game;
 use crate::real::Real;
-use crate::record::{
-    record_times, to_fixed, DistanceSeries, Fate, MergeError, Path, Record, StudyResult, Summary,
-};
+use crate::record::{Fate, MergeError, Record, Recorder, StudyResult, Summary};
 use crate::rng::{self, NoiseFloat};
 use crate::schedule::{Optimizer, ScheduleError};
 use rayon::prelude::*;
@@ -1288,96 +1286,19 @@ fn run_chunk<G: Game, T: NoiseFloat>(
     let mut noise_words = NoiseWords::new(count);
     let mut z = vec![T::zero(); 2 * rng::pairs_per_state(n) * count];
 
-    let target = p.record.target.as_ref();
-    let target_t: Vec<T> = target
-        .map(|t| t.point.iter().map(|v| T::of(*v)).collect())
-        .unwrap_or_default();
-    let mut lock = vec![0u64; if target.is_some() { count } else { 0 }];
-    let mut distance = target.map(|t| DistanceSeries::empty(t, p.steps));
-    let dist_times = target
-        .map(|t| record_times(t.every, p.steps))
-        .unwrap_or_default();
-    let mut dist_next = 0usize;
-
-    let path_spec = p.record.paths.as_ref();
-    let path_times = path_spec
-        .map(|s| record_times(s.every, p.steps))
-        .unwrap_or_default();
-    let mut path_next = 0usize;
-    let path_count = path_spec
-        .map(|s| {
-            let end = s.first.unwrap_or(u64::MAX);
-            end.saturating_sub(first).min(count as u64) as usize
-        })
-        .unwrap_or(0);
-    let mut paths: Vec<Path> = (0..path_count)
-        .map(|j| Path {
-            trajectory: first + j as u64,
-            steps: Vec::new(),
-            states: Vec::new(),
-        })
-        .collect();
-
-    let dist_of = |x: &[T]| -> T {
-        let mut s = T::zero();
-        for i in 0..n {
-            let mut d = x[i] - target_t[i];
-            if p.angle[i] {
-                d = dynamics::wrap_angle(d);
-            }
-            s += d * d;
-        }
-        s.sqrt()
-    };
-    let eps_t = target.map(|t| T::of(t.eps)).unwrap_or(T::zero());
-
-    // records taken after t steps
-    let mut take_records = |t: u64,
-                            xs: &[T],
-                            active: &[bool],
-                            paths: &mut Vec<Path>,
-                            distance: &mut Option<DistanceSeries>,
-                            xj: &mut [T]| {
-        if path_next < path_times.len() && path_times[path_next] == t {
-            for (j, path) in paths.iter_mut().enumerate() {
-                if active[j] {
-                    path.steps.push(t);
-                    path.states.extend((0..n).map(|i| xs[i * count + j].re()));
-                }
-            }
-            path_next += 1;
-        }
-        if let Some(ds) = distance.as_mut() {
-            if dist_next < dist_times.len() && dist_times[dist_next] == t {
-                let r = dist_next;
-                for j in 0..count {
-                    if !active[j] {
-                        continue;
-                    }
-                    for i in 0..n {
-                        xj[i] = xs[i * count + j];
-                    }
-                    let d = dist_of(xj).re();
-                    ds.active[r] += 1;
-                    if d <= eps_t.re() {
-                        ds.within[r] += 1;
-                    }
-                    ds.max[r] = ds.max[r].max(d);
-                    ds.sum[r] += to_fixed(d);
-                    ds.sum_sq[r] += to_fixed(d * d);
-                }
-                dist_next += 1;
-            }
+    let mut rec = Recorder::<T>::new(&p.record, &p.angle, first, count, p.steps);
+    let mut lock = vec![0u64; if rec.has_target() { count } else { 0 }];
+    // trajectory j's state, gathered from the structure-of-arrays chunk
+    let gather = |xs: &[T], j: usize, x: &mut [T]| {
+        for (i, xi) in x.iter_mut().enumerate() {
+            *xi = xs[i * count + j];
         }
     };
-
-    take_records(0, &xs, &active, &mut paths, &mut distance, &mut xj);
-    if target.is_some() {
+    rec.take(0, |j| active[j], |j, x| gather(&xs, j, x), count);
+    if rec.has_target() {
         for j in 0..count {
-            for i in 0..n {
-                xj[i] = xs[i * count + j];
-            }
-            if dist_of(&xj) > eps_t {
+            gather(&xs, j, &mut xj);
+            if rec.outside(&xj) {
                 lock[j] = 1;
             }
         }
@@ -1422,20 +1343,15 @@ fn run_chunk<G: Game, T: NoiseFloat>(
                     }
                 }
             }
-            if target.is_some() {
-                for j in 0..count {
-                    if !active[j] {
-                        continue;
-                    }
-                    for i in 0..n {
-                        xj[i] = xs[i * count + j];
-                    }
-                    if dist_of(&xj) > eps_t {
+            if rec.has_target() {
+                for j in (0..count).filter(|&j| active[j]) {
+                    gather(&xs, j, &mut xj);
+                    if rec.outside(&xj) {
                         lock[j] = k + 2;
                     }
                 }
             }
-            take_records(k + 1, &xs, &active, &mut paths, &mut distance, &mut xj);
+            rec.take(k + 1, |j| active[j], |j, x| gather(&xs, j, x), count);
             continue;
         }
         for j in 0..count {
@@ -1494,11 +1410,11 @@ fn run_chunk<G: Game, T: NoiseFloat>(
                     vs[i * count + j] = vj[i];
                 }
             }
-            if active[j] && target.is_some() && dist_of(&xj) > eps_t {
+            if active[j] && rec.outside(&xj) {
                 lock[j] = k + 2;
             }
         }
-        take_records(k + 1, &xs, &active, &mut paths, &mut distance, &mut xj);
+        rec.take(k + 1, |j| active[j], |j, x| gather(&xs, j, x), count);
     }
     // best response: the reported follower is r(x1) of the final leader
     if best_response {
@@ -1528,6 +1444,7 @@ fn run_chunk<G: Game, T: NoiseFloat>(
         .zip(&fates)
         .map(|(&l, f)| (f.is_finished() && l <= p.steps).then_some(l))
         .collect();
+    let (paths, distance) = rec.finish();
     StudyResult {
         fingerprint: p.fingerprint.clone(),
         first,

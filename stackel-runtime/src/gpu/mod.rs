@@ -32,9 +32,7 @@ pub mod validate;
 use crate::dynamics::{AdamCoefficients, Dynamics, Rule};
 use crate::engine::{initial_state, Init, Noise, Study};
 use crate::game::Game;
-use crate::record::{
-    record_times, to_fixed, Basins, DistanceSeries, Fate, Path, Record, StudyResult, Summary,
-};
+use crate::record::{Basins, Fate, Record, Recorder, StudyResult, Summary};
 use crate::rng::NoiseFloat;
 use crate::schedule::Optimizer;
 pub use kernel::Precision;
@@ -678,8 +676,6 @@ impl GpuEngine {
                     dims: &dims,
                     player_of: &player_of,
                     angle: &angle,
-                    target_t: &target_t,
-                    eps_t,
                     adam: kspec.adam,
                     prec,
                 },
@@ -696,24 +692,14 @@ impl GpuEngine {
         spec: &StudySpec<'_, G>,
         pipeline: &wgpu::ComputePipeline,
         fp: &wgpu::Buffer,
-        b: Batch<'_, T>,
+        b: Batch<'_>,
     ) -> Result<StudyResult, GpuError> {
         let (n, count, first, prec) = (b.n, b.count, b.first, b.prec);
         let steps = spec.steps;
         let dynamics = spec.dynamics;
         let info = spec.game.info();
         let target = spec.record.target.as_ref();
-        let dist_of = |x: &[T]| -> T {
-            let mut s = T::zero();
-            for ((&xi, &ti), &angle) in x[..n].iter().zip(b.target_t).zip(b.angle) {
-                let mut d = xi - ti;
-                if angle {
-                    d = crate::dynamics::wrap_angle(d);
-                }
-                s += d * d;
-            }
-            s.sqrt()
-        };
+        let mut rec = Recorder::<T>::new(spec.record, b.angle, first, count, steps);
 
         // initial states and lock-in flags, exactly as the CPU engine
         let mut xs0 = vec![T::zero(); n * count];
@@ -721,7 +707,7 @@ impl GpuEngine {
         for j in 0..count {
             let x = &mut xs0[j * n..(j + 1) * n];
             initial_state(spec.init, spec.seed, first + j as u64, b.angle, x);
-            if target.is_some() && dist_of(x) > b.eps_t {
+            if rec.outside(x) {
                 st0[ST_WORDS * j + 2] = 1;
             }
         }
@@ -757,67 +743,15 @@ impl GpuEngine {
         let (gx, gy) = self.grid(count as u64);
         let key = crate::rng::seed_key(spec.seed);
 
-        // recording times
-        let path_spec = spec.record.paths.as_ref();
-        let path_times = path_spec
-            .map(|s| record_times(s.every, steps))
-            .unwrap_or_default();
-        let dist_times = target
-            .map(|t| record_times(t.every, steps))
-            .unwrap_or_default();
-        let path_count = path_spec
-            .map(|s| {
-                let end = s.first.unwrap_or(u64::MAX);
-                end.saturating_sub(first).min(count as u64) as usize
-            })
-            .unwrap_or(0);
-        let mut paths: Vec<Path> = (0..path_count)
-            .map(|j| Path {
-                trajectory: first + j as u64,
-                steps: Vec::new(),
-                states: Vec::new(),
-            })
-            .collect();
-        let mut distance = target.map(|t| DistanceSeries::empty(t, steps));
-        let mut dist_next = 0usize;
-        let mut path_next = 0usize;
-        let mut record = |t: u64, xs: &[T], st: &[u32], paths: &mut Vec<Path>| {
-            if path_next < path_times.len() && path_times[path_next] == t {
-                for (j, path) in paths.iter_mut().enumerate() {
-                    if st[ST_WORDS * j] == kernel::FATE_RUNNING {
-                        path.steps.push(t);
-                        path.states
-                            .extend(xs[j * n..(j + 1) * n].iter().map(|v| v.re()));
-                    }
-                }
-                path_next += 1;
-            }
-            if let Some(ds) = distance.as_mut() {
-                if dist_next < dist_times.len() && dist_times[dist_next] == t {
-                    let r = dist_next;
-                    for j in 0..count {
-                        if st[ST_WORDS * j] != kernel::FATE_RUNNING {
-                            continue;
-                        }
-                        let d = dist_of(&xs[j * n..(j + 1) * n]).re();
-                        ds.active[r] += 1;
-                        if d <= b.eps_t.re() {
-                            ds.within[r] += 1;
-                        }
-                        ds.max[r] = ds.max[r].max(d);
-                        ds.sum[r] += to_fixed(d);
-                        ds.sum_sq[r] += to_fixed(d * d);
-                    }
-                    dist_next += 1;
-                }
-            }
-        };
-        record(0, &xs0, &st0, &mut paths);
+        // trajectory j of a state array read back (trajectory-major) is running
+        let running = |st: &[u32], j: usize| st[ST_WORDS * j] == kernel::FATE_RUNNING;
+        let state = |xs: &[T], j: usize, x: &mut [T]| x.copy_from_slice(&xs[j * n..(j + 1) * n]);
+        rec.take(0, |j| running(&st0, j), |j, x| state(&xs0, j, x), count);
 
         // segment ends: every record time and every seg_max steps
-        let mut ends: Vec<u64> = path_times
+        let record_times = rec.times();
+        let mut ends: Vec<u64> = record_times
             .iter()
-            .chain(&dist_times)
             .copied()
             .chain((1..=steps.div_ceil(seg_max)).map(|i| (i * seg_max).min(steps)))
             .filter(|&t| t > 0)
@@ -862,9 +796,7 @@ impl GpuEngine {
                 pass.dispatch_workgroups(gx, gy, 1);
             }
             self.queue.submit([enc.finish()]);
-            let wants_record = path_times.binary_search(&k1).is_ok()
-                || dist_times.binary_search(&k1).is_ok()
-                || k1 == steps;
+            let wants_record = record_times.binary_search(&k1).is_ok() || k1 == steps;
             if wants_record {
                 let back = self.read_back(&[&xs, &st])?;
                 let xv: Vec<T> = scalars_from(prec, &back[0])
@@ -874,7 +806,7 @@ impl GpuEngine {
                     .collect();
                 let sv: Vec<u32> =
                     bytemuck::cast_slice::<u8, u32>(&back[1])[..ST_WORDS * count].to_vec();
-                record(k1, &xv, &sv, &mut paths);
+                rec.take(k1, |j| running(&sv, j), |j, x| state(&xv, j, x), count);
                 last = Some((xv, sv));
             }
             k0 = k1;
@@ -919,6 +851,7 @@ impl GpuEngine {
                 (target.is_some() && fates[j].is_finished() && l <= steps).then_some(l)
             })
             .collect();
+        let (paths, distance) = rec.finish();
         Ok(StudyResult {
             fingerprint: spec.fingerprint.clone(),
             first,
@@ -945,15 +878,13 @@ impl GpuEngine {
 }
 
 /// One batch of trajectories and the study's constants in precision T.
-struct Batch<'a, T> {
+struct Batch<'a> {
     first: u64,
     count: usize,
     n: usize,
     dims: &'a [usize],
     player_of: &'a [u32],
     angle: &'a [bool],
-    target_t: &'a [T],
-    eps_t: T,
     adam: bool,
     prec: Precision,
 }
