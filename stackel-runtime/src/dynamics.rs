@@ -212,6 +212,20 @@ impl<T: Float> StepScratch<T> {
     pub fn field(&self) -> &[T] {
         &self.grad
     }
+
+    /// D1 f1, D2 f1, D2 f2, D22 f2 (in `h`) and D21 f2 (in `b`) at x.
+    fn stackelberg_parts<G: Game>(&mut self, g: &G, x: &[T]) {
+        g.stackelberg_parts(
+            x,
+            StackelbergParts {
+                d1f1: &mut self.d1f1,
+                d2f1: &mut self.d2f1,
+                d2f2: &mut self.d2f2,
+                d22f2: &mut self.h,
+                d21f2: &mut self.b,
+            },
+        );
+    }
 }
 
 /// Df1 = D1 f1 - B^T (H + eta I)^-T D2 f1 into `s.grad[..d1]`, also leaving
@@ -224,16 +238,7 @@ fn total_leader_gradient<G: Game, T: Float>(
     s: &mut StepScratch<T>,
 ) -> Result<(), ()> {
     let (d1, d2) = (s.d1, s.d2);
-    g.stackelberg_parts(
-        x,
-        StackelbergParts {
-            d1f1: &mut s.d1f1,
-            d2f1: &mut s.d2f1,
-            d2f2: &mut s.d2f2,
-            d22f2: &mut s.h,
-            d21f2: &mut s.b,
-        },
-    );
+    s.stackelberg_parts(g, x);
     if d2 == 1 {
         let h = s.h[0] + eta;
         if h == T::zero() || !h.is_finite() {
@@ -425,16 +430,7 @@ pub fn step<G: Game, T: Float>(
             d1
         }
         Rule::Lola => {
-            g.stackelberg_parts(
-                x,
-                StackelbergParts {
-                    d1f1: &mut s.d1f1,
-                    d2f1: &mut s.d2f1,
-                    d2f2: &mut s.d2f2,
-                    d22f2: &mut s.h,
-                    d21f2: &mut s.b,
-                },
-            );
+            s.stackelberg_parts(g, x);
             let gamma2 = inp.gains[d1.min(n - 1)];
             for i in 0..d1 {
                 let mut acc = T::zero();

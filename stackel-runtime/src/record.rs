@@ -160,6 +160,7 @@ impl<T: crate::real::Float> Recorder<T> {
     }
 
     /// The record times of paths and distances, merged (sorted, unique).
+    #[cfg(feature = "gpu")]
     pub(crate) fn times(&self) -> Vec<u64> {
         let mut t: Vec<u64> = self
             .path_times

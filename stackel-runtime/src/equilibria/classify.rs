@@ -188,23 +188,22 @@ fn scale_of(mods: impl Iterator<Item = f64>) -> f64 {
 /// Positive definiteness of a symmetric matrix from its eigenvalues.
 fn definite(eigs: &[f64], tol: f64) -> Verdict {
     let s = scale_of(eigs.iter().map(|e| e.abs()));
-    let min = eigs.iter().copied().fold(f64::INFINITY, f64::min);
-    if s == 0.0 || !s.is_finite() {
-        return Verdict::Degenerate;
-    }
-    if min > tol * s {
-        Verdict::Yes
-    } else if min < -tol * s {
-        Verdict::No
-    } else {
-        Verdict::Degenerate
-    }
+    positive(eigs.iter().copied().fold(f64::INFINITY, f64::min), s, tol)
 }
 
 /// spec in the open right half plane.
 fn stable(eigs: &[Eig], tol: f64) -> Verdict {
     let s = scale_of(eigs.iter().map(|e| e.re.hypot(e.im)));
-    let min = eigs.iter().map(|e| e.re).fold(f64::INFINITY, f64::min);
+    positive(
+        eigs.iter().map(|e| e.re).fold(f64::INFINITY, f64::min),
+        s,
+        tol,
+    )
+}
+
+/// Is the smallest value `min` positive, relative to the spectrum's scale
+/// `s`: Yes above tol s, No below -tol s, Degenerate between (or s = 0).
+fn positive(min: f64, s: f64, tol: f64) -> Verdict {
     if s == 0.0 || !s.is_finite() {
         return Verdict::Degenerate;
     }
@@ -247,16 +246,7 @@ pub fn classify<G: Game>(
     opts: &ClassifyOptions,
 ) -> Result<Classification, EquilibriumError> {
     let (d1, d2, n) = (G::D1, G::D2, G::N);
-    if x.len() != n {
-        return Err(EquilibriumError::Dimension {
-            index: 0,
-            expected: n,
-            got: x.len(),
-        });
-    }
-    if x.iter().any(|v| !v.is_finite()) {
-        return Err(EquilibriumError::NonFinite { index: 0 });
-    }
+    super::check_point(x, n)?;
     let tol = opts.eig_tol;
     let info = g.info();
     let mut ws = Workspace::<f64>::new::<G>();

@@ -89,3 +89,18 @@ pub enum EquilibriumError {
     #[error("{what} is singular at the point")]
     Singular { what: &'static str },
 }
+
+/// A point of the right dimension `n` with finite entries.
+fn check_point(x: &[f64], n: usize) -> Result<(), EquilibriumError> {
+    if x.len() != n {
+        return Err(EquilibriumError::Dimension {
+            index: 0,
+            expected: n,
+            got: x.len(),
+        });
+    }
+    if x.iter().any(|v| !v.is_finite()) {
+        return Err(EquilibriumError::NonFinite { index: 0 });
+    }
+    Ok(())
+}

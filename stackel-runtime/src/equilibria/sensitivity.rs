@@ -19,7 +19,7 @@ pub fn field_param_jacobian<G: Game>(
     field: Field,
 ) -> Result<DMatrix<f64>, EquilibriumError> {
     let (d1, d2, n, np) = (G::D1, G::D2, G::N, G::NP);
-    check(x, n)?;
+    super::check_point(x, n)?;
     let mut out = DMatrix::zeros(n, np);
     let mut d2p_f2 = vec![0.0; d2 * np];
     g.d2p_f2(x, &mut d2p_f2);
@@ -90,7 +90,7 @@ pub fn sensitivity<G: Game>(
     field: Field,
 ) -> Result<DMatrix<f64>, EquilibriumError> {
     let n = G::N;
-    check(x, n)?;
+    super::check_point(x, n)?;
     let dp = field_param_jacobian(g, x, field)?;
     let mut jbuf = vec![0.0; n * n];
     let mut ws = Workspace::<f64>::new::<G>();
@@ -115,18 +115,4 @@ pub fn sensitivity<G: Game>(
         .filter(|s| s.iter().all(|v| v.is_finite()))
         .ok_or(EquilibriumError::Singular { what })?;
     Ok(-sol)
-}
-
-fn check(x: &[f64], n: usize) -> Result<(), EquilibriumError> {
-    if x.len() != n {
-        return Err(EquilibriumError::Dimension {
-            index: 0,
-            expected: n,
-            got: x.len(),
-        });
-    }
-    if x.iter().any(|v| !v.is_finite()) {
-        return Err(EquilibriumError::NonFinite { index: 0 });
-    }
-    Ok(())
 }
