@@ -64,11 +64,34 @@ fn distances(m: usize, sigma: &[Vec<f64>], x: &[f64]) -> (f64, f64) {
     )
 }
 
+/// (k, ||Sigma - VV^T||, ||sym W||, V00, W00) at one recorded step.
+type Rec = (f64, f64, f64, f64, f64);
+
 struct Run {
     m: usize,
-    /// (k, ||Sigma - VV^T||, ||sym W||, V00, W00) per recorded step, simultaneous / Stackelberg.
-    sim: Vec<(f64, f64, f64, f64, f64)>,
-    stack: Vec<(f64, f64, f64, f64, f64)>,
+    /// Records of simultaneous play and of Stackelberg learning.
+    sim: Vec<Rec>,
+    stack: Vec<Rec>,
+}
+
+impl Run {
+    /// The points `pick` takes from each record, for both dynamics: labels
+    /// "`what` simultaneous" / "`what` Stackelberg", colours c and c + 2.
+    fn both(&self, what: &str, c: usize, pick: impl Fn(&Rec) -> (f64, f64)) -> [Series; 2] {
+        let label = |rule: &str| format!("{what} {rule}").trim().to_string();
+        [
+            Series::line(
+                label("simultaneous"),
+                self.sim.iter().map(&pick).collect(),
+                c,
+            ),
+            Series::line(
+                label("Stackelberg"),
+                self.stack.iter().map(&pick).collect(),
+                c + 2,
+            ),
+        ]
+    }
 }
 
 fn run_m<G: Game + Clone>(
@@ -161,26 +184,10 @@ pub fn run(cfg: &Config) -> Result<Section, ExperimentError> {
             "norm",
         )
         .log_y();
-        p.series.push(Series::line(
-            "||Sigma - VV^T|| simultaneous",
-            r.sim.iter().map(|t| (t.0, t.1)).collect(),
-            0,
-        ));
-        p.series.push(Series::line(
-            "||(W+W^T)/2|| simultaneous",
-            r.sim.iter().map(|t| (t.0, t.2)).collect(),
-            1,
-        ));
-        p.series.push(Series::line(
-            "||Sigma - VV^T|| Stackelberg",
-            r.stack.iter().map(|t| (t.0, t.1)).collect(),
-            2,
-        ));
-        p.series.push(Series::line(
-            "||(W+W^T)/2|| Stackelberg",
-            r.stack.iter().map(|t| (t.0, t.2)).collect(),
-            3,
-        ));
+        // series in the order sim, sim, Stackelberg, Stackelberg (colours 0-3)
+        let [a, b] = r.both("||Sigma - VV^T||", 0, |t| (t.0, t.1));
+        let [c, d] = r.both("||(W+W^T)/2||", 1, |t| (t.0, t.2));
+        p.series.extend([a, c, b, d]);
         panels.push(p);
     }
     for r in &runs {
@@ -189,26 +196,9 @@ pub fn run(cfg: &Config) -> Result<Section, ExperimentError> {
             "iteration k",
             "value",
         );
-        p.series.push(Series::line(
-            "V[0,0] simultaneous",
-            r.sim.iter().map(|t| (t.0, t.3)).collect(),
-            0,
-        ));
-        p.series.push(Series::line(
-            "W[0,0] simultaneous",
-            r.sim.iter().map(|t| (t.0, t.4)).collect(),
-            1,
-        ));
-        p.series.push(Series::line(
-            "V[0,0] Stackelberg",
-            r.stack.iter().map(|t| (t.0, t.3)).collect(),
-            2,
-        ));
-        p.series.push(Series::line(
-            "W[0,0] Stackelberg",
-            r.stack.iter().map(|t| (t.0, t.4)).collect(),
-            3,
-        ));
+        let [a, b] = r.both("V[0,0]", 0, |t| (t.0, t.3));
+        let [c, d] = r.both("W[0,0]", 1, |t| (t.0, t.4));
+        p.series.extend([a, c, b, d]);
         panels.push(p);
     }
     for r in &runs {
@@ -217,16 +207,7 @@ pub fn run(cfg: &Config) -> Result<Section, ExperimentError> {
             "V[0,0]",
             "W[0,0]",
         );
-        p.series.push(Series::line(
-            "simultaneous",
-            r.sim.iter().map(|t| (t.3, t.4)).collect(),
-            0,
-        ));
-        p.series.push(Series::line(
-            "Stackelberg",
-            r.stack.iter().map(|t| (t.3, t.4)).collect(),
-            2,
-        ));
+        p.series.extend(r.both("", 0, |t| (t.3, t.4)));
         panels.push(p);
     }
     let fig = Figure::new(
