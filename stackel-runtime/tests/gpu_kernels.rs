@@ -7,7 +7,7 @@
 mod ir_games;
 
 use stackel_runtime::dynamics::Rule;
-use stackel_runtime::gpu::kernel::{rng_kernel, study_kernel, KernelSpec, Precision};
+use stackel_runtime::gpu::kernel::{math_kernel, rng_kernel, study_kernel, KernelSpec, Precision};
 use stackel_runtime::gpu::validate::check_wgsl;
 use stackel_symbolic::emit_wgsl::emit_game;
 use stackel_symbolic::ir::GamePrograms;
@@ -22,7 +22,12 @@ fn every_study_kernel_validates() {
     for (name, g) in games {
         let wgsl = emit_game(&g);
         for precision in [Precision::F32, Precision::F64] {
-            for rule in [Rule::Simultaneous, Rule::TwoTimescale, Rule::Lola] {
+            for rule in [
+                Rule::Simultaneous,
+                Rule::TwoTimescale,
+                Rule::BestResponse,
+                Rule::Lola,
+            ] {
                 for (adam, small) in [(false, false), (false, true), (true, false)] {
                     for noise in [false, true] {
                         let spec = KernelSpec {
@@ -47,6 +52,8 @@ fn every_study_kernel_validates() {
     }
     check_wgsl(&rng_kernel(Precision::F32)).unwrap();
     check_wgsl(&rng_kernel(Precision::F64)).unwrap();
+    check_wgsl(&math_kernel(Precision::F32)).unwrap();
+    check_wgsl(&math_kernel(Precision::F64)).unwrap();
 }
 
 #[test]

@@ -372,9 +372,26 @@ fn pivoting_follower_solves_agree_unrolled_and_looped() {
     let (c, g) = both::<_, f32>(e, &g7, &w7, &dynamics, &noise, &init, 32, 60);
     assert_agree(&c, &g, 1e-4, "pivot d2 = 7 f32");
     if e.supports_f64() {
-        // the only transcendental (sin) runs in f32 inside f64 kernels
         let (c, g) = both::<_, f64>(e, &g7, &w7, &dynamics, &noise, &init, 32, 60);
-        assert_agree(&c, &g, 1e-5, "pivot d2 = 7 f64");
+        assert_agree(&c, &g, 1e-11, "pivot d2 = 7 f64");
+    }
+    // best response: the Newton solve of the follower through the kernel's
+    // LU with pivoting (the indefinite H needs row swaps), d2 = 3 and 7
+    let br = Dynamics::best_response(Schedule::constant(0.01));
+    let (c, g) = both::<_, f32>(e, &g7, &w7, &br, &noise, &init, 32, 60);
+    assert_eq!(c.newton_failures, g.newton_failures);
+    assert_agree(&c, &g, 1e-4, "pivot d2 = 7 best response f32");
+    let init3 = Init::Box {
+        lo: vec![-1.0; 5],
+        hi: vec![1.0; 5],
+    };
+    let (c, g) = both::<_, f32>(e, &g3, &w3, &br, &noise, &init3, 64, 60);
+    assert_eq!(c.newton_failures, g.newton_failures);
+    assert_agree(&c, &g, 1e-4, "pivot d2 = 3 best response f32");
+    if e.supports_f64() {
+        let (c, g) = both::<_, f64>(e, &g7, &w7, &br, &noise, &init, 32, 60);
+        assert_eq!(c.newton_failures, g.newton_failures);
+        assert_agree(&c, &g, 1e-11, "pivot d2 = 7 best response f64");
     }
 }
 
