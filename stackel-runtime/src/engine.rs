@@ -1420,9 +1420,7 @@ fn run_chunk<G: Game, T: NoiseFloat>(
     if best_response {
         for j in 0..count {
             if fates[j].is_finished() {
-                for i in 0..n {
-                    xj[i] = xs[i * count + j];
-                }
+                gather(&xs, j, &mut xj);
                 if !dynamics::best_response(game, &dynamics.newton, &mut xj, &mut scratch) {
                     newton[j] += 1;
                 }
