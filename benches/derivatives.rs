@@ -308,13 +308,6 @@ impl<G: Game + Clone> Game for ByDual<G> {
             out,
         );
     }
-    fn stackelberg_parts<T: Real>(&self, x: &[T], out: StackelbergParts<'_, T>) {
-        self.d1f1(x, out.d1f1);
-        self.d2f1(x, out.d2f1);
-        self.d2f2(x, out.d2f2);
-        self.d22f2(x, out.d22f2);
-        self.d21f2(x, out.d21f2);
-    }
     fn d11phi<T: Real>(&self, x: &[T], l: &[T], out: &mut [T]) {
         let l = re(l);
         self.block(

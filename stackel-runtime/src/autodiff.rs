@@ -58,7 +58,7 @@
 
 use num_dual::{Dual64, HyperDual64, HyperHyperDual64};
 
-use crate::game::{BlockFormula, Game, GameInfo, StackelbergParts};
+use crate::game::{BlockFormula, Game, GameInfo};
 use crate::real::Real;
 
 /// Cost functions of a game written as ordinary generic Rust, the input of
@@ -397,13 +397,6 @@ impl<C: Costs> Game for DualGame<C> {
     }
     fn d21f2<T: Real>(&self, x: &[T], out: &mut [T]) {
         self.field_block(x, 0, C::D1, out);
-    }
-    fn stackelberg_parts<T: Real>(&self, x: &[T], out: StackelbergParts<'_, T>) {
-        self.d1f1(x, out.d1f1);
-        self.d2f1(x, out.d2f1);
-        self.d2f2(x, out.d2f2);
-        self.d22f2(x, out.d22f2);
-        self.d21f2(x, out.d21f2);
     }
     fn d11phi<T: Real>(&self, x: &[T], lambda: &[T], out: &mut [T]) {
         self.phi_block(x, lambda, 0, C::D1, 0, C::D1, out);

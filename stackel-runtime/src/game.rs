@@ -163,8 +163,17 @@ pub trait Game: Send + Sync {
     fn d22f2<T: Real>(&self, x: &[T], out: &mut [T]);
     /// B = D21 f2 (d2 x d1).
     fn d21f2<T: Real>(&self, x: &[T], out: &mut [T]);
-    /// Everything one Stackelberg step needs, fused.
-    fn stackelberg_parts<T: Real>(&self, x: &[T], out: StackelbergParts<'_, T>);
+    /// Everything one Stackelberg step needs, fused. The default calls the
+    /// single-block methods; generated games override it with one
+    /// straight-line pass.
+    #[inline]
+    fn stackelberg_parts<T: Real>(&self, x: &[T], out: StackelbergParts<'_, T>) {
+        self.d1f1(x, out.d1f1);
+        self.d2f1(x, out.d2f1);
+        self.d2f2(x, out.d2f2);
+        self.d22f2(x, out.d22f2);
+        self.d21f2(x, out.d21f2);
+    }
 
     /// Every second-order block of f1, omega_F and phi = lambda^T omega_F,
     /// fused. The default calls the single-block methods; generated games

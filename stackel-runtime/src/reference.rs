@@ -141,14 +141,6 @@ impl Game for Duopoly {
         out[0] = T::of(1.0);
     }
     #[inline]
-    fn stackelberg_parts<T: Real>(&self, x: &[T], out: StackelbergParts<'_, T>) {
-        self.d1f1(x, out.d1f1);
-        self.d2f1(x, out.d2f1);
-        self.d2f2(x, out.d2f2);
-        self.d22f2(x, out.d22f2);
-        self.d21f2(x, out.d21f2);
-    }
-    #[inline]
     fn d11phi<T: Real>(&self, _x: &[T], _l: &[T], out: &mut [T]) {
         out[0] = T::of(0.0);
     }

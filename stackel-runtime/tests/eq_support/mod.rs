@@ -7,9 +7,7 @@ use std::collections::HashMap;
 use std::sync::Mutex;
 
 use stackel_runtime::autodiff::Costs;
-use stackel_runtime::{
-    BlockFormula, Game, GameInfo, ParamInfo, PlayerInfo, Real, StackelbergParts,
-};
+use stackel_runtime::{BlockFormula, Game, GameInfo, ParamInfo, PlayerInfo, Real};
 
 /// splitmix64: a small seeded generator for reproducible random games.
 pub struct Rng(u64);
@@ -237,13 +235,6 @@ impl<const D1: usize, const D2: usize> Game for QuadraticGame<D1, D2> {
     }
     fn d21f2<T: Real>(&self, _x: &[T], out: &mut [T]) {
         Self::block(&self.a2, D1..D1 + D2, 0..D1, out)
-    }
-    fn stackelberg_parts<T: Real>(&self, x: &[T], out: StackelbergParts<'_, T>) {
-        self.d1f1(x, out.d1f1);
-        self.d2f1(x, out.d2f1);
-        self.d2f2(x, out.d2f2);
-        self.d22f2(x, out.d22f2);
-        self.d21f2(x, out.d21f2);
     }
     fn d11phi<T: Real>(&self, _x: &[T], _l: &[T], out: &mut [T]) {
         out.iter_mut().for_each(|o| *o = T::zero())

@@ -2,7 +2,7 @@
 #![allow(dead_code)]
 
 use stackel_runtime::record::StudyResult;
-use stackel_runtime::{BlockFormula, Game, GameInfo, Real, StackelbergParts};
+use stackel_runtime::{BlockFormula, Game, GameInfo, Real};
 use std::f64::consts::PI;
 
 /// Largest relative difference between two states (angles on the circle).
@@ -149,13 +149,6 @@ impl<G: Game> Game for Rounded<G> {
         d1f1, d2f1, d2f2, omega, d11f1, d12f1, d22f1, d22f2, d21f2, d1p_f1, d2p_f1, d2p_f2
     );
     rounded_phi_blocks!(d11phi, d12phi, d21phi, d22phi, d1p_phi, d2p_phi);
-    fn stackelberg_parts<T: Real>(&self, x: &[T], out: StackelbergParts<'_, T>) {
-        self.d1f1(x, out.d1f1);
-        self.d2f1(x, out.d2f1);
-        self.d2f2(x, out.d2f2);
-        self.d22f2(x, out.d22f2);
-        self.d21f2(x, out.d21f2);
-    }
     fn formulas(&self) -> Vec<BlockFormula> {
         self.0.formulas()
     }
