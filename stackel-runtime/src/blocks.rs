@@ -178,7 +178,10 @@ impl<T: Float> Workspace<T> {
     }
 
     /// J = [[D11 f1, D12 f1], [D21 f2, D22 f2]] ((d1 + d2)^2, row-major).
-    pub fn jacobian<G: Game>(&mut self, g: &G, x: &[T], out: &mut [T]) {
+    ///
+    /// J inverts nothing, so this never fails; it returns `Result` like its
+    /// siblings so that callers treat every block the same way (`?`).
+    pub fn jacobian<G: Game>(&mut self, g: &G, x: &[T], out: &mut [T]) -> Result<(), Singular> {
         let (d1, d2) = (self.d1, self.d2);
         let n = d1 + d2;
         g.d11f1(x, &mut self.d11f1);
@@ -194,6 +197,7 @@ impl<T: Float> Workspace<T> {
             out[r..r + d1].copy_from_slice(&self.b_exact[i * d1..(i + 1) * d1]);
             out[r + d1..r + n].copy_from_slice(&self.h_exact[i * d2..(i + 1) * d2]);
         }
+        Ok(())
     }
 
     /// Both block columns of the leader's row of J_S, D1(Df1) into `row1`

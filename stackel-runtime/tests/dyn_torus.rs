@@ -68,7 +68,7 @@ fn stable_equilibria(g: &Torus, stackelberg: bool) -> Vec<Vec<f64>> {
             if stackelberg {
                 ws.stackelberg_jacobian(g, &x, 0.0, &mut jac).unwrap();
             } else {
-                ws.jacobian(g, &x, &mut jac);
+                ws.jacobian(g, &x, &mut jac).unwrap();
             }
             let (tr, det) = (jac[0] + jac[3], jac[0] * jac[3] - jac[1] * jac[2]);
             // for a 2x2 matrix: both eigenvalues have positive real part iff tr > 0 and det > 0

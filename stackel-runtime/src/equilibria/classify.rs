@@ -1,26 +1,48 @@
 //! Classification of a point from the spectra of J, J_S, D11 f1, D22 f2 and
 //! the leader's Stackelberg Hessian.
 
-use nalgebra::{DMatrix, SymmetricEigen};
+use nalgebra::DMatrix;
 use serde::Serialize;
 
+use super::spectrum::{eigenvalues, symmetric_eigenvalues};
 use super::EquilibriumError;
 use crate::blocks::Workspace;
 use crate::game::Game;
 
-/// Tolerances of [`classify`].
+/// Tolerances of [`classify`], and the rule that turns spectra into
+/// verdicts.
 ///
-/// - A point is critical for a field when max_i |F_i| <= `residual_tol`.
-/// - Eigenvalue tests are relative to the matrix's own spectral scale
-///   s = max_k |mu_k| (eigenvalue moduli): a symmetric matrix is positive
-///   definite (`Yes`) when min mu > `eig_tol * s`, not (`No`) when
-///   min mu < -`eig_tol * s`, and `Degenerate` in between (semi-definite
-///   within rounding; also when s = 0). Stability uses the real parts of
-///   the complex spectrum the same way; a matrix is singular when
-///   min |mu| <= `eig_tol * s`.
+/// - A point is critical for a field when max_i |F_i| <= `residual_tol`
+///   (absolute).
+/// - **Scale of the game at the point**: S = max(|J|_F, |J_S|_F, |H_S|_F)
+///   (Frobenius norms of the game Jacobian, the Stackelberg Jacobian and the
+///   leader's Stackelberg Hessian, the last two when D22 f2 + eta I is
+///   invertible). Every tolerance is relative to S, never to a block's own
+///   spectrum, so a block that is zero or tiny next to the rest of the game
+///   is `Degenerate`, whatever the sign of its rounding noise.
+/// - **Perturbation budget**: eps = max(`eig_tol`, 16 n u) S (u the unit
+///   roundoff, n = d1 + d2). A verdict must hold for every matrix within
+///   spectral-norm distance eps of the computed one (which covers rounding
+///   and moving the point by a relative amount of about `eig_tol`).
+/// - **Symmetric blocks** (D11 f1, each follower's own Hessian, the
+///   symmetrised Stackelberg Hessian): by Weyl, |delta mu| <= |E|_2 <= eps,
+///   so positive definite (`Yes`) iff min mu > eps, `No` iff min mu < -eps,
+///   `Degenerate` in between.
+/// - **General matrices** (J, J_S, D22 f2 with several followers, the
+///   unsymmetrised Stackelberg Hessian): Henrici's theorem bounds how far an
+///   eigenvalue moves, |delta lambda| <= delta with
+///   eps sum_{k<p} nu^k / delta^(k+1) = 1, where nu = sqrt(|A|_F^2 -
+///   sum |lambda_i|^2) is the departure from normality and p the nilpotency
+///   index, bounded here by the size of the eigenvalue's cluster (the
+///   largest p such that p eigenvalues lie within 2 delta_p of it). For a
+///   normal matrix delta = eps; near a Jordan block it grows like
+///   eps^(1/p). Stable (`Yes`) iff Re lambda_i > delta_i for all i, `No` if
+///   some Re lambda_i < -delta_i, `Degenerate` otherwise; singular iff some
+///   |lambda_i| <= delta_i.
 #[derive(Clone, Copy, Debug, PartialEq, Serialize)]
 pub struct ClassifyOptions {
     pub residual_tol: f64,
+    /// Relative perturbation budget (see the type docs).
     pub eig_tol: f64,
     /// Regularisation of the follower Hessian in Df1 and J_S (appendix C);
     /// 0 classifies the exact game.
@@ -133,6 +155,12 @@ pub struct Spectra {
     /// symmetrised (in zero-sum games the Schur complement
     /// D11 f - D12 f (D22 f)^-1 D21 f); absent when H is singular.
     pub stackelberg_hessian: Option<Vec<f64>>,
+    /// spec of the Stackelberg Hessian D1(Df1) + D2(Df1) Dr as it is (not
+    /// symmetrised; it decides the two-timescale limit); absent when H is
+    /// singular.
+    pub stackelberg_hessian_unsymmetrised: Option<Vec<Eig>>,
+    /// The scale S of the game at the point (see [`ClassifyOptions`]).
+    pub scale: f64,
 }
 
 /// Everything [`classify`] decides about one point.
@@ -154,72 +182,109 @@ pub struct Classification {
     pub stable_simultaneous: Verdict,
     /// omega_S = 0 and spec(J_S) in the open right half plane.
     pub stable_stackelberg: Verdict,
+    /// Stability of the two-timescale Stackelberg dynamics in the limit
+    /// tau = gamma1 / gamma2 -> 0: omega_S = 0, spec(D22 f2) and the spectrum
+    /// of the (unsymmetrised) Stackelberg Hessian D1(Df1) + D2(Df1) Dr in the
+    /// open right half plane (the fast follower block and the slow leader
+    /// block on the manifold x2 = r(x1)).
+    pub stable_two_timescale: Verdict,
     /// Stable under simultaneous play but not a differential Nash equilibrium.
     pub non_nash_attractor: Verdict,
     pub degenerate: Vec<Degeneracy>,
     pub spectra: Spectra,
 }
 
-fn sorted_complex(m: &DMatrix<f64>) -> Vec<Eig> {
-    let mut v: Vec<Eig> = m
-        .complex_eigenvalues()
-        .iter()
-        .map(|c| Eig { re: c.re, im: c.im })
-        .collect();
-    v.sort_by(|a, b| a.re.total_cmp(&b.re).then(a.im.total_cmp(&b.im)));
-    v
+/// The perturbation budget of one point: eps = max(eig_tol, 16 n u) S.
+struct Margins {
+    eps: f64,
 }
 
-fn sorted_symmetric(m: DMatrix<f64>) -> Vec<f64> {
-    let sym = (&m + m.transpose()) * 0.5;
-    let mut v: Vec<f64> = SymmetricEigen::new(sym)
-        .eigenvalues
-        .iter()
-        .copied()
-        .collect();
-    v.sort_by(f64::total_cmp);
-    v
-}
-
-fn scale_of(mods: impl Iterator<Item = f64>) -> f64 {
-    mods.fold(0.0, f64::max)
-}
-
-/// Positive definiteness of a symmetric matrix from its eigenvalues.
-fn definite(eigs: &[f64], tol: f64) -> Verdict {
-    let s = scale_of(eigs.iter().map(|e| e.abs()));
-    positive(eigs.iter().copied().fold(f64::INFINITY, f64::min), s, tol)
-}
-
-/// spec in the open right half plane.
-fn stable(eigs: &[Eig], tol: f64) -> Verdict {
-    let s = scale_of(eigs.iter().map(|e| e.re.hypot(e.im)));
-    positive(
-        eigs.iter().map(|e| e.re).fold(f64::INFINITY, f64::min),
-        s,
-        tol,
-    )
-}
-
-/// Is the smallest value `min` positive, relative to the spectrum's scale
-/// `s`: Yes above tol s, No below -tol s, Degenerate between (or s = 0).
-fn positive(min: f64, s: f64, tol: f64) -> Verdict {
-    if s == 0.0 || !s.is_finite() {
-        return Verdict::Degenerate;
+impl Margins {
+    /// Positive definiteness of a symmetric matrix from its eigenvalues
+    /// (Weyl: every eigenvalue moves by at most eps).
+    fn definite(&self, eigs: &[f64]) -> Verdict {
+        let min = eigs.iter().copied().fold(f64::INFINITY, f64::min);
+        sign_verdict(std::iter::once((min, self.eps)))
     }
-    if min > tol * s {
-        Verdict::Yes
-    } else if min < -tol * s {
-        Verdict::No
-    } else {
-        Verdict::Degenerate
+
+    /// How far each eigenvalue of `a` (spectrum `eigs`) can move under a
+    /// perturbation of norm eps (Henrici; see [`ClassifyOptions`]).
+    fn radii(&self, a: &DMatrix<f64>, eigs: &[Eig]) -> Vec<f64> {
+        let fro2 = a.norm_squared();
+        let lam2: f64 = eigs.iter().map(|e| e.re * e.re + e.im * e.im).sum();
+        let nu = (fro2 - lam2).max(0.0).sqrt();
+        let n = eigs.len();
+        let deltas: Vec<f64> = (1..=n).map(|p| henrici_radius(self.eps, nu, p)).collect();
+        eigs.iter()
+            .map(|e| {
+                (1..=n)
+                    .rev()
+                    .find(|&p| {
+                        let r = 2.0 * deltas[p - 1];
+                        eigs.iter()
+                            .filter(|f| (f.re - e.re).hypot(f.im - e.im) <= r)
+                            .count()
+                            >= p
+                    })
+                    .map_or(self.eps, |p| deltas[p - 1])
+            })
+            .collect()
+    }
+
+    /// spec(a) in the open right half plane, with per-eigenvalue radii.
+    fn stable(&self, eigs: &[Eig], radii: &[f64]) -> Verdict {
+        sign_verdict(eigs.iter().zip(radii).map(|(e, &r)| (e.re, r)))
+    }
+
+    fn singular(eigs: &[Eig], radii: &[f64]) -> bool {
+        eigs.iter().zip(radii).any(|(e, &r)| e.re.hypot(e.im) <= r)
     }
 }
 
-fn singular(eigs: &[Eig], tol: f64) -> bool {
-    let mods: Vec<f64> = eigs.iter().map(|e| e.re.hypot(e.im)).collect();
-    let s = scale_of(mods.iter().copied());
-    mods.iter().any(|&m| m <= tol * s)
+/// The radius delta with eps sum_{k<p} nu^k / delta^(k+1) = 1 (Henrici's
+/// bound for a perturbation of norm eps of a matrix with departure from
+/// normality nu and nilpotency index p); delta = eps when nu = 0 or p = 1.
+fn henrici_radius(eps: f64, nu: f64, p: usize) -> f64 {
+    if eps == 0.0 || nu == 0.0 || p == 1 {
+        return eps;
+    }
+    let f = |d: f64| {
+        (0..p)
+            .map(|k| eps * (nu / d).powi(k as i32) / d)
+            .sum::<f64>()
+    };
+    // f is decreasing; f(eps) >= 1 and f(hi) <= 1 for
+    // hi = max_k (p eps nu^k)^(1/(k+1)).
+    let mut lo = eps;
+    let mut hi = (0..p)
+        .map(|k| (p as f64 * eps * nu.powi(k as i32)).powf(1.0 / (k + 1) as f64))
+        .fold(eps, f64::max);
+    for _ in 0..100 {
+        let mid = (lo * hi).sqrt();
+        if f(mid) > 1.0 {
+            lo = mid;
+        } else {
+            hi = mid;
+        }
+        if hi <= lo * (1.0 + 1e-6) {
+            break;
+        }
+    }
+    hi
+}
+
+/// `Yes` if every value is above its margin, `No` if one is below minus its
+/// margin, else `Degenerate`.
+fn sign_verdict(values: impl IntoIterator<Item = (f64, f64)>) -> Verdict {
+    Verdict::all(values.into_iter().map(|(v, m)| {
+        if v > m {
+            Verdict::Yes
+        } else if v < -m {
+            Verdict::No
+        } else {
+            Verdict::Degenerate
+        }
+    }))
 }
 
 fn norm_inf(v: &[f64]) -> f64 {
@@ -227,8 +292,10 @@ fn norm_inf(v: &[f64]) -> f64 {
 }
 
 /// Classifies the point `x` of game `g` (see [`Classification`] for the
-/// definitions and [`ClassifyOptions`] for the tolerances). A point that is
-/// not critical for a field gets `No` for the questions about that field.
+/// definitions and [`ClassifyOptions`] for the tolerance rule). A point that
+/// is not critical for a field gets `No` for the questions about that field.
+/// Every eigenvalue computation is bounded; one that does not converge gives
+/// [`EquilibriumError::SpectrumFailed`].
 ///
 /// ```
 /// use stackel_runtime::equilibria::{classify, Verdict};
@@ -247,7 +314,6 @@ pub fn classify<G: Game>(
 ) -> Result<Classification, EquilibriumError> {
     let (d1, d2, n) = (G::D1, G::D2, G::N);
     super::check_point(x, n)?;
-    let tol = opts.eig_tol;
     let info = g.info();
     let mut ws = Workspace::<f64>::new::<G>();
     let mut degenerate = Vec::new();
@@ -261,29 +327,56 @@ pub fn classify<G: Game>(
     let follower_residual = norm_inf(&omega[d1..]);
 
     let mut jbuf = vec![0.0; n * n];
-    ws.jacobian(g, x, &mut jbuf);
+    ws.jacobian(g, x, &mut jbuf)
+        .map_err(|_| EquilibriumError::Singular { what: "J" })?;
     let jm = DMatrix::from_row_slice(n, n, &jbuf);
-    let spec_j = sorted_complex(&jm);
-    let d11f1 = sorted_symmetric(jm.view((0, 0), (d1, d1)).into_owned());
+    let spec_j = eigenvalues(&jm, "J")?;
+    let d11f1 = symmetric_eigenvalues(&jm.view((0, 0), (d1, d1)).into_owned(), "D11 f1")?;
     let h = jm.view((d1, d1), (d2, d2)).into_owned();
-    let spec_h = sorted_complex(&h);
-    let follower_own: Vec<Vec<f64>> = info
+    let spec_h = eigenvalues(&h, "D22 f2")?;
+    let follower_own = info
         .followers
         .iter()
         .map(|p| {
             let o = p.offset - d1;
-            sorted_symmetric(h.view((o, o), (p.dim, p.dim)).into_owned())
+            symmetric_eigenvalues(&h.view((o, o), (p.dim, p.dim)).into_owned(), "D22 f2")
         })
-        .collect();
+        .collect::<Result<Vec<_>, _>>()?;
 
-    if singular(&spec_j, tol) {
+    // Stackelberg side: needs H + eta I invertible.
+    let mut omega_s = vec![0.0; n];
+    let mut js = vec![0.0; n * n];
+    let mut hs = vec![0.0; d1 * d1];
+    let stack = ws
+        .omega_s(g, x, opts.eta, &mut omega_s)
+        .and_then(|_| ws.stackelberg_jacobian(g, x, opts.eta, &mut js))
+        .and_then(|_| ws.stackelberg_hessian(g, x, opts.eta, &mut hs))
+        .ok()
+        .filter(|_| js.iter().chain(&hs).all(|v| v.is_finite()))
+        .map(|_| {
+            (
+                DMatrix::from_row_slice(n, n, &js),
+                DMatrix::from_row_slice(d1, d1, &hs),
+            )
+        });
+
+    let scale = stack
+        .as_ref()
+        .map_or(0.0, |(a, b)| a.norm().max(b.norm()))
+        .max(jm.norm());
+    let m = Margins {
+        eps: opts.eig_tol.max(16.0 * n as f64 * f64::EPSILON) * scale,
+    };
+
+    let radii_j = m.radii(&jm, &spec_j);
+    if Margins::singular(&spec_j, &radii_j) {
         degenerate.push(Degeneracy::SingularJ);
     }
-    let leader_def = definite(&d11f1, tol);
+    let leader_def = m.definite(&d11f1);
     if leader_def == Verdict::Degenerate {
         degenerate.push(Degeneracy::SemidefiniteLeaderHessian);
     }
-    let followers_def = Verdict::all(follower_own.iter().map(|e| definite(e, tol)));
+    let followers_def = Verdict::all(follower_own.iter().map(|e| m.definite(e)));
     if followers_def == Verdict::Degenerate {
         degenerate.push(Degeneracy::SemidefiniteFollowerHessian);
     }
@@ -295,7 +388,7 @@ pub fn classify<G: Game>(
         Verdict::No
     };
     let stable_simultaneous = if omega_critical {
-        let v = stable(&spec_j, tol);
+        let v = m.stable(&spec_j, &radii_j);
         if v == Verdict::Degenerate {
             degenerate.push(Degeneracy::MarginalJ);
         }
@@ -304,47 +397,54 @@ pub fn classify<G: Game>(
         Verdict::No
     };
 
-    // Stackelberg side: needs H + eta I invertible.
-    let mut omega_s = vec![0.0; n];
-    let mut js = vec![0.0; n * n];
-    let mut hs = vec![0.0; d1 * d1];
-    let stack = ws
-        .omega_s(g, x, opts.eta, &mut omega_s)
-        .and_then(|_| ws.stackelberg_jacobian(g, x, opts.eta, &mut js))
-        .and_then(|_| ws.stackelberg_hessian(g, x, opts.eta, &mut hs));
-    let h_singular = stack.is_err() || (opts.eta == 0.0 && singular(&spec_h, tol));
-    let (omega_s_residual, spec_js, spec_hs, differential_stackelberg, stable_stackelberg) =
-        if h_singular {
-            degenerate.push(Degeneracy::SingularFollowerHessian);
-            // D2 f2 = 0 with a singular H: the second-order test cannot decide.
-            let v = if follower_residual <= opts.residual_tol {
-                Verdict::Degenerate
-            } else {
-                Verdict::No
-            };
-            (None, None, None, v, v)
-        } else {
-            let res = norm_inf(&omega_s);
-            let spec_js = sorted_complex(&DMatrix::from_row_slice(n, n, &js));
-            let spec_hs = sorted_symmetric(DMatrix::from_row_slice(d1, d1, &hs));
-            if singular(&spec_js, tol) {
-                degenerate.push(Degeneracy::SingularJs);
+    let radii_h = m.radii(&h, &spec_h);
+    let h_singular = stack.is_none() || (opts.eta == 0.0 && Margins::singular(&spec_h, &radii_h));
+    let (mut spec_js, mut spec_hs, mut spec_hs_raw, mut omega_s_residual) =
+        (None, None, None, None);
+    let (differential_stackelberg, stable_stackelberg, stable_two_timescale) =
+        match stack.as_ref().filter(|_| !h_singular) {
+            None => {
+                degenerate.push(Degeneracy::SingularFollowerHessian);
+                // D2 f2 = 0 with a singular H: the second-order test cannot decide.
+                let v = if follower_residual <= opts.residual_tol {
+                    Verdict::Degenerate
+                } else {
+                    Verdict::No
+                };
+                (v, v, v)
             }
-            let hess_def = definite(&spec_hs, tol);
-            if hess_def == Verdict::Degenerate {
-                degenerate.push(Degeneracy::SemidefiniteStackelbergHessian);
-            }
-            let critical = res <= opts.residual_tol;
-            let (ds, ss) = if critical {
-                let ss = stable(&spec_js, tol);
-                if ss == Verdict::Degenerate {
-                    degenerate.push(Degeneracy::MarginalJs);
+            Some((jsm, hsm)) => {
+                let res = norm_inf(&omega_s);
+                omega_s_residual = Some(res);
+                let sjs = eigenvalues(jsm, "J_S")?;
+                let shs = symmetric_eigenvalues(hsm, "Stackelberg Hessian")?;
+                let shr = eigenvalues(hsm, "Stackelberg Hessian")?;
+                let radii_js = m.radii(jsm, &sjs);
+                if Margins::singular(&sjs, &radii_js) {
+                    degenerate.push(Degeneracy::SingularJs);
                 }
-                (Verdict::all([followers_def, hess_def]), ss)
-            } else {
-                (Verdict::No, Verdict::No)
-            };
-            (Some(res), Some(spec_js), Some(spec_hs), ds, ss)
+                let hess_def = m.definite(&shs);
+                if hess_def == Verdict::Degenerate {
+                    degenerate.push(Degeneracy::SemidefiniteStackelbergHessian);
+                }
+                let verdicts = if res <= opts.residual_tol {
+                    let ss = m.stable(&sjs, &radii_js);
+                    if ss == Verdict::Degenerate {
+                        degenerate.push(Degeneracy::MarginalJs);
+                    }
+                    let tt = Verdict::all([
+                        m.stable(&spec_h, &radii_h),
+                        m.stable(&shr, &m.radii(hsm, &shr)),
+                    ]);
+                    (Verdict::all([followers_def, hess_def]), ss, tt)
+                } else {
+                    (Verdict::No, Verdict::No, Verdict::No)
+                };
+                spec_js = Some(sjs);
+                spec_hs = Some(shs);
+                spec_hs_raw = Some(shr);
+                verdicts
+            }
         };
 
     let non_nash_attractor = match (stable_simultaneous, differential_nash) {
@@ -362,6 +462,7 @@ pub fn classify<G: Game>(
         differential_stackelberg,
         stable_simultaneous,
         stable_stackelberg,
+        stable_two_timescale,
         non_nash_attractor,
         degenerate,
         spectra: Spectra {
@@ -371,6 +472,8 @@ pub fn classify<G: Game>(
             d22f2: spec_h,
             follower_own,
             stackelberg_hessian: spec_hs,
+            stackelberg_hessian_unsymmetrised: spec_hs_raw,
+            scale,
         },
     })
 }

@@ -244,10 +244,10 @@ impl<'g, G: Game> FieldEval<'g, G> {
     /// DF(x) (n x n, row-major).
     pub(crate) fn jacobian(&mut self, x: &[f64], out: &mut [f64]) -> Result<(), FailureReason> {
         match self.field {
-            Field::Simultaneous => {
-                self.ws.jacobian(self.g, x, out);
-                Ok(())
-            }
+            Field::Simultaneous => self
+                .ws
+                .jacobian(self.g, x, out)
+                .map_err(|_| FailureReason::SingularJacobian),
             Field::Stackelberg { eta } => self
                 .ws
                 .stackelberg_jacobian(self.g, x, eta, out)

@@ -33,6 +33,7 @@ mod classify;
 mod find;
 mod report;
 mod sensitivity;
+mod spectrum;
 
 pub use classify::{classify, Classification, ClassifyOptions, Degeneracy, Eig, Spectra, Verdict};
 pub use find::{
@@ -41,6 +42,7 @@ pub use find::{
 };
 pub use report::EquilibriumReport;
 pub use sensitivity::{field_param_jacobian, sensitivity};
+pub use spectrum::{eigenvalues, symmetric_eigenvalues, SpectrumFailed};
 
 use serde::Serialize;
 
@@ -88,6 +90,10 @@ pub enum EquilibriumError {
     /// A matrix that must be inverted is singular at the point.
     #[error("{what} is singular at the point")]
     Singular { what: &'static str },
+    /// An eigenvalue computation did not converge within its iteration
+    /// bound (or met a non-finite entry): the point cannot be classified.
+    #[error(transparent)]
+    SpectrumFailed(#[from] SpectrumFailed),
 }
 
 /// A point of the right dimension `n` with finite entries.

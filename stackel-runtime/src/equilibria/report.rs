@@ -134,8 +134,8 @@ impl fmt::Display for EquilibriumReport {
         write!(f, "{:>9} {:>5} ", "|field|", "hits")?;
         write!(
             f,
-            "{:>6} {:>6} {:>6} {:>6} {:>8} ",
-            "Nash", "Stack", "st(J)", "st(JS)", "non-Nash"
+            "{:>6} {:>6} {:>6} {:>6} {:>6} {:>8} ",
+            "Nash", "Stack", "st(J)", "st(JS)", "st(2ts)", "non-Nash"
         )?;
         for p in &self.players {
             write!(f, "{:>w$} ", format!("f({p})"))?;
@@ -153,11 +153,12 @@ impl fmt::Display for EquilibriumReport {
             write!(f, "{res:>9.1e} {hits:>5} ")?;
             write!(
                 f,
-                "{:>6} {:>6} {:>6} {:>6} {:>8} ",
+                "{:>6} {:>6} {:>6} {:>6} {:>6} {:>8} ",
                 p.differential_nash,
                 p.differential_stackelberg,
                 p.stable_simultaneous,
                 p.stable_stackelberg,
+                p.stable_two_timescale,
                 p.non_nash_attractor
             )?;
             for c in &p.costs {
@@ -179,6 +180,10 @@ impl fmt::Display for EquilibriumReport {
                 Some(h) => writeln!(f, "  spec Stack. H = [{}]", join_f(h))?,
                 None => writeln!(f, "  spec Stack. H = undefined (singular D22 f2)")?,
             }
+            if let Some(h) = &s.stackelberg_hessian_unsymmetrised {
+                writeln!(f, "  spec Stack. H (unsymmetrised) = [{}]", join(h))?;
+            }
+            writeln!(f, "  scale S       = {:.4e}", s.scale)?;
             if !p.degenerate.is_empty() {
                 writeln!(f, "  degenerate: {:?}", p.degenerate)?;
             }

@@ -96,7 +96,8 @@ pub fn sensitivity<G: Game>(
     let mut ws = Workspace::<f64>::new::<G>();
     let what = match field {
         Field::Simultaneous => {
-            ws.jacobian(g, x, &mut jbuf);
+            ws.jacobian(g, x, &mut jbuf)
+                .map_err(|_| EquilibriumError::Singular { what: "J" })?;
             "J"
         }
         Field::Stackelberg { eta } => {

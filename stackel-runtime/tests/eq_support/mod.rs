@@ -420,3 +420,267 @@ pub static LEADER_AND_TWO_FOLLOWERS: GameInfo = GameInfo {
     ],
     zero_sum: false,
 };
+
+/// `&'static GameInfo` of the covariance game at size `m`: leader `v` and
+/// follower `w`, both m x m, params `sigma` (m x m) and `eta`.
+pub fn covariance_info(m: usize) -> &'static GameInfo {
+    static CACHE: Mutex<Option<HashMap<usize, &'static GameInfo>>> = Mutex::new(None);
+    let mut guard = CACHE.lock().unwrap();
+    let map = guard.get_or_insert_with(HashMap::new);
+    map.entry(m).or_insert_with(|| {
+        let shape: &'static [usize] = Box::leak(vec![m, m].into_boxed_slice());
+        let player = |name, offset| PlayerInfo {
+            name,
+            shape,
+            offset,
+            dim: m * m,
+            angle: false,
+        };
+        let followers = Box::leak(Box::new([player("w", m * m)]));
+        let params = Box::leak(Box::new([
+            ParamInfo {
+                name: "sigma",
+                shape,
+                offset: 0,
+                len: m * m,
+            },
+            ParamInfo {
+                name: "eta",
+                shape: &[],
+                offset: m * m,
+                len: 1,
+            },
+        ]));
+        Box::leak(Box::new(GameInfo {
+            name: "covariance",
+            leader: player("v", 0),
+            followers,
+            params,
+            zero_sum: false,
+        }))
+    })
+}
+
+/// The covariance game of paper 4.3 (example 1) at size M, hand-written:
+/// f = sum_ab W_ab (Sigma_ab - (V V^T)_ab), f1 = f, f2 = -f + eta/2 |W|^2
+/// (V, W row-major, leader V). Its equilibria under both fields form
+/// continuous orbits V V^T = Sigma, W = 0 (V -> V Q for orthogonal Q).
+///
+/// D_V f1 = -(W + W^T) V, D_W f2 = V V^T - Sigma + eta W, D11 f1 =
+/// -(W + W^T) (x) I, D12 f1[(a,b),(c,d)] = -(d_ac V_db + d_ad V_cb),
+/// D22 f2 = eta I, B[(a,b),(c,d)] = d_ac V_bd + d_bc V_ad,
+/// D11 phi = (L + L^T) (x) I.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Covariance<const M: usize> {
+    /// Sigma, row-major.
+    pub sigma: Vec<f64>,
+    pub eta: f64,
+}
+
+impl<const M: usize> Covariance<M> {
+    pub fn new(sigma: Vec<f64>, eta: f64) -> Self {
+        assert_eq!(sigma.len(), M * M);
+        Covariance { sigma, eta }
+    }
+    fn vvt<T: Real>(v: &[T], a: usize, b: usize) -> T {
+        let mut s = T::zero();
+        for k in 0..M {
+            s += v[a * M + k] * v[b * M + k];
+        }
+        s
+    }
+    fn f<T: Real>(&self, x: &[T]) -> T {
+        let (v, w) = (&x[..M * M], &x[M * M..]);
+        let mut s = T::zero();
+        for a in 0..M {
+            for b in 0..M {
+                s += w[a * M + b] * (T::of(self.sigma[a * M + b]) - Self::vvt(v, a, b));
+            }
+        }
+        s
+    }
+    /// An equilibrium V V^T = Sigma, W = 0 with V = chol(Sigma) Q for the
+    /// rotation Q = exp(theta K), K the skew matrix with K[0][1] = 1.
+    pub fn equilibrium(&self, theta: f64) -> Vec<f64> {
+        let l = nalgebra::DMatrix::from_row_slice(M, M, &self.sigma)
+            .cholesky()
+            .expect("Sigma is positive definite")
+            .l();
+        let mut q = nalgebra::DMatrix::<f64>::identity(M, M);
+        if M >= 2 {
+            q[(0, 0)] = theta.cos();
+            q[(1, 1)] = theta.cos();
+            q[(0, 1)] = -theta.sin();
+            q[(1, 0)] = theta.sin();
+        }
+        let v = l * q;
+        let mut x = vec![0.0; 2 * M * M];
+        for a in 0..M {
+            for b in 0..M {
+                x[a * M + b] = v[(a, b)];
+            }
+        }
+        x
+    }
+}
+
+impl<const M: usize> Game for Covariance<M> {
+    const D1: usize = M * M;
+    const D2: usize = M * M;
+    const NP: usize = M * M + 1;
+
+    fn info(&self) -> &'static GameInfo {
+        covariance_info(M)
+    }
+    fn params(&self, out: &mut [f64]) {
+        out[..M * M].copy_from_slice(&self.sigma);
+        out[M * M] = self.eta;
+    }
+    fn set_params(&mut self, p: &[f64]) {
+        self.sigma.copy_from_slice(&p[..M * M]);
+        self.eta = p[M * M];
+    }
+    fn leader_cost<T: Real>(&self, x: &[T]) -> T {
+        self.f(x)
+    }
+    fn follower_cost<T: Real>(&self, _i: usize, x: &[T]) -> T {
+        let mut sq = T::zero();
+        for e in &x[M * M..2 * M * M] {
+            sq += *e * *e;
+        }
+        -self.f(x) + T::of(self.eta / 2.0) * sq
+    }
+    fn d1f1<T: Real>(&self, x: &[T], out: &mut [T]) {
+        let (v, w) = (&x[..M * M], &x[M * M..]);
+        for a in 0..M {
+            for b in 0..M {
+                let mut s = T::zero();
+                for j in 0..M {
+                    s += (w[a * M + j] + w[j * M + a]) * v[j * M + b];
+                }
+                out[a * M + b] = -s;
+            }
+        }
+    }
+    fn d2f1<T: Real>(&self, x: &[T], out: &mut [T]) {
+        for a in 0..M {
+            for b in 0..M {
+                out[a * M + b] = T::of(self.sigma[a * M + b]) - Self::vvt(&x[..M * M], a, b);
+            }
+        }
+    }
+    fn d2f2<T: Real>(&self, x: &[T], out: &mut [T]) {
+        for a in 0..M {
+            for b in 0..M {
+                out[a * M + b] = T::of(self.eta) * x[M * M + a * M + b]
+                    - (T::of(self.sigma[a * M + b]) - Self::vvt(&x[..M * M], a, b));
+            }
+        }
+    }
+    fn omega<T: Real>(&self, x: &[T], out: &mut [T]) {
+        let (a, b) = out.split_at_mut(M * M);
+        self.d1f1(x, a);
+        self.d2f2(x, b);
+    }
+    fn d11f1<T: Real>(&self, x: &[T], out: &mut [T]) {
+        let w = &x[M * M..];
+        let d = M * M;
+        out[..d * d].fill(T::zero());
+        for a in 0..M {
+            for c in 0..M {
+                let s = -(w[a * M + c] + w[c * M + a]);
+                for b in 0..M {
+                    out[(a * M + b) * d + c * M + b] = s;
+                }
+            }
+        }
+    }
+    fn d12f1<T: Real>(&self, x: &[T], out: &mut [T]) {
+        let v = &x[..M * M];
+        let d = M * M;
+        out[..d * d].fill(T::zero());
+        for a in 0..M {
+            for b in 0..M {
+                for e in 0..M {
+                    out[(a * M + b) * d + a * M + e] -= v[e * M + b];
+                    out[(a * M + b) * d + e * M + a] -= v[e * M + b];
+                }
+            }
+        }
+    }
+    fn d22f1<T: Real>(&self, _x: &[T], out: &mut [T]) {
+        out[..M * M * M * M].fill(T::zero());
+    }
+    fn d22f2<T: Real>(&self, _x: &[T], out: &mut [T]) {
+        let d = M * M;
+        out[..d * d].fill(T::zero());
+        for k in 0..d {
+            out[k * d + k] = T::of(self.eta);
+        }
+    }
+    fn d21f2<T: Real>(&self, x: &[T], out: &mut [T]) {
+        let v = &x[..M * M];
+        let d = M * M;
+        out[..d * d].fill(T::zero());
+        for a in 0..M {
+            for b in 0..M {
+                for e in 0..M {
+                    out[(a * M + b) * d + a * M + e] += v[b * M + e];
+                    out[(a * M + b) * d + b * M + e] += v[a * M + e];
+                }
+            }
+        }
+    }
+    fn d11phi<T: Real>(&self, _x: &[T], l: &[T], out: &mut [T]) {
+        let d = M * M;
+        out[..d * d].fill(T::zero());
+        for c in 0..M {
+            for e in 0..M {
+                let s = l[c * M + e] + l[e * M + c];
+                for k in 0..M {
+                    out[(c * M + k) * d + e * M + k] = s;
+                }
+            }
+        }
+    }
+    fn d12phi<T: Real>(&self, _x: &[T], _l: &[T], out: &mut [T]) {
+        out[..M * M * M * M].fill(T::zero());
+    }
+    fn d21phi<T: Real>(&self, _x: &[T], _l: &[T], out: &mut [T]) {
+        out[..M * M * M * M].fill(T::zero());
+    }
+    fn d22phi<T: Real>(&self, _x: &[T], _l: &[T], out: &mut [T]) {
+        out[..M * M * M * M].fill(T::zero());
+    }
+    fn d1p_f1<T: Real>(&self, _x: &[T], out: &mut [T]) {
+        out[..M * M * (M * M + 1)].fill(T::zero());
+    }
+    fn d2p_f1<T: Real>(&self, _x: &[T], out: &mut [T]) {
+        let np = M * M + 1;
+        out[..M * M * np].fill(T::zero());
+        for k in 0..M * M {
+            out[k * np + k] = T::one();
+        }
+    }
+    fn d2p_f2<T: Real>(&self, x: &[T], out: &mut [T]) {
+        let np = M * M + 1;
+        out[..M * M * np].fill(T::zero());
+        for k in 0..M * M {
+            out[k * np + k] = -T::one();
+            out[k * np + M * M] = x[M * M + k];
+        }
+    }
+    fn d1p_phi<T: Real>(&self, _x: &[T], _l: &[T], out: &mut [T]) {
+        out[..M * M * (M * M + 1)].fill(T::zero());
+    }
+    fn d2p_phi<T: Real>(&self, _x: &[T], l: &[T], out: &mut [T]) {
+        let np = M * M + 1;
+        out[..M * M * np].fill(T::zero());
+        for k in 0..M * M {
+            out[k * np + M * M] = l[k];
+        }
+    }
+    fn formulas(&self) -> Vec<BlockFormula> {
+        Vec::new()
+    }
+}
