@@ -7,9 +7,10 @@ use crate::games::{Covariance3, Covariance9};
 use crate::plot::{Figure, Panel, Series};
 use crate::summary::{Row, Section};
 use crate::Config;
-use nalgebra::{DMatrix, SymmetricEigen};
+use nalgebra::DMatrix;
 use stackel::dynamics::Dynamics;
 use stackel::engine::Noise;
+use stackel::equilibria::symmetric_eigenvalues;
 use stackel::rng;
 use stackel::schedule::Schedule;
 use stackel::Game;
@@ -45,12 +46,11 @@ fn fixed<const N: usize>(sigma: &[Vec<f64>]) -> [[f64; N]; N] {
     std::array::from_fn(|i| std::array::from_fn(|j| sigma[i][j]))
 }
 
-/// Spectral norm of a symmetric matrix (largest |eigenvalue|).
+/// Spectral norm of a symmetric matrix (largest |eigenvalue|; NaN when the
+/// bounded eigenvalue iteration fails).
 fn sym_norm(a: DMatrix<f64>) -> f64 {
-    SymmetricEigen::new(a)
-        .eigenvalues
-        .iter()
-        .fold(0.0f64, |m, v| m.max(v.abs()))
+    symmetric_eigenvalues(&a, "symmetric matrix")
+        .map_or(f64::NAN, |e| e.iter().fold(0.0f64, |m, v| m.max(v.abs())))
 }
 
 /// (||Sigma - V V^T||_2, ||(W + W^T)/2||_2) at a flat state (V, W).

@@ -111,11 +111,13 @@ fn stackelberg_equilibrium_with_two_followers_matches_the_reduced_leader_cost() 
         out.copy_from_slice(&g1);
     });
     let hm = DMatrix::from_row_slice(2, 2, &hess);
-    let mut eig: Vec<f64> = SymmetricEigen::new((&hm + hm.transpose()) * 0.5)
-        .eigenvalues
-        .iter()
-        .copied()
-        .collect();
+    let mut eig: Vec<f64> =
+        SymmetricEigen::try_new((&hm + hm.transpose()) * 0.5, f64::EPSILON, 10_000)
+            .expect("symmetric QR converges")
+            .eigenvalues
+            .iter()
+            .copied()
+            .collect();
     eig.sort_by(f64::total_cmp);
     let ours = c.spectra.stackelberg_hessian.as_ref().unwrap();
     for (a, b) in ours.iter().zip(&eig) {

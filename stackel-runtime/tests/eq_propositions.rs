@@ -258,7 +258,11 @@ fn closed_forms<const D1: usize, const D2: usize>(
 }
 
 fn min_eig(m: &DMatrix<f64>) -> f64 {
-    m.clone().symmetric_eigen().eigenvalues.min()
+    // bounded iteration (never nalgebra's unbounded max_niter = 0)
+    nalgebra::SymmetricEigen::try_new(m.clone(), f64::EPSILON, 10_000)
+        .expect("symmetric QR converges")
+        .eigenvalues
+        .min()
 }
 
 /// Proposition 7 on one general-sum quadratic game: with a strictly convex

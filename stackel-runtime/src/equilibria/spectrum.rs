@@ -475,7 +475,8 @@ mod tests {
             let s = &b + b.transpose();
             let mut j = jacobi_eigenvalues(&s).unwrap();
             j.sort_by(f64::total_cmp);
-            let mut r: Vec<f64> = SymmetricEigen::new(s.clone())
+            let mut r: Vec<f64> = SymmetricEigen::try_new(s.clone(), f64::EPSILON, 10_000)
+                .unwrap()
                 .eigenvalues
                 .iter()
                 .copied()
