@@ -19,6 +19,34 @@ use crate::real::Float;
 
 /// Reusable buffers for composing blocks of one game (allocate once per
 /// thread, then every call is allocation-free).
+///
+/// With H = D22 f2 + eta I and B = D21 f2 (outputs row-major; every method
+/// returns `Result<(), Singular>`, `Err` when H is numerically singular):
+///
+/// | method | computes |
+/// |---|---|
+/// | [`jacobian`](Self::jacobian) | J = [[D11 f1, D12 f1], [B, D22 f2]] (never fails) |
+/// | [`implicit_map_jacobian`](Self::implicit_map_jacobian) | Dr = -H^-1 B |
+/// | [`total_leader_gradient`](Self::total_leader_gradient) | Df1 = D1 f1 - B^T H^-T D2 f1 |
+/// | [`omega_s`](Self::omega_s) | omega_S = (Df1, D2 f2) |
+/// | [`stackelberg_jacobian`](Self::stackelberg_jacobian) | J_S = [[D1(Df1), D2(Df1)], [B, D22 f2]], D_j(Df1) = D1j f1 - D1j phi - B^T H^-T (D2j f1 - D2j phi), phi = lambda^T D2 f2, lambda = H^-T D2 f1 |
+/// | [`stackelberg_hessian`](Self::stackelberg_hessian) | D1(Df1) + D2(Df1) Dr (zero-sum: D11 f - D12 f (D22 f)^-1 D21 f) |
+///
+/// ```
+/// use stackel_runtime::blocks::Workspace;
+/// use stackel_runtime::reference::Duopoly;
+///
+/// let g = Duopoly::default();
+/// let mut ws = Workspace::<f64>::new::<Duopoly>();
+/// let x = g.stackelberg();
+/// let (mut j, mut dr, mut h) = ([0.0; 4], [0.0], [0.0]);
+/// ws.jacobian(&g, &x, &mut j).unwrap();
+/// assert_eq!(j, [2.0, 1.0, 1.0, 2.0]);
+/// ws.implicit_map_jacobian(&g, &x, 0.0, &mut dr).unwrap(); // r(q1) = (98 - q1) / 2
+/// assert_eq!(dr, [-0.5]);
+/// ws.stackelberg_hessian(&g, &x, 0.0, &mut h).unwrap();
+/// assert!((h[0] - 1.0).abs() < 1e-12);
+/// ```
 #[derive(Clone, Debug)]
 pub struct Workspace<T> {
     d1: usize,

@@ -165,3 +165,60 @@ fn marginal_and_semidefinite_cases_are_degenerate() {
     assert_eq!(r.points.len(), 1);
     assert!(r.points[0].omega_s_residual.unwrap() < 1e-10);
 }
+
+/// The bounds option: with `bounds` the finder returns exactly the points of
+/// an unbounded run that lie in the box; with `keep_outside` it returns all
+/// of them and tags the others; malformed bounds are a typed error.
+#[test]
+fn bounds_drop_or_tag_points_outside_the_box() {
+    use stackel_runtime::reference::ZeroSumExample1;
+    let g = ZeroSumExample1::default();
+    let starts = grid_starts(&[(-6.0, 6.0), (-6.0, 6.0)], 9);
+    let all =
+        find_critical_points(&g, Field::Simultaneous, &starts, &FindOptions::default()).unwrap();
+    let bx = vec![(-2.0, 2.0), (-2.0, 2.0)];
+    let inside = |x: &[f64]| x.iter().all(|v| (-2.0..=2.0).contains(v));
+    let n_in = all.points.iter().filter(|p| inside(&p.x)).count();
+    assert!(
+        n_in > 0 && n_in < all.points.len(),
+        "the box must split the points"
+    );
+    assert!(all.points.iter().all(|p| !p.outside));
+    let opts = FindOptions {
+        bounds: Some(bx.clone()),
+        ..Default::default()
+    };
+    let boxed = find_critical_points(&g, Field::Simultaneous, &starts, &opts).unwrap();
+    assert_eq!(boxed.points.len(), n_in);
+    assert!(boxed.points.iter().all(|p| inside(&p.x) && !p.outside));
+    let hits_out: usize = all
+        .points
+        .iter()
+        .filter(|p| !inside(&p.x))
+        .map(|p| p.hits)
+        .sum();
+    assert_eq!(boxed.dropped_outside, hits_out);
+    let kept = find_critical_points(
+        &g,
+        Field::Simultaneous,
+        &starts,
+        &FindOptions {
+            keep_outside: true,
+            ..opts
+        },
+    )
+    .unwrap();
+    assert_eq!(kept.points.len(), all.points.len());
+    assert_eq!(kept.dropped_outside, 0);
+    assert!(kept.points.iter().all(|p| p.outside == !inside(&p.x)));
+    for bad in [vec![(-1.0, 1.0)], vec![(1.0, -1.0), (0.0, 1.0)]] {
+        let o = FindOptions {
+            bounds: Some(bad),
+            ..Default::default()
+        };
+        assert!(matches!(
+            find_critical_points(&g, Field::Simultaneous, &starts, &o),
+            Err(EquilibriumError::Bounds { expected: 2, .. })
+        ));
+    }
+}

@@ -13,7 +13,7 @@ use crate::blocks::Workspace;
 use crate::game::Game;
 
 /// Settings of [`find_critical_points`].
-#[derive(Clone, Copy, Debug, PartialEq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct FindOptions {
     /// A solve has converged when max_i |F_i(x)| <= `tol` (absolute).
     pub tol: f64,
@@ -26,6 +26,13 @@ pub struct FindOptions {
     /// Two solutions are the same point when their (angle-aware) max-norm
     /// distance is <= `dedup_tol * (1 + max_i |x_i|)`.
     pub dedup_tol: f64,
+    /// The box of interest, one `(lo, hi)` per state entry (angles compared
+    /// after wrapping to [-pi, pi)); `None` accepts every point. Converged
+    /// points outside it are dropped (and counted in
+    /// [`Found::dropped_outside`]) unless `keep_outside` is set.
+    pub bounds: Option<Vec<(f64, f64)>>,
+    /// Keep points outside `bounds`, tagged [`CriticalPoint::outside`].
+    pub keep_outside: bool,
 }
 
 impl Default for FindOptions {
@@ -35,6 +42,8 @@ impl Default for FindOptions {
             step_tol: 1e-6,
             max_iter: 100,
             dedup_tol: 1e-6,
+            bounds: None,
+            keep_outside: false,
         }
     }
 }
@@ -52,6 +61,9 @@ pub struct CriticalPoint {
     pub hits: usize,
     /// Index of the first start that converged here.
     pub first_start: usize,
+    /// The point lies outside [`FindOptions::bounds`] (only kept when
+    /// [`FindOptions::keep_outside`] is set).
+    pub outside: bool,
 }
 
 /// Why a solve failed.
@@ -104,6 +116,9 @@ pub struct Found {
     pub points: Vec<CriticalPoint>,
     /// Every failed solve.
     pub failures: Vec<Failure>,
+    /// Converged solves that ended outside [`FindOptions::bounds`] and were
+    /// dropped (0 when `keep_outside` is set).
+    pub dropped_outside: usize,
 }
 
 impl Found {
@@ -441,6 +456,23 @@ pub fn find_critical_points<G: Game>(
             return Err(EquilibriumError::NonFinite { index });
         }
     }
+    if let Some(b) = &opts.bounds {
+        if b.len() != n
+            || b.iter()
+                .any(|(lo, hi)| lo.is_nan() || hi.is_nan() || lo > hi)
+        {
+            return Err(EquilibriumError::Bounds {
+                expected: n,
+                got: b.len(),
+            });
+        }
+    }
+    let inside = |x: &[f64]| {
+        opts.bounds
+            .as_ref()
+            .is_none_or(|b| x.iter().zip(b).all(|(v, (lo, hi))| (*lo..=*hi).contains(v)))
+    };
+    let mut dropped_outside = 0;
     let outcomes: Vec<Outcome> = starts
         .par_iter()
         .enumerate()
@@ -460,6 +492,11 @@ pub fn find_critical_points<G: Game>(
                 residual,
                 iterations,
             } => {
+                let outside = !inside(&x);
+                if outside && !opts.keep_outside {
+                    dropped_outside += 1;
+                    continue;
+                }
                 let scale = 1.0 + norm_inf(&x);
                 match points
                     .iter_mut()
@@ -477,6 +514,7 @@ pub fn find_critical_points<G: Game>(
                         iterations,
                         hits: 1,
                         first_start: start,
+                        outside,
                     }),
                 }
             }
@@ -487,5 +525,6 @@ pub fn find_critical_points<G: Game>(
         starts: starts.len(),
         points,
         failures,
+        dropped_outside,
     })
 }

@@ -88,6 +88,10 @@ pub enum EquilibriumError {
     #[error("point {index} has a non-finite entry")]
     NonFinite { index: usize },
     /// A matrix that must be inverted is singular at the point.
+    /// [`FindOptions::bounds`] does not give one `(lo, hi)` pair with
+    /// lo <= hi per state entry.
+    #[error("bounds must give {expected} (lo, hi) pairs with lo <= hi (got {got} pairs)")]
+    Bounds { expected: usize, got: usize },
     #[error("{what} is singular at the point")]
     Singular { what: &'static str },
     /// An eigenvalue computation did not converge within its iteration

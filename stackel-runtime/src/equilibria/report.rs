@@ -28,6 +28,11 @@ pub struct EquilibriumReport {
     pub points: Vec<Classification>,
     /// How many starts reached each point (same order as `points`).
     pub hits: Vec<usize>,
+    /// Whether each point lies outside [`FindOptions::bounds`] (same order
+    /// as `points`; all false without bounds).
+    pub outside: Vec<bool>,
+    /// Converged solves dropped because they ended outside the bounds.
+    pub dropped_outside: usize,
     /// Failed solves per reason.
     pub failure_counts: BTreeMap<String, usize>,
     pub failures: Vec<Failure>,
@@ -63,10 +68,12 @@ impl EquilibriumReport {
             players: info.players().map(|p| p.name.to_string()).collect(),
             field: found.field,
             starts: found.starts,
-            find_options: *find_options,
+            find_options: find_options.clone(),
             classify_options: *classify_options,
             points,
             hits: found.points.iter().map(|p| p.hits).collect(),
+            outside: found.points.iter().map(|p| p.outside).collect(),
+            dropped_outside: found.dropped_outside,
             failure_counts: found
                 .failure_counts()
                 .into_iter()
@@ -126,6 +133,13 @@ impl fmt::Display for EquilibriumReport {
         for (reason, count) in &self.failure_counts {
             writeln!(f, "  failed: {count} x {reason}")?;
         }
+        if self.dropped_outside > 0 {
+            writeln!(
+                f,
+                "  dropped: {} solves ended outside the bounds",
+                self.dropped_outside
+            )?;
+        }
         let w = 11;
         write!(f, "{:>3} ", "#")?;
         for c in &self.coordinates {
@@ -168,7 +182,12 @@ impl fmt::Display for EquilibriumReport {
         }
         for (i, p) in self.points.iter().enumerate() {
             let s = &p.spectra;
-            writeln!(f, "point {i}:")?;
+            let tag = if self.outside.get(i) == Some(&true) {
+                " (outside the bounds)"
+            } else {
+                ""
+            };
+            writeln!(f, "point {i}:{tag}")?;
             writeln!(f, "  spec J        = [{}]", join(&s.j))?;
             match &s.j_s {
                 Some(js) => writeln!(f, "  spec J_S      = [{}]", join(js))?,
