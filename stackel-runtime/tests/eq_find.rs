@@ -210,7 +210,7 @@ fn bounds_drop_or_tag_points_outside_the_box() {
     .unwrap();
     assert_eq!(kept.points.len(), all.points.len());
     assert_eq!(kept.dropped_outside, 0);
-    assert!(kept.points.iter().all(|p| p.outside == !inside(&p.x)));
+    assert!(kept.points.iter().all(|p| p.outside != inside(&p.x)));
     for bad in [vec![(-1.0, 1.0)], vec![(1.0, -1.0), (0.0, 1.0)]] {
         let o = FindOptions {
             bounds: Some(bad),
