@@ -11,7 +11,8 @@ use std::time::Duration;
 use eq_support::{fd_jacobian, rel_err, Covariance, Rng};
 use stackel_runtime::blocks::Workspace;
 use stackel_runtime::equilibria::{
-    classify, find_critical_points, Classification, ClassifyOptions, Degeneracy, Field, Verdict,
+    classify, find_critical_points, group_families, Classification, ClassifyOptions, Degeneracy,
+    FamilyKey, FamilyOptions, Field, Verdict,
 };
 use stackel_runtime::reference::Covariance3;
 use stackel_runtime::Game;
@@ -244,4 +245,89 @@ fn covariance_m3_saddles_are_classified_without_hanging() {
         schur_failures > 0,
         "no point reached the non-converging case"
     );
+}
+
+/// The finder returns many distinct points on the covariance game's orbits;
+/// grouped by costs and spectra they form a few families. The equilibrium
+/// family V V^T = Sigma, W = 0 has tangent dimension m (m - 1) / 2: null(J)
+/// is {(V K, 0): K skew} there (J = [[0, -B^T], [B, eta I]], B u = u V^T +
+/// V u^T). Grouping by the invariant (V V^T, W) refines it.
+#[test]
+fn covariance_orbits_are_grouped_into_families_with_their_tangent_dimension() {
+    fn check<const M: usize>(g: &Covariance<M>, starts: usize) {
+        let n = 2 * M * M;
+        let mut rng = Rng::new(77);
+        let starts: Vec<Vec<f64>> = (0..starts)
+            .map(|_| (0..n).map(|_| rng.uniform(-2.0, 2.0)).collect())
+            .collect();
+        let found =
+            find_critical_points(g, Field::Simultaneous, &starts, &Default::default()).unwrap();
+        let fams = group_families(
+            g,
+            &found,
+            FamilyKey::CostsAndSpectra,
+            &FamilyOptions::default(),
+        )
+        .unwrap();
+        println!(
+            "m = {M}: {} distinct points in {} families (tangent dims {:?})",
+            found.points.len(),
+            fams.len(),
+            fams.iter().map(|f| f.tangent_dim).collect::<Vec<_>>()
+        );
+        assert!(
+            found.points.len() >= 3 * fams.len(),
+            "{} points, {} families",
+            found.points.len(),
+            fams.len()
+        );
+        let total: usize = fams.iter().map(|f| f.multiplicity).sum();
+        assert_eq!(total, found.points.len());
+        let hits: usize = fams.iter().map(|f| f.hits).sum();
+        assert_eq!(hits, found.points.iter().map(|p| p.hits).sum::<usize>());
+        let on_orbit: Vec<usize> = (0..found.points.len())
+            .filter(|&i| found.points[i].x[M * M..].iter().all(|w| w.abs() < 1e-8))
+            .collect();
+        let eq: Vec<_> = fams
+            .iter()
+            .filter(|f| f.x[M * M..].iter().all(|w| w.abs() < 1e-8))
+            .collect();
+        assert_eq!(eq.len(), 1, "one equilibrium family");
+        let mut members = eq[0].members.clone();
+        members.sort();
+        assert_eq!(members, on_orbit);
+        assert_eq!(
+            eq[0].tangent_dim,
+            M * (M - 1) / 2,
+            "{:?}",
+            eq[0].singular_values
+        );
+        // every family is a family of critical points: its members share costs
+        for f in &fams {
+            let c0 = g.leader_cost(&found.points[f.members[0]].x);
+            for &m in &f.members {
+                assert!((g.leader_cost(&found.points[m].x) - c0).abs() < 1e-6);
+            }
+        }
+        // keyed by the invariant (V V^T, W): each such family lies in one
+        // costs-and-spectra family
+        let inv = |x: &[f64]| {
+            let v = nalgebra::DMatrix::from_row_slice(M, M, &x[..M * M]);
+            let mut k: Vec<f64> = (&v * v.transpose()).iter().copied().collect();
+            k.extend_from_slice(&x[M * M..]);
+            k
+        };
+        let by_inv =
+            group_families(g, &found, FamilyKey::Invariant(&inv), &Default::default()).unwrap();
+        assert!(by_inv.len() >= fams.len());
+        for f in &by_inv {
+            let owner = fams
+                .iter()
+                .find(|h| h.members.contains(&f.members[0]))
+                .unwrap();
+            assert!(f.members.iter().all(|m| owner.members.contains(m)));
+        }
+    }
+    check(&Covariance::<2>::new(vec![2.0, 0.5, 0.5, 1.0], 0.4), 120);
+    check(&Covariance::<3>::new(SIGMA3.to_vec(), 0.6), 60);
 }

@@ -10,6 +10,12 @@
 //!   simultaneous play / stable under Stackelberg dynamics / non-Nash
 //!   attractor, each a [`Verdict`] that is `Degenerate` when an eigenvalue is
 //!   within tolerance of the boundary, with the spectra behind it.
+//!   Every eigenvalue computation is bounded ([`eigenvalues`],
+//!   [`symmetric_eigenvalues`]); one that does not converge is
+//!   [`SpectrumFailed`], never a hang.
+//! - [`group_families`]: continuous families of critical points (orbits of a
+//!   symmetry) as one entry each, keyed by an invariant or by costs and
+//!   spectra, with multiplicity and tangent dimension dim null(DF).
 //! - [`EquilibriumReport`]: both together, as a text table (`Display`) and JSON.
 //! - [`sensitivity`]: d x*/d theta = -J^-1 D_theta omega (Nash) or
 //!   -J_S^-1 D_theta omega_S (Stackelberg).
@@ -30,12 +36,14 @@
 //! ```
 
 mod classify;
+mod families;
 mod find;
 mod report;
 mod sensitivity;
 mod spectrum;
 
 pub use classify::{classify, Classification, ClassifyOptions, Degeneracy, Eig, Spectra, Verdict};
+pub use families::{group_families, Family, FamilyKey, FamilyOptions};
 pub use find::{
     find_critical_points, grid_starts, random_starts, starts_from_states, state_distance,
     wrap_angle, CriticalPoint, Failure, FailureReason, FindOptions, Found,
