@@ -12,8 +12,10 @@ use crate::game::Game;
 /// Tolerances of [`classify`], and the rule that turns spectra into
 /// verdicts.
 ///
-/// - A point is critical for a field when max_i |F_i| <= `residual_tol`
-///   (absolute).
+/// - A point is critical for a field when max_i |F_i| <= `residual_tol` +
+///   eps max(1, max_i |x_i|) (eps the perturbation budget below): an absolute
+///   floor plus what moving the point by a relative `eig_tol` can change
+///   (|DF| <= S), so the answer does not depend on the game's units.
 /// - **Scale of the game at the point**: S = max(|J|_F, |J_S|_F, |H_S|_F)
 ///   (Frobenius norms of the game Jacobian, the Stackelberg Jacobian and the
 ///   leader's Stackelberg Hessian, the last two when D22 f2 + eta I is
@@ -381,7 +383,8 @@ pub fn classify<G: Game>(
         degenerate.push(Degeneracy::SemidefiniteFollowerHessian);
     }
 
-    let omega_critical = omega_residual <= opts.residual_tol;
+    let res_tol = opts.residual_tol + m.eps * norm_inf(x).max(1.0);
+    let omega_critical = omega_residual <= res_tol;
     let differential_nash = if omega_critical {
         Verdict::all([leader_def, followers_def])
     } else {
@@ -406,7 +409,7 @@ pub fn classify<G: Game>(
             None => {
                 degenerate.push(Degeneracy::SingularFollowerHessian);
                 // D2 f2 = 0 with a singular H: the second-order test cannot decide.
-                let v = if follower_residual <= opts.residual_tol {
+                let v = if follower_residual <= res_tol {
                     Verdict::Degenerate
                 } else {
                     Verdict::No
@@ -427,7 +430,7 @@ pub fn classify<G: Game>(
                 if hess_def == Verdict::Degenerate {
                     degenerate.push(Degeneracy::SemidefiniteStackelbergHessian);
                 }
-                let verdicts = if res <= opts.residual_tol {
+                let verdicts = if res <= res_tol {
                     let ss = m.stable(&sjs, &radii_js);
                     if ss == Verdict::Degenerate {
                         degenerate.push(Degeneracy::MarginalJs);
