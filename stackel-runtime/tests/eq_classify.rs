@@ -94,3 +94,20 @@ fn two_timescale_verdict_and_unsymmetrised_stackelberg_hessian_match_dense_refer
         "both outcomes covered ({yes} yes, {no} no)"
     );
 }
+
+/// A block with a NaN entry (a cost undefined at the point) is a typed
+/// `SpectrumFailed` error naming the matrix, not a hang or a panic.
+#[test]
+fn non_finite_blocks_are_a_typed_spectrum_error() {
+    use stackel_runtime::equilibria::EquilibriumError;
+    let mut g = QuadraticGame::<2, 1>::random_general(&mut Rng::new(5), 1.0, 1.0);
+    g.a1[1] = f64::NAN;
+    g.a1[3] = f64::NAN;
+    match classify(&g, &[0.1, 0.2, 0.3], &Default::default()) {
+        Err(EquilibriumError::SpectrumFailed(e)) => {
+            assert_eq!(e.matrix, "J");
+            assert_eq!(e.n, 3);
+        }
+        other => panic!("expected SpectrumFailed, got {other:?}"),
+    }
+}
