@@ -149,7 +149,7 @@ impl fmt::Display for EquilibriumReport {
         write!(
             f,
             "{:>6} {:>6} {:>6} {:>6} {:>6} {:>8} ",
-            "Nash", "Stack", "st(J)", "st(JS)", "st(2ts)", "non-Nash"
+            "Nash", "Stack", "st(J)", "st(JS)", "st(2T)", "non-Nash"
         )?;
         for p in &self.players {
             write!(f, "{:>w$} ", format!("f({p})"))?;
