@@ -2,17 +2,20 @@
 //! known-answer vectors and the CPU's streams, and studies that agree with
 //! the CPU engine trajectory by trajectory for the paper's games.
 //!
-//! Tests skip, with a printed reason, only when no adapter exists at all.
-#![cfg(feature = "gpu")]
+//! Runs under `gpu_common/harness.rs` (`harness = false`): without an
+//! adapter the GPU tests are reported ignored, or fail with
+//! `STACKEL_REQUIRE_GPU=1`.
 
 #[path = "gpu_common/compare.rs"]
 mod compare;
+#[path = "gpu_common/harness.rs"]
+mod harness;
 #[path = "gpu_common/ir_games.rs"]
 mod ir_games;
 
 use stackel_runtime::dynamics::{Dynamics, Newton, Rule};
 use stackel_runtime::engine::{Init, Noise, Study};
-use stackel_runtime::gpu::{self, GpuEngine, GpuError, GpuOptions, StudySpec};
+use stackel_runtime::gpu::{GpuEngine, GpuError, GpuOptions, StudySpec};
 use stackel_runtime::record::{Fate, Record, StudyResult};
 use stackel_runtime::reference::{Duopoly, Torus, ZeroSumExample1};
 use stackel_runtime::rng::{self, NoiseFloat};
@@ -22,24 +25,7 @@ use stackel_symbolic::emit_wgsl::emit_game;
 use stackel_symbolic::ir::Operand;
 use std::f64::consts::PI;
 
-/// The shared engine, or None (with the reason printed) when there is no adapter.
-fn engine() -> Option<&'static GpuEngine> {
-    match gpu::shared() {
-        Ok(e) => {
-            eprintln!("GPU adapter: {}", e.description());
-            Some(e)
-        }
-        Err(GpuError::NoAdapter(why)) => {
-            eprintln!("skipping: no GPU adapter at all ({why})");
-            None
-        }
-        Err(e) => panic!("GPU engine failed: {e}"),
-    }
-}
-
-#[test]
-fn philox_matches_random123_known_answers() {
-    let Some(e) = engine() else { return };
+fn philox_matches_random123_known_answers(e: &'static GpuEngine) {
     // Random123 kat_vectors, philox4x32_10.
     let kat = [
         (
@@ -67,9 +53,7 @@ fn philox_matches_random123_known_answers() {
 /// The f64 kernels' own exp, ln, sin, cos, tan and pow against the standard
 /// library, over many binades and the special values; f32 uses WGSL's
 /// builtins, checked loosely.
-#[test]
-fn kernel_transcendentals_match_the_standard_library() {
-    let Some(e) = engine() else { return };
+fn kernel_transcendentals_match_the_standard_library(e: &'static GpuEngine) {
     let mut xy: Vec<(f64, f64)> = Vec::new();
     let mut s = 0x2545_F491_4F6C_DD1Du64;
     let mut next = || {
@@ -201,9 +185,7 @@ fn streams_match<T: NoiseFloat>(e: &GpuEngine, ulps: f64) {
     assert!(worst <= ulps, "normals differ by {worst} ulps");
 }
 
-#[test]
-fn philox_words_and_normals_match_the_cpu_streams() {
-    let Some(e) = engine() else { return };
+fn philox_words_and_normals_match_the_cpu_streams(e: &'static GpuEngine) {
     streams_match::<f32>(e, 8.0);
     if e.supports_f64() {
         streams_match::<f64>(e, 8.0);
@@ -355,9 +337,7 @@ fn torus_case(wgsl: &str, dynamics: Dynamics, steps: u64) -> Case<'_, Torus> {
     }
 }
 
-#[test]
-fn duopoly_agrees_with_cpu_engine() {
-    let Some(e) = engine() else { return };
+fn duopoly_agrees_with_cpu_engine(e: &'static GpuEngine) {
     let wgsl = leak(emit_game(&ir_games::duopoly()));
     let k = Schedule::power(1.0, 10.0, 1.0);
     let k23 = Schedule::power(1.0, 10.0, 2.0 / 3.0);
@@ -398,9 +378,7 @@ fn best_response_agrees<G: Game + Clone>(e: &GpuEngine, name: &str, c: &Case<'_,
     }
 }
 
-#[test]
-fn best_response_agrees_with_cpu_engine() {
-    let Some(e) = engine() else { return };
+fn best_response_agrees_with_cpu_engine(e: &'static GpuEngine) {
     let duopoly = duopoly_case(
         leak(emit_game(&ir_games::duopoly())),
         Dynamics::best_response(Schedule::power(1.0, 10.0, 1.0)),
@@ -445,9 +423,7 @@ fn best_response_agrees_with_cpu_engine() {
     );
 }
 
-#[test]
-fn torus_agrees_with_cpu_engine() {
-    let Some(e) = engine() else { return };
+fn torus_agrees_with_cpu_engine(e: &'static GpuEngine) {
     let wgsl = leak(emit_game(&ir_games::torus()));
     let k = Schedule::power(1.0, 1.0, 1.0);
     let k12 = Schedule::power(1.0, 1.0, 0.5);
@@ -460,9 +436,7 @@ fn torus_agrees_with_cpu_engine() {
     agree_on(e, "torus", mk, rules, 2e-4);
 }
 
-#[test]
-fn example1_agrees_with_cpu_engine() {
-    let Some(e) = engine() else { return };
+fn example1_agrees_with_cpu_engine(e: &'static GpuEngine) {
     let wgsl = leak(emit_game(&ir_games::example1()));
     let g = Schedule::constant(0.01);
     let rules = [
@@ -486,9 +460,7 @@ fn example1_agrees_with_cpu_engine() {
     agree_on(e, "example 1", mk, rules, 5e-4);
 }
 
-#[test]
-fn split_batches_and_dispatches_give_identical_results_and_records() {
-    let Some(e) = engine() else { return };
+fn split_batches_and_dispatches_give_identical_results_and_records(e: &'static GpuEngine) {
     let small = GpuEngine::with_options(GpuOptions {
         max_batch: 37,
         steps_per_dispatch: 7,
@@ -553,9 +525,7 @@ fn split_batches_and_dispatches_give_identical_results_and_records() {
     );
 }
 
-#[test]
-fn diverging_and_overflowing_trajectories_are_flagged_like_the_cpu() {
-    let Some(e) = engine() else { return };
+fn diverging_and_overflowing_trajectories_are_flagged_like_the_cpu(e: &'static GpuEngine) {
     let wgsl = emit_game(&ir_games::duopoly());
     // gamma = 3: x grows about 5x per step.
     let c = Case {
@@ -608,9 +578,7 @@ fn diverging_and_overflowing_trajectories_are_flagged_like_the_cpu() {
     assert_close(&cpu, &gpu, 1e-3, "overflow");
 }
 
-#[test]
-fn singular_follower_hessian_stops_the_trajectory() {
-    let Some(e) = engine() else { return };
+fn singular_follower_hessian_stops_the_trajectory(e: &'static GpuEngine) {
     // The duopoly with D22 f2 replaced by 0: H is singular everywhere.
     let mut g = ir_games::duopoly();
     g.stackelberg_parts.outputs[3].entries[0] = Operand::Const(0.0);
@@ -637,9 +605,7 @@ fn singular_follower_hessian_stops_the_trajectory() {
     assert_eq!(r.summary.singular, 10);
 }
 
-#[test]
-fn unsupported_length_and_missing_module_are_typed_errors() {
-    let Some(e) = engine() else { return };
+fn unsupported_length_and_missing_module_are_typed_errors(e: &'static GpuEngine) {
     let dynamics = Dynamics::best_response(Schedule::constant(0.1));
     assert_eq!(dynamics.rule, Rule::BestResponse);
     let (noise, init, record) = (Noise::none(), Init::Point(vec![1.0, 1.0]), Record::finals());
@@ -678,8 +644,6 @@ fn unsupported_length_and_missing_module_are_typed_errors() {
 }
 
 /// Run in a child process with no Vulkan driver visible (see below).
-#[test]
-#[ignore = "run by no_vulkan_driver_is_a_typed_error in a child process"]
 fn child_without_driver() {
     match GpuEngine::new() {
         Err(GpuError::NoAdapter(_)) => {}
@@ -687,7 +651,6 @@ fn child_without_driver() {
     }
 }
 
-#[test]
 fn no_vulkan_driver_is_a_typed_error() {
     let exe = std::env::current_exe().unwrap();
     let out = std::process::Command::new(exe)
@@ -710,9 +673,7 @@ fn no_vulkan_driver_is_a_typed_error() {
     assert!(text.contains("1 passed"), "{text}");
 }
 
-#[test]
-fn a_cpu_study_runs_on_the_gpu_with_the_same_fingerprint_and_shards() {
-    let Some(e) = engine() else { return };
+fn a_cpu_study_runs_on_the_gpu_with_the_same_fingerprint_and_shards(e: &'static GpuEngine) {
     let wgsl = emit_game(&ir_games::duopoly());
     let study = Study::new(
         Duopoly::default(),
@@ -747,4 +708,29 @@ fn a_cpu_study_runs_on_the_gpu_with_the_same_fingerprint_and_shards() {
     assert!(matches!(err, GpuError::Study(_)), "{err}");
     let err = e.run_study::<_, f32>(&study).unwrap_err();
     assert_eq!(err, GpuError::NoWgsl { game: "Duopoly" });
+}
+
+fn main() {
+    let mut trials = gpu_tests![
+        philox_matches_random123_known_answers,
+        kernel_transcendentals_match_the_standard_library,
+        philox_words_and_normals_match_the_cpu_streams,
+        duopoly_agrees_with_cpu_engine,
+        best_response_agrees_with_cpu_engine,
+        torus_agrees_with_cpu_engine,
+        example1_agrees_with_cpu_engine,
+        split_batches_and_dispatches_give_identical_results_and_records,
+        diverging_and_overflowing_trajectories_are_flagged_like_the_cpu,
+        singular_follower_hessian_stops_the_trajectory,
+        unsupported_length_and_missing_module_are_typed_errors,
+        a_cpu_study_runs_on_the_gpu_with_the_same_fingerprint_and_shards,
+    ];
+    trials.push(harness::plain(
+        "no_vulkan_driver_is_a_typed_error",
+        no_vulkan_driver_is_a_typed_error,
+    ));
+    // run by no_vulkan_driver_is_a_typed_error in a child process
+    trials
+        .push(harness::plain("child_without_driver", child_without_driver).with_ignored_flag(true));
+    harness::run(trials)
 }
