@@ -650,6 +650,66 @@ fn diverging_and_overflowing_trajectories_are_flagged_like_the_cpu(e: &'static G
     assert_close(&cpu, &gpu, 1e-3, "overflow");
 }
 
+/// The first step at which `flagged` holds for some coordinate of the
+/// duopoly's noise-free simultaneous play in f32 with gamma = 3 (the study
+/// above), the update x_i - 3 g_i computed as one fused multiply-add
+/// (`fused`, as a driver may contract it) or as a rounded product and a
+/// difference (as the CPU engine does).
+fn first_flag(start: [f32; 2], fused: bool, flagged: impl Fn(f32) -> bool) -> Option<u32> {
+    let (a, c) = (100.0f32, [5.0f32, 2.0]);
+    let mut x = start;
+    for k in 0..200 {
+        // D1 f1 = 2 q1 + q2 - (A - c1), D2 f2 = q1 + 2 q2 - (A - c2)
+        let g = [
+            2.0 * x[0] + x[1] - (a - c[0]),
+            x[0] + 2.0 * x[1] - (a - c[1]),
+        ];
+        let next: Vec<f32> = (0..2)
+            .map(|i| {
+                if fused {
+                    (-3.0f32).mul_add(g[i], x[i])
+                } else {
+                    x[i] - 3.0 * g[i]
+                }
+            })
+            .collect();
+        if next.iter().any(|v| flagged(*v)) {
+            return Some(k);
+        }
+        x = [next[0], next[1]];
+    }
+    None
+}
+
+/// The non-finite verdict (|x_i| beyond the overflow guard, or NaN) does
+/// not depend on whether a driver contracts x - gamma g into an fma; the
+/// plain `is_finite` check did (an H100 flagged a trajectory one step
+/// before the CPU). Emulated on the CPU for the overflow study's starts.
+fn overflow_verdict_does_not_depend_on_fma_contraction() {
+    let guard = stackel_runtime::engine::overflow_guard::<f32>();
+    assert_eq!(guard as f64, f32::MAX as f64 / 1_048_576.0);
+    let by_guard = |v: f32| !(v.abs() <= guard);
+    let by_overflow = |v: f32| !v.is_finite();
+    let mut flips = 0;
+    for i in 0..32 {
+        for j in 0..32 {
+            let start = [60.0 * i as f32 / 31.0, 60.0 * j as f32 / 31.0];
+            let (f, u) = (
+                first_flag(start, true, by_guard),
+                first_flag(start, false, by_guard),
+            );
+            assert!(f.is_some(), "{start:?} is flagged");
+            assert_eq!(f, u, "guard verdict at {start:?}");
+            if first_flag(start, true, by_overflow) != first_flag(start, false, by_overflow) {
+                flips += 1;
+            }
+        }
+    }
+    eprintln!("is_finite verdict moved by contraction for {flips} of 1024 starts");
+    // the emulation reproduces the failure the guard removes
+    assert!(flips > 0);
+}
+
 fn singular_follower_hessian_stops_the_trajectory(e: &'static GpuEngine) {
     // The duopoly with D22 f2 replaced by 0: H is singular everywhere.
     let mut g = ir_games::duopoly();
@@ -797,6 +857,10 @@ fn main() {
         unsupported_length_and_missing_module_are_typed_errors,
         a_cpu_study_runs_on_the_gpu_with_the_same_fingerprint_and_shards,
     ];
+    trials.push(harness::plain(
+        "overflow_verdict_does_not_depend_on_fma_contraction",
+        overflow_verdict_does_not_depend_on_fma_contraction,
+    ));
     trials.push(harness::plain(
         "no_vulkan_driver_is_a_typed_error",
         no_vulkan_driver_is_a_typed_error,

@@ -115,6 +115,8 @@ pub fn scalar_prelude(p: Precision) -> String {
         "alias S = {ty};\n\
          const ST_EPS: S = {eps};\n\
          const ST_MAX: S = {max};\n\
+         // the overflow guard (crate::engine::overflow_guard): a state beyond it is non-finite\n\
+         const ST_GUARD: S = {guard};\n\
          const ST_TAU: S = {tau};\n\
          const ST_PI: S = {pi};\n\
          // x - 2 pi floor((x + pi) / 2 pi), in [-pi, pi).\n\
@@ -125,6 +127,7 @@ pub fn scalar_prelude(p: Precision) -> String {
         ty = p.wgsl(),
         eps = lit(p, eps),
         max = lit(p, max),
+        guard = lit(p, max / 1_048_576.0),
         tau = lit(p, tau),
         pi = lit(p, pi),
     ) + &math_wgsl(p)
@@ -829,7 +832,7 @@ pub fn study_kernel(spec: &KernelSpec, game_wgsl: &str) -> String {
          \x20       var bad = false;\n\
          \x20       var far = false;\n\
          \x20       for (var i = 0u; i < N; i++) {\n\
-         \x20           bad = bad || !st_finite(x[i]);\n\
+         \x20           bad = bad || !(abs(x[i]) <= ST_GUARD);\n\
          \x20           far = far || abs(x[i]) > bound;\n\
          \x20       }\n\
          \x20       if (bad) {\n\
