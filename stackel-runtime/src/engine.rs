@@ -1240,6 +1240,11 @@ pub fn overflow_guard<T: NoiseFloat>() -> T {
     T::MAX * T::of(1.0 / 1_048_576.0)
 }
 
+/// NaN or beyond [`overflow_guard`]: the non-finite verdict.
+fn beyond_guard<T: NoiseFloat>(v: T) -> bool {
+    v.is_nan() || Real::abs(v) > overflow_guard::<T>()
+}
+
 /// Why a flagged small-kernel step failed, and the state to keep.
 #[allow(clippy::too_many_arguments)]
 fn small_failure<G: Game, T: NoiseFloat>(
@@ -1259,10 +1264,7 @@ fn small_failure<G: Game, T: NoiseFloat>(
     let (xn, ok, x) = unsafe { small_update(game, rule, c.any_angle, &c, z, xs, j, count) };
     if !ok {
         (Fate::Singular { step: k }, x)
-    } else if xn[..G::N]
-        .iter()
-        .any(|v| !(Real::abs(*v) <= overflow_guard::<T>()))
-    {
+    } else if xn[..G::N].iter().any(|v| beyond_guard(*v)) {
         (Fate::NonFinite { step: k }, x)
     } else {
         (Fate::Diverged { step: k }, xn)
@@ -1413,7 +1415,7 @@ fn run_chunk<G: Game, T: NoiseFloat>(
                     continue;
                 }
             }
-            if xj.iter().any(|v| !(Real::abs(*v) <= overflow_guard::<T>())) {
+            if xj.iter().any(|v| beyond_guard(*v)) {
                 fates[j] = Fate::NonFinite { step: k };
                 active[j] = false;
                 xj.copy_from_slice(&prev);
