@@ -1,18 +1,20 @@
 //! Switching a study to the GPU is choosing the engine: the same `Study`, run
 //! with `Engine::Gpu` on a macro-generated game (its WGSL comes from the same
 //! derivative DAG as its Rust), agrees with the CPU engine trajectory by
-//! trajectory. Runs on any Vulkan adapter (lavapipe in CI); skips with a
-//! printed reason only when there is no adapter at all.
-#![cfg(feature = "gpu")]
+//! trajectory. Runs on any Vulkan adapter (lavapipe in CI) under the GPU
+//! tests' harness (`harness = false`): without an adapter the tests are
+//! reported ignored, or fail with `STACKEL_REQUIRE_GPU=1`.
 
 use stackel::dynamics::Dynamics;
-use stackel::engine::{Engine, Init, Noise, Study, StudyError};
-use stackel::gpu::GpuError;
+use stackel::engine::{Engine, Init, Noise, Study};
+use stackel::gpu::GpuEngine;
 use stackel::prelude::*;
 use stackel::record::Record;
 use stackel::schedule::Schedule;
 use std::f64::consts::PI;
 
+#[path = "../stackel-runtime/tests/gpu_common/harness.rs"]
+mod harness;
 mod paper_games;
 use paper_games::{Duopoly, Torus};
 
@@ -27,26 +29,20 @@ stackel_game! {
     }
 }
 
-/// Runs `study` on both engines in f32; `None` when there is no adapter.
+/// Runs `study` on both engines in f32.
 fn both<G: Game + Clone>(
     study: Study<G>,
-) -> Option<(stackel::record::StudyResult, stackel::record::StudyResult)> {
+) -> (stackel::record::StudyResult, stackel::record::StudyResult) {
     both_in::<G, f32>(study)
 }
 
-/// Runs `study` on both engines in precision `T`; `None` when there is no adapter.
+/// Runs `study` on both engines in precision `T` (the harness has found an adapter).
 fn both_in<G: Game + Clone, T: stackel::rng::NoiseFloat>(
     study: Study<G>,
-) -> Option<(stackel::record::StudyResult, stackel::record::StudyResult)> {
+) -> (stackel::record::StudyResult, stackel::record::StudyResult) {
     let cpu = study.clone().run::<T>().expect("CPU engine");
-    match study.engine(Engine::Gpu).run::<T>() {
-        Ok(gpu) => Some((cpu, gpu)),
-        Err(StudyError::Gpu(GpuError::NoAdapter(why))) => {
-            eprintln!("skipping: no GPU adapter at all ({why})");
-            None
-        }
-        Err(e) => panic!("GPU engine failed: {e}"),
-    }
+    let gpu = study.engine(Engine::Gpu).run::<T>().expect("GPU engine");
+    (cpu, gpu)
 }
 
 fn max_gap(a: &[f64], b: &[f64], angle: &[bool]) -> f64 {
@@ -57,8 +53,7 @@ fn max_gap(a: &[f64], b: &[f64], angle: &[bool]) -> f64 {
         .fold(0.0, f64::max)
 }
 
-#[test]
-fn duopoly_two_timescale_study_runs_on_the_gpu_engine_as_on_the_cpu() {
+fn duopoly_two_timescale_study_runs_on_the_gpu_engine_as_on_the_cpu(_: &'static GpuEngine) {
     let study = Study::new(
         Duopoly::default(),
         Dynamics::two_timescale(
@@ -75,9 +70,7 @@ fn duopoly_two_timescale_study_runs_on_the_gpu_engine_as_on_the_cpu() {
     })
     .seed(11)
     .record(Record::finals().target(vec![46.0, 26.0], 1.0, 100));
-    let Some((cpu, gpu)) = both(study) else {
-        return;
-    };
+    let (cpu, gpu) = both(study);
     assert_eq!(cpu.fingerprint, gpu.fingerprint);
     assert_eq!(cpu.fates, gpu.fates);
     let gap = max_gap(&cpu.final_states, &gpu.final_states, &cpu.angle);
@@ -89,8 +82,7 @@ fn duopoly_two_timescale_study_runs_on_the_gpu_engine_as_on_the_cpu() {
     );
 }
 
-#[test]
-fn torus_simultaneous_study_runs_on_the_gpu_engine_as_on_the_cpu() {
+fn torus_simultaneous_study_runs_on_the_gpu_engine_as_on_the_cpu(_: &'static GpuEngine) {
     let study = Study::new(
         Torus::default(),
         Dynamics::simultaneous(Schedule::shifted_power(1.0, 0.5, 1.0)),
@@ -103,16 +95,13 @@ fn torus_simultaneous_study_runs_on_the_gpu_engine_as_on_the_cpu() {
         hi: vec![PI, PI],
     })
     .seed(3);
-    let Some((cpu, gpu)) = both(study) else {
-        return;
-    };
+    let (cpu, gpu) = both(study);
     assert_eq!(cpu.fates, gpu.fates);
     let gap = max_gap(&cpu.final_states, &gpu.final_states, &cpu.angle);
     assert!(gap < 1e-3, "largest CPU/GPU difference {gap}");
 }
 
-#[test]
-fn five_coordinate_noisy_study_draws_the_same_normals_on_both_engines() {
+fn five_coordinate_noisy_study_draws_the_same_normals_on_both_engines(e: &'static GpuEngine) {
     // odd pairs per step (3): the f32 streams share blocks across steps, the
     // f64 ones take three blocks per step; a linear field keeps both engines
     // within rounding of each other, trajectory by trajectory
@@ -129,13 +118,15 @@ fn five_coordinate_noisy_study_draws_the_same_normals_on_both_engines() {
                 hi: vec![2.0; 5],
             })
             .seed(21);
-        let Some((cpu, gpu)) = both_in::<_, f32>(study.clone()) else {
-            return;
-        };
+        let (cpu, gpu) = both_in::<_, f32>(study.clone());
         assert_eq!(cpu.fates, gpu.fates);
         let gap = max_gap(&cpu.final_states, &gpu.final_states, &cpu.angle);
         assert!(gap < 1e-4, "f32: largest CPU/GPU difference {gap}");
-        let (cpu, gpu) = both_in::<_, f64>(study).expect("adapter found above");
+        if !e.supports_f64() {
+            eprintln!("adapter without f64: the f64 study is not checked");
+            continue;
+        }
+        let (cpu, gpu) = both_in::<_, f64>(study);
         let gap = max_gap(&cpu.final_states, &gpu.final_states, &cpu.angle);
         assert!(gap < 1e-10, "f64: largest CPU/GPU difference {gap}");
         // the noise is really there: the start's spread has decayed below
@@ -143,4 +134,12 @@ fn five_coordinate_noisy_study_draws_the_same_normals_on_both_engines() {
         let var: Vec<f64> = (0..5).map(|i| cpu.summary.covariance[i * 5 + i]).collect();
         assert!(var.iter().all(|v| *v > 1e-4), "{var:?}");
     }
+}
+
+fn main() {
+    harness::run(gpu_tests![
+        duopoly_two_timescale_study_runs_on_the_gpu_engine_as_on_the_cpu,
+        torus_simultaneous_study_runs_on_the_gpu_engine_as_on_the_cpu,
+        five_coordinate_noisy_study_draws_the_same_normals_on_both_engines,
+    ])
 }

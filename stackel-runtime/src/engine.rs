@@ -60,7 +60,8 @@
 //!   then angle wrapping; no fused multiply-adds in the field and update
 //!   (the rng's are explicit `mul_add`s, correctly rounded everywhere);
 //! - a step whose field is singular, or whose new state has a non-finite entry
-//!   or one beyond the divergence bound, stops the trajectory
+//!   (NaN or beyond [`overflow_guard`]) or one beyond the divergence bound,
+//!   stops the trajectory
 //!   ([`Fate`], the state kept as documented there);
 //! - results carry [`Study::fingerprint_for`] and merge with [`StudyResult::merge`].
 
@@ -1140,8 +1141,12 @@ impl<T: NoiseFloat> SmallConsts<T> {
             any_angle: p.angle.iter().any(|a| *a),
             gamma2: gains[p.dims[0]],
             eta: p.eta,
-            // |v| <= bound also rejects NaN and infinities
-            bound: if p.bound < T::MAX { p.bound } else { T::MAX },
+            // |v| <= bound also rejects NaN, infinities and the overflow guard
+            bound: if p.bound < overflow_guard::<T>() {
+                p.bound
+            } else {
+                overflow_guard::<T>()
+            },
         };
         let n = p.n;
         c.gains[..n].copy_from_slice(&gains[..n]);
@@ -1223,6 +1228,23 @@ unsafe fn small_update<G: Game, T: NoiseFloat>(
     (xn, ok, x)
 }
 
+/// The overflow guard of precision `T`: MAX / 2^20 (f32 3.2e32, f64
+/// 1.7e302). A step that leaves some |x_i| above it (or NaN) is non-finite
+/// ([`Fate::NonFinite`]), on both engines. A fixed bound far below overflow
+/// makes the verdict independent of whether x_i - gamma g_i is computed as
+/// one fused multiply-add or as a product that overflows first (GPU drivers
+/// may contract a*b + c, WGSL cannot forbid it): with |x_i| <= guard before
+/// the step, an overflowing product leaves |x_i - gamma g_i| >= MAX - guard
+/// either way, far beyond the guard.
+pub fn overflow_guard<T: NoiseFloat>() -> T {
+    T::MAX * T::of(1.0 / 1_048_576.0)
+}
+
+/// NaN or beyond [`overflow_guard`]: the non-finite verdict.
+fn beyond_guard<T: NoiseFloat>(v: T) -> bool {
+    v.is_nan() || Real::abs(v) > overflow_guard::<T>()
+}
+
 /// Why a flagged small-kernel step failed, and the state to keep.
 #[allow(clippy::too_many_arguments)]
 fn small_failure<G: Game, T: NoiseFloat>(
@@ -1242,7 +1264,7 @@ fn small_failure<G: Game, T: NoiseFloat>(
     let (xn, ok, x) = unsafe { small_update(game, rule, c.any_angle, &c, z, xs, j, count) };
     if !ok {
         (Fate::Singular { step: k }, x)
-    } else if xn[..G::N].iter().any(|v| !v.is_finite()) {
+    } else if xn[..G::N].iter().any(|v| beyond_guard(*v)) {
         (Fate::NonFinite { step: k }, x)
     } else {
         (Fate::Diverged { step: k }, xn)
@@ -1393,7 +1415,7 @@ fn run_chunk<G: Game, T: NoiseFloat>(
                     continue;
                 }
             }
-            if xj.iter().any(|v| !v.is_finite()) {
+            if xj.iter().any(|v| beyond_guard(*v)) {
                 fates[j] = Fate::NonFinite { step: k };
                 active[j] = false;
                 xj.copy_from_slice(&prev);

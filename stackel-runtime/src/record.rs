@@ -79,7 +79,8 @@ pub enum Fate {
     Finished,
     /// |x_i| exceeded the divergence bound after step `step` (state kept).
     Diverged { step: u64 },
-    /// Step `step` produced NaN or infinity (the state before it is kept).
+    /// Step `step` produced NaN or a value beyond the overflow guard
+    /// ([`crate::engine::overflow_guard`], MAX / 2^20; the state before it is kept).
     NonFinite { step: u64 },
     /// The follower Hessian (+ eta I) was singular at step `step`.
     Singular { step: u64 },

@@ -2,10 +2,15 @@
 //! model -> `lower::game_programs` -> `emit_wgsl::emit_game`), against the CPU
 //! engine on independent references: the hand-derived paper games, and
 //! games with a pivoting follower solve computed by dual numbers.
-#![cfg(feature = "gpu")]
+//!
+//! Runs under `gpu_common/harness.rs` (`harness = false`): without an
+//! adapter the GPU tests are reported ignored, or fail with
+//! `STACKEL_REQUIRE_GPU=1`.
 
 #[path = "gpu_common/compare.rs"]
 mod compare;
+#[path = "gpu_common/harness.rs"]
+mod harness;
 
 use compare::{assert_agree, assert_agree_sensitive};
 use quote::quote;
@@ -14,7 +19,7 @@ use stackel_runtime::dynamics::Dynamics;
 use stackel_runtime::engine::{Init, Noise, Study};
 use stackel_runtime::gpu::kernel::{study_kernel, KernelSpec, Precision};
 use stackel_runtime::gpu::validate::check_wgsl;
-use stackel_runtime::gpu::{self, GpuEngine, GpuError, StudySpec};
+use stackel_runtime::gpu::{GpuEngine, StudySpec};
 use stackel_runtime::record::{Record, StudyResult};
 use stackel_runtime::reference::{Duopoly, Torus, ZeroSumExample1};
 use stackel_runtime::rng::NoiseFloat;
@@ -27,17 +32,6 @@ fn compile(tokens: proc_macro2::TokenStream) -> (String, stackel_symbolic::ir::G
     let model = stackel_symbolic::front_end(tokens).expect("game checks");
     let programs = stackel_symbolic::lower::game_programs(&model).expect("game lowers");
     (emit_game(&programs), programs)
-}
-
-fn engine() -> Option<&'static GpuEngine> {
-    match gpu::shared() {
-        Ok(e) => Some(e),
-        Err(GpuError::NoAdapter(why)) => {
-            eprintln!("skipping: no GPU adapter at all ({why})");
-            None
-        }
-        Err(e) => panic!("GPU engine failed: {e}"),
-    }
 }
 
 /// The study on the CPU engine.
@@ -111,9 +105,7 @@ fn check(
     }
 }
 
-#[test]
-fn paper_games_from_the_dsl_agree_with_the_reference_games() {
-    let Some(e) = engine() else { return };
+fn paper_games_from_the_dsl_agree_with_the_reference_games(e: &'static GpuEngine) {
     let (duopoly, _) = compile(quote! {
         pub game Duopoly {
             param a = 100.0;
@@ -312,9 +304,7 @@ impl<const D2: usize> Costs for Pivot<D2> {
     }
 }
 
-#[test]
-fn pivoting_follower_solves_agree_unrolled_and_looped() {
-    let Some(e) = engine() else { return };
+fn pivoting_follower_solves_agree_unrolled_and_looped(e: &'static GpuEngine) {
     let (w3, p3) = compile(quote! {
         pub game Pivot {
             leader x: [2];
@@ -396,7 +386,6 @@ fn pivoting_follower_solves_agree_unrolled_and_looped() {
 }
 
 /// m = 3 has d2 = 9 > UNROLL_LIMIT: the looped follower solve.
-#[test]
 fn covariance_game_kernels_validate() {
     for m in [3usize] {
         let lit = proc_macro2::Literal::usize_unsuffixed(m);
@@ -432,4 +421,16 @@ fn covariance_game_kernels_validate() {
             }
         }
     }
+}
+
+fn main() {
+    let mut trials = gpu_tests![
+        paper_games_from_the_dsl_agree_with_the_reference_games,
+        pivoting_follower_solves_agree_unrolled_and_looped,
+    ];
+    trials.push(harness::plain(
+        "covariance_game_kernels_validate",
+        covariance_game_kernels_validate,
+    ));
+    harness::run(trials)
 }

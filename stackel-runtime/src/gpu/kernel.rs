@@ -115,6 +115,8 @@ pub fn scalar_prelude(p: Precision) -> String {
         "alias S = {ty};\n\
          const ST_EPS: S = {eps};\n\
          const ST_MAX: S = {max};\n\
+         // the overflow guard (crate::engine::overflow_guard): a state beyond it is non-finite\n\
+         const ST_GUARD: S = {guard};\n\
          const ST_TAU: S = {tau};\n\
          const ST_PI: S = {pi};\n\
          // x - 2 pi floor((x + pi) / 2 pi), in [-pi, pi).\n\
@@ -125,6 +127,7 @@ pub fn scalar_prelude(p: Precision) -> String {
         ty = p.wgsl(),
         eps = lit(p, eps),
         max = lit(p, max),
+        guard = lit(p, max / 1_048_576.0),
         tau = lit(p, tau),
         pi = lit(p, pi),
     ) + &math_wgsl(p)
@@ -154,13 +157,12 @@ pub fn scalar_prelude(p: Precision) -> String {
 /// grows like |b ln a| 1e-16.
 fn math_wgsl(p: Precision) -> String {
     if p == Precision::F32 {
-        return "fn st_exp(a: S) -> S { return exp(a); }\n\
-                fn st_ln(a: S) -> S { return log(a); }\n\
-                fn st_sin(a: S) -> S { return sin(a); }\n\
-                fn st_cos(a: S) -> S { return cos(a); }\n\
-                fn st_tan(a: S) -> S { return tan(a); }\n\
-                fn st_pow(a: S, b: S) -> S { return pow(a, b); }\n"
-            .into();
+        // the builtins, on the finite arguments where they are defined
+        return "fn st_exp_core(a: S) -> S { return exp(a); }\n\
+                fn st_ln_core(a: S) -> S { return log(a); }\n\
+                fn st_sincos(a: S) -> vec2<S> { return vec2<S>(sin(a), cos(a)); }\n"
+            .to_string()
+            + &special_wgsl(p);
     }
     let c = |v: f64| lit(p, v);
     let pow2 = |k: i32| c(2f64.powi(k));
@@ -222,14 +224,8 @@ fn math_wgsl(p: Precision) -> String {
     };
     let _ = write!(
         s,
-        "fn st_ln(a: f64) -> f64 {{\n\
-         \x20   if (a > ST_MAX) {{\n\
-         \x20       return a;\n\
-         \x20   }}\n\
-         \x20   if (!(a > f64(0.0))) {{\n\
-         \x20       // ln 0 = -inf; negative or NaN: NaN (both made at run time)\n\
-         \x20       return select(sqrt(a * f64(0.0) - f64(1.0)), -ST_MAX * (f64(2.0) - a), a == f64(0.0));\n\
-         \x20   }}\n\
+        "// ln a for finite a > 0.\n\
+         fn st_ln_core(a: f64) -> f64 {{\n\
          \x20   let me = st_split(a);\n\
          \x20   let big = me.x > {sqrt2};\n\
          \x20   let m = select(me.x, me.x * f64(0.5), big);\n\
@@ -240,16 +236,8 @@ fn math_wgsl(p: Precision) -> String {
          \x20   let lnm = fma(s, z * p, f64(2.0) * s);\n\
          \x20   return fma(e, {ln2}, lnm);\n\
          }}\n\
-         fn st_exp(a: f64) -> f64 {{\n\
-         \x20   if (a != a) {{\n\
-         \x20       return a;\n\
-         \x20   }}\n\
-         \x20   if (a > {over}) {{\n\
-         \x20       return a * ST_MAX;\n\
-         \x20   }}\n\
-         \x20   if (a < {under}) {{\n\
-         \x20       return f64(0.0);\n\
-         \x20   }}\n\
+         // exp a for a in [ST_EXP_UNDER, ST_EXP_OVER].\n\
+         fn st_exp_core(a: f64) -> f64 {{\n\
          \x20   let k = floor(a * {inv_ln2} + f64(0.5));\n\
          \x20   let z = fma(-k, {ln2_lo}, fma(-k, {ln2_hi}, a));\n\
          {ex}\
@@ -270,35 +258,10 @@ fn math_wgsl(p: Precision) -> String {
          \x20   let c1 = select(cr, sr, swap);\n\
          \x20   return vec2<f64>(select(s1, -s1, q >= f64(2.0)), select(c1, -c1, q == f64(1.0) || q == f64(2.0)));\n\
          }}\n\
-         fn st_sin(a: f64) -> f64 {{\n\
-         \x20   return st_sincos(a).x;\n\
-         }}\n\
-         fn st_cos(a: f64) -> f64 {{\n\
-         \x20   return st_sincos(a).y;\n\
-         }}\n\
-         fn st_tan(a: f64) -> f64 {{\n\
-         \x20   let sc = st_sincos(a);\n\
-         \x20   return sc.x / sc.y;\n\
-         }}\n\
-         fn st_pow(a: f64, b: f64) -> f64 {{\n\
-         \x20   if (b == f64(0.0)) {{\n\
-         \x20       return f64(1.0);\n\
-         \x20   }}\n\
-         \x20   let m = st_exp(b * st_ln(abs(a)));\n\
-         \x20   if (a < f64(0.0)) {{\n\
-         \x20       let bi = floor(b);\n\
-         \x20       if (bi != b) {{\n\
-         \x20           return sqrt(a * f64(0.0) - f64(1.0));\n\
-         \x20       }}\n\
-         \x20       return select(m, -m, bi - f64(2.0) * floor(bi * f64(0.5)) == f64(1.0));\n\
-         \x20   }}\n\
-         \x20   return m;\n\
-         }}\n",
+         ",
         sqrt2 = c(std::f64::consts::SQRT_2),
         ln2 = c(std::f64::consts::LN_2),
         ln = horner_wgsl(p, "p", &LN_F64),
-        over = c(709.782712893384),
-        under = c(-745.2),
         inv_ln2 = c(std::f64::consts::LOG2_E),
         ln2_hi = c(6.931_471_803_691_238e-1),
         ln2_lo = c(1.908_214_929_270_587_7e-10),
@@ -310,7 +273,113 @@ fn math_wgsl(p: Precision) -> String {
         sin = horner_wgsl(p, "sp", &SIN_F64),
         cos = horner_wgsl(p, "cp", &COS_F64),
     );
-    s
+    s + &special_wgsl(p)
+}
+
+/// `st_exp`, `st_ln`, `st_sin`, `st_cos`, `st_tan` and `st_pow`: every IEEE
+/// special case is branched on explicitly, its result made from a bit
+/// pattern (`st_inf`, `st_nan`) as `f64::exp`, `ln`, `sin`, `powf` give
+/// it, and only finite, in-range arguments reach the `_core` functions.
+/// Nothing is left to the driver: WGSL lets it assume that arithmetic never
+/// overflows, and log, pow and sqrt are undefined at or below 0 on GPUs
+/// (an H100 gave NaN for an f64 ln 0 made by overflow). ln 0 = -inf, ln of
+/// a negative = NaN, ln inf = inf; exp overflow = inf, exp underflow and
+/// exp(-inf) = 0; sin, cos, tan of +-inf = NaN; NaN in gives NaN out, except
+/// pow(x, 0) = pow(1, y) = 1; pow follows the IEEE rules for zeros,
+/// infinities and negative bases (a zero base is taken as +0).
+fn special_wgsl(p: Precision) -> String {
+    // exp overflows above ln(MAX); below `under` it is under half the least
+    // subnormal and rounds to 0
+    let (over, under) = match p {
+        Precision::F32 => (88.722_83_f32 as f64, -103.98),
+        Precision::F64 => (709.782712893384, -745.2),
+    };
+    format!(
+        "const ST_EXP_OVER: S = {over};\n\
+         const ST_EXP_UNDER: S = {under};\n\
+         fn st_inf() -> S {{\n\
+         \x20   return S(bitcast<f32>(0x7f800000u));\n\
+         }}\n\
+         fn st_nan() -> S {{\n\
+         \x20   return S(bitcast<f32>(0x7fc00000u));\n\
+         }}\n\
+         fn st_is_nan(a: S) -> bool {{\n\
+         \x20   return !(a == a);\n\
+         }}\n\
+         fn st_exp(a: S) -> S {{\n\
+         \x20   if (st_is_nan(a)) {{\n\
+         \x20       return st_nan();\n\
+         \x20   }}\n\
+         \x20   if (a > ST_EXP_OVER) {{\n\
+         \x20       return st_inf();\n\
+         \x20   }}\n\
+         \x20   if (a < ST_EXP_UNDER) {{\n\
+         \x20       return S(0.0);\n\
+         \x20   }}\n\
+         \x20   return st_exp_core(a);\n\
+         }}\n\
+         fn st_ln(a: S) -> S {{\n\
+         \x20   if (st_is_nan(a) || a < S(0.0)) {{\n\
+         \x20       return st_nan();\n\
+         \x20   }}\n\
+         \x20   if (a == S(0.0)) {{\n\
+         \x20       return -st_inf();\n\
+         \x20   }}\n\
+         \x20   if (a > ST_MAX) {{\n\
+         \x20       return st_inf();\n\
+         \x20   }}\n\
+         \x20   return st_ln_core(a);\n\
+         }}\n\
+         fn st_sin(a: S) -> S {{\n\
+         \x20   if (!(abs(a) <= ST_MAX)) {{\n\
+         \x20       return st_nan();\n\
+         \x20   }}\n\
+         \x20   return st_sincos(a).x;\n\
+         }}\n\
+         fn st_cos(a: S) -> S {{\n\
+         \x20   if (!(abs(a) <= ST_MAX)) {{\n\
+         \x20       return st_nan();\n\
+         \x20   }}\n\
+         \x20   return st_sincos(a).y;\n\
+         }}\n\
+         fn st_tan(a: S) -> S {{\n\
+         \x20   if (!(abs(a) <= ST_MAX)) {{\n\
+         \x20       return st_nan();\n\
+         \x20   }}\n\
+         \x20   let sc = st_sincos(a);\n\
+         \x20   return sc.x / sc.y;\n\
+         }}\n\
+         fn st_pow(a: S, b: S) -> S {{\n\
+         \x20   if (b == S(0.0) || a == S(1.0)) {{\n\
+         \x20       return S(1.0);\n\
+         \x20   }}\n\
+         \x20   if (st_is_nan(a) || st_is_nan(b)) {{\n\
+         \x20       return st_nan();\n\
+         \x20   }}\n\
+         \x20   let aa = abs(a);\n\
+         \x20   if (abs(b) > ST_MAX) {{\n\
+         \x20       if (aa == S(1.0)) {{\n\
+         \x20           return S(1.0);\n\
+         \x20       }}\n\
+         \x20       return select(S(0.0), st_inf(), (aa > S(1.0)) == (b > S(0.0)));\n\
+         \x20   }}\n\
+         \x20   if (aa == S(0.0)) {{\n\
+         \x20       return select(st_inf(), S(0.0), b > S(0.0));\n\
+         \x20   }}\n\
+         \x20   let bi = floor(b);\n\
+         \x20   let odd = bi == b && bi - S(2.0) * floor(bi * S(0.5)) == S(1.0);\n\
+         \x20   var m = select(S(0.0), st_inf(), b > S(0.0));\n\
+         \x20   if (aa <= ST_MAX) {{\n\
+         \x20       if (a < S(0.0) && bi != b) {{\n\
+         \x20           return st_nan();\n\
+         \x20       }}\n\
+         \x20       m = st_exp(b * st_ln_core(aa));\n\
+         \x20   }}\n\
+         \x20   return select(m, -m, a < S(0.0) && odd);\n\
+         }}\n",
+        over = lit(p, over),
+        under = lit(p, under),
+    )
 }
 
 /// Philox4x32-10 with 16-bit-split multiplies ([`crate::rng::mulhilo32_split16`]).
@@ -763,7 +832,7 @@ pub fn study_kernel(spec: &KernelSpec, game_wgsl: &str) -> String {
          \x20       var bad = false;\n\
          \x20       var far = false;\n\
          \x20       for (var i = 0u; i < N; i++) {\n\
-         \x20           bad = bad || !st_finite(x[i]);\n\
+         \x20           bad = bad || !(abs(x[i]) <= ST_GUARD);\n\
          \x20           far = far || abs(x[i]) > bound;\n\
          \x20       }\n\
          \x20       if (bad) {\n\
