@@ -2,6 +2,12 @@
 //! `impl ::stackel::Game` whose every method is allocation-free straight-line
 //! code generic over `T: ::stackel::Real`, plus the readable formulas of
 //! every block.
+//!
+//! The impl sits in `const _: () = { use ::stackel as __stackel; .. };` and
+//! names everything through `__stackel`, so `#[stackel(crate = path)]` on the
+//! game (serde's `#[serde(crate = "..")]` pattern) points it at another path
+//! to the runtime, e.g. `stackel_runtime` for code that depends on the
+//! runtime but not on the facade crate.
 
 use crate::dag::{Dag, Id, Node};
 use crate::error::Errors;
@@ -13,8 +19,63 @@ use quote::{format_ident, quote};
 
 /// Emits the game's Rust code.
 pub fn generate(model: &GameModel) -> Result<TokenStream, Errors> {
+    Options::of(&model.attrs)?;
     let d = derive(model)?;
     Ok(emit(model, &d))
+}
+
+/// The game's `#[stackel(..)]` options, and its other attributes (passed on
+/// to the struct).
+pub struct Options {
+    /// The path of the runtime crate: `::stackel` unless
+    /// `#[stackel(crate = path)]` (or `crate = "path"`) says otherwise.
+    pub krate: syn::Path,
+    /// Every attribute but `#[stackel(..)]`.
+    pub attrs: TokenStream,
+}
+
+impl Options {
+    /// Splits `attrs` into the `#[stackel(..)]` options and the rest; an
+    /// unknown option, a malformed path or a repeated `crate` is an error at
+    /// its span.
+    pub fn of(attrs: &TokenStream) -> Result<Options, Errors> {
+        let parsed = syn::parse::Parser::parse2(syn::Attribute::parse_outer, attrs.clone())?;
+        let mut krate: Option<syn::Path> = None;
+        let mut rest = TokenStream::new();
+        let mut errors = Errors::new();
+        for a in parsed {
+            if !a.path().is_ident("stackel") {
+                rest.extend(quote!(#a));
+                continue;
+            }
+            let r = a.parse_nested_meta(|m| {
+                if !m.path.is_ident("crate") {
+                    return Err(m.error(
+                        "unknown stackel option; the only one is `crate = path` (the path of the stackel runtime crate)",
+                    ));
+                }
+                let v = m.value()?;
+                let path = if v.peek(syn::LitStr) {
+                    v.parse::<syn::LitStr>()?.parse::<syn::Path>()?
+                } else {
+                    v.parse::<syn::Path>()?
+                };
+                if krate.is_some() {
+                    return Err(syn::Error::new_spanned(&path, "`crate` given twice"));
+                }
+                krate = Some(path);
+                Ok(())
+            });
+            if let Err(e) = r {
+                errors.extend(e.into());
+            }
+        }
+        errors.into_result()?;
+        Ok(Options {
+            krate: krate.unwrap_or_else(|| syn::parse_quote!(::stackel)),
+            attrs: rest,
+        })
+    }
 }
 
 /// Longest formula text kept per entry; longer ones end in `...`.
@@ -332,6 +393,41 @@ fn constant(c: f64) -> TokenStream {
     }
 }
 
+/// Largest hot-path program (instructions plus output entries) emitted
+/// `#[inline(always)]`; larger ones get `#[inline]`.
+///
+/// The CPU engine's small-state kernel runs its trajectory loop inside
+/// `#[target_feature]` functions (one per SIMD tier) and vectorises it
+/// across trajectories only when the game's block code is inlined there.
+/// LLVM's inliner declines a plain `#[inline]` callee at those call sites
+/// (a hint only), which leaves one scalar call per trajectory and step: 3-7x
+/// slower than a hand-written game whose tiny blocks it does inline. Forcing
+/// it for small programs costs nothing in compile time; large games (the
+/// covariance game at m = 9 has tens of thousands of instructions) keep the
+/// hint so that their callers are not bloated.
+pub const INLINE_ALWAYS_MAX: usize = 1024;
+
+/// Whether `program` (instructions plus output entries) is at most
+/// [`INLINE_ALWAYS_MAX`].
+fn small_program(program: &Program) -> bool {
+    let entries: usize = program.outputs.iter().map(|o| o.entries.len()).sum();
+    program.instrs.len() + entries <= INLINE_ALWAYS_MAX
+}
+
+/// `#[inline(always)]` when `always`, else `#[inline]`.
+fn inline_tokens(always: bool) -> TokenStream {
+    if always {
+        quote!(#[inline(always)])
+    } else {
+        quote!(#[inline])
+    }
+}
+
+/// The inline attribute of a method running `program`.
+fn inline_attr(program: &Program) -> TokenStream {
+    inline_tokens(small_program(program))
+}
+
 fn tmp(t: u32) -> Ident {
     format_ident!("t{}", t)
 }
@@ -384,36 +480,36 @@ fn op_tokens(op: &Op) -> TokenStream {
         Op::Powi(a, n) => {
             let a = o(a);
             let n = Literal::i32_unsuffixed(*n);
-            quote!(::stackel::Real::powi(#a, #n))
+            quote!(__stackel::Real::powi(#a, #n))
         }
         Op::Powf(a, b) => {
             let (a, b) = (o(a), o(b));
-            quote!(::stackel::Real::powf(#a, #b))
+            quote!(__stackel::Real::powf(#a, #b))
         }
         Op::Unary(f, a) => {
             let a = o(a);
             let f = Ident::new(f.name(), Span::call_site());
-            quote!(::stackel::Real::#f(#a))
+            quote!(__stackel::Real::#f(#a))
         }
         Op::Sign(a) => {
             let a = o(a);
-            quote!(::stackel::Real::sign(#a))
+            quote!(__stackel::Real::sign(#a))
         }
         Op::Heaviside(a) => {
             let a = o(a);
-            quote!(::stackel::Real::heaviside(#a))
+            quote!(__stackel::Real::heaviside(#a))
         }
         Op::Min(a, b) => {
             let (a, b) = (o(a), o(b));
-            quote!(::stackel::Real::min(#a, #b))
+            quote!(__stackel::Real::min(#a, #b))
         }
         Op::Max(a, b) => {
             let (a, b) = (o(a), o(b));
-            quote!(::stackel::Real::max(#a, #b))
+            quote!(__stackel::Real::max(#a, #b))
         }
         Op::Le(a, b) => {
             let (a, b) = (o(a), o(b));
-            quote!(if ::stackel::Real::re(#a) <= ::stackel::Real::re(#b) { T::one() } else { T::zero() })
+            quote!(if __stackel::Real::re(#a) <= __stackel::Real::re(#b) { T::one() } else { T::zero() })
         }
     }
 }
@@ -596,10 +692,17 @@ fn user_derives(attrs: &TokenStream) -> Vec<String> {
 }
 
 /// All tokens for `model` with derivatives `d`.
+///
+/// A malformed `#[stackel(..)]` option gives its compile errors instead.
 pub fn emit(model: &GameModel, d: &GameDerivatives) -> TokenStream {
+    let options = match Options::of(&model.attrs) {
+        Ok(o) => o,
+        Err(e) => return e.to_compile_errors(),
+    };
+    let krate = &options.krate;
     let name = Ident::new(&model.name, model.name_span);
     let vis = &model.vis;
-    let attrs = &model.attrs;
+    let attrs = &options.attrs;
     let (d1, d2, np) = (d.d1, d.d2, d.np);
     let places = param_places(model);
     let n_l = lit(d1 + d2);
@@ -621,6 +724,11 @@ pub fn emit(model: &GameModel, d: &GameDerivatives) -> TokenStream {
         };
         quote!(pub #f: #ty)
     });
+    let struct_body = if model.params.is_empty() {
+        quote!(;)
+    } else {
+        quote!({ #(#fields),* })
+    };
     let have = user_derives(attrs);
     let derives: Vec<Ident> = ["Clone", "Copy", "Debug", "PartialEq"]
         .iter()
@@ -660,11 +768,17 @@ pub fn emit(model: &GameModel, d: &GameDerivatives) -> TokenStream {
             };
             quote!(#f: #value)
         });
+        // a game without params is a unit struct (`Quadratic` is a value)
+        let value = if model.params.is_empty() {
+            quote!()
+        } else {
+            quote!({ #(#inits),* })
+        };
         quote! {
             #[allow(clippy::all)]
             impl ::core::default::Default for #name {
                 fn default() -> Self {
-                    #name { #(#inits),* }
+                    #name #value
                 }
             }
         }
@@ -680,7 +794,7 @@ pub fn emit(model: &GameModel, d: &GameDerivatives) -> TokenStream {
         let offset = lit(model.player_offset(p));
         let dim = lit(pl.shape.len());
         let angle = pl.angle;
-        quote!(::stackel::PlayerInfo { name: #n, shape: #shape, offset: #offset, dim: #dim, angle: #angle })
+        quote!(__stackel::PlayerInfo { name: #n, shape: #shape, offset: #offset, dim: #dim, angle: #angle })
     };
     let leader_info = player_info(0);
     let follower_infos = (1..=model.followers.len()).map(player_info);
@@ -693,7 +807,7 @@ pub fn emit(model: &GameModel, d: &GameDerivatives) -> TokenStream {
             let shape = shape_tokens(&p.shape.dims());
             let (o, len) = (lit(offset), lit(p.shape.len()));
             offset += p.shape.len();
-            quote!(::stackel::ParamInfo { name: #n, shape: #shape, offset: #o, len: #len })
+            quote!(__stackel::ParamInfo { name: #n, shape: #shape, offset: #o, len: #len })
         })
         .collect();
     let game_name = &model.name;
@@ -710,21 +824,32 @@ pub fn emit(model: &GameModel, d: &GameDerivatives) -> TokenStream {
     });
 
     // Costs.
-    let leader_cost = scalar_body(&d.cost_program(d.f1), &places);
-    let follower_arms = d.f2.iter().enumerate().map(|(i, f)| {
+    let leader_program = d.cost_program(d.f1);
+    let leader_inline = inline_attr(&leader_program);
+    let leader_cost = scalar_body(&leader_program, &places);
+    let follower_programs: Vec<Program> = d.f2.iter().map(|f| d.cost_program(*f)).collect();
+    let follower_inline = inline_tokens(follower_programs.iter().all(small_program));
+    let follower_arms = follower_programs.iter().enumerate().map(|(i, p)| {
         let i = lit(i);
-        let b = scalar_body(&d.cost_program(*f), &places);
+        let b = scalar_body(p, &places);
         quote!(#i => #b,)
     });
 
     // Derivative blocks.
     let single = |block: &str| {
         let prog = d.program(&[block]);
-        body(&prog, &places, &[quote!(out)], None)
+        (
+            inline_attr(&prog),
+            body(&prog, &places, &[quote!(out)], None),
+        )
     };
-    let omega = body(&d.omega_program(), &places, &[quote!(out)], None);
+    let omega_program = d.omega_program();
+    let omega_inline = inline_attr(&omega_program);
+    let omega = body(&omega_program, &places, &[quote!(out)], None);
+    let parts_program = d.stackelberg_parts_program();
+    let parts_inline = inline_attr(&parts_program);
     let parts = body(
-        &d.stackelberg_parts_program(),
+        &parts_program,
         &places,
         &[
             quote!(out.d1f1),
@@ -735,10 +860,12 @@ pub fn emit(model: &GameModel, d: &GameDerivatives) -> TokenStream {
         ],
         None,
     );
+    let second_program = d.program(&[
+        "D11f1", "D12f1", "D22f1", "D22f2", "D21f2", "D11phi", "D12phi", "D21phi", "D22phi",
+    ]);
+    let second_inline = inline_attr(&second_program);
     let second = body(
-        &d.program(&[
-            "D11f1", "D12f1", "D22f1", "D22f2", "D21f2", "D11phi", "D12phi", "D21phi", "D22phi",
-        ]),
+        &second_program,
         &places,
         &[
             quote!(out.d11f1),
@@ -755,10 +882,10 @@ pub fn emit(model: &GameModel, d: &GameDerivatives) -> TokenStream {
     );
     let method = |fn_name: &str, block: &str| {
         let f = Ident::new(fn_name, Span::call_site());
-        let b = single(block);
+        let (inline, b) = single(block);
         quote! {
-            #[inline]
-            fn #f<T: ::stackel::Real>(&self, x: &[T], out: &mut [T]) {
+            #inline
+            fn #f<T: __stackel::Real>(&self, x: &[T], out: &mut [T]) {
                 let x = &x[..#n_l];
                 #b
             }
@@ -766,10 +893,10 @@ pub fn emit(model: &GameModel, d: &GameDerivatives) -> TokenStream {
     };
     let phi_method = |fn_name: &str, block: &str| {
         let f = Ident::new(fn_name, Span::call_site());
-        let b = single(block);
+        let (inline, b) = single(block);
         quote! {
-            #[inline]
-            fn #f<T: ::stackel::Real>(&self, x: &[T], lambda: &[T], out: &mut [T]) {
+            #inline
+            fn #f<T: __stackel::Real>(&self, x: &[T], lambda: &[T], out: &mut [T]) {
                 let x = &x[..#n_l];
                 let lambda = &lambda[..#d2_l];
                 #b
@@ -809,7 +936,7 @@ pub fn emit(model: &GameModel, d: &GameDerivatives) -> TokenStream {
         quote! {
             {
                 static ENTRIES: &[&str] = &[#(#entries),*];
-                ::stackel::BlockFormula {
+                __stackel::BlockFormula {
                     block: #block,
                     shape: ::std::vec![#(#shape),*],
                     entries: ENTRIES.iter().map(|e| ::std::string::ToString::to_string(e)).collect(),
@@ -822,20 +949,21 @@ pub fn emit(model: &GameModel, d: &GameDerivatives) -> TokenStream {
     quote! {
         #attrs
         #derive_attr
-        #vis struct #name {
-            #(#fields),*
-        }
+        #vis struct #name #struct_body
 
         #default_impl
 
+        const _: () = {
+        use #krate as __stackel;
+
         #[allow(unused_variables, unused_mut, unused_parens, unused_braces, clippy::all)]
-        impl ::stackel::Game for #name {
+        impl __stackel::Game for #name {
             const D1: usize = #d1_l;
             const D2: usize = #d2_l;
             const NP: usize = #np_l;
 
-            fn info(&self) -> &'static ::stackel::GameInfo {
-                static INFO: ::stackel::GameInfo = ::stackel::GameInfo {
+            fn info(&self) -> &'static __stackel::GameInfo {
+                static INFO: __stackel::GameInfo = __stackel::GameInfo {
                     name: #game_name,
                     leader: #leader_info,
                     followers: &[#(#follower_infos),*],
@@ -855,15 +983,15 @@ pub fn emit(model: &GameModel, d: &GameDerivatives) -> TokenStream {
                 #(#set)*
             }
 
-            #[inline]
-            fn leader_cost<T: ::stackel::Real>(&self, x: &[T]) -> T {
+            #leader_inline
+            fn leader_cost<T: __stackel::Real>(&self, x: &[T]) -> T {
                 let x = &x[..#n_l];
                 #leader_cost
             }
 
             /// f_{2^i}; NaN for an index past the last follower.
-            #[inline]
-            fn follower_cost<T: ::stackel::Real>(&self, i: usize, x: &[T]) -> T {
+            #follower_inline
+            fn follower_cost<T: __stackel::Real>(&self, i: usize, x: &[T]) -> T {
                 let x = &x[..#n_l];
                 match i {
                     #(#follower_arms)*
@@ -871,20 +999,20 @@ pub fn emit(model: &GameModel, d: &GameDerivatives) -> TokenStream {
                 }
             }
 
-            #[inline]
-            fn omega<T: ::stackel::Real>(&self, x: &[T], out: &mut [T]) {
+            #omega_inline
+            fn omega<T: __stackel::Real>(&self, x: &[T], out: &mut [T]) {
                 let x = &x[..#n_l];
                 #omega
             }
 
-            #[inline]
-            fn stackelberg_parts<T: ::stackel::Real>(&self, x: &[T], out: ::stackel::StackelbergParts<'_, T>) {
+            #parts_inline
+            fn stackelberg_parts<T: __stackel::Real>(&self, x: &[T], out: __stackel::StackelbergParts<'_, T>) {
                 let x = &x[..#n_l];
                 #parts
             }
 
-            #[inline]
-            fn second_order_parts<T: ::stackel::Real>(&self, x: &[T], lambda: &[T], out: ::stackel::SecondOrderParts<'_, T>) {
+            #second_inline
+            fn second_order_parts<T: __stackel::Real>(&self, x: &[T], lambda: &[T], out: __stackel::SecondOrderParts<'_, T>) {
                 let x = &x[..#n_l];
                 let lambda = &lambda[..#d2_l];
                 #second
@@ -893,7 +1021,7 @@ pub fn emit(model: &GameModel, d: &GameDerivatives) -> TokenStream {
             #(#plain)*
             #(#phis)*
 
-            fn formulas(&self) -> ::std::vec::Vec<::stackel::BlockFormula> {
+            fn formulas(&self) -> ::std::vec::Vec<__stackel::BlockFormula> {
                 ::std::vec![#(#formulas),*]
             }
 
@@ -901,5 +1029,121 @@ pub fn emit(model: &GameModel, d: &GameDerivatives) -> TokenStream {
                 ::core::option::Option::Some(#wgsl)
             }
         }
+        };
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use quote::quote;
+
+    /// The `#[inline...]` attribute text directly before `fn name<`.
+    fn inline_of(code: &str, name: &str) -> String {
+        let at = code
+            .find(&format!("fn {name} <"))
+            .unwrap_or_else(|| panic!("no fn {name}"));
+        let start = code[..at].rfind("# [inline").expect("an inline attribute");
+        code[start..at].trim().to_string()
+    }
+
+    #[test]
+    fn small_games_force_inlining_of_every_hot_method() {
+        let code = crate::compile(quote! {
+            game Duopoly {
+                param a = 100.0; param c1 = 5.0; param c2 = 2.0;
+                leader q1; follower q2;
+                let price = a - q1 - q2;
+                cost q1 = -(price - c1) * q1;
+                cost q2 = -(price - c2) * q2;
+            }
+        })
+        .unwrap()
+        .to_string();
+        for f in [
+            "leader_cost",
+            "follower_cost",
+            "omega",
+            "stackelberg_parts",
+            "second_order_parts",
+            "d1f1",
+            "d22phi",
+        ] {
+            assert_eq!(inline_of(&code, f), "# [inline (always)]", "{f}");
+        }
+    }
+
+    #[test]
+    fn large_programs_keep_the_inline_hint() {
+        // covariance m = 9: its second-order blocks run to thousands of
+        // instructions, well past INLINE_ALWAYS_MAX
+        let code = crate::compile(quote! {
+            game Covariance {
+                const M = 9;
+                param eta = 0.6;
+                leader v: [M, M];
+                follower w: [M, M];
+                let f = sum(i in 0..M, j in 0..M) w[i, j] * (sum(k in 0..M) v[i, k] * v[j, k]);
+                cost v = f;
+                cost w = -f + eta / 2.0 * sum(i in 0..M, j in 0..M) w[i, j]^2;
+            }
+        })
+        .unwrap()
+        .to_string();
+        assert_eq!(inline_of(&code, "second_order_parts"), "# [inline]");
+        assert_eq!(inline_of(&code, "d11phi"), "# [inline]");
+    }
+
+    fn duopoly_with(attr: proc_macro2::TokenStream) -> Result<String, crate::Errors> {
+        crate::compile(quote! {
+            #attr
+            /// A duopoly.
+            pub game Duopoly {
+                param a = 100.0;
+                leader q1; follower q2;
+                cost q1 = -(a - q1 - q2) * q1;
+                cost q2 = -(a - q1 - q2) * q2;
+            }
+        })
+        .map(|t| t.to_string())
+    }
+
+    #[test]
+    fn the_runtime_path_defaults_to_stackel() {
+        let code = duopoly_with(quote!()).unwrap();
+        assert!(code.contains("use :: stackel as __stackel ;"), "{code}");
+        assert!(code.contains("impl __stackel :: Game for Duopoly"));
+    }
+
+    #[test]
+    fn the_crate_option_replaces_every_runtime_path() {
+        for attr in [
+            quote!(#[stackel(crate = stackel_runtime)]),
+            quote!(#[stackel(crate = "stackel_runtime")]),
+        ] {
+            let code = duopoly_with(attr).unwrap();
+            assert!(
+                code.contains("use stackel_runtime as __stackel ;"),
+                "{code}"
+            );
+            assert!(!code.contains(":: stackel ::"), "{code}");
+            assert!(!code.contains("# [stackel"), "the option is not passed on");
+            // the other attributes still reach the struct
+            assert!(code.contains("# [doc = r\" A duopoly.\"]"), "{code}");
+        }
+        let code = duopoly_with(quote!(#[stackel(crate = crate::runtime)])).unwrap();
+        assert!(
+            code.contains("use crate :: runtime as __stackel ;"),
+            "{code}"
+        );
+    }
+
+    #[test]
+    fn bad_crate_options_are_errors() {
+        let e = duopoly_with(quote!(#[stackel(krate = x)])).unwrap_err();
+        assert!(e.messages()[0].contains("unknown stackel option"), "{e}");
+        let e = duopoly_with(quote!(#[stackel(crate = a, crate = b)])).unwrap_err();
+        assert!(e.messages()[0].contains("given twice"), "{e}");
+        let e = duopoly_with(quote!(#[stackel(crate = "not a path")])).unwrap_err();
+        assert_eq!(e.len(), 1, "{e}");
     }
 }

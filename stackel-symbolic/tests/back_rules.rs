@@ -314,8 +314,24 @@ fn emitted_code_is_allocation_free_straight_line_rust() {
         .unwrap()
         .to_string();
     let file: syn::File = syn::parse_str(&code).expect("emitted code parses");
-    let imp = file
+    // the impl sits in `const _: () = { use <runtime path> as __stackel; impl .. };`
+    let in_const: Vec<syn::Item> = file
         .items
+        .iter()
+        .filter_map(|i| match i {
+            syn::Item::Const(c) => match &*c.expr {
+                syn::Expr::Block(b) => Some(&b.block.stmts),
+                _ => None,
+            },
+            _ => None,
+        })
+        .flatten()
+        .filter_map(|s| match s {
+            syn::Stmt::Item(i) => Some(i.clone()),
+            _ => None,
+        })
+        .collect();
+    let imp = in_const
         .iter()
         .find_map(|i| match i {
             syn::Item::Impl(imp)
