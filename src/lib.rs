@@ -12,10 +12,13 @@
 pub use stackel_macros::stackel_game;
 pub use stackel_runtime::*;
 
-/// Everything a user of `stackel_game!` needs in scope.
+/// Everything a user of `stackel_game!` needs in scope: the macro, the
+/// [`Game`] trait, and the study builder with its parts ([`Study`],
+/// [`Dynamics`], [`Schedule`], [`Noise`], [`Init`], [`Record`],
+/// [`StudyResult`], [`Engine`]).
 pub mod prelude {
     pub use stackel_macros::stackel_game;
-    pub use stackel_runtime::{Float, Game, GameInfo, Real, Workspace};
+    pub use stackel_runtime::prelude::*;
 }
 
 /// The README's examples, compiled and run as doc tests.

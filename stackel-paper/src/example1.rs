@@ -29,7 +29,11 @@ pub fn figure_dynamics() -> Dynamics {
 /// Noisy simultaneous gradient play with decaying steps (the Monte-Carlo study):
 /// gamma_k = 0.5 / (k^0.7 + 1), noise N(0, 0.01).
 pub fn noisy_dynamics() -> Dynamics {
-    Dynamics::simultaneous(Schedule::shifted_power(0.5, 0.7, 1.0))
+    Dynamics::simultaneous(
+        Schedule::inverse_shifted_power(0.5)
+            .exponent(0.7)
+            .shift(1.0),
+    )
 }
 pub const NOISE_VARIANCE: f64 = 0.01;
 

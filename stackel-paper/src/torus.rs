@@ -22,14 +22,22 @@ use std::f64::consts::PI;
 
 /// Nash dynamics: gamma_k = 1/(k^(1/2) + 1) for both players.
 pub fn nash_dynamics() -> Dynamics {
-    Dynamics::simultaneous(Schedule::shifted_power(1.0, 0.5, 1.0))
+    Dynamics::simultaneous(
+        Schedule::inverse_shifted_power(1.0)
+            .exponent(0.5)
+            .shift(1.0),
+    )
 }
 
 /// Stackelberg: leader 1/(k + 1), follower 1/(k^(1/2) + 1).
 pub fn stackelberg_dynamics() -> Dynamics {
     Dynamics::two_timescale(
-        Schedule::shifted_power(1.0, 1.0, 1.0),
-        Schedule::shifted_power(1.0, 0.5, 1.0),
+        Schedule::inverse_shifted_power(1.0)
+            .exponent(1.0)
+            .shift(1.0),
+        Schedule::inverse_shifted_power(1.0)
+            .exponent(0.5)
+            .shift(1.0),
     )
 }
 

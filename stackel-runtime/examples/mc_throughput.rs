@@ -90,8 +90,10 @@ fn engine<T: NoiseFloat>(a: &Args, noise: bool) -> (f64, f64, Vec<f64>) {
     let study = Study::new(
         Duopoly::default(),
         Dynamics::two_timescale(
-            Schedule::power(1.0, 11.0, 1.0),
-            Schedule::power(1.0, 11.0, 2.0 / 3.0),
+            Schedule::inverse_power(1.0).offset(11.0).exponent(1.0),
+            Schedule::inverse_power(1.0)
+                .offset(11.0)
+                .exponent(2.0 / 3.0),
         ),
     )
     .trajectories(n)

@@ -15,8 +15,8 @@
 //! use stackel_runtime::schedule::Schedule;
 //!
 //! let dynamics = Dynamics::two_timescale(
-//!     Schedule::power(1.0, 11.0, 1.0),       // leader 1/(k + 11)
-//!     Schedule::power(1.0, 11.0, 2.0 / 3.0), // follower (k + 11)^(-2/3)
+//!     Schedule::inverse_power(1.0).offset(11.0).exponent(1.0),       // leader 1/(k + 11)
+//!     Schedule::inverse_power(1.0).offset(11.0).exponent(2.0 / 3.0), // follower (k + 11)^(-2/3)
 //! );
 //! let result = Study::new(Duopoly::default(), dynamics)
 //!     .trajectories(200)
