@@ -41,6 +41,7 @@ fn profits(g: &Duopoly, x: &[f64]) -> [f64; 2] {
     [-g.leader_cost(x), -g.follower_cost(0, x)]
 }
 
+/// Runs the duopoly experiment (paper 4.1) and returns its summary section.
 pub fn run(cfg: &Config) -> Result<Section, ExperimentError> {
     let g = Duopoly::default();
     let (a, c1, c2) = (g.a, g.c1, g.c2);

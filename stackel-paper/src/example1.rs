@@ -35,6 +35,7 @@ pub fn noisy_dynamics() -> Dynamics {
             .shift(1.0),
     )
 }
+/// Variance of the gradient noise of the Monte-Carlo studies.
 pub const NOISE_VARIANCE: f64 = 0.01;
 
 fn label(c: &Classification) -> &'static str {
@@ -59,6 +60,7 @@ fn fmt_pt(x: &[f64]) -> String {
     )
 }
 
+/// Runs zero-sum example 1 (paper 2.2.1, figure 1) and returns its summary section.
 pub fn run(cfg: &Config) -> Result<Section, ExperimentError> {
     let g = ZeroSumExample1::default();
     let mut sec = Section::new(

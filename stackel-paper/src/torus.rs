@@ -41,6 +41,7 @@ pub fn stackelberg_dynamics() -> Dynamics {
     )
 }
 
+/// Variance of the gradient noise of the Monte-Carlo studies.
 pub const NOISE_VARIANCE: f64 = 0.01;
 
 /// Points of a grid over [-pi, pi)^2 where `f` changes sign between
@@ -96,6 +97,7 @@ fn fmt_pt(x: &[f64]) -> String {
     )
 }
 
+/// Runs the torus location game (paper 4.2) and returns its summary section.
 pub fn run(cfg: &Config) -> Result<Section, ExperimentError> {
     let g = Torus::default();
     let mut sec = Section::new("Location game on a torus (paper 4.2, figure 3)");
