@@ -182,8 +182,8 @@ fn engine<G: Game, T: NoiseFloat>(game: G, s: &Spec, a: &Args, noise: bool) -> R
     let study = Study::new(
         game,
         Dynamics::two_timescale(
-            Schedule::power(1.0, 11.0, 1.0),
-            Schedule::power(1.0, 11.0, 2.0 / 3.0),
+            Schedule::inverse_power(1.0).offset(11.0).exponent(1.0),
+            Schedule::inverse_power(1.0).offset(11.0).exponent(2.0 / 3.0),
         ),
     )
     .trajectories(s.n)

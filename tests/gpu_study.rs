@@ -57,8 +57,12 @@ fn duopoly_two_timescale_study_runs_on_the_gpu_engine_as_on_the_cpu(_: &'static 
     let study = Study::new(
         Duopoly::default(),
         Dynamics::two_timescale(
-            Schedule::shifted_power(1.0, 1.0, 1.0),
-            Schedule::shifted_power(1.0, 2.0 / 3.0, 1.0),
+            Schedule::inverse_shifted_power(1.0)
+                .exponent(1.0)
+                .shift(1.0),
+            Schedule::inverse_shifted_power(1.0)
+                .exponent(2.0 / 3.0)
+                .shift(1.0),
         ),
     )
     .trajectories(512)
@@ -85,7 +89,11 @@ fn duopoly_two_timescale_study_runs_on_the_gpu_engine_as_on_the_cpu(_: &'static 
 fn torus_simultaneous_study_runs_on_the_gpu_engine_as_on_the_cpu(_: &'static GpuEngine) {
     let study = Study::new(
         Torus::default(),
-        Dynamics::simultaneous(Schedule::shifted_power(1.0, 0.5, 1.0)),
+        Dynamics::simultaneous(
+            Schedule::inverse_shifted_power(1.0)
+                .exponent(0.5)
+                .shift(1.0),
+        ),
     )
     .trajectories(256)
     .steps(1000)

@@ -13,12 +13,16 @@ use stackel::Game;
 #[derive(Debug, thiserror::Error)]
 pub enum ExperimentError {
     #[error(transparent)]
+    /// A study was misconfigured or failed.
     Study(#[from] StudyError),
     #[error(transparent)]
+    /// A figure could not be drawn.
     Plot(#[from] crate::plot::PlotError),
     #[error(transparent)]
+    /// An output file could not be written.
     Io(#[from] std::io::Error),
     #[error("{0}")]
+    /// Anything else, said in words.
     Other(String),
 }
 
@@ -81,28 +85,36 @@ pub fn add_phase_path(panel: &mut Panel, label: Option<String>, pts: &[(f64, f64
 /// Monte-Carlo statistics of where trajectories end and when they lock in.
 #[derive(Clone, Debug, Serialize)]
 pub struct LockInStats {
+    /// Trajectories run.
     pub trajectories: u64,
     /// Trajectories that did not finish (NaN, diverged, singular).
     pub failed: u64,
+    /// One entry per equilibrium, in the order given.
     pub equilibria: Vec<EquilibriumStats>,
     /// Finished trajectories whose end point is not within eps of any equilibrium.
     pub elsewhere: Estimate,
+    /// Lock-in radius (distance to the equilibrium).
     pub eps: f64,
 }
 
 /// Per equilibrium: how many trajectories reached it and how fast.
 #[derive(Clone, Debug, Serialize)]
 pub struct EquilibriumStats {
+    /// Name of the equilibrium (as in the paper).
     pub name: String,
+    /// Its location.
     pub point: Vec<f64>,
     /// Fraction of all trajectories that locked in to it.
     pub fraction: Estimate,
     /// Median, 10% and 90% quantiles of the lock-in step among those.
     pub median_lock_in: Option<Estimate>,
+    /// 10% quantile of the lock-in step.
     pub q10_lock_in: Option<Estimate>,
+    /// 90% quantile of the lock-in step.
     pub q90_lock_in: Option<Estimate>,
     /// Empirical P(locked in by step n) among all trajectories, at `n_grid`.
     pub n_grid: Vec<u64>,
+    /// P(locked in by step n) for each n of `n_grid`.
     pub lock_in_probability: Vec<Estimate>,
 }
 

@@ -137,6 +137,7 @@ fn run_m<G: Game + Clone>(
     })
 }
 
+/// Runs the covariance experiment (figure 4) and returns its summary section.
 pub fn run(cfg: &Config) -> Result<Section, ExperimentError> {
     let mut sec = Section::new("Covariance estimation, WGAN with a quadratic discriminator (paper 4.3 example 1, figure 4)");
     let steps = cfg.size(2_000, 20_000, 100_000);

@@ -15,14 +15,22 @@ use stackel::Game;
 
 /// Nash dynamics: gamma_k = 1/(k + 1) for both firms (the paper's 1/k as its code ran it).
 pub fn nash_dynamics() -> Dynamics {
-    Dynamics::simultaneous(Schedule::shifted_power(1.0, 1.0, 1.0))
+    Dynamics::simultaneous(
+        Schedule::inverse_shifted_power(1.0)
+            .exponent(1.0)
+            .shift(1.0),
+    )
 }
 
 /// Two-timescale Stackelberg: leader 1/(k + 1), follower 1/(k^(2/3) + 1).
 pub fn stackelberg_dynamics() -> Dynamics {
     Dynamics::two_timescale(
-        Schedule::shifted_power(1.0, 1.0, 1.0),
-        Schedule::shifted_power(1.0, 2.0 / 3.0, 1.0),
+        Schedule::inverse_shifted_power(1.0)
+            .exponent(1.0)
+            .shift(1.0),
+        Schedule::inverse_shifted_power(1.0)
+            .exponent(2.0 / 3.0)
+            .shift(1.0),
     )
 }
 
@@ -33,6 +41,7 @@ fn profits(g: &Duopoly, x: &[f64]) -> [f64; 2] {
     [-g.leader_cost(x), -g.follower_cost(0, x)]
 }
 
+/// Runs the duopoly experiment (paper 4.1) and returns its summary section.
 pub fn run(cfg: &Config) -> Result<Section, ExperimentError> {
     let g = Duopoly::default();
     let (a, c1, c2) = (g.a, g.c1, g.c2);

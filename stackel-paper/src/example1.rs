@@ -29,8 +29,13 @@ pub fn figure_dynamics() -> Dynamics {
 /// Noisy simultaneous gradient play with decaying steps (the Monte-Carlo study):
 /// gamma_k = 0.5 / (k^0.7 + 1), noise N(0, 0.01).
 pub fn noisy_dynamics() -> Dynamics {
-    Dynamics::simultaneous(Schedule::shifted_power(0.5, 0.7, 1.0))
+    Dynamics::simultaneous(
+        Schedule::inverse_shifted_power(0.5)
+            .exponent(0.7)
+            .shift(1.0),
+    )
 }
+/// Variance of the gradient noise of the Monte-Carlo studies.
 pub const NOISE_VARIANCE: f64 = 0.01;
 
 fn label(c: &Classification) -> &'static str {
@@ -55,6 +60,7 @@ fn fmt_pt(x: &[f64]) -> String {
     )
 }
 
+/// Runs zero-sum example 1 (paper 2.2.1, figure 1) and returns its summary section.
 pub fn run(cfg: &Config) -> Result<Section, ExperimentError> {
     let g = ZeroSumExample1::default();
     let mut sec = Section::new(

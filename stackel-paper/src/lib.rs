@@ -3,6 +3,7 @@
 //! figures (PNG and SVG), Monte-Carlo statistics with confidence intervals,
 //! and a summary that puts every measured number beside the paper's.
 
+#![warn(missing_docs)]
 pub mod common;
 pub mod covariance;
 pub mod duopoly;
@@ -24,6 +25,7 @@ pub struct Config {
     pub seeds: u64,
     /// The full-size version (longer runs, finer grids).
     pub full: bool,
+    /// Master seed of every study.
     pub seed: u64,
     /// Show progress bars (on a terminal).
     pub progress: bool,

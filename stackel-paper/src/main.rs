@@ -4,70 +4,52 @@
 //! cargo run --release -p stackel-paper -- [--out DIR] [--full] [--seeds N] [--seed S] [--only NAME]...
 //! ```
 
+use clap::Parser;
 use stackel_paper::{reproduce, Config, EXPERIMENTS};
 use std::io::IsTerminal;
+use std::path::PathBuf;
 use std::process::ExitCode;
 
-const USAGE: &str =
-    "usage: stackel-paper [--out DIR] [--full] [--seeds N] [--seed S] [--only NAME]...
-  --out DIR    output folder (default paper-out)
-  --full       full-size runs (longer, finer; minutes to tens of minutes)
-  --seeds N    Monte-Carlo trajectories per study (default 10000)
-  --seed S     master seed (default 2026)
-  --only NAME  run only this experiment (duopoly, torus, example1, covariance); repeatable";
+/// Reproduces the experiments of Fiez, Chasnov and Ratliff, "Convergence of
+/// Learning Dynamics in Stackelberg Games": figures, Monte-Carlo statistics
+/// and summary.md/json beside the paper's numbers.
+#[derive(Parser, Debug)]
+#[command(name = "stackel-paper")]
+struct Args {
+    /// Output folder (created if missing).
+    #[arg(long, value_name = "DIR", default_value = "paper-out")]
+    out: PathBuf,
+    /// Full-size runs (longer, finer; minutes to tens of minutes).
+    #[arg(long)]
+    full: bool,
+    /// Monte-Carlo trajectories per study [default: 10000].
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u64).range(1..))]
+    seeds: Option<u64>,
+    /// Master seed [default: 2026].
+    #[arg(long, value_name = "S")]
+    seed: Option<u64>,
+    /// Run only this experiment; repeatable.
+    #[arg(long, value_name = "NAME", value_parser = clap::builder::PossibleValuesParser::new(EXPERIMENTS))]
+    only: Vec<String>,
+}
 
-fn parse(args: &[String]) -> Result<Config, String> {
-    let mut cfg = Config {
-        progress: std::io::stderr().is_terminal(),
-        ..Config::default()
-    };
-    let mut it = args.iter();
-    while let Some(a) = it.next() {
-        let mut val = |name: &str| it.next().cloned().ok_or(format!("{name} needs a value"));
-        match a.as_str() {
-            "--out" => cfg.out = val("--out")?.into(),
-            "--full" => cfg.full = true,
-            "--seeds" => {
-                cfg.seeds = val("--seeds")?
-                    .parse()
-                    .map_err(|e| format!("--seeds: {e}"))?;
-                if cfg.seeds == 0 {
-                    return Err("--seeds must be at least 1".into());
-                }
-            }
-            "--seed" => cfg.seed = val("--seed")?.parse().map_err(|e| format!("--seed: {e}"))?,
-            "--only" => {
-                let v = val("--only")?;
-                if !EXPERIMENTS.contains(&v.as_str()) {
-                    return Err(format!(
-                        "unknown experiment {v:?}; choose from {EXPERIMENTS:?}"
-                    ));
-                }
-                cfg.only.push(v);
-            }
-            "-h" | "--help" => return Err(String::new()),
-            other => return Err(format!("unknown argument {other:?}")),
+impl Args {
+    fn config(self) -> Config {
+        let d = Config::default();
+        Config {
+            out: self.out,
+            full: self.full,
+            seeds: self.seeds.unwrap_or(d.seeds),
+            seed: self.seed.unwrap_or(d.seed),
+            only: self.only,
+            progress: std::io::stderr().is_terminal(),
+            ..d
         }
     }
-    Ok(cfg)
 }
 
 fn main() -> ExitCode {
-    let args: Vec<String> = std::env::args().skip(1).collect();
-    let cfg = match parse(&args) {
-        Ok(c) => c,
-        Err(e) => {
-            if !e.is_empty() {
-                eprintln!("error: {e}");
-            }
-            eprintln!("{USAGE}");
-            return if e.is_empty() {
-                ExitCode::SUCCESS
-            } else {
-                ExitCode::from(2)
-            };
-        }
-    };
+    let cfg = Args::parse().config();
     match reproduce(&cfg) {
         Ok(summary) => {
             let bad = summary.disagreements();
@@ -92,6 +74,54 @@ fn main() -> ExitCode {
         Err(e) => {
             eprintln!("error: {e}");
             ExitCode::FAILURE
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::CommandFactory;
+
+    #[test]
+    fn every_flag_parses_as_before() {
+        Args::command().debug_assert();
+        let d = Config::default();
+        let cfg = Args::try_parse_from(["stackel-paper"]).unwrap().config();
+        assert_eq!(
+            (cfg.out, cfg.full, cfg.seeds, cfg.seed),
+            (PathBuf::from("paper-out"), false, d.seeds, d.seed)
+        );
+        assert!(cfg.only.is_empty());
+        let cfg = Args::try_parse_from([
+            "stackel-paper",
+            "--out",
+            "x",
+            "--full",
+            "--seeds",
+            "7",
+            "--seed",
+            "3",
+            "--only",
+            "torus",
+            "--only",
+            "duopoly",
+        ])
+        .unwrap()
+        .config();
+        assert_eq!(
+            (cfg.out, cfg.full, cfg.seeds, cfg.seed),
+            (PathBuf::from("x"), true, 7, 3)
+        );
+        assert_eq!(cfg.only, ["torus", "duopoly"]);
+        for bad in [
+            &["--seeds", "0"][..],
+            &["--only", "nope"],
+            &["--seeds"],
+            &["--frobnicate"],
+        ] {
+            let args = std::iter::once("stackel-paper").chain(bad.iter().copied());
+            assert!(Args::try_parse_from(args).is_err(), "{bad:?}");
         }
     }
 }

@@ -11,7 +11,9 @@ use std::sync::Once;
 #[derive(Debug, thiserror::Error)]
 #[error("drawing {path}: {message}")]
 pub struct PlotError {
+    /// The file being written.
     pub path: String,
+    /// What went wrong.
     pub message: String,
 }
 
@@ -35,13 +37,16 @@ pub enum Style {
 pub struct Series {
     /// Legend entry (none: not in the legend).
     pub label: Option<String>,
+    /// (x, y) data, in drawing order.
     pub points: Vec<(f64, f64)>,
+    /// How the points are drawn.
     pub style: Style,
     /// Index into the palette.
     pub color: usize,
 }
 
 impl Series {
+    /// A labelled polyline.
     pub fn line(label: impl Into<String>, points: Vec<(f64, f64)>, color: usize) -> Self {
         Series {
             label: Some(label.into()),
@@ -50,6 +55,7 @@ impl Series {
             color,
         }
     }
+    /// A polyline without a legend entry.
     pub fn unlabelled_line(points: Vec<(f64, f64)>, color: usize) -> Self {
         Series {
             label: None,
@@ -58,6 +64,7 @@ impl Series {
             color,
         }
     }
+    /// Labelled small dots.
     pub fn dots(label: impl Into<String>, points: Vec<(f64, f64)>, color: usize) -> Self {
         Series {
             label: Some(label.into()),
@@ -66,6 +73,7 @@ impl Series {
             color,
         }
     }
+    /// Labelled hollow markers.
     pub fn markers(label: impl Into<String>, points: Vec<(f64, f64)>, color: usize) -> Self {
         Series {
             label: Some(label.into()),
@@ -74,6 +82,7 @@ impl Series {
             color,
         }
     }
+    /// Labelled filled markers.
     pub fn filled(label: impl Into<String>, points: Vec<(f64, f64)>, color: usize) -> Self {
         Series {
             label: Some(label.into()),
@@ -82,6 +91,7 @@ impl Series {
             color,
         }
     }
+    /// A dashed polyline (reference values), labelled or not.
     pub fn dashed(label: Option<String>, points: Vec<(f64, f64)>, color: usize) -> Self {
         Series {
             label,
@@ -95,12 +105,17 @@ impl Series {
 /// One chart.
 #[derive(Clone, Debug, Default)]
 pub struct Panel {
+    /// Title above the chart.
     pub title: String,
+    /// Label of the x axis.
     pub x_label: String,
+    /// Label of the y axis.
     pub y_label: String,
+    /// The series, drawn in order.
     pub series: Vec<Series>,
     /// Axis ranges; `None` fits the data.
     pub x_range: Option<(f64, f64)>,
+    /// y axis range; `None` fits the data.
     pub y_range: Option<(f64, f64)>,
     /// Logarithmic y axis (non-positive values are dropped).
     pub log_y: bool,
@@ -109,6 +124,7 @@ pub struct Panel {
 }
 
 impl Panel {
+    /// An empty chart with a title and axis labels.
     pub fn new(
         title: impl Into<String>,
         x_label: impl Into<String>,
@@ -121,22 +137,27 @@ impl Panel {
             ..Default::default()
         }
     }
+    /// Adds a series.
     pub fn with(mut self, s: Series) -> Self {
         self.series.push(s);
         self
     }
+    /// Fixes the x range to [lo, hi].
     pub fn x_range(mut self, lo: f64, hi: f64) -> Self {
         self.x_range = Some((lo, hi));
         self
     }
+    /// Fixes the y range to [lo, hi].
     pub fn y_range(mut self, lo: f64, hi: f64) -> Self {
         self.y_range = Some((lo, hi));
         self
     }
+    /// Makes the y axis logarithmic.
     pub fn log_y(mut self) -> Self {
         self.log_y = true;
         self
     }
+    /// Makes the x axis logarithmic.
     pub fn log_x(mut self) -> Self {
         self.log_x = true;
         self
@@ -168,7 +189,9 @@ impl Panel {
 /// A titled grid of panels.
 #[derive(Clone, Debug)]
 pub struct Figure {
+    /// Title above the grid.
     pub title: String,
+    /// The panels, row by row.
     pub panels: Vec<Panel>,
     /// Panels per row.
     pub cols: usize,
@@ -177,6 +200,7 @@ pub struct Figure {
 }
 
 impl Figure {
+    /// A figure of `panels`, `cols` per row, at the default panel size.
     pub fn new(title: impl Into<String>, panels: Vec<Panel>, cols: usize) -> Self {
         Figure {
             title: title.into(),

@@ -10,8 +10,11 @@ pub const Z95: f64 = 1.959_963_984_540_054;
 /// An estimate with a 95% confidence interval.
 #[derive(Clone, Copy, Debug, PartialEq, Serialize)]
 pub struct Estimate {
+    /// The point estimate.
     pub value: f64,
+    /// Lower end of the 95% interval.
     pub lo: f64,
+    /// Upper end of the 95% interval.
     pub hi: f64,
 }
 

@@ -9,6 +9,7 @@ use std::path::Path;
 /// One compared quantity.
 #[derive(Clone, Debug, Serialize)]
 pub struct Row {
+    /// What is compared.
     pub quantity: String,
     /// What stackel measured.
     pub measured: String,
@@ -19,10 +20,12 @@ pub struct Row {
     /// Whether the measurement agrees with the reference within the stated tolerance
     /// (`None` when there is nothing to check against).
     pub agrees: Option<bool>,
+    /// Free-text remark.
     pub note: String,
 }
 
 impl Row {
+    /// A row with what was measured and nothing to compare yet.
     pub fn new(quantity: impl Into<String>, measured: impl Into<String>) -> Self {
         Row {
             quantity: quantity.into(),
@@ -33,15 +36,18 @@ impl Row {
             note: String::new(),
         }
     }
+    /// Adds the paper's value.
     pub fn paper(mut self, p: impl Into<String>) -> Self {
         self.paper = Some(p.into());
         self
     }
+    /// Adds a reference value and whether the measurement agrees with it.
     pub fn reference(mut self, r: impl Into<String>, agrees: bool) -> Self {
         self.reference = Some(r.into());
         self.agrees = Some(agrees);
         self
     }
+    /// Adds a remark.
     pub fn note(mut self, n: impl Into<String>) -> Self {
         self.note = n.into();
         self
@@ -51,9 +57,11 @@ impl Row {
 /// One experiment's section.
 #[derive(Clone, Debug, Serialize)]
 pub struct Section {
+    /// The section heading.
     pub title: String,
     /// Parameters and setup, one line each.
     pub setup: Vec<String>,
+    /// The compared quantities.
     pub rows: Vec<Row>,
     /// Free text (explanations, tables rendered as Markdown).
     pub text: Vec<String>,
@@ -64,6 +72,7 @@ pub struct Section {
 }
 
 impl Section {
+    /// An empty section.
     pub fn new(title: impl Into<String>) -> Self {
         Section {
             title: title.into(),
@@ -79,9 +88,13 @@ impl Section {
 /// The whole summary.
 #[derive(Clone, Debug, Serialize)]
 pub struct Summary {
+    /// Heading of the summary.
     pub title: String,
+    /// Which size was run (default or full), the Monte-Carlo size and the seed.
     pub mode: String,
+    /// One section per experiment.
     pub sections: Vec<Section>,
+    /// Wall-clock seconds of the whole run.
     pub seconds: f64,
 }
 
@@ -95,6 +108,7 @@ impl Summary {
             .collect()
     }
 
+    /// The summary as Markdown (summary.md).
     pub fn to_markdown(&self) -> String {
         let mut md = String::new();
         let _ = writeln!(md, "# {}\n", self.title);

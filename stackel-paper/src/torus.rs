@@ -22,17 +22,26 @@ use std::f64::consts::PI;
 
 /// Nash dynamics: gamma_k = 1/(k^(1/2) + 1) for both players.
 pub fn nash_dynamics() -> Dynamics {
-    Dynamics::simultaneous(Schedule::shifted_power(1.0, 0.5, 1.0))
+    Dynamics::simultaneous(
+        Schedule::inverse_shifted_power(1.0)
+            .exponent(0.5)
+            .shift(1.0),
+    )
 }
 
 /// Stackelberg: leader 1/(k + 1), follower 1/(k^(1/2) + 1).
 pub fn stackelberg_dynamics() -> Dynamics {
     Dynamics::two_timescale(
-        Schedule::shifted_power(1.0, 1.0, 1.0),
-        Schedule::shifted_power(1.0, 0.5, 1.0),
+        Schedule::inverse_shifted_power(1.0)
+            .exponent(1.0)
+            .shift(1.0),
+        Schedule::inverse_shifted_power(1.0)
+            .exponent(0.5)
+            .shift(1.0),
     )
 }
 
+/// Variance of the gradient noise of the Monte-Carlo studies.
 pub const NOISE_VARIANCE: f64 = 0.01;
 
 /// Points of a grid over [-pi, pi)^2 where `f` changes sign between
@@ -88,6 +97,7 @@ fn fmt_pt(x: &[f64]) -> String {
     )
 }
 
+/// Runs the torus location game (paper 4.2) and returns its summary section.
 pub fn run(cfg: &Config) -> Result<Section, ExperimentError> {
     let g = Torus::default();
     let mut sec = Section::new("Location game on a torus (paper 4.2, figure 3)");

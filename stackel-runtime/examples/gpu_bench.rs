@@ -132,8 +132,10 @@ fn main() {
         "CPU engine threads: {}; N = {n} trajectories, K = {k} steps",
         rayon::current_num_threads()
     );
-    let k1 = Schedule::power(1.0, 10.0, 1.0);
-    let k23 = Schedule::power(1.0, 10.0, 2.0 / 3.0);
+    let k1 = Schedule::inverse_power(1.0).offset(10.0).exponent(1.0);
+    let k23 = Schedule::inverse_power(1.0)
+        .offset(10.0)
+        .exponent(2.0 / 3.0);
     let duopoly = |name, dynamics| Bench {
         name,
         game: Duopoly::default(),

@@ -592,8 +592,8 @@ mod tests {
 
     #[test]
     fn timescale_warning_only_when_not_separated() {
-        let k = Schedule::power(1.0, 1.0, 1.0);
-        let k23 = Schedule::power(1.0, 1.0, 2.0 / 3.0);
+        let k = Schedule::inverse_power(1.0).offset(1.0).exponent(1.0);
+        let k23 = Schedule::inverse_power(1.0).offset(1.0).exponent(2.0 / 3.0);
         assert!(Dynamics::two_timescale(k, k23).warnings().is_empty());
         assert_eq!(Dynamics::two_timescale(k23, k).warnings().len(), 1);
         assert!(Dynamics::simultaneous(k).warnings().is_empty());

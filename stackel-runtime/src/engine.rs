@@ -15,8 +15,8 @@
 //! use stackel_runtime::schedule::Schedule;
 //!
 //! let dynamics = Dynamics::two_timescale(
-//!     Schedule::power(1.0, 11.0, 1.0),       // leader 1/(k + 11)
-//!     Schedule::power(1.0, 11.0, 2.0 / 3.0), // follower (k + 11)^(-2/3)
+//!     Schedule::inverse_power(1.0).offset(11.0).exponent(1.0),       // leader 1/(k + 11)
+//!     Schedule::inverse_power(1.0).offset(11.0).exponent(2.0 / 3.0), // follower (k + 11)^(-2/3)
 //! );
 //! let result = Study::new(Duopoly::default(), dynamics)
 //!     .trajectories(200)
@@ -92,6 +92,45 @@ pub enum Init {
     Gaussian { mean: Vec<f64>, std: Vec<f64> },
     /// Trajectory t starts at `list[t % list.len()]`.
     List(Vec<Vec<f64>>),
+    /// A user-defined distribution ([`Init::sample`]).
+    Sample(rng::Sampler),
+}
+
+impl Init {
+    /// Trajectory t starts at `f(rng, x)`'s x, with `rng` the
+    /// [`rng::PhiloxRng`] of (seed, t, [`rng::STREAM_INIT`]) (a `rand_core`
+    /// generator: `rand_distr` samples from it), so studies stay reproducible
+    /// across threads, shards and engines. `name` stands for the
+    /// distribution in the study's fingerprint ([`rng::Sampler`]).
+    ///
+    /// ```
+    /// use rand_distr::{Distribution, Exp};
+    /// use stackel_runtime::engine::{Init, Noise, Study};
+    /// use stackel_runtime::{dynamics::Dynamics, reference::Duopoly, schedule::Schedule};
+    ///
+    /// let exp = Exp::new(0.1).unwrap(); // mean 10
+    /// let init = Init::sample("exponential(0.1) quantities", move |rng, x| {
+    ///     for v in x.iter_mut() {
+    ///         *v = exp.sample(rng);
+    ///     }
+    /// });
+    /// let study = Study::new(Duopoly::default(), Dynamics::simultaneous(Schedule::constant(0.1)))
+    ///     .trajectories(4)
+    ///     .steps(0)
+    ///     .noise(Noise::none())
+    ///     .init(init)
+    ///     .seed(1);
+    /// let (a, b) = (study.run::<f64>()?, study.run::<f64>()?);
+    /// assert_eq!(a.final_states, b.final_states); // reproducible
+    /// assert!(a.final_states.iter().all(|v| *v > 0.0));
+    /// # Ok::<(), stackel_runtime::engine::StudyError>(())
+    /// ```
+    pub fn sample(
+        name: impl Into<String>,
+        f: impl Fn(&mut rng::PhiloxRng, &mut [f64]) + Send + Sync + 'static,
+    ) -> Self {
+        Init::Sample(rng::Sampler::new(name, f))
+    }
 }
 
 /// Additive Gaussian gradient noise w_i ~ N(0, variance_p) for player p.
@@ -485,6 +524,16 @@ impl<G: Game> Study<G> {
                     dim("initial state", p)?;
                 }
             }
+            Init::Sample(s) => {
+                let mut x = vec![0.0; n];
+                s.state(self.seed, self.range().0, &mut x);
+                if let Some(&v) = x.iter().find(|v| !v.is_finite()) {
+                    return Err(StudyError::NotFinite {
+                        what: "sampled initial state",
+                        value: v,
+                    });
+                }
+            }
         }
         let v = &self.noise.variances;
         if v.len() > 1 && v.len() != players {
@@ -826,6 +875,13 @@ pub fn initial_state<T: NoiseFloat>(init: &Init, seed: u64, t: u64, angle: &[boo
             rng::normals_for(seed, t, 0, rng::STREAM_INIT, out);
             for i in 0..out.len() {
                 out[i] = T::of(mean[i]) + T::of(std[i]) * out[i];
+            }
+        }
+        Init::Sample(s) => {
+            let mut x = vec![0.0; out.len()];
+            s.state(seed, t, &mut x);
+            for (o, v) in out.iter_mut().zip(&x) {
+                *o = T::of(*v);
             }
         }
     }

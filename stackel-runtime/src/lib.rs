@@ -28,3 +28,17 @@ pub use schedule::{Optimizer, Schedule};
 pub mod equilibria;
 #[cfg(feature = "gpu")]
 pub mod gpu;
+
+/// What a user needs in scope: the [`Game`] trait and its number types, the
+/// study builder and its parts, and the equilibrium report. Low-level items
+/// stay in their modules.
+pub mod prelude {
+    pub use crate::dynamics::Dynamics;
+    pub use crate::engine::{Engine, Init, Noise, Study, StudyError};
+    pub use crate::equilibria::{grid_starts, sensitivity, EquilibriumReport, Field, Verdict};
+    pub use crate::game::{Game, GameInfo};
+    pub use crate::real::{Float, Real};
+    pub use crate::record::{Record, StudyResult};
+    pub use crate::schedule::{Optimizer, Schedule};
+    pub use crate::Workspace;
+}

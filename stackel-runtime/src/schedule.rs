@@ -4,6 +4,19 @@
 use serde::{Deserialize, Serialize};
 
 /// A step-size schedule gamma_k, k = 0, 1, 2, ...
+///
+/// ```
+/// use stackel_runtime::schedule::Schedule;
+///
+/// // the paper's duopoly timescales: leader 1/(k + 1), follower 1/(k^(2/3) + 1)
+/// let leader = Schedule::inverse_shifted_power(1.0).exponent(1.0).shift(1.0);
+/// let follower = Schedule::inverse_shifted_power(1.0).exponent(2.0 / 3.0).shift(1.0);
+/// assert!((follower.gamma(8) - 1.0 / 5.0).abs() < 1e-15); // 8^(2/3) = 4
+/// assert!(leader.is_little_o_of(&follower)); // gamma1 = o(gamma2)
+/// // 2 / (k + 3)^(1/2)
+/// let s = Schedule::inverse_power(2.0).offset(3.0).exponent(0.5);
+/// assert!((s.gamma(6) - 2.0 / 3.0).abs() < 1e-15);
+/// ```
 #[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
 pub enum Schedule {
     /// gamma_k = gamma.
@@ -37,17 +50,55 @@ impl Schedule {
     pub fn constant(gamma: f64) -> Self {
         Schedule::Constant { gamma }
     }
-    /// gamma_k = a / (k + k0)^p.
-    pub fn power(a: f64, k0: f64, p: f64) -> Self {
-        Schedule::Power { a, k0, p }
+    /// gamma_k = a / (k + 1): the start of the [`Schedule::Power`] family
+    /// a / (k + k0)^p; set k0 with [`Schedule::offset`] and p with
+    /// [`Schedule::exponent`]: `Schedule::inverse_power(a).offset(k0).exponent(p)`.
+    pub fn inverse_power(a: f64) -> Self {
+        Schedule::Power { a, k0: 1.0, p: 1.0 }
+    }
+    /// gamma_k = a / (k + 1): the start of the [`Schedule::ShiftedPower`]
+    /// family a / (k^p + b); set p with [`Schedule::exponent`] and b with
+    /// [`Schedule::shift`]: `Schedule::inverse_shifted_power(a).exponent(p).shift(b)`.
+    pub fn inverse_shifted_power(a: f64) -> Self {
+        Schedule::ShiftedPower { a, p: 1.0, b: 1.0 }
     }
     /// gamma_k = gamma0 * nu^k.
     pub fn geometric(gamma0: f64, nu: f64) -> Self {
         Schedule::Geometric { gamma0, nu }
     }
-    /// gamma_k = a / (k^p + b).
-    pub fn shifted_power(a: f64, p: f64, b: f64) -> Self {
-        Schedule::ShiftedPower { a, p, b }
+
+    /// a / (k + k0)^p with this k0.
+    ///
+    /// # Panics
+    /// On a schedule other than [`Schedule::Power`] (start from
+    /// [`Schedule::inverse_power`]).
+    pub fn offset(self, k0: f64) -> Self {
+        match self {
+            Schedule::Power { a, p, .. } => Schedule::Power { a, k0, p },
+            other => panic!("offset(k0) applies to a / (k + k0)^p, not to {other:?}"),
+        }
+    }
+    /// a / (k^p + b) with this b.
+    ///
+    /// # Panics
+    /// On a schedule other than [`Schedule::ShiftedPower`] (start from
+    /// [`Schedule::inverse_shifted_power`]).
+    pub fn shift(self, b: f64) -> Self {
+        match self {
+            Schedule::ShiftedPower { a, p, .. } => Schedule::ShiftedPower { a, p, b },
+            other => panic!("shift(b) applies to a / (k^p + b), not to {other:?}"),
+        }
+    }
+    /// a / (k + k0)^p or a / (k^p + b) with this p.
+    ///
+    /// # Panics
+    /// On a constant or geometric schedule.
+    pub fn exponent(self, p: f64) -> Self {
+        match self {
+            Schedule::Power { a, k0, .. } => Schedule::Power { a, k0, p },
+            Schedule::ShiftedPower { a, b, .. } => Schedule::ShiftedPower { a, p, b },
+            other => panic!("exponent(p) applies to the power schedules, not to {other:?}"),
+        }
     }
 
     /// gamma_k, computed in f64 (engines round it to their precision once per step).
@@ -160,7 +211,7 @@ mod tests {
     #[test]
     fn schedules_follow_their_formulas() {
         assert_eq!(Schedule::constant(0.1).gamma(7), 0.1);
-        let s = Schedule::power(2.0, 3.0, 0.5);
+        let s = Schedule::inverse_power(2.0).offset(3.0).exponent(0.5);
         assert!((s.gamma(6) - 2.0 / 3.0).abs() < 1e-15);
         let g = Schedule::geometric(0.5, 0.9);
         assert!((g.gamma(2) - 0.5 * 0.81).abs() < 1e-15);
@@ -168,8 +219,8 @@ mod tests {
 
     #[test]
     fn timescale_separation() {
-        let k = Schedule::power(1.0, 1.0, 1.0);
-        let k23 = Schedule::power(1.0, 1.0, 2.0 / 3.0);
+        let k = Schedule::inverse_power(1.0).offset(1.0).exponent(1.0);
+        let k23 = Schedule::inverse_power(1.0).offset(1.0).exponent(2.0 / 3.0);
         assert!(k.is_little_o_of(&k23));
         assert!(!k23.is_little_o_of(&k));
         assert!(!k.is_little_o_of(&k));
@@ -183,7 +234,11 @@ mod tests {
     #[test]
     fn bad_parameters_are_errors() {
         assert!(Schedule::constant(-1.0).validate().is_err());
-        assert!(Schedule::power(1.0, 0.0, 1.0).validate().is_err());
+        assert!(Schedule::inverse_power(1.0)
+            .offset(0.0)
+            .exponent(1.0)
+            .validate()
+            .is_err());
         assert!(Schedule::geometric(1.0, 1.5).validate().is_err());
         assert!(Schedule::geometric(1.0, 0.5).validate().is_ok());
         assert!(Optimizer::Adam {
@@ -202,12 +257,70 @@ mod shifted_power_tests {
 
     #[test]
     fn shifted_power_is_the_papers_code_form() {
-        let s = Schedule::shifted_power(1.0, 2.0 / 3.0, 1.0);
+        let s = Schedule::inverse_shifted_power(1.0)
+            .exponent(2.0 / 3.0)
+            .shift(1.0);
         assert_eq!(s.gamma(0), 1.0);
         assert!((s.gamma(8) - 1.0 / 5.0).abs() < 1e-15); // 8^(2/3) = 4
         assert!(s.validate().is_ok());
-        assert!(Schedule::shifted_power(1.0, 1.0, 0.0).validate().is_err());
+        assert!(Schedule::inverse_shifted_power(1.0)
+            .exponent(1.0)
+            .shift(0.0)
+            .validate()
+            .is_err());
         // 1/(k+1) = o(1/(k^(2/3)+1)): the paper's duopoly timescales.
-        assert!(Schedule::shifted_power(1.0, 1.0, 1.0).is_little_o_of(&s));
+        assert!(Schedule::inverse_shifted_power(1.0)
+            .exponent(1.0)
+            .shift(1.0)
+            .is_little_o_of(&s));
+    }
+}
+
+#[cfg(test)]
+mod builder_tests {
+    use super::*;
+
+    /// The builders make exactly the variants (and so the gamma_k values,
+    /// bit for bit) that the positional constructors `power(a, k0, p)` and
+    /// `shifted_power(a, p, b)` made, checked against the formulas.
+    #[test]
+    fn builders_give_the_formulas_bit_for_bit() {
+        for &(a, c, p) in &[
+            (1.0, 1.0, 1.0),
+            (1.0, 11.0, 2.0 / 3.0),
+            (0.5, 1.0, 0.7),
+            (2.0, 3.0, 0.5),
+            (1.0, 10.0, 0.5),
+        ] {
+            let s = Schedule::inverse_power(a).offset(c).exponent(p);
+            assert_eq!(s, Schedule::Power { a, k0: c, p });
+            let t = Schedule::inverse_shifted_power(a).exponent(p).shift(c);
+            assert_eq!(t, Schedule::ShiftedPower { a, p, b: c });
+            for k in [0u64, 1, 2, 7, 100, 12_345, 1 << 40] {
+                let kf = k as f64;
+                assert_eq!(s.gamma(k).to_bits(), (a / (kf + c).powf(p)).to_bits());
+                assert_eq!(t.gamma(k).to_bits(), (a / (kf.powf(p) + c)).to_bits());
+            }
+        }
+        // the defaults: a / (k + 1) in both families, and the order of the
+        // modifiers does not matter
+        assert_eq!(Schedule::inverse_power(2.0).gamma(3), 0.5);
+        assert_eq!(Schedule::inverse_shifted_power(2.0).gamma(3), 0.5);
+        assert_eq!(
+            Schedule::inverse_power(1.0).exponent(0.5).offset(4.0),
+            Schedule::inverse_power(1.0).offset(4.0).exponent(0.5)
+        );
+    }
+
+    #[test]
+    #[should_panic(expected = "offset(k0) applies to a / (k + k0)^p")]
+    fn offset_is_only_for_the_power_family() {
+        let _ = Schedule::inverse_shifted_power(1.0).offset(2.0);
+    }
+
+    #[test]
+    #[should_panic(expected = "shift(b) applies to a / (k^p + b)")]
+    fn shift_is_only_for_the_shifted_family() {
+        let _ = Schedule::inverse_power(1.0).shift(2.0);
     }
 }

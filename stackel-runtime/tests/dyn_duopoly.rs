@@ -75,8 +75,8 @@ fn check(result: &stackel_runtime::StudyResult, m: [f64; 2], c: [[f64; 2]; 2], t
 fn two_timescale_stackelberg_ends_at_stackelberg_equilibrium() {
     let g = Duopoly::default();
     let sched = [
-        Schedule::power(1.0, K0, 1.0),
-        Schedule::power(1.0, K0, 2.0 / 3.0),
+        Schedule::inverse_power(1.0).offset(K0).exponent(1.0),
+        Schedule::inverse_power(1.0).offset(K0).exponent(2.0 / 3.0),
     ];
     let steps = 2000;
     let r = Study::new(g, Dynamics::two_timescale(sched[0], sched[1]))
@@ -102,7 +102,7 @@ fn two_timescale_stackelberg_ends_at_stackelberg_equilibrium() {
 #[test]
 fn simultaneous_play_ends_at_nash_equilibrium() {
     let g = Duopoly::default();
-    let s = Schedule::power(1.0, K0, 1.0);
+    let s = Schedule::inverse_power(1.0).offset(K0).exponent(1.0);
     let steps = 2000;
     for f32_run in [false, true] {
         let study = Study::new(g, Dynamics::simultaneous(s))
@@ -136,16 +136,19 @@ fn simultaneous_play_ends_at_nash_equilibrium() {
 #[test]
 fn best_response_follower_sits_on_implicit_map() {
     let g = Duopoly::default();
-    let r = Study::new(g, Dynamics::best_response(Schedule::power(1.0, K0, 1.0)))
-        .trajectories(64)
-        .steps(2000)
-        .noise(Noise::variance(10.0))
-        .init(Init::Box {
-            lo: vec![0.0, 0.0],
-            hi: vec![80.0, 80.0],
-        })
-        .run::<f64>()
-        .unwrap();
+    let r = Study::new(
+        g,
+        Dynamics::best_response(Schedule::inverse_power(1.0).offset(K0).exponent(1.0)),
+    )
+    .trajectories(64)
+    .steps(2000)
+    .noise(Noise::variance(10.0))
+    .init(Init::Box {
+        lo: vec![0.0, 0.0],
+        hi: vec![80.0, 80.0],
+    })
+    .run::<f64>()
+    .unwrap();
     assert_eq!(r.summary.newton_failures, 0);
     for i in 0..64 {
         let x = r.final_state(i);
@@ -264,8 +267,8 @@ fn lock_in_agrees_with_recorded_paths() {
     let r = Study::new(
         Duopoly::default(),
         Dynamics::two_timescale(
-            Schedule::power(1.0, K0, 1.0),
-            Schedule::power(1.0, K0, 2.0 / 3.0),
+            Schedule::inverse_power(1.0).offset(K0).exponent(1.0),
+            Schedule::inverse_power(1.0).offset(K0).exponent(2.0 / 3.0),
         ),
     )
     .trajectories(40)

@@ -12,8 +12,10 @@ fn study() -> Study<Duopoly> {
     Study::new(
         Duopoly::default(),
         Dynamics::two_timescale(
-            Schedule::power(1.0, 11.0, 1.0),
-            Schedule::power(1.0, 11.0, 2.0 / 3.0),
+            Schedule::inverse_power(1.0).offset(11.0).exponent(1.0),
+            Schedule::inverse_power(1.0)
+                .offset(11.0)
+                .exponent(2.0 / 3.0),
         ),
     )
     .trajectories(1000)
@@ -218,7 +220,7 @@ fn bad_configurations_are_typed_errors() {
     assert!(matches!(
         Study::new(
             Duopoly::default(),
-            Dynamics::simultaneous(Schedule::power(1.0, 0.0, 1.0))
+            Dynamics::simultaneous(Schedule::inverse_power(1.0).offset(0.0).exponent(1.0))
         )
         .run::<f64>(),
         Err(StudyError::Schedule {
@@ -301,8 +303,8 @@ fn timescale_warning_is_returned_not_raised() {
     let r = Study::new(
         Duopoly::default(),
         Dynamics::two_timescale(
-            Schedule::power(1.0, 11.0, 0.5),
-            Schedule::power(1.0, 11.0, 1.0),
+            Schedule::inverse_power(1.0).offset(11.0).exponent(0.5),
+            Schedule::inverse_power(1.0).offset(11.0).exponent(1.0),
         ),
     )
     .trajectories(2)
@@ -339,8 +341,10 @@ fn angle_players_stay_wrapped() {
 #[test]
 fn small_kernel_equals_general_step() {
     let sched = (
-        Schedule::power(1.0, 11.0, 1.0),
-        Schedule::power(1.0, 11.0, 2.0 / 3.0),
+        Schedule::inverse_power(1.0).offset(11.0).exponent(1.0),
+        Schedule::inverse_power(1.0)
+            .offset(11.0)
+            .exponent(2.0 / 3.0),
     );
     for dynamics in [
         Dynamics::two_timescale(sched.0, sched.1),
@@ -406,8 +410,8 @@ fn singular_follower_hessian_is_reported_or_regularised() {
         Study::new(
             g,
             Dynamics::two_timescale(
-                Schedule::power(1.0, 1.0, 1.0),
-                Schedule::power(1.0, 1.0, 0.5),
+                Schedule::inverse_power(1.0).offset(1.0).exponent(1.0),
+                Schedule::inverse_power(1.0).offset(1.0).exponent(0.5),
             )
             .eta(eta),
         )

@@ -126,7 +126,7 @@ fn check(dynamics: Dynamics, stackelberg: bool) {
 #[test]
 fn simultaneous_play_ends_at_stable_nash_points() {
     check(
-        Dynamics::simultaneous(Schedule::power(1.0, 1.0, 0.5)),
+        Dynamics::simultaneous(Schedule::inverse_power(1.0).offset(1.0).exponent(0.5)),
         false,
     );
 }
@@ -135,8 +135,8 @@ fn simultaneous_play_ends_at_stable_nash_points() {
 fn two_timescale_play_ends_at_stable_stackelberg_points() {
     check(
         Dynamics::two_timescale(
-            Schedule::power(1.0, 1.0, 1.0),
-            Schedule::power(1.0, 1.0, 0.5),
+            Schedule::inverse_power(1.0).offset(1.0).exponent(1.0),
+            Schedule::inverse_power(1.0).offset(1.0).exponent(0.5),
         ),
         true,
     );

@@ -18,8 +18,8 @@ use stackel_runtime::schedule::Schedule;
 fn stackelberg_learning_end_points_lead_to_the_two_stackelberg_equilibria() {
     let t = Torus::default();
     let dynamics = Dynamics::two_timescale(
-        Schedule::power(1.0, 10.0, 1.0),
-        Schedule::power(1.0, 10.0, 0.5),
+        Schedule::inverse_power(1.0).offset(10.0).exponent(1.0),
+        Schedule::inverse_power(1.0).offset(10.0).exponent(0.5),
     );
     let result = Study::new(t, dynamics)
         .trajectories(64)

@@ -411,8 +411,10 @@ fn torus_case(wgsl: &str, dynamics: Dynamics, steps: u64) -> Case<'_, Torus> {
 
 fn duopoly_agrees_with_cpu_engine(e: &'static GpuEngine) {
     let wgsl = leak(emit_game(&ir_games::duopoly()));
-    let k = Schedule::power(1.0, 10.0, 1.0);
-    let k23 = Schedule::power(1.0, 10.0, 2.0 / 3.0);
+    let k = Schedule::inverse_power(1.0).offset(10.0).exponent(1.0);
+    let k23 = Schedule::inverse_power(1.0)
+        .offset(10.0)
+        .exponent(2.0 / 3.0);
     let rules = [
         Dynamics::simultaneous(k),
         Dynamics::two_timescale(k, k23),
@@ -516,14 +518,14 @@ fn torus_best_response_trajectory_13_is_rounding_sensitive() {
 fn best_response_agrees_with_cpu_engine(e: &'static GpuEngine) {
     let duopoly = duopoly_case(
         leak(emit_game(&ir_games::duopoly())),
-        Dynamics::best_response(Schedule::power(1.0, 10.0, 1.0)),
+        Dynamics::best_response(Schedule::inverse_power(1.0).offset(10.0).exponent(1.0)),
         200,
         300,
     );
     best_response_agrees(e, "duopoly", &duopoly, 1e-4);
     let mut torus = torus_case(
         leak(emit_game(&ir_games::torus())),
-        Dynamics::best_response(Schedule::power(1.0, 1.0, 1.0)),
+        Dynamics::best_response(Schedule::inverse_power(1.0).offset(1.0).exponent(1.0)),
         200,
     );
     best_response_agrees(e, "torus", &torus, 1e-4);
@@ -560,8 +562,8 @@ fn best_response_agrees_with_cpu_engine(e: &'static GpuEngine) {
 
 fn torus_agrees_with_cpu_engine(e: &'static GpuEngine) {
     let wgsl = leak(emit_game(&ir_games::torus()));
-    let k = Schedule::power(1.0, 1.0, 1.0);
-    let k12 = Schedule::power(1.0, 1.0, 0.5);
+    let k = Schedule::inverse_power(1.0).offset(1.0).exponent(1.0);
+    let k12 = Schedule::inverse_power(1.0).offset(1.0).exponent(0.5);
     let rules = [
         Dynamics::simultaneous(k12),
         Dynamics::two_timescale(k, k12),
@@ -607,8 +609,10 @@ fn split_batches_and_dispatches_give_identical_results_and_records(e: &'static G
         game: Duopoly::default(),
         wgsl: &wgsl,
         dynamics: Dynamics::two_timescale(
-            Schedule::power(1.0, 10.0, 1.0),
-            Schedule::power(1.0, 10.0, 2.0 / 3.0),
+            Schedule::inverse_power(1.0).offset(10.0).exponent(1.0),
+            Schedule::inverse_power(1.0)
+                .offset(10.0)
+                .exponent(2.0 / 3.0),
         ),
         noise: Noise::variance(10.0),
         init: Init::Gaussian {
@@ -873,8 +877,10 @@ fn a_cpu_study_runs_on_the_gpu_with_the_same_fingerprint_and_shards(e: &'static 
     let study = Study::new(
         Duopoly::default(),
         Dynamics::two_timescale(
-            Schedule::power(1.0, 10.0, 1.0),
-            Schedule::power(1.0, 10.0, 2.0 / 3.0),
+            Schedule::inverse_power(1.0).offset(10.0).exponent(1.0),
+            Schedule::inverse_power(1.0)
+                .offset(10.0)
+                .exponent(2.0 / 3.0),
         ),
     )
     .trajectories(90)

@@ -142,8 +142,10 @@ fn paper_games_from_the_dsl_agree_with_the_reference_games(e: &'static GpuEngine
             cost x2 = -f;
         }
     });
-    let k = Schedule::power(1.0, 10.0, 1.0);
-    let k23 = Schedule::power(1.0, 10.0, 2.0 / 3.0);
+    let k = Schedule::inverse_power(1.0).offset(10.0).exponent(1.0);
+    let k23 = Schedule::inverse_power(1.0)
+        .offset(10.0)
+        .exponent(2.0 / 3.0);
     let rules = [Dynamics::simultaneous(k23), Dynamics::two_timescale(k, k23)];
     for d in &rules {
         let noise = Noise::variance(10.0);

@@ -33,7 +33,9 @@ pub struct Skipped {
 /// Role of a player declaration.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Role {
+    /// The player whose cost is minimised along the followers' best response.
     Leader,
+    /// A player that best-responds to the leader (several play simultaneously).
     Follower,
 }
 
@@ -51,33 +53,57 @@ impl Role {
 #[derive(Clone, Debug)]
 pub enum Item {
     /// `const NAME = int-expr;`
-    Const { name: Ident, value: Expr },
+    Const {
+        /// The const's name.
+        name: Ident,
+        /// Its value (a constant integer expression).
+        value: Expr,
+    },
     /// `param NAME (: [dims])? (= default)?;`
     Param {
+        /// The param's name.
         name: Ident,
+        /// `[n]` or `[n, m]`; absent for a scalar.
         dims: Option<Dims>,
+        /// `= value`, if given.
         default: Option<ParamDefault>,
     },
     /// `leader NAME (: angle? [dims]?)?;` or `follower ...`.
     Player {
+        /// Leader or follower.
         role: Role,
         /// Span of the `leader` / `follower` keyword.
         keyword: Span,
+        /// The player's name.
         name: Ident,
         /// `Some(span of the keyword)` when declared `angle`.
         angle: Option<Span>,
+        /// `[n]` or `[n, m]`; absent for a scalar.
         dims: Option<Dims>,
     },
     /// `let NAME = expr;`
-    Let { name: Ident, value: Expr },
+    Let {
+        /// The let's name.
+        name: Ident,
+        /// The expression it names.
+        value: Expr,
+    },
     /// `cost NAME = expr;` (`keyword` is the span of `cost`).
     Cost {
+        /// Span of the `cost` keyword.
         keyword: Span,
+        /// The player whose cost this is.
         name: Ident,
+        /// The cost expression.
         value: Expr,
     },
     /// `budget = int-expr;`
-    Budget { keyword: Span, value: Expr },
+    Budget {
+        /// Span of the `budget` keyword.
+        keyword: Span,
+        /// The budget (a constant integer expression).
+        value: Expr,
+    },
 }
 
 /// A bracketed dimension list `[n]` or `[n, m]` (any count is parsed; the
@@ -86,13 +112,16 @@ pub enum Item {
 pub struct Dims {
     /// Span of the brackets.
     pub span: Span,
+    /// The dimension expressions (constant integers after checking).
     pub dims: Vec<Expr>,
 }
 
 /// A param default: a scalar constant expression or a (nested) array literal.
 #[derive(Clone, Debug)]
 pub enum ParamDefault {
+    /// `= expr` for a scalar param.
     Scalar(Expr),
+    /// `= [..]` for a vector or matrix param.
     Array(ArrayLit),
 }
 
@@ -101,22 +130,29 @@ pub enum ParamDefault {
 pub struct ArrayLit {
     /// Span of the brackets.
     pub span: Span,
+    /// The elements, in order.
     pub elems: Vec<ArrayElem>,
 }
 
 /// One element of an array literal.
 #[derive(Clone, Debug)]
 pub enum ArrayElem {
+    /// A scalar element.
     Expr(Expr),
+    /// A nested row.
     Array(ArrayLit),
 }
 
 /// Binary operators of the DSL.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum BinOp {
+    /// `+`
     Add,
+    /// `-`
     Sub,
+    /// `*`
     Mul,
+    /// `/`
     Div,
     /// `^`, power.
     Pow,
@@ -139,7 +175,9 @@ impl BinOp {
 /// spans cannot be joined).
 #[derive(Clone, Debug)]
 pub struct Expr {
+    /// What the expression is.
     pub kind: ExprKind,
+    /// Span of its tokens.
     pub span: Span,
     /// Height of the expression tree (1 for a leaf; parentheses add
     /// nothing); the parser bounds it so that no later pass recurses deeply.
@@ -149,12 +187,14 @@ pub struct Expr {
 /// A numeric literal as written.
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub struct Number {
+    /// The literal's value.
     pub value: f64,
     /// `Some` for an integer literal that fits an `i64`.
     pub int: Option<i64>,
 }
 
 #[derive(Clone, Debug)]
+/// The kinds of DSL expressions.
 pub enum ExprKind {
     /// An integer or float literal.
     Num(Number),
@@ -162,32 +202,42 @@ pub enum ExprKind {
     Name(Ident),
     /// `name[i, ...]`.
     Index {
+        /// The indexed player or param.
         name: Ident,
         /// Span of the brackets.
         bracket: Span,
+        /// One expression per dimension.
         indices: Vec<Expr>,
     },
     /// Unary minus.
     Neg(Box<Expr>),
     /// `lhs op rhs`; `op` is the operator token's span.
     Binary {
+        /// The operator.
         op: BinOp,
+        /// Span of the operator token.
         op_span: Span,
+        /// Left operand.
         lhs: Box<Expr>,
+        /// Right operand.
         rhs: Box<Expr>,
     },
     /// `name(args)`.
     Call {
+        /// The function's name.
         name: Ident,
         /// Span of the parentheses.
         paren: Span,
+        /// The arguments.
         args: Vec<Expr>,
     },
     /// `sum(i in a..b, j in c..d) body`.
     Sum {
         /// Span of the `sum` keyword.
         keyword: Span,
+        /// The index variables with their ranges, outermost first.
         binders: Vec<SumBinder>,
+        /// The summand.
         body: Box<Expr>,
     },
 }
@@ -195,8 +245,12 @@ pub enum ExprKind {
 /// `i in lo..hi` (hi exclusive) or `i in lo..=hi` (inclusive).
 #[derive(Clone, Debug)]
 pub struct SumBinder {
+    /// The index variable.
     pub var: Ident,
+    /// First value.
     pub lo: Expr,
+    /// Last value (exclusive unless `inclusive`).
     pub hi: Expr,
+    /// `lo..=hi` rather than `lo..hi`.
     pub inclusive: bool,
 }

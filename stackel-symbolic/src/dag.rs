@@ -21,6 +21,7 @@ use std::collections::HashMap;
 pub struct Id(pub u32);
 
 impl Id {
+    /// The position as a `usize`.
     pub fn index(self) -> usize {
         self.0 as usize
     }
@@ -45,6 +46,7 @@ pub enum Node {
     Powi(Id, i32),
     /// a^b for a non-integer or non-constant exponent b.
     Powf(Id, Id),
+    /// A one-argument function of a.
     Unary(UnaryFn, Id),
     /// -1, 0 or 1 (0 at 0).
     Sign(Id),
@@ -91,6 +93,7 @@ pub struct Dag {
 }
 
 impl Dag {
+    /// An empty DAG.
     pub fn new() -> Self {
         Self::default()
     }
@@ -100,10 +103,12 @@ impl Dag {
         self.nodes.len()
     }
 
+    /// True when no node has been interned.
     pub fn is_empty(&self) -> bool {
         self.nodes.is_empty()
     }
 
+    /// The node at `id`.
     pub fn node(&self, id: Id) -> &Node {
         &self.nodes[id.index()]
     }
@@ -137,15 +142,19 @@ impl Dag {
         id
     }
 
+    /// The constant v (interned once per bit pattern).
     pub fn constant(&mut self, v: f64) -> Id {
         self.intern(Node::Const(const_bits(v)))
     }
+    /// State entry x_k.
     pub fn state(&mut self, k: usize) -> Id {
         self.intern(Node::State(k as u32))
     }
+    /// Flat param entry theta_k.
     pub fn param(&mut self, k: usize) -> Id {
         self.intern(Node::Param(k as u32))
     }
+    /// Entry lambda_k of the phi multiplier.
     pub fn lambda(&mut self, k: usize) -> Id {
         self.intern(Node::Lambda(k as u32))
     }

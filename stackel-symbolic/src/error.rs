@@ -24,9 +24,11 @@ impl Errors {
     pub fn extend(&mut self, other: Errors) {
         self.0.extend(other.0);
     }
+    /// True when no error was pushed.
     pub fn is_empty(&self) -> bool {
         self.0.is_empty()
     }
+    /// Number of errors.
     pub fn len(&self) -> usize {
         self.0.len()
     }

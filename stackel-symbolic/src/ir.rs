@@ -27,15 +27,21 @@ pub enum Operand {
 /// One operation.
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub enum Op {
+    /// a + b
     Add(Operand, Operand),
+    /// a - b
     Sub(Operand, Operand),
+    /// a * b
     Mul(Operand, Operand),
+    /// a / b
     Div(Operand, Operand),
+    /// -a
     Neg(Operand),
     /// a ^ n for an integer n (n may be negative).
     Powi(Operand, i32),
     /// a ^ b for a real exponent.
     Powf(Operand, Operand),
+    /// f(a)
     Unary(UnaryFn, Operand),
     /// -1, 0 or 1 (a.e. derivative of abs).
     Sign(Operand),
@@ -90,7 +96,9 @@ impl Op {
 /// `t{dst} = op`.
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub struct Instr {
+    /// The temporary written.
     pub dst: u32,
+    /// What is computed.
     pub op: Op,
 }
 
@@ -111,7 +119,9 @@ pub struct OutputArray {
 pub struct Program {
     /// Whether the program reads `lambda` (phi blocks).
     pub uses_lambda: bool,
+    /// The instructions, in order (each writes a new temporary).
     pub instrs: Vec<Instr>,
+    /// The arrays the program writes.
     pub outputs: Vec<OutputArray>,
 }
 
@@ -131,7 +141,9 @@ impl Program {
 pub struct GamePrograms {
     /// Leader dimension d1, stacked follower dimension d2, flat param count.
     pub d1: usize,
+    /// Stacked follower dimension d2.
     pub d2: usize,
+    /// Number of flat params.
     pub np: usize,
     /// Per flat-state entry: is it an angle (wrapped to [-pi, pi))?
     pub angle_mask: Vec<bool>,

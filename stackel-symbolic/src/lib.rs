@@ -7,14 +7,20 @@
 //! WGSL ([`emit_wgsl`]). The proc-macro crate is a thin shell around
 //! [`expand`].
 
+#![warn(missing_docs)]
 pub mod ast;
 pub mod check;
 pub mod dag;
 pub mod diff;
+// emit_rust and lower are being restructured into one lowered bundle and
+// independent emitters (a separate change); their few undocumented items are
+// documented there.
+#[allow(missing_docs)]
 pub mod emit_rust;
 pub mod emit_wgsl;
 pub mod error;
 pub mod ir;
+#[allow(missing_docs)]
 pub mod lower;
 pub mod model;
 pub mod parse;

@@ -15,8 +15,11 @@ use proc_macro2::{Span, TokenStream};
 /// matrix `[n, m]` (stored row-major in the flat state).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum Shape {
+    /// One entry.
     Scalar,
+    /// A vector of n entries.
     Vector(usize),
+    /// An n x m matrix, row-major.
     Matrix(usize, usize),
 }
 
@@ -57,8 +60,11 @@ impl Shape {
 /// A player: the leader or one follower.
 #[derive(Clone, Debug)]
 pub struct Player {
+    /// The player's name.
     pub name: String,
+    /// Span of the name in the declaration.
     pub span: Span,
+    /// Scalar, vector or matrix.
     pub shape: Shape,
     /// Declared as an angle: periodic on [-pi, pi); the runtime wraps it.
     pub angle: bool,
@@ -71,8 +77,11 @@ pub struct Player {
 /// A runtime-settable param (a public `f64` field, or an array of them).
 #[derive(Clone, Debug)]
 pub struct Param {
+    /// The param's name (the struct field).
     pub name: String,
+    /// Span of the name in the declaration.
     pub span: Span,
+    /// Scalar, vector or matrix.
     pub shape: Shape,
     /// Row-major default values (`shape.len()` of them), if declared.
     pub default: Option<Vec<f64>>,
@@ -82,7 +91,9 @@ pub struct Param {
 /// already substituted everywhere).
 #[derive(Clone, Debug)]
 pub struct Const {
+    /// The const's name.
     pub name: String,
+    /// Its value.
     pub value: i64,
 }
 
@@ -91,13 +102,17 @@ pub struct Const {
 pub struct GameModel {
     /// Name of the generated struct.
     pub name: String,
+    /// Span of the name.
     pub name_span: Span,
     /// Visibility tokens (`pub`, `pub(crate)` or empty) to emit on the struct.
     pub vis: TokenStream,
     /// Outer attributes on the game (doc comments, derives), emitted on the struct.
     pub attrs: TokenStream,
+    /// The consts, in declaration order.
     pub consts: Vec<Const>,
+    /// The params, in declaration order (the flat param order).
     pub params: Vec<Param>,
+    /// The leader.
     pub leader: Player,
     /// One or more followers, playing simultaneously among themselves.
     pub followers: Vec<Player>,
@@ -137,7 +152,9 @@ impl GameModel {
 /// `var` is a sum index (by id) or absent (a constant index).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub struct Index {
+    /// The sum index, if any.
     pub var: Option<SumVar>,
+    /// The constant part.
     pub offset: i64,
 }
 
@@ -146,21 +163,34 @@ pub struct Index {
 pub struct SumVar(pub u32);
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+/// The one-argument functions of the DSL.
 pub enum UnaryFn {
+    /// e^x
     Exp,
+    /// ln x
     Ln,
+    /// sqrt x
     Sqrt,
+    /// sin x
     Sin,
+    /// cos x
     Cos,
+    /// tan x
     Tan,
+    /// tanh x
     Tanh,
+    /// 1 / (1 + e^-x)
     Sigmoid,
+    /// ln(1 + e^x)
     Softplus,
+    /// |x|
     Abs,
+    /// max(x, 0)
     Relu,
 }
 
 impl UnaryFn {
+    /// Every function, in declaration order.
     pub const ALL: [UnaryFn; 11] = [
         UnaryFn::Exp,
         UnaryFn::Ln,
@@ -193,12 +223,16 @@ impl UnaryFn {
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+/// The two-argument functions of the DSL.
 pub enum BinaryFn {
+    /// min(a, b)
     Min,
+    /// max(a, b)
     Max,
 }
 
 impl BinaryFn {
+    /// The DSL name.
     pub fn name(self) -> &'static str {
         match self {
             BinaryFn::Min => "min",
@@ -208,10 +242,15 @@ impl BinaryFn {
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+/// Binary arithmetic operators of the resolved tree.
 pub enum BinOp {
+    /// a + b
     Add,
+    /// a - b
     Sub,
+    /// a * b
     Mul,
+    /// a / b
     Div,
     /// `a ^ b` (power; integer or real exponent).
     Pow,
@@ -226,25 +265,37 @@ pub enum Expr {
     /// Player `player` (0 leader, 1.. followers), entry `index`
     /// (empty for a scalar, one for a vector, two for a matrix).
     Var {
+        /// Player number (0 leader, 1.. followers).
         player: usize,
+        /// The entry's index.
         index: Vec<Index>,
     },
     /// Param `param` (position in `GameModel::params`), entry `index`.
     Param {
+        /// Position in `GameModel::params`.
         param: usize,
+        /// The entry's index.
         index: Vec<Index>,
     },
     /// The integer value of a sum index, used as a number (plus offset).
     SumIndex(Index),
+    /// -a
     Neg(Box<Expr>),
+    /// a op b
     Binary(BinOp, Box<Expr>, Box<Expr>),
+    /// f(a)
     Unary(UnaryFn, Box<Expr>),
+    /// f(a, b) for min and max.
     Call2(BinaryFn, Box<Expr>, Box<Expr>),
     /// `sum(var in lo..hi) body`, hi exclusive; lo <= hi.
     Sum {
+        /// The index variable.
         var: SumVar,
+        /// First value.
         lo: i64,
+        /// End (exclusive).
         hi: i64,
+        /// The summand.
         body: Box<Expr>,
     },
 }

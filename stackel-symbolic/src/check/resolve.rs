@@ -1,0 +1,271 @@
+//! Resolving expressions: lets, costs, the players, and every name in an
+//! expression (with the structure checks of the game).
+
+use super::*;
+
+pub(super) fn join(a: Span, b: Span) -> Span {
+    a.join(b).unwrap_or(a)
+}
+
+impl Checker<'_> {
+    /// Lets in order; each may use earlier lets only.
+    pub(super) fn resolve_lets(&mut self) {
+        for at in 0..self.let_items.len() {
+            let (_, value) = self.let_items[at];
+            self.start_statement(value);
+            let e = self.resolve(value, &mut Vec::new(), Limits { lets: at });
+            self.let_sizes.push(e.as_ref().map_or(0, expr_size));
+            self.let_heights
+                .push(value.height.saturating_add(self.inlined_height));
+            self.lets.push(e);
+        }
+    }
+
+    /// Resets the per-statement bounds on inlined lets.
+    pub(super) fn start_statement(&mut self, value: &ast::Expr) {
+        self.inlined = Some(0);
+        self.statement_height = value.height;
+        self.inlined_height = 0;
+    }
+
+    /// One resolved cost per player number (`None` where missing or wrong).
+    pub(super) fn resolve_costs(&mut self) -> Vec<Option<(Expr, Span)>> {
+        let players = self.player_items.len();
+        let mut costs: Vec<Option<(Expr, Span)>> = vec![None; players];
+        let mut seen: Vec<bool> = vec![false; players];
+        let all_lets = Limits {
+            lets: self.let_items.len(),
+        };
+        let ast = self.ast;
+        for item in &ast.items {
+            let Item::Cost {
+                keyword,
+                name,
+                value,
+            } = item
+            else {
+                continue;
+            };
+            self.start_statement(value);
+            let resolved = self.resolve(value, &mut Vec::new(), all_lets);
+            match self.names.get(&name.to_string()).copied() {
+                Some(Decl {
+                    global: Global::Player(p),
+                    ..
+                }) => {
+                    if seen[p] {
+                        self.error(
+                            name.span(),
+                            format!("`{name}` has two costs; each player has exactly one `cost {name} = ..;`"),
+                        );
+                        continue;
+                    }
+                    seen[p] = true;
+                    if let Some(e) = resolved {
+                        costs[p] = Some((e, join(*keyword, value.span)));
+                    }
+                }
+                Some(Decl {
+                    global: Global::Poisoned,
+                    ..
+                }) => {}
+                Some(_) if self.duplicated.contains(&name.to_string()) => {}
+                Some(d) => self.error(
+                    name.span(),
+                    format!("`{name}` is {}, not a player; a cost is declared for the leader and for each follower", d.what),
+                ),
+                None => {
+                    let (span, msg) = self.unknown_name(name, &[]);
+                    self.error(span, format!("{msg} (a cost names a player: `cost x = ..;`)"));
+                }
+            }
+        }
+        if !ast.skipped.is_empty() {
+            // A skipped statement may have been the missing cost.
+            return costs;
+        }
+        for (p, has_cost) in seen.into_iter().enumerate() {
+            let Some((name, _, _)) = self.player_items[p] else {
+                continue;
+            };
+            if !has_cost {
+                let role = if p == 0 { "the leader" } else { "follower" };
+                self.error(
+                    name.span(),
+                    format!("{role} `{name}` has no cost; add `cost {name} = ..;`"),
+                );
+            }
+        }
+        costs
+    }
+
+    /// The leader and followers, when all are complete.
+    pub(super) fn players(
+        &self,
+        costs: Vec<Option<(Expr, Span)>>,
+    ) -> Option<(Player, Vec<Player>)> {
+        let mut players = Vec::new();
+        for (at, cost) in costs.into_iter().enumerate() {
+            let (name, angle, _) = self.player_items[at]?;
+            let shape = self.player_shapes[at]?;
+            let (cost, cost_span) = cost?;
+            players.push(Player {
+                name: name.to_string(),
+                span: name.span(),
+                shape,
+                angle: angle.is_some(),
+                cost,
+                cost_span,
+            });
+        }
+        let mut players = players.into_iter();
+        let leader = players.next()?;
+        let followers: Vec<Player> = players.collect();
+        if followers.is_empty() {
+            return None;
+        }
+        Some((leader, followers))
+    }
+
+    /// Resolves an expression; reports its errors and returns `None` if any.
+    pub(super) fn resolve(
+        &mut self,
+        e: &ast::Expr,
+        bound: &mut Vec<Bound>,
+        limits: Limits,
+    ) -> Option<Expr> {
+        match &e.kind {
+            ExprKind::Num(n) => Some(Expr::Num(n.value)),
+            ExprKind::Name(id) => self.resolve_name(id, bound, limits),
+            ExprKind::Index {
+                name,
+                bracket,
+                indices,
+            } => self.resolve_index(name, *bracket, indices, bound),
+            ExprKind::Neg(inner) => Some(Expr::Neg(Box::new(self.resolve(inner, bound, limits)?))),
+            ExprKind::Binary { op, lhs, rhs, .. } => {
+                let a = self.resolve(lhs, bound, limits);
+                let b = self.resolve(rhs, bound, limits);
+                let op = match op {
+                    ast::BinOp::Add => BinOp::Add,
+                    ast::BinOp::Sub => BinOp::Sub,
+                    ast::BinOp::Mul => BinOp::Mul,
+                    ast::BinOp::Div => BinOp::Div,
+                    ast::BinOp::Pow => BinOp::Pow,
+                };
+                Some(Expr::Binary(op, Box::new(a?), Box::new(b?)))
+            }
+            ExprKind::Call { name, paren, args } => {
+                let f = self.function(name, *paren, args.len());
+                let resolved: Vec<Option<Expr>> = args
+                    .iter()
+                    .map(|a| self.resolve(a, bound, limits))
+                    .collect();
+                let f = match f {
+                    Ok(f) => f,
+                    Err((span, msg)) => {
+                        self.error(span, msg);
+                        return None;
+                    }
+                };
+                let mut resolved = resolved
+                    .into_iter()
+                    .collect::<Option<Vec<Expr>>>()?
+                    .into_iter();
+                match f {
+                    Func::Unary(f) => Some(Expr::Unary(f, Box::new(resolved.next()?))),
+                    Func::Binary(f) => {
+                        let a = resolved.next()?;
+                        let b = resolved.next()?;
+                        Some(Expr::Call2(f, Box::new(a), Box::new(b)))
+                    }
+                }
+            }
+            ExprKind::Sum { binders, body, .. } => self.resolve_sum(binders, body, bound, limits),
+        }
+    }
+
+    pub(super) fn resolve_name(
+        &mut self,
+        id: &Ident,
+        bound: &[Bound],
+        limits: Limits,
+    ) -> Option<Expr> {
+        let text = id.to_string();
+        if let Some(b) = bound.iter().rev().find(|b| b.name == text) {
+            return Some(Expr::SumIndex(Index {
+                var: Some(b.var),
+                offset: 0,
+            }));
+        }
+        if text == "pi" {
+            return Some(Expr::Num(std::f64::consts::PI));
+        }
+        let Some(decl) = self.names.get(&text).copied() else {
+            let (span, msg) = self.unknown_name(id, bound);
+            self.error(span, msg);
+            return None;
+        };
+        match decl.global {
+            Global::Poisoned => None,
+            Global::Const(k) => self.const_values[k].map(|v| Expr::Num(v as f64)),
+            Global::Let(k) => {
+                if k >= limits.lets {
+                    let msg = if k == limits.lets {
+                        format!(
+                            "let `{id}` uses itself; a let may only use lets declared before it"
+                        )
+                    } else {
+                        format!("let `{id}` is declared later; a let may only use lets declared before it")
+                    };
+                    self.error(id.span(), msg);
+                    return None;
+                }
+                // Inlined copies are not shared: bound their total size,
+                // and the height of the resulting tree.
+                let total = self.inlined?.saturating_add(self.let_sizes[k]);
+                let height = self.statement_height.saturating_add(self.let_heights[k]);
+                let over = if total > MAX_INLINED {
+                    Some(format!("larger than {MAX_INLINED} nodes"))
+                } else if height > MAX_RESOLVED_HEIGHT {
+                    Some(format!("more than {MAX_RESOLVED_HEIGHT} operations high"))
+                } else {
+                    None
+                };
+                if let Some(over) = over {
+                    self.inlined = None;
+                    self.error(
+                        id.span(),
+                        format!("inlining `{id}` here makes this statement's expression {over} (lets are copied at every use); use a let fewer times or write a smaller expression"),
+                    );
+                    return None;
+                }
+                self.inlined_height = self.inlined_height.max(self.let_heights[k]);
+                self.inlined = Some(total);
+                let e = self.lets[k].clone()?;
+                let mut map = HashMap::new();
+                Some(self.refresh(&e, &mut map))
+            }
+            g @ (Global::Param(_) | Global::Player(_)) => {
+                let shape = self.shape_of(g)?;
+                if shape != Shape::Scalar {
+                    let example = if matches!(shape, Shape::Matrix(..)) {
+                        format!("`{id}[i, j]`")
+                    } else {
+                        format!("`{id}[i]`")
+                    };
+                    self.error(
+                        id.span(),
+                        format!(
+                            "`{id}` is {}, {}, not a number; use one entry such as {example} (inside a `sum` to add them up)",
+                            decl.what,
+                            shape_words(shape)
+                        ),
+                    );
+                    return None;
+                }
+                entry(g, vec![])
+            }
+        }
+    }
+}

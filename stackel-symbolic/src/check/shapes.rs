@@ -1,0 +1,271 @@
+//! Shapes: dimensions of players and params, and indices checked against
+//! them (constant or affine in the sum indices).
+
+use super::*;
+
+/// "a vector" / "a matrix" / "a scalar".
+pub(super) fn shape_words(shape: Shape) -> String {
+    match shape {
+        Shape::Scalar => "a scalar".into(),
+        Shape::Vector(n) => format!("a vector of {n} entries"),
+        Shape::Matrix(n, m) => format!("a {n}x{m} matrix"),
+    }
+}
+
+pub(super) fn array_example(shape: Shape) -> &'static str {
+    match shape {
+        Shape::Matrix(..) => "`[[..], [..]]`",
+        _ => "`[..]`",
+    }
+}
+
+/// An entry of a param or player variable (`None` for any other name).
+pub(super) fn entry(g: Global, index: Vec<Index>) -> Option<Expr> {
+    match g {
+        Global::Param(param) => Some(Expr::Param { param, index }),
+        Global::Player(player) => Some(Expr::Var { player, index }),
+        _ => None,
+    }
+}
+
+impl Checker<'_> {
+    /// Shape from optional dims; reports and returns `None` when wrong.
+    pub(super) fn shape(&mut self, dims: Option<&ast::Dims>, owner: &str) -> Option<Shape> {
+        let Some(dims) = dims else {
+            return Some(Shape::Scalar);
+        };
+        if dims.dims.len() > 2 {
+            self.error(
+                dims.span,
+                format!(
+                    "`{owner}` has {} dimensions; a variable or param is a scalar, a vector `[n]` or a matrix `[n, m]`",
+                    dims.dims.len()
+                ),
+            );
+            return None;
+        }
+        let consts = self.const_values.len();
+        let mut out = Vec::new();
+        for d in &dims.dims {
+            match self.eval_int(d, consts, &[], "a dimension") {
+                Ok(n) if n > 0 => out.push(usize::try_from(n).unwrap_or(usize::MAX)),
+                Ok(n) => {
+                    self.error(
+                        d.span,
+                        format!("dimensions must be positive integers, found {n}"),
+                    );
+                    return None;
+                }
+                Err((span, msg)) => {
+                    self.error(span, msg);
+                    return None;
+                }
+            }
+        }
+        let entries = out.iter().try_fold(1usize, |acc, &n| acc.checked_mul(n));
+        if entries.is_none_or(|e| e > MAX_ENTRIES) {
+            self.error(
+                dims.span,
+                format!(
+                    "`{owner}` is too large: a variable or param has at most {MAX_ENTRIES} entries"
+                ),
+            );
+            return None;
+        }
+        Some(match out[..] {
+            [n] => Shape::Vector(n),
+            [n, m] => Shape::Matrix(n, m),
+            _ => Shape::Scalar,
+        })
+    }
+
+    /// Shapes of the params (by position) and of the players (by number).
+    pub(super) fn eval_shapes(&mut self) {
+        for at in 0..self.param_items.len() {
+            let (name, dims, _) = self.param_items[at];
+            let shape = self.shape(dims, &name.to_string());
+            self.param_shapes.push(shape);
+        }
+        for at in 0..self.player_items.len() {
+            let shape = match self.player_items[at] {
+                Some((name, _, dims)) => self.shape(dims, &name.to_string()),
+                None => None,
+            };
+            self.player_shapes.push(shape);
+        }
+    }
+
+    /// Evaluated shape of a declared player or param (`None` if it was wrong).
+    pub(super) fn shape_of(&self, g: Global) -> Option<Shape> {
+        match g {
+            Global::Param(k) => self.param_shapes[k],
+            Global::Player(p) => self.player_shapes[p],
+            _ => None,
+        }
+    }
+
+    pub(super) fn resolve_index(
+        &mut self,
+        name: &Ident,
+        bracket: Span,
+        indices: &[ast::Expr],
+        bound: &[Bound],
+    ) -> Option<Expr> {
+        let text = name.to_string();
+        let target = if bound.iter().any(|b| b.name == text) {
+            Err(format!(
+                "`{text}` is a sum index (a number); it cannot be indexed"
+            ))
+        } else if text == "pi" {
+            Err("`pi` is a number; it cannot be indexed".to_string())
+        } else {
+            match self.names.get(&text).copied() {
+                None => {
+                    let (span, msg) = self.unknown_name(name, bound);
+                    self.error(span, msg);
+                    return None;
+                }
+                Some(d) => match d.global {
+                    Global::Poisoned => return None,
+                    Global::Const(_) => Err(format!(
+                        "`{text}` is a const (a number); it cannot be indexed"
+                    )),
+                    Global::Let(_) => Err(format!(
+                        "`{text}` is a let (a scalar); it cannot be indexed"
+                    )),
+                    g @ (Global::Param(_) | Global::Player(_)) => Ok((g, d.what)),
+                },
+            }
+        };
+        let (global, what) = match target {
+            Ok(t) => t,
+            Err(msg) => {
+                self.error(name.span(), msg);
+                return None;
+            }
+        };
+        let shape = self.shape_of(global)?;
+        let dims = shape.dims();
+        if dims.is_empty() {
+            self.error(
+                bracket,
+                format!("`{text}` is {what}, a scalar; it cannot be indexed: write `{text}`"),
+            );
+            return None;
+        }
+        if dims.len() != indices.len() {
+            let example = if dims.len() == 2 {
+                format!("`{text}[i, j]`")
+            } else {
+                format!("`{text}[i]`")
+            };
+            self.error(
+                bracket,
+                format!(
+                    "`{text}` is {what}, {}, so it takes {} ({example}), found {}",
+                    shape_words(shape),
+                    if dims.len() == 1 {
+                        "1 index".to_string()
+                    } else {
+                        format!("{} indices", dims.len())
+                    },
+                    indices.len()
+                ),
+            );
+            return None;
+        }
+        let mut out = Vec::new();
+        let mut ok = true;
+        for (ix, &dim) in indices.iter().zip(&dims) {
+            match self.affine(ix, bound) {
+                Err((span, msg)) => {
+                    self.error(span, msg);
+                    ok = false;
+                }
+                Ok((b, offset)) => {
+                    let range = match b {
+                        None => Some((offset, offset)),
+                        Some(b) => b.range.and_then(|(lo, hi)| {
+                            (lo < hi).then(|| {
+                                (lo.saturating_add(offset), (hi - 1).saturating_add(offset))
+                            })
+                        }),
+                    };
+                    if let Some((first, last)) = range {
+                        if first < 0 || last >= dim as i64 {
+                            let values = if first == last {
+                                format!("is {first}")
+                            } else {
+                                format!("runs over {first}..={last}")
+                            };
+                            self.error(
+                                ix.span,
+                                format!(
+                                    "index out of range: this index {values}, but `{text}` has {dim} entries along this dimension (indices 0..={})",
+                                    dim - 1
+                                ),
+                            );
+                            ok = false;
+                        }
+                    }
+                    out.push(Index {
+                        var: b.map(|b| b.var),
+                        offset,
+                    });
+                }
+            }
+        }
+        if !ok {
+            return None;
+        }
+        entry(global, out)
+    }
+
+    /// An index as `sum index + constant` (or a constant).
+    pub(super) fn affine<'b>(
+        &self,
+        e: &ast::Expr,
+        bound: &'b [Bound],
+    ) -> Result<(Option<&'b Bound>, i64), (Span, String)> {
+        const FORM: &str = "an index is a constant integer, or a sum index plus or minus a constant: `x[2]`, `x[M - 1]`, `x[i]`, `x[i + 1]`";
+        let consts = self.const_values.len();
+        let overflow = || (e.span, "integer overflow in an index".to_string());
+        match &e.kind {
+            ExprKind::Name(id) => {
+                if let Some(b) = bound.iter().rev().find(|b| *id == b.name) {
+                    return Ok((Some(b), 0));
+                }
+                Ok((None, self.eval_int(e, consts, bound, "an index")?))
+            }
+            ExprKind::Binary { op, lhs, rhs, .. }
+                if matches!(op, ast::BinOp::Add | ast::BinOp::Sub) =>
+            {
+                let (va, a) = self.affine(lhs, bound)?;
+                let (vb, b) = self.affine(rhs, bound)?;
+                match (op, va, vb) {
+                    (_, Some(_), Some(_)) => Err((
+                        e.span,
+                        format!("an index may use only one sum index; {FORM}"),
+                    )),
+                    (ast::BinOp::Sub, _, Some(_)) => Err((
+                        rhs.span,
+                        format!("a sum index cannot be subtracted in an index; {FORM}"),
+                    )),
+                    (ast::BinOp::Add, v, w) => {
+                        Ok((v.or(w), a.checked_add(b).ok_or_else(overflow)?))
+                    }
+                    (_, v, _) => Ok((v, a.checked_sub(b).ok_or_else(overflow)?)),
+                }
+            }
+            _ => {
+                if mentions_bound(e, bound) {
+                    return Err((
+                        e.span,
+                        format!("this index is not a sum index plus a constant; {FORM}"),
+                    ));
+                }
+                Ok((None, self.eval_int(e, consts, bound, "an index")?))
+            }
+        }
+    }
+}
