@@ -505,7 +505,7 @@ fn best_response_agrees<G: Game + Clone>(e: &GpuEngine, name: &str, c: &Case<'_,
 fn torus_best_response_trajectory_13_is_rounding_sensitive() {
     let c = torus_case(
         "",
-        Dynamics::best_response(Schedule::power(1.0, 1.0, 1.0)),
+        Dynamics::best_response(Schedule::inverse_power(1.0).offset(1.0).exponent(1.0)),
         200,
     );
     let base = cpu_study(&c).run::<f32>().unwrap();
