@@ -14,6 +14,7 @@ pub mod diff;
 pub mod emit_rust;
 pub mod emit_wgsl;
 pub mod error;
+pub mod formula;
 pub mod ir;
 pub mod lower;
 pub mod model;
