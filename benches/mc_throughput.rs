@@ -151,8 +151,8 @@ impl Spec {
             },
             Spec {
                 name: "covariance",
-                n: 20_000,
-                k: 1_000,
+                n: 10_000,
+                k: 500,
                 variance: 0.01,
                 start: covariance_start,
             },

@@ -117,7 +117,7 @@ fn five_coordinate_noisy_study_draws_the_same_normals_on_both_engines(e: &'stati
         Dynamics::simultaneous(Schedule::constant(0.05)),
         Dynamics::two_timescale(Schedule::constant(0.02), Schedule::constant(0.05)),
     ] {
-        let study = Study::new(LeaderThreeFollowerTwo::default(), rule)
+        let study = Study::new(LeaderThreeFollowerTwo, rule)
             .trajectories(300)
             .steps(301)
             .noise(Noise::variance(0.04))

@@ -19,6 +19,7 @@ pub mod diff;
 pub mod emit_rust;
 pub mod emit_wgsl;
 pub mod error;
+pub mod formula;
 pub mod ir;
 #[allow(missing_docs)]
 pub mod lower;
