@@ -183,7 +183,9 @@ fn engine<G: Game, T: NoiseFloat>(game: G, s: &Spec, a: &Args, noise: bool) -> R
         game,
         Dynamics::two_timescale(
             Schedule::inverse_power(1.0).offset(11.0).exponent(1.0),
-            Schedule::inverse_power(1.0).offset(11.0).exponent(2.0 / 3.0),
+            Schedule::inverse_power(1.0)
+                .offset(11.0)
+                .exponent(2.0 / 3.0),
         ),
     )
     .trajectories(s.n)

@@ -1,7 +1,5 @@
 //! The paper's games, written as math. Each `stackel_game!` is differentiated
 //! at compile time; nothing here is derived by hand.
-// The param fields stackel_game! generates carry no doc comments yet.
-#![allow(missing_docs)]
 
 use stackel::prelude::*;
 

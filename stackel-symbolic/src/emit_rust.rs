@@ -434,7 +434,12 @@ pub fn emit(model: &GameModel, d: &GameDerivatives) -> TokenStream {
                 quote!([[f64; #m]; #n])
             }
         };
-        quote!(pub #f: #ty)
+        let doc = match &p.default {
+            Some(v) if v.len() == 1 => format!(" The param `{}` (default {}).", p.name, v[0]),
+            Some(v) => format!(" The param `{}` (default {:?}, row-major).", p.name, v),
+            None => format!(" The param `{}` (no default).", p.name),
+        };
+        quote!(#[doc = #doc] pub #f: #ty)
     });
     let struct_body = if model.params.is_empty() {
         quote!(;)

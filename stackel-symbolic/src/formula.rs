@@ -11,7 +11,9 @@ pub const FORMULA_CAP: usize = 4000;
 
 /// Display names of the flat state and param entries.
 pub struct Names {
+    /// One name per flat state entry, leader first: `q1`, `v[0,1]`.
     pub state: Vec<String>,
+    /// One name per flat param entry: `a`, `sigma[1,2]`.
     pub param: Vec<String>,
 }
 
@@ -24,6 +26,7 @@ fn entry_name(name: &str, shape: Shape, i: usize) -> String {
 }
 
 impl Names {
+    /// The names of `model`'s state and param entries, in flat (row-major) order.
     pub fn of(model: &GameModel) -> Self {
         let mut state = Vec::new();
         for p in 0..=model.followers.len() {
