@@ -498,6 +498,79 @@ impl GpuEngine {
             .collect())
     }
 
+    /// Trajectory-steps per second of the bare Philox + Box-Muller kernel
+    /// ([`kernel::ceiling_kernel`], `n` coordinates) on `count` trajectories
+    /// for `steps` steps, dispatched as studies are (at most
+    /// [`GpuOptions::steps_per_dispatch`] steps each): the ceiling a study
+    /// kernel of an `n`-coordinate game can approach (benchmarks). The
+    /// pipeline is built before the clock starts.
+    pub fn ceiling_rate<T: NoiseFloat>(
+        &self,
+        n: usize,
+        count: u32,
+        steps: u32,
+    ) -> Result<f64, GpuError> {
+        let p = precision_of::<T>();
+        self.precision_ok(p)?;
+        let pipeline = self.pipeline(kernel::ceiling_kernel(p, n), 1)?;
+        let bytes = n as u64 * count as u64 * p.size() as u64;
+        if bytes > self.max_binding {
+            return Err(GpuError::Unsupported(format!(
+                "{count} trajectories of {n} coordinates in one buffer"
+            )));
+        }
+        let out = self.device.create_buffer(&wgpu::BufferDescriptor {
+            label: Some("ceiling states"),
+            size: bytes.max(4),
+            usage: wgpu::BufferUsages::STORAGE,
+            mapped_at_creation: false,
+        });
+        let words = self.storage("ceiling unused", &[0u8; 16]);
+        let cfg = self.storage("ceiling cfg", &[0u8; 20]);
+        let bg = self.device.create_bind_group(&wgpu::BindGroupDescriptor {
+            label: None,
+            layout: &self.layouts[1],
+            entries: &[&cfg, &words, &out]
+                .iter()
+                .enumerate()
+                .map(|(i, b)| wgpu::BindGroupEntry {
+                    binding: i as u32,
+                    resource: b.as_entire_binding(),
+                })
+                .collect::<Vec<_>>(),
+        });
+        let (gx, gy) = self.grid(count as u64);
+        let seg = self.options.steps_per_dispatch.max(1);
+        self.device
+            .poll(wgpu::PollType::wait_indefinitely())
+            .map_err(|e| GpuError::Device(e.to_string()))?;
+        let t = std::time::Instant::now();
+        let mut k0 = 0u32;
+        while k0 < steps {
+            let ns = seg.min(steps - k0);
+            let head = [count, k0, ns, 0x1234_5678, 0x9abc_def0];
+            self.queue
+                .write_buffer(&cfg, 0, bytemuck::cast_slice(&head));
+            let mut enc = self
+                .device
+                .create_command_encoder(&wgpu::CommandEncoderDescriptor { label: None });
+            {
+                let mut pass = enc.begin_compute_pass(&wgpu::ComputePassDescriptor::default());
+                pass.set_pipeline(&pipeline);
+                pass.set_bind_group(0, &bg, &[]);
+                pass.dispatch_workgroups(gx, gy, 1);
+            }
+            self.queue.submit([enc.finish()]);
+            k0 += ns;
+        }
+        self.device
+            .poll(wgpu::PollType::wait_indefinitely())
+            .map_err(|e| GpuError::Device(e.to_string()))?;
+        let secs = t.elapsed().as_secs_f64();
+        self.device_ok()?;
+        Ok(count as f64 * steps as f64 / secs)
+    }
+
     /// One dispatch of `src` (bindings: cfg, words, out) over `count` invocations.
     fn dispatch_rng_layout(
         &self,
@@ -611,8 +684,10 @@ impl GpuEngine {
             np: G::NP,
             players,
         };
+        let mut ph = Phases::start();
         let src = kernel::study_kernel(&kspec, wgsl);
         let pipeline = self.pipeline(src, 0)?;
+        ph.lap(Phase::Pipeline);
 
         // Per-coordinate constants in precision T, as the CPU engine prepares them.
         let mut sigma = Vec::with_capacity(n);
@@ -669,6 +744,7 @@ impl GpuEngine {
                 spec,
                 &pipeline,
                 &fp,
+                &mut ph,
                 Batch {
                     first,
                     count,
@@ -684,6 +760,8 @@ impl GpuEngine {
         }
         let mut result = StudyResult::merge(parts).map_err(|e| GpuError::Device(e.to_string()))?;
         result.warnings = dynamics.warnings();
+        ph.lap(Phase::Merge);
+        ph.report(hi - lo, spec.steps);
         Ok(result)
     }
 
@@ -692,6 +770,7 @@ impl GpuEngine {
         spec: &StudySpec<'_, G>,
         pipeline: &wgpu::ComputePipeline,
         fp: &wgpu::Buffer,
+        ph: &mut Phases,
         b: Batch<'_>,
     ) -> Result<StudyResult, GpuError> {
         let (n, count, first, prec) = (b.n, b.count, b.first, b.prec);
@@ -711,6 +790,7 @@ impl GpuEngine {
                 st0[ST_WORDS * j + 2] = 1;
             }
         }
+        ph.lap(Phase::HostInit);
         let xs = self.storage(
             "stackel states",
             &scalar_bytes(prec, xs0.iter().map(|v| v.re())),
@@ -742,6 +822,7 @@ impl GpuEngine {
         });
         let (gx, gy) = self.grid(count as u64);
         let key = crate::rng::seed_key(spec.seed);
+        ph.lap(Phase::Upload);
 
         // trajectory j of a state array read back (trajectory-major) is running
         let running = |st: &[u32], j: usize| st[ST_WORDS * j] == kernel::FATE_RUNNING;
@@ -798,7 +879,13 @@ impl GpuEngine {
             self.queue.submit([enc.finish()]);
             let wants_record = record_times.binary_search(&k1).is_ok() || k1 == steps;
             if wants_record {
+                if ph.on {
+                    // profiling only: the GPU's time apart from the copy back
+                    let _ = self.device.poll(wgpu::PollType::wait_indefinitely());
+                    ph.lap(Phase::Gpu);
+                }
                 let back = self.read_back(&[&xs, &st])?;
+                ph.lap(Phase::ReadBack);
                 let xv: Vec<T> = scalars_from(prec, &back[0])
                     .into_iter()
                     .take(n * count)
@@ -852,6 +939,7 @@ impl GpuEngine {
             })
             .collect();
         let (paths, distance) = rec.finish();
+        ph.lap(Phase::HostFinish);
         Ok(StudyResult {
             fingerprint: spec.fingerprint.clone(),
             first,
@@ -887,4 +975,68 @@ struct Batch<'a> {
     angle: &'a [bool],
     adam: bool,
     prec: Precision,
+}
+
+/// Phases of a GPU study, timed when the environment variable
+/// `STACKEL_GPU_PROFILE` is set (then printed to stderr per study): what
+/// the fixed cost of a study is made of.
+#[derive(Clone, Copy, Debug)]
+enum Phase {
+    /// Kernel text and the pipeline cache (a compile on first use).
+    Pipeline,
+    /// Initial states on the host.
+    HostInit,
+    /// Buffers created and written.
+    Upload,
+    /// Dispatches until the GPU is idle (with the profile only).
+    Gpu,
+    /// Copies back to the host.
+    ReadBack,
+    /// Fates, records and the batch result on the host.
+    HostFinish,
+    /// Batches merged, summary computed.
+    Merge,
+}
+
+struct Phases {
+    on: bool,
+    last: std::time::Instant,
+    secs: [f64; 7],
+}
+
+impl Phases {
+    fn start() -> Self {
+        Phases {
+            on: std::env::var_os("STACKEL_GPU_PROFILE").is_some(),
+            last: std::time::Instant::now(),
+            secs: [0.0; 7],
+        }
+    }
+    /// Adds the time since the last lap to `p`.
+    fn lap(&mut self, p: Phase) {
+        if self.on {
+            let now = std::time::Instant::now();
+            self.secs[p as usize] += (now - self.last).as_secs_f64();
+            self.last = now;
+        }
+    }
+    fn report(&self, n: u64, k: u64) {
+        if self.on {
+            let names = [
+                "pipeline",
+                "host init",
+                "upload",
+                "gpu",
+                "read back",
+                "host finish",
+                "merge+summary",
+            ];
+            let parts: Vec<String> = names
+                .iter()
+                .zip(self.secs)
+                .map(|(name, t)| format!("{name} {:.2} ms", 1e3 * t))
+                .collect();
+            eprintln!("stackel GPU study N = {n}, K = {k}: {}", parts.join(", "));
+        }
+    }
 }
