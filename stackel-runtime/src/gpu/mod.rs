@@ -180,14 +180,36 @@ fn storage_entry(binding: u32, read_only: bool) -> wgpu::BindGroupLayoutEntry {
 
 /// Scalars of precision `p` as bytes (values already rounded to `p`).
 fn scalar_bytes(p: Precision, v: impl IntoIterator<Item = f64>) -> Vec<u8> {
-    let mut out = Vec::new();
-    for x in v {
-        match p {
-            Precision::F32 => out.extend_from_slice(&(x as f32).to_le_bytes()),
-            Precision::F64 => out.extend_from_slice(&x.to_le_bytes()),
+    match p {
+        Precision::F32 => {
+            let v: Vec<f32> = v.into_iter().map(|x| x as f32).collect();
+            bytemuck::cast_slice(&v).to_vec()
+        }
+        Precision::F64 => {
+            let v: Vec<f64> = v.into_iter().collect();
+            bytemuck::cast_slice(&v).to_vec()
         }
     }
-    out
+}
+
+/// The first `len` scalars of precision `p` in `b`, as `T` (one pass).
+fn states_from<T: NoiseFloat>(p: Precision, b: &[u8], len: usize) -> Vec<T> {
+    match p {
+        Precision::F32 => b
+            .chunks_exact(4)
+            .take(len)
+            .map(|c| T::of(f32::from_le_bytes([c[0], c[1], c[2], c[3]]) as f64))
+            .collect(),
+        Precision::F64 => b
+            .chunks_exact(8)
+            .take(len)
+            .map(|c| {
+                T::of(f64::from_le_bytes([
+                    c[0], c[1], c[2], c[3], c[4], c[5], c[6], c[7],
+                ]))
+            })
+            .collect(),
+    }
 }
 
 /// Bytes of precision `p` back to f64 values.
@@ -783,11 +805,17 @@ impl GpuEngine {
         // initial states and lock-in flags, exactly as the CPU engine
         let mut xs0 = vec![T::zero(); n * count];
         let mut st0 = vec![0u32; ST_WORDS * count];
-        for j in 0..count {
-            let x = &mut xs0[j * n..(j + 1) * n];
-            initial_state(spec.init, spec.seed, first + j as u64, b.angle, x);
-            if rec.outside(x) {
-                st0[ST_WORDS * j + 2] = 1;
+        {
+            use rayon::prelude::*;
+            xs0.par_chunks_mut(n).enumerate().for_each(|(j, x)| {
+                initial_state(spec.init, spec.seed, first + j as u64, b.angle, x)
+            });
+        }
+        if target.is_some() {
+            for j in 0..count {
+                if rec.outside(&xs0[j * n..(j + 1) * n]) {
+                    st0[ST_WORDS * j + 2] = 1;
+                }
             }
         }
         ph.lap(Phase::HostInit);
@@ -886,11 +914,7 @@ impl GpuEngine {
                 }
                 let back = self.read_back(&[&xs, &st])?;
                 ph.lap(Phase::ReadBack);
-                let xv: Vec<T> = scalars_from(prec, &back[0])
-                    .into_iter()
-                    .take(n * count)
-                    .map(T::of)
-                    .collect();
+                let xv: Vec<T> = states_from(prec, &back[0], n * count);
                 let sv: Vec<u32> =
                     bytemuck::cast_slice::<u8, u32>(&back[1])[..ST_WORDS * count].to_vec();
                 rec.take(k1, |j| running(&sv, j), |j, x| state(&xv, j, x), count);
