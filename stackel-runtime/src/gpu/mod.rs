@@ -956,12 +956,16 @@ impl GpuEngine {
                 }
             })
             .collect();
-        let lock_in = (0..count)
-            .map(|j| {
-                let l = sv[ST_WORDS * j + 2] as u64;
-                (target.is_some() && fates[j].is_finished() && l <= steps).then_some(l)
-            })
-            .collect();
+        // empty without a target, as the CPU engine leaves it
+        let lock_in = match target {
+            Some(_) => (0..count)
+                .map(|j| {
+                    let l = sv[ST_WORDS * j + 2] as u64;
+                    (fates[j].is_finished() && l <= steps).then_some(l)
+                })
+                .collect(),
+            None => Vec::new(),
+        };
         let (paths, distance) = rec.finish();
         ph.lap(Phase::HostFinish);
         Ok(StudyResult {
