@@ -902,6 +902,10 @@ fn a_cpu_study_runs_on_the_gpu_with_the_same_fingerprint_and_shards(e: &'static 
     let cpu1 = study.clone().shard(1, 2).run::<f32>().unwrap();
     let merged = StudyResult::merge(vec![gpu0, cpu1]).unwrap();
     compare::assert_agree(&cpu, &merged, 2e-4, "GPU + CPU shards");
+    // per-trajectory records have the CPU's shape (no lock-in without a target)
+    assert_eq!(merged.lock_in, cpu.lock_in);
+    assert_eq!(merged.newton_failures, cpu.newton_failures);
+    assert_eq!(merged.final_states.len(), cpu.final_states.len());
     // invalid studies are typed errors, and the reference games carry no WGSL
     let err = e
         .run_study_with_wgsl::<_, f32>(&study.clone().trajectories(0), &wgsl)

@@ -7,7 +7,9 @@
 mod ir_games;
 
 use stackel_runtime::dynamics::Rule;
-use stackel_runtime::gpu::kernel::{math_kernel, rng_kernel, study_kernel, KernelSpec, Precision};
+use stackel_runtime::gpu::kernel::{
+    ceiling_kernel, math_kernel, rng_kernel, study_kernel, KernelSpec, Precision,
+};
 use stackel_runtime::gpu::validate::check_wgsl;
 use stackel_symbolic::emit_wgsl::emit_game;
 use stackel_symbolic::ir::GamePrograms;
@@ -54,6 +56,10 @@ fn every_study_kernel_validates() {
     check_wgsl(&rng_kernel(Precision::F64)).unwrap();
     check_wgsl(&math_kernel(Precision::F32)).unwrap();
     check_wgsl(&math_kernel(Precision::F64)).unwrap();
+    for n in [2, 5] {
+        check_wgsl(&ceiling_kernel(Precision::F32, n)).unwrap();
+        check_wgsl(&ceiling_kernel(Precision::F64, n)).unwrap();
+    }
 }
 
 #[test]

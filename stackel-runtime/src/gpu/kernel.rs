@@ -1094,3 +1094,76 @@ pub fn math_kernel(p: Precision) -> String {
          \x20   out[6u * j + 5u] = st_pow(x, y);\n",
     )
 }
+
+/// The bench's ceiling: the least work a noisy study kernel does, with no
+/// game. For invocation j < cfg[0] (index j = gid.x + gid.y nwg.x WG), steps
+/// cfg[1]..cfg[1] + cfg[2] of x_i <- x_i - 2^-7 (x_i + z_i) on `n`
+/// coordinates kept in registers, the normals z drawn per step exactly as a
+/// study kernel draws them (Philox4x32-10 under key (cfg[3], cfg[4]),
+/// Box-Muller, blocks shared across steps in f32); states live in `out`
+/// (`out[j n + i]`; `words` unused).
+pub fn ceiling_kernel(p: Precision, n: usize) -> String {
+    let pairs = crate::rng::pairs_per_state(n);
+    let block = match p {
+        Precision::F32 => {
+            "            let blo = (ilo >> 1u) | (ihi << 31u);\n\
+             \x20           let bhi = ihi >> 1u;\n\
+             \x20           let half = ilo & 1u;\n"
+        }
+        Precision::F64 => {
+            "            let blo = ilo;\n\
+             \x20           let bhi = ihi;\n\
+             \x20           let half = 0u;\n"
+        }
+    };
+    let mut s = scalar_prelude(p);
+    s.push_str(PHILOX_WGSL);
+    s.push_str(&normals_wgsl(p));
+    let _ = write!(
+        s,
+        "@group(0) @binding(0) var<storage, read> cfg: array<u32>;\n\
+         @group(0) @binding(1) var<storage, read_write> words: array<u32>;\n\
+         @group(0) @binding(2) var<storage, read_write> out: array<S>;\n\
+         const N: u32 = {n}u;\n\
+         @compute @workgroup_size({wg})\n\
+         fn main(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {{\n\
+         \x20   let j = gid.x + gid.y * nwg.x * {wg}u;\n\
+         \x20   if (j >= cfg[0]) {{\n\
+         \x20       return;\n\
+         \x20   }}\n\
+         \x20   let key = vec2<u32>(cfg[3], cfg[4]);\n\
+         \x20   var x: array<S, N>;\n\
+         \x20   for (var i = 0u; i < N; i++) {{\n\
+         \x20       x[i] = out[j * N + i];\n\
+         \x20   }}\n\
+         \x20   var cw = vec4<u32>(0u);\n\
+         \x20   var cb = vec2<u32>(0xffffffffu);\n\
+         \x20   for (var s = 0u; s < cfg[2]; s++) {{\n\
+         \x20       let k = cfg[1] + s;\n\
+         \x20       var z: array<S, {zn}>;\n\
+         \x20       let kp = st_mulhilo(k, {pairs}u);\n\
+         \x20       for (var q = 0u; q < {pairs}u; q++) {{\n\
+         \x20           let ilo = kp.y + q;\n\
+         \x20           let ihi = kp.x + select(0u, 1u, ilo < kp.y);\n\
+         {block}\
+         \x20           if (blo != cb.x || bhi != cb.y) {{\n\
+         \x20               cw = st_philox(vec4<u32>(blo, j, 0u, bhi & 0x00ffffffu), key);\n\
+         \x20               cb = vec2<u32>(blo, bhi);\n\
+         \x20           }}\n\
+         \x20           let pr = st_pair_normals(cw, half);\n\
+         \x20           z[2u * q] = pr.x;\n\
+         \x20           z[2u * q + 1u] = pr.y;\n\
+         \x20       }}\n\
+         \x20       for (var i = 0u; i < N; i++) {{\n\
+         \x20           x[i] = x[i] - S(0.0078125) * (x[i] + z[i]);\n\
+         \x20       }}\n\
+         \x20   }}\n\
+         \x20   for (var i = 0u; i < N; i++) {{\n\
+         \x20       out[j * N + i] = x[i];\n\
+         \x20   }}\n\
+         }}\n",
+        wg = WORKGROUP,
+        zn = 2 * pairs,
+    );
+    s
+}

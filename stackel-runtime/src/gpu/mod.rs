@@ -180,14 +180,36 @@ fn storage_entry(binding: u32, read_only: bool) -> wgpu::BindGroupLayoutEntry {
 
 /// Scalars of precision `p` as bytes (values already rounded to `p`).
 fn scalar_bytes(p: Precision, v: impl IntoIterator<Item = f64>) -> Vec<u8> {
-    let mut out = Vec::new();
-    for x in v {
-        match p {
-            Precision::F32 => out.extend_from_slice(&(x as f32).to_le_bytes()),
-            Precision::F64 => out.extend_from_slice(&x.to_le_bytes()),
+    match p {
+        Precision::F32 => {
+            let v: Vec<f32> = v.into_iter().map(|x| x as f32).collect();
+            bytemuck::cast_slice(&v).to_vec()
+        }
+        Precision::F64 => {
+            let v: Vec<f64> = v.into_iter().collect();
+            bytemuck::cast_slice(&v).to_vec()
         }
     }
-    out
+}
+
+/// The first `len` scalars of precision `p` in `b`, as `T` (one pass).
+fn states_from<T: NoiseFloat>(p: Precision, b: &[u8], len: usize) -> Vec<T> {
+    match p {
+        Precision::F32 => b
+            .chunks_exact(4)
+            .take(len)
+            .map(|c| T::of(f32::from_le_bytes([c[0], c[1], c[2], c[3]]) as f64))
+            .collect(),
+        Precision::F64 => b
+            .chunks_exact(8)
+            .take(len)
+            .map(|c| {
+                T::of(f64::from_le_bytes([
+                    c[0], c[1], c[2], c[3], c[4], c[5], c[6], c[7],
+                ]))
+            })
+            .collect(),
+    }
 }
 
 /// Bytes of precision `p` back to f64 values.
@@ -498,6 +520,79 @@ impl GpuEngine {
             .collect())
     }
 
+    /// Trajectory-steps per second of the bare Philox + Box-Muller kernel
+    /// ([`kernel::ceiling_kernel`], `n` coordinates) on `count` trajectories
+    /// for `steps` steps, dispatched as studies are (at most
+    /// [`GpuOptions::steps_per_dispatch`] steps each): the ceiling a study
+    /// kernel of an `n`-coordinate game can approach (benchmarks). The
+    /// pipeline is built before the clock starts.
+    pub fn ceiling_rate<T: NoiseFloat>(
+        &self,
+        n: usize,
+        count: u32,
+        steps: u32,
+    ) -> Result<f64, GpuError> {
+        let p = precision_of::<T>();
+        self.precision_ok(p)?;
+        let pipeline = self.pipeline(kernel::ceiling_kernel(p, n), 1)?;
+        let bytes = n as u64 * count as u64 * p.size() as u64;
+        if bytes > self.max_binding {
+            return Err(GpuError::Unsupported(format!(
+                "{count} trajectories of {n} coordinates in one buffer"
+            )));
+        }
+        let out = self.device.create_buffer(&wgpu::BufferDescriptor {
+            label: Some("ceiling states"),
+            size: bytes.max(4),
+            usage: wgpu::BufferUsages::STORAGE,
+            mapped_at_creation: false,
+        });
+        let words = self.storage("ceiling unused", &[0u8; 16]);
+        let cfg = self.storage("ceiling cfg", &[0u8; 20]);
+        let bg = self.device.create_bind_group(&wgpu::BindGroupDescriptor {
+            label: None,
+            layout: &self.layouts[1],
+            entries: &[&cfg, &words, &out]
+                .iter()
+                .enumerate()
+                .map(|(i, b)| wgpu::BindGroupEntry {
+                    binding: i as u32,
+                    resource: b.as_entire_binding(),
+                })
+                .collect::<Vec<_>>(),
+        });
+        let (gx, gy) = self.grid(count as u64);
+        let seg = self.options.steps_per_dispatch.max(1);
+        self.device
+            .poll(wgpu::PollType::wait_indefinitely())
+            .map_err(|e| GpuError::Device(e.to_string()))?;
+        let t = std::time::Instant::now();
+        let mut k0 = 0u32;
+        while k0 < steps {
+            let ns = seg.min(steps - k0);
+            let head = [count, k0, ns, 0x1234_5678, 0x9abc_def0];
+            self.queue
+                .write_buffer(&cfg, 0, bytemuck::cast_slice(&head));
+            let mut enc = self
+                .device
+                .create_command_encoder(&wgpu::CommandEncoderDescriptor { label: None });
+            {
+                let mut pass = enc.begin_compute_pass(&wgpu::ComputePassDescriptor::default());
+                pass.set_pipeline(&pipeline);
+                pass.set_bind_group(0, &bg, &[]);
+                pass.dispatch_workgroups(gx, gy, 1);
+            }
+            self.queue.submit([enc.finish()]);
+            k0 += ns;
+        }
+        self.device
+            .poll(wgpu::PollType::wait_indefinitely())
+            .map_err(|e| GpuError::Device(e.to_string()))?;
+        let secs = t.elapsed().as_secs_f64();
+        self.device_ok()?;
+        Ok(count as f64 * steps as f64 / secs)
+    }
+
     /// One dispatch of `src` (bindings: cfg, words, out) over `count` invocations.
     fn dispatch_rng_layout(
         &self,
@@ -611,8 +706,10 @@ impl GpuEngine {
             np: G::NP,
             players,
         };
+        let mut ph = Phases::start();
         let src = kernel::study_kernel(&kspec, wgsl);
         let pipeline = self.pipeline(src, 0)?;
+        ph.lap(Phase::Pipeline);
 
         // Per-coordinate constants in precision T, as the CPU engine prepares them.
         let mut sigma = Vec::with_capacity(n);
@@ -669,6 +766,7 @@ impl GpuEngine {
                 spec,
                 &pipeline,
                 &fp,
+                &mut ph,
                 Batch {
                     first,
                     count,
@@ -684,6 +782,8 @@ impl GpuEngine {
         }
         let mut result = StudyResult::merge(parts).map_err(|e| GpuError::Device(e.to_string()))?;
         result.warnings = dynamics.warnings();
+        ph.lap(Phase::Merge);
+        ph.report(hi - lo, spec.steps);
         Ok(result)
     }
 
@@ -692,6 +792,7 @@ impl GpuEngine {
         spec: &StudySpec<'_, G>,
         pipeline: &wgpu::ComputePipeline,
         fp: &wgpu::Buffer,
+        ph: &mut Phases,
         b: Batch<'_>,
     ) -> Result<StudyResult, GpuError> {
         let (n, count, first, prec) = (b.n, b.count, b.first, b.prec);
@@ -704,13 +805,20 @@ impl GpuEngine {
         // initial states and lock-in flags, exactly as the CPU engine
         let mut xs0 = vec![T::zero(); n * count];
         let mut st0 = vec![0u32; ST_WORDS * count];
-        for j in 0..count {
-            let x = &mut xs0[j * n..(j + 1) * n];
-            initial_state(spec.init, spec.seed, first + j as u64, b.angle, x);
-            if rec.outside(x) {
-                st0[ST_WORDS * j + 2] = 1;
+        {
+            use rayon::prelude::*;
+            xs0.par_chunks_mut(n).enumerate().for_each(|(j, x)| {
+                initial_state(spec.init, spec.seed, first + j as u64, b.angle, x)
+            });
+        }
+        if target.is_some() {
+            for j in 0..count {
+                if rec.outside(&xs0[j * n..(j + 1) * n]) {
+                    st0[ST_WORDS * j + 2] = 1;
+                }
             }
         }
+        ph.lap(Phase::HostInit);
         let xs = self.storage(
             "stackel states",
             &scalar_bytes(prec, xs0.iter().map(|v| v.re())),
@@ -742,6 +850,7 @@ impl GpuEngine {
         });
         let (gx, gy) = self.grid(count as u64);
         let key = crate::rng::seed_key(spec.seed);
+        ph.lap(Phase::Upload);
 
         // trajectory j of a state array read back (trajectory-major) is running
         let running = |st: &[u32], j: usize| st[ST_WORDS * j] == kernel::FATE_RUNNING;
@@ -798,12 +907,14 @@ impl GpuEngine {
             self.queue.submit([enc.finish()]);
             let wants_record = record_times.binary_search(&k1).is_ok() || k1 == steps;
             if wants_record {
+                if ph.on {
+                    // profiling only: the GPU's time apart from the copy back
+                    let _ = self.device.poll(wgpu::PollType::wait_indefinitely());
+                    ph.lap(Phase::Gpu);
+                }
                 let back = self.read_back(&[&xs, &st])?;
-                let xv: Vec<T> = scalars_from(prec, &back[0])
-                    .into_iter()
-                    .take(n * count)
-                    .map(T::of)
-                    .collect();
+                ph.lap(Phase::ReadBack);
+                let xv: Vec<T> = states_from(prec, &back[0], n * count);
                 let sv: Vec<u32> =
                     bytemuck::cast_slice::<u8, u32>(&back[1])[..ST_WORDS * count].to_vec();
                 rec.take(k1, |j| running(&sv, j), |j, x| state(&xv, j, x), count);
@@ -845,13 +956,18 @@ impl GpuEngine {
                 }
             })
             .collect();
-        let lock_in = (0..count)
-            .map(|j| {
-                let l = sv[ST_WORDS * j + 2] as u64;
-                (target.is_some() && fates[j].is_finished() && l <= steps).then_some(l)
-            })
-            .collect();
+        // empty without a target, as the CPU engine leaves it
+        let lock_in = match target {
+            Some(_) => (0..count)
+                .map(|j| {
+                    let l = sv[ST_WORDS * j + 2] as u64;
+                    (fates[j].is_finished() && l <= steps).then_some(l)
+                })
+                .collect(),
+            None => Vec::new(),
+        };
         let (paths, distance) = rec.finish();
+        ph.lap(Phase::HostFinish);
         Ok(StudyResult {
             fingerprint: spec.fingerprint.clone(),
             first,
@@ -887,4 +1003,68 @@ struct Batch<'a> {
     angle: &'a [bool],
     adam: bool,
     prec: Precision,
+}
+
+/// Phases of a GPU study, timed when the environment variable
+/// `STACKEL_GPU_PROFILE` is set (then printed to stderr per study): what
+/// the fixed cost of a study is made of.
+#[derive(Clone, Copy, Debug)]
+enum Phase {
+    /// Kernel text and the pipeline cache (a compile on first use).
+    Pipeline,
+    /// Initial states on the host.
+    HostInit,
+    /// Buffers created and written.
+    Upload,
+    /// Dispatches until the GPU is idle (with the profile only).
+    Gpu,
+    /// Copies back to the host.
+    ReadBack,
+    /// Fates, records and the batch result on the host.
+    HostFinish,
+    /// Batches merged, summary computed.
+    Merge,
+}
+
+struct Phases {
+    on: bool,
+    last: std::time::Instant,
+    secs: [f64; 7],
+}
+
+impl Phases {
+    fn start() -> Self {
+        Phases {
+            on: std::env::var_os("STACKEL_GPU_PROFILE").is_some(),
+            last: std::time::Instant::now(),
+            secs: [0.0; 7],
+        }
+    }
+    /// Adds the time since the last lap to `p`.
+    fn lap(&mut self, p: Phase) {
+        if self.on {
+            let now = std::time::Instant::now();
+            self.secs[p as usize] += (now - self.last).as_secs_f64();
+            self.last = now;
+        }
+    }
+    fn report(&self, n: u64, k: u64) {
+        if self.on {
+            let names = [
+                "pipeline",
+                "host init",
+                "upload",
+                "gpu",
+                "read back",
+                "host finish",
+                "merge+summary",
+            ];
+            let parts: Vec<String> = names
+                .iter()
+                .zip(self.secs)
+                .map(|(name, t)| format!("{name} {:.2} ms", 1e3 * t))
+                .collect();
+            eprintln!("stackel GPU study N = {n}, K = {k}: {}", parts.join(", "));
+        }
+    }
 }
