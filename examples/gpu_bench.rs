@@ -37,8 +37,10 @@ stackel_game! {
 /// gamma1 = 1/(k + 11), gamma2 = (k + 11)^(-2/3), noise variance 10.
 fn dynamics() -> Dynamics {
     Dynamics::two_timescale(
-        Schedule::power(1.0, 11.0, 1.0),
-        Schedule::power(1.0, 11.0, 2.0 / 3.0),
+        Schedule::inverse_power(1.0).offset(11.0).exponent(1.0),
+        Schedule::inverse_power(1.0)
+            .offset(11.0)
+            .exponent(2.0 / 3.0),
     )
 }
 
@@ -191,7 +193,7 @@ fn main() {
     println!("| game | precision | N | K | GPU engine | ceiling | engine/ceiling |");
     println!("|---|---|---|---|---|---|---|");
     table::<Duopoly, f32>("duopoly", &Duopoly::default(), 10.0, &a);
-    let five = LeaderThreeFollowerTwo::default();
+    let five = LeaderThreeFollowerTwo;
     table::<LeaderThreeFollowerTwo, f32>("five-coordinate", &five, 0.5, &a);
     if e.supports_f64() {
         table::<Duopoly, f64>("duopoly", &Duopoly::default(), 10.0, &a);
