@@ -11,6 +11,7 @@
 //! Defaults are sized for a real GPU (the whole run takes a few minutes on
 //! an H100); on lavapipe use e.g. `--n 10,12 --k 100,1000`.
 
+use clap::Parser;
 use stackel::dynamics::Dynamics;
 use stackel::engine::{Engine, Init, Noise, Study};
 use stackel::gpu;
@@ -66,42 +67,22 @@ fn median(mut v: Vec<f64>) -> f64 {
     v[v.len() / 2]
 }
 
+/// Command line (`--help` lists it).
+#[derive(Parser)]
+#[command(about = "GPU engine throughput on macro games over an N x K grid")]
 struct Args {
+    /// log2 of the trajectory counts N, comma-separated.
+    #[arg(long = "n", value_delimiter = ',', default_values_t = [16u32, 20, 24])]
     log_n: Vec<u32>,
+    /// Step counts K, comma-separated.
+    #[arg(long, value_delimiter = ',', default_values_t = [1000u64, 10_000, 100_000])]
     k: Vec<u64>,
+    /// Cells with N K above this are skipped.
+    #[arg(long, default_value_t = (1u64 << 24) as f64 * 1e4)]
     max_work: f64,
+    /// Also time the CPU engine at the smallest cell.
+    #[arg(long)]
     cpu: bool,
-}
-
-fn parse() -> Args {
-    let mut a = Args {
-        log_n: vec![16, 20, 24],
-        k: vec![1000, 10_000, 100_000],
-        max_work: (1u64 << 24) as f64 * 1e4,
-        cpu: false,
-    };
-    let mut it = std::env::args().skip(1);
-    let list = |v: Option<String>| -> Vec<f64> {
-        v.unwrap_or_default()
-            .split(',')
-            .filter_map(|x| x.trim().parse::<f64>().ok())
-            .collect()
-    };
-    while let Some(flag) = it.next() {
-        match flag.as_str() {
-            "--n" => a.log_n = list(it.next()).iter().map(|v| *v as u32).collect(),
-            "--k" => a.k = list(it.next()).iter().map(|v| *v as u64).collect(),
-            "--max-work" => a.max_work = list(it.next()).first().copied().unwrap_or(a.max_work),
-            "--cpu" => a.cpu = true,
-            _ => {
-                eprintln!(
-                    "usage: gpu_bench [--n 16,20,24] [--k 1000,10000] [--max-work W] [--cpu]"
-                );
-                std::process::exit(2);
-            }
-        }
-    }
-    a
 }
 
 /// Median seconds of a study of `n` trajectories and `k` steps on the GPU
@@ -161,7 +142,7 @@ fn rayon_threads() -> usize {
 }
 
 fn main() {
-    let a = parse();
+    let a = Args::parse();
     let e = match gpu::shared() {
         Ok(e) => e,
         Err(err) => {
