@@ -12,11 +12,11 @@ use stackel_runtime::dynamics::Dynamics;
 use stackel_runtime::engine::{Init, Noise, Study};
 use stackel_runtime::gpu::{self, GpuEngine, StudySpec};
 use stackel_runtime::record::{Record, StudyResult};
-use stackel_runtime::reference::{Duopoly, Torus};
 use stackel_runtime::rng::NoiseFloat;
 use stackel_runtime::schedule::Schedule;
 use stackel_runtime::Game;
 use stackel_symbolic::emit_wgsl::emit_game;
+use stackel_testkit::twins::{Duopoly, Torus};
 use std::f64::consts::PI;
 use std::time::Instant;
 
