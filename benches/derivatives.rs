@@ -1,6 +1,6 @@
 //! omega_S and J_S (through `Workspace::omega_s` / `stackelberg_jacobian`)
 //! for the paper's games, three ways: the code `stackel_game!` generates,
-//! the hand-derived closed forms in `stackel::reference`, and forward-mode
+//! the hand-derived closed forms in `stackel_testkit::twins`, and forward-mode
 //! num-dual (dual / hyper-dual numbers) run through the same costs.
 //!
 //! `cargo bench --bench derivatives -- --warm-up-time 1 --measurement-time 2`
@@ -8,7 +8,8 @@
 use criterion::{black_box, criterion_group, criterion_main, Criterion};
 use num_dual::{Dual64, DualNum, HyperDual, HyperDual64};
 use stackel::prelude::*;
-use stackel::{reference, BlockFormula, StackelbergParts};
+use stackel::{BlockFormula, StackelbergParts};
+use stackel_testkit::twins as reference;
 use std::ops::{Add, AddAssign, Div, DivAssign, Mul, MulAssign, Neg, Sub, SubAssign};
 
 #[path = "../tests/paper_games/mod.rs"]

@@ -1,6 +1,6 @@
 //! Throughput of the batched CPU engine on games written with
 //! `stackel_game!` (the user's path), each beside its hand-written twin in
-//! `stackel::reference` (the comparison column), run side by side in this
+//! `stackel_testkit::twins` (the comparison column), run side by side in this
 //! process: the same study, 5 interleaved runs, the median of each.
 //!
 //! The headline study is the duopoly's two-timescale Stackelberg dynamics
@@ -22,10 +22,10 @@
 use rayon::prelude::*;
 use stackel::dynamics::Dynamics;
 use stackel::engine::{fill_normals_in, simd_tier, Init, Noise, NoiseWords, Simd, Study};
-use stackel::reference;
 use stackel::rng::{self, NoiseFloat};
 use stackel::schedule::Schedule;
 use stackel::Game;
+use stackel_testkit::twins as reference;
 use std::path::PathBuf;
 use std::time::Instant;
 
@@ -395,7 +395,7 @@ fn main() {
         load_average()
     );
     println!(
-        "macro game (stackel_game!) vs its hand-written twin (stackel::reference), two-timescale; median of {} interleaved runs, trajectory-steps/s:",
+        "macro game (stackel_game!) vs its hand-written twin (stackel_testkit::twins), two-timescale; median of {} interleaved runs, trajectory-steps/s:",
         a.reps
     );
     println!();

@@ -1,13 +1,13 @@
 //! The paper's games through the real `stackel_game!` macro: every emitted
 //! block against num-dual, finite differences and the hand-derived closed
-//! forms in `stackel_runtime::reference`; J_S against finite differences of
+//! forms in `stackel_testkit::twins`; J_S against finite differences of
 //! omega_S; snapshots of the readable formulas.
 
 mod derivatives_common;
 
 use derivatives_common::{check_against_reference, check_game, check_stackelberg_jacobian, Rng};
 use stackel::prelude::*;
-use stackel::reference;
+use stackel_testkit::twins as reference;
 
 mod paper_games;
 use paper_games::{Covariance, Duopoly, Example1, Torus};

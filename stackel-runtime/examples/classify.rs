@@ -12,8 +12,8 @@ use stackel_runtime::equilibria::{
     find_critical_points, grid_starts, group_families, random_starts, EquilibriumReport, FamilyKey,
     Field, FindOptions,
 };
-use stackel_runtime::reference::{Covariance3, Duopoly, Torus, ZeroSumExample1};
 use stackel_runtime::Game;
+use stackel_testkit::twins::{Covariance3, Duopoly, Torus, ZeroSumExample1};
 
 fn show<G: Game>(g: &G, bounds: &[(f64, f64)], per_dim: usize, json: bool) {
     let starts = grid_starts(bounds, per_dim);

@@ -34,7 +34,7 @@ use crate::real::Float;
 ///
 /// ```
 /// use stackel_runtime::blocks::Workspace;
-/// use stackel_runtime::reference::Duopoly;
+/// use stackel_testkit::twins::Duopoly;
 ///
 /// let g = Duopoly::default();
 /// let mut ws = Workspace::<f64>::new::<Duopoly>();

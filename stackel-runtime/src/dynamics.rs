@@ -551,11 +551,98 @@ pub fn small_field<G: Game, T: Float>(
 mod tests {
     use super::*;
     use crate::blocks::Workspace;
-    use crate::reference::Duopoly;
+    use crate::game::{BlockFormula, GameInfo, PlayerInfo};
+
+    /// A local Cournot duopoly (a = 100, c1 = 5, c2 = 2, no parameters):
+    /// f1 = -(95 - q1 - q2) q1, f2 = -(98 - q1 - q2) q2. The hand-written twins
+    /// live in the stackel-testkit crate, which unit tests cannot use.
+    struct Duopoly;
+
+    const fn player(name: &'static str, offset: usize) -> PlayerInfo {
+        PlayerInfo {
+            name,
+            shape: &[],
+            offset,
+            dim: 1,
+            angle: false,
+        }
+    }
+    static INFO: GameInfo = GameInfo {
+        name: "Duopoly",
+        leader: player("q1", 0),
+        followers: &[player("q2", 1)],
+        params: &[],
+        zero_sum: false,
+    };
+
+    impl Game for Duopoly {
+        const D1: usize = 1;
+        const D2: usize = 1;
+        const NP: usize = 0;
+        fn info(&self) -> &'static GameInfo {
+            &INFO
+        }
+        fn params(&self, _: &mut [f64]) {}
+        fn set_params(&mut self, _: &[f64]) {}
+        fn leader_cost<T: Real>(&self, x: &[T]) -> T {
+            -(T::of(95.0) - x[0] - x[1]) * x[0]
+        }
+        fn follower_cost<T: Real>(&self, _: usize, x: &[T]) -> T {
+            -(T::of(98.0) - x[0] - x[1]) * x[1]
+        }
+        fn d1f1<T: Real>(&self, x: &[T], o: &mut [T]) {
+            o[0] = T::of(2.0) * x[0] + x[1] - T::of(95.0);
+        }
+        fn d2f1<T: Real>(&self, x: &[T], o: &mut [T]) {
+            o[0] = x[0];
+        }
+        fn d2f2<T: Real>(&self, x: &[T], o: &mut [T]) {
+            o[0] = x[0] + T::of(2.0) * x[1] - T::of(98.0);
+        }
+        fn omega<T: Real>(&self, x: &[T], o: &mut [T]) {
+            self.d1f1(x, &mut o[..1]);
+            self.d2f2(x, &mut o[1..]);
+        }
+        fn d11f1<T: Real>(&self, _: &[T], o: &mut [T]) {
+            o[0] = T::of(2.0);
+        }
+        fn d12f1<T: Real>(&self, _: &[T], o: &mut [T]) {
+            o[0] = T::of(1.0);
+        }
+        fn d22f1<T: Real>(&self, _: &[T], o: &mut [T]) {
+            o[0] = T::of(0.0);
+        }
+        fn d22f2<T: Real>(&self, _: &[T], o: &mut [T]) {
+            o[0] = T::of(2.0);
+        }
+        fn d21f2<T: Real>(&self, _: &[T], o: &mut [T]) {
+            o[0] = T::of(1.0);
+        }
+        fn d11phi<T: Real>(&self, _: &[T], _: &[T], o: &mut [T]) {
+            o[0] = T::of(0.0);
+        }
+        fn d12phi<T: Real>(&self, _: &[T], _: &[T], o: &mut [T]) {
+            o[0] = T::of(0.0);
+        }
+        fn d21phi<T: Real>(&self, _: &[T], _: &[T], o: &mut [T]) {
+            o[0] = T::of(0.0);
+        }
+        fn d22phi<T: Real>(&self, _: &[T], _: &[T], o: &mut [T]) {
+            o[0] = T::of(0.0);
+        }
+        fn d1p_f1<T: Real>(&self, _: &[T], _: &mut [T]) {}
+        fn d2p_f1<T: Real>(&self, _: &[T], _: &mut [T]) {}
+        fn d2p_f2<T: Real>(&self, _: &[T], _: &mut [T]) {}
+        fn d1p_phi<T: Real>(&self, _: &[T], _: &[T], _: &mut [T]) {}
+        fn d2p_phi<T: Real>(&self, _: &[T], _: &[T], _: &mut [T]) {}
+        fn formulas(&self) -> Vec<BlockFormula> {
+            Vec::new()
+        }
+    }
 
     #[test]
     fn total_leader_gradient_matches_workspace() {
-        let g = Duopoly::default();
+        let g = Duopoly;
         let mut s = StepScratch::<f64>::new::<Duopoly>();
         let mut ws = Workspace::<f64>::new::<Duopoly>();
         for x in [[10.0, 10.0], [46.0, 26.0], [-3.0, 70.5]] {
@@ -570,7 +657,7 @@ mod tests {
 
     #[test]
     fn best_response_solves_follower_condition() {
-        let g = Duopoly::default();
+        let g = Duopoly;
         let mut s = StepScratch::<f64>::new::<Duopoly>();
         let mut x = [40.0, -500.0];
         assert!(best_response(&g, &Newton::default(), &mut x, &mut s));

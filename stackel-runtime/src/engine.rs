@@ -11,7 +11,7 @@
 //! use stackel_runtime::engine::{Init, Noise, Study};
 //! use stackel_runtime::dynamics::Dynamics;
 //! use stackel_runtime::record::Record;
-//! use stackel_runtime::reference::Duopoly;
+//! use stackel_testkit::twins::Duopoly;
 //! use stackel_runtime::schedule::Schedule;
 //!
 //! let dynamics = Dynamics::two_timescale(
@@ -106,7 +106,8 @@ impl Init {
     /// ```
     /// use rand_distr::{Distribution, Exp};
     /// use stackel_runtime::engine::{Init, Noise, Study};
-    /// use stackel_runtime::{dynamics::Dynamics, reference::Duopoly, schedule::Schedule};
+    /// use stackel_runtime::{dynamics::Dynamics, schedule::Schedule};
+    /// use stackel_testkit::twins::Duopoly;
     ///
     /// let exp = Exp::new(0.1).unwrap(); // mean 10
     /// let init = Init::sample("exponential(0.1) quantities", move |rng, x| {

@@ -6,7 +6,6 @@ pub mod blocks;
 pub mod game;
 pub mod linalg;
 pub mod real;
-pub mod reference;
 
 pub use blocks::Workspace;
 pub use game::{

@@ -7,8 +7,8 @@
 use stackel_runtime::dynamics::Dynamics;
 use stackel_runtime::engine::{Init, Noise, Study};
 use stackel_runtime::record::{Fate, Record};
-use stackel_runtime::reference::Duopoly;
 use stackel_runtime::schedule::{Optimizer, Schedule};
+use stackel_testkit::twins::Duopoly;
 
 const K0: f64 = 11.0;
 

@@ -4,9 +4,9 @@
 use stackel_runtime::dynamics::{Dynamics, Newton};
 use stackel_runtime::engine::{Init, Noise, Study, StudyError};
 use stackel_runtime::record::{Record, StudyResult};
-use stackel_runtime::reference::{Duopoly, Torus};
 use stackel_runtime::rng::{self, NoiseFloat};
 use stackel_runtime::schedule::{Optimizer, Schedule, ScheduleError};
+use stackel_testkit::twins::{Duopoly, Torus};
 
 fn study() -> Study<Duopoly> {
     Study::new(

@@ -8,9 +8,9 @@ use stackel_runtime::blocks::Workspace;
 use stackel_runtime::dynamics::{wrap_angle, Dynamics};
 use stackel_runtime::engine::{Init, Noise, Study};
 use stackel_runtime::record::{state_distance, Record};
-use stackel_runtime::reference::Torus;
 use stackel_runtime::schedule::Schedule;
 use stackel_runtime::Game;
+use stackel_testkit::twins::Torus;
 use std::f64::consts::PI;
 
 /// Stable zeros of omega (stackelberg = false) or omega_S (true).

@@ -1,4 +1,4 @@
-//! `autodiff::DualGame` against the hand-derived `reference::Duopoly` and
+//! `autodiff::DualGame` against the hand-derived `stackel_testkit::twins::Duopoly` and
 //! against central finite differences (costs, blocks, params, several
 //! followers), and through `Workspace` (J, J_S vs differences of omega, omega_S).
 
@@ -6,8 +6,8 @@ mod eq_support;
 
 use eq_support::{fd_jacobian, rel_err, sub, Rng};
 use stackel_runtime::autodiff::{Costs, DualGame};
-use stackel_runtime::reference::Duopoly;
 use stackel_runtime::{Game, GameInfo, ParamInfo, PlayerInfo, Real, Workspace};
+use stackel_testkit::twins::Duopoly;
 
 /// The duopoly of `reference` through `Costs`, params (a, c1, c2).
 struct DuopolyCosts([f64; 3]);
@@ -481,11 +481,11 @@ impl Costs for Example1Costs {
 
 #[test]
 fn dual_games_agree_with_the_hand_derived_torus_and_example_1() {
-    let torus = stackel_runtime::reference::Torus::default();
+    let torus = stackel_testkit::twins::Torus::default();
     let mut tp = [0.0; 4];
     torus.params(&mut tp);
     let dual_torus = DualGame::new(TorusCosts(tp)).unwrap();
-    let ex1 = stackel_runtime::reference::ZeroSumExample1::default();
+    let ex1 = stackel_testkit::twins::ZeroSumExample1::default();
     let dual_ex1 = DualGame::new(Example1Costs([ex1.a, ex1.b])).unwrap();
     let mut rng = Rng::new(23);
     for _ in 0..50 {

@@ -14,8 +14,8 @@ use stackel_runtime::equilibria::{
     classify, find_critical_points, group_families, Classification, ClassifyOptions, Degeneracy,
     FamilyKey, FamilyOptions, Field, Verdict,
 };
-use stackel_runtime::reference::Covariance3;
 use stackel_runtime::Game;
+use stackel_testkit::twins::Covariance3;
 
 const SIGMA3: [f64; 9] = [2.0, 0.5, 0.2, 0.5, 1.5, 0.3, 0.2, 0.3, 1.0];
 

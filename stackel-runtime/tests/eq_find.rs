@@ -8,7 +8,7 @@ use stackel_runtime::equilibria::{
     classify, find_critical_points, grid_starts, random_starts, Degeneracy, EquilibriumError,
     EquilibriumReport, FailureReason, Field, FindOptions, Verdict,
 };
-use stackel_runtime::reference::Duopoly;
+use stackel_testkit::twins::Duopoly;
 
 /// f1 = x^2/2 + x y, f2 = x y: the follower's cost is linear in y, so
 /// D22 f2 = 0 and omega_S does not exist anywhere; omega = (x + y, x) has the
@@ -171,7 +171,7 @@ fn marginal_and_semidefinite_cases_are_degenerate() {
 /// of them and tags the others; malformed bounds are a typed error.
 #[test]
 fn bounds_drop_or_tag_points_outside_the_box() {
-    use stackel_runtime::reference::ZeroSumExample1;
+    use stackel_testkit::twins::ZeroSumExample1;
     let g = ZeroSumExample1::default();
     let starts = grid_starts(&[(-6.0, 6.0), (-6.0, 6.0)], 9);
     let all =

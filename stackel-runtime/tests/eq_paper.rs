@@ -8,8 +8,8 @@ use stackel_runtime::equilibria::{
     classify, find_critical_points, grid_starts, state_distance, wrap_angle, EquilibriumReport,
     Field, FindOptions, Verdict,
 };
-use stackel_runtime::reference::{Duopoly, Torus, ZeroSumExample1};
 use stackel_runtime::Game;
+use stackel_testkit::twins::{Duopoly, Torus, ZeroSumExample1};
 
 #[test]
 fn duopoly_nash_and_stackelberg_are_found_and_classified() {

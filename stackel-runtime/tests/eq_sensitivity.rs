@@ -10,8 +10,8 @@ use stackel_runtime::autodiff::DualGame;
 use stackel_runtime::equilibria::{
     find_critical_points, sensitivity, state_distance, wrap_angle, Field, FindOptions,
 };
-use stackel_runtime::reference::{Duopoly, Torus, ZeroSumExample1};
 use stackel_runtime::Game;
+use stackel_testkit::twins::{Duopoly, Torus, ZeroSumExample1};
 
 /// The equilibrium of `field` reached from `x0` (which must converge).
 fn solve<G: Game>(g: &G, field: Field, x0: &[f64]) -> Vec<f64> {

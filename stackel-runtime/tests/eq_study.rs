@@ -11,8 +11,8 @@ use stackel_runtime::equilibria::{
     starts_from_states, state_distance, EquilibriumReport, Field, Verdict,
 };
 use stackel_runtime::record::Record;
-use stackel_runtime::reference::Torus;
 use stackel_runtime::schedule::Schedule;
+use stackel_testkit::twins::Torus;
 
 #[test]
 fn stackelberg_learning_end_points_lead_to_the_two_stackelberg_equilibria() {

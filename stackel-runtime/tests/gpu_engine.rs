@@ -17,12 +17,12 @@ use stackel_runtime::dynamics::{Dynamics, Newton, Rule};
 use stackel_runtime::engine::{Init, Noise, Study};
 use stackel_runtime::gpu::{GpuEngine, GpuError, GpuOptions, StudySpec};
 use stackel_runtime::record::{Fate, Record, StudyResult};
-use stackel_runtime::reference::{Duopoly, Torus, ZeroSumExample1};
 use stackel_runtime::rng::{self, NoiseFloat};
 use stackel_runtime::schedule::{Optimizer, Schedule};
 use stackel_runtime::Game;
 use stackel_symbolic::emit_wgsl::emit_game;
 use stackel_symbolic::ir::Operand;
+use stackel_testkit::twins::{Duopoly, Torus, ZeroSumExample1};
 use std::f64::consts::PI;
 
 fn philox_matches_random123_known_answers(e: &'static GpuEngine) {

@@ -21,11 +21,11 @@ use stackel_runtime::gpu::kernel::{study_kernel, KernelSpec, Precision};
 use stackel_runtime::gpu::validate::check_wgsl;
 use stackel_runtime::gpu::{GpuEngine, StudySpec};
 use stackel_runtime::record::{Record, StudyResult};
-use stackel_runtime::reference::{Duopoly, Torus, ZeroSumExample1};
 use stackel_runtime::rng::NoiseFloat;
 use stackel_runtime::schedule::Schedule;
 use stackel_runtime::{Game, GameInfo, PlayerInfo, Real, Rule};
 use stackel_symbolic::emit_wgsl::{emit_game, UNROLL_LIMIT};
+use stackel_testkit::twins::{Duopoly, Torus, ZeroSumExample1};
 use std::f64::consts::PI;
 
 fn compile(tokens: proc_macro2::TokenStream) -> (String, stackel_symbolic::ir::GamePrograms) {

@@ -5,9 +5,9 @@ use rand_core::Rng;
 use rand_distr::{Distribution, Normal, Uniform};
 use stackel_runtime::dynamics::Dynamics;
 use stackel_runtime::engine::{Init, Noise, Study, StudyError};
-use stackel_runtime::reference::Duopoly;
 use stackel_runtime::rng::{PhiloxRng, STREAM_INIT};
 use stackel_runtime::schedule::Schedule;
+use stackel_testkit::twins::Duopoly;
 
 fn normal_init() -> Init {
     let n = Normal::new(5.0, 2.0).unwrap();

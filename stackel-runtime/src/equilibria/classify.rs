@@ -374,7 +374,7 @@ fn norm_inf(v: &[f64]) -> f64 {
 ///
 /// ```
 /// use stackel_runtime::equilibria::{classify, Verdict};
-/// use stackel_runtime::reference::Duopoly;
+/// use stackel_testkit::twins::Duopoly;
 ///
 /// let g = Duopoly::default();
 /// let c = classify(&g, &g.nash(), &Default::default()).unwrap();

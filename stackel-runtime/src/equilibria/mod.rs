@@ -22,7 +22,7 @@
 //!
 //! ```
 //! use stackel_runtime::equilibria::{grid_starts, EquilibriumReport, Field, Verdict};
-//! use stackel_runtime::reference::Duopoly;
+//! use stackel_testkit::twins::Duopoly;
 //!
 //! let g = Duopoly::default();
 //! let starts = grid_starts(&[(0.0, 100.0), (0.0, 100.0)], 3);

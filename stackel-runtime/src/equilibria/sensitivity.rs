@@ -76,7 +76,7 @@ pub fn field_param_jacobian<G: Game>(
 ///
 /// ```
 /// use stackel_runtime::equilibria::{sensitivity, Field};
-/// use stackel_runtime::reference::Duopoly;
+/// use stackel_testkit::twins::Duopoly;
 ///
 /// let g = Duopoly::default(); // params (a, c1, c2)
 /// let s = sensitivity(&g, &g.stackelberg(), Field::STACKELBERG).unwrap();

@@ -3,8 +3,10 @@
 //! the baselines its benchmarks compare against; they are not used by the
 //! dynamics themselves.
 
-use crate::game::{BlockFormula, Game, GameInfo, ParamInfo, PlayerInfo, StackelbergParts};
-use crate::real::Real;
+use stackel_runtime::game::{
+    BlockFormula, Game, GameInfo, ParamInfo, PlayerInfo, StackelbergParts,
+};
+use stackel_runtime::real::Real;
 
 /// Cournot duopoly (paper 4.1): f_i = -(a - q1 - q2 - c_i) q_i, firm 1 leads.
 ///
@@ -12,8 +14,11 @@ use crate::real::Real;
 /// q2 = (a - c2 - q1) / 2.
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub struct Duopoly {
+    /// Demand intercept: price = a - q1 - q2.
     pub a: f64,
+    /// Leader's unit cost.
     pub c1: f64,
+    /// Follower's unit cost.
     pub c2: f64,
 }
 
@@ -198,7 +203,9 @@ impl Game for Duopoly {
 /// Params flatten as (alpha[0], alpha[1], phi[0], phi[1]).
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub struct Torus {
+    /// Weights alpha_i of the players' own terms -alpha_i cos(th_i - phi_i).
     pub alpha: [f64; 2],
+    /// Preferred angles phi_i.
     pub phi: [f64; 2],
 }
 
@@ -400,7 +407,9 @@ impl Game for Torus {
 /// v = b x2^2 + x1, Q = u^2 + v^2; every block below is E times a polynomial.
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub struct ZeroSumExample1 {
+    /// Coefficient a in u = a x1^2 + x2.
     pub a: f64,
+    /// Coefficient b in v = b x2^2 + x1.
     pub b: f64,
 }
 
@@ -626,7 +635,9 @@ impl Game for ZeroSumExample1 {
 /// Params flatten as (Sigma row-major, eta).
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub struct Covariance3 {
+    /// Target covariance Sigma (3 x 3, symmetric).
     pub sigma: [[f64; 3]; 3],
+    /// Follower's regularization eta in f2 = -f1 + eta/2 |W|^2.
     pub eta: f64,
 }
 
@@ -885,7 +896,7 @@ impl Game for Covariance3 {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::blocks::Workspace;
+    use stackel_runtime::blocks::Workspace;
 
     #[test]
     fn duopoly_blocks_vanish_at_closed_forms() {
