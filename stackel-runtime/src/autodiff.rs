@@ -88,7 +88,9 @@ pub trait Costs: Send + Sync {
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
 #[error("game layout of `{game}` does not match its dimensions: {what}")]
 pub struct LayoutError {
+    /// The game's name.
     pub game: &'static str,
+    /// What does not fit.
     pub what: String,
 }
 

@@ -19,6 +19,7 @@ use crate::real::Real;
 /// A player's description (from the DSL).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct PlayerInfo {
+    /// The player's name in the DSL.
     pub name: &'static str,
     /// `[]` scalar, `[n]` vector, `[n, m]` matrix (row-major).
     pub shape: &'static [usize],
@@ -33,19 +34,26 @@ pub struct PlayerInfo {
 /// A runtime-settable param's description.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct ParamInfo {
+    /// The param's name in the DSL.
     pub name: &'static str,
+    /// `[]` scalar, `[n]` vector, `[n, m]` matrix (row-major).
     pub shape: &'static [usize],
     /// Offset in the flat param vector ([`Game::params`]).
     pub offset: usize,
+    /// Number of entries (the product of `shape`).
     pub len: usize,
 }
 
 /// Static description of a game.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct GameInfo {
+    /// The game's name in the DSL.
     pub name: &'static str,
+    /// The leader (player 1), first in the flat state.
     pub leader: PlayerInfo,
+    /// The followers in declaration order, stacked after the leader.
     pub followers: &'static [PlayerInfo],
+    /// The runtime-settable params in declaration order.
     pub params: &'static [ParamInfo],
     /// True when the compiler proved f2 = -f1 symbolically (one follower).
     pub zero_sum: bool,
@@ -97,10 +105,15 @@ pub struct BlockFormula {
 /// subexpressions computed once). Lengths: `d1f1` d1, `d2f1` d2, `d2f2` d2,
 /// `d22f2` d2*d2, `d21f2` d2*d1.
 pub struct StackelbergParts<'a, T> {
+    /// D1f1, the leader's own gradient.
     pub d1f1: &'a mut [T],
+    /// D2f1, the leader cost's gradient in the followers' coordinates.
     pub d2f1: &'a mut [T],
+    /// D2f2, the followers' own gradients.
     pub d2f2: &'a mut [T],
+    /// D22f2, the followers' Hessian block (row-major).
     pub d22f2: &'a mut [T],
+    /// D21f2, the followers' mixed block (row-major, d2 x d1).
     pub d21f2: &'a mut [T],
 }
 
@@ -109,14 +122,24 @@ pub struct StackelbergParts<'a, T> {
 /// Lengths: `d11f1` d1*d1, `d12f1` d1*d2, `d22f1` d2*d2, `d22f2` d2*d2,
 /// `d21f2` d2*d1, `d11phi` d1*d1, `d12phi` d1*d2, `d21phi` d2*d1, `d22phi` d2*d2.
 pub struct SecondOrderParts<'a, T> {
+    /// D11f1, the leader's Hessian block.
     pub d11f1: &'a mut [T],
+    /// D12f1 (d1 x d2).
     pub d12f1: &'a mut [T],
+    /// D22f1 (d2 x d2).
     pub d22f1: &'a mut [T],
+    /// D22f2, the followers' Hessian block.
     pub d22f2: &'a mut [T],
+    /// D21f2 (d2 x d1).
     pub d21f2: &'a mut [T],
+    /// D11 phi, phi(x; lambda) = lambda^T omega_F(x) with lambda fixed (the
+    /// term of J_S that replaces the third-order tensors).
     pub d11phi: &'a mut [T],
+    /// D12 phi.
     pub d12phi: &'a mut [T],
+    /// D21 phi.
     pub d21phi: &'a mut [T],
+    /// D22 phi.
     pub d22phi: &'a mut [T],
 }
 
@@ -133,6 +156,7 @@ pub trait Game: Send + Sync {
     /// Full state dimension d1 + d2.
     const N: usize = Self::D1 + Self::D2;
 
+    /// The game's static description: players, shapes, params.
     fn info(&self) -> &'static GameInfo;
 
     /// Current params, flattened in declaration order (len `NP`).

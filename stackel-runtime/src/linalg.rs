@@ -8,7 +8,9 @@ use crate::real::Float;
 #[derive(Clone, Copy, Debug, PartialEq, Eq, thiserror::Error)]
 #[error("singular matrix (pivot {pivot} of {n} below tolerance)")]
 pub struct Singular {
+    /// The index of the failing pivot (0-based).
     pub pivot: usize,
+    /// The matrix dimension.
     pub n: usize,
 }
 
@@ -30,6 +32,7 @@ impl<T: Float> Lu<T> {
         }
     }
 
+    /// The dimension n of the matrices this workspace factors.
     pub fn dim(&self) -> usize {
         self.n
     }

@@ -36,23 +36,33 @@ pub trait Real:
     fn of(x: f64) -> Self;
     /// The real part as `f64` (the value itself for plain floats).
     fn re(self) -> f64;
+    /// 0.
     fn zero() -> Self {
         Self::of(0.0)
     }
+    /// 1.
     fn one() -> Self {
         Self::of(1.0)
     }
+    /// e^self.
     fn exp(self) -> Self;
+    /// Natural logarithm.
     fn ln(self) -> Self;
+    /// Square root.
     fn sqrt(self) -> Self;
+    /// Sine (radians).
     fn sin(self) -> Self;
+    /// Cosine (radians).
     fn cos(self) -> Self;
+    /// Tangent (radians).
     fn tan(self) -> Self;
+    /// Hyperbolic tangent.
     fn tanh(self) -> Self;
     /// `self ^ n` for an integer exponent.
     fn powi(self, n: i32) -> Self;
     /// `self ^ e` for a real exponent.
     fn powf(self, e: Self) -> Self;
+    /// |self|.
     fn abs(self) -> Self;
     /// -1, 0 or 1 (0 at 0, unlike `f64::signum`): the a.e. derivative of `abs`.
     fn sign(self) -> Self {
@@ -175,9 +185,13 @@ pub trait Float: Real + PartialOrd + Default + std::fmt::Display + std::fmt::Low
     const EPS: Self;
     /// Largest finite value.
     const MAX: Self;
+    /// Neither infinite nor NaN.
     fn is_finite(self) -> bool;
+    /// Not a number.
     fn is_nan(self) -> bool;
+    /// The largest integer <= self.
     fn floor(self) -> Self;
+    /// `n` rounded to the nearest representable value.
     fn from_usize(n: usize) -> Self {
         Self::of(n as f64)
     }

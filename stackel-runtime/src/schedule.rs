@@ -20,27 +20,63 @@ use serde::{Deserialize, Serialize};
 #[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
 pub enum Schedule {
     /// gamma_k = gamma.
-    Constant { gamma: f64 },
+    Constant {
+        /// The step size.
+        gamma: f64,
+    },
     /// gamma_k = a / (k + k0)^p (the paper's 1/k is `a = 1, k0 = 1, p = 1`).
-    Power { a: f64, k0: f64, p: f64 },
+    Power {
+        /// Scale a.
+        a: f64,
+        /// Offset k0 > 0.
+        k0: f64,
+        /// Exponent p >= 0.
+        p: f64,
+    },
     /// gamma_k = gamma0 * nu^k, 0 < nu <= 1.
-    Geometric { gamma0: f64, nu: f64 },
+    Geometric {
+        /// The first step size gamma0.
+        gamma0: f64,
+        /// The ratio nu, 0 < nu <= 1.
+        nu: f64,
+    },
     /// gamma_k = a / (k^p + b): the form the paper's code used for what its
     /// text writes as 1/k^p (`a = 1, b = 1`).
-    ShiftedPower { a: f64, p: f64, b: f64 },
+    ShiftedPower {
+        /// Scale a.
+        a: f64,
+        /// Exponent p >= 0.
+        p: f64,
+        /// Shift b > 0.
+        b: f64,
+    },
 }
 
 /// A schedule whose parameters make no sense.
 #[derive(Clone, Debug, PartialEq, thiserror::Error)]
 pub enum ScheduleError {
+    /// A step size or scale that is not finite and > 0.
     #[error("step size must be finite and > 0, got {0}")]
     NonPositive(f64),
+    /// a/(k + k0)^p with k0 <= 0 or p < 0 or not finite.
     #[error("power schedule a/(k + k0)^p needs k0 > 0 and finite p >= 0, got k0 = {k0}, p = {p}")]
-    BadPower { k0: f64, p: f64 },
+    BadPower {
+        /// The offset given.
+        k0: f64,
+        /// The exponent given.
+        p: f64,
+    },
+    /// a/(k^p + b) with b <= 0 or p < 0 or not finite.
     #[error(
         "shifted power schedule a/(k^p + b) needs b > 0 and finite p >= 0, got b = {b}, p = {p}"
     )]
-    BadShiftedPower { b: f64, p: f64 },
+    BadShiftedPower {
+        /// The shift given.
+        b: f64,
+        /// The exponent given.
+        p: f64,
+    },
+    /// gamma0 nu^k with nu outside (0, 1].
     #[error("geometric schedule gamma0 * nu^k needs 0 < nu <= 1, got nu = {0}")]
     BadRatio(f64),
 }
@@ -174,7 +210,14 @@ pub enum Optimizer {
     /// Adam (Kingma & Ba; the paper's appendix D), per coordinate:
     /// m <- b1 m + (1 - b1) g, v <- b2 v + (1 - b2) g^2,
     /// x <- x - gamma_k (m / (1 - b1^(k+1))) / (sqrt(v / (1 - b2^(k+1))) + eps).
-    Adam { beta1: f64, beta2: f64, eps: f64 },
+    Adam {
+        /// b1, the first-moment decay.
+        beta1: f64,
+        /// b2, the second-moment decay.
+        beta2: f64,
+        /// eps, added to the denominator.
+        eps: f64,
+    },
 }
 
 impl Optimizer {

@@ -62,7 +62,10 @@ pub enum Field {
     Simultaneous,
     /// omega_S = (Df1, D2 f2) with Df1 = D1 f1 - B^T (D22 f2 + eta I)^-T D2 f1:
     /// critical points of the Stackelberg dynamics (eta = 0 is exact).
-    Stackelberg { eta: f64 },
+    Stackelberg {
+        /// The regularisation eta >= 0 of the implicit map.
+        eta: f64,
+    },
 }
 
 impl Field {
@@ -84,24 +87,43 @@ pub enum EquilibriumError {
     /// A start or point does not have the game's state dimension.
     #[error("point {index} has {got} entries, the game's state has {expected}")]
     Dimension {
+        /// Which start or point (0-based).
         index: usize,
+        /// The game's state dimension d1 + d2.
         expected: usize,
+        /// Its length.
         got: usize,
     },
     /// A flat list of states whose length is not a multiple of the state
     /// dimension.
     #[error("{len} numbers do not split into states of {dim} entries")]
-    Ragged { len: usize, dim: usize },
+    Ragged {
+        /// How many numbers were given.
+        len: usize,
+        /// The state dimension.
+        dim: usize,
+    },
     /// A point has a NaN or infinite entry.
     #[error("point {index} has a non-finite entry")]
-    NonFinite { index: usize },
-    /// A matrix that must be inverted is singular at the point.
+    NonFinite {
+        /// Which point (0-based).
+        index: usize,
+    },
     /// [`FindOptions::bounds`] does not give one `(lo, hi)` pair with
     /// lo <= hi per state entry.
     #[error("bounds must give {expected} (lo, hi) pairs with lo <= hi (got {got} pairs)")]
-    Bounds { expected: usize, got: usize },
+    Bounds {
+        /// The state dimension.
+        expected: usize,
+        /// How many pairs were given.
+        got: usize,
+    },
+    /// A matrix that must be inverted is singular at the point.
     #[error("{what} is singular at the point")]
-    Singular { what: &'static str },
+    Singular {
+        /// Which matrix (e.g. `"D22 f2"`).
+        what: &'static str,
+    },
     /// An eigenvalue computation did not converge within its iteration
     /// bound (or met a non-finite entry): the point cannot be classified.
     #[error(transparent)]

@@ -16,15 +16,21 @@ use crate::game::Game;
 /// the same data as JSON.
 #[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct EquilibriumReport {
+    /// The game's name.
     pub game: String,
     /// Names of the flat-state entries (`q1`, `v[0,2]`, ...).
     pub coordinates: Vec<String>,
     /// Leader first, then the followers.
     pub players: Vec<String>,
+    /// The field whose zeros were sought.
     pub field: Field,
+    /// How many starts the finder ran.
     pub starts: usize,
+    /// The finder's options.
     pub find_options: FindOptions,
+    /// The classifier's options.
     pub classify_options: ClassifyOptions,
+    /// The distinct critical points found, each classified.
     pub points: Vec<Classification>,
     /// How many starts reached each point (same order as `points`).
     pub hits: Vec<usize>,
@@ -35,6 +41,7 @@ pub struct EquilibriumReport {
     pub dropped_outside: usize,
     /// Failed solves per reason.
     pub failure_counts: BTreeMap<String, usize>,
+    /// Every failed solve, with its start and reason.
     pub failures: Vec<Failure>,
 }
 

@@ -23,7 +23,9 @@ use super::classify::Eig;
 pub struct SpectrumFailed {
     /// Which matrix (`"J"`, `"J_S"`, `"D11 f1"`, ...).
     pub matrix: &'static str,
+    /// Its dimension.
     pub n: usize,
+    /// Which bound was hit, or the non-finite entry.
     pub reason: &'static str,
 }
 
