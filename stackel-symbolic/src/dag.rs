@@ -32,11 +32,11 @@ impl Id {
 pub enum Node {
     /// A numeric constant, stored as `f64` bits.
     Const(u64),
-    /// Flat state entry x[k] (leader first, then the followers).
+    /// Flat state entry `x[k]` (leader first, then the followers).
     State(u32),
-    /// Flat param entry p[k].
+    /// Flat param entry `p[k]`.
     Param(u32),
-    /// Multiplier entry lambda[k] (phi blocks).
+    /// Multiplier entry `lambda[k]` (phi blocks).
     Lambda(u32),
     /// n-ary sum (n >= 2), operands sorted by id, at most one constant.
     Add(Box<[Id]>),

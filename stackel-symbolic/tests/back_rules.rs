@@ -4,10 +4,10 @@
 
 use quote::quote;
 use stackel_symbolic::dag::{Dag, Node};
-use stackel_symbolic::ir::{Op, Operand};
-use stackel_symbolic::lower::{derive, game_programs, run};
+use stackel_symbolic::front_end;
+use stackel_symbolic::ir::{Op, Operand, Stmt};
+use stackel_symbolic::lower::{derive, game_programs, run, STACKELBERG_PARTS};
 use stackel_symbolic::model::UnaryFn;
-use stackel_symbolic::{emit_rust, front_end};
 
 #[test]
 fn algebraic_identities_simplify_away() {
@@ -118,7 +118,7 @@ fn structurally_zero_and_constant_entries_cost_nothing() {
     let d = derive(&front_end(duopoly()).unwrap()).unwrap();
     // Duopoly's Hessians are constants: no instructions at all.
     let p = d.program(&["D11f1", "D12f1", "D22f1", "D22f2", "D21f2"]);
-    assert!(p.instrs.is_empty(), "{:?}", p.instrs);
+    assert!(p.body.is_empty(), "{:?}", p.body);
     let consts: Vec<Vec<Operand>> = p.outputs.iter().map(|o| o.entries.clone()).collect();
     assert_eq!(
         consts,
@@ -133,7 +133,7 @@ fn structurally_zero_and_constant_entries_cost_nothing() {
     // Covariance: D22f2 = eta I, every off-diagonal entry a structural zero.
     let d = derive(&front_end(covariance(3, None)).unwrap()).unwrap();
     let h = d.program(&["D22f2"]);
-    assert!(h.instrs.is_empty());
+    assert!(h.body.is_empty());
     for (k, e) in h.outputs[0].entries.iter().enumerate() {
         let want = if k % 10 == 0 {
             Operand::Param(9)
@@ -156,13 +156,13 @@ fn shared_subexpressions_are_computed_once() {
     })
     .unwrap();
     let d = derive(&m).unwrap();
-    let p = d.stackelberg_parts_program();
+    let p = d.program(&STACKELBERG_PARTS);
     let exps = p
-        .instrs
+        .body
         .iter()
-        .filter(|i| matches!(i.op, Op::Unary(UnaryFn::Exp, _)))
+        .filter(|Stmt::Assign(i)| matches!(i.op, Op::Unary(UnaryFn::Exp, _)))
         .count();
-    assert_eq!(exps, 1, "{:#?}", p.instrs);
+    assert_eq!(exps, 1, "{:#?}", p.body);
     // ... and every temporary is used.
     let mut used = vec![false; p.temp_count()];
     let mut mark = |o: &Operand| {
@@ -170,7 +170,7 @@ fn shared_subexpressions_are_computed_once() {
             used[*t as usize] = true;
         }
     };
-    for i in &p.instrs {
+    for Stmt::Assign(i) in &p.body {
         match &i.op {
             Op::Add(a, b)
             | Op::Sub(a, b)
@@ -191,11 +191,7 @@ fn shared_subexpressions_are_computed_once() {
     for o in &p.outputs {
         o.entries.iter().for_each(&mut mark);
     }
-    assert!(
-        used.iter().all(|u| *u),
-        "dead temporaries in {:#?}",
-        p.instrs
-    );
+    assert!(used.iter().all(|u| *u), "dead temporaries in {:#?}", p.body);
 }
 
 #[test]
@@ -310,9 +306,7 @@ fn game_programs_have_the_documented_outputs() {
 
 #[test]
 fn emitted_code_is_allocation_free_straight_line_rust() {
-    let code = emit_rust::generate(&front_end(duopoly()).unwrap())
-        .unwrap()
-        .to_string();
+    let code = stackel_symbolic::compile(duopoly()).unwrap().to_string();
     let file: syn::File = syn::parse_str(&code).expect("emitted code parses");
     // the impl sits in `const _: () = { use <runtime path> as __stackel; impl .. };`
     let in_const: Vec<syn::Item> = file

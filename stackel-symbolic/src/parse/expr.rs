@@ -306,4 +306,3 @@ fn parse_number(lit: &Literal) -> PResult<Number> {
     }
     Ok(Number { value, int })
 }
-
