@@ -6,7 +6,9 @@ use quote::quote;
 use stackel_symbolic::dag::{Dag, Node};
 use stackel_symbolic::front_end;
 use stackel_symbolic::ir::{Op, Operand, Stmt};
-use stackel_symbolic::lower::{derive, game_programs, run, STACKELBERG_PARTS};
+use stackel_symbolic::lower::{
+    derive, game_programs, lower_game, run, BLOCK_NAMES, SECOND_ORDER_PARTS, STACKELBERG_PARTS,
+};
 use stackel_symbolic::model::UnaryFn;
 
 #[test]
@@ -170,23 +172,8 @@ fn shared_subexpressions_are_computed_once() {
             used[*t as usize] = true;
         }
     };
-    for Stmt::Assign(i) in &p.body {
-        match &i.op {
-            Op::Add(a, b)
-            | Op::Sub(a, b)
-            | Op::Mul(a, b)
-            | Op::Div(a, b)
-            | Op::Powf(a, b)
-            | Op::Min(a, b)
-            | Op::Max(a, b)
-            | Op::Le(a, b) => {
-                mark(a);
-                mark(b);
-            }
-            Op::Neg(a) | Op::Powi(a, _) | Op::Unary(_, a) | Op::Sign(a) | Op::Heaviside(a) => {
-                mark(a)
-            }
-        }
+    for stmt in &p.body {
+        stmt.operands().iter().for_each(&mut mark);
     }
     for o in &p.outputs {
         o.entries.iter().for_each(&mut mark);
@@ -302,6 +289,75 @@ fn game_programs_have_the_documented_outputs() {
             assert!((out[i * 2 + k] - want).abs() < 1e-12);
         }
     }
+}
+
+/// Every program of the lowered bundle, run by the interpreter, against
+/// the DAG evaluation of the entries it stands for (an independent path:
+/// the DAG interpreter sees no CSE, no value numbering, no renumbering).
+#[test]
+fn the_bundle_holds_every_program_the_emitters_read() {
+    let game = quote! {
+        game Mixed {
+            param a = 1.5;
+            leader u: [2];
+            follower y;
+            follower z: [2];
+            cost u = exp(a * u[0] * y) + u[1]^2 * z[0] - sin(u[0] + z[1]);
+            cost y = y^2 + u[0] * y * z[1];
+            cost z = sum(k in 0..2) z[k]^2 * (1.0 + u[k]^2) + z[0] * z[1] * y;
+        }
+    };
+    let model = front_end(game).unwrap();
+    let l = lower_game(&model).unwrap();
+    let d = &l.derivatives;
+    let (x, p, lam) = ([0.3, -0.7, 0.4, 1.1, -0.2], [1.5], [0.6, -1.3, 0.8]);
+    let dag = |ids: &[stackel_symbolic::dag::Id]| -> Vec<f64> {
+        ids.iter().map(|e| d.dag.eval(*e, &x, &p, &lam)).collect()
+    };
+    let close = |what: &str, got: &[f64], want: &[f64]| {
+        assert_eq!(got.len(), want.len(), "{what}");
+        for (g, w) in got.iter().zip(want) {
+            assert!(
+                (g - w).abs() <= 1e-12 * (1.0 + w.abs()),
+                "{what}: {g} vs {w}"
+            );
+        }
+    };
+    // costs
+    close("f1", &run(&l.leader_cost, &x, &p, &lam)[0], &dag(&[d.f1]));
+    assert_eq!(l.follower_costs.len(), 2);
+    for (prog, f) in l.follower_costs.iter().zip(&d.f2) {
+        close("f2", &run(prog, &x, &p, &lam)[0], &dag(&[*f]));
+    }
+    // one program per block, in BLOCK_NAMES order
+    assert_eq!(l.blocks.len(), BLOCK_NAMES.len());
+    for name in BLOCK_NAMES {
+        let prog = l.block(name);
+        assert_eq!(prog.outputs[0].name, name.to_lowercase());
+        close(
+            name,
+            &run(prog, &x, &p, &lam)[0],
+            &dag(&d.block(name).entries),
+        );
+    }
+    // the fused parts: their outputs are the blocks, named and in order
+    for (prog, names) in [
+        (&l.field.stackelberg_parts, &STACKELBERG_PARTS[..]),
+        (&l.second_order_parts, &SECOND_ORDER_PARTS[..]),
+    ] {
+        let values = run(prog, &x, &p, &lam);
+        assert_eq!(values.len(), names.len());
+        for ((out, got), name) in prog.outputs.iter().zip(&values).zip(names) {
+            assert_eq!(out.name, name.to_lowercase());
+            close(name, got, &dag(&d.block(name).entries));
+        }
+    }
+    // omega = (D1f1, D2f2), and the dimensions the emitters size with
+    let mut omega = dag(&d.block("D1f1").entries);
+    omega.extend(dag(&d.block("D2f2").entries));
+    close("omega", &run(&l.field.omega, &x, &p, &lam)[0], &omega);
+    assert_eq!((l.field.d1, l.field.d2, l.field.np), (2, 3, 1));
+    assert!(l.second_order_parts.uses_lambda && !l.field.stackelberg_parts.uses_lambda);
 }
 
 #[test]

@@ -1,6 +1,7 @@
 //! An `f64` interpreter of [`Program`]s: the reference the tests hold
 //! lowered code to (against the DAG it came from, and finite differences).
 
+use crate::dag::{apply_unary, heaviside, indicator_le, pick_max, pick_min, sign};
 use crate::ir::{Op, Operand, Program, Stmt};
 
 /// Runs a program in `f64` (an interpreter for tests): the values of its
@@ -24,24 +25,12 @@ pub fn run(program: &Program, x: &[f64], p: &[f64], lambda: &[f64]) -> Vec<Vec<f
             Op::Neg(a) => -g(a),
             Op::Powi(a, n) => g(a).powi(n),
             Op::Powf(a, b) => g(a).powf(g(b)),
-            Op::Unary(f, a) => crate::dag::apply_unary(f, g(a)),
-            Op::Sign(a) => crate::dag::sign(g(a)),
-            Op::Heaviside(a) => crate::dag::heaviside(g(a)),
-            Op::Min(a, b) => {
-                if g(a) <= g(b) {
-                    g(a)
-                } else {
-                    g(b)
-                }
-            }
-            Op::Max(a, b) => {
-                if g(a) >= g(b) {
-                    g(a)
-                } else {
-                    g(b)
-                }
-            }
-            Op::Le(a, b) => f64::from(u8::from(g(a) <= g(b))),
+            Op::Unary(f, a) => apply_unary(f, g(a)),
+            Op::Sign(a) => sign(g(a)),
+            Op::Heaviside(a) => heaviside(g(a)),
+            Op::Min(a, b) => pick_min(g(a), g(b)),
+            Op::Max(a, b) => pick_max(g(a), g(b)),
+            Op::Le(a, b) => indicator_le(g(a), g(b)),
         };
         t[ins.dst as usize] = v;
     }
