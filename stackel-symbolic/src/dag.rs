@@ -32,11 +32,11 @@ impl Id {
 pub enum Node {
     /// A numeric constant, stored as `f64` bits.
     Const(u64),
-    /// Flat state entry x[k] (leader first, then the followers).
+    /// Flat state entry `x[k]` (leader first, then the followers).
     State(u32),
-    /// Flat param entry p[k].
+    /// Flat param entry `p[k]`.
     Param(u32),
-    /// Multiplier entry lambda[k] (phi blocks).
+    /// Multiplier entry `lambda[k]` (phi blocks).
     Lambda(u32),
     /// n-ary sum (n >= 2), operands sorted by id, at most one constant.
     Add(Box<[Id]>),
@@ -202,21 +202,9 @@ impl Dag {
                 Node::Unary(f, a) => apply_unary(*f, g(a)),
                 Node::Sign(a) => sign(g(a)),
                 Node::Heaviside(a) => heaviside(g(a)),
-                Node::Min(a, b) => {
-                    if g(a) <= g(b) {
-                        g(a)
-                    } else {
-                        g(b)
-                    }
-                }
-                Node::Max(a, b) => {
-                    if g(a) >= g(b) {
-                        g(a)
-                    } else {
-                        g(b)
-                    }
-                }
-                Node::Le(a, b) => f64::from(u8::from(g(a) <= g(b))),
+                Node::Min(a, b) => pick_min(g(a), g(b)),
+                Node::Max(a, b) => pick_max(g(a), g(b)),
+                Node::Le(a, b) => indicator_le(g(a), g(b)),
             };
             v.push(value);
         }
@@ -243,6 +231,29 @@ pub fn sign(v: f64) -> f64 {
 /// 1 if v > 0 else 0.
 pub fn heaviside(v: f64) -> f64 {
     f64::from(u8::from(v > 0.0))
+}
+
+/// min(a, b) = a if a <= b else b (a on ties; b if either is NaN).
+pub fn pick_min(a: f64, b: f64) -> f64 {
+    if a <= b {
+        a
+    } else {
+        b
+    }
+}
+
+/// max(a, b) = a if a >= b else b (a on ties; b if either is NaN).
+pub fn pick_max(a: f64, b: f64) -> f64 {
+    if a >= b {
+        a
+    } else {
+        b
+    }
+}
+
+/// [a <= b]: 1 if a <= b else 0 (the a.e. derivative of min(a, b) in a).
+pub fn indicator_le(a: f64, b: f64) -> f64 {
+    f64::from(u8::from(a <= b))
 }
 
 /// The DSL's unary functions on `f64`, with the runtime's definitions.

@@ -18,9 +18,9 @@ use std::collections::HashMap;
 /// The gradient of one scalar node.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Gradient {
-    /// d f / d x[k] for every flat state entry.
+    /// d f / d `x[k]` for every flat state entry.
     pub state: Vec<Id>,
-    /// d f / d p[k] for every flat param entry.
+    /// d f / d `p[k]` for every flat param entry.
     pub param: Vec<Id>,
 }
 

@@ -1,5 +1,6 @@
-//! WGSL emission: the game's straight-line [`ir`] programs as WGSL functions
-//! for the runtime's GPU engine (`stackel_runtime::gpu`).
+//! WGSL emission: the game's field programs ([`GamePrograms`], the `field`
+//! of the lowered bundle) as WGSL functions for the runtime's GPU engine
+//! (`stackel_runtime::gpu`).
 //!
 //! # Contract
 //!
@@ -41,7 +42,8 @@
 //! softplus are built here from one `st_exp` of a non-positive argument, so
 //! they never overflow.
 
-use crate::ir::{GamePrograms, Instr, Op, Operand, OutputArray, Program};
+use crate::ir::{GamePrograms, Instr, Op, Operand, OutputArray, Program, Stmt};
+use crate::lower::Lowered;
 use crate::model::UnaryFn;
 use std::fmt::Write;
 
@@ -90,6 +92,11 @@ fn st_finite(a: S) -> bool {
     return abs(a) <= ST_MAX;
 }
 ";
+
+/// The WGSL module of a lowered game: [`emit_game`] of its field programs.
+pub fn emit(lowered: &Lowered) -> String {
+    emit_game(&lowered.field)
+}
 
 /// The game's WGSL module text (see the module docs for the contract).
 pub fn emit_game(p: &GamePrograms) -> String {
@@ -153,9 +160,9 @@ pub fn emit_game(p: &GamePrograms) -> String {
     s
 }
 
-/// `let t{k} = ...;` for every instruction.
+/// The statements of a program: `let t{k} = ...;` for every assignment.
 fn emit_body(s: &mut String, prog: &Program) {
-    for Instr { dst, op } in &prog.instrs {
+    for Stmt::Assign(Instr { dst, op }) in &prog.body {
         let _ = writeln!(s, "    let t{dst} = {};", op_text(op));
     }
 }

@@ -1,10 +1,11 @@
-//! The readable formulas of a game's costs and derivative blocks
-//! (`Game::formulas`): math text such as `2*q1 + q2 - a + c1`, terms in
-//! the players' variables first, then params, constants last.
+//! The formula emitter: readable math text of a game's costs and derivative
+//! blocks (`Game::formulas`), such as `2*q1 + q2 - a + c1`, terms in the
+//! players' variables first, then params, constants last. It reads the
+//! derivative DAG of the lowered bundle ([`Lowered::derivatives`]).
 
 use crate::dag::{Dag, Id, Node};
-use crate::lower::GameDerivatives;
-use crate::model::{GameModel, Shape};
+use crate::lower::Lowered;
+use crate::model::GameModel;
 
 /// Longest formula text kept per entry; longer ones end in `...`.
 pub const FORMULA_CAP: usize = 4000;
@@ -17,26 +18,18 @@ pub struct Names {
     pub param: Vec<String>,
 }
 
-fn entry_name(name: &str, shape: Shape, i: usize) -> String {
-    match shape {
-        Shape::Scalar => name.to_string(),
-        Shape::Vector(_) => format!("{name}[{i}]"),
-        Shape::Matrix(_, m) => format!("{name}[{},{}]", i / m, i % m),
-    }
-}
-
 impl Names {
     /// The names of `model`'s state and param entries, in flat (row-major) order.
     pub fn of(model: &GameModel) -> Self {
         let mut state = Vec::new();
         for p in 0..=model.followers.len() {
             let pl = model.player(p);
-            state.extend((0..pl.shape.len()).map(|i| entry_name(&pl.name, pl.shape, i)));
+            state.extend((0..pl.shape.len()).map(|i| pl.shape.entry_label(&pl.name, i)));
         }
         let param = model
             .params
             .iter()
-            .flat_map(|p| (0..p.shape.len()).map(|i| entry_name(&p.name, p.shape, i)))
+            .flat_map(|p| (0..p.shape.len()).map(|i| p.shape.entry_label(&p.name, i)))
             .collect();
         Names { state, param }
     }
@@ -246,18 +239,27 @@ fn write_node(dag: &Dag, id: Id, names: &Names, out: &mut String) {
     }
 }
 
-/// `(block name, shape, "name[i,j] = formula" for every nonzero entry)` for
-/// the costs and every derivative block.
-pub fn block_formulas(
-    model: &GameModel,
-    d: &GameDerivatives,
-) -> Vec<(String, Vec<usize>, Vec<String>)> {
+/// The formulas of one block (or of the costs): what `Game::formulas`
+/// returns as a `BlockFormula`.
+#[derive(Clone, Debug, PartialEq)]
+pub struct BlockFormulas {
+    /// `"f1"`, `"f2"` or a block name such as `"D22f2"`.
+    pub block: String,
+    /// The block's shape (`[]` for a cost).
+    pub shape: Vec<usize>,
+    /// `"name[i,j] = formula"` for every entry that is not structurally zero.
+    pub entries: Vec<String>,
+}
+
+/// The formulas of the costs and of every derivative block of `lowered`.
+pub fn block_formulas(model: &GameModel, lowered: &Lowered) -> Vec<BlockFormulas> {
+    let d = &lowered.derivatives;
     let names = Names::of(model);
-    let mut out = vec![(
-        "f1".to_string(),
-        vec![],
-        vec![format!("f1 = {}", formula(&d.dag, d.f1, &names))],
-    )];
+    let mut out = vec![BlockFormulas {
+        block: "f1".to_string(),
+        shape: vec![],
+        entries: vec![format!("f1 = {}", formula(&d.dag, d.f1, &names))],
+    }];
     let f2: Vec<String> =
         d.f2.iter()
             .enumerate()
@@ -275,7 +277,11 @@ pub fn block_formulas(
     } else {
         vec![d.f2.len()]
     };
-    out.push(("f2".to_string(), f2_shape, f2));
+    out.push(BlockFormulas {
+        block: "f2".to_string(),
+        shape: f2_shape,
+        entries: f2,
+    });
     for b in &d.blocks {
         let cols = if b.shape.len() == 2 { b.shape[1] } else { 1 };
         let entries = b
@@ -292,7 +298,11 @@ pub fn block_formulas(
                 format!("{label} = {}", formula(&d.dag, *e, &names))
             })
             .collect();
-        out.push((b.name.to_string(), b.shape.clone(), entries));
+        out.push(BlockFormulas {
+            block: b.name.to_string(),
+            shape: b.shape.clone(),
+            entries,
+        });
     }
     out
 }

@@ -1,11 +1,17 @@
-//! Straight-line code: the output of simplification + CSE, and the single
-//! input of every emitter (Rust, WGSL, readable formulas).
+//! Programs: the output of simplification + CSE ([`lower`](crate::lower)),
+//! and the input of the code emitters (Rust, WGSL).
 //!
 //! A [`Program`] reads the flat state `x`, the flat params `p` and (for phi
-//! blocks) the multiplier `lambda`; it runs `instrs` in order, each assigning
-//! one fresh temporary, then writes `outputs[k][e]` into entry `e` (row-major)
-//! of output array `k`. An entry that is structurally zero is
-//! `Operand::Const(0.0)` and costs nothing.
+//! blocks) the multiplier `lambda`; it runs the statements of its `body` in
+//! order, then writes `outputs[k][e]` into entry `e` (row-major) of output
+//! array `k`. An entry that is structurally zero is `Operand::Const(0.0)` and
+//! costs nothing.
+//!
+//! Today every statement is an assignment of one fresh temporary
+//! ([`Stmt::Assign`]): sums and indices are unrolled into scalar code. Loop
+//! statements over indices (for games too large to unroll) are meant to be
+//! further [`Stmt`] variants; the emitters match on [`Stmt`] exhaustively, so
+//! a new variant is a compile error in each until it is handled.
 
 use crate::model::UnaryFn;
 
@@ -16,11 +22,11 @@ pub enum Operand {
     Tmp(u32),
     /// A numeric constant (already folded).
     Const(f64),
-    /// Flat state entry x[i].
+    /// Flat state entry `x[i]`.
     State(u32),
-    /// Flat param entry p[i].
+    /// Flat param entry `p[i]`.
     Param(u32),
-    /// Multiplier entry lambda[i] (phi blocks only).
+    /// Multiplier entry `lambda[i]` (phi blocks only).
     Lambda(u32),
 }
 
@@ -102,6 +108,22 @@ pub struct Instr {
     pub op: Op,
 }
 
+/// One statement of a program.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub enum Stmt {
+    /// `t{dst} = op`: straight-line code, one fresh temporary.
+    Assign(Instr),
+}
+
+impl Stmt {
+    /// The operands the statement reads, in order.
+    pub fn operands(&self) -> Vec<Operand> {
+        match self {
+            Stmt::Assign(i) => i.op.operands(),
+        }
+    }
+}
+
 /// A named output array of a program.
 #[derive(Clone, Debug, PartialEq)]
 pub struct OutputArray {
@@ -113,30 +135,50 @@ pub struct OutputArray {
     pub entries: Vec<Operand>,
 }
 
-/// Straight-line code computing one or more output arrays with shared
-/// subexpressions computed once.
+/// Code computing one or more output arrays with shared subexpressions
+/// computed once.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Program {
     /// Whether the program reads `lambda` (phi blocks).
     pub uses_lambda: bool,
-    /// The instructions, in order (each writes a new temporary).
-    pub instrs: Vec<Instr>,
+    /// The statements, in order.
+    pub body: Vec<Stmt>,
     /// The arrays the program writes.
     pub outputs: Vec<OutputArray>,
 }
 
 impl Program {
+    /// A straight-line program: one [`Stmt::Assign`] per instruction.
+    pub fn straight_line(uses_lambda: bool, instrs: Vec<Instr>, outputs: Vec<OutputArray>) -> Self {
+        Program {
+            uses_lambda,
+            body: instrs.into_iter().map(Stmt::Assign).collect(),
+            outputs,
+        }
+    }
+
     /// Number of temporaries (max dst + 1).
     pub fn temp_count(&self) -> usize {
-        self.instrs
+        self.body
             .iter()
-            .map(|i| i.dst as usize + 1)
+            .map(|s| match s {
+                Stmt::Assign(i) => i.dst as usize + 1,
+            })
             .max()
             .unwrap_or(0)
     }
+
+    /// Size of the program: statements plus output entries (what the Rust
+    /// emitter's inline policy weighs).
+    pub fn size(&self) -> usize {
+        let entries: usize = self.outputs.iter().map(|o| o.entries.len()).sum();
+        self.body.len() + entries
+    }
 }
 
-/// Every program a game needs, as the emitters consume them.
+/// The programs of the Stackelberg field, which both targets run: the whole
+/// input of the WGSL emitter, and the part of [`lower::Lowered`](crate::lower::Lowered)
+/// the Rust emitter shares with it.
 #[derive(Clone, Debug, PartialEq)]
 pub struct GamePrograms {
     /// Leader dimension d1, stacked follower dimension d2, flat param count.

@@ -3,25 +3,23 @@
 //! Data flows one way: DSL tokens -> [`ast`] (with spans, [`parse`]) ->
 //! checked [`model::GameModel`] ([`check`]) -> hash-consed expression DAG
 //! ([`dag`]) -> derivative DAGs ([`diff`]) -> simplified ([`simplify`]) ->
-//! CSE'd straight-line [`ir`] ([`lower`]) -> emitted Rust ([`emit_rust`]) and
-//! WGSL ([`emit_wgsl`]). The proc-macro crate is a thin shell around
-//! [`expand`].
+//! one bundle of CSE'd [`ir`] programs, [`lower::Lowered`] ([`lower`]) ->
+//! three independent emitters reading the bundle: formulas ([`formula`]),
+//! WGSL ([`emit_wgsl`]) and Rust ([`emit_rust`]). No emitter calls another or
+//! calls back into [`lower`]; [`back_end`] runs them and hands the formulas
+//! and the WGSL text to the Rust emitter as data. The proc-macro crate is a
+//! thin shell around [`expand`].
 
 #![warn(missing_docs)]
 pub mod ast;
 pub mod check;
 pub mod dag;
 pub mod diff;
-// emit_rust and lower are being restructured into one lowered bundle and
-// independent emitters (a separate change); their few undocumented items are
-// documented there.
-#[allow(missing_docs)]
 pub mod emit_rust;
 pub mod emit_wgsl;
 pub mod error;
 pub mod formula;
 pub mod ir;
-#[allow(missing_docs)]
 pub mod lower;
 pub mod model;
 pub mod parse;
@@ -36,10 +34,20 @@ pub fn front_end(tokens: TokenStream) -> Result<model::GameModel, Errors> {
     check::check_game(&ast)
 }
 
+/// The back end: checked model -> generated Rust. Parses the
+/// `#[stackel(..)]` options, lowers once, then runs each emitter on the
+/// bundle.
+pub fn back_end(model: &model::GameModel) -> Result<TokenStream, Errors> {
+    let options = emit_rust::Options::of(&model.attrs)?;
+    let lowered = lower::lower_game(model)?;
+    let formulas = formula::block_formulas(model, &lowered);
+    let wgsl = emit_wgsl::emit(&lowered);
+    Ok(emit_rust::emit(model, &options, &lowered, &formulas, &wgsl))
+}
+
 /// The whole compiler: DSL tokens -> generated Rust, or all the errors found.
 pub fn compile(tokens: TokenStream) -> Result<TokenStream, Errors> {
-    let model = front_end(tokens)?;
-    emit_rust::generate(&model)
+    back_end(&front_end(tokens)?)
 }
 
 /// What `stackel_game!` expands to: the generated code, or one

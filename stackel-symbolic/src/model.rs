@@ -47,6 +47,16 @@ impl Shape {
         }
     }
 
+    /// How entry `i` (flat, row-major) of a value `name` of this shape reads:
+    /// `q1`, `v[2]`, `w[0,1]`.
+    pub fn entry_label(&self, name: &str, i: usize) -> String {
+        match *self {
+            Shape::Scalar => name.to_string(),
+            Shape::Vector(_) => format!("{name}[{i}]"),
+            Shape::Matrix(_, m) => format!("{name}[{},{}]", i / m, i % m),
+        }
+    }
+
     /// Flat row-major offset of a fully resolved index (no bounds check).
     pub fn flat(&self, index: &[usize]) -> usize {
         match *self {

@@ -16,7 +16,7 @@
 //! or NaN (the generated code then returns the mathematically intended value
 //! where the unsimplified code would have returned NaN).
 
-use crate::dag::{apply_unary, heaviside, sign, Dag, Id, Node};
+use crate::dag::{apply_unary, heaviside, indicator_le, pick_max, pick_min, sign, Dag, Id, Node};
 use crate::model::UnaryFn;
 use std::collections::HashMap;
 
@@ -248,7 +248,7 @@ impl Dag {
     /// 1 if a <= b else 0.
     pub fn le(&mut self, a: Id, b: Id) -> Id {
         match (self.as_const(a), self.as_const(b)) {
-            (Some(x), Some(y)) => self.constant(f64::from(u8::from(x <= y))),
+            (Some(x), Some(y)) => self.constant(indicator_le(x, y)),
             _ if a == b => self.constant(1.0),
             _ => self.intern(Node::Le(a, b)),
         }
@@ -257,7 +257,7 @@ impl Dag {
     /// min(a, b) (a on ties).
     pub fn min(&mut self, a: Id, b: Id) -> Id {
         match (self.as_const(a), self.as_const(b)) {
-            (Some(x), Some(y)) => self.constant(if x <= y { x } else { y }),
+            (Some(x), Some(y)) => self.constant(pick_min(x, y)),
             _ if a == b => a,
             _ => self.intern(Node::Min(a, b)),
         }
@@ -266,7 +266,7 @@ impl Dag {
     /// max(a, b) (a on ties).
     pub fn max(&mut self, a: Id, b: Id) -> Id {
         match (self.as_const(a), self.as_const(b)) {
-            (Some(x), Some(y)) => self.constant(if x >= y { x } else { y }),
+            (Some(x), Some(y)) => self.constant(pick_max(x, y)),
             _ if a == b => a,
             _ => self.intern(Node::Max(a, b)),
         }

@@ -4,10 +4,12 @@
 
 use quote::quote;
 use stackel_symbolic::dag::{Dag, Node};
-use stackel_symbolic::ir::{Op, Operand};
-use stackel_symbolic::lower::{derive, game_programs, run};
+use stackel_symbolic::front_end;
+use stackel_symbolic::ir::{Op, Operand, Stmt};
+use stackel_symbolic::lower::{
+    derive, game_programs, lower_game, run, BLOCK_NAMES, SECOND_ORDER_PARTS, STACKELBERG_PARTS,
+};
 use stackel_symbolic::model::UnaryFn;
-use stackel_symbolic::{emit_rust, front_end};
 
 #[test]
 fn algebraic_identities_simplify_away() {
@@ -118,7 +120,7 @@ fn structurally_zero_and_constant_entries_cost_nothing() {
     let d = derive(&front_end(duopoly()).unwrap()).unwrap();
     // Duopoly's Hessians are constants: no instructions at all.
     let p = d.program(&["D11f1", "D12f1", "D22f1", "D22f2", "D21f2"]);
-    assert!(p.instrs.is_empty(), "{:?}", p.instrs);
+    assert!(p.body.is_empty(), "{:?}", p.body);
     let consts: Vec<Vec<Operand>> = p.outputs.iter().map(|o| o.entries.clone()).collect();
     assert_eq!(
         consts,
@@ -133,7 +135,7 @@ fn structurally_zero_and_constant_entries_cost_nothing() {
     // Covariance: D22f2 = eta I, every off-diagonal entry a structural zero.
     let d = derive(&front_end(covariance(3, None)).unwrap()).unwrap();
     let h = d.program(&["D22f2"]);
-    assert!(h.instrs.is_empty());
+    assert!(h.body.is_empty());
     for (k, e) in h.outputs[0].entries.iter().enumerate() {
         let want = if k % 10 == 0 {
             Operand::Param(9)
@@ -156,13 +158,13 @@ fn shared_subexpressions_are_computed_once() {
     })
     .unwrap();
     let d = derive(&m).unwrap();
-    let p = d.stackelberg_parts_program();
+    let p = d.program(&STACKELBERG_PARTS);
     let exps = p
-        .instrs
+        .body
         .iter()
-        .filter(|i| matches!(i.op, Op::Unary(UnaryFn::Exp, _)))
+        .filter(|Stmt::Assign(i)| matches!(i.op, Op::Unary(UnaryFn::Exp, _)))
         .count();
-    assert_eq!(exps, 1, "{:#?}", p.instrs);
+    assert_eq!(exps, 1, "{:#?}", p.body);
     // ... and every temporary is used.
     let mut used = vec![false; p.temp_count()];
     let mut mark = |o: &Operand| {
@@ -170,32 +172,13 @@ fn shared_subexpressions_are_computed_once() {
             used[*t as usize] = true;
         }
     };
-    for i in &p.instrs {
-        match &i.op {
-            Op::Add(a, b)
-            | Op::Sub(a, b)
-            | Op::Mul(a, b)
-            | Op::Div(a, b)
-            | Op::Powf(a, b)
-            | Op::Min(a, b)
-            | Op::Max(a, b)
-            | Op::Le(a, b) => {
-                mark(a);
-                mark(b);
-            }
-            Op::Neg(a) | Op::Powi(a, _) | Op::Unary(_, a) | Op::Sign(a) | Op::Heaviside(a) => {
-                mark(a)
-            }
-        }
+    for stmt in &p.body {
+        stmt.operands().iter().for_each(&mut mark);
     }
     for o in &p.outputs {
         o.entries.iter().for_each(&mut mark);
     }
-    assert!(
-        used.iter().all(|u| *u),
-        "dead temporaries in {:#?}",
-        p.instrs
-    );
+    assert!(used.iter().all(|u| *u), "dead temporaries in {:#?}", p.body);
 }
 
 #[test]
@@ -308,11 +291,78 @@ fn game_programs_have_the_documented_outputs() {
     }
 }
 
+/// Every program of the lowered bundle, run by the interpreter, against
+/// the DAG evaluation of the entries it stands for (an independent path:
+/// the DAG interpreter sees no CSE, no value numbering, no renumbering).
+#[test]
+fn the_bundle_holds_every_program_the_emitters_read() {
+    let game = quote! {
+        game Mixed {
+            param a = 1.5;
+            leader u: [2];
+            follower y;
+            follower z: [2];
+            cost u = exp(a * u[0] * y) + u[1]^2 * z[0] - sin(u[0] + z[1]);
+            cost y = y^2 + u[0] * y * z[1];
+            cost z = sum(k in 0..2) z[k]^2 * (1.0 + u[k]^2) + z[0] * z[1] * y;
+        }
+    };
+    let model = front_end(game).unwrap();
+    let l = lower_game(&model).unwrap();
+    let d = &l.derivatives;
+    let (x, p, lam) = ([0.3, -0.7, 0.4, 1.1, -0.2], [1.5], [0.6, -1.3, 0.8]);
+    let dag = |ids: &[stackel_symbolic::dag::Id]| -> Vec<f64> {
+        ids.iter().map(|e| d.dag.eval(*e, &x, &p, &lam)).collect()
+    };
+    let close = |what: &str, got: &[f64], want: &[f64]| {
+        assert_eq!(got.len(), want.len(), "{what}");
+        for (g, w) in got.iter().zip(want) {
+            assert!(
+                (g - w).abs() <= 1e-12 * (1.0 + w.abs()),
+                "{what}: {g} vs {w}"
+            );
+        }
+    };
+    // costs
+    close("f1", &run(&l.leader_cost, &x, &p, &lam)[0], &dag(&[d.f1]));
+    assert_eq!(l.follower_costs.len(), 2);
+    for (prog, f) in l.follower_costs.iter().zip(&d.f2) {
+        close("f2", &run(prog, &x, &p, &lam)[0], &dag(&[*f]));
+    }
+    // one program per block, in BLOCK_NAMES order
+    assert_eq!(l.blocks.len(), BLOCK_NAMES.len());
+    for name in BLOCK_NAMES {
+        let prog = l.block(name);
+        assert_eq!(prog.outputs[0].name, name.to_lowercase());
+        close(
+            name,
+            &run(prog, &x, &p, &lam)[0],
+            &dag(&d.block(name).entries),
+        );
+    }
+    // the fused parts: their outputs are the blocks, named and in order
+    for (prog, names) in [
+        (&l.field.stackelberg_parts, &STACKELBERG_PARTS[..]),
+        (&l.second_order_parts, &SECOND_ORDER_PARTS[..]),
+    ] {
+        let values = run(prog, &x, &p, &lam);
+        assert_eq!(values.len(), names.len());
+        for ((out, got), name) in prog.outputs.iter().zip(&values).zip(names) {
+            assert_eq!(out.name, name.to_lowercase());
+            close(name, got, &dag(&d.block(name).entries));
+        }
+    }
+    // omega = (D1f1, D2f2), and the dimensions the emitters size with
+    let mut omega = dag(&d.block("D1f1").entries);
+    omega.extend(dag(&d.block("D2f2").entries));
+    close("omega", &run(&l.field.omega, &x, &p, &lam)[0], &omega);
+    assert_eq!((l.field.d1, l.field.d2, l.field.np), (2, 3, 1));
+    assert!(l.second_order_parts.uses_lambda && !l.field.stackelberg_parts.uses_lambda);
+}
+
 #[test]
 fn emitted_code_is_allocation_free_straight_line_rust() {
-    let code = emit_rust::generate(&front_end(duopoly()).unwrap())
-        .unwrap()
-        .to_string();
+    let code = stackel_symbolic::compile(duopoly()).unwrap().to_string();
     let file: syn::File = syn::parse_str(&code).expect("emitted code parses");
     // the impl sits in `const _: () = { use <runtime path> as __stackel; impl .. };`
     let in_const: Vec<syn::Item> = file

@@ -8,7 +8,7 @@ mod ir_games;
 use ir_games::{eval, Builder};
 use naga::valid::{Capabilities, ValidationFlags, Validator};
 use stackel_symbolic::emit_wgsl::{emit_game, UNROLL_LIMIT};
-use stackel_symbolic::ir::{GamePrograms, Op, Operand};
+use stackel_symbolic::ir::{GamePrograms, Op, Operand, Stmt};
 use stackel_symbolic::model::UnaryFn;
 
 /// What the runtime prepends (see `emit_wgsl`'s contract), plus an entry
@@ -216,7 +216,7 @@ fn game_with_no_params_validates() {
     let mut g = ir_games::duopoly();
     // Replace the params by constants: a = 100, c1 = 5, c2 = 2.
     for prog in [&mut g.omega, &mut g.stackelberg_parts] {
-        for ins in &mut prog.instrs {
+        for Stmt::Assign(ins) in &mut prog.body {
             if let Op::Sub(Operand::Param(0), Operand::Param(k)) = ins.op {
                 let c = [0.0, 5.0, 2.0][k as usize];
                 ins.op = Op::Sub(Operand::Const(100.0), Operand::Const(c));

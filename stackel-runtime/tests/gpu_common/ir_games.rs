@@ -5,7 +5,7 @@
 //! `stackel-runtime/tests/gpu_*.rs` through `#[path]`.
 #![allow(dead_code)]
 
-use stackel_symbolic::ir::{GamePrograms, Instr, Op, Operand, OutputArray, Program};
+use stackel_symbolic::ir::{GamePrograms, Instr, Op, Operand, OutputArray, Program, Stmt};
 use stackel_symbolic::model::UnaryFn;
 
 /// Builds straight-line code one instruction at a time.
@@ -33,10 +33,10 @@ impl Builder {
         self.op(Op::Unary(f, a))
     }
     pub fn finish(self, outputs: Vec<(&str, Vec<usize>, Vec<Operand>)>) -> Program {
-        Program {
-            uses_lambda: false,
-            instrs: self.instrs,
-            outputs: outputs
+        Program::straight_line(
+            false,
+            self.instrs,
+            outputs
                 .into_iter()
                 .map(|(name, shape, entries)| OutputArray {
                     name: name.to_string(),
@@ -44,7 +44,7 @@ impl Builder {
                     entries,
                 })
                 .collect(),
-        }
+        )
     }
 }
 
@@ -298,7 +298,7 @@ pub fn eval(prog: &Program, x: &[f64], p: &[f64]) -> Vec<Vec<f64>> {
         Operand::Param(i) => p[i as usize],
         Operand::Lambda(_) => panic!("no lambda in these programs"),
     };
-    for ins in &prog.instrs {
+    for Stmt::Assign(ins) in &prog.body {
         let v = match ins.op {
             Op::Add(a, b) => get(&t, a) + get(&t, b),
             Op::Sub(a, b) => get(&t, a) - get(&t, b),

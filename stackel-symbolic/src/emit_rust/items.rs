@@ -1,0 +1,202 @@
+//! The Rust items that depend on the model alone: the game struct (one
+//! public `f64` field or array per param) and its `Default`, `Game::info`,
+//! and `params` / `set_params`.
+
+use super::code::lit;
+use super::options::{user_derives, Options};
+use crate::model::{GameModel, Shape};
+use proc_macro2::{Ident, Literal, Span, TokenStream};
+use quote::quote;
+
+/// Where each flat param lives on `self` (`self.a`, `self.v[1]`, `self.m[0][2]`).
+pub(super) fn param_places(model: &GameModel) -> Vec<TokenStream> {
+    let mut out = Vec::new();
+    for p in &model.params {
+        let name = Ident::new(&p.name, p.span);
+        for i in 0..p.shape.len() {
+            out.push(match p.shape {
+                Shape::Scalar => quote!(self.#name),
+                Shape::Vector(_) => {
+                    let i = lit(i);
+                    quote!(self.#name[#i])
+                }
+                Shape::Matrix(_, m) => {
+                    let (r, c) = (lit(i / m), lit(i % m));
+                    quote!(self.#name[#r][#c])
+                }
+            });
+        }
+    }
+    out
+}
+
+/// The game struct with the user's attributes, our derives (those the user
+/// did not ask for) and its `Default` when every param has a default.
+pub(super) fn struct_items(model: &GameModel, options: &Options) -> TokenStream {
+    let name = Ident::new(&model.name, model.name_span);
+    let vis = &model.vis;
+    let attrs = &options.attrs;
+    let fields = model.params.iter().map(|p| {
+        let f = Ident::new(&p.name, p.span);
+        let ty = match p.shape {
+            Shape::Scalar => quote!(f64),
+            Shape::Vector(n) => {
+                let n = lit(n);
+                quote!([f64; #n])
+            }
+            Shape::Matrix(n, m) => {
+                let (n, m) = (lit(n), lit(m));
+                quote!([[f64; #m]; #n])
+            }
+        };
+        let doc = match &p.default {
+            Some(v) if v.len() == 1 => format!(" The param `{}` (default {}).", p.name, v[0]),
+            Some(v) => format!(" The param `{}` (default {:?}, row-major).", p.name, v),
+            None => format!(" The param `{}` (no default).", p.name),
+        };
+        quote!(#[doc = #doc] pub #f: #ty)
+    });
+    let struct_body = if model.params.is_empty() {
+        quote!(;)
+    } else {
+        quote!({ #(#fields),* })
+    };
+    let have = user_derives(attrs);
+    let derives: Vec<Ident> = ["Clone", "Copy", "Debug", "PartialEq"]
+        .iter()
+        .filter(|d| !have.iter().any(|h| h == *d))
+        .map(|d| Ident::new(d, Span::call_site()))
+        .collect();
+    let derive_attr = if derives.is_empty() {
+        quote!()
+    } else {
+        quote!(#[derive(#(#derives),*)])
+    };
+    let default_impl = default_impl(model, &name);
+    quote! {
+        #attrs
+        #derive_attr
+        #vis struct #name #struct_body
+
+        #default_impl
+    }
+}
+
+/// `impl Default` from the params' defaults (nothing if one has none).
+fn default_impl(model: &GameModel, name: &Ident) -> TokenStream {
+    if !model.params.iter().all(|p| p.default.is_some()) {
+        return quote!();
+    }
+    let inits = model.params.iter().map(|p| {
+        let f = Ident::new(&p.name, p.span);
+        let v = p.default.clone().unwrap_or_default();
+        let num = |x: f64| {
+            let l = Literal::f64_suffixed(x.abs());
+            if x < 0.0 || (x == 0.0 && x.is_sign_negative()) {
+                quote!(-#l)
+            } else {
+                quote!(#l)
+            }
+        };
+        let value = match p.shape {
+            Shape::Scalar => num(v[0]),
+            Shape::Vector(_) => {
+                let xs = v.iter().map(|x| num(*x));
+                quote!([#(#xs),*])
+            }
+            Shape::Matrix(_, m) => {
+                let rows = v.chunks(m).map(|r| {
+                    let xs = r.iter().map(|x| num(*x));
+                    quote!([#(#xs),*])
+                });
+                quote!([#(#rows),*])
+            }
+        };
+        quote!(#f: #value)
+    });
+    // a game without params is a unit struct (`Quadratic` is a value)
+    let value = if model.params.is_empty() {
+        quote!()
+    } else {
+        quote!({ #(#inits),* })
+    };
+    quote! {
+        #[allow(clippy::all)]
+        impl ::core::default::Default for #name {
+            fn default() -> Self {
+                #name #value
+            }
+        }
+    }
+}
+
+/// `&[n, m]` as tokens.
+fn shape_tokens(s: &[usize]) -> TokenStream {
+    let s = s.iter().map(|k| lit(*k));
+    quote!(&[#(#s),*])
+}
+
+/// `Game::info`: names, shapes and offsets of the players and params.
+pub(super) fn info_method(model: &GameModel, zero_sum: bool) -> TokenStream {
+    let player_info = |p: usize| {
+        let pl = model.player(p);
+        let n = &pl.name;
+        let shape = shape_tokens(&pl.shape.dims());
+        let offset = lit(model.player_offset(p));
+        let dim = lit(pl.shape.len());
+        let angle = pl.angle;
+        quote!(__stackel::PlayerInfo { name: #n, shape: #shape, offset: #offset, dim: #dim, angle: #angle })
+    };
+    let leader_info = player_info(0);
+    let follower_infos = (1..=model.followers.len()).map(player_info);
+    let mut offset = 0;
+    let param_infos: Vec<TokenStream> = model
+        .params
+        .iter()
+        .map(|p| {
+            let n = &p.name;
+            let shape = shape_tokens(&p.shape.dims());
+            let (o, len) = (lit(offset), lit(p.shape.len()));
+            offset += p.shape.len();
+            quote!(__stackel::ParamInfo { name: #n, shape: #shape, offset: #o, len: #len })
+        })
+        .collect();
+    let game_name = &model.name;
+    quote! {
+        fn info(&self) -> &'static __stackel::GameInfo {
+            static INFO: __stackel::GameInfo = __stackel::GameInfo {
+                name: #game_name,
+                leader: #leader_info,
+                followers: &[#(#follower_infos),*],
+                params: &[#(#param_infos),*],
+                zero_sum: #zero_sum,
+            };
+            &INFO
+        }
+    }
+}
+
+/// `Game::params` and `Game::set_params`: the flat params in and out of
+/// their fields.
+pub(super) fn params_methods(places: &[TokenStream]) -> TokenStream {
+    let np_l = lit(places.len());
+    let get = places.iter().enumerate().map(|(k, place)| {
+        let k = lit(k);
+        quote!(out[#k] = #place;)
+    });
+    let set = places.iter().enumerate().map(|(k, place)| {
+        let k = lit(k);
+        quote!(#place = p[#k];)
+    });
+    quote! {
+        fn params(&self, out: &mut [f64]) {
+            let out = &mut out[..#np_l];
+            #(#get)*
+        }
+
+        fn set_params(&mut self, p: &[f64]) {
+            let p = &p[..#np_l];
+            #(#set)*
+        }
+    }
+}

@@ -1,0 +1,84 @@
+//! Rust emission: the game struct, its `Default`, and an
+//! `impl ::stackel::Game` whose every method is allocation-free straight-line
+//! code generic over `T: ::stackel::Real`, built from the lowered bundle
+//! ([`Lowered`]); the formulas and the WGSL module, made by their own
+//! emitters, come in as data.
+//!
+//! The impl sits in `const _: () = { use ::stackel as __stackel; .. };` and
+//! names everything through `__stackel`, so `#[stackel(crate = path)]` on the
+//! game (serde's `#[serde(crate = "..")]` pattern) points it at another path
+//! to the runtime, e.g. `stackel_runtime` for code that depends on the
+//! runtime but not on the facade crate.
+//!
+//! Files: `options` (the `#[stackel(..)]` options), `items` (what depends on
+//! the model alone: struct, `Default`, `info`, params), `methods` (the
+//! methods that run programs), `code` (one program as Rust statements),
+//! `inline` (the inline policy).
+
+mod code;
+mod inline;
+mod items;
+mod methods;
+mod options;
+#[cfg(test)]
+mod tests;
+
+pub use inline::INLINE_ALWAYS_MAX;
+pub use options::Options;
+
+use crate::formula::BlockFormulas;
+use crate::lower::Lowered;
+use crate::model::GameModel;
+use code::lit;
+use methods::MethodCx;
+use proc_macro2::{Ident, TokenStream};
+use quote::quote;
+
+/// All tokens of the game: the struct (with `options`' attributes) and the
+/// `Game` impl running `lowered`'s programs, returning `formulas` and `wgsl`.
+pub fn emit(
+    model: &GameModel,
+    options: &Options,
+    lowered: &Lowered,
+    formulas: &[BlockFormulas],
+    wgsl: &str,
+) -> TokenStream {
+    let krate = &options.krate;
+    let name = Ident::new(&model.name, model.name_span);
+    let field = &lowered.field;
+    let (d1_l, d2_l, np_l) = (lit(field.d1), lit(field.d2), lit(field.np));
+    let places = items::param_places(model);
+    let cx = MethodCx {
+        places: &places,
+        n: lit(field.d1 + field.d2),
+        d2: lit(field.d2),
+    };
+    let struct_items = items::struct_items(model, options);
+    let info = items::info_method(model, lowered.derivatives.zero_sum);
+    let params = items::params_methods(&places);
+    let costs = methods::cost_methods(&cx, lowered);
+    let field_methods = methods::field_methods(&cx, lowered);
+    let blocks = methods::block_methods(&cx, lowered);
+    let data = methods::data_methods(formulas, wgsl);
+    quote! {
+        #struct_items
+
+        const _: () = {
+        use #krate as __stackel;
+
+        #[allow(unused_variables, unused_mut, unused_parens, unused_braces, clippy::all)]
+        impl __stackel::Game for #name {
+            const D1: usize = #d1_l;
+            const D2: usize = #d2_l;
+            const NP: usize = #np_l;
+
+            #info
+            #params
+            #costs
+            #field_methods
+            #blocks
+            #data
+        }
+        };
+    }
+}
