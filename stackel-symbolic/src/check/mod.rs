@@ -7,7 +7,7 @@
 //! game's structure (one leader, one or more followers, one cost each). Every
 //! error found is collected; none stops the check of the rest.
 //!
-//! One [`Checker`] carries the state; its methods live by job:
+//! One `Checker` carries the state; its methods live by job:
 //!
 //! - `names`: declaring names (duplicates, reserved words, Rust keywords),
 //!   the function names, suggestions for unknown names;
