@@ -12,9 +12,9 @@ use stackel::{BlockFormula, StackelbergParts};
 use stackel_testkit::twins as reference;
 use std::ops::{Add, AddAssign, Div, DivAssign, Mul, MulAssign, Neg, Sub, SubAssign};
 
-#[path = "../tests/paper_games/mod.rs"]
-mod paper_games;
-use paper_games::{Covariance, Duopoly, Example1, Torus};
+use stackel_testkit::games::{
+    Covariance3 as Covariance, Duopoly, Torus, ZeroSumExample1 as Example1,
+};
 
 /// Third-order forward mode (a hyper-dual number over dual numbers), for
 /// the Hessian of phi = lambda^T D2 f2, a third derivative of f2.

@@ -29,8 +29,7 @@ use stackel_testkit::twins as reference;
 use std::path::PathBuf;
 use std::time::Instant;
 
-#[path = "../tests/paper_games/mod.rs"]
-mod paper_games;
+use stackel_testkit::games as paper_games;
 
 struct Args {
     study: String,
@@ -426,7 +425,7 @@ fn main() {
             }
             "example1" => {
                 compare(
-                    paper_games::Example1::default(),
+                    paper_games::ZeroSumExample1::default(),
                     reference::ZeroSumExample1::default(),
                     s,
                     &a,
@@ -434,7 +433,7 @@ fn main() {
             }
             _ => {
                 compare(
-                    paper_games::Covariance::default(),
+                    paper_games::Covariance3::default(),
                     reference::Covariance3::default(),
                     s,
                     &a,

@@ -20,19 +20,7 @@ use stackel::rng::NoiseFloat;
 use stackel::schedule::Schedule;
 use std::time::Instant;
 
-#[path = "../tests/paper_games/mod.rs"]
-mod paper_games;
-use paper_games::Duopoly;
-
-stackel_game! {
-    /// A quadratic game of five coordinates (three leader, two follower).
-    pub game LeaderThreeFollowerTwo {
-        leader x: [3];
-        follower y: [2];
-        cost x = (x[0] - 1.0)^2 + (x[1] + 0.5)^2 + x[2]^2 + x[0] * y[0] + 0.5 * x[2] * y[1];
-        cost y = (y[0] - x[1])^2 + (y[1] - 0.3 * x[0])^2 + 0.2 * y[0] * y[1];
-    }
-}
+use stackel_testkit::games::{Duopoly, LeaderThreeFollowerTwo};
 
 /// The `mc_throughput` study's dynamics: two-timescale Stackelberg learning,
 /// gamma1 = 1/(k + 11), gamma2 = (k + 11)^(-2/3), noise variance 10.

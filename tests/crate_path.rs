@@ -31,8 +31,7 @@ mod through_runtime {
     }
 }
 
-#[path = "paper_games/mod.rs"]
-mod paper_games;
+use stackel_testkit::games as paper_games;
 
 fn blocks<G: stackel_runtime::Game>(g: &G, x: &[f64]) -> Vec<f64> {
     let mut out = vec![0.0; 3 * G::N * G::N];

@@ -9,8 +9,9 @@ use derivatives_common::{check_against_reference, check_game, check_stackelberg_
 use stackel::prelude::*;
 use stackel_testkit::twins as reference;
 
-mod paper_games;
-use paper_games::{Covariance, Duopoly, Example1, Torus};
+use stackel_testkit::games::{
+    Covariance3 as Covariance, Duopoly, Torus, ZeroSumExample1 as Example1,
+};
 
 /// A random symmetric 3 x 3 sigma.
 fn covariance(rng: &mut Rng) -> Covariance {

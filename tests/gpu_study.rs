@@ -15,19 +15,7 @@ use std::f64::consts::PI;
 
 #[path = "../stackel-runtime/tests/gpu_common/harness.rs"]
 mod harness;
-mod paper_games;
-use paper_games::{Duopoly, Torus};
-
-stackel_game! {
-    /// A quadratic game of five coordinates: three pairs of normals per step,
-    /// so in f32 a Philox block is shared across steps at odd step numbers.
-    pub game LeaderThreeFollowerTwo {
-        leader x: [3];
-        follower y: [2];
-        cost x = (x[0] - 1.0)^2 + (x[1] + 0.5)^2 + x[2]^2 + x[0] * y[0] + 0.5 * x[2] * y[1];
-        cost y = (y[0] - x[1])^2 + (y[1] - 0.3 * x[0])^2 + 0.2 * y[0] * y[1];
-    }
-}
+use stackel_testkit::games::{Duopoly, LeaderThreeFollowerTwo, Torus};
 
 /// Runs `study` on both engines in f32.
 fn both<G: Game + Clone>(

@@ -104,7 +104,7 @@ pub fn run(cfg: &Config) -> Result<Section, ExperimentError> {
     sec.setup = vec![
         format!(
             "f_i = -alpha_i cos(th_i - phi_i) + cos(th_i - th_-i), alpha = ({}, {}), phi = (pi/8, pi/8); angles wrap to [-pi, pi).",
-            g.alpha1, g.alpha2
+            g.alpha[0], g.alpha[1]
         ),
         "Nash dynamics gamma_k = 1/(k^(1/2) + 1); Stackelberg gamma1 = 1/(k + 1), gamma2 = 1/(k^(1/2) + 1); noise N(0, 0.01).".into(),
     ];

@@ -34,11 +34,11 @@ use crate::real::Float;
 ///
 /// ```
 /// use stackel_runtime::blocks::Workspace;
-/// use stackel_testkit::twins::Duopoly;
+/// use stackel_testkit::games::Duopoly; // the README's duopoly, written with stackel_game!
 ///
 /// let g = Duopoly::default();
 /// let mut ws = Workspace::<f64>::new::<Duopoly>();
-/// let x = g.stackelberg();
+/// let x = [46.0, 26.0]; // the Stackelberg point: q1 = (a - 2 c1 + c2) / 2, q2 = r(q1)
 /// let (mut j, mut dr, mut h) = ([0.0; 4], [0.0], [0.0]);
 /// ws.jacobian(&g, &x, &mut j).unwrap();
 /// assert_eq!(j, [2.0, 1.0, 1.0, 2.0]);

@@ -374,10 +374,11 @@ fn norm_inf(v: &[f64]) -> f64 {
 ///
 /// ```
 /// use stackel_runtime::equilibria::{classify, Verdict};
-/// use stackel_testkit::twins::Duopoly;
+/// use stackel_testkit::games::Duopoly; // the README's duopoly, written with stackel_game!
 ///
 /// let g = Duopoly::default();
-/// let c = classify(&g, &g.nash(), &Default::default()).unwrap();
+/// let nash = [92.0 / 3.0, 101.0 / 3.0]; // q_i = (a - 2 c_i + c_j) / 3
+/// let c = classify(&g, &nash, &Default::default()).unwrap();
 /// assert_eq!(c.differential_nash, Verdict::Yes);
 /// assert_eq!(c.stable_simultaneous, Verdict::Yes);
 /// assert_eq!(c.differential_stackelberg, Verdict::No); // Df1 != 0 at Nash

@@ -421,7 +421,7 @@ fn solve<G: Game>(
 /// ```
 /// use std::f64::consts::PI;
 /// use stackel_runtime::equilibria::{classify, find_critical_points, grid_starts, Field};
-/// use stackel_testkit::twins::Torus;
+/// use stackel_testkit::games::Torus; // the paper's torus game, written with stackel_game!
 ///
 /// let t = Torus::default(); // both players are angles
 /// let starts = grid_starts(&[(-PI, PI), (-PI, PI)], 8);

@@ -22,7 +22,23 @@
 //!
 //! ```
 //! use stackel_runtime::equilibria::{grid_starts, EquilibriumReport, Field, Verdict};
-//! use stackel_testkit::twins::Duopoly;
+//!
+//! stackel_macros::stackel_game! {
+//!     // Users write `stackel::stackel_game!`, whose default path is `::stackel`;
+//!     // inside the runtime's own docs the runtime crate is named directly.
+//!     #[stackel(crate = stackel_runtime)]
+//!     /// Cournot duopoly; firm 1 leads.
+//!     pub game Duopoly {
+//!         param a = 100.0;
+//!         param c1 = 5.0;
+//!         param c2 = 2.0;
+//!         leader q1;
+//!         follower q2;
+//!         let price = a - q1 - q2;
+//!         cost q1 = -(price - c1) * q1;
+//!         cost q2 = -(price - c2) * q2;
+//!     }
+//! }
 //!
 //! let g = Duopoly::default();
 //! let starts = grid_starts(&[(0.0, 100.0), (0.0, 100.0)], 3);

@@ -76,10 +76,10 @@ pub fn field_param_jacobian<G: Game>(
 ///
 /// ```
 /// use stackel_runtime::equilibria::{sensitivity, Field};
-/// use stackel_testkit::twins::Duopoly;
+/// use stackel_testkit::games::Duopoly; // the README's duopoly, written with stackel_game!
 ///
 /// let g = Duopoly::default(); // params (a, c1, c2)
-/// let s = sensitivity(&g, &g.stackelberg(), Field::STACKELBERG).unwrap();
+/// let s = sensitivity(&g, &[46.0, 26.0], Field::STACKELBERG).unwrap();
 /// // q1* = (a - 2 c1 + c2) / 2, q2* = (a - c2 - q1*) / 2
 /// assert!((s[(0, 0)] - 0.5).abs() < 1e-12 && (s[(1, 0)] - 0.25).abs() < 1e-12);
 /// assert!((s[(0, 1)] + 1.0).abs() < 1e-12 && (s[(1, 1)] - 0.5).abs() < 1e-12);

@@ -1,0 +1,102 @@
+//! The paper's games written once with `stackel_game!`, for the tests, the
+//! benchmarks and stackel-paper: nothing here is derived by hand. Their
+//! hand-written twins of the same names are in [`crate::twins`].
+//!
+//! The games name the runtime through `stackel_runtime` (the macro's
+//! `#[stackel(crate = ..)]` option), so the runtime's own tests can use them;
+//! they implement the same [`stackel_runtime::Game`] that `stackel::Game`
+//! re-exports.
+
+use stackel_macros::stackel_game;
+
+stackel_game! {
+    #[stackel(crate = stackel_runtime)]
+    /// Cournot duopoly (paper 4.1): firm 1 leads; f_i = -(a - q1 - q2 - c_i) q_i.
+    pub game Duopoly {
+        param a = 100.0;
+        param c1 = 5.0;
+        param c2 = 2.0;
+        leader q1;
+        follower q2;
+        let price = a - q1 - q2;
+        cost q1 = -(price - c1) * q1;
+        cost q2 = -(price - c2) * q2;
+    }
+}
+
+stackel_game! {
+    #[stackel(crate = stackel_runtime)]
+    /// Location game on a torus (paper 4.2):
+    /// f_i = -alpha_i cos(th_i - phi_i) + cos(th_i - th_-i).
+    pub game Torus {
+        param alpha: [2] = [1.0, 1.3];
+        param phi: [2] = [pi / 8.0, pi / 8.0];
+        leader th1: angle;
+        follower th2: angle;
+        cost th1 = -alpha[0] * cos(th1 - phi[0]) + cos(th1 - th2);
+        cost th2 = -alpha[1] * cos(th2 - phi[1]) + cos(th2 - th1);
+    }
+}
+
+stackel_game! {
+    #[stackel(crate = stackel_runtime)]
+    /// Zero-sum example 1 (paper 2.2.1, figure 1):
+    /// f = -exp(-0.01 (x1^2 + x2^2)) ((a x1^2 + x2)^2 + (b x2^2 + x1)^2), (f1, f2) = (f, -f).
+    pub game ZeroSumExample1 {
+        param a = 0.15;
+        param b = 0.25;
+        leader x1;
+        follower x2;
+        let f = -exp(-0.01 * (x1^2 + x2^2)) * ((a * x1^2 + x2)^2 + (b * x2^2 + x1)^2);
+        cost x1 = f;
+        cost x2 = -f;
+    }
+}
+
+/// Defines the covariance game of the paper (4.3, example 1) for one m:
+/// f = sum_ij w_ij (sigma_ij - (V V^T)_ij), f1 = f, f2 = -f + eta/2 |W|_F^2.
+///
+/// `covariance_game!(crate = [PATH], NAME, M, "doc")`, optionally followed by
+/// `sigma = [[..], ..]` (the default of the param sigma; zero without it).
+/// stackel-paper instantiates m = 9 with it: compiling that size takes rustc
+/// 10-20 s, so it is not built here for every test.
+#[macro_export]
+macro_rules! covariance_game {
+    (crate = [$($krate:tt)+], $name:ident, $m:literal, $doc:literal $(, sigma = $sigma:tt)?) => {
+        $crate::__stackel_game! {
+            #[stackel(crate = $($krate)+)]
+            #[doc = $doc]
+            pub game $name {
+                const M = $m;
+                param sigma: [M, M] $(= $sigma)?;
+                param eta = 0.6;
+                leader v: [M, M];
+                follower w: [M, M];
+                let f = sum(i in 0..M, j in 0..M) w[i, j] * (sigma[i, j] - sum(k in 0..M) v[i, k] * v[j, k]);
+                cost v = f;
+                cost w = -f + eta / 2.0 * sum(i in 0..M, j in 0..M) w[i, j]^2;
+            }
+        }
+    };
+}
+
+covariance_game!(
+    crate = [stackel_runtime],
+    Covariance3,
+    3,
+    "Covariance estimation with a quadratic discriminator, m = 3 (paper 4.3, example 1); sigma defaults to I.",
+    sigma = [[1, 0, 0], [0, 1, 0], [0, 0, 1]]
+);
+
+stackel_game! {
+    #[stackel(crate = stackel_runtime)]
+    /// A quadratic game of five coordinates (three leader, two follower): the
+    /// GPU tests' and benchmark's workload with three pairs of normals per
+    /// step (in f32 a Philox block is shared across steps at odd steps).
+    pub game LeaderThreeFollowerTwo {
+        leader x: [3];
+        follower y: [2];
+        cost x = (x[0] - 1.0)^2 + (x[1] + 0.5)^2 + x[2]^2 + x[0] * y[0] + 0.5 * x[2] * y[1];
+        cost y = (y[0] - x[1])^2 + (y[1] - 0.3 * x[0])^2 + 0.2 * y[0] * y[1];
+    }
+}
