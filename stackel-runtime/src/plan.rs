@@ -7,7 +7,7 @@
 //! ([`Plan::coordinate_sigma`]) and the kernel choice
 //! ([`Plan::uses_small_kernel`]), and builds the [`StudyResult`] of a batch
 //! of trajectories (`Plan::result`); the CPU engine ([`crate::cpu`]) and
-//! the GPU engine ([`crate::gpu`]) read nothing else about the study.
+//! the GPU engine (`crate::gpu`, feature `gpu`) read nothing else about the study.
 //!
 //! # What an engine must reproduce (bit for bit in the same precision)
 //!

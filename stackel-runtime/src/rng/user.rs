@@ -7,7 +7,7 @@ use super::{block_counter, philox4x32_10, seed_key, STREAM_INIT};
 
 /// The Philox words of one (seed, trajectory, stream) as a [`rand_core`]
 /// generator, for user code that samples with `rand`/`rand_distr` (e.g.
-/// [`crate::engine::Init::sample`]) and stays reproducible.
+/// [`crate::plan::Init::sample`]) and stays reproducible.
 ///
 /// Word i of the stream is word i mod 4 of the block
 /// `philox4x32_10(block_counter(i / 4, trajectory, stream), seed_key(seed))`
@@ -164,7 +164,7 @@ mod rng_core_tests {
 /// A user-defined initial distribution: fills the state of one trajectory
 /// (flat, leader first, length n) from a [`PhiloxRng`] of (seed, trajectory,
 /// [`STREAM_INIT`]), so the states do not depend on threads, shards or
-/// engines. Made by [`crate::engine::Init::sample`].
+/// engines. Made by [`crate::plan::Init::sample`].
 ///
 /// Its `name` stands for it in a study's fingerprint (and `Debug`/JSON):
 /// give different distributions different names, or results of one may be
