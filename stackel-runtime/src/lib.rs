@@ -15,15 +15,20 @@ pub use linalg::Singular;
 pub use real::{Float, Real};
 #[cfg(feature = "dual")]
 pub mod autodiff;
+pub mod checkpoint;
+pub mod cpu;
 pub mod dynamics;
 pub mod engine;
+pub mod plan;
 pub mod record;
 pub mod rng;
 pub mod schedule;
+pub mod study;
 pub use dynamics::{Dynamics, Rule};
-pub use engine::{Engine, Init, Noise, Study, StudyError};
+pub use plan::{Init, Noise, Plan, StudyError};
 pub use record::{Record, StudyResult};
 pub use schedule::{Optimizer, Schedule};
+pub use study::{Engine, Study};
 pub mod equilibria;
 #[cfg(feature = "gpu")]
 pub mod gpu;
@@ -33,11 +38,12 @@ pub mod gpu;
 /// stay in their modules.
 pub mod prelude {
     pub use crate::dynamics::Dynamics;
-    pub use crate::engine::{Engine, Init, Noise, Study, StudyError};
     pub use crate::equilibria::{grid_starts, sensitivity, EquilibriumReport, Field, Verdict};
     pub use crate::game::{Game, GameInfo};
+    pub use crate::plan::{Init, Noise, StudyError};
     pub use crate::real::{Float, Real};
     pub use crate::record::{Record, StudyResult};
     pub use crate::schedule::{Optimizer, Schedule};
+    pub use crate::study::{Engine, Study};
     pub use crate::Workspace;
 }

@@ -1,0 +1,127 @@
+//! What comes back from the GPU: scalars of the kernel's precision as
+//! host values, and a batch's final states and status words as its
+//! [`StudyResult`] (fates, Newton failures, lock-in steps, the best
+//! response's final follower).
+
+use super::kernel::{self, ST_WORDS};
+use super::Precision;
+use crate::dynamics::{self, Rule, StepScratch};
+use crate::game::Game;
+use crate::plan::Plan;
+use crate::record::{Fate, Recorder, StudyResult};
+use crate::rng::NoiseFloat;
+
+/// Scalars of precision `p` as bytes (values already rounded to `p`).
+pub(super) fn scalar_bytes(p: Precision, v: impl IntoIterator<Item = f64>) -> Vec<u8> {
+    match p {
+        Precision::F32 => {
+            let v: Vec<f32> = v.into_iter().map(|x| x as f32).collect();
+            bytemuck::cast_slice(&v).to_vec()
+        }
+        Precision::F64 => {
+            let v: Vec<f64> = v.into_iter().collect();
+            bytemuck::cast_slice(&v).to_vec()
+        }
+    }
+}
+
+/// The first `len` scalars of precision `p` in `b`, as `T` (one pass).
+pub(super) fn states_from<T: NoiseFloat>(p: Precision, b: &[u8], len: usize) -> Vec<T> {
+    match p {
+        Precision::F32 => b
+            .chunks_exact(4)
+            .take(len)
+            .map(|c| T::of(f32::from_le_bytes([c[0], c[1], c[2], c[3]]) as f64))
+            .collect(),
+        Precision::F64 => b
+            .chunks_exact(8)
+            .take(len)
+            .map(|c| {
+                T::of(f64::from_le_bytes([
+                    c[0], c[1], c[2], c[3], c[4], c[5], c[6], c[7],
+                ]))
+            })
+            .collect(),
+    }
+}
+
+/// Bytes of precision `p` back to f64 values.
+pub(super) fn scalars_from(p: Precision, b: &[u8]) -> Vec<f64> {
+    match p {
+        Precision::F32 => b
+            .chunks_exact(4)
+            .map(|c| f32::from_le_bytes([c[0], c[1], c[2], c[3]]) as f64)
+            .collect(),
+        Precision::F64 => b
+            .chunks_exact(8)
+            .map(|c| f64::from_le_bytes([c[0], c[1], c[2], c[3], c[4], c[5], c[6], c[7]]))
+            .collect(),
+    }
+}
+
+/// A batch's last read-back: trajectories first.. with their states
+/// (trajectory-major) and their [`ST_WORDS`] status words each (fate, step,
+/// lock-in step, Newton failures).
+pub(super) struct BatchEnd<T> {
+    pub(super) first: u64,
+    pub(super) states: Vec<T>,
+    pub(super) status: Vec<u32>,
+}
+
+impl<T: NoiseFloat> BatchEnd<T> {
+    /// The batch's result, as the CPU engine reports it: for best response,
+    /// the per-step Newton failures from the kernel and, for a finished
+    /// trajectory, the follower r(x1) of its final leader (solved here by
+    /// the CPU's own code, one more failure if that solve fails).
+    pub(super) fn result<G: Game>(self, plan: &Plan<'_, G>, rec: Recorder<T>) -> StudyResult {
+        let BatchEnd {
+            first,
+            mut states,
+            status,
+        } = self;
+        let n = G::N;
+        let count = status.len() / ST_WORDS;
+        let dynamics = plan.dynamics;
+        let mut newton_failures = Vec::new();
+        if dynamics.rule == Rule::BestResponse {
+            let mut scratch = StepScratch::<T>::new::<G>();
+            for j in 0..count {
+                let mut failures = status[ST_WORDS * j + 3];
+                if status[ST_WORDS * j] == kernel::FATE_RUNNING {
+                    let x = &mut states[j * n..(j + 1) * n];
+                    if !dynamics::best_response(plan.game, &dynamics.newton, x, &mut scratch) {
+                        failures += 1;
+                    }
+                }
+                newton_failures.push(failures);
+            }
+        }
+        let fates: Vec<Fate> = (0..count)
+            .map(|j| {
+                let step = status[ST_WORDS * j + 1] as u64;
+                match status[ST_WORDS * j] {
+                    kernel::FATE_DIVERGED => Fate::Diverged { step },
+                    kernel::FATE_NON_FINITE => Fate::NonFinite { step },
+                    kernel::FATE_SINGULAR => Fate::Singular { step },
+                    _ => Fate::Finished,
+                }
+            })
+            .collect();
+        // empty without a target, as the CPU engine leaves it
+        let lock: Vec<u64> = match plan.record.target {
+            Some(_) => (0..count)
+                .map(|j| status[ST_WORDS * j + 2] as u64)
+                .collect(),
+            None => Vec::new(),
+        };
+        let final_states = states.iter().map(|v| v.re()).collect();
+        plan.result::<T>(
+            first,
+            final_states,
+            fates,
+            newton_failures,
+            &lock,
+            rec.finish(),
+        )
+    }
+}
