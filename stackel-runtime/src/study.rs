@@ -9,11 +9,24 @@
 //! split or interruption.
 //!
 //! ```
-//! use stackel_runtime::engine::{Init, Noise, Study};
-//! use stackel_runtime::dynamics::Dynamics;
-//! use stackel_runtime::record::Record;
-//! use stackel_testkit::twins::Duopoly;
-//! use stackel_runtime::schedule::Schedule;
+//! use stackel_runtime::{Dynamics, Init, Noise, Record, Schedule, Study};
+//!
+//! stackel_macros::stackel_game! {
+//!     // Users write `stackel::stackel_game!` (runtime path `::stackel`); the
+//!     // runtime's own docs name the runtime crate directly.
+//!     #[stackel(crate = stackel_runtime)]
+//!     /// Cournot duopoly; firm 1 leads.
+//!     pub game Duopoly {
+//!         param a = 100.0;
+//!         param c1 = 5.0;
+//!         param c2 = 2.0;
+//!         leader q1;
+//!         follower q2;
+//!         let price = a - q1 - q2;
+//!         cost q1 = -(price - c1) * q1;
+//!         cost q2 = -(price - c2) * q2;
+//!     }
+//! }
 //!
 //! let dynamics = Dynamics::two_timescale(
 //!     Schedule::inverse_power(1.0).offset(11.0).exponent(1.0),       // leader 1/(k + 11)
@@ -30,7 +43,7 @@
 //! assert_eq!(result.summary.finished, 200);
 //! let m = &result.summary.mean;
 //! assert!((m[0] - 46.0).abs() < 1.0 && (m[1] - 26.0).abs() < 1.0);
-//! # Ok::<(), stackel_runtime::engine::StudyError>(())
+//! # Ok::<(), stackel_runtime::StudyError>(())
 //! ```
 //!
 //! Running a study validates it, resolves it into a [`Plan`] (one per

@@ -76,9 +76,8 @@ impl Init {
     ///
     /// ```
     /// use rand_distr::{Distribution, Exp};
-    /// use stackel_runtime::engine::{Init, Noise, Study};
-    /// use stackel_runtime::{dynamics::Dynamics, schedule::Schedule};
-    /// use stackel_testkit::twins::Duopoly;
+    /// use stackel_runtime::{Dynamics, Init, Noise, Schedule, Study};
+    /// use stackel_testkit::games::Duopoly; // the README's duopoly, written with stackel_game!
     ///
     /// let exp = Exp::new(0.1).unwrap(); // mean 10
     /// let init = Init::sample("exponential(0.1) quantities", move |rng, x| {
@@ -95,7 +94,7 @@ impl Init {
     /// let (a, b) = (study.run::<f64>()?, study.run::<f64>()?);
     /// assert_eq!(a.final_states, b.final_states); // reproducible
     /// assert!(a.final_states.iter().all(|v| *v > 0.0));
-    /// # Ok::<(), stackel_runtime::engine::StudyError>(())
+    /// # Ok::<(), stackel_runtime::StudyError>(())
     /// ```
     pub fn sample(
         name: impl Into<String>,
