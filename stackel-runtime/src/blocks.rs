@@ -12,9 +12,12 @@
 //! - the leader's Stackelberg Hessian D1(Df1) + D2(Df1) Dr.
 //!
 //! eta = 0 is the exact form; eta > 0 is the regularisation of appendix C.
+//! The follower solve and Df1 are [`crate::field`]'s, with the LU kept here
+//! for the Jacobians' further solves.
 
+use crate::field::{follower_solve, leader_gradient_from_lambda};
 use crate::game::{Game, SecondOrderParts, StackelbergParts};
-use crate::linalg::{mat_t_vec, matmul, Lu, Singular};
+use crate::linalg::{matmul, Lu, Singular};
 use crate::real::Float;
 
 /// Reusable buffers for composing blocks of one game (allocate once per
@@ -143,23 +146,13 @@ impl<T: Float> Workspace<T> {
                 d21f2: &mut self.b,
             },
         );
-        let d2 = self.d2;
-        if eta != T::zero() {
-            for i in 0..d2 {
-                self.h[i * d2 + i] += eta;
-            }
-        }
-        self.lu.factor(&self.h)?;
-        self.lu.solve_transpose(&mut self.lambda);
-        Ok(())
+        // LU even for d2 = 1 (`CLOSED = 0`): the Jacobians reuse the factors.
+        follower_solve::<T, 0>(&mut self.h, eta, &mut self.lambda, Some(&mut self.lu))
     }
 
     /// Df1 = D1 f1 - B^T lambda into `out`, after `fused`.
     fn leader_gradient_from_fused(&self, out: &mut [T]) {
-        mat_t_vec(&self.b, &self.lambda, self.d2, self.d1, out);
-        for (o, d) in out.iter_mut().zip(&self.d1f1) {
-            *o = *d - *o;
-        }
+        leader_gradient_from_lambda(&self.d1f1, &self.b, &self.lambda, &mut out[..self.d1]);
     }
 
     /// Df1 = D1 f1 - B^T (D22 f2 + eta I)^-T D2 f1 (len d1).

@@ -3,6 +3,7 @@
 //! leader gradient, game Jacobians), and everything that drives games.
 
 pub mod blocks;
+pub mod field;
 pub mod game;
 pub mod linalg;
 pub mod real;
@@ -17,6 +18,7 @@ pub use real::{Float, Real};
 pub mod autodiff;
 pub mod dynamics;
 pub mod engine;
+pub mod metric;
 pub mod record;
 pub mod rng;
 pub mod schedule;
