@@ -66,13 +66,16 @@ impl Default for Newton {
 /// A learning dynamics: rule, per-player step sizes, optimiser, regularisation.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Dynamics {
+    /// The learning rule.
     pub rule: Rule,
     /// One schedule per player, leader first; a single follower schedule is
     /// shared by all followers.
     pub schedules: Vec<Schedule>,
+    /// How a noisy gradient becomes a step (plain or Adam).
     pub optimizer: Optimizer,
     /// Regularisation eta of (D22 f2 + eta I) in the total leader gradient.
     pub eta: f64,
+    /// Newton options of the best response x2 = r(x1).
     pub newton: Newton,
 }
 
@@ -82,7 +85,9 @@ pub enum Warning {
     /// Two-timescale Stackelberg learning needs gamma1,k = o(gamma2,k).
     #[error("leader schedule {leader:?} is not o(follower schedule {follower:?}): the follower does not move on the faster timescale that two-timescale Stackelberg learning assumes")]
     TimescaleNotSeparated {
+        /// The leader's schedule gamma1,k.
         leader: Schedule,
+        /// The follower's schedule gamma2,k.
         follower: Schedule,
     },
 }

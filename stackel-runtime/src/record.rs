@@ -30,6 +30,7 @@ pub struct Record {
 /// Thinned paths.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct PathSpec {
+    /// Record after every `every`-th step (and after the last).
     pub every: u64,
     /// Only trajectories with index < `first` (all when None).
     pub first: Option<u64>,
@@ -38,6 +39,7 @@ pub struct PathSpec {
 /// Distance to a target.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct TargetSpec {
+    /// The target point x* (len d1 + d2).
     pub point: Vec<f64>,
     /// Lock-in radius.
     pub eps: f64,
@@ -84,15 +86,25 @@ pub enum Fate {
     /// Ran all steps.
     Finished,
     /// |x_i| exceeded the divergence bound after step `step` (state kept).
-    Diverged { step: u64 },
+    Diverged {
+        /// The step after which it happened.
+        step: u64,
+    },
     /// Step `step` produced NaN or a value beyond the overflow guard
     /// ([`crate::engine::overflow_guard`], MAX / 2^20; the state before it is kept).
-    NonFinite { step: u64 },
+    NonFinite {
+        /// The step that produced it.
+        step: u64,
+    },
     /// The follower Hessian (+ eta I) was singular at step `step`.
-    Singular { step: u64 },
+    Singular {
+        /// The step at which it happened.
+        step: u64,
+    },
 }
 
 impl Fate {
+    /// Whether the trajectory ran all steps.
     pub fn is_finished(&self) -> bool {
         matches!(self, Fate::Finished)
     }
@@ -101,6 +113,7 @@ impl Fate {
 /// One recorded path.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Path {
+    /// Index of the trajectory in the study.
     pub trajectory: u64,
     /// Number of steps done at each record.
     pub steps: Vec<u64>,
@@ -135,7 +148,9 @@ mod u128_str {
 /// Distance to the target over time, over the trajectories still running.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct DistanceSeries {
+    /// The target point x*.
     pub target: Vec<f64>,
+    /// The lock-in radius.
     pub eps: f64,
     /// Number of steps done at each record.
     pub steps: Vec<u64>,
@@ -145,9 +160,10 @@ pub struct DistanceSeries {
     pub within: Vec<u64>,
     /// Largest distance.
     pub max: Vec<f64>,
-    /// Exact fixed-point sums of the distance d and of d^2 ([`to_fixed`]).
+    /// Exact fixed-point sums of the distance d ([`to_fixed`]).
     #[serde(with = "u128_str")]
     pub sum: Vec<u128>,
+    /// Exact fixed-point sums of d^2 ([`to_fixed`]).
     #[serde(with = "u128_str")]
     pub sum_sq: Vec<u128>,
 }
@@ -200,6 +216,7 @@ impl DistanceSeries {
 /// Final states by nearest equilibrium (angle-aware distance).
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Basins {
+    /// The equilibria whose basins are counted.
     pub equilibria: Vec<Vec<f64>>,
     /// Per trajectory: index of the nearest equilibrium (None if it did not finish).
     pub assignment: Vec<Option<usize>>,
@@ -210,10 +227,15 @@ pub struct Basins {
 /// Counts and moments over the trajectories that finished.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct Summary {
+    /// Trajectories run.
     pub trajectories: u64,
+    /// Of those, how many ran all steps ([`Fate::Finished`]).
     pub finished: u64,
+    /// How many diverged ([`Fate::Diverged`]).
     pub diverged: u64,
+    /// How many became non-finite ([`Fate::NonFinite`]).
     pub non_finite: u64,
+    /// How many met a singular follower Hessian ([`Fate::Singular`]).
     pub singular: u64,
     /// Best-response Newton failures over all trajectories and steps.
     pub newton_failures: u64,
@@ -233,7 +255,9 @@ pub struct StudyResult {
     pub fingerprint: String,
     /// Trajectories first..first + count.
     pub first: u64,
+    /// Number of trajectories in this result.
     pub count: u64,
+    /// Steps per trajectory.
     pub steps: u64,
     /// "f32" or "f64".
     pub precision: String,
@@ -243,16 +267,22 @@ pub struct StudyResult {
     pub angle: Vec<bool>,
     /// Final states, row-major (count x dim), in f64 whatever the precision.
     pub final_states: Vec<f64>,
+    /// How each trajectory ended.
     pub fates: Vec<Fate>,
     /// Best-response Newton failures per trajectory (empty for other rules).
     pub newton_failures: Vec<u32>,
     /// Per trajectory: the first step count after which it stays within eps of
     /// the target (empty without a target).
     pub lock_in: Vec<Option<u64>>,
+    /// The distance to the target over time (with a target).
     pub distance: Option<DistanceSeries>,
+    /// The thinned paths (with [`Record::paths`]).
     pub paths: Vec<Path>,
+    /// The basins of the given equilibria (with [`Record::basins`]).
     pub basins: Option<Basins>,
+    /// Counts and moments.
     pub summary: Summary,
+    /// Warnings about the dynamics ([`crate::Dynamics::warnings`]).
     pub warnings: Vec<Warning>,
 }
 
@@ -474,10 +504,18 @@ impl StudyResult {
 /// Parts that cannot be merged.
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
 pub enum MergeError {
+    /// No parts were given.
     #[error("nothing to merge")]
     Empty,
+    /// The parts' fingerprints differ.
     #[error("the parts come from different studies (fingerprints differ)")]
     DifferentStudies,
+    /// The parts' trajectory ranges are not consecutive.
     #[error("the parts are not consecutive: expected trajectory {expected}, found {found}")]
-    Gap { expected: u64, found: u64 },
+    Gap {
+        /// The next trajectory index the merge needed.
+        expected: u64,
+        /// The first trajectory of the part found instead.
+        found: u64,
+    },
 }

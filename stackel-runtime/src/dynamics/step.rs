@@ -16,6 +16,7 @@ use crate::schedule::Optimizer;
 /// What one step did to a trajectory beyond moving it.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum StepEvent {
+    /// The step was taken as the rule says.
     Ok,
     /// The follower Hessian (plus eta I) was singular: the trajectory stops.
     Singular,
@@ -165,7 +166,9 @@ pub fn best_response<G: Game, T: Float>(
 
 /// Per-trajectory optimiser state: Adam's first and second moments.
 pub struct AdamState<'a, T> {
+    /// First moments m_i <- beta1 m_i + (1 - beta1) g_i.
     pub m: &'a mut [T],
+    /// Second moments v_i <- beta2 v_i + (1 - beta2) g_i^2.
     pub v: &'a mut [T],
 }
 
@@ -190,8 +193,11 @@ pub struct StepInputs<'a, T> {
 /// Adam's coefficients at one step.
 #[derive(Clone, Copy, Debug)]
 pub struct AdamCoefficients<T> {
+    /// Decay of the first moment.
     pub beta1: T,
+    /// Decay of the second moment.
     pub beta2: T,
+    /// eps in x_i <- x_i - gamma_i m^_i / (sqrt(v^_i) + eps).
     pub eps: T,
     /// 1 - beta1^(k+1)
     pub bias1: T,

@@ -53,6 +53,8 @@ use margins::Margins;
 ///   some |lambda_i| <= delta_i.
 #[derive(Clone, Copy, Debug, PartialEq, Serialize)]
 pub struct ClassifyOptions {
+    /// Absolute floor of the criticality test max_i |F_i| <= residual_tol +
+    /// eps max(1, max_i |x_i|).
     pub residual_tol: f64,
     /// Relative perturbation budget (see the type docs).
     pub eig_tol: f64,
@@ -74,7 +76,9 @@ impl Default for ClassifyOptions {
 /// The answer to one question about a point.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
 pub enum Verdict {
+    /// The property holds with every eigenvalue beyond its margin.
     Yes,
+    /// The property fails with some eigenvalue beyond its margin.
     No,
     /// Decided by an eigenvalue within tolerance of the boundary (or by a
     /// singular follower Hessian): the second-order test is inconclusive.
@@ -94,6 +98,7 @@ impl Verdict {
         }
         v
     }
+    /// Whether the verdict is `Yes`.
     pub fn is_yes(self) -> bool {
         self == Verdict::Yes
     }
@@ -115,7 +120,9 @@ impl std::fmt::Display for Verdict {
 /// A complex eigenvalue.
 #[derive(Clone, Copy, Debug, PartialEq, Serialize)]
 pub struct Eig {
+    /// Real part.
     pub re: f64,
+    /// Imaginary part.
     pub im: f64,
 }
 
@@ -138,14 +145,16 @@ pub enum Degeneracy {
     SingularJs,
     /// D22 f2 (+ eta I) is singular: no implicit map, no Df1, J_S.
     SingularFollowerHessian,
-    /// An eigenvalue of J or J_S lies on the imaginary axis (within
+    /// An eigenvalue of J lies on the imaginary axis (within
     /// tolerance) at a critical point: marginal stability.
     MarginalJ,
+    /// An eigenvalue of J_S lies on the imaginary axis (within tolerance).
     MarginalJs,
-    /// D11 f1, a follower's own Hessian or the Stackelberg Hessian is
-    /// semi-definite within tolerance.
+    /// D11 f1 is semi-definite within tolerance.
     SemidefiniteLeaderHessian,
+    /// A follower's own Hessian is semi-definite within tolerance.
     SemidefiniteFollowerHessian,
+    /// The Stackelberg Hessian is semi-definite within tolerance.
     SemidefiniteStackelbergHessian,
 }
 
@@ -178,6 +187,7 @@ pub struct Spectra {
 /// Everything [`classify`] decides about one point.
 #[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct Classification {
+    /// The point x = (x1, x2).
     pub x: Vec<f64>,
     /// f1(x), then f_{2^i}(x) per follower.
     pub costs: Vec<f64>,
@@ -202,7 +212,9 @@ pub struct Classification {
     pub stable_two_timescale: Verdict,
     /// Stable under simultaneous play but not a differential Nash equilibrium.
     pub non_nash_attractor: Verdict,
+    /// What was found degenerate (empty when every verdict is decided).
     pub degenerate: Vec<Degeneracy>,
+    /// The spectra the verdicts come from.
     pub spectra: Spectra,
 }
 

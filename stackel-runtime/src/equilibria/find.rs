@@ -99,6 +99,7 @@ impl std::fmt::Display for FailureReason {
 pub struct Failure {
     /// Index of the start.
     pub start: usize,
+    /// Why it failed.
     pub reason: FailureReason,
     /// Where the solve stopped.
     pub x: Vec<f64>,
@@ -109,6 +110,7 @@ pub struct Failure {
 /// The result of [`find_critical_points`].
 #[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct Found {
+    /// The field whose zeros were sought.
     pub field: Field,
     /// Number of starts tried.
     pub starts: usize,
