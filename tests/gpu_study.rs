@@ -37,7 +37,7 @@ fn max_gap(a: &[f64], b: &[f64], angle: &[bool]) -> f64 {
     let d = angle.len();
     a.chunks(d)
         .zip(b.chunks(d))
-        .map(|(x, y)| stackel::record::state_distance(x, y, angle))
+        .map(|(x, y)| stackel::record::l2_state_distance(x, y, angle))
         .fold(0.0, f64::max)
 }
 

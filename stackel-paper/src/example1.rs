@@ -13,7 +13,7 @@ use crate::Config;
 use stackel::dynamics::Dynamics;
 use stackel::engine::{Init, Noise, Study};
 use stackel::equilibria::{
-    grid_starts, state_distance, Classification, ClassifyOptions, EquilibriumReport, Field,
+    grid_starts, max_state_distance, Classification, ClassifyOptions, EquilibriumReport, Field,
     FindOptions, Verdict,
 };
 use stackel::schedule::Schedule;
@@ -146,7 +146,7 @@ pub fn run(cfg: &Config) -> Result<Section, ExperimentError> {
         let end = path.last().unwrap();
         let near = points
             .iter()
-            .map(|c| (state_distance(&[false, false], &c.x, end), c))
+            .map(|c| (max_state_distance(&c.x, end, &[false, false]), c))
             .min_by(|a, b| a.0.total_cmp(&b.0));
         let class = match near {
             Some((d, c)) if d < 1e-3 => classes.iter().position(|k| *k == label(c)).unwrap_or(4),

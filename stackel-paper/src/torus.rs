@@ -144,7 +144,7 @@ pub fn run(cfg: &Config) -> Result<Section, ExperimentError> {
         set.iter()
             .map(|c| {
                 (
-                    stackel::equilibria::state_distance(&[true, true], &c.x, p),
+                    stackel::equilibria::max_state_distance(&c.x, p, &[true, true]),
                     c.clone(),
                 )
             })

@@ -12,9 +12,12 @@
 //! - the leader's Stackelberg Hessian D1(Df1) + D2(Df1) Dr.
 //!
 //! eta = 0 is the exact form; eta > 0 is the regularisation of appendix C.
+//! The follower solve and Df1 are [`crate::field`]'s, with the LU kept here
+//! for the Jacobians' further solves.
 
+use crate::field::{follower_solve, leader_gradient_from_lambda};
 use crate::game::{Game, SecondOrderParts, StackelbergParts};
-use crate::linalg::{mat_t_vec, matmul, Lu, Singular};
+use crate::linalg::{matmul, Lu, Singular};
 use crate::real::Float;
 
 /// Reusable buffers for composing blocks of one game (allocate once per
@@ -143,23 +146,13 @@ impl<T: Float> Workspace<T> {
                 d21f2: &mut self.b,
             },
         );
-        let d2 = self.d2;
-        if eta != T::zero() {
-            for i in 0..d2 {
-                self.h[i * d2 + i] += eta;
-            }
-        }
-        self.lu.factor(&self.h)?;
-        self.lu.solve_transpose(&mut self.lambda);
-        Ok(())
+        // LU even for d2 = 1 (`CLOSED = 0`): the Jacobians reuse the factors.
+        follower_solve::<T, 0>(&mut self.h, eta, &mut self.lambda, Some(&mut self.lu))
     }
 
     /// Df1 = D1 f1 - B^T lambda into `out`, after `fused`.
     fn leader_gradient_from_fused(&self, out: &mut [T]) {
-        mat_t_vec(&self.b, &self.lambda, self.d2, self.d1, out);
-        for (o, d) in out.iter_mut().zip(&self.d1f1) {
-            *o = *d - *o;
-        }
+        leader_gradient_from_lambda(&self.d1f1, &self.b, &self.lambda, &mut out[..self.d1]);
     }
 
     /// Df1 = D1 f1 - B^T (D22 f2 + eta I)^-T D2 f1 (len d1).
@@ -198,11 +191,16 @@ impl<T: Float> Workspace<T> {
         out: &mut [T],
     ) -> Result<(), Singular> {
         self.fused(g, x, eta)?;
+        self.implicit_map_from_fused(out);
+        Ok(())
+    }
+
+    /// Dr = -H^-1 B (d2 x d1) into `out`, after `fused` (the LU is of H + eta I).
+    fn implicit_map_from_fused(&mut self, out: &mut [T]) {
         for (o, b) in out.iter_mut().zip(&self.b) {
             *o = -*b;
         }
         self.lu.solve_columns(out, self.d1, &mut self.tmp);
-        Ok(())
     }
 
     /// J = [[D11 f1, D12 f1], [D21 f2, D22 f2]] ((d1 + d2)^2, row-major).
@@ -210,21 +208,12 @@ impl<T: Float> Workspace<T> {
     /// J inverts nothing, so this never fails; it returns `Result` like its
     /// siblings so that callers treat every block the same way (`?`).
     pub fn jacobian<G: Game>(&mut self, g: &G, x: &[T], out: &mut [T]) -> Result<(), Singular> {
-        let (d1, d2) = (self.d1, self.d2);
-        let n = d1 + d2;
         g.d11f1(x, &mut self.d11f1);
         g.d12f1(x, &mut self.d12f1);
         g.d21f2(x, &mut self.b_exact);
         g.d22f2(x, &mut self.h_exact);
-        for i in 0..d1 {
-            out[i * n..i * n + d1].copy_from_slice(&self.d11f1[i * d1..(i + 1) * d1]);
-            out[i * n + d1..(i + 1) * n].copy_from_slice(&self.d12f1[i * d2..(i + 1) * d2]);
-        }
-        for i in 0..d2 {
-            let r = (d1 + i) * n;
-            out[r..r + d1].copy_from_slice(&self.b_exact[i * d1..(i + 1) * d1]);
-            out[r + d1..r + n].copy_from_slice(&self.h_exact[i * d2..(i + 1) * d2]);
-        }
+        let blocks = [&self.d11f1, &self.d12f1, &self.b_exact, &self.h_exact];
+        assemble(self.d1, self.d2, blocks, out);
         Ok(())
     }
 
@@ -313,20 +302,11 @@ impl<T: Float> Workspace<T> {
         eta: T,
         out: &mut [T],
     ) -> Result<(), Singular> {
-        let (d1, d2) = (self.d1, self.d2);
-        let n = d1 + d2;
         self.fused(g, x, eta)?;
         self.leader_row(g, x);
-        for i in 0..d1 {
-            out[i * n..i * n + d1].copy_from_slice(&self.row1[i * d1..(i + 1) * d1]);
-            out[i * n + d1..(i + 1) * n].copy_from_slice(&self.row2[i * d2..(i + 1) * d2]);
-        }
         // second block row: exact B and D22 f2 (no eta)
-        for i in 0..d2 {
-            let r = (d1 + i) * n;
-            out[r..r + d1].copy_from_slice(&self.b[i * d1..(i + 1) * d1]);
-            out[r + d1..r + n].copy_from_slice(&self.h_exact[i * d2..(i + 1) * d2]);
-        }
+        let blocks = [&self.row1, &self.row2, &self.b, &self.h_exact];
+        assemble(self.d1, self.d2, blocks, out);
         Ok(())
     }
 
@@ -343,10 +323,9 @@ impl<T: Float> Workspace<T> {
         self.fused(g, x, eta)?;
         self.leader_row(g, x);
         // Dr = -H^-1 B (the LU is still of H + eta I)
-        for (r, b) in self.dr.iter_mut().zip(&self.b) {
-            *r = -*b;
-        }
-        self.lu.solve_columns(&mut self.dr, d1, &mut self.tmp);
+        let mut dr = std::mem::take(&mut self.dr);
+        self.implicit_map_from_fused(&mut dr);
+        self.dr = dr;
         matmul(&self.row2, &self.dr, d1, d2, d1, out);
         for (o, a) in out[..d1 * d1].iter_mut().zip(&self.row1) {
             *o += *a;
@@ -357,5 +336,20 @@ impl<T: Float> Workspace<T> {
     /// The last lambda = H^-T D2 f1 computed (len d2).
     pub fn lambda(&self) -> &[T] {
         &self.lambda
+    }
+}
+
+/// The block matrix [[a, b], [c, d]] ((d1 + d2)^2, row-major) from its
+/// row-major blocks a (d1 x d1), b (d1 x d2), c (d2 x d1), d (d2 x d2).
+fn assemble<T: Float>(d1: usize, d2: usize, [a, b, c, d]: [&Vec<T>; 4], out: &mut [T]) {
+    let n = d1 + d2;
+    for i in 0..d1 {
+        out[i * n..i * n + d1].copy_from_slice(&a[i * d1..(i + 1) * d1]);
+        out[i * n + d1..(i + 1) * n].copy_from_slice(&b[i * d2..(i + 1) * d2]);
+    }
+    for i in 0..d2 {
+        let r = (d1 + i) * n;
+        out[r..r + d1].copy_from_slice(&c[i * d1..(i + 1) * d1]);
+        out[r + d1..r + n].copy_from_slice(&d[i * d2..(i + 1) * d2]);
     }
 }

@@ -2,36 +2,47 @@
 //! linear algebra that composes its derivative blocks (implicit map, total
 //! leader gradient, game Jacobians), and everything that drives games.
 
+#![warn(missing_docs)]
+
+// The game and its derivative algebra.
 pub mod blocks;
+pub mod field;
 pub mod game;
 pub mod linalg;
 pub mod real;
+#[cfg(feature = "dual")]
+pub mod autodiff;
+
+// Learning dynamics and what drives them.
+pub mod dynamics;
+pub mod metric;
+pub mod rng;
+pub mod schedule;
+
+// Studies: the plan both engines take, the builder, the engines, results.
+pub mod checkpoint;
+pub mod cpu;
+pub mod engine;
+#[cfg(feature = "gpu")]
+pub mod gpu;
+pub mod plan;
+pub mod record;
+pub mod study;
+
+// Equilibria: finding, classifying, sensitivity.
+pub mod equilibria;
 
 pub use blocks::Workspace;
+pub use dynamics::{Dynamics, Rule};
 pub use game::{
     BlockFormula, Game, GameInfo, ParamInfo, PlayerInfo, SecondOrderParts, StackelbergParts,
 };
 pub use linalg::Singular;
-pub use real::{Float, Real};
-#[cfg(feature = "dual")]
-pub mod autodiff;
-pub mod checkpoint;
-pub mod cpu;
-pub mod dynamics;
-pub mod engine;
-pub mod plan;
-pub mod record;
-pub mod rng;
-pub mod schedule;
-pub mod study;
-pub use dynamics::{Dynamics, Rule};
 pub use plan::{Init, Noise, Plan, StudyError};
+pub use real::{Float, Real};
 pub use record::{Record, StudyResult};
 pub use schedule::{Optimizer, Schedule};
 pub use study::{Engine, Study};
-pub mod equilibria;
-#[cfg(feature = "gpu")]
-pub mod gpu;
 
 /// What a user needs in scope: the [`Game`] trait and its number types, the
 /// study builder and its parts, and the equilibrium report. Low-level items

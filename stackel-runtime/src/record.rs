@@ -1,14 +1,20 @@
 //! What a study records and returns: final states, each trajectory's fate,
 //! thinned paths, the distance to a target over time (aggregated exactly, so
 //! that results do not depend on how trajectories were split), lock-in
-//! steps, basins; and their CSV/JSON forms.
+//! steps, basins; and their CSV/JSON forms. `recorder` takes the records
+//! while a study runs; this file holds what it returns.
 
 // Index loops over coupled arrays read like the formulas they implement.
 #![allow(clippy::needless_range_loop)]
 
 use crate::dynamics::Warning;
+pub use crate::metric::l2_state_distance;
+use crate::metric::wrap_angle;
 use serde::{Deserialize, Serialize};
 use std::io::Write;
+
+mod recorder;
+pub(crate) use recorder::Recorder;
 
 /// What to record besides the final states (which are always kept).
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
@@ -24,6 +30,7 @@ pub struct Record {
 /// Thinned paths.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct PathSpec {
+    /// Record after every `every`-th step (and after the last).
     pub every: u64,
     /// Only trajectories with index < `first` (all when None).
     pub first: Option<u64>,
@@ -32,6 +39,7 @@ pub struct PathSpec {
 /// Distance to a target.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct TargetSpec {
+    /// The target point x* (len d1 + d2).
     pub point: Vec<f64>,
     /// Lock-in radius.
     pub eps: f64,
@@ -78,168 +86,34 @@ pub enum Fate {
     /// Ran all steps.
     Finished,
     /// |x_i| exceeded the divergence bound after step `step` (state kept).
-    Diverged { step: u64 },
+    Diverged {
+        /// The step after which it happened.
+        step: u64,
+    },
     /// Step `step` produced NaN or a value beyond the overflow guard
     /// ([`crate::engine::overflow_guard`], MAX / 2^20; the state before it is kept).
-    NonFinite { step: u64 },
+    NonFinite {
+        /// The step that produced it.
+        step: u64,
+    },
     /// The follower Hessian (+ eta I) was singular at step `step`.
-    Singular { step: u64 },
+    Singular {
+        /// The step at which it happened.
+        step: u64,
+    },
 }
 
 impl Fate {
+    /// Whether the trajectory ran all steps.
     pub fn is_finished(&self) -> bool {
         matches!(self, Fate::Finished)
     }
 }
 
-/// The records of one chunk of trajectories taken while a study runs, shared
-/// by the CPU and GPU engines: thinned paths, the distance series, and the
-/// distance to the target (in the study's precision, angles wrapped) that
-/// also decides lock-in.
-pub(crate) struct Recorder<T> {
-    angle: Vec<bool>,
-    target: Option<(Vec<T>, T)>,
-    path_times: Vec<u64>,
-    path_next: usize,
-    dist_times: Vec<u64>,
-    dist_next: usize,
-    paths: Vec<Path>,
-    distance: Option<DistanceSeries>,
-    buf: Vec<T>,
-}
-
-impl<T: crate::real::Float> Recorder<T> {
-    /// For trajectories first..first + count of a study of `steps` steps.
-    pub(crate) fn new(
-        record: &Record,
-        angle: &[bool],
-        first: u64,
-        count: usize,
-        steps: u64,
-    ) -> Self {
-        let target = record.target.as_ref();
-        let path_count = record.paths.as_ref().map_or(0, |s| {
-            let end = s.first.unwrap_or(u64::MAX);
-            end.saturating_sub(first).min(count as u64) as usize
-        });
-        Recorder {
-            angle: angle.to_vec(),
-            target: target.map(|t| (t.point.iter().map(|v| T::of(*v)).collect(), T::of(t.eps))),
-            path_times: record
-                .paths
-                .as_ref()
-                .map(|s| record_times(s.every, steps))
-                .unwrap_or_default(),
-            path_next: 0,
-            dist_times: target
-                .map(|t| record_times(t.every, steps))
-                .unwrap_or_default(),
-            dist_next: 0,
-            paths: (0..path_count)
-                .map(|j| Path {
-                    trajectory: first + j as u64,
-                    steps: Vec::new(),
-                    states: Vec::new(),
-                })
-                .collect(),
-            distance: target.map(|t| DistanceSeries::empty(t, steps)),
-            buf: vec![T::zero(); angle.len()],
-        }
-    }
-
-    /// Whether the study records a lock-in target.
-    pub(crate) fn has_target(&self) -> bool {
-        self.target.is_some()
-    }
-
-    /// Is x farther than eps from the target (false without a target)?
-    pub(crate) fn outside(&self, x: &[T]) -> bool {
-        match &self.target {
-            Some((t, eps)) => target_distance(x, t, &self.angle) > *eps,
-            None => false,
-        }
-    }
-
-    /// The record times of paths and distances, merged (sorted, unique).
-    #[cfg(feature = "gpu")]
-    pub(crate) fn times(&self) -> Vec<u64> {
-        let mut t: Vec<u64> = self
-            .path_times
-            .iter()
-            .chain(&self.dist_times)
-            .copied()
-            .collect();
-        t.sort_unstable();
-        t.dedup();
-        t
-    }
-
-    /// Takes the records due after `t` steps: `running(j)` says whether
-    /// trajectory j still runs, `state(j, x)` writes its state into x.
-    pub(crate) fn take(
-        &mut self,
-        t: u64,
-        running: impl Fn(usize) -> bool,
-        state: impl Fn(usize, &mut [T]),
-        count: usize,
-    ) {
-        if self.path_times.get(self.path_next) == Some(&t) {
-            let mut x = std::mem::take(&mut self.buf);
-            for (j, path) in self.paths.iter_mut().enumerate() {
-                if running(j) {
-                    state(j, &mut x);
-                    path.steps.push(t);
-                    path.states.extend(x.iter().map(|v| v.re()));
-                }
-            }
-            self.buf = x;
-            self.path_next += 1;
-        }
-        if self.dist_times.get(self.dist_next) != Some(&t) {
-            return;
-        }
-        let (Some((target, eps)), Some(ds)) = (&self.target, self.distance.as_mut()) else {
-            return;
-        };
-        let r = self.dist_next;
-        let mut x = std::mem::take(&mut self.buf);
-        for j in (0..count).filter(|&j| running(j)) {
-            state(j, &mut x);
-            let d = target_distance(&x, target, &self.angle).re();
-            ds.active[r] += 1;
-            if d <= eps.re() {
-                ds.within[r] += 1;
-            }
-            ds.max[r] = ds.max[r].max(d);
-            ds.sum[r] += to_fixed(d);
-            ds.sum_sq[r] += to_fixed(d * d);
-        }
-        self.buf = x;
-        self.dist_next += 1;
-    }
-
-    /// The paths and the distance series.
-    pub(crate) fn finish(self) -> (Vec<Path>, Option<DistanceSeries>) {
-        (self.paths, self.distance)
-    }
-}
-
-/// |x - target| with angle coordinates' differences wrapped to [-pi, pi).
-fn target_distance<T: crate::real::Float>(x: &[T], target: &[T], angle: &[bool]) -> T {
-    let mut s = T::zero();
-    for ((&xi, &ti), &a) in x.iter().zip(target).zip(angle) {
-        let mut d = xi - ti;
-        if a {
-            d = crate::dynamics::wrap_angle(d);
-        }
-        s += d * d;
-    }
-    s.sqrt()
-}
-
 /// One recorded path.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Path {
+    /// Index of the trajectory in the study.
     pub trajectory: u64,
     /// Number of steps done at each record.
     pub steps: Vec<u64>,
@@ -274,7 +148,9 @@ mod u128_str {
 /// Distance to the target over time, over the trajectories still running.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct DistanceSeries {
+    /// The target point x*.
     pub target: Vec<f64>,
+    /// The lock-in radius.
     pub eps: f64,
     /// Number of steps done at each record.
     pub steps: Vec<u64>,
@@ -284,9 +160,10 @@ pub struct DistanceSeries {
     pub within: Vec<u64>,
     /// Largest distance.
     pub max: Vec<f64>,
-    /// Exact fixed-point sums of the distance d and of d^2 ([`to_fixed`]).
+    /// Exact fixed-point sums of the distance d ([`to_fixed`]).
     #[serde(with = "u128_str")]
     pub sum: Vec<u128>,
+    /// Exact fixed-point sums of d^2 ([`to_fixed`]).
     #[serde(with = "u128_str")]
     pub sum_sq: Vec<u128>,
 }
@@ -339,6 +216,7 @@ impl DistanceSeries {
 /// Final states by nearest equilibrium (angle-aware distance).
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Basins {
+    /// The equilibria whose basins are counted.
     pub equilibria: Vec<Vec<f64>>,
     /// Per trajectory: index of the nearest equilibrium (None if it did not finish).
     pub assignment: Vec<Option<usize>>,
@@ -349,10 +227,15 @@ pub struct Basins {
 /// Counts and moments over the trajectories that finished.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct Summary {
+    /// Trajectories run.
     pub trajectories: u64,
+    /// Of those, how many ran all steps ([`Fate::Finished`]).
     pub finished: u64,
+    /// How many diverged ([`Fate::Diverged`]).
     pub diverged: u64,
+    /// How many became non-finite ([`Fate::NonFinite`]).
     pub non_finite: u64,
+    /// How many met a singular follower Hessian ([`Fate::Singular`]).
     pub singular: u64,
     /// Best-response Newton failures over all trajectories and steps.
     pub newton_failures: u64,
@@ -372,7 +255,9 @@ pub struct StudyResult {
     pub fingerprint: String,
     /// Trajectories first..first + count.
     pub first: u64,
+    /// Number of trajectories in this result.
     pub count: u64,
+    /// Steps per trajectory.
     pub steps: u64,
     /// "f32" or "f64".
     pub precision: String,
@@ -382,31 +267,23 @@ pub struct StudyResult {
     pub angle: Vec<bool>,
     /// Final states, row-major (count x dim), in f64 whatever the precision.
     pub final_states: Vec<f64>,
+    /// How each trajectory ended.
     pub fates: Vec<Fate>,
     /// Best-response Newton failures per trajectory (empty for other rules).
     pub newton_failures: Vec<u32>,
     /// Per trajectory: the first step count after which it stays within eps of
     /// the target (empty without a target).
     pub lock_in: Vec<Option<u64>>,
+    /// The distance to the target over time (with a target).
     pub distance: Option<DistanceSeries>,
+    /// The thinned paths (with [`Record::paths`]).
     pub paths: Vec<Path>,
+    /// The basins of the given equilibria (with [`Record::basins`]).
     pub basins: Option<Basins>,
+    /// Counts and moments.
     pub summary: Summary,
+    /// Warnings about the dynamics ([`crate::Dynamics::warnings`]).
     pub warnings: Vec<Warning>,
-}
-
-/// Distance between states under the angle-aware metric (angle
-/// coordinates differ by their wrapped difference).
-pub fn state_distance(a: &[f64], b: &[f64], angle: &[bool]) -> f64 {
-    let mut s = 0.0;
-    for i in 0..a.len() {
-        let mut d = a[i] - b[i];
-        if angle[i] {
-            d = crate::dynamics::wrap_angle(d);
-        }
-        s += d * d;
-    }
-    s.sqrt()
 }
 
 impl StudyResult {
@@ -469,7 +346,7 @@ impl StudyResult {
         let dev = |x: &[f64], a: usize, mean: &[f64]| {
             let v = x[a] - mean[a];
             if self.angle[a] {
-                crate::dynamics::wrap_angle(v)
+                wrap_angle(v)
             } else {
                 v
             }
@@ -499,7 +376,7 @@ impl StudyResult {
                     let x = self.final_state(i);
                     let best = eqs
                         .iter()
-                        .map(|e| state_distance(x, e, &self.angle))
+                        .map(|e| l2_state_distance(x, e, &self.angle))
                         .enumerate()
                         .fold(
                             (0, f64::INFINITY),
@@ -627,10 +504,18 @@ impl StudyResult {
 /// Parts that cannot be merged.
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
 pub enum MergeError {
+    /// No parts were given.
     #[error("nothing to merge")]
     Empty,
+    /// The parts' fingerprints differ.
     #[error("the parts come from different studies (fingerprints differ)")]
     DifferentStudies,
+    /// The parts' trajectory ranges are not consecutive.
     #[error("the parts are not consecutive: expected trajectory {expected}, found {found}")]
-    Gap { expected: u64, found: u64 },
+    Gap {
+        /// The next trajectory index the merge needed.
+        expected: u64,
+        /// The first trajectory of the part found instead.
+        found: u64,
+    },
 }

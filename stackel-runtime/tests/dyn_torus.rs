@@ -7,7 +7,7 @@
 use stackel_runtime::blocks::Workspace;
 use stackel_runtime::dynamics::{wrap_angle, Dynamics};
 use stackel_runtime::engine::{Init, Noise, Study};
-use stackel_runtime::record::{state_distance, Record};
+use stackel_runtime::record::{l2_state_distance, Record};
 use stackel_runtime::schedule::Schedule;
 use stackel_runtime::Game;
 use stackel_testkit::twins::Torus;
@@ -79,7 +79,7 @@ fn stable_equilibria(g: &Torus, stackelberg: bool) -> Vec<Vec<f64>> {
                 && h22[0] > 0.0
                 && !found
                     .iter()
-                    .any(|e| state_distance(e, &x, &[true, true]) < 1e-6)
+                    .any(|e| l2_state_distance(e, &x, &[true, true]) < 1e-6)
             {
                 found.push(x.to_vec());
             }
@@ -109,7 +109,7 @@ fn check(dynamics: Dynamics, stackelberg: bool) {
     let mut near = 0;
     for i in 0..400 {
         let e = &eqs[b.assignment[i].unwrap()];
-        if state_distance(r.final_state(i), e, &[true, true]) < 0.1 {
+        if l2_state_distance(r.final_state(i), e, &[true, true]) < 0.1 {
             near += 1;
         }
     }

@@ -5,7 +5,7 @@
 use std::f64::consts::PI;
 
 use stackel_runtime::equilibria::{
-    classify, find_critical_points, grid_starts, state_distance, wrap_angle, EquilibriumReport,
+    classify, find_critical_points, grid_starts, max_state_distance, wrap_angle, EquilibriumReport,
     Field, FindOptions, Verdict,
 };
 use stackel_runtime::Game;
@@ -110,7 +110,7 @@ fn same_set(found: &[Vec<f64>], reference: &[[f64; 2]], tol: f64) -> bool {
         && reference.iter().all(|r| {
             found
                 .iter()
-                .any(|x| state_distance(&[true, true], x, r) < tol)
+                .any(|x| max_state_distance(x, r, &[true, true]) < tol)
         })
 }
 
@@ -166,7 +166,7 @@ fn torus_has_the_papers_two_nash_and_two_stackelberg_equilibria() {
             let p = pts
                 .points
                 .iter()
-                .find(|p| state_distance(&[true, true], &p.x, &q) < 0.01)
+                .find(|p| max_state_distance(&p.x, &q, &[true, true]) < 0.01)
                 .unwrap_or_else(|| panic!("no equilibrium near {q:?}:\n{pts}"));
             assert!((p.costs[0] - costs[0]).abs() < 0.01 && (p.costs[1] - costs[1]).abs() < 0.01);
             if stable {
@@ -206,7 +206,7 @@ fn angle_players_are_deduplicated_across_the_seam() {
         find_critical_points(&t, Field::Simultaneous, &starts, &FindOptions::default()).unwrap();
     assert_eq!(found.points.len(), 1, "{found:?}");
     assert_eq!(found.points[0].hits, 3);
-    assert!(state_distance(&[true, true], &found.points[0].x, &q) < 1e-8);
+    assert!(max_state_distance(&found.points[0].x, &q, &[true, true]) < 1e-8);
 }
 
 /// Central second differences of the zero-sum cost f at x.
@@ -265,6 +265,6 @@ fn zero_sum_example_1_has_non_nash_attractors_that_are_differential_stackelberg(
     let st = find_critical_points(&g, Field::STACKELBERG, &near, &FindOptions::default()).unwrap();
     assert_eq!(st.points.len(), attractors.len());
     for (q, p) in st.points.iter().zip(&attractors) {
-        assert!(state_distance(&[false, false], &q.x, &p.x) < 1e-8);
+        assert!(max_state_distance(&q.x, &p.x, &[false, false]) < 1e-8);
     }
 }

@@ -8,7 +8,7 @@ use std::f64::consts::PI;
 use stackel_runtime::dynamics::Dynamics;
 use stackel_runtime::engine::{Init, Noise, Study};
 use stackel_runtime::equilibria::{
-    starts_from_states, state_distance, EquilibriumReport, Field, Verdict,
+    max_state_distance, starts_from_states, EquilibriumReport, Field, Verdict,
 };
 use stackel_runtime::record::Record;
 use stackel_runtime::schedule::Schedule;
@@ -54,7 +54,7 @@ fn stackelberg_learning_end_points_lead_to_the_two_stackelberg_equilibria() {
         assert!(
             [[-0.53, 1.25], [1.31, -0.46]]
                 .iter()
-                .any(|r| state_distance(&[true, true], &p.x, r) < 0.01),
+                .any(|r| max_state_distance(&p.x, r, &[true, true]) < 0.01),
             "{report}"
         );
     }

@@ -2,7 +2,6 @@
 //! a Levenberg-Marquardt fallback), deduplicated.
 
 use std::collections::BTreeMap;
-use std::f64::consts::PI;
 
 use nalgebra::{DMatrix, DVector};
 use rayon::prelude::*;
@@ -11,6 +10,7 @@ use serde::Serialize;
 use super::{EquilibriumError, Field};
 use crate::blocks::Workspace;
 use crate::game::Game;
+use crate::metric::{max_state_distance, wrap_angle};
 
 /// Settings of [`find_critical_points`].
 #[derive(Clone, Debug, PartialEq, Serialize)]
@@ -99,6 +99,7 @@ impl std::fmt::Display for FailureReason {
 pub struct Failure {
     /// Index of the start.
     pub start: usize,
+    /// Why it failed.
     pub reason: FailureReason,
     /// Where the solve stopped.
     pub x: Vec<f64>,
@@ -109,6 +110,7 @@ pub struct Failure {
 /// The result of [`find_critical_points`].
 #[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct Found {
+    /// The field whose zeros were sought.
     pub field: Field,
     /// Number of starts tried.
     pub starts: usize,
@@ -130,31 +132,6 @@ impl Found {
         }
         m
     }
-}
-
-/// `v` wrapped to [-pi, pi).
-pub fn wrap_angle(v: f64) -> f64 {
-    let w = (v + PI).rem_euclid(2.0 * PI) - PI;
-    if w >= PI {
-        -PI
-    } else {
-        w
-    }
-}
-
-/// max_i |a_i - b_i|, with angle entries (`angle[i]`) compared on the circle.
-pub fn state_distance(angle: &[bool], a: &[f64], b: &[f64]) -> f64 {
-    a.iter()
-        .zip(b)
-        .zip(angle)
-        .map(|((x, y), &is_angle)| {
-            if is_angle {
-                wrap_angle(x - y).abs()
-            } else {
-                (x - y).abs()
-            }
-        })
-        .fold(0.0, f64::max)
 }
 
 /// A regular grid of `per_dim` points per coordinate over the box given by
@@ -500,7 +477,7 @@ pub fn find_critical_points<G: Game>(
                 let scale = 1.0 + norm_inf(&x);
                 match points
                     .iter_mut()
-                    .find(|p| state_distance(&angle, &p.x, &x) <= opts.dedup_tol * scale)
+                    .find(|p| max_state_distance(&p.x, &x, &angle) <= opts.dedup_tol * scale)
                 {
                     Some(p) => {
                         p.hits += 1;

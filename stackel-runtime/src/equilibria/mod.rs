@@ -58,11 +58,12 @@ mod report;
 mod sensitivity;
 mod spectrum;
 
+pub use crate::metric::{max_state_distance, wrap_angle};
 pub use classify::{classify, Classification, ClassifyOptions, Degeneracy, Eig, Spectra, Verdict};
 pub use families::{group_families, Family, FamilyKey, FamilyOptions};
 pub use find::{
-    find_critical_points, grid_starts, random_starts, starts_from_states, state_distance,
-    wrap_angle, CriticalPoint, Failure, FailureReason, FindOptions, Found,
+    find_critical_points, grid_starts, random_starts, starts_from_states, CriticalPoint, Failure,
+    FailureReason, FindOptions, Found,
 };
 pub use report::EquilibriumReport;
 pub use sensitivity::{field_param_jacobian, sensitivity};

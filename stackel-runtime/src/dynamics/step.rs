@@ -1,0 +1,295 @@
+//! One step of one trajectory, in the order of the [`super`] module docs:
+//! the per-thread scratch, the best-response Newton solve, the field of
+//! each rule (through [`crate::field`]) and the plain or Adam update.
+
+// Index loops over coupled arrays read like the formulas they implement.
+#![allow(clippy::needless_range_loop)]
+
+use super::{Dynamics, Newton, Rule};
+use crate::field;
+use crate::game::{Game, StackelbergParts};
+use crate::linalg::{Lu, Singular};
+use crate::metric::wrap_angle;
+use crate::real::{Float, Real};
+use crate::schedule::Optimizer;
+
+/// What one step did to a trajectory beyond moving it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum StepEvent {
+    /// The step was taken as the rule says.
+    Ok,
+    /// The follower Hessian (plus eta I) was singular: the trajectory stops.
+    Singular,
+    /// The best-response Newton iteration did not converge this step (counted,
+    /// the trajectory goes on from the best iterate).
+    NewtonFailed,
+}
+
+/// Per-thread buffers of [`step`]; allocation-free after construction.
+#[derive(Clone, Debug)]
+pub struct StepScratch<T> {
+    d1: usize,
+    d2: usize,
+    grad: Vec<T>,
+    d1f1: Vec<T>,
+    d2f1: Vec<T>,
+    d2f2: Vec<T>,
+    h: Vec<T>,
+    b: Vec<T>,
+    lambda: Vec<T>,
+    trial: Vec<T>,
+    lu: Lu<T>,
+}
+
+impl<T: Float> StepScratch<T> {
+    /// Buffers for game `G`.
+    pub fn new<G: Game>() -> Self {
+        let (d1, d2) = (G::D1, G::D2);
+        let z = T::zero();
+        StepScratch {
+            d1,
+            d2,
+            grad: vec![z; d1 + d2],
+            d1f1: vec![z; d1],
+            d2f1: vec![z; d2],
+            d2f2: vec![z; d2],
+            h: vec![z; d2 * d2],
+            b: vec![z; d2 * d1],
+            lambda: vec![z; d2],
+            trial: vec![z; d1 + d2],
+            lu: Lu::new(d2),
+        }
+    }
+
+    /// The field of the last step (len d1 + d2).
+    pub fn field(&self) -> &[T] {
+        &self.grad
+    }
+
+    /// D1 f1, D2 f1, D2 f2, D22 f2 (in `h`) and D21 f2 (in `b`) at x.
+    fn stackelberg_parts<G: Game>(&mut self, g: &G, x: &[T]) {
+        g.stackelberg_parts(
+            x,
+            StackelbergParts {
+                d1f1: &mut self.d1f1,
+                d2f1: &mut self.d2f1,
+                d2f2: &mut self.d2f2,
+                d22f2: &mut self.h,
+                d21f2: &mut self.b,
+            },
+        );
+    }
+}
+
+/// Df1 = D1 f1 - B^T (H + eta I)^-T D2 f1 into `s.grad[..d1]` (the
+/// [`crate::field`] path, closed form for d2 = 1 and LU above), also leaving
+/// D2 f2 in `s.d2f2`. Err when H + eta I is singular.
+#[inline(always)]
+pub(super) fn total_leader_gradient<G: Game, T: Float>(
+    g: &G,
+    x: &[T],
+    eta: T,
+    s: &mut StepScratch<T>,
+) -> Result<(), Singular> {
+    let d1 = s.d1;
+    s.stackelberg_parts(g, x);
+    s.lambda.copy_from_slice(&s.d2f1);
+    field::total_leader_gradient::<T, 1>(
+        &s.d1f1,
+        &s.b,
+        &mut s.h,
+        eta,
+        &mut s.lambda,
+        Some(&mut s.lu),
+        &mut s.grad[..d1],
+    )
+}
+
+fn inf_norm<T: Float>(v: &[T]) -> T {
+    v.iter().fold(T::zero(), |m, a| m.max(Real::abs(*a)))
+}
+
+/// x2 <- r(x1): damped Newton on D2 f2(x1, .) = 0 warm-started at the current
+/// x2. Returns false when it did not converge (x keeps the best iterate).
+pub fn best_response<G: Game, T: Float>(
+    g: &G,
+    newton: &Newton,
+    x: &mut [T],
+    s: &mut StepScratch<T>,
+) -> bool {
+    let (d1, d2) = (s.d1, s.d2);
+    let rtol = T::of(newton.tol).max(T::of(4.0) * T::EPS);
+    let atol = T::of(newton.tol);
+    g.d2f2(x, &mut s.d2f2);
+    let mut norm = inf_norm(&s.d2f2);
+    for _ in 0..newton.max_iter {
+        if !norm.is_finite() {
+            return false;
+        }
+        if norm <= atol {
+            return true;
+        }
+        g.d22f2(x, &mut s.h);
+        if s.lu.factor(&s.h).is_err() {
+            return false;
+        }
+        s.lambda.copy_from_slice(&s.d2f2);
+        s.lu.solve(&mut s.lambda);
+        let small = inf_norm(&s.lambda) <= rtol * (T::one() + inf_norm(&x[d1..]));
+        let mut alpha = T::one();
+        let mut accepted = false;
+        for _ in 0..30 {
+            s.trial.copy_from_slice(x);
+            for a in 0..d2 {
+                s.trial[d1 + a] = x[d1 + a] - alpha * s.lambda[a];
+            }
+            g.d2f2(&s.trial, &mut s.d2f1);
+            let tn = inf_norm(&s.d2f1);
+            if tn.is_finite() && tn < norm {
+                x.copy_from_slice(&s.trial);
+                s.d2f2.copy_from_slice(&s.d2f1);
+                norm = tn;
+                accepted = true;
+                break;
+            }
+            alpha *= T::of(0.5);
+        }
+        if small {
+            return true;
+        }
+        if !accepted {
+            return false;
+        }
+    }
+    norm <= atol
+}
+
+/// Per-trajectory optimiser state: Adam's first and second moments.
+pub struct AdamState<'a, T> {
+    /// First moments m_i <- beta1 m_i + (1 - beta1) g_i.
+    pub m: &'a mut [T],
+    /// Second moments v_i <- beta2 v_i + (1 - beta2) g_i^2.
+    pub v: &'a mut [T],
+}
+
+/// Everything one step of one trajectory needs besides the state.
+pub struct StepInputs<'a, T> {
+    /// Step number k.
+    pub k: u64,
+    /// gamma_i,k per coordinate (see [`Dynamics::gains`]).
+    pub gains: &'a [T],
+    /// sigma_i per coordinate (noise standard deviation).
+    pub sigma: &'a [T],
+    /// Standard normals z_i of this (trajectory, step).
+    pub z: &'a [T],
+    /// Angle coordinates (wrapped to [-pi, pi)).
+    pub angle: &'a [bool],
+    /// eta in precision T.
+    pub eta: T,
+    /// Adam's bias corrections (1 - b1^(k+1), 1 - b2^(k+1)) and parameters.
+    pub adam: Option<AdamCoefficients<T>>,
+}
+
+/// Adam's coefficients at one step.
+#[derive(Clone, Copy, Debug)]
+pub struct AdamCoefficients<T> {
+    /// Decay of the first moment.
+    pub beta1: T,
+    /// Decay of the second moment.
+    pub beta2: T,
+    /// eps in x_i <- x_i - gamma_i m^_i / (sqrt(v^_i) + eps).
+    pub eps: T,
+    /// 1 - beta1^(k+1)
+    pub bias1: T,
+    /// 1 - beta2^(k+1)
+    pub bias2: T,
+}
+
+impl<T: Float> AdamCoefficients<T> {
+    /// The coefficients of step k, or None for plain steps.
+    pub fn at(opt: &Optimizer, k: u64) -> Option<Self> {
+        match *opt {
+            Optimizer::Plain => None,
+            Optimizer::Adam { beta1, beta2, eps } => Some(AdamCoefficients {
+                beta1: T::of(beta1),
+                beta2: T::of(beta2),
+                eps: T::of(eps),
+                bias1: T::of(1.0 - beta1.powf(k as f64 + 1.0)),
+                bias2: T::of(1.0 - beta2.powf(k as f64 + 1.0)),
+            }),
+        }
+    }
+}
+
+/// One step of `rule` on one trajectory `x` (len d1 + d2), in the order of
+/// the module docs.
+#[inline(always)]
+pub fn step<G: Game, T: Float>(
+    g: &G,
+    dynamics: &Dynamics,
+    inp: &StepInputs<'_, T>,
+    x: &mut [T],
+    adam: Option<AdamState<'_, T>>,
+    s: &mut StepScratch<T>,
+) -> StepEvent {
+    let (d1, d2) = (s.d1, s.d2);
+    let n = d1 + d2;
+    let mut event = StepEvent::Ok;
+    let update_to = match dynamics.rule {
+        Rule::Simultaneous => {
+            g.omega(x, &mut s.grad);
+            n
+        }
+        Rule::TwoTimescale => {
+            if total_leader_gradient(g, x, inp.eta, s).is_err() {
+                return StepEvent::Singular;
+            }
+            s.grad[d1..].copy_from_slice(&s.d2f2);
+            n
+        }
+        Rule::BestResponse => {
+            if !best_response(g, &dynamics.newton, x, s) {
+                event = StepEvent::NewtonFailed;
+            }
+            if total_leader_gradient(g, x, inp.eta, s).is_err() {
+                return StepEvent::Singular;
+            }
+            d1
+        }
+        Rule::Lola => {
+            // D1 f1 - gamma2 B^T D2 f1: the leader gradient with lambda = gamma2 D2 f1
+            s.stackelberg_parts(g, x);
+            let gamma2 = inp.gains[d1.min(n - 1)];
+            for (l, d) in s.lambda.iter_mut().zip(&s.d2f1) {
+                *l = gamma2 * *d;
+            }
+            field::leader_gradient_from_lambda(&s.d1f1, &s.b, &s.lambda, &mut s.grad[..d1]);
+            s.grad[d1..].copy_from_slice(&s.d2f2);
+            n
+        }
+    };
+    match (inp.adam, adam) {
+        (Some(c), Some(st)) => {
+            let one = T::one();
+            for i in 0..update_to {
+                let gi = s.grad[i] + inp.sigma[i] * inp.z[i];
+                st.m[i] = c.beta1 * st.m[i] + (one - c.beta1) * gi;
+                st.v[i] = c.beta2 * st.v[i] + (one - c.beta2) * gi * gi;
+                let mh = st.m[i] / c.bias1;
+                let vh = st.v[i] / c.bias2;
+                x[i] -= inp.gains[i] * mh / (vh.sqrt() + c.eps);
+            }
+        }
+        _ => {
+            for i in 0..update_to {
+                x[i] -= inp.gains[i] * (s.grad[i] + inp.sigma[i] * inp.z[i]);
+            }
+        }
+    }
+    for i in 0..n {
+        if inp.angle[i] {
+            x[i] = wrap_angle(x[i]);
+        }
+    }
+    event
+}
