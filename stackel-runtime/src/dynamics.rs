@@ -64,6 +64,20 @@ impl Default for Newton {
 }
 
 /// A learning dynamics: rule, per-player step sizes, optimiser, regularisation.
+///
+/// ```
+/// use stackel_runtime::{Dynamics, Rule, Schedule};
+///
+/// // Two-timescale Stackelberg learning: gamma1 = 1/(k + 11) = o(gamma2 = (k + 11)^(-2/3)).
+/// let d = Dynamics::two_timescale(
+///     Schedule::inverse_power(1.0).offset(11.0).exponent(1.0),
+///     Schedule::inverse_power(1.0).offset(11.0).exponent(2.0 / 3.0),
+/// )
+/// .eta(0.1); // the leader uses the regularised implicit map (D22 f2 + 0.1 I)^-1
+/// assert_eq!(d.rule, Rule::TwoTimescale);
+/// assert!(d.schedule_of(0).is_little_o_of(d.schedule_of(1)));
+/// assert_eq!(d.schedule_of(0).gamma(0), 1.0 / 11.0);
+/// ```
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Dynamics {
     /// The learning rule.

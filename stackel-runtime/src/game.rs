@@ -146,6 +146,22 @@ pub struct SecondOrderParts<'a, T> {
 /// A Stackelberg game with one leader and one or more (simultaneously
 /// playing) followers. Implemented by `stackel_game!`; hand-written impls are
 /// fine too (tests use them as references).
+///
+/// ```
+/// use stackel_runtime::Game;
+/// use stackel_testkit::games::Duopoly; // the README's duopoly, written with stackel_game!
+///
+/// let g = Duopoly::default();
+/// assert_eq!((Duopoly::D1, Duopoly::D2, Duopoly::NP), (1, 1, 3));
+/// let mut p = [0.0; 3];
+/// g.params(&mut p); // (a, c1, c2) in declaration order
+/// assert_eq!(p, [100.0, 5.0, 2.0]);
+/// // f2 = -(a - q1 - q2 - c2) q2, so D2 f2 = -(a - q1 - 2 q2 - c2): zero on the
+/// // follower's best response, here at the Stackelberg point (46, 26).
+/// let mut d2f2 = [1.0];
+/// g.d2f2(&[46.0, 26.0], &mut d2f2);
+/// assert_eq!(d2f2, [0.0]);
+/// ```
 pub trait Game: Send + Sync {
     /// Leader dimension d1.
     const D1: usize;

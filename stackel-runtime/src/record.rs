@@ -17,6 +17,25 @@ mod recorder;
 pub(crate) use recorder::Recorder;
 
 /// What to record besides the final states (which are always kept).
+///
+/// ```
+/// use stackel_runtime::{Dynamics, Noise, Record, Schedule, Study};
+/// use stackel_testkit::games::Duopoly; // the README's duopoly, written with stackel_game!
+///
+/// let record = Record::finals()
+///     .paths(100, Some(2)) // the states of trajectories 0 and 1 every 100 steps
+///     .target(vec![46.0, 26.0], 1.0, 100); // distance to the Stackelberg point
+/// let r = Study::new(Duopoly::default(), Dynamics::simultaneous(Schedule::constant(0.1)))
+///     .trajectories(8)
+///     .steps(1000)
+///     .noise(Noise::none())
+///     .record(record)
+///     .run::<f64>()?;
+/// assert_eq!(r.paths.len(), 2);
+/// assert_eq!(r.paths[0].steps.first(), Some(&0));
+/// assert!(r.distance.is_some());
+/// # Ok::<(), stackel_runtime::StudyError>(())
+/// ```
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct Record {
     /// Record states after every `every`-th step (and after the last step).
@@ -249,6 +268,27 @@ pub struct Summary {
 }
 
 /// Everything a study (or one shard of it) produced.
+///
+/// Shards of one study merge into exactly the result of the whole study:
+///
+/// ```
+/// use stackel_runtime::{Dynamics, Noise, Schedule, Study, StudyResult};
+/// use stackel_testkit::games::Duopoly; // the README's duopoly, written with stackel_game!
+///
+/// let study = Study::new(Duopoly::default(), Dynamics::simultaneous(Schedule::constant(0.1)))
+///     .trajectories(100)
+///     .steps(200)
+///     .noise(Noise::variance(1.0))
+///     .seed(3);
+/// let whole = study.run::<f64>()?;
+/// let shards = (0..3)
+///     .map(|i| study.clone().shard(i, 3).run::<f64>())
+///     .collect::<Result<Vec<_>, _>>()?;
+/// let merged = StudyResult::merge(shards).unwrap();
+/// assert_eq!(merged.final_states, whole.final_states);
+/// assert_eq!(merged.summary, whole.summary);
+/// # Ok::<(), stackel_runtime::StudyError>(())
+/// ```
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct StudyResult {
     /// Fingerprint of the study configuration (shards of one study share it).

@@ -75,7 +75,25 @@ pub enum Engine {
     Gpu,
 }
 
-/// A Monte-Carlo study of a learning dynamics on a game; see the module docs.
+/// A Monte-Carlo study of a learning dynamics on a game; see the module docs
+/// (an example with a macro game is there).
+///
+/// ```
+/// use stackel_runtime::{Dynamics, Init, Noise, Schedule, Study};
+/// use stackel_testkit::games::Duopoly; // the README's duopoly, written with stackel_game!
+///
+/// let study = Study::new(Duopoly::default(), Dynamics::simultaneous(Schedule::constant(0.2)))
+///     .trajectories(50)
+///     .steps(500)
+///     .noise(Noise::none())
+///     .init(Init::Point(vec![10.0, 10.0]))
+///     .seed(1);
+/// let r = study.run::<f64>()?;
+/// // Without noise every trajectory ends at the Nash point (92/3, 101/3).
+/// assert!((r.summary.mean[0] - 92.0 / 3.0).abs() < 1e-9);
+/// assert!((r.summary.mean[1] - 101.0 / 3.0).abs() < 1e-9);
+/// # Ok::<(), stackel_runtime::StudyError>(())
+/// ```
 #[derive(Clone, Debug)]
 pub struct Study<G> {
     game: G,
