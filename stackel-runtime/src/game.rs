@@ -3,7 +3,7 @@
 //!
 //! State convention: x = (x1, x2), x1 the leader's d1 entries, x2 the stacked
 //! followers' d2 entries, each player's variable row-major. Blocks are
-//! row-major: `D_ij f` is d_i x d_j with entry (a, b) = d^2 f / dx_i[a] dx_j[b].
+//! row-major: `D_ij f` is d_i x d_j with entry (a, b) = `d^2 f / dx_i[a] dx_j[b]`.
 //! With several followers (design.md, appendix F.2) "D2 f2" is the stacked
 //! field omega_F = (D_{2^i} f_{2^i})_i and "D22 f2", "D21 f2" are its
 //! Jacobians H = D_{x2} omega_F and B = D_{x1} omega_F.
