@@ -29,7 +29,7 @@ use stackel_testkit::twins as reference;
 use std::path::PathBuf;
 use std::time::Instant;
 
-use stackel_testkit::games as paper_games;
+use stackel_testkit::games;
 
 struct Args {
     study: String,
@@ -408,7 +408,7 @@ fn main() {
                 duopoly = Some((
                     s.clone(),
                     compare(
-                        paper_games::Duopoly::default(),
+                        games::Duopoly::default(),
                         reference::Duopoly::default(),
                         s,
                         &a,
@@ -417,7 +417,7 @@ fn main() {
             }
             "torus" => {
                 compare(
-                    paper_games::Torus::default(),
+                    games::Torus::default(),
                     reference::Torus::default(),
                     s,
                     &a,
@@ -425,7 +425,7 @@ fn main() {
             }
             "example1" => {
                 compare(
-                    paper_games::ZeroSumExample1::default(),
+                    games::ZeroSumExample1::default(),
                     reference::ZeroSumExample1::default(),
                     s,
                     &a,
@@ -433,7 +433,7 @@ fn main() {
             }
             _ => {
                 compare(
-                    paper_games::Covariance3::default(),
+                    games::Covariance3::default(),
                     reference::Covariance3::default(),
                     s,
                     &a,
@@ -452,7 +452,7 @@ fn main() {
         median((0..a.reps).map(|_| ceiling::<f32>(&s, &a)).collect()),
     );
     let quiet = |f32: bool| {
-        let game = paper_games::Duopoly::default();
+        let game = games::Duopoly::default();
         median(
             (0..a.reps)
                 .map(|_| {

@@ -31,7 +31,7 @@ mod through_runtime {
     }
 }
 
-use stackel_testkit::games as paper_games;
+use stackel_testkit::games;
 
 fn blocks<G: stackel_runtime::Game>(g: &G, x: &[f64]) -> Vec<f64> {
     let mut out = vec![0.0; 3 * G::N * G::N];
@@ -49,7 +49,7 @@ fn blocks<G: stackel_runtime::Game>(g: &G, x: &[f64]) -> Vec<f64> {
 fn a_game_compiled_against_the_runtime_crate_matches_the_facade_one() {
     let (r, f) = (
         through_runtime::Duopoly::default(),
-        paper_games::Duopoly::default(),
+        games::Duopoly::default(),
     );
     assert_eq!(r.info(), f.info());
     for x in [[10.0, 10.0], [46.0, 26.0], [-3.5, 70.25]] {
