@@ -177,7 +177,7 @@ pub fn study_kernel(spec: &KernelSpec, game_wgsl: &str) -> String {
              \x20       }\n",
         ),
         Rule::BestResponse => {
-            s.push_str(&best_response_wgsl(spec.d2));
+            s.push_str(best_response_wgsl());
             s.push_str(
                 "        let field = game_omega_s(x, p, eta);\n\
                  \x20       if (!field.ok) {\n\
@@ -296,157 +296,9 @@ pub fn study_kernel(spec: &KernelSpec, game_wgsl: &str) -> String {
 /// x2 <- r(x1) in the step loop of a study kernel: the damped Newton
 /// iteration of [`crate::dynamics::best_response`] on D2 f2(x1, .) = 0, warm
 /// started at the current x2, operation for operation (inf-norms with its
-/// NaN-blind `max`, the LU of [`crate::linalg::Lu`] with partial pivoting and
-/// its singularity test, the same line search); a failure increments
+/// NaN-blind `max`, the game module's follower solve `game_lu_factor` and
+/// `game_lu_solve`, the WGSL copy of [`crate::linalg::Lu`], and its singularity test, the same line search); a failure increments
 /// `newton_failures` and the step goes on with the best iterate.
-fn best_response_wgsl(d2: usize) -> String {
-    let mut s = String::from(
-        "        {\n\
-         \x20           let atol = settings[SETTINGS_NTOL];\n\
-         \x20           let rtol = select(S(4.0) * ST_EPS, atol, atol >= S(4.0) * ST_EPS);\n\
-         \x20           var om = game_omega(x, p);\n\
-         \x20           var norm = S(0.0);\n\
-         \x20           for (var a = 0u; a < D2; a++) {\n\
-         \x20               norm = select(abs(om[D1 + a]), norm, norm >= abs(om[D1 + a]));\n\
-         \x20           }\n\
-         \x20           var failed = false;\n\
-         \x20           var converged = false;\n\
-         \x20           for (var it = 0u; it < config[8]; it++) {\n\
-         \x20               if (!st_finite(norm)) {\n\
-         \x20                   failed = true;\n\
-         \x20                   break;\n\
-         \x20               }\n\
-         \x20               if (norm <= atol) {\n\
-         \x20                   converged = true;\n\
-         \x20                   break;\n\
-         \x20               }\n\
-         \x20               let q = game_stackelberg_parts(x, p);\n\
-         \x20               var lu = q.d22f2;\n\
-         \x20               var lam: array<S, D2>;\n\
-         \x20               for (var a = 0u; a < D2; a++) {\n\
-         \x20                   lam[a] = om[D1 + a];\n\
-         \x20               }\n\
-         \x20               var ok = true;\n",
-    );
-    if d2 == 1 {
-        s.push_str(
-            "                ok = lu[0] != S(0.0) && st_finite(lu[0]);\n\
-             \x20               lam[0] = lam[0] / lu[0];\n",
-        );
-    } else {
-        let _ = write!(
-            s,
-            "                var piv: array<u32, {d2}>;\n\
-             \x20               var scale = S(0.0);\n\
-             \x20               for (var e = 0u; e < {nn}u; e++) {{\n\
-             \x20                   scale = select(abs(lu[e]), scale, scale >= abs(lu[e]));\n\
-             \x20               }}\n\
-             \x20               let tol = S({d2}.0) * ST_EPS * scale;\n\
-             \x20               for (var c = 0u; c < {d2}u && ok; c++) {{\n\
-             \x20                   var pc = c;\n\
-             \x20                   var best = abs(lu[c * {d2}u + c]);\n\
-             \x20                   for (var i = c + 1u; i < {d2}u; i++) {{\n\
-             \x20                       let v = abs(lu[i * {d2}u + c]);\n\
-             \x20                       if (v > best) {{\n\
-             \x20                           best = v;\n\
-             \x20                           pc = i;\n\
-             \x20                       }}\n\
-             \x20                   }}\n\
-             \x20                   if (best <= tol || !st_finite(best) || best == S(0.0)) {{\n\
-             \x20                       ok = false;\n\
-             \x20                       break;\n\
-             \x20                   }}\n\
-             \x20                   piv[c] = pc;\n\
-             \x20                   if (pc != c) {{\n\
-             \x20                       for (var jj = 0u; jj < {d2}u; jj++) {{\n\
-             \x20                           let t = lu[c * {d2}u + jj];\n\
-             \x20                           lu[c * {d2}u + jj] = lu[pc * {d2}u + jj];\n\
-             \x20                           lu[pc * {d2}u + jj] = t;\n\
-             \x20                       }}\n\
-             \x20                   }}\n\
-             \x20                   let d = lu[c * {d2}u + c];\n\
-             \x20                   for (var i = c + 1u; i < {d2}u; i++) {{\n\
-             \x20                       let f = lu[i * {d2}u + c] / d;\n\
-             \x20                       lu[i * {d2}u + c] = f;\n\
-             \x20                       if (f != S(0.0)) {{\n\
-             \x20                           for (var jj = c + 1u; jj < {d2}u; jj++) {{\n\
-             \x20                               lu[i * {d2}u + jj] -= f * lu[c * {d2}u + jj];\n\
-             \x20                           }}\n\
-             \x20                       }}\n\
-             \x20                   }}\n\
-             \x20               }}\n\
-             \x20               if (ok) {{\n\
-             \x20                   for (var c = 0u; c < {d2}u; c++) {{\n\
-             \x20                       let t = lam[c];\n\
-             \x20                       lam[c] = lam[piv[c]];\n\
-             \x20                       lam[piv[c]] = t;\n\
-             \x20                   }}\n\
-             \x20                   for (var i = 0u; i < {d2}u; i++) {{\n\
-             \x20                       var acc = lam[i];\n\
-             \x20                       for (var jj = 0u; jj < i; jj++) {{\n\
-             \x20                           acc -= lu[i * {d2}u + jj] * lam[jj];\n\
-             \x20                       }}\n\
-             \x20                       lam[i] = acc;\n\
-             \x20                   }}\n\
-             \x20                   for (var ii = 0u; ii < {d2}u; ii++) {{\n\
-             \x20                       let i = {last}u - ii;\n\
-             \x20                       var acc = lam[i];\n\
-             \x20                       for (var jj = i + 1u; jj < {d2}u; jj++) {{\n\
-             \x20                           acc -= lu[i * {d2}u + jj] * lam[jj];\n\
-             \x20                       }}\n\
-             \x20                       lam[i] = acc / lu[i * {d2}u + i];\n\
-             \x20                   }}\n\
-             \x20               }}\n",
-            nn = d2 * d2,
-            last = d2 - 1,
-        );
-    }
-    s.push_str(
-        "                if (!ok) {\n\
-         \x20                   failed = true;\n\
-         \x20                   break;\n\
-         \x20               }\n\
-         \x20               var lnorm = S(0.0);\n\
-         \x20               var xnorm = S(0.0);\n\
-         \x20               for (var a = 0u; a < D2; a++) {\n\
-         \x20                   lnorm = select(abs(lam[a]), lnorm, lnorm >= abs(lam[a]));\n\
-         \x20                   xnorm = select(abs(x[D1 + a]), xnorm, xnorm >= abs(x[D1 + a]));\n\
-         \x20               }\n\
-         \x20               let small = lnorm <= rtol * (S(1.0) + xnorm);\n\
-         \x20               var alpha = S(1.0);\n\
-         \x20               var accepted = false;\n\
-         \x20               for (var ls = 0u; ls < 30u; ls++) {\n\
-         \x20                   var trial = x;\n\
-         \x20                   for (var a = 0u; a < D2; a++) {\n\
-         \x20                       trial[D1 + a] = x[D1 + a] - alpha * lam[a];\n\
-         \x20                   }\n\
-         \x20                   let tom = game_omega(trial, p);\n\
-         \x20                   var tn = S(0.0);\n\
-         \x20                   for (var a = 0u; a < D2; a++) {\n\
-         \x20                       tn = select(abs(tom[D1 + a]), tn, tn >= abs(tom[D1 + a]));\n\
-         \x20                   }\n\
-         \x20                   if (st_finite(tn) && tn < norm) {\n\
-         \x20                       x = trial;\n\
-         \x20                       om = tom;\n\
-         \x20                       norm = tn;\n\
-         \x20                       accepted = true;\n\
-         \x20                       break;\n\
-         \x20                   }\n\
-         \x20                   alpha = alpha * S(0.5);\n\
-         \x20               }\n\
-         \x20               if (small) {\n\
-         \x20                   converged = true;\n\
-         \x20                   break;\n\
-         \x20               }\n\
-         \x20               if (!accepted) {\n\
-         \x20                   failed = true;\n\
-         \x20                   break;\n\
-         \x20               }\n\
-         \x20           }\n\
-         \x20           if (failed || (!converged && !(norm <= atol))) {\n\
-         \x20               newton_failures += 1u;\n\
-         \x20           }\n\
-         \x20       }\n",
-    );
-    s
+fn best_response_wgsl() -> &'static str {
+    include_str!("best_response.wgsl")
 }
