@@ -8,7 +8,8 @@ use std::fmt::Write;
 const BINDINGS: &str = include_str!("diagnostics.wgsl");
 
 /// A kernel writing, for invocation j < count, the Philox block of counter
-/// (config[1] + j, config[2], config[3], config[4]) under key (config[5], config[6]) into
+/// `(config[1] + j, config[2], config[3], config[4])` under key
+/// `(config[5], config[6])` into
 /// `words[4j..4j+4]` and its normals into `values[PER j..]` (diagnostics and
 /// the rng tests). The counter's first word varies with j.
 pub fn rng_kernel(p: Precision) -> String {
@@ -52,8 +53,8 @@ fn diagnostics_kernel(p: Precision, helpers: &str, body: &str) -> String {
 }
 
 /// A kernel that evaluates the prelude's transcendental functions: for
-/// invocation j < config[0], with x = values[6j] and y = values[6j + 1], it writes
-/// (exp x, ln x, sin x, cos x, tan x, pow(x, y)) to values[6j..6j + 6]
+/// invocation j < `config[0]`, with x = `values[6j]` and y = `values[6j + 1]`,
+/// it writes (exp x, ln x, sin x, cos x, tan x, pow(x, y)) to `values[6j..6j + 6]`
 /// (diagnostics and the accuracy tests; `words` is unused).
 pub fn math_kernel(p: Precision) -> String {
     diagnostics_kernel(
@@ -71,10 +72,10 @@ pub fn math_kernel(p: Precision) -> String {
 }
 
 /// The bench's ceiling: the least work a noisy study kernel does, with no
-/// game. For invocation j < config[0] (index j = gid.x + gid.y nwg.x WG), steps
-/// config[1]..config[1] + config[2] of x_i <- x_i - 2^-7 (x_i + z_i) on `n`
+/// game. For invocation j < `config[0]` (index j = gid.x + gid.y nwg.x WG), steps
+/// `config[1]..config[1] + config[2]` of x_i <- x_i - 2^-7 (x_i + z_i) on `n`
 /// coordinates kept in registers, the normals z drawn per step exactly as a
-/// study kernel draws them (Philox4x32-10 under key (config[3], config[4]),
+/// study kernel draws them (Philox4x32-10 under key `(config[3], config[4])`,
 /// Box-Muller, blocks shared across steps in f32); states live in `values`
 /// (`values[j n + i]`; `words` unused).
 pub fn ceiling_kernel(p: Precision, n: usize) -> String {
