@@ -22,11 +22,16 @@
 //!   D22 f2 (row-major d2 x d2) and D21 f2 (row-major d2 x d1);
 //! - `fn game_omega_s(x, p, eta: S) -> GameField`: omega_S = (Df1, D2 f2)
 //!   with Df1 = D1 f1 - B^T H^-T D2 f1, H = D22 f2 + eta I, B = D21 f2,
-//!   computed operation for operation as the CPU engine does: a division for
-//!   d2 = 1, else an LU factorisation with partial pivoting (fully unrolled
-//!   for d2 <= [`UNROLL_LIMIT`], loops beyond) and the transposed solve.
-//!   `ok` is false when H is singular by the CPU's test (d2 = 1: h = 0 or not
-//!   finite; else a pivot <= `d2 * ST_EPS * max|H_ij|` or not finite);
+//!   computed operation for operation as the CPU engine does, with the
+//!   follower solve below (the transposed solve). `ok` is false when H is
+//!   singular by the CPU's test (d2 = 1: h = 0 or not finite; else a pivot
+//!   <= `d2 * ST_EPS * max|H_ij|` or not finite);
+//! - the follower solve, the one WGSL copy of the CPU's `linalg::Lu`, also
+//!   called by the runtime's best response: `struct GameLu`,
+//!   `fn game_lu_factor(h: array<S, d2 * d2>) -> GameLu` (partial pivoting,
+//!   fully unrolled for d2 <= [`UNROLL_LIMIT`], loops beyond),
+//!   `fn game_lu_solve(f: GameLu, b: array<S, d2>) -> array<S, d2>` (H x = b)
+//!   and `fn game_lu_solve_transpose(f, b)` (H^T x = b);
 //! - `fn game_wrap(x: array<S, N>) -> array<S, N>`: applies `st_wrap_angle`
 //!   to the angle entries.
 //!
@@ -155,6 +160,7 @@ pub fn emit_game(p: &GamePrograms) -> String {
     let _ = writeln!(s, "    return GameParts({});", fields.join(", "));
     s.push_str("}\n\n");
 
+    emit_follower_solve(&mut s, d2);
     emit_omega_s(&mut s, d1, d2, &sig);
     emit_wrap(&mut s, &p.angle_mask, n);
     s
@@ -263,10 +269,9 @@ fn powi_text(a: Operand, n: i32) -> String {
 }
 
 /// `game_omega_s`: the CPU engine's total leader gradient, operation for
-/// operation (`stackel_runtime::dynamics`): for d2 = 1, lam = D2 f1 / h with
-/// h = D22 f2 + eta (singular when h = 0 or not finite); otherwise the LU
-/// factorisation P H = L U with partial pivoting of `linalg::Lu::factor`,
-/// then `solve_transpose` for lam = H^-T D2 f1. Df1_i = D1 f1_i - sum_a B_ai lam_a.
+/// operation (`stackel_runtime::dynamics`): H = D22 f2 + eta I factored by
+/// [`emit_follower_solve`]'s `game_lu_factor`, lam = H^-T D2 f1 by its
+/// `game_lu_solve_transpose`, Df1_i = D1 f1_i - sum_a B_ai lam_a.
 fn emit_omega_s(s: &mut String, d1: usize, d2: usize, sig: &str) {
     let n = d1 + d2;
     let _ = writeln!(
@@ -275,26 +280,14 @@ fn emit_omega_s(s: &mut String, d1: usize, d2: usize, sig: &str) {
          // ok = false when H is singular (the CPU engine's test)."
     );
     let _ = writeln!(s, "fn game_omega_s({sig}, eta: S) -> GameField {{");
-    s.push_str("    let q = game_stackelberg_parts(x, p);\n");
-    if d2 == 1 {
-        s.push_str(
-            "    let h = q.d22f2[0] + eta;\n\
-             \x20   let ok = h != S(0.0) && st_finite(h);\n\
-             \x20   var r: array<S, 1>;\n\
-             \x20   r[0] = q.d2f1[0] / h;\n",
-        );
-    } else {
-        let _ = writeln!(s, "    var a = q.d22f2;");
-        for i in 0..d2 {
-            let _ = writeln!(s, "    a[{}] += eta;", i * d2 + i);
-        }
-        s.push_str("    var r = q.d2f1;\n    var ok = true;\n    var scale = S(0.0);\n");
-        if d2 <= UNROLL_LIMIT {
-            emit_lu_unrolled(s, d2);
-        } else {
-            emit_lu_looped(s, d2);
-        }
+    s.push_str("    let q = game_stackelberg_parts(x, p);\n    var h = q.d22f2;\n");
+    for i in 0..d2 {
+        let _ = writeln!(s, "    h[{}] += eta;", i * d2 + i);
     }
+    s.push_str(
+        "    let f = game_lu_factor(h);\n\
+         \x20   let r = game_lu_solve_transpose(f, q.d2f1);\n",
+    );
     let _ = writeln!(s, "    var v: array<S, {n}>;");
     for c in 0..d1 {
         let terms: Vec<String> = (0..d2)
@@ -305,24 +298,129 @@ fn emit_omega_s(s: &mut String, d1: usize, d2: usize, sig: &str) {
     for i in 0..d2 {
         let _ = writeln!(s, "    v[{}] = q.d2f2[{i}];", d1 + i);
     }
-    s.push_str("    return GameField(v, ok);\n}\n\n");
+    s.push_str("    return GameField(v, f.ok);\n}\n\n");
 }
 
-/// Unrolled LU with partial pivoting of `a` (n x n, row-major), then the
-/// transposed solve of `r` in place.
+/// The follower solve, the one WGSL copy of `stackel_runtime::linalg::Lu`
+/// shared by `game_omega_s` and the runtime's best response:
+///
+/// - `struct GameLu { lu, piv, ok }`: P H = L U packed row-major (unit L
+///   below the diagonal), the row swapped into place at each column;
+/// - `game_lu_factor(h) -> GameLu`: partial pivoting, `ok` false when a
+///   pivot is <= `d2 * ST_EPS * max|h_ij|`, not finite or 0 (d2 = 1: h = 0 or
+///   not finite); the elimination skips zero multipliers as the CPU does.
+///   Fully unrolled for d2 <= [`UNROLL_LIMIT`], loops beyond (same order);
+/// - `game_lu_solve(f, b)`: H x = b (P b, L y = P b, U x = y);
+/// - `game_lu_solve_transpose(f, b)`: H^T x = b (U^T y = b, L^T z = y,
+///   x = P^T z).
+fn emit_follower_solve(s: &mut String, n: usize) {
+    let nn = n * n;
+    let last = n - 1;
+    let _ = writeln!(
+        s,
+        "// P H = L U of the follower Hessian (linalg::Lu); ok = false when singular.\n\
+         struct GameLu {{\n    lu: array<S, {nn}>,\n    piv: array<u32, {n}>,\n    ok: bool,\n}}\n\n\
+         fn game_lu_factor(h: array<S, {nn}>) -> GameLu {{\n\
+         \x20   var a = h;\n\
+         \x20   var piv: array<u32, {n}>;"
+    );
+    if n == 1 {
+        s.push_str("    let ok = a[0] != S(0.0) && st_finite(a[0]);\n");
+    } else {
+        s.push_str("    var ok = true;\n    var scale = S(0.0);\n");
+        if n <= UNROLL_LIMIT {
+            emit_lu_unrolled(s, n);
+        } else {
+            emit_lu_looped(s, n);
+        }
+    }
+    s.push_str("    return GameLu(a, piv, ok);\n}\n\n");
+    let _ = writeln!(
+        s,
+        "// x = H^-1 b from game_lu_factor.\n\
+         fn game_lu_solve(f: GameLu, b: array<S, {n}>) -> array<S, {n}> {{\n\
+         \x20   var r = b;"
+    );
+    if n == 1 {
+        s.push_str("    r[0] = r[0] / f.lu[0];\n");
+    } else {
+        let _ = write!(
+            s,
+            "    for (var k = 0u; k < {n}u; k++) {{\n\
+             \x20       let t = r[k];\n\
+             \x20       r[k] = r[f.piv[k]];\n\
+             \x20       r[f.piv[k]] = t;\n\
+             \x20   }}\n\
+             \x20   for (var i = 0u; i < {n}u; i++) {{\n\
+             \x20       var acc = r[i];\n\
+             \x20       for (var j = 0u; j < i; j++) {{\n\
+             \x20           acc -= f.lu[i * {n}u + j] * r[j];\n\
+             \x20       }}\n\
+             \x20       r[i] = acc;\n\
+             \x20   }}\n\
+             \x20   for (var ii = 0u; ii < {n}u; ii++) {{\n\
+             \x20       let i = {last}u - ii;\n\
+             \x20       var acc = r[i];\n\
+             \x20       for (var j = i + 1u; j < {n}u; j++) {{\n\
+             \x20           acc -= f.lu[i * {n}u + j] * r[j];\n\
+             \x20       }}\n\
+             \x20       r[i] = acc / f.lu[i * {n}u + i];\n\
+             \x20   }}\n"
+        );
+    }
+    s.push_str("    return r;\n}\n\n");
+    let _ = writeln!(
+        s,
+        "// x = H^-T b from game_lu_factor.\n\
+         fn game_lu_solve_transpose(f: GameLu, b: array<S, {n}>) -> array<S, {n}> {{\n\
+         \x20   var r = b;"
+    );
+    if n == 1 {
+        s.push_str("    r[0] = r[0] / f.lu[0];\n");
+    } else {
+        let _ = write!(
+            s,
+            "    for (var i = 0u; i < {n}u; i++) {{\n\
+             \x20       var acc = r[i];\n\
+             \x20       for (var j = 0u; j < i; j++) {{\n\
+             \x20           acc -= f.lu[j * {n}u + i] * r[j];\n\
+             \x20       }}\n\
+             \x20       r[i] = acc / f.lu[i * {n}u + i];\n\
+             \x20   }}\n\
+             \x20   for (var ii = 0u; ii < {n}u; ii++) {{\n\
+             \x20       let i = {last}u - ii;\n\
+             \x20       var acc = r[i];\n\
+             \x20       for (var j = i + 1u; j < {n}u; j++) {{\n\
+             \x20           acc -= f.lu[j * {n}u + i] * r[j];\n\
+             \x20       }}\n\
+             \x20       r[i] = acc;\n\
+             \x20   }}\n\
+             \x20   for (var ii = 0u; ii < {n}u; ii++) {{\n\
+             \x20       let k = {last}u - ii;\n\
+             \x20       let t = r[k];\n\
+             \x20       r[k] = r[f.piv[k]];\n\
+             \x20       r[f.piv[k]] = t;\n\
+             \x20   }}\n"
+        );
+    }
+    s.push_str("    return r;\n}\n\n");
+}
+
+/// Unrolled LU with partial pivoting of `a` (n x n, row-major) into `a` and
+/// `piv`.
 fn emit_lu_unrolled(s: &mut String, n: usize) {
     for k in 0..n * n {
         let _ = writeln!(s, "    scale = max(scale, abs(a[{k}]));");
     }
     let _ = writeln!(s, "    let tol = S({n}.0) * ST_EPS * scale;");
     for k in 0..n {
-        let _ = writeln!(s, "    var piv{k} = {k}u;");
+        let _ = writeln!(s, "    piv[{k}] = {k}u;");
         let _ = writeln!(s, "    {{");
         let _ = writeln!(s, "        var best = abs(a[{}]);", k * n + k);
         for i in k + 1..n {
             let _ = writeln!(
                 s,
-                "        if (abs(a[{idx}]) > best) {{\n            best = abs(a[{idx}]);\n            piv{k} = {i}u;\n        }}",
+                "        if (abs(a[{idx}]) > best) {{\n            best = abs(a[{idx}]);\n            piv[{k}] = {i}u;\n        }}",
                 idx = i * n + k
             );
         }
@@ -330,7 +428,7 @@ fn emit_lu_unrolled(s: &mut String, n: usize) {
             "        if (best <= tol || !st_finite(best) || best == S(0.0)) {\n            ok = false;\n        }\n",
         );
         for i in k + 1..n {
-            let _ = writeln!(s, "        if (piv{k} == {i}u) {{");
+            let _ = writeln!(s, "        if (piv[{k}] == {i}u) {{");
             for j in 0..n {
                 let (u, w) = (k * n + j, i * n + j);
                 let _ = writeln!(
@@ -345,48 +443,27 @@ fn emit_lu_unrolled(s: &mut String, n: usize) {
             for i in k + 1..n {
                 let _ = writeln!(s, "        let f{i} = a[{}] / d;", i * n + k);
                 let _ = writeln!(s, "        a[{}] = f{i};", i * n + k);
+                let _ = writeln!(s, "        if (f{i} != S(0.0)) {{");
                 for j in k + 1..n {
-                    let _ = writeln!(s, "        a[{}] -= f{i} * a[{}];", i * n + j, k * n + j);
+                    let _ = writeln!(
+                        s,
+                        "            a[{}] -= f{i} * a[{}];",
+                        i * n + j,
+                        k * n + j
+                    );
                 }
+                s.push_str("        }\n");
             }
         }
         let _ = writeln!(s, "    }}");
     }
-    // U^T y = r
-    for i in 0..n {
-        let mut e = format!("r[{i}]");
-        for j in 0..i {
-            let _ = write!(e, " - a[{}] * r[{j}]", j * n + i);
-        }
-        let _ = writeln!(s, "    r[{i}] = ({e}) / a[{}];", i * n + i);
-    }
-    // L^T z = y
-    for i in (0..n).rev() {
-        if i + 1 < n {
-            let mut e = format!("r[{i}]");
-            for j in i + 1..n {
-                let _ = write!(e, " - a[{}] * r[{j}]", j * n + i);
-            }
-            let _ = writeln!(s, "    r[{i}] = {e};");
-        }
-    }
-    // x = P^T z
-    for k in (0..n).rev() {
-        for j in k + 1..n {
-            let _ = writeln!(
-                s,
-                "    if (piv{k} == {j}u) {{\n        let t = r[{k}];\n        r[{k}] = r[{j}];\n        r[{j}] = t;\n    }}"
-            );
-        }
-    }
 }
 
-/// The same LU and transposed solve as [`emit_lu_unrolled`], with loops.
+/// The same LU as [`emit_lu_unrolled`], with loops.
 fn emit_lu_looped(s: &mut String, n: usize) {
     let _ = write!(
         s,
-        "    var piv: array<u32, {n}>;\n\
-         \x20   for (var k = 0u; k < {nn}u; k++) {{\n\
+        "    for (var k = 0u; k < {nn}u; k++) {{\n\
          \x20       scale = max(scale, abs(a[k]));\n\
          \x20   }}\n\
          \x20   let tol = S({n}.0) * ST_EPS * scale;\n\
@@ -415,34 +492,14 @@ fn emit_lu_looped(s: &mut String, n: usize) {
          \x20       for (var i = k + 1u; i < {n}u; i++) {{\n\
          \x20           let f = a[i * {n}u + k] / d;\n\
          \x20           a[i * {n}u + k] = f;\n\
-         \x20           for (var j = k + 1u; j < {n}u; j++) {{\n\
-         \x20               a[i * {n}u + j] -= f * a[k * {n}u + j];\n\
+         \x20           if (f != S(0.0)) {{\n\
+         \x20               for (var j = k + 1u; j < {n}u; j++) {{\n\
+         \x20                   a[i * {n}u + j] -= f * a[k * {n}u + j];\n\
+         \x20               }}\n\
          \x20           }}\n\
          \x20       }}\n\
-         \x20   }}\n\
-         \x20   for (var i = 0u; i < {n}u; i++) {{\n\
-         \x20       var acc = r[i];\n\
-         \x20       for (var j = 0u; j < i; j++) {{\n\
-         \x20           acc -= a[j * {n}u + i] * r[j];\n\
-         \x20       }}\n\
-         \x20       r[i] = acc / a[i * {n}u + i];\n\
-         \x20   }}\n\
-         \x20   for (var ii = 0u; ii < {n}u; ii++) {{\n\
-         \x20       let i = {last}u - ii;\n\
-         \x20       var acc = r[i];\n\
-         \x20       for (var j = i + 1u; j < {n}u; j++) {{\n\
-         \x20           acc -= a[j * {n}u + i] * r[j];\n\
-         \x20       }}\n\
-         \x20       r[i] = acc;\n\
-         \x20   }}\n\
-         \x20   for (var ii = 0u; ii < {n}u; ii++) {{\n\
-         \x20       let k = {last}u - ii;\n\
-         \x20       let t = r[k];\n\
-         \x20       r[k] = r[piv[k]];\n\
-         \x20       r[piv[k]] = t;\n\
          \x20   }}\n",
         nn = n * n,
-        last = n - 1,
     );
 }
 

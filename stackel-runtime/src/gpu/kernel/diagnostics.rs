@@ -1,0 +1,144 @@
+//! Kernels of the diagnostics, tests and benches: the rng words and normals,
+//! the transcendental functions, and the bench's ceiling.
+
+use super::{normals_wgsl, scalar_prelude, Precision, PHILOX_WGSL, WORKGROUP};
+use std::fmt::Write;
+
+/// The `config`, `words` and `values` bindings of every diagnostics kernel.
+const BINDINGS: &str = include_str!("diagnostics.wgsl");
+
+/// A kernel writing, for invocation j < count, the Philox block of counter
+/// `(config[1] + j, config[2], config[3], config[4])` under key
+/// `(config[5], config[6])` into
+/// `words[4j..4j+4]` and its normals into `values[PER j..]` (diagnostics and
+/// the rng tests). The counter's first word varies with j.
+pub fn rng_kernel(p: Precision) -> String {
+    let mut helpers = String::from(PHILOX_WGSL);
+    helpers.push_str(&normals_wgsl(p));
+    diagnostics_kernel(
+        p,
+        &helpers,
+        "    let w = st_philox(vec4<u32>(config[1] + j, config[2], config[3], config[4]), vec2<u32>(config[5], config[6]));\n\
+         \x20   words[4u * j] = w.x;\n\
+         \x20   words[4u * j + 1u] = w.y;\n\
+         \x20   words[4u * j + 2u] = w.z;\n\
+         \x20   words[4u * j + 3u] = w.w;\n\
+         \x20   let z = st_normals(w);\n\
+         \x20   for (var e = 0u; e < ST_NORMALS; e++) {\n\
+         \x20       values[ST_NORMALS * j + e] = z[e];\n\
+         \x20   }\n",
+    )
+}
+
+/// The prelude, `helpers`, the three diagnostics bindings (`config`, `words`,
+/// `values`) and an entry point running `body` for invocation j < config[0].
+fn diagnostics_kernel(p: Precision, helpers: &str, body: &str) -> String {
+    let mut s = scalar_prelude(p);
+    s.push_str(helpers);
+    let _ = write!(
+        s,
+        "{bindings}\
+         @compute @workgroup_size({wg})\n\
+         fn main(@builtin(global_invocation_id) gid: vec3<u32>) {{\n\
+         \x20   let j = gid.x;\n\
+         \x20   if (j >= config[0]) {{\n\
+         \x20       return;\n\
+         \x20   }}\n\
+         {body}\
+         }}\n",
+        wg = WORKGROUP,
+        bindings = BINDINGS,
+    );
+    s
+}
+
+/// A kernel that evaluates the prelude's transcendental functions: for
+/// invocation j < `config[0]`, with x = `values[6j]` and y = `values[6j + 1]`,
+/// it writes (exp x, ln x, sin x, cos x, tan x, pow(x, y)) to `values[6j..6j + 6]`
+/// (diagnostics and the accuracy tests; `words` is unused).
+pub fn math_kernel(p: Precision) -> String {
+    diagnostics_kernel(
+        p,
+        "",
+        "    let x = values[6u * j];\n\
+         \x20   let y = values[6u * j + 1u];\n\
+         \x20   values[6u * j] = st_exp(x);\n\
+         \x20   values[6u * j + 1u] = st_ln(x);\n\
+         \x20   values[6u * j + 2u] = st_sin(x);\n\
+         \x20   values[6u * j + 3u] = st_cos(x);\n\
+         \x20   values[6u * j + 4u] = st_tan(x);\n\
+         \x20   values[6u * j + 5u] = st_pow(x, y);\n",
+    )
+}
+
+/// The bench's ceiling: the least work a noisy study kernel does, with no
+/// game. For invocation j < `config[0]` (index j = gid.x + gid.y nwg.x WG), steps
+/// `config[1]..config[1] + config[2]` of x_i <- x_i - 2^-7 (x_i + z_i) on `n`
+/// coordinates kept in registers, the normals z drawn per step exactly as a
+/// study kernel draws them (Philox4x32-10 under key `(config[3], config[4])`,
+/// Box-Muller, blocks shared across steps in f32); states live in `values`
+/// (`values[j n + i]`; `words` unused).
+pub fn ceiling_kernel(p: Precision, n: usize) -> String {
+    let pairs = crate::rng::pairs_per_state(n);
+    let block = match p {
+        Precision::F32 => {
+            "            let blo = (ilo >> 1u) | (ihi << 31u);\n\
+             \x20           let bhi = ihi >> 1u;\n\
+             \x20           let half = ilo & 1u;\n"
+        }
+        Precision::F64 => {
+            "            let blo = ilo;\n\
+             \x20           let bhi = ihi;\n\
+             \x20           let half = 0u;\n"
+        }
+    };
+    let mut s = scalar_prelude(p);
+    s.push_str(PHILOX_WGSL);
+    s.push_str(&normals_wgsl(p));
+    let _ = write!(
+        s,
+        "{bindings}\
+         const N: u32 = {n}u;\n\
+         @compute @workgroup_size({wg})\n\
+         fn main(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {{\n\
+         \x20   let j = gid.x + gid.y * nwg.x * {wg}u;\n\
+         \x20   if (j >= config[0]) {{\n\
+         \x20       return;\n\
+         \x20   }}\n\
+         \x20   let key = vec2<u32>(config[3], config[4]);\n\
+         \x20   var x: array<S, N>;\n\
+         \x20   for (var i = 0u; i < N; i++) {{\n\
+         \x20       x[i] = values[j * N + i];\n\
+         \x20   }}\n\
+         \x20   var cw = vec4<u32>(0u);\n\
+         \x20   var cb = vec2<u32>(0xffffffffu);\n\
+         \x20   for (var s = 0u; s < config[2]; s++) {{\n\
+         \x20       let k = config[1] + s;\n\
+         \x20       var z: array<S, {zn}>;\n\
+         \x20       let kp = st_mulhilo(k, {pairs}u);\n\
+         \x20       for (var q = 0u; q < {pairs}u; q++) {{\n\
+         \x20           let ilo = kp.y + q;\n\
+         \x20           let ihi = kp.x + select(0u, 1u, ilo < kp.y);\n\
+         {block}\
+         \x20           if (blo != cb.x || bhi != cb.y) {{\n\
+         \x20               cw = st_philox(vec4<u32>(blo, j, 0u, bhi & 0x00ffffffu), key);\n\
+         \x20               cb = vec2<u32>(blo, bhi);\n\
+         \x20           }}\n\
+         \x20           let pr = st_pair_normals(cw, half);\n\
+         \x20           z[2u * q] = pr.x;\n\
+         \x20           z[2u * q + 1u] = pr.y;\n\
+         \x20       }}\n\
+         \x20       for (var i = 0u; i < N; i++) {{\n\
+         \x20           x[i] = x[i] - S(0.0078125) * (x[i] + z[i]);\n\
+         \x20       }}\n\
+         \x20   }}\n\
+         \x20   for (var i = 0u; i < N; i++) {{\n\
+         \x20       values[j * N + i] = x[i];\n\
+         \x20   }}\n\
+         }}\n",
+        wg = WORKGROUP,
+        bindings = BINDINGS,
+        zn = 2 * pairs,
+    );
+    s
+}

@@ -1,0 +1,153 @@
+//! Philox4x32-10 and the uniform -> normal mapping of [`crate::rng`] in WGSL.
+
+use super::{horner_wgsl, lit, q32, q64, Precision};
+use crate::rng::coefficients::*;
+use std::fmt::Write;
+
+/// Philox4x32-10 with 16-bit-split multiplies ([`crate::rng::mulhilo32_split16`]).
+pub const PHILOX_WGSL: &str = include_str!("philox.wgsl");
+
+/// `st_pair_normals(w, half) -> vec2<S>` (Box-Muller of one pair) and
+/// `st_normals(w) -> array<S, PER>` ([`crate::rng::NoiseFloat::normals`]) in WGSL.
+pub fn normals_wgsl(p: Precision) -> String {
+    let mut s = String::new();
+    s.push_str(
+        "// (sin, cos) of a + q pi/2 from (sin a, cos a), q in {0, 1, 2, 3}.\n\
+         fn st_quadrant(q: S, s: S, c: S) -> vec2<S> {\n\
+         \x20   let swap = q == S(1.0) || q == S(3.0);\n\
+         \x20   let s1 = select(s, c, swap);\n\
+         \x20   let c1 = select(c, s, swap);\n\
+         \x20   let neg_s = q == S(2.0) || q == S(3.0);\n\
+         \x20   let neg_c = q == S(1.0) || q == S(2.0);\n\
+         \x20   return vec2<S>(select(s1, -s1, neg_s), select(c1, -c1, neg_c));\n\
+         }\n",
+    );
+    // the precision-specific parts: uniforms, the exponent split of u, constants
+    let (ty, head, split, coeffs): (&str, String, String, [Vec<f64>; 3]) = match p {
+        Precision::F32 => (
+            "f32",
+            format!(
+                "const ST_NORMALS: u32 = 4u;\n\
+                 fn st_uniform(a: u32) -> f32 {{\n\
+                 \x20   return f32((a >> 8u) + 1u) * {inv24};\n\
+                 }}\n",
+                inv24 = q32(1.0, 16_777_216.0),
+            ),
+            format!(
+                "    let bits = bitcast<u32>(u);\n\
+                 \x20   let mant = bitcast<f32>((bits & 0x007fffffu) | 0x3f800000u);\n\
+                 \x20   let ebits = bitcast<f32>((bits >> 23u) | 0x4b000000u);\n\
+                 \x20   var e = ebits - {ebias};\n",
+                ebias = lit(p, (8_388_608.0f32 + 127.0) as f64),
+            ),
+            [&LN_F32[..], &SIN_F32[..], &COS_F32[..]].map(|c| c.iter().map(|&v| v as f64).collect()),
+        ),
+        // No f64 bitcasts in WGSL: the binary exponent of u in [2^-60, 1]
+        // is found by exact scalings by powers of two, which gives the same
+        // (mantissa, exponent) as the CPU's bit split.
+        Precision::F64 => (
+            "f64",
+            format!(
+                "const ST_NORMALS: u32 = 2u;\n\
+                 fn st_uniform(a: u32, b: u32) -> f64 {{\n\
+                 \x20   return (f64(a >> 5u) * f64(67108864.0) + f64(b >> 6u) + f64(1.0)) * {inv53};\n\
+                 }}\n",
+                inv53 = q64(1.0, 9_007_199_254_740_992.0),
+            ),
+            "    var mant = u;\n\
+             \x20   var e = f64(0.0);\n\
+             \x20   if (mant < f64(1.0)) {\n\
+             \x20       if (mant < f64(1.0) / f64(4294967296.0)) { mant = mant * f64(4294967296.0); e = e - f64(32.0); }\n\
+             \x20       if (mant < f64(1.0) / f64(65536.0)) { mant = mant * f64(65536.0); e = e - f64(16.0); }\n\
+             \x20       if (mant < f64(1.0) / f64(256.0)) { mant = mant * f64(256.0); e = e - f64(8.0); }\n\
+             \x20       if (mant < f64(1.0) / f64(16.0)) { mant = mant * f64(16.0); e = e - f64(4.0); }\n\
+             \x20       if (mant < f64(1.0) / f64(4.0)) { mant = mant * f64(4.0); e = e - f64(2.0); }\n\
+             \x20       if (mant < f64(1.0) / f64(2.0)) { mant = mant * f64(2.0); e = e - f64(1.0); }\n\
+             \x20       mant = mant * f64(2.0);\n\
+             \x20       e = e - f64(1.0);\n\
+             \x20   }\n"
+                .into(),
+            [LN_F64.to_vec(), SIN_F64.to_vec(), COS_F64.to_vec()],
+        ),
+    };
+    let c = |v: f64| lit(p, v);
+    let (sqrt2, ln2, tau) = match p {
+        Precision::F32 => (
+            std::f32::consts::SQRT_2 as f64,
+            std::f32::consts::LN_2 as f64,
+            std::f32::consts::TAU as f64,
+        ),
+        Precision::F64 => (
+            std::f64::consts::SQRT_2,
+            std::f64::consts::LN_2,
+            std::f64::consts::TAU,
+        ),
+    };
+    s.push_str(&head);
+    let _ = write!(
+        s,
+        "fn st_ln_unit(u: {ty}) -> {ty} {{\n\
+         {split}\
+         \x20   let big = mant > {sqrt2};\n\
+         \x20   let m = select(mant, mant * {half}, big);\n\
+         \x20   e = select(e, e + {one}, big);\n\
+         \x20   let s = (m - {one}) / (m + {one});\n\
+         \x20   let z = s * s;\n\
+         {ln}\
+         \x20   let r = z * p;\n\
+         \x20   let lnm = fma(s, r, {two} * s);\n\
+         \x20   return fma(e, {ln2}, lnm);\n\
+         }}\n\
+         fn st_sincos_2pi(u: {ty}) -> vec2<{ty}> {{\n\
+         \x20   let q = floor(u * {four} + {half});\n\
+         \x20   let t = u - q * {quarter};\n\
+         \x20   let a = t * {tau};\n\
+         \x20   let z = a * a;\n\
+         {sin}\
+         \x20   let s = fma(a * z, sp, a);\n\
+         {cos}\
+         \x20   let c = fma(z, cp, {one});\n\
+         \x20   return st_quadrant(q - {four} * floor(q * {quarter}), s, c);\n\
+         }}\n\
+         fn st_box_muller(ua: {ty}, ub: {ty}) -> vec2<{ty}> {{\n\
+         \x20   let r = sqrt({mtwo} * st_ln_unit(ua));\n\
+         \x20   let sc = st_sincos_2pi(ub);\n\
+         \x20   return vec2<{ty}>(r * sc.y, r * sc.x);\n\
+         }}\n",
+        sqrt2 = c(sqrt2),
+        ln2 = c(ln2),
+        tau = c(tau),
+        one = c(1.0),
+        half = c(0.5),
+        two = c(2.0),
+        mtwo = c(-2.0),
+        four = c(4.0),
+        quarter = c(0.25),
+        ln = horner_wgsl(p, "p", &coeffs[0]),
+        sin = horner_wgsl(p, "sp", &coeffs[1]),
+        cos = horner_wgsl(p, "cp", &coeffs[2]),
+    );
+    s.push_str(match p {
+        Precision::F32 => {
+            "fn st_pair_normals(w: vec4<u32>, half: u32) -> vec2<f32> {\n\
+             \x20   let h = half == 1u;\n\
+             \x20   return st_box_muller(st_uniform(select(w.x, w.z, h)), st_uniform(select(w.y, w.w, h)));\n\
+             }\n\
+             fn st_normals(w: vec4<u32>) -> array<f32, 4> {\n\
+             \x20   let a = st_pair_normals(w, 0u);\n\
+             \x20   let b = st_pair_normals(w, 1u);\n\
+             \x20   return array<f32, 4>(a.x, a.y, b.x, b.y);\n\
+             }\n"
+        }
+        Precision::F64 => {
+            "fn st_pair_normals(w: vec4<u32>, half: u32) -> vec2<f64> {\n\
+             \x20   return st_box_muller(st_uniform(w.x, w.y), st_uniform(w.z, w.w));\n\
+             }\n\
+             fn st_normals(w: vec4<u32>) -> array<f64, 2> {\n\
+             \x20   let a = st_pair_normals(w, 0u);\n\
+             \x20   return array<f64, 2>(a.x, a.y);\n\
+             }\n"
+        }
+    });
+    s
+}

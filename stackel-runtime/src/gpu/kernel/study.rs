@@ -1,0 +1,304 @@
+//! The study kernel: one trajectory per invocation, many steps per dispatch,
+//! the step loop of [`crate::dynamics::step`].
+
+use super::{
+    normals_wgsl, scalar_prelude, Precision, CFG_HEADER, PHILOX_WGSL, ST_WORDS, WORKGROUP,
+};
+use crate::dynamics::Rule;
+use std::fmt::Write;
+
+/// The compile-time shape of a study kernel.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct KernelSpec {
+    /// Scalar type of the kernel.
+    pub precision: Precision,
+    /// The learning rule of the step.
+    pub rule: Rule,
+    /// Adam moments on the step (else plain gradient steps).
+    pub adam: bool,
+    /// Gaussian noise sigma_i z_i added to the field.
+    pub noise: bool,
+    /// Leader dimension d1.
+    pub d1: usize,
+    /// Follower dimension d2.
+    pub d2: usize,
+    /// Number of game params np.
+    pub np: usize,
+    /// Number of players (leader + followers).
+    pub players: usize,
+    /// Mirror the CPU engine's small-state kernel
+    /// ([`crate::dynamics::small_field`]: d2 = 2 by Cramer's rule, LOLA's
+    /// gamma2 applied to D2 f1 first) instead of the general step.
+    pub small: bool,
+}
+
+/// The whole study kernel: prelude, rng, the game's module, the step loop.
+pub fn study_kernel(spec: &KernelSpec, game_wgsl: &str) -> String {
+    let p = spec.precision;
+    let n = spec.d1 + spec.d2;
+    let npa = spec.np.max(1);
+    let row = spec.players + 2;
+    let pairs = crate::rng::pairs_per_state(n);
+    let mut s = scalar_prelude(p);
+    s.push_str(PHILOX_WGSL);
+    s.push_str(&normals_wgsl(p));
+    let _ = write!(
+        s,
+        "\nconst N: u32 = {n}u;\n\
+         const D1: u32 = {d1}u;\n\
+         const D2: u32 = {d2}u;\n\
+         const NPA: u32 = {npa}u;\n\
+         const ROW: u32 = {row}u;\n\
+         const CONFIG_PLAYER: u32 = {hdr}u;\n\
+         const FATE_WORDS: u32 = {stw}u;\n\
+         {layout}\n\
+         @compute @workgroup_size({wg})\n\
+         fn main(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {{\n\
+         \x20   let j = gid.x + gid.y * nwg.x * {wg}u;\n\
+         \x20   let count = config[0];\n\
+         \x20   if (j >= count || fates[FATE_WORDS * j] != 0u) {{\n\
+         \x20       return;\n\
+         \x20   }}\n\
+         \x20   let tlo = config[1] + j;\n\
+         \x20   let thi = config[2] + select(0u, 1u, tlo < config[1]);\n\
+         \x20   let step0 = config[3];\n\
+         \x20   let nsteps = config[4];\n\
+         \x20   let key = vec2<u32>(config[5], config[6]);\n\
+         \x20   let has_target = config[7] != 0u;\n\
+         \x20   var x: array<S, N>;\n\
+         \x20   var p: array<S, NPA>;\n\
+         \x20   var m: array<S, N>;\n\
+         \x20   var v: array<S, N>;\n\
+         \x20   for (var i = 0u; i < N; i++) {{\n\
+         \x20       x[i] = states[j * N + i];\n\
+         \x20   }}\n\
+         \x20   for (var i = 0u; i < NPA; i++) {{\n\
+         \x20       p[i] = settings[i];\n\
+         \x20   }}\n\
+         \x20   var sigma: array<S, N>;\n\
+         \x20   var player: array<u32, N>;\n\
+         \x20   for (var i = 0u; i < N; i++) {{\n\
+         \x20       sigma[i] = settings[SETTINGS_SIGMA + i];\n\
+         \x20       player[i] = config[CONFIG_PLAYER + i];\n\
+         \x20   }}\n",
+        d1 = spec.d1,
+        d2 = spec.d2,
+        hdr = CFG_HEADER,
+        stw = ST_WORDS,
+        wg = WORKGROUP,
+        layout = include_str!("study.wgsl"),
+    );
+    if spec.adam {
+        s.push_str(
+            "    for (var i = 0u; i < N; i++) {\n\
+             \x20       m[i] = moments[2u * j * N + i];\n\
+             \x20       v[i] = moments[2u * j * N + N + i];\n\
+             \x20   }\n\
+             \x20   let beta1 = settings[SETTINGS_ADAM];\n\
+             \x20   let beta2 = settings[SETTINGS_ADAM + 1u];\n\
+             \x20   let adam_eps = settings[SETTINGS_ADAM + 2u];\n",
+        );
+    }
+    s.push_str(
+        "    let eta = settings[SETTINGS_ETA];\n\
+         \x20   let bound = settings[SETTINGS_BOUND];\n\
+         \x20   let lock_eps = settings[SETTINGS_EPS];\n\
+         \x20   var lock = fates[FATE_WORDS * j + 2u];\n\
+         \x20   var newton_failures = fates[FATE_WORDS * j + 3u];\n\
+         \x20   var fate = 0u;\n\
+         \x20   var fate_step = 0u;\n\
+         \x20   var cw = vec4<u32>(0u);\n\
+         \x20   var cb = vec2<u32>(0xffffffffu);\n\
+         \x20   for (var s = 0u; s < nsteps; s++) {\n\
+         \x20       let k = step0 + s;\n\
+         \x20       let row = s * ROW;\n\
+         \x20       let prev = x;\n\
+         \x20       var g: array<S, N>;\n",
+    );
+    match spec.rule {
+        Rule::Simultaneous => s.push_str("        g = game_omega(x, p);\n"),
+        Rule::TwoTimescale if spec.small && spec.d2 == 2 => s.push_str(
+            "        var q = game_stackelberg_parts(x, p);\n\
+             \x20       let h00 = q.d22f2[0] + eta;\n\
+             \x20       let h01 = q.d22f2[1];\n\
+             \x20       let h10 = q.d22f2[2];\n\
+             \x20       let h11 = q.d22f2[3] + eta;\n\
+             \x20       let det = h00 * h11 - h01 * h10;\n\
+             \x20       if (det == S(0.0) || !st_finite(det)) {\n\
+             \x20           fate = 3u;\n\
+             \x20           fate_step = k;\n\
+             \x20           break;\n\
+             \x20       }\n\
+             \x20       let l0 = (h11 * q.d2f1[0] - h10 * q.d2f1[1]) / det;\n\
+             \x20       let l1 = (h00 * q.d2f1[1] - h01 * q.d2f1[0]) / det;\n\
+             \x20       for (var i = 0u; i < D1; i++) {\n\
+             \x20           var acc = q.d21f2[i] * l0;\n\
+             \x20           acc += q.d21f2[D1 + i] * l1;\n\
+             \x20           g[i] = q.d1f1[i] - acc;\n\
+             \x20       }\n\
+             \x20       g[D1] = q.d2f2[0];\n\
+             \x20       g[D1 + 1u] = q.d2f2[1];\n",
+        ),
+        Rule::TwoTimescale => s.push_str(
+            "        let field = game_omega_s(x, p, eta);\n\
+             \x20       if (!field.ok) {\n\
+             \x20           fate = 3u;\n\
+             \x20           fate_step = k;\n\
+             \x20           break;\n\
+             \x20       }\n\
+             \x20       g = field.v;\n",
+        ),
+        Rule::Lola if spec.small => s.push_str(
+            "        var q = game_stackelberg_parts(x, p);\n\
+             \x20       let gamma2 = schedule[row + 1u];\n\
+             \x20       for (var i = 0u; i < D1; i++) {\n\
+             \x20           var acc = q.d21f2[i] * (gamma2 * q.d2f1[0]);\n\
+             \x20           for (var a = 1u; a < D2; a++) {\n\
+             \x20               acc += q.d21f2[a * D1 + i] * (gamma2 * q.d2f1[a]);\n\
+             \x20           }\n\
+             \x20           g[i] = q.d1f1[i] - acc;\n\
+             \x20       }\n\
+             \x20       for (var i = 0u; i < D2; i++) {\n\
+             \x20           g[D1 + i] = q.d2f2[i];\n\
+             \x20       }\n",
+        ),
+        Rule::Lola => s.push_str(
+            "        var q = game_stackelberg_parts(x, p);\n\
+             \x20       let gamma2 = schedule[row + 1u];\n\
+             \x20       for (var i = 0u; i < D1; i++) {\n\
+             \x20           var acc = S(0.0);\n\
+             \x20           for (var a = 0u; a < D2; a++) {\n\
+             \x20               acc += q.d21f2[a * D1 + i] * q.d2f1[a];\n\
+             \x20           }\n\
+             \x20           g[i] = q.d1f1[i] - gamma2 * acc;\n\
+             \x20       }\n\
+             \x20       for (var i = 0u; i < D2; i++) {\n\
+             \x20           g[D1 + i] = q.d2f2[i];\n\
+             \x20       }\n",
+        ),
+        Rule::BestResponse => {
+            s.push_str(best_response_wgsl());
+            s.push_str(
+                "        let field = game_omega_s(x, p, eta);\n\
+                 \x20       if (!field.ok) {\n\
+                 \x20           x = prev;\n\
+                 \x20           fate = 3u;\n\
+                 \x20           fate_step = k;\n\
+                 \x20           break;\n\
+                 \x20       }\n\
+                 \x20       g = field.v;\n",
+            );
+        }
+    }
+    if spec.noise {
+        // pair i = k P + q of the trajectory's stream lies in block i / PER
+        // at half i mod PER (crate::rng); the block of the previous pair is
+        // kept in (cw, cb)
+        let block = match p {
+            Precision::F32 => {
+                "            let blo = (ilo >> 1u) | (ihi << 31u);\n\
+                 \x20           let bhi = ihi >> 1u;\n\
+                 \x20           let half = ilo & 1u;\n"
+            }
+            Precision::F64 => {
+                "            let blo = ilo;\n\
+                 \x20           let bhi = ihi;\n\
+                 \x20           let half = 0u;\n"
+            }
+        };
+        let _ = write!(
+            s,
+            "        var z: array<S, {zn}>;\n\
+             \x20       let kp = st_mulhilo(k, {pairs}u);\n\
+             \x20       for (var q = 0u; q < {pairs}u; q++) {{\n\
+             \x20           let ilo = kp.y + q;\n\
+             \x20           let ihi = kp.x + select(0u, 1u, ilo < kp.y);\n\
+             {block}\
+             \x20           if (blo != cb.x || bhi != cb.y) {{\n\
+             \x20               cw = st_philox(vec4<u32>(blo, tlo, thi, bhi & 0x00ffffffu), key);\n\
+             \x20               cb = vec2<u32>(blo, bhi);\n\
+             \x20           }}\n\
+             \x20           let pr = st_pair_normals(cw, half);\n\
+             \x20           z[2u * q] = pr.x;\n\
+             \x20           z[2u * q + 1u] = pr.y;\n\
+             \x20       }}\n\
+             \x20       for (var i = 0u; i < N; i++) {{\n\
+             \x20           g[i] = g[i] + sigma[i] * z[i];\n\
+             \x20       }}\n",
+            zn = 2 * pairs,
+        );
+    }
+    let update_to = if spec.rule == Rule::BestResponse {
+        "D1"
+    } else {
+        "N"
+    };
+    let _ = writeln!(s, "        for (var i = 0u; i < {update_to}; i++) {{");
+    s.push_str("            let gain = schedule[row + player[i]];\n");
+    if spec.adam {
+        s.push_str(
+            "            m[i] = beta1 * m[i] + (S(1.0) - beta1) * g[i];\n\
+             \x20           v[i] = beta2 * v[i] + (S(1.0) - beta2) * g[i] * g[i];\n\
+             \x20           let mh = m[i] / schedule[row + ROW - 2u];\n\
+             \x20           let vh = v[i] / schedule[row + ROW - 1u];\n\
+             \x20           x[i] = x[i] - gain * mh / (sqrt(vh) + adam_eps);\n",
+        );
+    } else {
+        s.push_str("            x[i] = x[i] - gain * g[i];\n");
+    }
+    s.push_str(
+        "        }\n\
+         \x20       x = game_wrap(x);\n\
+         \x20       var bad = false;\n\
+         \x20       var far = false;\n\
+         \x20       for (var i = 0u; i < N; i++) {\n\
+         \x20           bad = bad || !(abs(x[i]) <= ST_GUARD);\n\
+         \x20           far = far || abs(x[i]) > bound;\n\
+         \x20       }\n\
+         \x20       if (bad) {\n\
+         \x20           x = prev;\n\
+         \x20           fate = 2u;\n\
+         \x20           fate_step = k;\n\
+         \x20           break;\n\
+         \x20       }\n\
+         \x20       if (far) {\n\
+         \x20           fate = 1u;\n\
+         \x20           fate_step = k;\n\
+         \x20           break;\n\
+         \x20       }\n\
+         \x20       if (has_target && st_dist(x) > lock_eps) {\n\
+         \x20           lock = k + 2u;\n\
+         \x20       }\n\
+         \x20   }\n\
+         \x20   for (var i = 0u; i < N; i++) {\n\
+         \x20       states[j * N + i] = x[i];\n\
+         \x20   }\n",
+    );
+    if spec.adam {
+        s.push_str(
+            "    for (var i = 0u; i < N; i++) {\n\
+             \x20       moments[2u * j * N + i] = m[i];\n\
+             \x20       moments[2u * j * N + N + i] = v[i];\n\
+             \x20   }\n",
+        );
+    }
+    s.push_str(
+        "    fates[FATE_WORDS * j] = fate;\n\
+         \x20   fates[FATE_WORDS * j + 1u] = fate_step;\n\
+         \x20   fates[FATE_WORDS * j + 2u] = lock;\n\
+         \x20   fates[FATE_WORDS * j + 3u] = newton_failures;\n\
+         }\n\n",
+    );
+    s.push_str(game_wgsl);
+    s
+}
+
+/// x2 <- r(x1) in the step loop of a study kernel: the damped Newton
+/// iteration of [`crate::dynamics::best_response`] on D2 f2(x1, .) = 0, warm
+/// started at the current x2, operation for operation (inf-norms with its
+/// NaN-blind `max`, the game module's follower solve `game_lu_factor` and
+/// `game_lu_solve`, the WGSL copy of [`crate::linalg::Lu`], and its singularity test, the same line search); a failure increments
+/// `newton_failures` and the step goes on with the best iterate.
+fn best_response_wgsl() -> &'static str {
+    include_str!("best_response.wgsl")
+}
