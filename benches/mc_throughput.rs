@@ -416,12 +416,7 @@ fn main() {
                 ))
             }
             "torus" => {
-                compare(
-                    games::Torus::default(),
-                    reference::Torus::default(),
-                    s,
-                    &a,
-                );
+                compare(games::Torus::default(), reference::Torus::default(), s, &a);
             }
             "example1" => {
                 compare(

@@ -5,13 +5,13 @@
 #![warn(missing_docs)]
 
 // The game and its derivative algebra.
+#[cfg(feature = "dual")]
+pub mod autodiff;
 pub mod blocks;
 pub mod field;
 pub mod game;
 pub mod linalg;
 pub mod real;
-#[cfg(feature = "dual")]
-pub mod autodiff;
 
 // Learning dynamics and what drives them.
 pub mod dynamics;
