@@ -8,7 +8,7 @@ use super::scalar_player;
 /// Location game on a torus (paper 4.2): players pick angles th1 (leader) and
 /// th2 (follower) with f_i = -alpha_i cos(th_i - phi_i) + cos(th_i - th_-i).
 ///
-/// Params flatten as (alpha[0], alpha[1], phi[0], phi[1]).
+/// Params flatten as `(alpha[0], alpha[1], phi[0], phi[1])`.
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub struct Torus {
     /// Weights alpha_i of the players' own terms -alpha_i cos(th_i - phi_i).
