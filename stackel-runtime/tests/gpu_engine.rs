@@ -5,6 +5,12 @@
 //! Runs under `gpu_common/harness.rs` (`harness = false`): without an
 //! adapter the GPU tests are reported ignored, or fail with
 //! `STACKEL_REQUIRE_GPU=1`.
+//!
+//! Why one file of ~950 lines: every test here shares one adapter and one
+//! harness registration list (a test binary per topic would start a Vulkan
+//! instance and compile the shared pipelines once per binary, on lavapipe
+//! seconds each); the tests are independent functions of 20-60 lines, read
+//! one at a time.
 
 #[path = "gpu_common/compare.rs"]
 mod compare;

@@ -1,6 +1,10 @@
 //! Shared helpers of the `eq_*` tests: a seeded generator, random games
 //! (hand-written quadratics and non-quadratic [`DualGame`]s), finite
 //! differences.
+//!
+//! Why one file of ~700 lines: it is a library of independent test
+//! fixtures (each game or helper stands alone) included by every `eq_*`
+//! test binary through one `mod eq_support;`.
 #![allow(dead_code)]
 
 use std::collections::HashMap;
