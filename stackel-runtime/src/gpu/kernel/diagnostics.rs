@@ -15,19 +15,7 @@ const BINDINGS: &str = include_str!("diagnostics.wgsl");
 pub fn rng_kernel(p: Precision) -> String {
     let mut helpers = String::from(PHILOX_WGSL);
     helpers.push_str(&normals_wgsl(p));
-    diagnostics_kernel(
-        p,
-        &helpers,
-        "    let w = st_philox(vec4<u32>(config[1] + j, config[2], config[3], config[4]), vec2<u32>(config[5], config[6]));\n\
-         \x20   words[4u * j] = w.x;\n\
-         \x20   words[4u * j + 1u] = w.y;\n\
-         \x20   words[4u * j + 2u] = w.z;\n\
-         \x20   words[4u * j + 3u] = w.w;\n\
-         \x20   let z = st_normals(w);\n\
-         \x20   for (var e = 0u; e < ST_NORMALS; e++) {\n\
-         \x20       values[ST_NORMALS * j + e] = z[e];\n\
-         \x20   }\n",
-    )
+    diagnostics_kernel(p, &helpers, include_str!("diagnostics_rng.wgsl"))
 }
 
 /// The prelude, `helpers`, the three diagnostics bindings (`config`, `words`,
@@ -57,18 +45,7 @@ fn diagnostics_kernel(p: Precision, helpers: &str, body: &str) -> String {
 /// it writes (exp x, ln x, sin x, cos x, tan x, pow(x, y)) to `values[6j..6j + 6]`
 /// (diagnostics and the accuracy tests; `words` is unused).
 pub fn math_kernel(p: Precision) -> String {
-    diagnostics_kernel(
-        p,
-        "",
-        "    let x = values[6u * j];\n\
-         \x20   let y = values[6u * j + 1u];\n\
-         \x20   values[6u * j] = st_exp(x);\n\
-         \x20   values[6u * j + 1u] = st_ln(x);\n\
-         \x20   values[6u * j + 2u] = st_sin(x);\n\
-         \x20   values[6u * j + 3u] = st_cos(x);\n\
-         \x20   values[6u * j + 4u] = st_tan(x);\n\
-         \x20   values[6u * j + 5u] = st_pow(x, y);\n",
-    )
+    diagnostics_kernel(p, "", include_str!("diagnostics_math.wgsl"))
 }
 
 /// The bench's ceiling: the least work a noisy study kernel does, with no

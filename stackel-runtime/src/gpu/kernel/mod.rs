@@ -36,8 +36,13 @@
 //! - [`study`]: the study kernel (bindings, step loop, best response);
 //! - [`diagnostics`]: the rng, math and ceiling kernels of the tests and benches.
 //!
-//! Fixed WGSL lives in `.wgsl` files next to these modules; precision- or
-//! size-dependent constants are `const` lines the host prepends to them.
+//! Fixed WGSL lives in `.wgsl` files next to these modules (`step/` holds
+//! the fragments of the step loop, one per rule and option, assembled by
+//! [`study_kernel`]); precision- or size-dependent constants are `const`
+//! lines the host prepends to them. What is still formatted in Rust are the
+//! templates with values written into them: the polynomial coefficients of
+//! the rng and f64 maths (from the CPU's tables), the kernel header with the
+//! game's sizes, and the noise loop with its pair count.
 
 use std::fmt::Write;
 

@@ -76,7 +76,7 @@ fn math_wgsl(p: Precision) -> String {
     let pow2 = |k: i32| c(2f64.powi(k));
     let mut s = String::new();
     // a = m 2^e, m in [1, 2), for finite a > 0 (subnormals first lifted by 2^128)
-    s.push_str("// a = m 2^e with m in [1, 2) (finite a > 0), by exact scalings.\nfn st_split(a: f64) -> vec2<f64> {\n    var m = a;\n    var e = f64(0.0);\n");
+    s.push_str(include_str!("f64_split.wgsl"));
     let _ = writeln!(
         s,
         "    if (m < {lo}) {{ m = m * {up}; e = e - f64(128.0); }}",
@@ -101,7 +101,7 @@ fn math_wgsl(p: Precision) -> String {
     }
     s.push_str("    return vec2<f64>(m, e);\n}\n");
     // 2^k, |k| <= 1100, applied to q with a single rounding
-    s.push_str("// q 2^k for integer k in [-1100, 1100], rounded once.\nfn st_ldexp(q: f64, k: f64) -> f64 {\n    var r = q;\n    var kk = k;\n");
+    s.push_str(include_str!("f64_ldexp.wgsl"));
     for _ in 0..2 {
         let _ = writeln!(
             s,

@@ -11,17 +11,7 @@ pub const PHILOX_WGSL: &str = include_str!("philox.wgsl");
 /// `st_normals(w) -> array<S, PER>` ([`crate::rng::NoiseFloat::normals`]) in WGSL.
 pub fn normals_wgsl(p: Precision) -> String {
     let mut s = String::new();
-    s.push_str(
-        "// (sin, cos) of a + q pi/2 from (sin a, cos a), q in {0, 1, 2, 3}.\n\
-         fn st_quadrant(q: S, s: S, c: S) -> vec2<S> {\n\
-         \x20   let swap = q == S(1.0) || q == S(3.0);\n\
-         \x20   let s1 = select(s, c, swap);\n\
-         \x20   let c1 = select(c, s, swap);\n\
-         \x20   let neg_s = q == S(2.0) || q == S(3.0);\n\
-         \x20   let neg_c = q == S(1.0) || q == S(2.0);\n\
-         \x20   return vec2<S>(select(s1, -s1, neg_s), select(c1, -c1, neg_c));\n\
-         }\n",
-    );
+    s.push_str(include_str!("quadrant.wgsl"));
     // the precision-specific parts: uniforms, the exponent split of u, constants
     let (ty, head, split, coeffs): (&str, String, String, [Vec<f64>; 3]) = match p {
         Precision::F32 => (
@@ -54,18 +44,7 @@ pub fn normals_wgsl(p: Precision) -> String {
                  }}\n",
                 inv53 = q64(1.0, 9_007_199_254_740_992.0),
             ),
-            "    var mant = u;\n\
-             \x20   var e = f64(0.0);\n\
-             \x20   if (mant < f64(1.0)) {\n\
-             \x20       if (mant < f64(1.0) / f64(4294967296.0)) { mant = mant * f64(4294967296.0); e = e - f64(32.0); }\n\
-             \x20       if (mant < f64(1.0) / f64(65536.0)) { mant = mant * f64(65536.0); e = e - f64(16.0); }\n\
-             \x20       if (mant < f64(1.0) / f64(256.0)) { mant = mant * f64(256.0); e = e - f64(8.0); }\n\
-             \x20       if (mant < f64(1.0) / f64(16.0)) { mant = mant * f64(16.0); e = e - f64(4.0); }\n\
-             \x20       if (mant < f64(1.0) / f64(4.0)) { mant = mant * f64(4.0); e = e - f64(2.0); }\n\
-             \x20       if (mant < f64(1.0) / f64(2.0)) { mant = mant * f64(2.0); e = e - f64(1.0); }\n\
-             \x20       mant = mant * f64(2.0);\n\
-             \x20       e = e - f64(1.0);\n\
-             \x20   }\n"
+            include_str!("f64_uniform_split.wgsl")
                 .into(),
             [LN_F64.to_vec(), SIN_F64.to_vec(), COS_F64.to_vec()],
         ),
@@ -129,24 +108,10 @@ pub fn normals_wgsl(p: Precision) -> String {
     );
     s.push_str(match p {
         Precision::F32 => {
-            "fn st_pair_normals(w: vec4<u32>, half: u32) -> vec2<f32> {\n\
-             \x20   let h = half == 1u;\n\
-             \x20   return st_box_muller(st_uniform(select(w.x, w.z, h)), st_uniform(select(w.y, w.w, h)));\n\
-             }\n\
-             fn st_normals(w: vec4<u32>) -> array<f32, 4> {\n\
-             \x20   let a = st_pair_normals(w, 0u);\n\
-             \x20   let b = st_pair_normals(w, 1u);\n\
-             \x20   return array<f32, 4>(a.x, a.y, b.x, b.y);\n\
-             }\n"
+            include_str!("normals_f32.wgsl")
         }
         Precision::F64 => {
-            "fn st_pair_normals(w: vec4<u32>, half: u32) -> vec2<f64> {\n\
-             \x20   return st_box_muller(st_uniform(w.x, w.y), st_uniform(w.z, w.w));\n\
-             }\n\
-             fn st_normals(w: vec4<u32>) -> array<f64, 2> {\n\
-             \x20   let a = st_pair_normals(w, 0u);\n\
-             \x20   return array<f64, 2>(a.x, a.y);\n\
-             }\n"
+            include_str!("normals_f64.wgsl")
         }
     });
     s

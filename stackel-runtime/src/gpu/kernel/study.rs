@@ -89,105 +89,20 @@ pub fn study_kernel(spec: &KernelSpec, game_wgsl: &str) -> String {
         layout = include_str!("study.wgsl"),
     );
     if spec.adam {
-        s.push_str(
-            "    for (var i = 0u; i < N; i++) {\n\
-             \x20       m[i] = moments[2u * j * N + i];\n\
-             \x20       v[i] = moments[2u * j * N + N + i];\n\
-             \x20   }\n\
-             \x20   let beta1 = settings[SETTINGS_ADAM];\n\
-             \x20   let beta2 = settings[SETTINGS_ADAM + 1u];\n\
-             \x20   let adam_eps = settings[SETTINGS_ADAM + 2u];\n",
-        );
+        s.push_str(include_str!("step/adam_load.wgsl"));
     }
-    s.push_str(
-        "    let eta = settings[SETTINGS_ETA];\n\
-         \x20   let bound = settings[SETTINGS_BOUND];\n\
-         \x20   let lock_eps = settings[SETTINGS_EPS];\n\
-         \x20   var lock = fates[FATE_WORDS * j + 2u];\n\
-         \x20   var newton_failures = fates[FATE_WORDS * j + 3u];\n\
-         \x20   var fate = 0u;\n\
-         \x20   var fate_step = 0u;\n\
-         \x20   var cw = vec4<u32>(0u);\n\
-         \x20   var cb = vec2<u32>(0xffffffffu);\n\
-         \x20   for (var s = 0u; s < nsteps; s++) {\n\
-         \x20       let k = step0 + s;\n\
-         \x20       let row = s * ROW;\n\
-         \x20       let prev = x;\n\
-         \x20       var g: array<S, N>;\n",
-    );
+    s.push_str(include_str!("step/loop_head.wgsl"));
     match spec.rule {
         Rule::Simultaneous => s.push_str("        g = game_omega(x, p);\n"),
-        Rule::TwoTimescale if spec.small && spec.d2 == 2 => s.push_str(
-            "        var q = game_stackelberg_parts(x, p);\n\
-             \x20       let h00 = q.d22f2[0] + eta;\n\
-             \x20       let h01 = q.d22f2[1];\n\
-             \x20       let h10 = q.d22f2[2];\n\
-             \x20       let h11 = q.d22f2[3] + eta;\n\
-             \x20       let det = h00 * h11 - h01 * h10;\n\
-             \x20       if (det == S(0.0) || !st_finite(det)) {\n\
-             \x20           fate = 3u;\n\
-             \x20           fate_step = k;\n\
-             \x20           break;\n\
-             \x20       }\n\
-             \x20       let l0 = (h11 * q.d2f1[0] - h10 * q.d2f1[1]) / det;\n\
-             \x20       let l1 = (h00 * q.d2f1[1] - h01 * q.d2f1[0]) / det;\n\
-             \x20       for (var i = 0u; i < D1; i++) {\n\
-             \x20           var acc = q.d21f2[i] * l0;\n\
-             \x20           acc += q.d21f2[D1 + i] * l1;\n\
-             \x20           g[i] = q.d1f1[i] - acc;\n\
-             \x20       }\n\
-             \x20       g[D1] = q.d2f2[0];\n\
-             \x20       g[D1 + 1u] = q.d2f2[1];\n",
-        ),
-        Rule::TwoTimescale => s.push_str(
-            "        let field = game_omega_s(x, p, eta);\n\
-             \x20       if (!field.ok) {\n\
-             \x20           fate = 3u;\n\
-             \x20           fate_step = k;\n\
-             \x20           break;\n\
-             \x20       }\n\
-             \x20       g = field.v;\n",
-        ),
-        Rule::Lola if spec.small => s.push_str(
-            "        var q = game_stackelberg_parts(x, p);\n\
-             \x20       let gamma2 = schedule[row + 1u];\n\
-             \x20       for (var i = 0u; i < D1; i++) {\n\
-             \x20           var acc = q.d21f2[i] * (gamma2 * q.d2f1[0]);\n\
-             \x20           for (var a = 1u; a < D2; a++) {\n\
-             \x20               acc += q.d21f2[a * D1 + i] * (gamma2 * q.d2f1[a]);\n\
-             \x20           }\n\
-             \x20           g[i] = q.d1f1[i] - acc;\n\
-             \x20       }\n\
-             \x20       for (var i = 0u; i < D2; i++) {\n\
-             \x20           g[D1 + i] = q.d2f2[i];\n\
-             \x20       }\n",
-        ),
-        Rule::Lola => s.push_str(
-            "        var q = game_stackelberg_parts(x, p);\n\
-             \x20       let gamma2 = schedule[row + 1u];\n\
-             \x20       for (var i = 0u; i < D1; i++) {\n\
-             \x20           var acc = S(0.0);\n\
-             \x20           for (var a = 0u; a < D2; a++) {\n\
-             \x20               acc += q.d21f2[a * D1 + i] * q.d2f1[a];\n\
-             \x20           }\n\
-             \x20           g[i] = q.d1f1[i] - gamma2 * acc;\n\
-             \x20       }\n\
-             \x20       for (var i = 0u; i < D2; i++) {\n\
-             \x20           g[D1 + i] = q.d2f2[i];\n\
-             \x20       }\n",
-        ),
+        Rule::TwoTimescale if spec.small && spec.d2 == 2 => {
+            s.push_str(include_str!("step/two_timescale_small.wgsl"))
+        }
+        Rule::TwoTimescale => s.push_str(include_str!("step/two_timescale.wgsl")),
+        Rule::Lola if spec.small => s.push_str(include_str!("step/lola_small.wgsl")),
+        Rule::Lola => s.push_str(include_str!("step/lola.wgsl")),
         Rule::BestResponse => {
             s.push_str(best_response_wgsl());
-            s.push_str(
-                "        let field = game_omega_s(x, p, eta);\n\
-                 \x20       if (!field.ok) {\n\
-                 \x20           x = prev;\n\
-                 \x20           fate = 3u;\n\
-                 \x20           fate_step = k;\n\
-                 \x20           break;\n\
-                 \x20       }\n\
-                 \x20       g = field.v;\n",
-            );
+            s.push_str(include_str!("step/best_response_field.wgsl"));
         }
     }
     if spec.noise {
@@ -236,59 +151,15 @@ pub fn study_kernel(spec: &KernelSpec, game_wgsl: &str) -> String {
     let _ = writeln!(s, "        for (var i = 0u; i < {update_to}; i++) {{");
     s.push_str("            let gain = schedule[row + player[i]];\n");
     if spec.adam {
-        s.push_str(
-            "            m[i] = beta1 * m[i] + (S(1.0) - beta1) * g[i];\n\
-             \x20           v[i] = beta2 * v[i] + (S(1.0) - beta2) * g[i] * g[i];\n\
-             \x20           let mh = m[i] / schedule[row + ROW - 2u];\n\
-             \x20           let vh = v[i] / schedule[row + ROW - 1u];\n\
-             \x20           x[i] = x[i] - gain * mh / (sqrt(vh) + adam_eps);\n",
-        );
+        s.push_str(include_str!("step/adam_update.wgsl"));
     } else {
         s.push_str("            x[i] = x[i] - gain * g[i];\n");
     }
-    s.push_str(
-        "        }\n\
-         \x20       x = game_wrap(x);\n\
-         \x20       var bad = false;\n\
-         \x20       var far = false;\n\
-         \x20       for (var i = 0u; i < N; i++) {\n\
-         \x20           bad = bad || !(abs(x[i]) <= ST_GUARD);\n\
-         \x20           far = far || abs(x[i]) > bound;\n\
-         \x20       }\n\
-         \x20       if (bad) {\n\
-         \x20           x = prev;\n\
-         \x20           fate = 2u;\n\
-         \x20           fate_step = k;\n\
-         \x20           break;\n\
-         \x20       }\n\
-         \x20       if (far) {\n\
-         \x20           fate = 1u;\n\
-         \x20           fate_step = k;\n\
-         \x20           break;\n\
-         \x20       }\n\
-         \x20       if (has_target && st_dist(x) > lock_eps) {\n\
-         \x20           lock = k + 2u;\n\
-         \x20       }\n\
-         \x20   }\n\
-         \x20   for (var i = 0u; i < N; i++) {\n\
-         \x20       states[j * N + i] = x[i];\n\
-         \x20   }\n",
-    );
+    s.push_str(include_str!("step/update_tail.wgsl"));
     if spec.adam {
-        s.push_str(
-            "    for (var i = 0u; i < N; i++) {\n\
-             \x20       moments[2u * j * N + i] = m[i];\n\
-             \x20       moments[2u * j * N + N + i] = v[i];\n\
-             \x20   }\n",
-        );
+        s.push_str(include_str!("step/adam_store.wgsl"));
     }
-    s.push_str(
-        "    fates[FATE_WORDS * j] = fate;\n\
-         \x20   fates[FATE_WORDS * j + 1u] = fate_step;\n\
-         \x20   fates[FATE_WORDS * j + 2u] = lock;\n\
-         \x20   fates[FATE_WORDS * j + 3u] = newton_failures;\n\
-         }\n\n",
-    );
+    s.push_str(include_str!("step/store_fates.wgsl"));
     s.push_str(game_wgsl);
     s
 }

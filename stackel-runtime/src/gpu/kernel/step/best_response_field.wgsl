@@ -1,0 +1,8 @@
+        let field = game_omega_s(x, p, eta);
+        if (!field.ok) {
+            x = prev;
+            fate = 3u;
+            fate_step = k;
+            break;
+        }
+        g = field.v;
