@@ -1,7 +1,7 @@
 //! Kernels of the diagnostics, tests and benches: the rng words and normals,
 //! the transcendental functions, and the bench's ceiling.
 
-use super::{normals_wgsl, scalar_prelude, Precision, PHILOX_WGSL, WORKGROUP};
+use super::{normals_wgsl, scalar_prelude, step_normals_wgsl, Precision, PHILOX_WGSL, WORKGROUP};
 use std::fmt::Write;
 
 /// The `config`, `words` and `values` bindings of every diagnostics kernel.
@@ -57,18 +57,6 @@ pub fn math_kernel(p: Precision) -> String {
 /// (`values[j n + i]`; `words` unused).
 pub fn ceiling_kernel(p: Precision, n: usize) -> String {
     let pairs = crate::rng::pairs_per_state(n);
-    let block = match p {
-        Precision::F32 => {
-            "            let blo = (ilo >> 1u) | (ihi << 31u);\n\
-             \x20           let bhi = ihi >> 1u;\n\
-             \x20           let half = ilo & 1u;\n"
-        }
-        Precision::F64 => {
-            "            let blo = ilo;\n\
-             \x20           let bhi = ihi;\n\
-             \x20           let half = 0u;\n"
-        }
-    };
     let mut s = scalar_prelude(p);
     s.push_str(PHILOX_WGSL);
     s.push_str(&normals_wgsl(p));
@@ -91,20 +79,7 @@ pub fn ceiling_kernel(p: Precision, n: usize) -> String {
          \x20   var cb = vec2<u32>(0xffffffffu);\n\
          \x20   for (var s = 0u; s < config[2]; s++) {{\n\
          \x20       let k = config[1] + s;\n\
-         \x20       var z: array<S, {zn}>;\n\
-         \x20       let kp = st_mulhilo(k, {pairs}u);\n\
-         \x20       for (var q = 0u; q < {pairs}u; q++) {{\n\
-         \x20           let ilo = kp.y + q;\n\
-         \x20           let ihi = kp.x + select(0u, 1u, ilo < kp.y);\n\
-         {block}\
-         \x20           if (blo != cb.x || bhi != cb.y) {{\n\
-         \x20               cw = st_philox(vec4<u32>(blo, j, 0u, bhi & 0x00ffffffu), key);\n\
-         \x20               cb = vec2<u32>(blo, bhi);\n\
-         \x20           }}\n\
-         \x20           let pr = st_pair_normals(cw, half);\n\
-         \x20           z[2u * q] = pr.x;\n\
-         \x20           z[2u * q + 1u] = pr.y;\n\
-         \x20       }}\n\
+         {normals}\
          \x20       for (var i = 0u; i < N; i++) {{\n\
          \x20           x[i] = x[i] - S(0.0078125) * (x[i] + z[i]);\n\
          \x20       }}\n\
@@ -115,7 +90,7 @@ pub fn ceiling_kernel(p: Precision, n: usize) -> String {
          }}\n",
         wg = WORKGROUP,
         bindings = BINDINGS,
-        zn = 2 * pairs,
+        normals = step_normals_wgsl(p, pairs, "j, 0u"),
     );
     s
 }

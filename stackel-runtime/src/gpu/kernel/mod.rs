@@ -53,7 +53,7 @@ pub mod study;
 
 pub use diagnostics::{ceiling_kernel, math_kernel, rng_kernel};
 pub use prelude::scalar_prelude;
-pub use rng::{normals_wgsl, PHILOX_WGSL};
+pub use rng::{normals_wgsl, step_normals_wgsl, PHILOX_WGSL};
 pub use study::{study_kernel, KernelSpec};
 
 /// Precision of a kernel.

@@ -116,3 +116,41 @@ pub fn normals_wgsl(p: Precision) -> String {
     });
     s
 }
+
+/// The normals `z: array<S, 2 pairs>` of step `k` inside a kernel's step
+/// loop (8-space indent), as [`crate::rng`] draws them: pair i = k P + q of
+/// the trajectory's stream lies in Philox block i / PER at half i mod PER;
+/// the block of the previous pair is kept in `(cw, cb)`. `counter` is the
+/// WGSL of the counter's middle words (the trajectory index, lo and hi).
+/// The study kernel and the bench's ceiling kernel share it.
+pub fn step_normals_wgsl(p: Precision, pairs: usize, counter: &str) -> String {
+    let block = match p {
+        Precision::F32 => {
+            "            let blo = (ilo >> 1u) | (ihi << 31u);\n\
+             \x20           let bhi = ihi >> 1u;\n\
+             \x20           let half = ilo & 1u;\n"
+        }
+        Precision::F64 => {
+            "            let blo = ilo;\n\
+             \x20           let bhi = ihi;\n\
+             \x20           let half = 0u;\n"
+        }
+    };
+    format!(
+        "        var z: array<S, {zn}>;\n\
+         \x20       let kp = st_mulhilo(k, {pairs}u);\n\
+         \x20       for (var q = 0u; q < {pairs}u; q++) {{\n\
+         \x20           let ilo = kp.y + q;\n\
+         \x20           let ihi = kp.x + select(0u, 1u, ilo < kp.y);\n\
+         {block}\
+         \x20           if (blo != cb.x || bhi != cb.y) {{\n\
+         \x20               cw = st_philox(vec4<u32>(blo, {counter}, bhi & 0x00ffffffu), key);\n\
+         \x20               cb = vec2<u32>(blo, bhi);\n\
+         \x20           }}\n\
+         \x20           let pr = st_pair_normals(cw, half);\n\
+         \x20           z[2u * q] = pr.x;\n\
+         \x20           z[2u * q + 1u] = pr.y;\n\
+         \x20       }}\n",
+        zn = 2 * pairs,
+    )
+}

@@ -2,7 +2,8 @@
 //! the step loop of [`crate::dynamics::step`].
 
 use super::{
-    normals_wgsl, scalar_prelude, Precision, CFG_HEADER, PHILOX_WGSL, ST_WORDS, WORKGROUP,
+    normals_wgsl, scalar_prelude, step_normals_wgsl, Precision, CFG_HEADER, PHILOX_WGSL, ST_WORDS,
+    WORKGROUP,
 };
 use crate::dynamics::Rule;
 use std::fmt::Write;
@@ -106,41 +107,11 @@ pub fn study_kernel(spec: &KernelSpec, game_wgsl: &str) -> String {
         }
     }
     if spec.noise {
-        // pair i = k P + q of the trajectory's stream lies in block i / PER
-        // at half i mod PER (crate::rng); the block of the previous pair is
-        // kept in (cw, cb)
-        let block = match p {
-            Precision::F32 => {
-                "            let blo = (ilo >> 1u) | (ihi << 31u);\n\
-                 \x20           let bhi = ihi >> 1u;\n\
-                 \x20           let half = ilo & 1u;\n"
-            }
-            Precision::F64 => {
-                "            let blo = ilo;\n\
-                 \x20           let bhi = ihi;\n\
-                 \x20           let half = 0u;\n"
-            }
-        };
-        let _ = write!(
-            s,
-            "        var z: array<S, {zn}>;\n\
-             \x20       let kp = st_mulhilo(k, {pairs}u);\n\
-             \x20       for (var q = 0u; q < {pairs}u; q++) {{\n\
-             \x20           let ilo = kp.y + q;\n\
-             \x20           let ihi = kp.x + select(0u, 1u, ilo < kp.y);\n\
-             {block}\
-             \x20           if (blo != cb.x || bhi != cb.y) {{\n\
-             \x20               cw = st_philox(vec4<u32>(blo, tlo, thi, bhi & 0x00ffffffu), key);\n\
-             \x20               cb = vec2<u32>(blo, bhi);\n\
-             \x20           }}\n\
-             \x20           let pr = st_pair_normals(cw, half);\n\
-             \x20           z[2u * q] = pr.x;\n\
-             \x20           z[2u * q + 1u] = pr.y;\n\
-             \x20       }}\n\
-             \x20       for (var i = 0u; i < N; i++) {{\n\
+        s.push_str(&step_normals_wgsl(p, pairs, "tlo, thi"));
+        s.push_str(
+            "        for (var i = 0u; i < N; i++) {\n\
              \x20           g[i] = g[i] + sigma[i] * z[i];\n\
-             \x20       }}\n",
-            zn = 2 * pairs,
+             \x20       }\n",
         );
     }
     let update_to = if spec.rule == Rule::BestResponse {
