@@ -21,11 +21,12 @@ mod ir_games;
 
 use stackel_runtime::dynamics::{Dynamics, Newton, Rule};
 use stackel_runtime::engine::{Init, Noise, Study};
-use stackel_runtime::gpu::{GpuEngine, GpuError, GpuOptions, StudySpec};
+use stackel_runtime::gpu::{GpuEngine, GpuError, GpuOptions};
 use stackel_runtime::record::{Fate, Record, StudyResult};
 use stackel_runtime::rng::{self, NoiseFloat};
 use stackel_runtime::schedule::{Optimizer, Schedule};
 use stackel_runtime::Game;
+use stackel_runtime::Plan;
 use stackel_symbolic::emit_wgsl::emit_game;
 use stackel_symbolic::ir::Operand;
 use stackel_testkit::twins::{Duopoly, Torus, ZeroSumExample1};
@@ -309,7 +310,7 @@ fn both<G: Game + Clone, T: NoiseFloat>(
 ) -> (StudyResult, StudyResult) {
     let seed = SEED;
     let cpu = cpu_study(c).run::<T>().unwrap();
-    let spec = StudySpec {
+    let spec = Plan {
         game: &c.game,
         dynamics: &c.dynamics,
         range: (0, c.trajectories),
@@ -690,7 +691,7 @@ fn diverging_and_overflowing_trajectories_are_flagged_like_the_cpu(e: &'static G
     assert!(cpu.fates.iter().all(|f| matches!(f, Fate::Diverged { .. })));
     assert_eq!(cpu.fates, gpu.fates);
     // with the bound at f32::MAX the states overflow to infinity instead
-    let spec = StudySpec {
+    let spec = Plan {
         game: &c.game,
         dynamics: &c.dynamics,
         range: (0, 64),
@@ -791,7 +792,7 @@ fn singular_follower_hessian_stops_the_trajectory(e: &'static GpuEngine) {
     let dynamics = Dynamics::two_timescale(Schedule::constant(0.1), Schedule::constant(0.2));
     let init = Init::Point(vec![10.0, 20.0]);
     let (noise, record) = (Noise::none(), Record::finals());
-    let spec = StudySpec {
+    let spec = Plan {
         game: &Duopoly::default(),
         dynamics: &dynamics,
         range: (0, 10),
@@ -814,7 +815,7 @@ fn unsupported_length_and_missing_module_are_typed_errors(e: &'static GpuEngine)
     let dynamics = Dynamics::best_response(Schedule::constant(0.1));
     assert_eq!(dynamics.rule, Rule::BestResponse);
     let (noise, init, record) = (Noise::none(), Init::Point(vec![1.0, 1.0]), Record::finals());
-    let spec = StudySpec {
+    let spec = Plan {
         game: &Duopoly::default(),
         dynamics: &dynamics,
         range: (0, 4),
@@ -832,13 +833,13 @@ fn unsupported_length_and_missing_module_are_typed_errors(e: &'static GpuEngine)
     let err = e.run_with_wgsl::<Duopoly, f32>(&spec, &wgsl).unwrap_err();
     assert!(matches!(err, GpuError::Unsupported(_)), "{err}");
     // the reference games carry no WGSL module
-    let spec = StudySpec { steps: 5, ..spec };
+    let spec = Plan { steps: 5, ..spec };
     let err = e.run::<Duopoly, f32>(&spec).unwrap_err();
     assert_eq!(err, GpuError::NoWgsl { game: "Duopoly" });
     // a module that does not compile is reported, not a panic
     let err = e
         .run_with_wgsl::<Duopoly, f32>(
-            &StudySpec {
+            &Plan {
                 dynamics: &Dynamics::simultaneous(Schedule::constant(0.1)),
                 ..spec.clone()
             },

@@ -19,10 +19,11 @@ use stackel_runtime::dynamics::Dynamics;
 use stackel_runtime::engine::{Init, Noise, Study};
 use stackel_runtime::gpu::kernel::{study_kernel, KernelSpec, Precision};
 use stackel_runtime::gpu::validate::check_wgsl;
-use stackel_runtime::gpu::{GpuEngine, StudySpec};
+use stackel_runtime::gpu::GpuEngine;
 use stackel_runtime::record::{Record, StudyResult};
 use stackel_runtime::rng::NoiseFloat;
 use stackel_runtime::schedule::Schedule;
+use stackel_runtime::Plan;
 use stackel_runtime::{Game, GameInfo, PlayerInfo, Real, Rule};
 use stackel_symbolic::emit_wgsl::{emit_game, UNROLL_LIMIT};
 use stackel_testkit::twins::{Duopoly, Torus, ZeroSumExample1};
@@ -68,7 +69,7 @@ fn both<G: Game + Clone, T: NoiseFloat>(
 ) -> (StudyResult, StudyResult) {
     let c = cpu_run::<G, T>(cpu, dynamics, noise, init, trajectories, steps);
     let record = Record::finals();
-    let spec = StudySpec {
+    let spec = Plan {
         game: cpu,
         dynamics,
         range: (0, trajectories),

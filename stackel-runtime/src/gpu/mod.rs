@@ -113,10 +113,6 @@ impl Default for GpuOptions {
     }
 }
 
-/// The old name of [`Plan`](crate::plan::Plan): what a study needs from its
-/// configuration ([`crate::study::Study::plan`] builds it).
-pub type StudySpec<'a, G> = crate::plan::Plan<'a, G>;
-
 /// A wgpu device running study kernels.
 pub struct GpuEngine {
     device: wgpu::Device,

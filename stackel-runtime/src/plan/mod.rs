@@ -130,7 +130,7 @@ impl Noise {
 pub const MAX_STEPS: u64 = u32::MAX as u64;
 
 /// One study's (or shard's) resolved settings in one precision, what every
-/// engine takes ([`Study::plan`] builds it; `gpu::StudySpec` is its old name).
+/// engine takes ([`Study::plan`] builds it).
 #[derive(Clone, Debug)]
 pub struct Plan<'a, G> {
     /// The game.
