@@ -57,6 +57,39 @@ fn eval(e: &Expr, x: &[f64], p: &[f64], env: &mut Vec<(SumVar, i64)>) -> f64 {
                 }
             }
         }
+        Expr::Fold {
+            op,
+            var,
+            lo,
+            hi,
+            body,
+        } => {
+            // The first term wins ties, as in the two-argument functions.
+            let mut acc: Option<f64> = None;
+            for k in *lo..*hi {
+                env.push((*var, k));
+                let t = eval(body, x, p, env);
+                env.pop();
+                acc = Some(match (acc, op) {
+                    (None, _) => t,
+                    (Some(a), BinaryFn::Max) => {
+                        if a >= t {
+                            a
+                        } else {
+                            t
+                        }
+                    }
+                    (Some(a), BinaryFn::Min) => {
+                        if a <= t {
+                            a
+                        } else {
+                            t
+                        }
+                    }
+                });
+            }
+            acc.expect("a fold has at least one term")
+        }
         Expr::Sum { var, lo, hi, body } => {
             let mut s = 0.0;
             for k in *lo..*hi {

@@ -474,6 +474,16 @@ fn check_expr(
             check_expr(m, a, ranges, seen);
             check_expr(m, b, ranges, seen);
         }
+        Expr::Fold {
+            var, lo, hi, body, ..
+        } => {
+            assert!(lo < hi);
+            assert!(!seen.contains(var), "{var:?} bound twice");
+            seen.push(*var);
+            ranges.insert(*var, (*lo, *hi));
+            check_expr(m, body, ranges, seen);
+            ranges.remove(var);
+        }
         Expr::Sum { var, lo, hi, body } => {
             assert!(lo <= hi);
             assert!(!seen.contains(var), "{var:?} bound twice");

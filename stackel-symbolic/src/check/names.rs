@@ -45,7 +45,7 @@ pub(crate) fn rust_keyword(name: &str) -> Option<String> {
 }
 
 /// Names that cannot be declared (besides the function names).
-pub(super) const RESERVED: [&str; 2] = ["pi", "sum"];
+pub(super) const RESERVED: [&str; 3] = ["pi", "sum", "mean"];
 
 /// The closest candidates within a small edit distance, as "`a`",
 /// "`a` or `b`" or "`a`, `b` or `c`" (at most three, in alphabetical
@@ -185,10 +185,14 @@ impl Checker<'_> {
                         self.player_items.push(Some((name, *angle, dims.as_ref())));
                     }
                 }
-                Item::Let { name, value } => {
+                Item::Let {
+                    name,
+                    binders,
+                    value,
+                } => {
                     let at = self.let_items.len();
                     if self.declare(name, Global::Let(at), "a let") {
-                        self.let_items.push((name, value));
+                        self.let_items.push((name, binders, value));
                     }
                 }
                 Item::Cost { .. } | Item::Budget { .. } => {}

@@ -1,4 +1,5 @@
 //! Model expressions into the DAG: every sum unrolled into its terms, every
+//! `max`/`min` fold into a chain of two-argument `max`/`min`, every
 //! index resolved to a flat state or param entry.
 
 use crate::dag::{Dag, Id};
@@ -97,6 +98,35 @@ impl<'m> Unroller<'m> {
                 }
                 self.env.remove(var);
                 dag.sum(terms)
+            }
+            Expr::Fold {
+                op,
+                var,
+                lo,
+                hi,
+                body,
+            } => {
+                // The chain op(op(t_lo, t_lo+1), ...): on a tie the earlier
+                // term is kept (the two-argument functions keep their first).
+                let mut acc: Option<Id> = None;
+                for k in *lo..*hi {
+                    if dag.len() > self.limit {
+                        self.overflow = true;
+                        break;
+                    }
+                    self.env.insert(*var, k);
+                    let t = self.expr(dag, body);
+                    acc = Some(match acc {
+                        None => t,
+                        Some(a) => match op {
+                            BinaryFn::Min => dag.min(a, t),
+                            BinaryFn::Max => dag.max(a, t),
+                        },
+                    });
+                }
+                self.env.remove(var);
+                // lo < hi (checked); only an overflow stops before a term.
+                acc.unwrap_or_else(|| dag.constant(0.0))
             }
         }
     }
