@@ -49,12 +49,12 @@ pub(super) enum Binder<'n> {
 }
 
 impl Binder<'_> {
-    /// "sum index", "`max` index", "index of let `h`".
-    fn what(self) -> String {
+    /// "sum index `i`", "`max` index `i`", "index `i` of let `h`".
+    fn named(self, index: &str) -> String {
         match self {
-            Binder::Reduction(ast::Reduction::Sum) => "sum index".into(),
-            Binder::Reduction(op) => format!("`{}` index", op.keyword()),
-            Binder::Let(name) => format!("index of let `{name}`"),
+            Binder::Reduction(ast::Reduction::Sum) => format!("sum index `{index}`"),
+            Binder::Reduction(op) => format!("`{}` index `{index}`", op.keyword()),
+            Binder::Let(name) => format!("index `{index}` of let `{name}`"),
         }
     }
 }
@@ -72,7 +72,7 @@ impl Checker<'_> {
         binder: Binder,
     ) -> (bool, Option<(i64, i64)>) {
         let name = b.var.to_string();
-        let what = binder.what();
+        let what = binder.named(&name);
         let mut ok = true;
         if bound.iter().any(|o| o.name == name) {
             let around = if self.current_let.is_some() {
@@ -82,14 +82,11 @@ impl Checker<'_> {
             };
             self.error(
                 b.var.span(),
-                format!("{what} `{name}` is already bound by {around}; use another name"),
+                format!("{what} is already bound by {around}; use another name"),
             );
             ok = false;
         } else if let Some(d) = self.names.get(&name) {
-            let msg = format!(
-                "{what} `{name}` has the same name as {}; use another name",
-                d.what
-            );
+            let msg = format!("{what} has the same name as {}; use another name", d.what);
             self.error(b.var.span(), msg);
             ok = false;
         } else if let Some(msg) = rust_keyword(&name) {
@@ -101,7 +98,7 @@ impl Checker<'_> {
         {
             self.error(
                 b.var.span(),
-                format!("`{name}` is a built-in name of the DSL; choose another {what} name"),
+                format!("`{name}` is a built-in name of the DSL; choose another name for {what}"),
             );
             ok = false;
         }
