@@ -98,12 +98,8 @@ fn assert_same_blocks<A: Game, B: Game>(a: &A, b: &B, x: &[f64], l: &[f64]) {
     for i in 0..a.info().followers.len() {
         assert_same("f2", &[a.follower_cost(i, x)], &[b.follower_cost(i, x)]);
     }
-    let blocks: [(
-        &str,
-        fn(&A, &[f64], &mut [f64]),
-        fn(&B, &[f64], &mut [f64]),
-        usize,
-    ); 12] = [
+    type Block<G> = fn(&G, &[f64], &mut [f64]);
+    let blocks: [(&str, Block<A>, Block<B>, usize); 12] = [
         ("D1f1", A::d1f1, B::d1f1, d1),
         ("D2f1", A::d2f1, B::d2f1, d2),
         ("D2f2", A::d2f2, B::d2f2, d2),
