@@ -272,7 +272,8 @@ impl Reduction {
     }
 }
 
-/// `i in lo..hi` (hi exclusive) or `i in lo..=hi` (inclusive).
+/// `i in lo..hi` (hi exclusive) or `i in lo..=hi` (inclusive): an index
+/// of a reduction or of a tensor let.
 #[derive(Clone, Debug)]
 pub struct SumBinder {
     /// The index variable.
