@@ -145,7 +145,7 @@ fn b(e: Expr) -> Box<Expr> {
 }
 
 /// Random expressions over x, y, a, constants and a sum index, with every
-/// operator and function of the DSL.
+/// operator and function of the DSL and the `max`/`min` folds.
 fn expr() -> impl Strategy<Value = Expr> {
     let leaf = prop_oneof![
         Just(var(0)),
@@ -180,6 +180,31 @@ fn expr() -> impl Strategy<Value = Expr> {
                 b(c)
             )),
             inner.clone().prop_map(|a| Expr::Neg(b(a))),
+            // max/min over i in 0..3 of (i - 1) a - i^2 / 4: the terms
+            // -a, -1/4, a - 1 cross, so each can be the one picked.
+            (inner.clone(), any::<bool>()).prop_map(|(a, m)| {
+                let i = |offset| {
+                    b(Expr::SumIndex(Index {
+                        var: Some(SumVar(8)),
+                        offset,
+                    }))
+                };
+                Expr::Fold {
+                    op: if m { BinaryFn::Min } else { BinaryFn::Max },
+                    var: SumVar(8),
+                    lo: 0,
+                    hi: 3,
+                    body: b(Expr::Binary(
+                        BinOp::Sub,
+                        b(Expr::Binary(BinOp::Mul, i(-1), b(a))),
+                        b(Expr::Binary(
+                            BinOp::Mul,
+                            b(Expr::Num(0.25)),
+                            b(Expr::Binary(BinOp::Mul, i(0), i(0))),
+                        )),
+                    )),
+                }
+            }),
             inner.prop_map(|a| Expr::Sum {
                 var: SumVar(7),
                 lo: 0,

@@ -37,6 +37,15 @@ impl<'m> Unroller<'m> {
         }
     }
 
+    /// Puts back the binding of `var` from around a sum or fold (the
+    /// checker gives every index its own id; hand-built models may reuse one).
+    fn restore(&mut self, var: SumVar, outer: Option<i64>) {
+        match outer {
+            Some(v) => self.env.insert(var, v),
+            None => self.env.remove(&var),
+        };
+    }
+
     fn index_value(&self, i: &Index) -> i64 {
         i.offset + i.var.map_or(0, |v| self.env[&v])
     }
@@ -88,6 +97,7 @@ impl<'m> Unroller<'m> {
             }
             Expr::Sum { var, lo, hi, body } => {
                 let mut terms = Vec::with_capacity((hi - lo).max(0) as usize);
+                let outer = self.env.get(var).copied();
                 for k in *lo..*hi {
                     if dag.len() > self.limit {
                         self.overflow = true;
@@ -96,7 +106,7 @@ impl<'m> Unroller<'m> {
                     self.env.insert(*var, k);
                     terms.push(self.expr(dag, body));
                 }
-                self.env.remove(var);
+                self.restore(*var, outer);
                 dag.sum(terms)
             }
             Expr::Fold {
@@ -109,6 +119,7 @@ impl<'m> Unroller<'m> {
                 // The chain op(op(t_lo, t_lo+1), ...): on a tie the earlier
                 // term is kept (the two-argument functions keep their first).
                 let mut acc: Option<Id> = None;
+                let outer = self.env.get(var).copied();
                 for k in *lo..*hi {
                     if dag.len() > self.limit {
                         self.overflow = true;
@@ -124,7 +135,7 @@ impl<'m> Unroller<'m> {
                         },
                     });
                 }
-                self.env.remove(var);
+                self.restore(*var, outer);
                 // lo < hi (checked); only an overflow stops before a term.
                 acc.unwrap_or_else(|| dag.constant(0.0))
             }
