@@ -292,7 +292,8 @@ pub enum Expr {
         /// The entry's index.
         index: Vec<Index>,
     },
-    /// The integer value of a sum index, used as a number (plus offset).
+    /// The integer value of a sum index (`var` always set; a constant is a
+    /// `Num`), used as a number (plus offset).
     SumIndex(Index),
     /// -a
     Neg(Box<Expr>),

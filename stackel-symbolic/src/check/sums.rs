@@ -250,7 +250,11 @@ impl Checker<'_> {
                 param: *param,
                 index: index.iter().map(|i| ix(map, i)).collect(),
             },
-            Expr::SumIndex(i) => Expr::SumIndex(ix(map, i)),
+            // A let index used as a number, at a constant index, is a number.
+            Expr::SumIndex(i) => match ix(map, i) {
+                Index { var: None, offset } => Expr::Num(offset as f64),
+                i => Expr::SumIndex(i),
+            },
             Expr::Neg(a) => Expr::Neg(Box::new(self.refresh(a, map))),
             Expr::Binary(op, a, b) => Expr::Binary(
                 *op,
