@@ -151,6 +151,22 @@ fn tensor_let_shape_mismatches() {
 }
 
 #[test]
+fn let_index_used_outside_its_let() {
+    one_error(
+        quote! {
+            game G {
+                leader x: [3];
+                follower y;
+                let h[j in 0..3] = x[j];
+                cost x = h[0] * x[j];
+                cost y = y^2;
+            }
+        },
+        &["`j` is an index of let `h` used outside the let"],
+    );
+}
+
+#[test]
 fn tensor_let_declarations() {
     one_error(
         quote! {

@@ -182,6 +182,9 @@ struct Checker<'a> {
     inlined: Option<usize>,
     /// Every name bound by some sum in the game (for "used outside its sum").
     sum_names: HashSet<String>,
+    /// Every tensor let's index name, with the (first) let declaring it
+    /// (for "used outside the let").
+    let_index_names: HashMap<String, String>,
     /// The next fresh sum-index id.
     next_sum_var: u32,
 }
@@ -189,11 +192,18 @@ struct Checker<'a> {
 impl<'a> Checker<'a> {
     fn new(ast: &'a GameAst) -> Self {
         let mut sum_names = HashSet::new();
+        let mut let_index_names = HashMap::new();
         for item in &ast.items {
             match item {
-                Item::Let { binders, value, .. } => {
+                Item::Let {
+                    name,
+                    binders,
+                    value,
+                } => {
                     for b in binders {
-                        sum_names.insert(b.var.to_string());
+                        let_index_names
+                            .entry(b.var.to_string())
+                            .or_insert_with(|| name.to_string());
                     }
                     collect_sum_names(value, &mut sum_names);
                 }
@@ -225,6 +235,7 @@ impl<'a> Checker<'a> {
             inlined_height: 0,
             inlined: Some(0),
             sum_names,
+            let_index_names,
             next_sum_var: 0,
         }
     }

@@ -246,6 +246,14 @@ impl Checker<'_> {
                 ),
             );
         }
+        if let Some(let_name) = self.let_index_names.get(&text) {
+            return (
+                id.span(),
+                format!(
+                    "`{text}` is an index of let `{let_name}` used outside the let; it is only in scope in the let's body (`let {let_name}[.., {text} in .., ..] = body;`); use an entry such as `{let_name}[..]`, or bind `{text}` with `sum({text} in ..)`"
+                ),
+            );
+        }
         let candidates = self
             .names
             .keys()
