@@ -19,6 +19,7 @@ pub mod emit_rust;
 pub mod emit_wgsl;
 pub mod error;
 pub mod formula;
+pub mod indexed;
 pub mod ir;
 pub mod lower;
 pub mod model;
