@@ -23,16 +23,18 @@
 //!
 //! ```
 //! use stackel_runtime::autodiff::{Costs, DualGame};
-//! use stackel_runtime::{Game, GameInfo, ParamInfo, PlayerInfo, Real};
+//! use stackel_runtime::{Form, Game, GameInfo, ParamInfo, PlayerInfo, Real};
 //!
 //! /// Cournot duopoly: f_i = -(a - q1 - q2 - c_i) q_i.
 //! struct Cournot([f64; 3]);
 //! static INFO: GameInfo = GameInfo {
 //!     name: "cournot",
-//!     leader: PlayerInfo { name: "q1", shape: &[], offset: 0, dim: 1, angle: false },
-//!     followers: &[PlayerInfo { name: "q2", shape: &[], offset: 1, dim: 1, angle: false }],
+//!     leader: PlayerInfo { name: "q1", shape: &[], offset: 0, dim: 1, angle: false, level: 0 },
+//!     followers: &[PlayerInfo { name: "q2", shape: &[], offset: 1, dim: 1, angle: false, level: 1 }],
 //!     params: &[ParamInfo { name: "abc", shape: &[3], offset: 0, len: 3 }],
 //!     zero_sum: false,
+//!     form: Form::Unrolled,
+//!     data: &[],
 //! };
 //! impl Costs for Cournot {
 //!     const D1: usize = 1;

@@ -209,6 +209,7 @@ mod tests {
             offset,
             dim: 1,
             angle: false,
+            level: if offset == 0 { 0 } else { 1 },
         }
     }
     static INFO: GameInfo = GameInfo {
@@ -217,6 +218,8 @@ mod tests {
         followers: &[player("q2", 1)],
         params: &[],
         zero_sum: false,
+        form: crate::game::Form::Unrolled,
+        data: &[],
     };
 
     impl Game for Duopoly {

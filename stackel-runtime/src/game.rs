@@ -12,7 +12,21 @@
 //! derivatives give the Stackelberg Jacobian without third-order tensors.
 //!
 //! All hot-path methods write into caller-provided slices of exactly the
-//! documented length and never allocate.
+//! documented length and never allocate (the operators' dense defaults are
+//! the exception: they build the block first, see [`Game::d22f2_mul`]).
+//!
+//! Operators (Hessian- and Jacobian-vector products) give every product the
+//! dynamics, the implicit map and the spectra need without forming a d x d
+//! block: H w, H^T v, B u, B^T v, (D^2 f1) dir and (D^2 phi) dir. Loop-form
+//! games ([`Form::Loops`]) generate them directly; for other games they
+//! default to products with the dense blocks.
+//!
+//! Data inputs (a game with [`Game::ND`] > 0) are read from `x[N..N + ND]`:
+//! every method's `x` is then the N player entries followed by the current
+//! data sample. With `ND = 0` (every game without `data`), `x` has length N.
+//!
+//! A game compiled at run time implements the generic methods through
+//! [`Real::as_f64s`] / [`Real::as_f32s`], which give concrete f64/f32 views.
 
 use crate::real::Real;
 
@@ -29,6 +43,38 @@ pub struct PlayerInfo {
     pub dim: usize,
     /// Periodic on [-pi, pi): the runtime wraps it.
     pub angle: bool,
+    /// Place in the hierarchy: 0 for the leader, 1 for followers who play
+    /// simultaneously among themselves (design.md, appendix F.2); a staggered
+    /// chain (appendix F.1) numbers deeper levels 2, 3, ...
+    pub level: u32,
+}
+
+/// How a game's derivatives are computed: the code form the compiler chose.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Form {
+    /// Every sum and index unrolled into scalar code; dense blocks are one
+    /// straight-line pass. Fast for small games; code grows with the size.
+    Unrolled,
+    /// Indices kept symbolic: loops with constant bounds, operators
+    /// (Hessian-vector products) generated directly and dense blocks built
+    /// column by column from them. For large games; code size does not grow
+    /// with the dimensions. The runtime prefers the matrix-free path here.
+    Loops,
+}
+
+/// A data input of a game (e.g. a GAN's minibatch), resampled by the runtime
+/// every step and passed after the players' entries of the state slice.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct DataInfo {
+    /// The input's name in the DSL.
+    pub name: &'static str,
+    /// `[]` scalar, `[n]` vector, `[n, m]` matrix (row-major).
+    pub shape: &'static [usize],
+    /// Offset of the first entry within the data part (after the N player
+    /// entries of `x`).
+    pub offset: usize,
+    /// Number of entries.
+    pub len: usize,
 }
 
 /// A runtime-settable param's description.
@@ -57,6 +103,10 @@ pub struct GameInfo {
     pub params: &'static [ParamInfo],
     /// True when the compiler proved f2 = -f1 symbolically (one follower).
     pub zero_sum: bool,
+    /// The code form of the derivatives.
+    pub form: Form,
+    /// Data inputs in declaration order (none for games without `data`).
+    pub data: &'static [DataInfo],
 }
 
 impl GameInfo {
@@ -171,6 +221,8 @@ pub trait Game: Send + Sync {
     const NP: usize;
     /// Full state dimension d1 + d2.
     const N: usize = Self::D1 + Self::D2;
+    /// Number of data entries read after the state (see the module docs).
+    const ND: usize = 0;
 
     /// The game's static description: players, shapes, params.
     fn info(&self) -> &'static GameInfo;
@@ -239,6 +291,64 @@ pub trait Game: Send + Sync {
     /// D22 phi (d2 x d2).
     fn d22phi<T: Real>(&self, x: &[T], lambda: &[T], out: &mut [T]);
 
+    /// H w = D22 f2 w (`w`, `out`: len d2). The default forms the dense
+    /// block (allocates d2 x d2); loop-form games override it.
+    fn d22f2_mul<T: Real>(&self, x: &[T], w: &[T], out: &mut [T]) {
+        let d2 = Self::D2;
+        let mut h = vec![T::zero(); d2 * d2];
+        self.d22f2(x, &mut h);
+        mat_vec(&h, d2, d2, w, out);
+    }
+    /// H^T v = D22 f2^T v (len d2); H is symmetric for one follower.
+    fn d22f2_tmul<T: Real>(&self, x: &[T], v: &[T], out: &mut [T]) {
+        let d2 = Self::D2;
+        let mut h = vec![T::zero(); d2 * d2];
+        self.d22f2(x, &mut h);
+        mat_t_vec(&h, d2, d2, v, out);
+    }
+    /// B u = D21 f2 u (`u` len d1, `out` len d2).
+    fn d21f2_mul<T: Real>(&self, x: &[T], u: &[T], out: &mut [T]) {
+        let (d1, d2) = (Self::D1, Self::D2);
+        let mut b = vec![T::zero(); d2 * d1];
+        self.d21f2(x, &mut b);
+        mat_vec(&b, d2, d1, u, out);
+    }
+    /// B^T v = D21 f2^T v (`v` len d2, `out` len d1): the gradient in x1 of
+    /// phi(x; v) = v^T omega_F.
+    fn d21f2_tmul<T: Real>(&self, x: &[T], v: &[T], out: &mut [T]) {
+        let (d1, d2) = (Self::D1, Self::D2);
+        let mut b = vec![T::zero(); d2 * d1];
+        self.d21f2(x, &mut b);
+        mat_t_vec(&b, d2, d1, v, out);
+    }
+    /// (D^2 f1) dir over the full state: (D11 f1 u + D12 f1 w,
+    /// D21 f1 u + D22 f1 w) for dir = (u, w) (len N each; D21 f1 = D12 f1^T).
+    fn f1_hvp<T: Real>(&self, x: &[T], dir: &[T], out: &mut [T]) {
+        let (d1, d2) = (Self::D1, Self::D2);
+        let mut a = vec![T::zero(); d1 * d1];
+        let mut c = vec![T::zero(); d1 * d2];
+        let mut e = vec![T::zero(); d2 * d2];
+        self.d11f1(x, &mut a);
+        self.d12f1(x, &mut c);
+        self.d22f1(x, &mut e);
+        hessian_mul(&a, &c, None, &e, d1, d2, dir, out);
+    }
+    /// (D^2 phi) dir over the full state, phi(x; lambda) = lambda^T omega_F
+    /// with lambda (len d2) fixed: (D11 phi u + D12 phi w, D21 phi u +
+    /// D22 phi w) for dir = (u, w) (len N each).
+    fn phi_hvp<T: Real>(&self, x: &[T], lambda: &[T], dir: &[T], out: &mut [T]) {
+        let (d1, d2) = (Self::D1, Self::D2);
+        let mut a = vec![T::zero(); d1 * d1];
+        let mut c = vec![T::zero(); d1 * d2];
+        let mut b = vec![T::zero(); d2 * d1];
+        let mut e = vec![T::zero(); d2 * d2];
+        self.d11phi(x, lambda, &mut a);
+        self.d12phi(x, lambda, &mut c);
+        self.d21phi(x, lambda, &mut b);
+        self.d22phi(x, lambda, &mut e);
+        hessian_mul(&a, &c, Some(&b), &e, d1, d2, dir, out);
+    }
+
     /// D1p f1: derivative of D1 f1 w.r.t. the flat params (d1 x NP).
     fn d1p_f1<T: Real>(&self, x: &[T], out: &mut [T]);
     /// D2p f1 (d2 x NP).
@@ -257,5 +367,74 @@ pub trait Game: Send + Sync {
     /// `gpu` module), if the compiler emitted one.
     fn wgsl(&self) -> Option<&'static str> {
         None
+    }
+}
+
+/// out = A v for a row-major r x c block A.
+fn mat_vec<T: Real>(a: &[T], r: usize, c: usize, v: &[T], out: &mut [T]) {
+    for i in 0..r {
+        let mut acc = T::zero();
+        for j in 0..c {
+            acc += a[i * c + j] * v[j];
+        }
+        out[i] = acc;
+    }
+}
+
+/// out = A^T v for a row-major r x c block A.
+fn mat_t_vec<T: Real>(a: &[T], r: usize, c: usize, v: &[T], out: &mut [T]) {
+    for o in out[..c].iter_mut() {
+        *o = T::zero();
+    }
+    for i in 0..r {
+        for j in 0..c {
+            out[j] += a[i * c + j] * v[i];
+        }
+    }
+}
+
+/// out = [[A, C], [L, E]] (u, w) with L = `lower` or, when `None`, C^T (a
+/// symmetric Hessian); A d1 x d1, C d1 x d2, L d2 x d1, E d2 x d2.
+#[allow(clippy::too_many_arguments)]
+fn hessian_mul<T: Real>(
+    a: &[T],
+    c: &[T],
+    lower: Option<&[T]>,
+    e: &[T],
+    d1: usize,
+    d2: usize,
+    dir: &[T],
+    out: &mut [T],
+) {
+    let (u, w) = dir.split_at(d1);
+    let (top, bottom) = out.split_at_mut(d1);
+    mat_vec(a, d1, d1, u, top);
+    for i in 0..d1 {
+        let mut acc = T::zero();
+        for j in 0..d2 {
+            acc += c[i * d2 + j] * w[j];
+        }
+        top[i] += acc;
+    }
+    mat_vec(e, d2, d2, w, bottom);
+    match lower {
+        Some(l) => {
+            for i in 0..d2 {
+                let mut acc = T::zero();
+                for j in 0..d1 {
+                    acc += l[i * d1 + j] * u[j];
+                }
+                bottom[i] += acc;
+            }
+        }
+        None => {
+            for j in 0..d2 {
+                let mut acc = T::zero();
+                for i in 0..d1 {
+                    acc += c[i * d2 + j] * u[i];
+                }
+                bottom[j] += acc;
+            }
+        }
     }
 }

@@ -35,7 +35,8 @@ pub mod equilibria;
 pub use blocks::Workspace;
 pub use dynamics::{Dynamics, Rule};
 pub use game::{
-    BlockFormula, Game, GameInfo, ParamInfo, PlayerInfo, SecondOrderParts, StackelbergParts,
+    BlockFormula, DataInfo, Form, Game, GameInfo, ParamInfo, PlayerInfo, SecondOrderParts,
+    StackelbergParts,
 };
 pub use linalg::Singular;
 pub use plan::{Init, Noise, Plan, StudyError};

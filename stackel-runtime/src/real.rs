@@ -36,6 +36,27 @@ pub trait Real:
     fn of(x: f64) -> Self;
     /// The real part as `f64` (the value itself for plain floats).
     fn re(self) -> f64;
+    /// This slice as `f64`s, when `Self` is `f64` (a game compiled at run
+    /// time has concrete f32/f64 entry points and dispatches through these).
+    fn as_f64s(xs: &[Self]) -> Option<&[f64]> {
+        let _ = xs;
+        None
+    }
+    /// Mutable form of [`Real::as_f64s`].
+    fn as_f64s_mut(xs: &mut [Self]) -> Option<&mut [f64]> {
+        let _ = xs;
+        None
+    }
+    /// This slice as `f32`s, when `Self` is `f32`.
+    fn as_f32s(xs: &[Self]) -> Option<&[f32]> {
+        let _ = xs;
+        None
+    }
+    /// Mutable form of [`Real::as_f32s`].
+    fn as_f32s_mut(xs: &mut [Self]) -> Option<&mut [f32]> {
+        let _ = xs;
+        None
+    }
     /// 0.
     fn zero() -> Self {
         Self::of(0.0)
@@ -123,8 +144,16 @@ pub trait Real:
 }
 
 macro_rules! impl_real_float {
-    ($t:ty) => {
+    ($t:ty, $view:ident, $view_mut:ident) => {
         impl Real for $t {
+            #[inline(always)]
+            fn $view(xs: &[Self]) -> Option<&[$t]> {
+                Some(xs)
+            }
+            #[inline(always)]
+            fn $view_mut(xs: &mut [Self]) -> Option<&mut [$t]> {
+                Some(xs)
+            }
             #[inline(always)]
             fn of(x: f64) -> Self {
                 x as $t
@@ -176,8 +205,8 @@ macro_rules! impl_real_float {
         }
     };
 }
-impl_real_float!(f32);
-impl_real_float!(f64);
+impl_real_float!(f32, as_f32s, as_f32s_mut);
+impl_real_float!(f64, as_f64s, as_f64s_mut);
 
 /// The floating-point types the runtime computes in: `f32` and `f64`.
 pub trait Float: Real + PartialOrd + Default + std::fmt::Display + std::fmt::LowerExp {

@@ -267,6 +267,7 @@ fn layouts_that_do_not_fit_the_dimensions_are_rejected() {
             offset: 0,
             dim: 1,
             angle: false,
+            level: 0,
         },
         followers: &[PlayerInfo {
             name: "b",
@@ -274,9 +275,12 @@ fn layouts_that_do_not_fit_the_dimensions_are_rejected() {
             offset: 1,
             dim: 1,
             angle: false,
+            level: 1,
         }],
         params: &[],
         zero_sum: false,
+        form: stackel_runtime::Form::Unrolled,
+        data: &[],
     };
     impl Costs for Bad {
         const D1: usize = 1;
@@ -375,6 +379,7 @@ static TORUS: GameInfo = GameInfo {
         offset: 0,
         dim: 1,
         angle: true,
+        level: 0,
     },
     followers: &[PlayerInfo {
         name: "th2",
@@ -382,6 +387,7 @@ static TORUS: GameInfo = GameInfo {
         offset: 1,
         dim: 1,
         angle: true,
+        level: 1,
     }],
     params: &[
         ParamInfo {
@@ -398,6 +404,8 @@ static TORUS: GameInfo = GameInfo {
         },
     ],
     zero_sum: false,
+    form: stackel_runtime::Form::Unrolled,
+    data: &[],
 };
 
 impl Costs for TorusCosts {
@@ -432,6 +440,7 @@ static EXAMPLE1: GameInfo = GameInfo {
         offset: 0,
         dim: 1,
         angle: false,
+        level: 0,
     },
     followers: &[PlayerInfo {
         name: "x2",
@@ -439,6 +448,7 @@ static EXAMPLE1: GameInfo = GameInfo {
         offset: 1,
         dim: 1,
         angle: false,
+        level: 1,
     }],
     params: &[
         ParamInfo {
@@ -455,6 +465,8 @@ static EXAMPLE1: GameInfo = GameInfo {
         },
     ],
     zero_sum: true,
+    form: stackel_runtime::Form::Unrolled,
+    data: &[],
 };
 
 impl Costs for Example1Costs {

@@ -240,6 +240,7 @@ const fn pivot_info(d2: usize) -> GameInfo {
             offset: 0,
             dim: 2,
             angle: false,
+            level: 0,
         },
         followers: if d2 == 2 {
             &[PlayerInfo {
@@ -248,6 +249,7 @@ const fn pivot_info(d2: usize) -> GameInfo {
                 offset: 2,
                 dim: 2,
                 angle: false,
+                level: 1,
             }]
         } else if d2 == 3 {
             &[PlayerInfo {
@@ -256,6 +258,7 @@ const fn pivot_info(d2: usize) -> GameInfo {
                 offset: 2,
                 dim: 3,
                 angle: false,
+                level: 1,
             }]
         } else {
             &[PlayerInfo {
@@ -264,10 +267,13 @@ const fn pivot_info(d2: usize) -> GameInfo {
                 offset: 2,
                 dim: 7,
                 angle: false,
+                level: 1,
             }]
         },
         params: &[],
         zero_sum: false,
+        form: stackel_runtime::Form::Unrolled,
+        data: &[],
     }
 }
 

@@ -58,6 +58,7 @@ pub fn info_for(d1: usize, d2: usize, np: usize, zero_sum: bool) -> &'static Gam
             offset: d1,
             dim: d2,
             angle: false,
+            level: 1,
         }]));
         let params: Vec<ParamInfo> = (0..np)
             .map(|k| ParamInfo {
@@ -79,10 +80,13 @@ pub fn info_for(d1: usize, d2: usize, np: usize, zero_sum: bool) -> &'static Gam
                 offset: 0,
                 dim: d1,
                 angle: false,
+                level: 0,
             },
             followers,
             params: Box::leak(params.into_boxed_slice()),
             zero_sum,
+            form: stackel_runtime::Form::Unrolled,
+            data: &[],
         }))
     })
 }
@@ -391,6 +395,7 @@ pub static LEADER_AND_TWO_FOLLOWERS: GameInfo = GameInfo {
         offset: 0,
         dim: 2,
         angle: false,
+        level: 0,
     },
     followers: &[
         PlayerInfo {
@@ -399,6 +404,7 @@ pub static LEADER_AND_TWO_FOLLOWERS: GameInfo = GameInfo {
             offset: 2,
             dim: 1,
             angle: false,
+            level: 1,
         },
         PlayerInfo {
             name: "w",
@@ -406,6 +412,7 @@ pub static LEADER_AND_TWO_FOLLOWERS: GameInfo = GameInfo {
             offset: 3,
             dim: 2,
             angle: false,
+            level: 1,
         },
     ],
     params: &[
@@ -423,6 +430,8 @@ pub static LEADER_AND_TWO_FOLLOWERS: GameInfo = GameInfo {
         },
     ],
     zero_sum: false,
+    form: stackel_runtime::Form::Unrolled,
+    data: &[],
 };
 
 /// `&'static GameInfo` of the covariance game at size `m`: leader `v` and
@@ -439,6 +448,7 @@ pub fn covariance_info(m: usize) -> &'static GameInfo {
             offset,
             dim: m * m,
             angle: false,
+            level: if offset == 0 { 0 } else { 1 },
         };
         let followers = Box::leak(Box::new([player("w", m * m)]));
         let params = Box::leak(Box::new([
@@ -461,6 +471,8 @@ pub fn covariance_info(m: usize) -> &'static GameInfo {
             followers,
             params,
             zero_sum: false,
+            form: stackel_runtime::Form::Unrolled,
+            data: &[],
         }))
     })
 }

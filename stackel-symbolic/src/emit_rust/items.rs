@@ -136,8 +136,9 @@ fn shape_tokens(s: &[usize]) -> TokenStream {
     quote!(&[#(#s),*])
 }
 
-/// `Game::info`: names, shapes and offsets of the players and params.
-pub(super) fn info_method(model: &GameModel, zero_sum: bool) -> TokenStream {
+/// `Game::info`: names, shapes and offsets of the players and params, and
+/// the code form (`loops`: the indexed loop form, else unrolled).
+pub(super) fn info_method(model: &GameModel, zero_sum: bool, loops: bool) -> TokenStream {
     let player_info = |p: usize| {
         let pl = model.player(p);
         let n = &pl.name;
@@ -145,7 +146,8 @@ pub(super) fn info_method(model: &GameModel, zero_sum: bool) -> TokenStream {
         let offset = lit(model.player_offset(p));
         let dim = lit(pl.shape.len());
         let angle = pl.angle;
-        quote!(__stackel::PlayerInfo { name: #n, shape: #shape, offset: #offset, dim: #dim, angle: #angle })
+        let level = lit(usize::from(p > 0));
+        quote!(__stackel::PlayerInfo { name: #n, shape: #shape, offset: #offset, dim: #dim, angle: #angle, level: #level })
     };
     let leader_info = player_info(0);
     let follower_infos = (1..=model.followers.len()).map(player_info);
@@ -162,6 +164,11 @@ pub(super) fn info_method(model: &GameModel, zero_sum: bool) -> TokenStream {
         })
         .collect();
     let game_name = &model.name;
+    let form = if loops {
+        quote!(__stackel::Form::Loops)
+    } else {
+        quote!(__stackel::Form::Unrolled)
+    };
     quote! {
         fn info(&self) -> &'static __stackel::GameInfo {
             static INFO: __stackel::GameInfo = __stackel::GameInfo {
@@ -170,6 +177,8 @@ pub(super) fn info_method(model: &GameModel, zero_sum: bool) -> TokenStream {
                 followers: &[#(#follower_infos),*],
                 params: &[#(#param_infos),*],
                 zero_sum: #zero_sum,
+                form: #form,
+                data: &[],
             };
             &INFO
         }

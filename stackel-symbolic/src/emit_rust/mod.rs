@@ -54,7 +54,7 @@ pub fn emit(
         d2: lit(field.d2),
     };
     let struct_items = items::struct_items(model, options);
-    let info = items::info_method(model, lowered.derivatives.zero_sum);
+    let info = items::info_method(model, lowered.derivatives.zero_sum, false);
     let params = items::params_methods(&places);
     let costs = methods::cost_methods(&cx, lowered);
     let field_methods = methods::field_methods(&cx, lowered);

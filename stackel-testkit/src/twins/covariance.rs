@@ -39,6 +39,7 @@ const fn matrix_player(name: &'static str, offset: usize) -> PlayerInfo {
         offset,
         dim: 9,
         angle: false,
+        level: if offset == 0 { 0 } else { 1 },
     }
 }
 
@@ -56,6 +57,8 @@ static COVARIANCE3_INFO: GameInfo = GameInfo {
         scalar_param("eta", 9),
     ],
     zero_sum: false,
+    form: stackel_runtime::Form::Unrolled,
+    data: &[],
 };
 
 impl Covariance3 {

@@ -50,6 +50,7 @@ static DUOPOLY_INFO: GameInfo = GameInfo {
         offset: 0,
         dim: 1,
         angle: false,
+        level: 0,
     },
     followers: &[PlayerInfo {
         name: "q2",
@@ -57,6 +58,7 @@ static DUOPOLY_INFO: GameInfo = GameInfo {
         offset: 1,
         dim: 1,
         angle: false,
+        level: 1,
     }],
     params: &[
         ParamInfo {
@@ -79,6 +81,8 @@ static DUOPOLY_INFO: GameInfo = GameInfo {
         },
     ],
     zero_sum: false,
+    form: stackel_runtime::Form::Unrolled,
+    data: &[],
 };
 
 impl Game for Duopoly {

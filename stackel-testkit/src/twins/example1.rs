@@ -31,6 +31,8 @@ static ZERO_SUM_EXAMPLE1_INFO: GameInfo = GameInfo {
     followers: &[scalar_player("x2", 1, false)],
     params: &[scalar_param("a", 0), scalar_param("b", 1)],
     zero_sum: true,
+    form: stackel_runtime::Form::Unrolled,
+    data: &[],
 };
 
 /// Partial derivatives of f = -E Q up to third order (and the mixed

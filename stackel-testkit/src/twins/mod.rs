@@ -25,6 +25,7 @@ const fn scalar_player(name: &'static str, offset: usize, angle: bool) -> Player
         offset,
         dim: 1,
         angle,
+        level: if offset == 0 { 0 } else { 1 },
     }
 }
 

@@ -46,6 +46,8 @@ static TORUS_INFO: GameInfo = GameInfo {
         },
     ],
     zero_sum: false,
+    form: stackel_runtime::Form::Unrolled,
+    data: &[],
 };
 
 impl Torus {
