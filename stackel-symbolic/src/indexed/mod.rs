@@ -17,6 +17,7 @@ pub mod diff;
 pub mod eval;
 pub mod expr;
 pub mod game;
+pub mod print;
 pub mod resolve;
 
 pub use eval::{Interpreter, Point};
