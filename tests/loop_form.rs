@@ -63,6 +63,44 @@ stackel::stackel_game! {
     }
 }
 
+stackel::stackel_game! {
+    #[stackel(form = "loops")]
+    /// Shifted and constant indices, two followers of different shapes,
+    /// sums a loop does not depend on (hoisted), min/max/abs.
+    pub game ShiftedLoops
+    {
+        param a: [4] = [0.5, -0.3, 1.2, 0.7];
+        param b = 1.5;
+        leader u: [4];
+        follower w: [4, 3];
+        follower z;
+        cost u = sum(i in 0..3) (u[i + 1] - u[i])^2 * a[i] + u[0] * w[2, 1] * z
+            + sum(i in 1..4, j in 0..3) w[i, j] * u[i - 1] * (i + 1)
+            + sum(i in 0..4) tanh(u[i] * z + sum(k in 0..4) u[k]^2) * sum(k in 1..3) u[k] * k;
+        cost w = sum(i in 0..4, j in 0..3) (w[i, j] - u[i] * b)^2 + max(w[0, 0], u[1]) * z
+            + sum(i in 0..3, j in 0..2) w[i + 1, j + 1] * w[i, j] * exp(sum(k in 0..4) a[k] * u[k]);
+        cost z = (z - sum(i in 0..4) sin(u[i]))^2 + b * z * w[3, 2] + abs(z) * softplus(u[3]);
+    }
+}
+
+stackel::stackel_game! {
+    /// [`ShiftedLoops`] unrolled.
+    pub game ShiftedUnrolled
+    {
+        param a: [4] = [0.5, -0.3, 1.2, 0.7];
+        param b = 1.5;
+        leader u: [4];
+        follower w: [4, 3];
+        follower z;
+        cost u = sum(i in 0..3) (u[i + 1] - u[i])^2 * a[i] + u[0] * w[2, 1] * z
+            + sum(i in 1..4, j in 0..3) w[i, j] * u[i - 1] * (i + 1)
+            + sum(i in 0..4) tanh(u[i] * z + sum(k in 0..4) u[k]^2) * sum(k in 1..3) u[k] * k;
+        cost w = sum(i in 0..4, j in 0..3) (w[i, j] - u[i] * b)^2 + max(w[0, 0], u[1]) * z
+            + sum(i in 0..3, j in 0..2) w[i + 1, j + 1] * w[i, j] * exp(sum(k in 0..4) a[k] * u[k]);
+        cost z = (z - sum(i in 0..4) sin(u[i]))^2 + b * z * w[3, 2] + abs(z) * softplus(u[3]);
+    }
+}
+
 /// A deterministic pseudo-random stream in [-1, 1).
 struct Lcg(u64);
 impl Lcg {
@@ -302,6 +340,19 @@ fn duopoly_torus_and_example1_loop_forms_match_unrolled() {
         Some(vec![0.3, -0.2]),
         5,
     );
+}
+
+#[test]
+fn shifted_indices_two_followers_and_hoisted_sums_match_unrolled() {
+    assert_eq!(ShiftedUnrolled::default().info().form, Form::Unrolled);
+    for seed in 10..14 {
+        agree(
+            ShiftedLoops::default(),
+            ShiftedUnrolled::default(),
+            None,
+            seed,
+        );
+    }
 }
 
 #[test]

@@ -6,7 +6,9 @@
 //!
 //! `cargo bench -p stackel-symbolic --bench build_time` (takes minutes);
 //! `STACKEL_BUILD_TIME_M=3,5` picks other sizes, `STACKEL_BUILD_TIME_ONLY_EXPAND=1`
-//! reports the expansion alone without building.
+//! reports the expansion alone without building, and
+//! `STACKEL_BUILD_TIME_FORM=loops` (or `unrolled`) forces the code form
+//! (default: the compiler's size rule).
 
 use std::path::Path;
 use std::process::Command;
@@ -29,9 +31,22 @@ pub fn every_block(g: &Covariance, x: &[f64], l: &[f64], o: &mut [f64]) -> f64 {
     let (c, rest) = rest.split_at_mut(1000);
     let (d, e) = rest.split_at_mut(10000);
     g.stackelberg_parts(x, StackelbergParts { d1f1: a, d2f1: b, d2f2: c, d22f2: d, d21f2: e });
+    let (a, b) = o.split_at_mut(5000);
+    g.d22f2_mul(x, l, a); g.d22f2_tmul(x, l, a); g.d21f2_mul(x, l, a); g.d21f2_tmul(x, l, a);
+    g.f1_hvp(x, l, a); g.phi_hvp(x, l, b, a);
     g.leader_cost(x) + g.follower_cost(0, x)
 }
 "#;
+
+/// Number of token trees, groups' contents included.
+fn count_tokens(ts: proc_macro2::TokenStream) -> usize {
+    ts.into_iter()
+        .map(|t| match t {
+            proc_macro2::TokenTree::Group(g) => 1 + count_tokens(g.stream()),
+            _ => 1,
+        })
+        .sum()
+}
 
 fn cargo_build(dir: &Path, target: &Path, release: bool) -> f64 {
     let mut cmd = Command::new(env!("CARGO"));
@@ -53,7 +68,13 @@ fn main() {
     let runtime = runtime.canonicalize().expect("runtime crate");
     let scratch = std::env::temp_dir().join("stackel-build-time");
     let target = scratch.join("target");
-    println!("M  expansion_bytes  tokens->code_s  rustc_dev_s  rustc_release_s");
+    let form = std::env::var("STACKEL_BUILD_TIME_FORM").ok();
+    let attrs = match form.as_deref() {
+        Some(f) => quote::quote!(#[stackel(form = #f)]),
+        None => quote::quote!(),
+    };
+    println!("form: {}", form.as_deref().unwrap_or("size rule"));
+    println!("M  expansion_bytes  tokens  tokens->code_s  rustc_dev_s  rustc_release_s");
     let sizes: Vec<usize> = std::env::var("STACKEL_BUILD_TIME_M")
         .map(|v| {
             v.split(',')
@@ -76,13 +97,15 @@ fn main() {
         )
         .unwrap();
         let t = Instant::now();
-        let code = stackel_symbolic::compile(expand::covariance(m)).expect("compiles");
+        let code =
+            stackel_symbolic::compile(expand::covariance_with(m, attrs.clone())).expect("compiles");
         let compile_s = t.elapsed().as_secs_f64();
+        let tokens = count_tokens(code.clone());
         let text = code.to_string();
         if only_expand {
             std::fs::create_dir_all(&scratch).unwrap();
             std::fs::write(scratch.join(format!("expansion{m}.rs")), &text).unwrap();
-            println!("{m}  {:>15}  {compile_s:>14.3}", text.len());
+            println!("{m}  {:>15}  {tokens:>6}  {compile_s:>14.3}", text.len());
             continue;
         }
         // Build the dependencies first with a trivial crate body.
@@ -93,7 +116,7 @@ fn main() {
         let dev = cargo_build(&dir, &target, false);
         let release = cargo_build(&dir, &target, true);
         println!(
-            "{m}  {:>15}  {compile_s:>14.3}  {dev:>11.2}  {release:>15.2}",
+            "{m}  {:>15}  {tokens:>6}  {compile_s:>14.3}  {dev:>11.2}  {release:>15.2}",
             text.len()
         );
     }

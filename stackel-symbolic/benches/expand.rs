@@ -9,8 +9,14 @@ use quote::quote;
 
 /// The covariance game (paper 4.3, example 1) with M x M players.
 pub fn covariance(m: usize) -> proc_macro2::TokenStream {
+    covariance_with(m, quote!())
+}
+
+/// The covariance game with the attributes `attrs` (e.g. a forced form).
+pub fn covariance_with(m: usize, attrs: proc_macro2::TokenStream) -> proc_macro2::TokenStream {
     let m = proc_macro2::Literal::usize_unsuffixed(m);
     quote! {
+        #attrs
         pub game Covariance {
             const M = #m;
             param sigma: [M, M];

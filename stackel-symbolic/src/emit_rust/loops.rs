@@ -6,7 +6,9 @@
 //! - A sum is an accumulator loop; an indicator or delta in a product is a
 //!   branch around it; outputs are written by one loop nest per player
 //!   block, innermost over the contiguous (last) index. Factors a sum does
-//!   not use were already moved out of it by the indexed compiler.
+//!   not use were already moved out of it by the indexed compiler; other
+//!   costly subexpressions (sums, calls) a loop does not depend on are
+//!   computed once before it (loop-invariant hoisting, not below a guard).
 //! - The operators (`d22f2_mul`, `d22f2_tmul`, `d21f2_mul`, `d21f2_tmul`,
 //!   `f1_hvp`, `phi_hvp`) are generated directly (directional derivatives,
 //!   no d x d object).
@@ -24,13 +26,14 @@ use super::code::{constant, lit};
 use super::items;
 use super::options::Options;
 use crate::error::Errors;
-use crate::indexed::expr::{Aff, Ix, Leaf, Node, E};
+use crate::indexed::expr::{children, Aff, Ex, Ix, Leaf, Node, E};
 use crate::indexed::print::Printer;
 use crate::indexed::{IndexedGame, Part};
 use crate::model::{GameModel, Shape};
 use proc_macro2::{Ident, Literal, Span, TokenStream};
 use quote::{format_ident, quote, ToTokens};
 use std::collections::HashMap;
+use std::rc::Rc;
 
 /// Emits expressions of one game as Rust.
 struct Gen<'a> {
@@ -41,6 +44,21 @@ struct Gen<'a> {
     shift: HashMap<Ix, i64>,
     /// `Dir(p)` reads `dir[offset(p) - dir_base + flat]`.
     dir_base: usize,
+    /// Subexpressions computed before the loop they do not depend on, by
+    /// node: the local holding their value (in scope while their loop is
+    /// emitted).
+    hoisted: HashMap<*const Ex, Ident>,
+    /// Number of hoisted locals so far (their names).
+    next_hoisted: u32,
+}
+
+/// True if `e` contains a sum or a function call (worth computing once
+/// outside a loop).
+fn costly(e: &E) -> bool {
+    match &e.node {
+        Node::Sum { .. } | Node::Unary(..) | Node::Pow(..) | Node::Div(..) => true,
+        _ => children(e).into_iter().any(costly),
+    }
 }
 
 fn var(v: Ix) -> Ident {
@@ -62,6 +80,61 @@ fn signed_offset(u: TokenStream, c: i64) -> TokenStream {
 }
 
 impl Gen<'_> {
+    /// The largest costly subexpressions of `e` that use none of `inner`
+    /// (the loop's variable and those bound inside it), not yet hoisted.
+    /// Nothing below a guarded product is taken: its entries may index out
+    /// of range where the guard is false.
+    fn invariants(&self, e: &E, inner: &mut Vec<Ix>, out: &mut Vec<E>) {
+        if self.hoisted.contains_key(&Rc::as_ptr(e)) {
+            return;
+        }
+        if !inner.iter().any(|v| e.uses(*v)) {
+            if costly(e) && !out.iter().any(|o| Rc::ptr_eq(o, e)) {
+                out.push(e.clone());
+            }
+            return;
+        }
+        match &e.node {
+            Node::Mul(xs)
+                if xs
+                    .iter()
+                    .any(|x| matches!(x.node, Node::Range { .. } | Node::Delta(..))) => {}
+            Node::Sum { var, body, .. } => {
+                inner.push(*var);
+                self.invariants(body, inner, out);
+                inner.pop();
+            }
+            _ => {
+                for c in children(e) {
+                    self.invariants(c, inner, out);
+                }
+            }
+        }
+    }
+
+    /// `let h = ..;` for each invariant of `e` in a loop over `inner`;
+    /// registers them (see [`Gen::unhoist`]).
+    fn hoist(&mut self, e: &E, inner: &[Ix]) -> (TokenStream, Vec<E>) {
+        let mut found = Vec::new();
+        self.invariants(e, &mut inner.to_vec(), &mut found);
+        let mut lets = Vec::new();
+        for f in &found {
+            let value = self.expr(f);
+            let h = format_ident!("h{}", self.next_hoisted);
+            self.next_hoisted += 1;
+            lets.push(quote!(let #h: T = #value;));
+            self.hoisted.insert(Rc::as_ptr(f), h);
+        }
+        (quote!(#(#lets)*), found)
+    }
+
+    /// Ends the scope of hoisted locals.
+    fn unhoist(&mut self, found: &[E]) {
+        for f in found {
+            self.hoisted.remove(&Rc::as_ptr(f));
+        }
+    }
+
     /// The loop counter of `a`'s variable and the constant to add to it.
     fn counter(&self, a: &Aff) -> Option<(TokenStream, i64)> {
         a.var.map(|v| {
@@ -152,6 +225,9 @@ impl Gen<'_> {
 
     /// `e` as an expression of type `T`.
     fn expr(&mut self, e: &E) -> TokenStream {
+        if let Some(h) = self.hoisted.get(&Rc::as_ptr(e)) {
+            return quote!(#h);
+        }
         match &e.node {
             Node::Num(v) => constant(*v),
             Node::Entry { leaf, index } => match *leaf {
@@ -262,10 +338,12 @@ impl Gen<'_> {
             } => {
                 let shift = (*lo).min(0);
                 self.shift.insert(*v, shift);
-                let body = self.expr(body);
+                let (lets, found) = self.hoist(body, &[*v]);
+                let body_code = self.expr(body);
+                self.unhoist(&found);
                 let (u, s) = (var(*v), format_ident!("s{}", v.0));
                 let (l, h) = (lit((lo - shift) as usize), lit((hi - shift) as usize));
-                quote!({ let mut #s = T::zero(); for #u in #l..#h { #s += #body; } #s })
+                quote!({ #lets let mut #s = T::zero(); for #u in #l..#h { #s += #body_code; } #s })
             }
             Node::Range { .. } | Node::Delta(..) => {
                 let c = self.cond(e);
@@ -283,25 +361,34 @@ impl Gen<'_> {
         offset: &dyn Fn(&Part) -> usize,
         column: Option<&TokenStream>,
     ) -> TokenStream {
-        let nests = parts.iter().map(|part| {
-            for o in &part.outs {
-                self.shift.insert(*o, 0);
-            }
-            let value = self.expr(&part.expr);
-            let idx: Vec<Aff> = part.outs.iter().map(|o| Aff::of(*o, 0)).collect();
-            let shape = self.game.shapes[part.player];
-            let mut r = self.flat(offset(part), shape, &idx);
-            if let Some(k) = column {
-                let np = lit(self.game.np);
-                r = quote!((#r) * #np + #k);
-            }
-            let mut code = quote!(out[#r] = #value;);
-            for (o, d) in part.outs.iter().zip(&part.dims).rev() {
-                let (u, d) = (var(*o), lit(*d));
-                code = quote!(for #u in 0..#d { #code });
-            }
-            code
-        });
+        let nests: Vec<TokenStream> = parts
+            .iter()
+            .map(|part| {
+                for o in &part.outs {
+                    self.shift.insert(*o, 0);
+                }
+                // values a loop level does not depend on, before that level
+                let mut levels = Vec::new();
+                for l in 0..part.outs.len() {
+                    levels.push(self.hoist(&part.expr, &part.outs[l..]));
+                }
+                let value = self.expr(&part.expr);
+                let idx: Vec<Aff> = part.outs.iter().map(|o| Aff::of(*o, 0)).collect();
+                let shape = self.game.shapes[part.player];
+                let mut r = self.flat(offset(part), shape, &idx);
+                if let Some(k) = column {
+                    let np = lit(self.game.np);
+                    r = quote!((#r) * #np + #k);
+                }
+                let mut code = quote!(out[#r] = #value;);
+                for ((o, d), (lets, found)) in part.outs.iter().zip(&part.dims).zip(&levels).rev() {
+                    let (u, d) = (var(*o), lit(*d));
+                    code = quote!(#lets for #u in 0..#d { #code });
+                    self.unhoist(found);
+                }
+                code
+            })
+            .collect();
         quote!(#(#nests)*)
     }
 }
@@ -422,6 +509,8 @@ pub fn emit(model: &GameModel, options: &Options) -> Result<TokenStream, Errors>
         model,
         shift: HashMap::new(),
         dir_base: 0,
+        hoisted: HashMap::new(),
+        next_hoisted: 0,
     };
     let places = items::param_places(model);
     let struct_items = items::struct_items(model, options);

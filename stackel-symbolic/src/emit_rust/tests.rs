@@ -199,3 +199,26 @@ fn loop_form_followers_need_their_own_curvature() {
     .unwrap_err();
     assert!(e.messages()[0].contains("at most linear"), "{e}");
 }
+
+#[test]
+fn loop_invariant_sums_are_computed_before_the_loop() {
+    let code = crate::compile(quote! {
+        #[stackel(form = "loops")]
+        game G {
+            leader x: [4];
+            follower y: [4];
+            cost x = sum(i in 0..4) tanh(x[i] + sum(k in 0..4) y[k]^2);
+            cost y = sum(i in 0..4) (y[i] - x[i])^2;
+        }
+    })
+    .unwrap()
+    .to_string();
+    let cost = &code[code.find("fn leader_cost").unwrap()..code.find("fn follower_cost").unwrap()];
+    // the sum over k is computed once, then the loop over i reads it
+    let (h, l) = (
+        cost.find("let h0 : T =").expect(cost),
+        cost.find("for i").expect(cost),
+    );
+    assert!(h < l, "{cost}");
+    assert_eq!(cost.matches(" in 0 .. 4").count(), 2, "{cost}");
+}
