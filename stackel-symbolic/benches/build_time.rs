@@ -53,6 +53,16 @@ fn main() {
 }
 "#;
 
+/// Number of token trees, groups' contents included.
+fn count_tokens(ts: proc_macro2::TokenStream) -> usize {
+    ts.into_iter()
+        .map(|t| match t {
+            proc_macro2::TokenTree::Group(g) => 1 + count_tokens(g.stream()),
+            _ => 1,
+        })
+        .sum()
+}
+
 /// Seconds `cargo build` of `dir` takes, or `None` when it passes `timeout`
 /// (the build is then stopped).
 fn cargo_build(dir: &Path, target: &Path, release: bool, timeout: Duration) -> Option<f64> {
@@ -103,8 +113,8 @@ fn main() {
     );
     let only_expand = std::env::var_os("STACKEL_BUILD_TIME_ONLY_EXPAND").is_some();
     let show = |t: Option<f64>| t.map_or(format!("> {}", timeout.as_secs()), |t| format!("{t:.2}"));
-    println!("| M | form | expansion bytes | tokens->code s | rustc dev s | rustc release s | release binary MB |");
-    println!("|---|---|---|---|---|---|---|");
+    println!("| M | form | expansion bytes | tokens | tokens->code s | rustc dev s | rustc release s | release binary MB |");
+    println!("|---|---|---|---|---|---|---|---|");
     let dir = scratch.join("covariance");
     std::fs::create_dir_all(dir.join("src")).unwrap();
     std::fs::write(
@@ -136,15 +146,16 @@ fn main() {
                 Err(e) => {
                     let msg = e.to_compile_errors().to_string();
                     let msg: String = msg.chars().take(120).collect();
-                    println!("| {m} | {form} | compile error: {msg} | | | | |");
+                    println!("| {m} | {form} | compile error: {msg} | | | | | |");
                     continue;
                 }
             };
             let compile_s = t.elapsed().as_secs_f64();
+            let tokens = count_tokens(code.clone());
             let text = code.to_string();
             if only_expand {
                 std::fs::write(scratch.join(format!("expansion{m}-{form}.rs")), &text).unwrap();
-                println!("| {m} | {form} | {} | {compile_s:.3} | | | |", text.len());
+                println!("| {m} | {form} | {} | {tokens} | {compile_s:.3} | | | |", text.len());
                 continue;
             }
             std::fs::write(dir.join("src/main.rs"), format!("{text}\n{INSTANTIATE}")).unwrap();
@@ -156,7 +167,7 @@ fn main() {
                     format!("{:.2}", md.len() as f64 / 1e6)
                 });
             println!(
-                "| {m} | {form} | {} | {compile_s:.3} | {} | {} | {size} |",
+                "| {m} | {form} | {} | {tokens} | {compile_s:.3} | {} | {} | {size} |",
                 text.len(),
                 show(dev),
                 show(release)

@@ -19,6 +19,7 @@ pub mod emit_rust;
 pub mod emit_wgsl;
 pub mod error;
 pub mod formula;
+pub mod indexed;
 pub mod ir;
 pub mod lower;
 pub mod model;
@@ -39,10 +40,51 @@ pub fn front_end(tokens: TokenStream) -> Result<model::GameModel, Errors> {
 /// bundle.
 pub fn back_end(model: &model::GameModel) -> Result<TokenStream, Errors> {
     let options = emit_rust::Options::of(&model.attrs)?;
+    if choose_form(model, &options) == emit_rust::Form::Loops {
+        return emit_rust::loops::emit(model, &options);
+    }
     let lowered = lower::lower_game(model)?;
     let formulas = formula::block_formulas(model, &lowered);
     let wgsl = emit_wgsl::emit(&lowered);
     Ok(emit_rust::emit(model, &options, &lowered, &formulas, &wgsl))
+}
+
+/// Above this many expression nodes in the costs once their sums are
+/// unrolled ([`unrolled_size`]), a game without a forced form and without a
+/// `budget` gets the loop form. The covariance game crosses it between
+/// m = 14 (about 17k) and m = 15 (about 21k); the paper's m = 9 (about 5k)
+/// stays unrolled.
+pub const LOOP_FORM_THRESHOLD: u64 = 20_000;
+
+/// The number of expression nodes of `e` once every sum is unrolled (each
+/// sum counts its body once per term), computed without unrolling.
+pub fn unrolled_size(e: &model::Expr) -> u64 {
+    use model::Expr;
+    match e {
+        Expr::Num(_) | Expr::Var { .. } | Expr::Param { .. } | Expr::SumIndex(_) => 1,
+        Expr::Neg(a) | Expr::Unary(_, a) => 1 + unrolled_size(a),
+        Expr::Binary(_, a, b) | Expr::Call2(_, a, b) => 1 + unrolled_size(a) + unrolled_size(b),
+        Expr::Sum { lo, hi, body, .. } => {
+            1 + ((hi - lo).max(0) as u64).saturating_mul(unrolled_size(body))
+        }
+    }
+}
+
+/// The code form of `model`: the one `#[stackel(form = ..)]` forces, else
+/// the loop form when the costs unroll to more than [`LOOP_FORM_THRESHOLD`]
+/// nodes and the game sets no `budget` (a budget asks for the unrolled
+/// form's size check), else the unrolled form.
+pub fn choose_form(model: &model::GameModel, options: &emit_rust::Options) -> emit_rust::Form {
+    if let Some(f) = options.form {
+        return f;
+    }
+    let costs = std::iter::once(&model.leader).chain(&model.followers);
+    let size = costs.fold(0u64, |s, p| s.saturating_add(unrolled_size(&p.cost)));
+    if model.budget.is_none() && size > LOOP_FORM_THRESHOLD {
+        emit_rust::Form::Loops
+    } else {
+        emit_rust::Form::Unrolled
+    }
 }
 
 /// The whole compiler: DSL tokens -> generated Rust, or all the errors found.

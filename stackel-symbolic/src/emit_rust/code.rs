@@ -13,7 +13,7 @@ pub(super) fn lit(k: usize) -> Literal {
 }
 
 /// `T::of(c)` (or `T::zero()` / `T::one()`).
-fn constant(c: f64) -> TokenStream {
+pub(super) fn constant(c: f64) -> TokenStream {
     if c == 0.0 {
         return quote!(T::zero());
     }

@@ -18,13 +18,14 @@
 mod code;
 mod inline;
 mod items;
+pub mod loops;
 mod methods;
 mod options;
 #[cfg(test)]
 mod tests;
 
 pub use inline::INLINE_ALWAYS_MAX;
-pub use options::Options;
+pub use options::{Form, Options};
 
 use crate::formula::BlockFormulas;
 use crate::lower::Lowered;

@@ -13,6 +13,18 @@ pub struct Options {
     pub krate: syn::Path,
     /// Every attribute but `#[stackel(..)]`.
     pub attrs: TokenStream,
+    /// `#[stackel(form = "loops")]` / `form = "unrolled"`: the code form
+    /// forced; `None` lets the size rule choose ([`crate::choose_form`]).
+    pub form: Option<Form>,
+}
+
+/// The code form of a generated game.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Form {
+    /// Every sum unrolled into straight-line code (small games).
+    Unrolled,
+    /// Loops over symbolic indices, operators generated directly (large games).
+    Loops,
 }
 
 impl Options {
@@ -22,6 +34,7 @@ impl Options {
     pub fn of(attrs: &TokenStream) -> Result<Options, Errors> {
         let parsed = syn::parse::Parser::parse2(syn::Attribute::parse_outer, attrs.clone())?;
         let mut krate: Option<syn::Path> = None;
+        let mut form: Option<Form> = None;
         let mut rest = TokenStream::new();
         let mut errors = Errors::new();
         for a in parsed {
@@ -30,9 +43,27 @@ impl Options {
                 continue;
             }
             let r = a.parse_nested_meta(|m| {
+                if m.path.is_ident("form") {
+                    let v: syn::LitStr = m.value()?.parse()?;
+                    let f = match v.value().as_str() {
+                        "loops" => Form::Loops,
+                        "unrolled" => Form::Unrolled,
+                        _ => {
+                            return Err(syn::Error::new_spanned(
+                                &v,
+                                "unknown form; use `form = \"loops\"` or `form = \"unrolled\"`",
+                            ))
+                        }
+                    };
+                    if form.is_some() {
+                        return Err(syn::Error::new_spanned(&v, "`form` given twice"));
+                    }
+                    form = Some(f);
+                    return Ok(());
+                }
                 if !m.path.is_ident("crate") {
                     return Err(m.error(
-                        "unknown stackel option; the only one is `crate = path` (the path of the stackel runtime crate)",
+                        "unknown stackel option; the options are `crate = path` (the path of the stackel runtime crate) and `form = \"loops\"` / `form = \"unrolled\"`",
                     ));
                 }
                 let v = m.value()?;
@@ -55,6 +86,7 @@ impl Options {
         Ok(Options {
             krate: krate.unwrap_or_else(|| syn::parse_quote!(::stackel)),
             attrs: rest,
+            form,
         })
     }
 }

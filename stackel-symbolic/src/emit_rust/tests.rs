@@ -111,3 +111,114 @@ fn bad_crate_options_are_errors() {
     let e = duopoly_with(quote!(#[stackel(crate = "not a path")])).unwrap_err();
     assert_eq!(e.len(), 1, "{e}");
 }
+
+fn covariance(m: usize, attr: proc_macro2::TokenStream) -> crate::model::GameModel {
+    let m = proc_macro2::Literal::usize_unsuffixed(m);
+    crate::front_end(quote! {
+        #attr
+        game Covariance {
+            const M = #m;
+            param eta = 0.6;
+            leader v: [M, M];
+            follower w: [M, M];
+            let f = sum(i in 0..M, j in 0..M) w[i, j] * (sum(k in 0..M) v[i, k] * v[j, k]);
+            cost v = f;
+            cost w = -f + eta / 2.0 * sum(i in 0..M, j in 0..M) w[i, j]^2;
+        }
+    })
+    .unwrap()
+}
+
+fn form_of(model: &crate::model::GameModel) -> super::Form {
+    crate::choose_form(model, &super::Options::of(&model.attrs).unwrap())
+}
+
+#[test]
+fn the_size_rule_picks_loops_above_the_threshold() {
+    use super::Form;
+    // the paper's m = 9 stays unrolled; m = 15 crosses LOOP_FORM_THRESHOLD
+    for (m, form) in [
+        (3, Form::Unrolled),
+        (9, Form::Unrolled),
+        (14, Form::Unrolled),
+        (15, Form::Loops),
+        (25, Form::Loops),
+    ] {
+        let model = covariance(m, quote!());
+        let size: u64 = [&model.leader, &model.followers[0]]
+            .iter()
+            .map(|p| crate::unrolled_size(&p.cost))
+            .sum();
+        assert_eq!(form_of(&model), form, "m = {m}: {size} unrolled nodes");
+        assert_eq!(size > crate::LOOP_FORM_THRESHOLD, form == Form::Loops);
+    }
+    // the attribute forces either form
+    assert_eq!(
+        form_of(&covariance(25, quote!(#[stackel(form = "unrolled")]))),
+        Form::Unrolled
+    );
+    assert_eq!(
+        form_of(&covariance(3, quote!(#[stackel(form = "loops")]))),
+        Form::Loops
+    );
+}
+
+#[test]
+fn the_loop_form_emits_loops_and_no_wgsl() {
+    let code = crate::back_end(&covariance(25, quote!()))
+        .unwrap()
+        .to_string();
+    assert!(code.contains("Form :: Loops"), "{code}");
+    assert!(code.contains("for i"), "loops");
+    assert!(!code.contains("fn wgsl"), "the trait default (None)");
+    assert!(code.len() < 200_000, "{} bytes", code.len());
+}
+
+#[test]
+fn bad_form_options_are_errors() {
+    let e = duopoly_with(quote!(#[stackel(form = "fast")])).unwrap_err();
+    assert!(e.messages()[0].contains("unknown form"), "{e}");
+    let e = duopoly_with(quote!(#[stackel(form = "loops", form = "loops")])).unwrap_err();
+    assert!(e.messages()[0].contains("given twice"), "{e}");
+    let e = duopoly_with(quote!(#[stackel(form = loops)])).unwrap_err();
+    assert_eq!(e.len(), 1, "{e}");
+}
+
+#[test]
+fn loop_form_followers_need_their_own_curvature() {
+    let e = crate::compile(quote! {
+        #[stackel(form = "loops")]
+        game G { leader x: [2]; follower y: [2]; cost x = sum(i in 0..2) x[i] * y[i]; cost y = sum(i in 0..2) x[i]^2; }
+    })
+    .unwrap_err();
+    assert!(e.messages()[0].contains("does not depend on `y`"), "{e}");
+    let e = crate::compile(quote! {
+        #[stackel(form = "loops")]
+        game G { leader x: [2]; follower y: [2]; cost x = sum(i in 0..2) x[i] * y[i]; cost y = sum(i in 0..2) x[i] * y[i]; }
+    })
+    .unwrap_err();
+    assert!(e.messages()[0].contains("at most linear"), "{e}");
+}
+
+#[test]
+fn loop_invariant_sums_are_computed_before_the_loop() {
+    let code = crate::compile(quote! {
+        #[stackel(form = "loops")]
+        game G {
+            leader x: [4];
+            follower y: [4];
+            cost x = sum(i in 0..4) tanh(x[i] + sum(k in 0..4) y[k]^2);
+            cost y = sum(i in 0..4) (y[i] - x[i])^2;
+        }
+    })
+    .unwrap()
+    .to_string();
+    let cost = &code[code.find("fn leader_cost").unwrap()..code.find("fn follower_cost").unwrap()];
+    // the sum over k is computed once, then the loop over i reads it
+    let (h, l) = (
+        cost.find("let h0 : T =").expect(cost),
+        cost.find("for i").expect(cost),
+    );
+    assert!(h < l, "{cost}");
+    assert_eq!(cost.matches(" in 0 .. 4").count(), 2, "{cost}");
+}
