@@ -155,7 +155,10 @@ fn main() {
             let text = code.to_string();
             if only_expand {
                 std::fs::write(scratch.join(format!("expansion{m}-{form}.rs")), &text).unwrap();
-                println!("| {m} | {form} | {} | {tokens} | {compile_s:.3} | | | |", text.len());
+                println!(
+                    "| {m} | {form} | {} | {tokens} | {compile_s:.3} | | | |",
+                    text.len()
+                );
                 continue;
             }
             std::fs::write(dir.join("src/main.rs"), format!("{text}\n{INSTANTIATE}")).unwrap();
