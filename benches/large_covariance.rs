@@ -92,6 +92,9 @@ fn median(mut v: Vec<f64>) -> f64 {
     v[v.len() / 2]
 }
 
+/// Seconds per step of the unrolled game at (sigma, x0, steps).
+type UnrolledRun = Box<dyn Fn(&[f64], &[f64], u64) -> f64>;
+
 struct Row {
     m: usize,
     loops: f64,
@@ -102,7 +105,7 @@ struct Row {
 fn measure<L: Game + Clone, H: Game + Clone>(
     m: usize,
     loops: L,
-    unrolled: Option<Box<dyn Fn(&[f64], &[f64], u64) -> f64>>,
+    unrolled: Option<UnrolledRun>,
     hand: H,
     budget: u64,
 ) -> Row {
@@ -130,7 +133,7 @@ fn measure<L: Game + Clone, H: Game + Clone>(
 fn unrolled<G: Game + Clone + 'static>(
     game: G,
     m: usize,
-) -> Option<Box<dyn Fn(&[f64], &[f64], u64) -> f64>> {
+) -> Option<UnrolledRun> {
     Some(Box::new(move |sigma: &[f64], x0: &[f64], steps: u64| {
         seconds_per_step(&with_params(game.clone(), sigma, m), x0, steps)
     }))
