@@ -130,10 +130,7 @@ fn measure<L: Game + Clone, H: Game + Clone>(
     }
 }
 
-fn unrolled<G: Game + Clone + 'static>(
-    game: G,
-    m: usize,
-) -> Option<UnrolledRun> {
+fn unrolled<G: Game + Clone + 'static>(game: G, m: usize) -> Option<UnrolledRun> {
     Some(Box::new(move |sigma: &[f64], x0: &[f64], steps: u64| {
         seconds_per_step(&with_params(game.clone(), sigma, m), x0, steps)
     }))

@@ -186,17 +186,42 @@ pub(super) fn info_method(model: &GameModel, zero_sum: bool, loops: bool) -> Tok
 }
 
 /// `Game::params` and `Game::set_params`: the flat params in and out of
-/// their fields.
-pub(super) fn params_methods(places: &[TokenStream]) -> TokenStream {
-    let np_l = lit(places.len());
-    let get = places.iter().enumerate().map(|(k, place)| {
-        let k = lit(k);
-        quote!(out[#k] = #place;)
-    });
-    let set = places.iter().enumerate().map(|(k, place)| {
-        let k = lit(k);
-        quote!(#place = p[#k];)
-    });
+/// their fields, one loop per array param (code size does not grow with the
+/// params' sizes).
+pub(super) fn params_methods(model: &GameModel) -> TokenStream {
+    let np_l = lit(model.param_len());
+    let mut get = Vec::new();
+    let mut set = Vec::new();
+    let mut offset = 0;
+    for p in &model.params {
+        let name = Ident::new(&p.name, p.span);
+        let o = lit(offset);
+        match p.shape {
+            Shape::Scalar => {
+                get.push(quote!(out[#o] = self.#name;));
+                set.push(quote!(self.#name = p[#o];));
+            }
+            Shape::Vector(n) => {
+                let n = lit(n);
+                get.push(quote!(out[#o..#o + #n].copy_from_slice(&self.#name);));
+                set.push(quote!(self.#name.copy_from_slice(&p[#o..#o + #n]);));
+            }
+            Shape::Matrix(r, c) => {
+                let (r, c) = (lit(r), lit(c));
+                get.push(quote! {
+                    for i in 0..#r {
+                        out[#o + i * #c..#o + (i + 1) * #c].copy_from_slice(&self.#name[i]);
+                    }
+                });
+                set.push(quote! {
+                    for i in 0..#r {
+                        self.#name[i].copy_from_slice(&p[#o + i * #c..#o + (i + 1) * #c]);
+                    }
+                });
+            }
+        }
+        offset += p.shape.len();
+    }
     quote! {
         fn params(&self, out: &mut [f64]) {
             let out = &mut out[..#np_l];

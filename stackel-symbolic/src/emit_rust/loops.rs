@@ -512,14 +512,13 @@ pub fn emit(model: &GameModel, options: &Options) -> Result<TokenStream, Errors>
         hoisted: HashMap::new(),
         next_hoisted: 0,
     };
-    let places = items::param_places(model);
     let struct_items = items::struct_items(model, options);
     let zero_sum = g.f2.len() == 1 && {
         let sum = crate::indexed::expr::add2(g.f1.clone(), g.f2[0].clone());
         sum.is_zero()
     };
     let info = items::info_method(model, zero_sum, true);
-    let params = items::params_methods(&places);
+    let params = items::params_methods(model);
     let state = |p: &Part| g.player_offset(p.player);
     let follower = |p: &Part| g.player_offset(p.player) - d1;
     let f1 = gen.expr(&g.f1);

@@ -56,7 +56,7 @@ pub fn emit(
     };
     let struct_items = items::struct_items(model, options);
     let info = items::info_method(model, lowered.derivatives.zero_sum, false);
-    let params = items::params_methods(&places);
+    let params = items::params_methods(model);
     let costs = methods::cost_methods(&cx, lowered);
     let field_methods = methods::field_methods(&cx, lowered);
     let blocks = methods::block_methods(&cx, lowered);
