@@ -7,7 +7,9 @@
 //!    appendix C), at m = 3, 5, 9, 15, 25, 40, and the fitted growth
 //!    exponent p of step time ~ m^p;
 //! 2. the extreme real parts of spec(J_S) by Arnoldi through operators vs
-//!    dense nalgebra eigenvalues of the formed J_S, at m = 9 and 25.
+//!    dense nalgebra eigenvalues of the formed J_S (the bounded routine of
+//!    `classify`), at m = 9 and 25, at a random point and at an equilibrium
+//!    (there also vs the closed form).
 //!
 //! Run: `cargo run --release -p stackel-runtime --example large_covariance`.
 //! Times vary with the machine; the ratios are what this prints for.
@@ -17,9 +19,7 @@ use std::time::Instant;
 use nalgebra::DMatrix;
 use stackel_runtime::blocks::Workspace;
 use stackel_runtime::dynamics::{self, Dynamics, FollowerSolver, StepInputs, StepScratch};
-use stackel_runtime::equilibria::{
-    arnoldi_extremes, eigenvalues, Eig, ExtremeOptions, GameOperators,
-};
+use stackel_runtime::equilibria::{arnoldi_extremes, eigenvalues, ExtremeOptions, GameOperators};
 use stackel_runtime::game::Game;
 use stackel_runtime::schedule::Schedule;
 use stackel_testkit::twins::CovarianceM;
@@ -118,74 +118,76 @@ fn exponent(ms: &[usize], ts: &[f64]) -> f64 {
     sxy / sxx
 }
 
-fn spectra<const M: usize>() {
-    let (g, x) = setup::<M>();
+/// The extreme real parts of spec(J_S) at `x`: Arnoldi through operators,
+/// against the dense spectrum of the formed J_S (the bounded routine that
+/// `classify` uses) and, when given, against the closed form `exact`.
+fn spectra<const M: usize>(g: &CovarianceM<M>, x: &[f64], label: &str, exact: Option<(f64, f64)>) {
     let n = CovarianceM::<M>::N;
     let t = Instant::now();
-    let mut ws = Workspace::<f64>::new::<CovarianceM<M>>();
-    let mut js = vec![0.0; n * n];
-    ws.stackelberg_jacobian(&g, &x, 0.0, &mut js).unwrap();
-    // the bounded routine of `classify` first; then nalgebra's Schur
-    // iteration without a sweep bound, on a thread given 300 s
-    let a = DMatrix::from_row_slice(n, n, &js);
-    let dense = match eigenvalues(&a, "J_S") {
-        Ok(v) => v,
-        Err(e) => {
-            println!("  ({e}; retrying with an unbounded Schur iteration)");
-            let (tx, rx) = std::sync::mpsc::channel();
-            std::thread::spawn(move || {
-                let s = nalgebra::Schur::try_new(a, f64::EPSILON, 0);
-                let _ = tx.send(s.map(|s| s.complex_eigenvalues()));
-            });
-            match rx.recv_timeout(std::time::Duration::from_secs(300)) {
-                Ok(Some(c)) => {
-                    let mut v: Vec<_> = c.iter().map(|c| Eig { re: c.re, im: c.im }).collect();
-                    v.sort_by(|a, b| a.re.total_cmp(&b.re));
-                    v
-                }
-                _ => {
-                    println!("m = {M:>2}  n = {n:>4}  no dense reference: nalgebra's Schur iteration did not converge");
-                    return;
-                }
-            }
-        }
-    };
-    let td = t.elapsed().as_secs_f64();
-    let t = Instant::now();
-    let mut ops = GameOperators::new(&g, &x, 0.0);
+    let mut ops = GameOperators::new(g, x, 0.0);
     let opts = ExtremeOptions {
         k: 2,
         ..Default::default()
     };
     let e = arnoldi_extremes(n, |v, o| ops.stackelberg_jacobian(v, o), &opts);
     let tm = t.elapsed().as_secs_f64();
-    let scale = dense.iter().fold(0.0f64, |s, v| s.max(v.re.hypot(v.im)));
-    let (lo, hi) = (dense[0].re, dense[n - 1].re);
-    let err = (e.min_re() - lo).abs().max((e.max_re() - hi).abs()) / scale;
     println!(
-        "m = {M:>2}  n = {n:>4}  spec(J_S) real parts: dense [{lo:.10e}, {hi:.10e}] in {td:.3e} s; \
-         Arnoldi [{:.10e}, {:.10e}] in {tm:.3e} s ({} products, converged {}); \
-         relative difference {err:.1e}; dense / Arnoldi = {:.1}",
+        "m = {M:>2}  n = {n:>4}  {label}: Arnoldi [{:.10e}, {:.10e}] in {tm:.3e} s ({} products, converged {})",
         e.min_re(),
         e.max_re(),
         e.applications,
         e.converged,
-        td / tm
     );
-    assert!(
-        e.converged && err < 1e-8,
-        "Arnoldi disagrees with the dense spectrum"
-    );
+    assert!(e.converged, "Arnoldi did not converge");
+    if let Some((lo, hi)) = exact {
+        let err = (e.min_re() - lo).abs().max((e.max_re() - hi).abs()) / hi.abs();
+        println!("    closed form [{lo:.10e}, {hi:.10e}]: relative difference {err:.1e}");
+        assert!(err < 1e-8, "Arnoldi disagrees with the closed form");
+    }
+    let t = Instant::now();
+    let mut ws = Workspace::<f64>::new::<CovarianceM<M>>();
+    let mut js = vec![0.0; n * n];
+    ws.stackelberg_jacobian(g, x, 0.0, &mut js).unwrap();
+    let dense = eigenvalues(&DMatrix::from_row_slice(n, n, &js), "J_S");
+    let td = t.elapsed().as_secs_f64();
+    match dense {
+        Ok(dense) => {
+            let scale = dense.iter().fold(0.0f64, |s, v| s.max(v.re.hypot(v.im)));
+            let (lo, hi) = (dense[0].re, dense[n - 1].re);
+            let err = (e.min_re() - lo).abs().max((e.max_re() - hi).abs()) / scale;
+            println!(
+                "    dense nalgebra [{lo:.10e}, {hi:.10e}] in {td:.3e} s: relative difference {err:.1e}; dense / Arnoldi time = {:.1}",
+                td / tm
+            );
+            assert!(err < 1e-8, "Arnoldi disagrees with the dense spectrum");
+        }
+        Err(err) => println!(
+            "    dense nalgebra: {err} after {td:.3e} s (dense / Arnoldi time > {:.1})",
+            td / tm
+        ),
+    }
+}
+
+/// CovarianceM at the equilibrium V = Q (orthogonal), Sigma = I, W = 0 and
+/// the closed-form extremes of spec(J_S) = {0, eta, roots of
+/// t^2 - (4/eta + eta) t + 8} (see the runtime test mf_spectra).
+fn equilibrium<const M: usize>() -> (CovarianceM<M>, Vec<f64>, (f64, f64)) {
+    let eta = 0.6;
+    let g = CovarianceM::<M>::new(DMatrix::<f64>::identity(M, M).as_slice().to_vec(), eta);
+    let q = DMatrix::from_vec(M, M, uniforms(5, M * M)).qr().q();
+    let mut x = vec![0.0; 2 * M * M];
+    for a in 0..M {
+        for b in 0..M {
+            x[a * M + b] = q[(a, b)];
+        }
+    }
+    let s = 4.0 / eta + eta;
+    (g, x, (0.0, (s + (s * s - 32.0).sqrt()) / 2.0))
 }
 
 fn main() {
     println!("One two-timescale Stackelberg step of CovarianceM (f64), dense LU vs 5 warm-started CG iterations:");
     let mut rows = Vec::new();
-    let only_spectra = std::env::args().any(|a| a == "--spectra");
-    if only_spectra {
-        spectra::<25>();
-        return;
-    }
     steps::<3>(&mut rows);
     steps::<5>(&mut rows);
     steps::<9>(&mut rows);
@@ -204,6 +206,12 @@ fn main() {
         exponent(&ms[big..], &tm[big..]),
     );
     println!("Extreme real parts of spec(J_S), Arnoldi through operators vs dense nalgebra:");
-    spectra::<9>();
-    spectra::<25>();
+    let (g, x) = setup::<9>();
+    spectra(&g, &x, "random point", None);
+    let (g, x, exact) = equilibrium::<9>();
+    spectra(&g, &x, "equilibrium", Some(exact));
+    let (g, x, exact) = equilibrium::<25>();
+    spectra(&g, &x, "equilibrium", Some(exact));
+    let (g, x) = setup::<25>();
+    spectra(&g, &x, "random point", None);
 }

@@ -201,7 +201,10 @@ fn auto_goes_matrix_free_above_the_dense_limit_and_skips_the_small_kernel() {
     let d = two_timescale(0.0);
     // d2 = 529 > DENSE_FOLLOWER_LIMIT = 256, N = 1058 > SUMMARY_COVARIANCE_LIMIT
     let big = CovarianceM::<23>::default();
-    assert_eq!((DENSE_FOLLOWER_LIMIT, SUMMARY_COVARIANCE_LIMIT), (256, 1024));
+    assert_eq!(
+        (DENSE_FOLLOWER_LIMIT, SUMMARY_COVARIANCE_LIMIT),
+        (256, 1024)
+    );
     let small = CovarianceM::<3>::default();
     let (noise, init, rec) = (Noise::none(), Init::Point(vec![0.0; 18]), Record::finals());
     let plan = |g: &CovarianceM<3>, d: &Dynamics| {
