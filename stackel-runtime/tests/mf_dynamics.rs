@@ -226,6 +226,11 @@ fn auto_goes_matrix_free_above_the_dense_limit_and_skips_the_small_kernel() {
     assert!(plan(&small, &d).is_none());
     assert!(plan(&small, &d.clone().follower_solver(tight())).is_some());
     assert!(d.follower_solver.resolve_for(&big).is_some());
+    // a loop-form game goes matrix-free at any size
+    let mut loops = *small.info();
+    loops.form = stackel_runtime::Form::Loops;
+    assert!(FollowerSolver::Auto.resolve(&loops, 9).is_some());
+    assert!(FollowerSolver::Dense.resolve(&loops, 9).is_none());
     assert!(FollowerSolver::Dense.resolve_for(&big).is_none());
     // the default study on the big game records matrix-free solves
     let r = study(&big, d.clone(), 2, 3).run::<f64>().unwrap();
