@@ -250,6 +250,10 @@ pub struct Basins {
     pub counts: Vec<u64>,
 }
 
+/// Above this state dimension the summary keeps no covariance matrix
+/// (dim^2 entries: 8 MiB at dim = 1024).
+pub const SUMMARY_COVARIANCE_LIMIT: usize = 1024;
+
 /// Counts and moments over the trajectories that finished.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct Summary {
@@ -273,6 +277,8 @@ pub struct Summary {
     /// coordinates the circular mean atan2(sum sin x, sum cos x).
     pub mean: Vec<f64>,
     /// Their sample covariance, row-major dim x dim (n - 1 denominator;
+    /// empty above [`SUMMARY_COVARIANCE_LIMIT`] coordinates, where it would
+    /// be the one O(dim^2) object of a matrix-free study;
     /// deviations of angle coordinates wrapped to [-pi, pi); empty if fewer
     /// than two finished).
     pub covariance: Vec<f64>,
@@ -365,7 +371,14 @@ impl StudyResult {
             not_converged: 0,
             newton_failures: self.newton_failures.iter().map(|&v| v as u64).sum(),
             mean: vec![0.0; d],
-            covariance: vec![0.0; d * d],
+            covariance: vec![
+                0.0;
+                if d <= SUMMARY_COVARIANCE_LIMIT {
+                    d * d
+                } else {
+                    0
+                }
+            ],
         };
         for f in &self.fates {
             match f {
@@ -408,7 +421,8 @@ impl StudyResult {
                 v
             }
         };
-        for i in done() {
+        let with_covariance = d <= SUMMARY_COVARIANCE_LIMIT;
+        for i in done().filter(|_| with_covariance) {
             let x = self.final_state(i);
             for a in 0..d {
                 for b in 0..d {

@@ -8,7 +8,7 @@ use mf_support::QuadraticSpread;
 use stackel_runtime::dynamics::{Dynamics, FollowerSolver, DENSE_FOLLOWER_LIMIT};
 use stackel_runtime::engine::{Init, Noise, Study};
 use stackel_runtime::game::Game;
-use stackel_runtime::record::{Fate, Record, StudyResult};
+use stackel_runtime::record::{Fate, Record, StudyResult, SUMMARY_COVARIANCE_LIMIT};
 use stackel_runtime::schedule::Schedule;
 use stackel_runtime::{Plan, Rule};
 use stackel_testkit::games::Covariance3;
@@ -199,8 +199,12 @@ fn warm_start_saves_iterations_and_keeps_the_trajectories() {
 #[test]
 fn auto_goes_matrix_free_above_the_dense_limit_and_skips_the_small_kernel() {
     let d = two_timescale(0.0);
-    let big = CovarianceM::<17>::default(); // d2 = 289 > DENSE_FOLLOWER_LIMIT = 256
-    assert_eq!(DENSE_FOLLOWER_LIMIT, 256);
+    // d2 = 529 > DENSE_FOLLOWER_LIMIT = 256, N = 1058 > SUMMARY_COVARIANCE_LIMIT
+    let big = CovarianceM::<23>::default();
+    assert_eq!(
+        (DENSE_FOLLOWER_LIMIT, SUMMARY_COVARIANCE_LIMIT),
+        (256, 1024)
+    );
     let small = CovarianceM::<3>::default();
     let (noise, init, rec) = (Noise::none(), Init::Point(vec![0.0; 18]), Record::finals());
     let plan = |g: &CovarianceM<3>, d: &Dynamics| {
@@ -222,12 +226,20 @@ fn auto_goes_matrix_free_above_the_dense_limit_and_skips_the_small_kernel() {
     assert!(plan(&small, &d).is_none());
     assert!(plan(&small, &d.clone().follower_solver(tight())).is_some());
     assert!(d.follower_solver.resolve_for(&big).is_some());
+    // a loop-form game goes matrix-free at any size
+    let mut loops = *small.info();
+    loops.form = stackel_runtime::Form::Loops;
+    assert!(FollowerSolver::Auto.resolve(&loops, 9).is_some());
+    assert!(FollowerSolver::Dense.resolve(&loops, 9).is_none());
     assert!(FollowerSolver::Dense.resolve_for(&big).is_none());
     // the default study on the big game records matrix-free solves
     let r = study(&big, d.clone(), 2, 3).run::<f64>().unwrap();
     let s = r.follower_solves.unwrap();
     assert_eq!(s.solves, 6);
     assert_eq!(r.summary.finished, 2);
+    // no O(N^2) object in the result: the summary keeps the mean only
+    assert!(r.summary.covariance.is_empty());
+    assert_eq!(r.summary.mean.len(), 2 * 23 * 23);
     // f32 too
     let r32 = study(&big, d, 2, 3).run::<f32>().unwrap();
     assert_eq!(r32.follower_solves.unwrap().solves, 6);

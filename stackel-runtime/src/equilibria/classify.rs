@@ -10,8 +10,18 @@ use super::EquilibriumError;
 use crate::blocks::Workspace;
 use crate::game::Game;
 
+mod large;
 mod margins;
+pub use large::classify_matrix_free;
 use margins::Margins;
+
+/// Above this state dimension n = d1 + d2 (or for games of
+/// [`crate::game::Form::Loops`]), [`classify`] decides from extreme
+/// eigenvalues found through operators ([`classify_matrix_free`] with
+/// default [`crate::equilibria::ExtremeOptions`]) instead of dense spectra:
+/// the dense path forms n x n matrices and runs several O(n^3) eigenvalue
+/// decompositions (n = 400: a 1.2 MiB matrix per block).
+pub const DENSE_CLASSIFY_LIMIT: usize = 400;
 
 /// Tolerances of [`classify`], and the rule that turns spectra into
 /// verdicts.
@@ -182,6 +192,10 @@ pub struct Spectra {
     pub stackelberg_hessian_unsymmetrised: Option<Vec<Eig>>,
     /// The scale S of the game at the point (see [`ClassifyOptions`]).
     pub scale: f64,
+    /// Above the dense size ([`DENSE_CLASSIFY_LIMIT`], [`classify_matrix_free`]):
+    /// each list holds only the extreme eigenvalues found (the k smallest and
+    /// k largest by real part, each distinct value once), not the spectrum.
+    pub extremes_only: bool,
 }
 
 /// Everything [`classify`] decides about one point.
@@ -228,6 +242,12 @@ fn norm_inf(v: &[f64]) -> f64 {
 /// Every eigenvalue computation is bounded; one that does not converge gives
 /// [`EquilibriumError::SpectrumFailed`].
 ///
+/// Above [`DENSE_CLASSIFY_LIMIT`] (or for loop-form games) it runs
+/// [`classify_matrix_free`]: definiteness and stability are then decided
+/// from extreme eigenvalues, and a verdict is `Degenerate` when they cannot
+/// decide it (an eigenvalue within tolerance of 0, or Lanczos/Arnoldi did
+/// not converge); see there.
+///
 /// ```
 /// use stackel_runtime::equilibria::{classify, Verdict};
 /// use stackel_testkit::games::Duopoly; // the README's duopoly, written with stackel_game!
@@ -245,6 +265,9 @@ pub fn classify<G: Game>(
     opts: &ClassifyOptions,
 ) -> Result<Classification, EquilibriumError> {
     let (d1, d2, n) = (G::D1, G::D2, G::N);
+    if n > DENSE_CLASSIFY_LIMIT || g.info().form == crate::game::Form::Loops {
+        return classify_matrix_free(g, x, opts, &Default::default());
+    }
     super::check_point(x, n)?;
     let info = g.info();
     let mut ws = Workspace::<f64>::new::<G>();
@@ -407,6 +430,7 @@ pub fn classify<G: Game>(
             stackelberg_hessian: spec_hs,
             stackelberg_hessian_unsymmetrised: spec_hs_raw,
             scale,
+            extremes_only: false,
         },
     })
 }

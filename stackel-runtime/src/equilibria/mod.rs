@@ -13,6 +13,10 @@
 //!   Every eigenvalue computation is bounded ([`eigenvalues`],
 //!   [`symmetric_eigenvalues`]); one that does not converge is
 //!   [`SpectrumFailed`], never a hang.
+//! - Above the dense size ([`DENSE_CLASSIFY_LIMIT`]): extreme eigenvalues
+//!   through operators, [`lanczos_extremes`] / [`arnoldi_extremes`] on
+//!   [`GameOperators`] (J, J_S, D11 f1, D22 f2, the Stackelberg Hessian),
+//!   and [`classify_matrix_free`].
 //! - [`group_families`]: continuous families of critical points (orbits of a
 //!   symmetry) as one entry each, keyed by an invariant or by costs and
 //!   spectra, with multiplicity and tangent dimension dim null(DF).
@@ -52,6 +56,7 @@
 //! ```
 
 mod classify;
+mod extremes;
 mod families;
 mod find;
 mod report;
@@ -59,7 +64,14 @@ mod sensitivity;
 mod spectrum;
 
 pub use crate::metric::{max_state_distance, wrap_angle};
-pub use classify::{classify, Classification, ClassifyOptions, Degeneracy, Eig, Spectra, Verdict};
+pub use classify::{
+    classify, classify_matrix_free, Classification, ClassifyOptions, Degeneracy, Eig, Spectra,
+    Verdict, DENSE_CLASSIFY_LIMIT,
+};
+pub use extremes::{
+    arnoldi_extremes, inner_solve_options, lanczos_extremes, ExtremeOptions, Extremes,
+    GameOperators,
+};
 pub use families::{group_families, Family, FamilyKey, FamilyOptions};
 pub use find::{
     find_critical_points, grid_starts, random_starts, starts_from_states, CriticalPoint, Failure,
