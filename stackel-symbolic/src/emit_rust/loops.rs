@@ -393,6 +393,47 @@ impl Gen<'_> {
     }
 }
 
+/// `Game::params` / `Game::set_params` as one loop nest per param (the
+/// unrolled form writes one statement per entry).
+fn params_methods(model: &GameModel) -> TokenStream {
+    let mut get = Vec::new();
+    let mut set = Vec::new();
+    let mut offset = 0;
+    for p in &model.params {
+        let name = Ident::new(&p.name, p.span);
+        let o = lit(offset);
+        offset += p.shape.len();
+        match p.shape {
+            Shape::Scalar => {
+                get.push(quote!(out[#o] = self.#name;));
+                set.push(quote!(self.#name = p[#o];));
+            }
+            Shape::Vector(n) => {
+                let n = lit(n);
+                get.push(quote!(for i in 0..#n { out[#o + i] = self.#name[i]; }));
+                set.push(quote!(for i in 0..#n { self.#name[i] = p[#o + i]; }));
+            }
+            Shape::Matrix(n, m) => {
+                let (n, m) = (lit(n), lit(m));
+                get.push(quote!(for i in 0..#n { for j in 0..#m { out[#o + i * #m + j] = self.#name[i][j]; } }));
+                set.push(quote!(for i in 0..#n { for j in 0..#m { self.#name[i][j] = p[#o + i * #m + j]; } }));
+            }
+        }
+    }
+    let np = lit(offset);
+    quote! {
+        fn params(&self, out: &mut [f64]) {
+            let out = &mut out[..#np];
+            #(#get)*
+        }
+
+        fn set_params(&mut self, p: &[f64]) {
+            let p = &p[..#np];
+            #(#set)*
+        }
+    }
+}
+
 /// `formulas()`: one entry per player block of every indexed vector and
 /// operator ([`IndexedGame::vectors`]), e.g. `D1f1(v)[a,b] = ...`.
 fn formulas_method(model: &GameModel, g: &IndexedGame) -> TokenStream {
@@ -512,14 +553,13 @@ pub fn emit(model: &GameModel, options: &Options) -> Result<TokenStream, Errors>
         hoisted: HashMap::new(),
         next_hoisted: 0,
     };
-    let places = items::param_places(model);
     let struct_items = items::struct_items(model, options);
     let zero_sum = g.f2.len() == 1 && {
         let sum = crate::indexed::expr::add2(g.f1.clone(), g.f2[0].clone());
         sum.is_zero()
     };
     let info = items::info_method(model, zero_sum, true);
-    let params = items::params_methods(&places);
+    let params = params_methods(model);
     let state = |p: &Part| g.player_offset(p.player);
     let follower = |p: &Part| g.player_offset(p.player) - d1;
     let f1 = gen.expr(&g.f1);

@@ -174,6 +174,27 @@ fn the_loop_form_emits_loops_and_no_wgsl() {
     assert!(code.len() < 200_000, "{} bytes", code.len());
 }
 
+fn count_tokens(ts: proc_macro2::TokenStream) -> usize {
+    ts.into_iter()
+        .map(|t| match t {
+            proc_macro2::TokenTree::Group(g) => 1 + count_tokens(g.stream()),
+            _ => 1,
+        })
+        .sum()
+}
+
+#[test]
+fn loop_form_code_size_does_not_grow_with_m() {
+    let tokens = |m| {
+        let model = covariance(m, quote!(#[stackel(form = "loops")]));
+        count_tokens(crate::back_end(&model).unwrap())
+    };
+    let t3 = tokens(3);
+    assert_eq!(tokens(9), t3);
+    assert_eq!(tokens(25), t3);
+    assert_eq!(tokens(40), t3);
+}
+
 #[test]
 fn bad_form_options_are_errors() {
     let e = duopoly_with(quote!(#[stackel(form = "fast")])).unwrap_err();

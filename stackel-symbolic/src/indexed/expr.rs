@@ -274,7 +274,7 @@ pub fn mul2(a: E, b: E) -> E {
     mul(vec![a, b])
 }
 
-/// a / b (a constant b becomes a factor 1/b).
+/// a / b; division by a power of two becomes the (exact) factor 1/b.
 pub fn div(a: E, b: E) -> E {
     if a.is_zero() {
         return a;
@@ -282,8 +282,18 @@ pub fn div(a: E, b: E) -> E {
     match b.as_num() {
         Some(1.0) => a,
         Some(v) if a.as_num().is_some() => num(a.as_num().unwrap_or(0.0) / v),
+        Some(v) if v != 0.0 && v.is_finite() && (1.0 / v) * v == 1.0 && is_power_of_two(v) => {
+            mul2(num(1.0 / v), a)
+        }
         _ => mk(Node::Div(a, b)),
     }
+}
+
+/// True for +-2^k (dividing by it and multiplying by its inverse agree
+/// exactly).
+fn is_power_of_two(v: f64) -> bool {
+    let bits = v.abs().to_bits();
+    bits & ((1u64 << 52) - 1) == 0 && (bits >> 52) != 0
 }
 
 /// a ^ b
