@@ -243,3 +243,16 @@ fn loop_invariant_sums_are_computed_before_the_loop() {
     assert!(h < l, "{cost}");
     assert_eq!(cost.matches(" in 0 .. 4").count(), 2, "{cost}");
 }
+
+#[test]
+fn matrix_product_terms_loop_over_the_contiguous_index_innermost() {
+    // D_v f[a, b] = sum_j w[a, j] v[j, b] + sum_i w[i, a] v[i, b]: per row a,
+    // for each j the factor w[a, j] once, then the row of v added into the
+    // row of out (contiguous in b)
+    let code = crate::back_end(&covariance(4, quote!(#[stackel(form = "loops")])))
+        .unwrap()
+        .to_string();
+    let d1f1 = &code[code.find("fn d1f1").unwrap()..code.find("fn d2f1").unwrap()];
+    assert_eq!(d1f1.matches("let f : T =").count(), 2, "{d1f1}");
+    assert_eq!(d1f1.matches("+= f *").count(), 2, "{d1f1}");
+}

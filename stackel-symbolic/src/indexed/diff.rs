@@ -10,8 +10,8 @@
 //!   `P[e]` is `dir_P[e]` (no delta at all).
 //!
 //! Non-smooth functions use the DAG's almost-everywhere derivatives:
-//! abs' = sign, relu' = heaviside, d min(a, b) = [a <= b] da + [a > b] db,
-//! d max(a, b) = [b <= a] da + [b > a] db.
+//! abs' = sign, relu' = heaviside, `d min(a, b) = [a <= b] da + [a > b] db`,
+//! `d max(a, b) = [b <= a] da + [b > a] db`.
 
 use super::expr::{
     add, add2, div, mk, mul, mul2, neg, num, pow, sub, sum, unary, Aff, Leaf, Node, E,
