@@ -157,6 +157,7 @@ fn agree<L: Game, U: Game>(mut l: L, mut u: U, p: Option<Vec<f64>>, seed: u64) {
     assert_eq!(li.leader, ui.leader);
     assert_eq!(li.followers, ui.followers);
     assert_eq!(li.params, ui.params);
+    assert_eq!(li.zero_sum, ui.zero_sum);
     assert!(l.wgsl().is_none(), "no GPU loop form yet");
     let mut params = vec![0.0; np];
     u.params(&mut params);
@@ -336,6 +337,7 @@ fn covariance_m3_loop_form_matches_unrolled() {
 
 #[test]
 fn duopoly_torus_and_example1_loop_forms_match_unrolled() {
+    assert!(ZeroSumExample1::default().info().zero_sum);
     agree(Duopoly::default(), unrolled::Duopoly::default(), None, 3);
     agree(Torus::default(), unrolled::Torus::default(), None, 4);
     agree(

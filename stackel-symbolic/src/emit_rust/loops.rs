@@ -690,9 +690,10 @@ pub fn emit(model: &GameModel, options: &Options) -> Result<TokenStream, Errors>
         next_hoisted: 0,
     };
     let struct_items = items::struct_items(model, options);
+    // f2 = -f1 proven structurally (one follower)
     let zero_sum = g.f2.len() == 1 && {
-        let sum = crate::indexed::expr::add2(g.f1.clone(), g.f2[0].clone());
-        sum.is_zero()
+        use crate::indexed::expr::neg;
+        neg(g.f1.clone()) == g.f2[0] || neg(g.f2[0].clone()) == g.f1
     };
     let info = items::info_method(model, zero_sum, true);
     let params = params_methods(model);
