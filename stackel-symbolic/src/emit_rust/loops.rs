@@ -8,7 +8,9 @@
 //!   block, innermost over the contiguous (last) index. Factors a sum does
 //!   not use were already moved out of it by the indexed compiler; other
 //!   costly subexpressions (sums, calls) a loop does not depend on are
-//!   computed once before it (loop-invariant hoisting, not below a guard).
+//!   computed once before it (loop-invariant hoisting, not below a guard),
+//!   and a node used twice in one loop body or output entry (the product
+//!   and chain rules share them) is computed once into a local.
 //! - The operators (`d22f2_mul`, `d22f2_tmul`, `d21f2_mul`, `d21f2_tmul`,
 //!   `f1_hvp`, `phi_hvp`) are generated directly (directional derivatives,
 //!   no d x d object).
@@ -126,6 +128,65 @@ impl Gen<'_> {
             self.hoisted.insert(Rc::as_ptr(f), h);
         }
         (quote!(#(#lets)*), found)
+    }
+
+    /// Counts the uses of each node of `e` (not inside sums, which are
+    /// their own scopes, nor below guards).
+    fn count_uses(&self, e: &E, counts: &mut HashMap<*const Ex, (usize, E)>) {
+        if self.hoisted.contains_key(&Rc::as_ptr(e)) {
+            return;
+        }
+        let c = counts.entry(Rc::as_ptr(e)).or_insert((0, e.clone()));
+        c.0 += 1;
+        if c.0 > 1 {
+            return;
+        }
+        match &e.node {
+            Node::Sum { .. } => {}
+            Node::Mul(xs) if xs.iter().any(is_guard) => {}
+            _ => {
+                for c in children(e) {
+                    self.count_uses(c, counts);
+                }
+            }
+        }
+    }
+
+    /// `let c = ..;` for each non-leaf node used more than once in `e`
+    /// (common subexpressions of the product and chain rules), smallest
+    /// first; registers them like hoisted values.
+    fn share(&mut self, e: &E) -> (TokenStream, Vec<E>) {
+        let mut counts = HashMap::new();
+        self.count_uses(e, &mut counts);
+        let mut shared: Vec<(usize, E)> = counts
+            .into_values()
+            .filter(|(n, x)| *n > 1 && !children(x).is_empty())
+            .map(|(_, x)| (crate::indexed::expr::tree_size(&x), x))
+            .collect();
+        shared.sort_by_key(|(size, _)| *size);
+        let mut lets = Vec::new();
+        let mut found = Vec::new();
+        for (_, x) in shared {
+            let value = self.expr(&x);
+            let c = format_ident!("c{}", self.next_hoisted);
+            self.next_hoisted += 1;
+            lets.push(quote!(let #c: T = #value;));
+            self.hoisted.insert(Rc::as_ptr(&x), c);
+            found.push(x);
+        }
+        (quote!(#(#lets)*), found)
+    }
+
+    /// `e` as a block computing its common subexpressions once.
+    fn expr_shared(&mut self, e: &E) -> TokenStream {
+        let (lets, found) = self.share(e);
+        let value = self.expr(e);
+        self.unhoist(&found);
+        if found.is_empty() {
+            value
+        } else {
+            quote!({ #lets #value })
+        }
     }
 
     /// Ends the scope of hoisted locals.
@@ -339,7 +400,7 @@ impl Gen<'_> {
                 let shift = (*lo).min(0);
                 self.shift.insert(*v, shift);
                 let (lets, found) = self.hoist(body, &[*v]);
-                let body_code = self.expr(body);
+                let body_code = self.expr_shared(body);
                 self.unhoist(&found);
                 let (u, s) = (var(*v), format_ident!("s{}", v.0));
                 let (l, h) = (lit((lo - shift) as usize), lit((hi - shift) as usize));
@@ -377,7 +438,7 @@ impl Gen<'_> {
                 for l in 0..part.outs.len() {
                     levels.push(self.hoist(&part.expr, &part.outs[l..]));
                 }
-                let value = self.expr(&part.expr);
+                let value = self.expr_shared(&part.expr);
                 let idx: Vec<Aff> = part.outs.iter().map(|o| Aff::of(*o, 0)).collect();
                 let shape = self.game.shapes[part.player];
                 let mut r = self.flat(offset(part), shape, &idx);
@@ -699,12 +760,12 @@ pub fn emit(model: &GameModel, options: &Options) -> Result<TokenStream, Errors>
     let params = params_methods(model);
     let state = |p: &Part| g.player_offset(p.player);
     let follower = |p: &Part| g.player_offset(p.player) - d1;
-    let f1 = gen.expr(&g.f1);
+    let f1 = gen.expr_shared(&g.f1);
     let follower_arms: Vec<TokenStream> =
         g.f2.iter()
             .enumerate()
             .map(|(i, f)| {
-                let (i, b) = (lit(i), gen.expr(f));
+                let (i, b) = (lit(i), gen.expr_shared(f));
                 quote!(#i => #b,)
             })
             .collect();

@@ -256,3 +256,23 @@ fn matrix_product_terms_loop_over_the_contiguous_index_innermost() {
     assert_eq!(d1f1.matches("let f : T =").count(), 2, "{d1f1}");
     assert_eq!(d1f1.matches("+= f *").count(), 2, "{d1f1}");
 }
+
+#[test]
+fn common_subexpressions_of_the_chain_rule_are_computed_once() {
+    // D_x sum_i sigmoid(x[i] y) = sigmoid(x[a] y) (1 - sigmoid(x[a] y)) y:
+    // the sigmoid once per entry
+    let code = crate::compile(quote! {
+        #[stackel(form = "loops")]
+        game G {
+            leader x: [3];
+            follower y;
+            cost x = sum(i in 0..3) sigmoid(x[i] * y);
+            cost y = (y - x[0])^2;
+        }
+    })
+    .unwrap()
+    .to_string();
+    let d1f1 = &code[code.find("fn d1f1").unwrap()..code.find("fn d2f1").unwrap()];
+    assert_eq!(d1f1.matches("sigmoid").count(), 1, "{d1f1}");
+    assert!(d1f1.contains("let c0 : T ="), "{d1f1}");
+}
