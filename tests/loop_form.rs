@@ -387,4 +387,11 @@ fn loop_form_formulas_keep_the_indices() {
     let text = &d1f1.entries[0];
     assert!(text.starts_with("D1f1(v)[a,b] = "), "{text}");
     assert!(text.contains("sum(") && text.contains("w[a,"), "{text}");
+    let all: Vec<String> = f
+        .iter()
+        .flat_map(|b| {
+            std::iter::once(format!("{} {:?}", b.block, b.shape)).chain(b.entries.iter().cloned())
+        })
+        .collect();
+    insta::assert_snapshot!("covariance_loop_formulas", all.join("\n"));
 }
