@@ -35,20 +35,40 @@ pub fn single_path<G: Game + Clone>(
     noise: Noise,
     seed: u64,
 ) -> Result<Vec<Vec<f64>>, ExperimentError> {
+    let path = sampled_path(game, dynamics, x0, steps, noise, seed, 1)?;
+    Ok(path.into_iter().map(|(_, x)| x).collect())
+}
+
+/// Like [`single_path`], keeping the state every `every` steps (and after
+/// the last) only, each with the number of steps done: what a long run of a
+/// large game can hold in memory.
+pub fn sampled_path<G: Game + Clone>(
+    game: &G,
+    dynamics: Dynamics,
+    x0: &[f64],
+    steps: u64,
+    noise: Noise,
+    seed: u64,
+    every: u64,
+) -> Result<Vec<(u64, Vec<f64>)>, ExperimentError> {
     let r = Study::new(game.clone(), dynamics)
         .trajectories(1)
         .steps(steps)
         .noise(noise)
         .init(Init::Point(x0.to_vec()))
         .seed(seed)
-        .record(Record::finals().paths(1, None))
+        .record(Record::finals().paths(every, None))
         .run::<f64>()?;
     let p = r
         .paths
         .first()
         .ok_or_else(|| ExperimentError::Other("the study recorded no path".into()))?;
     let d = r.dim();
-    Ok(p.states.chunks(d).map(|s| s.to_vec()).collect())
+    Ok(p.steps
+        .iter()
+        .zip(p.states.chunks(d))
+        .map(|(k, s)| (*k, s.to_vec()))
+        .collect())
 }
 
 /// Splits a path of angle coordinates into pieces that do not jump across the

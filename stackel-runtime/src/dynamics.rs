@@ -23,10 +23,12 @@ use crate::schedule::{Optimizer, Schedule};
 use serde::{Deserialize, Serialize};
 
 mod small;
+mod solver;
 mod step;
 
 pub use crate::metric::wrap_angle;
 pub use small::{small_field, small_kernel_applies, SMALL_N};
+pub use solver::{FollowerSolver, SolveStats, DENSE_FOLLOWER_LIMIT};
 pub use step::{
     best_response, step, AdamCoefficients, AdamState, StepEvent, StepInputs, StepScratch,
 };
@@ -91,6 +93,10 @@ pub struct Dynamics {
     pub eta: f64,
     /// Newton options of the best response x2 = r(x1).
     pub newton: Newton,
+    /// Dense or matrix-free follower solve ([`FollowerSolver`]; default
+    /// `Auto`: dense below [`DENSE_FOLLOWER_LIMIT`] for unrolled games).
+    #[serde(default, skip_serializing_if = "FollowerSolver::is_auto")]
+    pub follower_solver: FollowerSolver,
 }
 
 /// A warning about a dynamics that runs but may not mean what it says.
@@ -114,6 +120,7 @@ impl Dynamics {
             optimizer: Optimizer::Plain,
             eta: 0.0,
             newton: Newton::default(),
+            follower_solver: FollowerSolver::Auto,
         }
     }
     /// Simultaneous gradient play, every player on `gamma`.
@@ -150,6 +157,13 @@ impl Dynamics {
     /// Newton options of the best response.
     pub fn newton(mut self, n: Newton) -> Self {
         self.newton = n;
+        self
+    }
+    /// How the follower's linear systems are solved: dense LU, or
+    /// matrix-free Krylov iterations, e.g. the paper's
+    /// `FollowerSolver::conjugate_gradient(5).warm_start(true).truncated(true)`.
+    pub fn follower_solver(mut self, s: FollowerSolver) -> Self {
+        self.follower_solver = s;
         self
     }
 

@@ -7,7 +7,7 @@
 // Index loops over coupled arrays read like the formulas they implement.
 #![allow(clippy::needless_range_loop)]
 
-use crate::dynamics::Warning;
+use crate::dynamics::{SolveStats, Warning};
 pub use crate::metric::l2_state_distance;
 use crate::metric::wrap_angle;
 use serde::{Deserialize, Serialize};
@@ -117,6 +117,13 @@ pub enum Fate {
     },
     /// The follower Hessian (+ eta I) was singular at step `step`.
     Singular {
+        /// The step at which it happened.
+        step: u64,
+    },
+    /// The matrix-free follower solve missed its tolerance after its
+    /// iteration cap at step `step` ([`crate::dynamics::FollowerSolver`];
+    /// the state before the step is kept).
+    NotConverged {
         /// The step at which it happened.
         step: u64,
     },
@@ -256,6 +263,10 @@ pub struct Summary {
     pub non_finite: u64,
     /// How many met a singular follower Hessian ([`Fate::Singular`]).
     pub singular: u64,
+    /// How many stopped on a matrix-free follower solve that did not
+    /// converge ([`Fate::NotConverged`]).
+    #[serde(default)]
+    pub not_converged: u64,
     /// Best-response Newton failures over all trajectories and steps.
     pub newton_failures: u64,
     /// Mean of the finished final states (empty if none finished); for angle
@@ -324,6 +335,10 @@ pub struct StudyResult {
     pub summary: Summary,
     /// Warnings about the dynamics ([`crate::Dynamics::warnings`]).
     pub warnings: Vec<Warning>,
+    /// Iterations and residuals of the matrix-free follower solves (None
+    /// on the dense path): mean/max iterations, max residual, misses.
+    #[serde(default)]
+    pub follower_solves: Option<SolveStats>,
 }
 
 impl StudyResult {
@@ -347,6 +362,7 @@ impl StudyResult {
             diverged: 0,
             non_finite: 0,
             singular: 0,
+            not_converged: 0,
             newton_failures: self.newton_failures.iter().map(|&v| v as u64).sum(),
             mean: vec![0.0; d],
             covariance: vec![0.0; d * d],
@@ -357,6 +373,7 @@ impl StudyResult {
                 Fate::Diverged { .. } => s.diverged += 1,
                 Fate::NonFinite { .. } => s.non_finite += 1,
                 Fate::Singular { .. } => s.singular += 1,
+                Fate::NotConverged { .. } => s.not_converged += 1,
             }
         }
         let done = || (0..self.count as usize).filter(|&i| self.fates[i].is_finished());
@@ -457,6 +474,9 @@ impl StudyResult {
             acc.newton_failures.extend(p.newton_failures);
             acc.lock_in.extend(p.lock_in);
             acc.paths.extend(p.paths);
+            if let (Some(a), Some(b)) = (acc.follower_solves.as_mut(), p.follower_solves.as_ref()) {
+                a.absorb(b);
+            }
             if let (Some(a), Some(b)) = (acc.distance.as_mut(), p.distance.as_ref()) {
                 a.absorb(b);
             }
@@ -492,6 +512,7 @@ impl StudyResult {
                 Fate::Diverged { step } => ("diverged", Some(step)),
                 Fate::NonFinite { step } => ("non_finite", Some(step)),
                 Fate::Singular { step } => ("singular", Some(step)),
+                Fate::NotConverged { step } => ("not_converged", Some(step)),
             };
             write!(w, "{},{},{}", self.first + i as u64, name, opt(step))?;
             for v in self.final_state(i) {

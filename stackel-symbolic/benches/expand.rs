@@ -9,14 +9,16 @@ use quote::quote;
 
 /// The covariance game (paper 4.3, example 1) with M x M players.
 pub fn covariance(m: usize) -> proc_macro2::TokenStream {
-    covariance_with(m, quote!())
+    covariance_in(m, None)
 }
 
-/// The covariance game with the attributes `attrs` (e.g. a forced form).
-pub fn covariance_with(m: usize, attrs: proc_macro2::TokenStream) -> proc_macro2::TokenStream {
+/// The covariance game at size `m`, in the code form `form` (`"unrolled"` or
+/// `"loops"`) or, with `None`, the form the compiler picks by size.
+pub fn covariance_in(m: usize, form: Option<&str>) -> proc_macro2::TokenStream {
     let m = proc_macro2::Literal::usize_unsuffixed(m);
+    let attr = form.map(|f| quote!(#[stackel(form = #f)]));
     quote! {
-        #attrs
+        #attr
         pub game Covariance {
             const M = #m;
             param sigma: [M, M];

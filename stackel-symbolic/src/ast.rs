@@ -81,11 +81,13 @@ pub enum Item {
         /// `[n]` or `[n, m]`; absent for a scalar.
         dims: Option<Dims>,
     },
-    /// `let NAME = expr;`
+    /// `let NAME = expr;` or, for a tensor let, `let NAME[i in a..b, ..] = expr;`.
     Let {
         /// The let's name.
         name: Ident,
-        /// The expression it names.
+        /// The let's own indices with their ranges (empty for a scalar let).
+        binders: Vec<SumBinder>,
+        /// The expression it names (an entry's value for a tensor let).
         value: Expr,
     },
     /// `cost NAME = expr;` (`keyword` is the span of `cost`).
@@ -231,10 +233,13 @@ pub enum ExprKind {
         /// The arguments.
         args: Vec<Expr>,
     },
-    /// `sum(i in a..b, j in c..d) body`.
+    /// `sum(i in a..b, j in c..d) body`, or the same with `mean`, `max`
+    /// or `min` in place of `sum` (see [`Reduction`]).
     Sum {
-        /// Span of the `sum` keyword.
+        /// Span of the `sum` / `mean` / `max` / `min` keyword.
         keyword: Span,
+        /// Which reduction.
+        op: Reduction,
         /// The index variables with their ranges, outermost first.
         binders: Vec<SumBinder>,
         /// The summand.
@@ -242,7 +247,33 @@ pub enum ExprKind {
     },
 }
 
-/// `i in lo..hi` (hi exclusive) or `i in lo..=hi` (inclusive).
+/// The reductions over index ranges: `sum`, `mean`, `max` and `min`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Reduction {
+    /// `sum(i in a..b) body`: the sum of the terms (0 over an empty range).
+    Sum,
+    /// `mean(i in a..b) body`: the sum divided by the number of terms (a non-empty range).
+    Mean,
+    /// `max(i in a..b) body`: the largest term (a non-empty range).
+    Max,
+    /// `min(i in a..b) body`: the smallest term (a non-empty range).
+    Min,
+}
+
+impl Reduction {
+    /// The DSL keyword.
+    pub fn keyword(self) -> &'static str {
+        match self {
+            Reduction::Sum => "sum",
+            Reduction::Mean => "mean",
+            Reduction::Max => "max",
+            Reduction::Min => "min",
+        }
+    }
+}
+
+/// `i in lo..hi` (hi exclusive) or `i in lo..=hi` (inclusive): an index
+/// of a reduction or of a tensor let.
 #[derive(Clone, Debug)]
 pub struct SumBinder {
     /// The index variable.

@@ -69,7 +69,7 @@ pub fn unrolled_size(e: &model::Expr) -> u64 {
         Expr::Num(_) | Expr::Var { .. } | Expr::Param { .. } | Expr::SumIndex(_) => 1,
         Expr::Neg(a) | Expr::Unary(_, a) => 1 + unrolled_size(a),
         Expr::Binary(_, a, b) | Expr::Call2(_, a, b) => 1 + unrolled_size(a) + unrolled_size(b),
-        Expr::Sum { lo, hi, body, .. } => {
+        Expr::Sum { lo, hi, body, .. } | Expr::Fold { lo, hi, body, .. } => {
             1 + ((hi - lo).max(0) as u64).saturating_mul(unrolled_size(body))
         }
     }

@@ -3,8 +3,10 @@
 //! differentiation, simplification, CSE, emission).
 //!
 //! Everything here is already resolved: `const`s are substituted, `let`s are
-//! inlined, every name points at a player, a param or a sum index, every
-//! index is in range and every sum has integer bounds. The back end never
+//! inlined (a tensor let's indices substituted by the use's indices), `mean`
+//! is a `Sum` divided by its number of terms, every name points at a player,
+//! a param or a sum index, every index is in range and every sum has integer
+//! bounds. The back end never
 //! needs to report a name or shape error; it only reports what it alone can
 //! see (a follower cost that does not depend on its own variable, a block over
 //! the size budget), pointing at the spans kept here.
@@ -159,7 +161,10 @@ impl GameModel {
 }
 
 /// A resolved index into a player variable or param: `var + offset` where
-/// `var` is a sum index (by id) or absent (a constant index).
+/// `var` is the index of an enclosing `Sum` or `Fold` (by id) or absent (a
+/// constant index). The indices of tensor lets are substituted away when the
+/// let is inlined (`h[i + 1]` with `let h[j in ..] = x[j + 2]` gives
+/// `x[i + 3]`), so every `var` here is bound by an enclosing reduction.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub struct Index {
     /// The sum index, if any.
@@ -287,7 +292,8 @@ pub enum Expr {
         /// The entry's index.
         index: Vec<Index>,
     },
-    /// The integer value of a sum index, used as a number (plus offset).
+    /// The integer value of a sum index (`var` always set; a constant is a
+    /// `Num`), used as a number (plus offset).
     SumIndex(Index),
     /// -a
     Neg(Box<Expr>),
@@ -306,6 +312,24 @@ pub enum Expr {
         /// End (exclusive).
         hi: i64,
         /// The summand.
+        body: Box<Expr>,
+    },
+    /// A `max` or `min` reduction: `op` folded over the terms, the largest
+    /// (`Max`) or smallest (`Min`) of `body` for `var = lo, ..., hi - 1`;
+    /// hi exclusive, and lo < hi (never empty). On ties the term with the
+    /// smallest `var` is picked, derivatives included: the same value and
+    /// derivative as the chain `op(op(body(lo), body(lo + 1)), ...)` of the
+    /// two-argument function in any bracketing.
+    Fold {
+        /// `Max` or `Min`.
+        op: BinaryFn,
+        /// The index variable.
+        var: SumVar,
+        /// First value.
+        lo: i64,
+        /// End (exclusive); `lo < hi`.
+        hi: i64,
+        /// The term.
         body: Box<Expr>,
     },
 }

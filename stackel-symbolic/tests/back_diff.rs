@@ -57,6 +57,39 @@ fn eval(e: &Expr, x: &[f64], p: &[f64], env: &mut Vec<(SumVar, i64)>) -> f64 {
                 }
             }
         }
+        Expr::Fold {
+            op,
+            var,
+            lo,
+            hi,
+            body,
+        } => {
+            // The first term wins ties, as in the two-argument functions.
+            let mut acc: Option<f64> = None;
+            for k in *lo..*hi {
+                env.push((*var, k));
+                let t = eval(body, x, p, env);
+                env.pop();
+                acc = Some(match (acc, op) {
+                    (None, _) => t,
+                    (Some(a), BinaryFn::Max) => {
+                        if a >= t {
+                            a
+                        } else {
+                            t
+                        }
+                    }
+                    (Some(a), BinaryFn::Min) => {
+                        if a <= t {
+                            a
+                        } else {
+                            t
+                        }
+                    }
+                });
+            }
+            acc.expect("a fold has at least one term")
+        }
         Expr::Sum { var, lo, hi, body } => {
             let mut s = 0.0;
             for k in *lo..*hi {
@@ -112,7 +145,7 @@ fn b(e: Expr) -> Box<Expr> {
 }
 
 /// Random expressions over x, y, a, constants and a sum index, with every
-/// operator and function of the DSL.
+/// operator and function of the DSL and the `max`/`min` folds.
 fn expr() -> impl Strategy<Value = Expr> {
     let leaf = prop_oneof![
         Just(var(0)),
@@ -147,6 +180,31 @@ fn expr() -> impl Strategy<Value = Expr> {
                 b(c)
             )),
             inner.clone().prop_map(|a| Expr::Neg(b(a))),
+            // max/min over i in 0..3 of (i - 1) a - i^2 / 4: the terms
+            // -a, -1/4, a - 1 cross, so each can be the one picked.
+            (inner.clone(), any::<bool>()).prop_map(|(a, m)| {
+                let i = |offset| {
+                    b(Expr::SumIndex(Index {
+                        var: Some(SumVar(8)),
+                        offset,
+                    }))
+                };
+                Expr::Fold {
+                    op: if m { BinaryFn::Min } else { BinaryFn::Max },
+                    var: SumVar(8),
+                    lo: 0,
+                    hi: 3,
+                    body: b(Expr::Binary(
+                        BinOp::Sub,
+                        b(Expr::Binary(BinOp::Mul, i(-1), b(a))),
+                        b(Expr::Binary(
+                            BinOp::Mul,
+                            b(Expr::Num(0.25)),
+                            b(Expr::Binary(BinOp::Mul, i(0), i(0))),
+                        )),
+                    )),
+                }
+            }),
             inner.prop_map(|a| Expr::Sum {
                 var: SumVar(7),
                 lo: 0,

@@ -5,7 +5,8 @@
 //!    of a valid game: `front_end` returns a model or (at least one) error,
 //!    never panics.
 //! 2. Random well-formed games (random shapes, consts, params with defaults,
-//!    lets, nested sums with offsets, every function): `front_end` accepts
+//!    scalar and tensor lets, nested sum/mean/max/min reductions with
+//!    offsets, every function): `front_end` accepts
 //!    them and the model is consistent (every index within its shape, every
 //!    sum index bound by an enclosing sum, sum ids unique in the game); the
 //!    whole `compile` returns code (that parses as Rust items) or errors
@@ -20,7 +21,7 @@ use std::collections::HashMap;
 const WORDS: &[&str] = &[
     "game", "pub", "leader", "follower", "param", "const", "let", "cost", "budget", "sum", "in",
     "angle", "pi", "exp", "ln", "sqrt", "sin", "cos", "tan", "tanh", "sigmoid", "softplus", "abs",
-    "relu", "min", "max", "x", "y", "z", "i", "j", "M", "a", "G", "crate", "fn", "r#type",
+    "relu", "min", "max", "mean", "x", "y", "z", "i", "j", "M", "a", "G", "crate", "fn", "r#type",
 ];
 const PUNCTS: &[char] = &[
     '+', '-', '*', '/', '^', '=', ';', ':', ',', '.', '<', '>', '#', '!', '&', '|', '%', '\'', '@',
@@ -78,8 +79,9 @@ fn valid_body() -> Vec<TokenTree> {
     let src = "const M = 3; const N = M - 1; param s: [M, M]; param e = pi / 2.0; param d: [2] = [1, -2.5];
         leader v: [M, N]; follower w: angle[M]; follower u; budget = 400;
         let f = sum(i in 0..M, j in 0..N) v[i, j] * (s[i, j] - sum(k in 0..=1) w[k + 1] ^ 2);
-        cost v = f + min(e, abs(v[0, N - 1]));
-        cost w = -f + sum(i in 1..M) i * relu(w[i - 1]) / 2;
+        let h[a in 1..M, b in 0..N] = tanh(v[a - 1, b] * w[a]) + max(k in 0..2) d[k] * b;
+        cost v = f + min(e, abs(v[0, N - 1])) + mean(a in 1..M) h[a, 1] ^ 2;
+        cost w = -f + sum(i in 1..M) i * relu(w[i - 1]) / 2 + min(i in 0..N) h[i + 1, i];
         cost u = u ^ 2 - softplus(d[1] * u) + sigmoid(tanh(u));";
     src.parse::<TokenStream>().unwrap().into_iter().collect()
 }
@@ -246,13 +248,15 @@ fn expr(rng: &mut Rng, scope: &mut Scope, depth: u32) -> String {
             format!("{f}({a}, {})", expr(rng, scope, depth - 1))
         }
         3 => {
+            // sum may be empty; mean, max and min may not.
+            let op = *rng.pick(&["sum", "sum", "mean", "max", "min"]);
             let binders = rng.range(1, 3);
             let mut names = Vec::new();
             for _ in 0..binders {
                 let name = format!("i{}", scope.next_index);
                 scope.next_index += 1;
                 let lo = rng.range(0, 2);
-                let hi = lo + rng.range(0, 4);
+                let hi = lo + rng.range(i64::from(op != "sum"), 4);
                 let range = if rng.chance(30) && hi > lo {
                     format!(
                         "{}..={}",
@@ -267,7 +271,7 @@ fn expr(rng: &mut Rng, scope: &mut Scope, depth: u32) -> String {
             }
             let body = expr(rng, scope, depth - 1);
             scope.bound.truncate(scope.bound.len() - binders as usize);
-            format!("(sum({}) ({body}))", names.join(", "))
+            format!("({op}({}) ({body}))", names.join(", "))
         }
         _ => {
             let op = rng.pick(&["+", "-", "*", "/", "^"]);
@@ -396,11 +400,29 @@ fn random_game(seed: u64) -> (String, Vec<Shape>, Vec<Shape>) {
     if scope.scalars.is_empty() {
         scope.scalars.push("K1".into());
     }
-    for l in 0..rng.range(0, 3) {
-        let e = expr(&mut rng, &mut scope, 3);
+    for l in 0..rng.range(0, 4) {
         let name = format!("l{l}");
-        src.push_str(&format!("let {name} = {e};\n"));
-        scope.scalars.push(name);
+        if rng.chance(50) {
+            // A tensor let of rank 1..=3, its indices bound in its body.
+            let dims: Vec<i64> = (0..rng.range(1, 4))
+                .map(|_| *rng.pick(&[1, 2, 3, k1]))
+                .collect();
+            let mut binders = Vec::new();
+            for &d in &dims {
+                let index = format!("i{}", scope.next_index);
+                scope.next_index += 1;
+                binders.push(format!("{index} in 0..{d}"));
+                scope.bound.push((index, 0, d));
+            }
+            let e = expr(&mut rng, &mut scope, 3);
+            scope.bound.clear();
+            src.push_str(&format!("let {name}[{}] = {e};\n", binders.join(", ")));
+            scope.arrays.push(Array { name, dims });
+        } else {
+            let e = expr(&mut rng, &mut scope, 3);
+            src.push_str(&format!("let {name} = {e};\n"));
+            scope.scalars.push(name);
+        }
     }
     if rng.chance(30) {
         src.push_str("budget = 100000;\n");
@@ -473,6 +495,16 @@ fn check_expr(
         Expr::Binary(_, a, b) | Expr::Call2(_, a, b) => {
             check_expr(m, a, ranges, seen);
             check_expr(m, b, ranges, seen);
+        }
+        Expr::Fold {
+            var, lo, hi, body, ..
+        } => {
+            assert!(lo < hi);
+            assert!(!seen.contains(var), "{var:?} bound twice");
+            seen.push(*var);
+            ranges.insert(*var, (*lo, *hi));
+            check_expr(m, body, ranges, seen);
+            ranges.remove(var);
         }
         Expr::Sum { var, lo, hi, body } => {
             assert!(lo <= hi);

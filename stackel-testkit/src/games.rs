@@ -57,14 +57,17 @@ stackel_game! {
 /// f = sum_ij w_ij (sigma_ij - (V V^T)_ij), f1 = f, f2 = -f + eta/2 |W|_F^2.
 ///
 /// `covariance_game!(crate = [PATH], NAME, M, "doc")`, optionally followed by
-/// `sigma = [[..], ..]` (the default of the param sigma; zero without it).
+/// `sigma = [[..], ..]` (the default of the param sigma; zero without it)
+/// and/or `form = "loops"` (or `"unrolled"`: the code form, forced; else the
+/// compiler's size rule picks it).
 /// stackel-paper instantiates m = 9 with it: compiling that size takes rustc
 /// 10-20 s, so it is not built here for every test.
 #[macro_export]
 macro_rules! covariance_game {
-    (crate = [$($krate:tt)+], $name:ident, $m:literal, $doc:literal $(, sigma = $sigma:tt)?) => {
+    (crate = [$($krate:tt)+], $name:ident, $m:literal, $doc:literal $(, sigma = $sigma:tt)? $(, form = $form:literal)?) => {
         $crate::__stackel_game! {
             #[stackel(crate = $($krate)+)]
+            $(#[stackel(form = $form)])?
             #[doc = $doc]
             pub game $name {
                 const M = $m;

@@ -14,6 +14,14 @@
 //! path depends only on the game and the dynamics, never on threads, chunks
 //! or shards.
 //!
+//! With a matrix-free follower solve ([`crate::dynamics::FollowerSolver`]) the
+//! small kernel is skipped, the step's scratch holds vectors only, and with
+//! warm start a chunk keeps each trajectory's last multiplier lambda (d2
+//! entries per trajectory), so results still do not depend on chunking. The
+//! solves' iteration counts and residuals go into
+//! [`StudyResult::follower_solves`]; a solve that misses its tolerance stops
+//! its trajectory as [`Fate::NotConverged`].
+//!
 //! Its hot loops are here (the chunk runner's per-trajectory step), in the
 //! noise pass [`rng::fill_normals_in`] and in the submodule `small` (the
 //! small-state kernel); failures follow [`crate::plan`]'s contract.
@@ -149,7 +157,11 @@ fn run_chunk<G: Game, T: NoiseFloat>(
     let mut fates = vec![Fate::Finished; count];
     let mut active = vec![true; count];
     let mut newton = vec![0u32; if best_response { count } else { 0 }];
-    let mut scratch = StepScratch::<T>::new::<G>();
+    let mut scratch = StepScratch::<T>::for_dynamics(game, dynamics);
+    // matrix-free with warm start: each trajectory's last lambda (len d2)
+    let d2 = G::D2;
+    let warm = scratch.warm_starts();
+    let mut lambdas = vec![T::zero(); if warm { d2 * count } else { 0 }];
     let mut gains = vec![T::zero(); n];
     let mut noise_words = NoiseWords::new(count);
     let mut z = vec![T::zero(); 2 * rng::pairs_per_state(n) * count];
@@ -252,11 +264,25 @@ fn run_chunk<G: Game, T: NoiseFloat>(
                 eta: p.eta,
                 adam,
             };
-            match dynamics::step(game, dynamics, &inp, &mut xj, st, &mut scratch) {
+            if warm {
+                scratch
+                    .lambda_mut()
+                    .copy_from_slice(&lambdas[j * d2..(j + 1) * d2]);
+            }
+            let event = dynamics::step(game, dynamics, &inp, &mut xj, st, &mut scratch);
+            if warm {
+                lambdas[j * d2..(j + 1) * d2].copy_from_slice(scratch.lambda_mut());
+            }
+            match event {
                 StepEvent::Ok => {}
                 StepEvent::NewtonFailed => newton[j] += 1,
                 StepEvent::Singular => {
                     fates[j] = Fate::Singular { step: k };
+                    active[j] = false;
+                    continue;
+                }
+                StepEvent::NotConverged => {
+                    fates[j] = Fate::NotConverged { step: k };
                     active[j] = false;
                     continue;
                 }
@@ -305,5 +331,14 @@ fn run_chunk<G: Game, T: NoiseFloat>(
             final_states[j * n + i] = xs[i * count + j].re();
         }
     }
-    plan.result::<T>(first, final_states, fates, newton, &lock, rec.finish())
+    let solves = scratch.matrix_free().then(|| *scratch.solve_stats());
+    plan.result::<T>(
+        first,
+        final_states,
+        fates,
+        newton,
+        &lock,
+        rec.finish(),
+        solves,
+    )
 }

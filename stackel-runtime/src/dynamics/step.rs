@@ -5,9 +5,11 @@
 // Index loops over coupled arrays read like the formulas they implement.
 #![allow(clippy::needless_range_loop)]
 
+use super::solver::SolveStats;
 use super::{Dynamics, Newton, Rule};
 use crate::field;
 use crate::game::{Game, StackelbergParts};
+use crate::krylov::{Krylov, KrylovOptions};
 use crate::linalg::{Lu, Singular};
 use crate::metric::wrap_angle;
 use crate::real::{Float, Real};
@@ -23,6 +25,20 @@ pub enum StepEvent {
     /// The best-response Newton iteration did not converge this step (counted,
     /// the trajectory goes on from the best iterate).
     NewtonFailed,
+    /// The matrix-free follower solve missed its tolerance after its
+    /// iteration cap (not truncated): the trajectory stops.
+    NotConverged,
+}
+
+/// The matrix-free follower solve's buffers (vectors only, no block).
+#[derive(Clone, Debug)]
+struct MatrixFree<T> {
+    opts: KrylovOptions,
+    /// One follower: H = D22 f2 is a Hessian, symmetric.
+    symmetric: bool,
+    krylov: Krylov<T>,
+    /// B^T lambda (len d1).
+    bt_lambda: Vec<T>,
 }
 
 /// Per-thread buffers of [`step`]; allocation-free after construction.
@@ -39,13 +55,51 @@ pub struct StepScratch<T> {
     lambda: Vec<T>,
     trial: Vec<T>,
     lu: Lu<T>,
+    mf: Option<MatrixFree<T>>,
+    stats: SolveStats,
 }
 
 impl<T: Float> StepScratch<T> {
-    /// Buffers for game `G`.
+    /// Buffers for game `G` on the dense path.
     pub fn new<G: Game>() -> Self {
+        Self::build::<G>(None, false)
+    }
+
+    /// Buffers for game `g` under `dynamics`: dense, or, when
+    /// [`Dynamics::follower_solver`] resolves to matrix-free for `g`, vectors
+    /// and a Krylov workspace only (no d2 x d2 or d2 x d1 buffer).
+    pub fn for_dynamics<G: Game>(g: &G, dynamics: &Dynamics) -> Self {
+        let symmetric = g.info().followers.len() <= 1;
+        Self::build::<G>(dynamics.follower_solver.resolve_for(g), symmetric)
+    }
+
+    /// Whether the follower solve is matrix-free.
+    pub fn matrix_free(&self) -> bool {
+        self.mf.is_some()
+    }
+
+    /// Whether solves start from the lambda left in [`StepScratch::lambda_mut`]
+    /// (matrix-free with warm start): the engine keeps it per trajectory.
+    pub fn warm_starts(&self) -> bool {
+        self.mf.as_ref().is_some_and(|m| m.opts.warm_start)
+    }
+
+    /// The multiplier lambda (len d2): the start of the next warm-started
+    /// solve, the solution after it.
+    pub fn lambda_mut(&mut self) -> &mut [T] {
+        &mut self.lambda
+    }
+
+    /// The statistics of the matrix-free solves since construction.
+    pub fn solve_stats(&self) -> &SolveStats {
+        &self.stats
+    }
+
+    fn build<G: Game>(mf: Option<KrylovOptions>, symmetric: bool) -> Self {
         let (d1, d2) = (G::D1, G::D2);
         let z = T::zero();
+        let dense = mf.is_none();
+        let block = |len: usize| vec![z; if dense { len } else { 0 }];
         StepScratch {
             d1,
             d2,
@@ -53,11 +107,18 @@ impl<T: Float> StepScratch<T> {
             d1f1: vec![z; d1],
             d2f1: vec![z; d2],
             d2f2: vec![z; d2],
-            h: vec![z; d2 * d2],
-            b: vec![z; d2 * d1],
+            h: block(d2 * d2),
+            b: block(d2 * d1),
             lambda: vec![z; d2],
             trial: vec![z; d1 + d2],
-            lu: Lu::new(d2),
+            lu: Lu::new(if dense { d2 } else { 0 }),
+            mf: mf.map(|opts| MatrixFree {
+                opts,
+                symmetric,
+                krylov: Krylov::for_options(d2, &opts, symmetric),
+                bt_lambda: vec![z; d1],
+            }),
+            stats: SolveStats::default(),
         }
     }
 
@@ -81,11 +142,90 @@ impl<T: Float> StepScratch<T> {
     }
 }
 
-/// Df1 = D1 f1 - B^T (H + eta I)^-T D2 f1 into `s.grad[..d1]` (the
-/// [`crate::field`] path, closed form for d2 = 1 and LU above), also leaving
-/// D2 f2 in `s.d2f2`. Err when H + eta I is singular.
+/// Why the follower solve failed.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(super) enum SolveFailure {
+    /// Dense: H + eta I singular.
+    Singular,
+    /// Matrix-free: the tolerance was missed (not truncated).
+    NotConverged,
+}
+
+impl From<Singular> for SolveFailure {
+    fn from(_: Singular) -> Self {
+        SolveFailure::Singular
+    }
+}
+
+impl SolveFailure {
+    fn event(self) -> StepEvent {
+        match self {
+            SolveFailure::Singular => StepEvent::Singular,
+            SolveFailure::NotConverged => StepEvent::NotConverged,
+        }
+    }
+}
+
+/// Df1 = D1 f1 - B^T (H + eta I)^-T D2 f1 into `s.grad[..d1]`, also leaving
+/// D2 f2 in `s.d2f2`: dense ([`dense_total_leader_gradient`]) or matrix-free
+/// ([`matrix_free_total_leader_gradient`]) as the scratch was built.
 #[inline(always)]
 pub(super) fn total_leader_gradient<G: Game, T: Float>(
+    g: &G,
+    x: &[T],
+    eta: T,
+    s: &mut StepScratch<T>,
+) -> Result<(), SolveFailure> {
+    if s.mf.is_some() {
+        matrix_free_total_leader_gradient(g, x, eta, s)
+    } else {
+        Ok(dense_total_leader_gradient(g, x, eta, s)?)
+    }
+}
+
+/// Matrix-free: lambda solves (H^T + eta I) lambda = D2 f1 by Krylov
+/// iterations on [`Game::d22f2_tmul`] (warm-started from `s.lambda` when the
+/// options say so), then Df1 = D1 f1 - [`Game::d21f2_tmul`](lambda). Records
+/// the solve in the scratch's statistics; Err when it missed the tolerance
+/// and the options are not truncated.
+fn matrix_free_total_leader_gradient<G: Game, T: Float>(
+    g: &G,
+    x: &[T],
+    eta: T,
+    s: &mut StepScratch<T>,
+) -> Result<(), SolveFailure> {
+    let d1 = s.d1;
+    let mf = s.mf.as_mut().expect("matrix-free scratch");
+    g.d1f1(x, &mut s.d1f1);
+    g.d2f1(x, &mut s.d2f1);
+    g.d2f2(x, &mut s.d2f2);
+    let report = mf.krylov.solve(
+        &mf.opts,
+        mf.symmetric,
+        |v, out| {
+            g.d22f2_tmul(x, v, out);
+            for (o, vi) in out.iter_mut().zip(v) {
+                *o += eta * *vi;
+            }
+        },
+        &s.d2f1,
+        &mut s.lambda,
+    );
+    s.stats.add(&report);
+    if !report.converged && !mf.opts.truncated {
+        return Err(SolveFailure::NotConverged);
+    }
+    g.d21f2_tmul(x, &s.lambda, &mut mf.bt_lambda);
+    for i in 0..d1 {
+        s.grad[i] = s.d1f1[i] - mf.bt_lambda[i];
+    }
+    Ok(())
+}
+
+/// Dense: the [`crate::field`] path (closed form for d2 = 1, LU above).
+/// Err when H + eta I is singular.
+#[inline(always)]
+fn dense_total_leader_gradient<G: Game, T: Float>(
     g: &G,
     x: &[T],
     eta: T,
@@ -129,12 +269,32 @@ pub fn best_response<G: Game, T: Float>(
         if norm <= atol {
             return true;
         }
-        g.d22f2(x, &mut s.h);
-        if s.lu.factor(&s.h).is_err() {
-            return false;
+        if let Some(mf) = s.mf.as_mut() {
+            // D22 f2 dx = D2 f2 from dx = 0, through H w
+            let opts = KrylovOptions {
+                warm_start: false,
+                ..mf.opts
+            };
+            let xs: &[T] = x;
+            let r = mf.krylov.solve(
+                &opts,
+                mf.symmetric,
+                |v, out| g.d22f2_mul(xs, v, out),
+                &s.d2f2,
+                &mut s.lambda,
+            );
+            s.stats.add(&r);
+            if !r.converged && !opts.truncated {
+                return false;
+            }
+        } else {
+            g.d22f2(x, &mut s.h);
+            if s.lu.factor(&s.h).is_err() {
+                return false;
+            }
+            s.lambda.copy_from_slice(&s.d2f2);
+            s.lu.solve(&mut s.lambda);
         }
-        s.lambda.copy_from_slice(&s.d2f2);
-        s.lu.solve(&mut s.lambda);
         let small = inf_norm(&s.lambda) <= rtol * (T::one() + inf_norm(&x[d1..]));
         let mut alpha = T::one();
         let mut accepted = false;
@@ -241,8 +401,8 @@ pub fn step<G: Game, T: Float>(
             n
         }
         Rule::TwoTimescale => {
-            if total_leader_gradient(g, x, inp.eta, s).is_err() {
-                return StepEvent::Singular;
+            if let Err(e) = total_leader_gradient(g, x, inp.eta, s) {
+                return e.event();
             }
             s.grad[d1..].copy_from_slice(&s.d2f2);
             n
@@ -251,19 +411,32 @@ pub fn step<G: Game, T: Float>(
             if !best_response(g, &dynamics.newton, x, s) {
                 event = StepEvent::NewtonFailed;
             }
-            if total_leader_gradient(g, x, inp.eta, s).is_err() {
-                return StepEvent::Singular;
+            if let Err(e) = total_leader_gradient(g, x, inp.eta, s) {
+                return e.event();
             }
             d1
         }
         Rule::Lola => {
             // D1 f1 - gamma2 B^T D2 f1: the leader gradient with lambda = gamma2 D2 f1
-            s.stackelberg_parts(g, x);
             let gamma2 = inp.gains[d1.min(n - 1)];
-            for (l, d) in s.lambda.iter_mut().zip(&s.d2f1) {
-                *l = gamma2 * *d;
+            if let Some(mf) = s.mf.as_mut() {
+                g.d1f1(x, &mut s.d1f1);
+                g.d2f1(x, &mut s.d2f1);
+                g.d2f2(x, &mut s.d2f2);
+                for (l, d) in s.lambda.iter_mut().zip(&s.d2f1) {
+                    *l = gamma2 * *d;
+                }
+                g.d21f2_tmul(x, &s.lambda, &mut mf.bt_lambda);
+                for i in 0..d1 {
+                    s.grad[i] = s.d1f1[i] - mf.bt_lambda[i];
+                }
+            } else {
+                s.stackelberg_parts(g, x);
+                for (l, d) in s.lambda.iter_mut().zip(&s.d2f1) {
+                    *l = gamma2 * *d;
+                }
+                field::leader_gradient_from_lambda(&s.d1f1, &s.b, &s.lambda, &mut s.grad[..d1]);
             }
-            field::leader_gradient_from_lambda(&s.d1f1, &s.b, &s.lambda, &mut s.grad[..d1]);
             s.grad[d1..].copy_from_slice(&s.d2f2);
             n
         }

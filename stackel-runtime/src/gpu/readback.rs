@@ -122,6 +122,7 @@ impl<T: NoiseFloat> BatchEnd<T> {
             newton_failures,
             &lock,
             rec.finish(),
+            None,
         )
     }
 }

@@ -46,6 +46,12 @@ impl GpuEngine {
             )));
         }
         let info = plan.game.info();
+        if plan.matrix_free().is_some() && dynamics.rule != crate::dynamics::Rule::Simultaneous {
+            return Err(GpuError::MatrixFree {
+                game: info.name,
+                d2: G::D2,
+            });
+        }
         let n = G::N;
         let dims = plan.dims();
         let players = dims.len();

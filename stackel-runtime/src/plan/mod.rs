@@ -29,7 +29,7 @@
 // Index loops over coupled arrays read like the formulas they implement.
 #![allow(clippy::needless_range_loop)]
 
-use crate::dynamics::{self, Dynamics};
+use crate::dynamics::{self, Dynamics, SolveStats};
 use crate::game::Game;
 use crate::real::Real;
 use crate::record::{Basins, DistanceSeries, Fate, Path, Record, StudyResult, Summary};
@@ -186,10 +186,18 @@ impl<G: Game> Plan<'_, G> {
         self.noise.variances.iter().any(|v| *v != 0.0)
     }
 
+    /// The Krylov options when the follower solve is matrix-free
+    /// ([`crate::dynamics::FollowerSolver::resolve`]), None when dense.
+    pub fn matrix_free(&self) -> Option<crate::krylov::KrylovOptions> {
+        self.dynamics.follower_solver.resolve_for(self.game)
+    }
+
     /// Whether the engines run the small-state kernel
-    /// ([`dynamics::small_kernel_applies`], plain steps, not switched off).
+    /// ([`dynamics::small_kernel_applies`], plain steps, dense follower
+    /// solve, not switched off).
     pub fn uses_small_kernel(&self) -> bool {
         self.small_kernel
+            && self.matrix_free().is_none()
             && dynamics::small_kernel_applies::<G>(self.dynamics.rule)
             && matches!(self.dynamics.optimizer, Optimizer::Plain)
     }
@@ -198,7 +206,9 @@ impl<G: Game> Plan<'_, G> {
     /// `T`: final states (trajectory-major), fates, Newton failures (empty
     /// unless best response), lock-in steps l_j (empty without a target;
     /// reported for finished trajectories with l_j <= K) and the recorder's
-    /// paths and distances. Summary and warnings are filled on merging.
+    /// paths and distances, and the matrix-free solves' statistics. Summary
+    /// and warnings are filled on merging.
+    #[allow(clippy::too_many_arguments)]
     pub(crate) fn result<T: NoiseFloat>(
         &self,
         first: u64,
@@ -207,6 +217,7 @@ impl<G: Game> Plan<'_, G> {
         newton_failures: Vec<u32>,
         lock: &[u64],
         (paths, distance): (Vec<Path>, Option<DistanceSeries>),
+        follower_solves: Option<SolveStats>,
     ) -> StudyResult {
         let info = self.game.info();
         let lock_in = lock
@@ -235,6 +246,7 @@ impl<G: Game> Plan<'_, G> {
             }),
             summary: Summary::default(),
             warnings: Vec::new(),
+            follower_solves,
         }
     }
 }

@@ -249,6 +249,19 @@ impl<G: Game> Plan<'_, G> {
                 value: self.dynamics.eta,
             });
         }
+        if let Some(o) = self.matrix_free() {
+            if o.max_iter == 0 {
+                return Err(StudyError::Zero {
+                    what: "follower solver iterations",
+                });
+            }
+            if !(o.tol.is_finite() && o.tol >= 0.0) {
+                return Err(StudyError::Negative {
+                    what: "follower solver tolerance",
+                    value: o.tol,
+                });
+            }
+        }
         if self.dynamics.newton.max_iter == 0 {
             return Err(StudyError::Zero {
                 what: "Newton iterations",

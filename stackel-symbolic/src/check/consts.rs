@@ -157,8 +157,11 @@ impl Checker<'_> {
                     format!("`{name}[..]` is not a constant; {ALLOWED}"),
                 ))
             }
-            ExprKind::Sum { keyword, .. } => {
-                return Err((*keyword, format!("a sum is not allowed here; {ALLOWED}")))
+            ExprKind::Sum { keyword, op, .. } => {
+                return Err((
+                    *keyword,
+                    format!("a `{}` is not allowed here; {ALLOWED}", op.keyword()),
+                ))
             }
         })
     }
@@ -302,9 +305,10 @@ impl Checker<'_> {
                 name.span(),
                 format!("`{name}` is not allowed here; {allowed}"),
             )),
-            ExprKind::Sum { keyword, .. } => {
-                Err((*keyword, format!("a sum is not allowed here; {allowed}")))
-            }
+            ExprKind::Sum { keyword, op, .. } => Err((
+                *keyword,
+                format!("a `{}` is not allowed here; {allowed}", op.keyword()),
+            )),
         }
     }
 }

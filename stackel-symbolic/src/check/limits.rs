@@ -21,7 +21,10 @@ pub(super) const MAX_SUM_TERMS: i64 = 1 << 20;
 pub(super) fn expr_size(e: &Expr) -> usize {
     1 + match e {
         Expr::Num(_) | Expr::Var { .. } | Expr::Param { .. } | Expr::SumIndex(_) => 0,
-        Expr::Neg(a) | Expr::Unary(_, a) | Expr::Sum { body: a, .. } => expr_size(a),
+        Expr::Neg(a)
+        | Expr::Unary(_, a)
+        | Expr::Sum { body: a, .. }
+        | Expr::Fold { body: a, .. } => expr_size(a),
         Expr::Binary(_, a, b) | Expr::Call2(_, a, b) => expr_size(a) + expr_size(b),
     }
 }

@@ -2,7 +2,9 @@
 //!
 //! Resolves every name (player, param, const, let, sum index, `pi`),
 //! evaluates consts, dimensions, sum bounds and param defaults, inlines lets
-//! (with fresh sum-index ids at every use), turns indices into
+//! (with fresh sum-index ids at every use, and a tensor let's own indices
+//! replaced by the use's indices), lowers `mean` to a sum over its count
+//! and `max`/`min` reductions to [`Expr::Fold`], turns indices into
 //! `Index { var, offset }` and checks them against the shapes, and checks the
 //! game's structure (one leader, one or more followers, one cost each). Every
 //! error found is collected; none stops the check of the rest.
@@ -15,9 +17,11 @@
 //!   sum bounds, indices);
 //! - `shapes`: player and param shapes, indices checked against them;
 //! - `params`: param shapes and default values;
-//! - `sums`: sum ranges and fresh sum-index ids;
+//! - `sums`: reductions (`sum`, `mean`, `max`, `min`), index ranges, and
+//!   fresh sum-index ids with the substitution of a let's indices;
 //! - `limits`: the limits on one game and the sizes they are checked on;
-//! - `resolve`: lets, costs, players and every name in an expression.
+//! - `resolve`: lets (scalar and tensor), costs, players and every name in
+//!   an expression.
 
 use crate::ast::{self, ArrayElem, ExprKind, GameAst, Item, ParamDefault, Role};
 use crate::model::{
@@ -39,6 +43,7 @@ use consts::*;
 use limits::*;
 use names::*;
 pub(crate) use names::{rust_keyword, suggest};
+use resolve::{index_count, let_use};
 use shapes::*;
 use sums::*;
 
@@ -112,6 +117,15 @@ struct Bound {
     range: Option<(i64, i64)>,
 }
 
+/// One index of a tensor let: the variable its body uses, and its declared
+/// range `lo..hi` (hi exclusive, lo < hi).
+#[derive(Clone, Copy, Debug)]
+struct LetIndex {
+    var: SumVar,
+    lo: i64,
+    hi: i64,
+}
+
 /// Which lets an expression may use (a let only those declared before it).
 #[derive(Clone, Copy)]
 struct Limits {
@@ -140,8 +154,15 @@ struct Checker<'a> {
     param_items: Vec<(&'a Ident, Option<&'a ast::Dims>, Option<&'a ParamDefault>)>,
     /// By player number (slot 0 the leader; `None` if it is missing).
     player_items: Vec<Option<PlayerItem<'a>>>,
-    /// Let declarations, by position.
-    let_items: Vec<(&'a Ident, &'a ast::Expr)>,
+    /// Let declarations, by position: name, own indices (empty for a
+    /// scalar let), value.
+    let_items: Vec<(&'a Ident, &'a [ast::SumBinder], &'a ast::Expr)>,
+    /// The resolved indices of the lets, by position (empty for a scalar
+    /// let; `None` where a range was wrong).
+    let_indices: Vec<Option<Vec<LetIndex>>>,
+    /// The tensor let whose body is being resolved, if any (for the
+    /// unbound-index error).
+    current_let: Option<usize>,
     /// Evaluated shapes (`None` where wrong) of the params, by position.
     param_shapes: Vec<Option<Shape>>,
     /// Evaluated shapes of the players, by number (`None` where wrong or absent).
@@ -161,6 +182,9 @@ struct Checker<'a> {
     inlined: Option<usize>,
     /// Every name bound by some sum in the game (for "used outside its sum").
     sum_names: HashSet<String>,
+    /// Every tensor let's index name, with the (first) let declaring it
+    /// (for "used outside the let").
+    let_index_names: HashMap<String, String>,
     /// The next fresh sum-index id.
     next_sum_var: u32,
 }
@@ -168,10 +192,22 @@ struct Checker<'a> {
 impl<'a> Checker<'a> {
     fn new(ast: &'a GameAst) -> Self {
         let mut sum_names = HashSet::new();
+        let mut let_index_names = HashMap::new();
         for item in &ast.items {
             match item {
+                Item::Let {
+                    name,
+                    binders,
+                    value,
+                } => {
+                    for b in binders {
+                        let_index_names
+                            .entry(b.var.to_string())
+                            .or_insert_with(|| name.to_string());
+                    }
+                    collect_sum_names(value, &mut sum_names);
+                }
                 Item::Const { value, .. }
-                | Item::Let { value, .. }
                 | Item::Cost { value, .. }
                 | Item::Budget { value, .. } => collect_sum_names(value, &mut sum_names),
                 _ => {}
@@ -188,6 +224,8 @@ impl<'a> Checker<'a> {
             param_items: Vec::new(),
             player_items: Vec::new(),
             let_items: Vec::new(),
+            let_indices: Vec::new(),
+            current_let: None,
             param_shapes: Vec::new(),
             player_shapes: Vec::new(),
             lets: Vec::new(),
@@ -197,6 +235,7 @@ impl<'a> Checker<'a> {
             inlined_height: 0,
             inlined: Some(0),
             sum_names,
+            let_index_names,
             next_sum_var: 0,
         }
     }

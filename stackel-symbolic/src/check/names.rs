@@ -45,7 +45,7 @@ pub(crate) fn rust_keyword(name: &str) -> Option<String> {
 }
 
 /// Names that cannot be declared (besides the function names).
-pub(super) const RESERVED: [&str; 2] = ["pi", "sum"];
+pub(super) const RESERVED: [&str; 3] = ["pi", "sum", "mean"];
 
 /// The closest candidates within a small edit distance, as "`a`",
 /// "`a` or `b`" or "`a`, `b` or `c`" (at most three, in alphabetical
@@ -185,10 +185,14 @@ impl Checker<'_> {
                         self.player_items.push(Some((name, *angle, dims.as_ref())));
                     }
                 }
-                Item::Let { name, value } => {
+                Item::Let {
+                    name,
+                    binders,
+                    value,
+                } => {
                     let at = self.let_items.len();
                     if self.declare(name, Global::Let(at), "a let") {
-                        self.let_items.push((name, value));
+                        self.let_items.push((name, binders, value));
                     }
                 }
                 Item::Cost { .. } | Item::Budget { .. } => {}
@@ -239,6 +243,14 @@ impl Checker<'_> {
                 id.span(),
                 format!(
                     "`{text}` is a sum index used outside its sum; it is only in scope in the body of its `sum({text} in ..)`, which ends at the first `+` or `-` outside brackets: write `sum({text} in ..) (a + b)` to sum a whole expression"
+                ),
+            );
+        }
+        if let Some(let_name) = self.let_index_names.get(&text) {
+            return (
+                id.span(),
+                format!(
+                    "`{text}` is an index of let `{let_name}` used outside the let; it is only in scope in the let's body (`let {let_name}[.., {text} in .., ..] = body;`); use an entry such as `{let_name}[..]`, or bind `{text}` with `sum({text} in ..)`"
                 ),
             );
         }

@@ -8,12 +8,34 @@ pub(super) fn join(a: Span, b: Span) -> Span {
 }
 
 impl Checker<'_> {
-    /// Lets in order; each may use earlier lets only.
+    /// Lets in order; each may use earlier lets only. A tensor let's body
+    /// is resolved with its own indices bound (as fresh sum-index ids,
+    /// substituted at every use).
     pub(super) fn resolve_lets(&mut self) {
         for at in 0..self.let_items.len() {
-            let (_, value) = self.let_items[at];
+            let (name, binders, value) = self.let_items[at];
             self.start_statement(value);
-            let e = self.resolve(value, &mut Vec::new(), Limits { lets: at });
+            let let_name = name.to_string();
+            let mut bound = Vec::new();
+            let mut indices = Some(Vec::new());
+            for b in binders {
+                let (name_ok, range) = self.bind(b, &bound, Binder::Let(&let_name));
+                let var = self.fresh_var();
+                match (name_ok, range, indices.as_mut()) {
+                    (true, Some((lo, hi)), Some(v)) => v.push(LetIndex { var, lo, hi }),
+                    _ => indices = None,
+                }
+                bound.push(Bound {
+                    name: b.var.to_string(),
+                    var,
+                    range,
+                });
+            }
+            self.current_let = (!binders.is_empty()).then_some(at);
+            let e = self.resolve(value, &mut bound, Limits { lets: at });
+            self.current_let = None;
+            let e = e.filter(|_| indices.is_some());
+            self.let_indices.push(indices);
             self.let_sizes.push(e.as_ref().map_or(0, expr_size));
             self.let_heights
                 .push(value.height.saturating_add(self.inlined_height));
@@ -141,7 +163,7 @@ impl Checker<'_> {
                 name,
                 bracket,
                 indices,
-            } => self.resolve_index(name, *bracket, indices, bound),
+            } => self.resolve_index(name, *bracket, indices, bound, limits),
             ExprKind::Neg(inner) => Some(Expr::Neg(Box::new(self.resolve(inner, bound, limits)?))),
             ExprKind::Binary { op, lhs, rhs, .. } => {
                 let a = self.resolve(lhs, bound, limits);
@@ -181,7 +203,9 @@ impl Checker<'_> {
                     }
                 }
             }
-            ExprKind::Sum { binders, body, .. } => self.resolve_sum(binders, body, bound, limits),
+            ExprKind::Sum {
+                op, binders, body, ..
+            } => self.resolve_reduction(*op, binders, body, bound, limits),
         }
     }
 
@@ -210,41 +234,22 @@ impl Checker<'_> {
             Global::Poisoned => None,
             Global::Const(k) => self.const_values[k].map(|v| Expr::Num(v as f64)),
             Global::Let(k) => {
-                if k >= limits.lets {
-                    let msg = if k == limits.lets {
-                        format!(
-                            "let `{id}` uses itself; a let may only use lets declared before it"
-                        )
-                    } else {
-                        format!("let `{id}` is declared later; a let may only use lets declared before it")
-                    };
-                    self.error(id.span(), msg);
+                if !self.let_in_order(k, id, limits) {
                     return None;
                 }
-                // Inlined copies are not shared: bound their total size,
-                // and the height of the resulting tree.
-                let total = self.inlined?.saturating_add(self.let_sizes[k]);
-                let height = self.statement_height.saturating_add(self.let_heights[k]);
-                let over = if total > MAX_INLINED {
-                    Some(format!("larger than {MAX_INLINED} nodes"))
-                } else if height > MAX_RESOLVED_HEIGHT {
-                    Some(format!("more than {MAX_RESOLVED_HEIGHT} operations high"))
-                } else {
-                    None
-                };
-                if let Some(over) = over {
-                    self.inlined = None;
+                let binders = self.let_items[k].1;
+                if !binders.is_empty() {
                     self.error(
                         id.span(),
-                        format!("inlining `{id}` here makes this statement's expression {over} (lets are copied at every use); use a let fewer times or write a smaller expression"),
+                        format!(
+                            "`{id}` is a let with {}, not a number; use one entry such as {}",
+                            index_count(binders.len()),
+                            let_use(id, binders)
+                        ),
                     );
                     return None;
                 }
-                self.inlined_height = self.inlined_height.max(self.let_heights[k]);
-                self.inlined = Some(total);
-                let e = self.lets[k].clone()?;
-                let mut map = HashMap::new();
-                Some(self.refresh(&e, &mut map))
+                self.inline_let(k, id, HashMap::new())
             }
             g @ (Global::Param(_) | Global::Player(_)) => {
                 let shape = self.shape_of(g)?;
@@ -268,4 +273,66 @@ impl Checker<'_> {
             }
         }
     }
+
+    /// Reports a let used before it is declared (or in its own body).
+    pub(super) fn let_in_order(&mut self, k: usize, id: &Ident, limits: Limits) -> bool {
+        if k < limits.lets {
+            return true;
+        }
+        let msg = if k == limits.lets {
+            format!("let `{id}` uses itself; a let may only use lets declared before it")
+        } else {
+            format!("let `{id}` is declared later; a let may only use lets declared before it")
+        };
+        self.error(id.span(), msg);
+        false
+    }
+
+    /// A copy of resolved let `k` for one use, its own indices replaced as
+    /// `subst` says (see [`Checker::refresh`]).
+    pub(super) fn inline_let(
+        &mut self,
+        k: usize,
+        id: &Ident,
+        mut subst: HashMap<SumVar, Index>,
+    ) -> Option<Expr> {
+        // Inlined copies are not shared: bound their total size,
+        // and the height of the resulting tree.
+        let total = self.inlined?.saturating_add(self.let_sizes[k]);
+        let height = self.statement_height.saturating_add(self.let_heights[k]);
+        let over = if total > MAX_INLINED {
+            Some(format!("larger than {MAX_INLINED} nodes"))
+        } else if height > MAX_RESOLVED_HEIGHT {
+            Some(format!("more than {MAX_RESOLVED_HEIGHT} operations high"))
+        } else {
+            None
+        };
+        if let Some(over) = over {
+            self.inlined = None;
+            self.error(
+                id.span(),
+                format!("inlining `{id}` here makes this statement's expression {over} (lets are copied at every use); use a let fewer times or write a smaller expression"),
+            );
+            return None;
+        }
+        self.inlined_height = self.inlined_height.max(self.let_heights[k]);
+        self.inlined = Some(total);
+        let e = self.lets[k].clone()?;
+        Some(self.refresh(&e, &mut subst))
+    }
+}
+
+/// "1 index" / "2 indices".
+pub(super) fn index_count(n: usize) -> String {
+    if n == 1 {
+        "1 index".into()
+    } else {
+        format!("{n} indices")
+    }
+}
+
+/// How a tensor let is used, by the names of its indices: "`h[b, j]`".
+pub(super) fn let_use(id: &Ident, binders: &[ast::SumBinder]) -> String {
+    let names: Vec<String> = binders.iter().map(|b| b.var.to_string()).collect();
+    format!("`{id}[{}]`", names.join(", "))
 }

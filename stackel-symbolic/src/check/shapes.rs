@@ -1,5 +1,6 @@
 //! Shapes: dimensions of players and params, and indices checked against
-//! them (constant or affine in the sum indices).
+//! them and against the declared ranges of tensor lets (constant or affine
+//! in the sum indices).
 
 use super::*;
 
@@ -110,6 +111,7 @@ impl Checker<'_> {
         bracket: Span,
         indices: &[ast::Expr],
         bound: &[Bound],
+        limits: Limits,
     ) -> Option<Expr> {
         let text = name.to_string();
         let target = if bound.iter().any(|b| b.name == text) {
@@ -130,9 +132,9 @@ impl Checker<'_> {
                     Global::Const(_) => Err(format!(
                         "`{text}` is a const (a number); it cannot be indexed"
                     )),
-                    Global::Let(_) => Err(format!(
-                        "`{text}` is a let (a scalar); it cannot be indexed"
-                    )),
+                    Global::Let(k) => {
+                        return self.resolve_let_index(k, name, bracket, indices, bound, limits)
+                    }
                     g @ (Global::Param(_) | Global::Player(_)) => Ok((g, d.what)),
                 },
             }
@@ -183,30 +185,11 @@ impl Checker<'_> {
                     ok = false;
                 }
                 Ok((b, offset)) => {
-                    let range = match b {
-                        None => Some((offset, offset)),
-                        Some(b) => b.range.and_then(|(lo, hi)| {
-                            (lo < hi).then(|| {
-                                (lo.saturating_add(offset), (hi - 1).saturating_add(offset))
-                            })
-                        }),
-                    };
-                    if let Some((first, last)) = range {
-                        if first < 0 || last >= dim as i64 {
-                            let values = if first == last {
-                                format!("is {first}")
-                            } else {
-                                format!("runs over {first}..={last}")
-                            };
-                            self.error(
-                                ix.span,
-                                format!(
-                                    "index out of range: this index {values}, but `{text}` has {dim} entries along this dimension (indices 0..={})",
-                                    dim - 1
-                                ),
-                            );
-                            ok = false;
-                        }
+                    let valid = (0, dim as i64 - 1);
+                    let target = format!("`{text}` has {dim} entries along this dimension");
+                    if let Some(msg) = out_of_range(b, offset, valid, &target) {
+                        self.error(ix.span, msg);
+                        ok = false;
                     }
                     out.push(Index {
                         var: b.map(|b| b.var),
@@ -221,19 +204,104 @@ impl Checker<'_> {
         entry(global, out)
     }
 
+    /// `h[e1, e2]` for let `k`: a copy of the let with its indices replaced
+    /// by the use's (checked to stay in the let's declared ranges).
+    fn resolve_let_index(
+        &mut self,
+        k: usize,
+        name: &Ident,
+        bracket: Span,
+        indices: &[ast::Expr],
+        bound: &[Bound],
+        limits: Limits,
+    ) -> Option<Expr> {
+        if !self.let_in_order(k, name, limits) {
+            return None;
+        }
+        let binders = self.let_items[k].1;
+        if binders.is_empty() {
+            self.error(
+                bracket,
+                format!("`{name}` is a scalar let; it cannot be indexed: write `{name}` (a let with indices is declared `let {name}[i in 0..n] = ..;`)"),
+            );
+            return None;
+        }
+        if binders.len() != indices.len() {
+            self.error(
+                bracket,
+                format!(
+                    "`{name}` is a let with {} ({}), found {}",
+                    index_count(binders.len()),
+                    let_use(name, binders),
+                    indices.len()
+                ),
+            );
+            return None;
+        }
+        // `None` when a declared range was wrong (already reported).
+        let declared = self.let_indices[k].clone();
+        let mut subst = HashMap::new();
+        let mut ok = true;
+        for (at, (ix, b)) in indices.iter().zip(binders).enumerate() {
+            match self.affine(ix, bound) {
+                Err((span, msg)) => {
+                    self.error(span, msg);
+                    ok = false;
+                }
+                Ok((v, offset)) => {
+                    let Some(d) = declared.as_ref().map(|d| d[at]) else {
+                        continue;
+                    };
+                    let target = format!(
+                        "let `{name}` is declared for `{} in {}..{}`",
+                        b.var, d.lo, d.hi
+                    );
+                    if let Some(msg) = out_of_range(v, offset, (d.lo, d.hi - 1), &target) {
+                        self.error(ix.span, msg);
+                        ok = false;
+                    }
+                    subst.insert(
+                        d.var,
+                        Index {
+                            var: v.map(|v| v.var),
+                            offset,
+                        },
+                    );
+                }
+            }
+        }
+        if !ok || declared.is_none() {
+            return None;
+        }
+        self.inline_let(k, name, subst)
+    }
+
     /// An index as `sum index + constant` (or a constant).
     pub(super) fn affine<'b>(
         &self,
         e: &ast::Expr,
         bound: &'b [Bound],
     ) -> Result<(Option<&'b Bound>, i64), (Span, String)> {
-        const FORM: &str = "an index is a constant integer, or a sum index plus or minus a constant: `x[2]`, `x[M - 1]`, `x[i]`, `x[i + 1]`";
+        const FORM: &str = "an index is a constant integer, or one sum index (or index of the let) plus or minus a constant, with coefficient 1: `x[2]`, `x[M - 1]`, `x[i]`, `x[i + 1]`, `x[i - 1]`; `x[2 * i]`, `x[i * j]` and `x[-i]` are not allowed";
         let consts = self.const_values.len();
         let overflow = || (e.span, "integer overflow in an index".to_string());
         match &e.kind {
             ExprKind::Name(id) => {
                 if let Some(b) = bound.iter().rev().find(|b| *id == b.name) {
                     return Ok((Some(b), 0));
+                }
+                let text = id.to_string();
+                if let Some(k) = self.current_let {
+                    if text != "pi" && !self.names.contains_key(&text) {
+                        let (let_name, binders, _) = self.let_items[k];
+                        return Err((
+                            id.span(),
+                            format!(
+                                "unbound index `{text}` in the body of let `{let_name}`: an index there is one of the let's own indices ({}), an index bound by an enclosing `sum`, `mean`, `max` or `min`, or a constant; add it to the let (`let {let_name}[.., {text} in 0..n] = ..;`) or reduce over it (`sum({text} in 0..n) ..`)",
+                                binders.iter().map(|b| format!("`{}`", b.var)).collect::<Vec<_>>().join(", ")
+                            ),
+                        ));
+                    }
                 }
                 Ok((None, self.eval_int(e, consts, bound, "an index")?))
             }
@@ -268,4 +336,39 @@ impl Checker<'_> {
             }
         }
     }
+}
+
+/// The error for an index `b + offset` (or the constant `offset` when `b` is
+/// `None`) that leaves `valid` (inclusive) for some value of `b`, naming
+/// the first value of `b` that does; `target` says what the valid range
+/// is ("`x` has 3 entries along this dimension").
+pub(super) fn out_of_range(
+    b: Option<&Bound>,
+    offset: i64,
+    valid: (i64, i64),
+    target: &str,
+) -> Option<String> {
+    let (vlo, vhi) = valid;
+    let allowed = format!("{target} (indices {vlo}..={vhi})");
+    let Some(b) = b else {
+        return (offset < vlo || offset > vhi)
+            .then(|| format!("index out of range: this index is {offset}, but {allowed}"));
+    };
+    // An empty range (or one already reported) has no value to check.
+    let (lo, hi) = b.range.filter(|(lo, hi)| lo < hi)?;
+    let (first, last) = (lo.saturating_add(offset), (hi - 1).saturating_add(offset));
+    if first >= vlo && last <= vhi {
+        return None;
+    }
+    // The first value of the index variable that leaves the range.
+    let at = if first < vlo {
+        lo
+    } else {
+        vhi.saturating_sub(offset).saturating_add(1).max(lo)
+    };
+    let name = &b.name;
+    Some(format!(
+        "index out of range: this index runs over {first}..={last} for `{name}` in {lo}..{hi}, but {allowed}: at `{name} = {at}` it is {}",
+        at.saturating_add(offset)
+    ))
 }

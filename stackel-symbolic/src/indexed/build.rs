@@ -3,7 +3,7 @@
 use super::expr::{
     self, add2, div, entry, mk, mul2, neg, num, pow, sub, unary, Aff, Ix, Leaf, Node, E,
 };
-use crate::model::{BinOp, BinaryFn, Expr, Index};
+use crate::model::{BinOp, BinaryFn, Expr, Index, SumVar};
 
 /// The index variable of a model sum index (same number).
 fn aff(i: &Index) -> Aff {
@@ -46,6 +46,82 @@ pub fn build(e: &Expr) -> E {
             }
         }
         Expr::Sum { var, lo, hi, body } => expr::sum(Ix(var.0), *lo, *hi, build(body)),
+        // max/min over k in lo..hi: the chain op(t_lo, op(t_lo+1, ...)) of the
+        // terms with k substituted (the two-argument op picks its first
+        // argument on a tie, so the smallest k wins, as the unrolled form).
+        // The chain grows with the range: a reduction is not kept as a loop.
+        Expr::Fold {
+            op,
+            var,
+            lo,
+            hi,
+            body,
+        } => {
+            let terms: Vec<E> = (*lo..*hi)
+                .map(|k| build(&substitute(body, *var, k)))
+                .collect();
+            let mut it = terms.into_iter().rev();
+            let last = it.next().expect("the checker rejects empty reductions");
+            it.fold(last, |acc, t| match op {
+                BinaryFn::Min => mk(Node::Min(t, acc)),
+                BinaryFn::Max => mk(Node::Max(t, acc)),
+            })
+        }
+    }
+}
+
+/// `e` with the reduction index `var` replaced by the constant `k`.
+fn substitute(e: &Expr, var: SumVar, k: i64) -> Expr {
+    let at = |i: &Index| match i.var {
+        Some(v) if v == var => Index {
+            var: None,
+            offset: i.offset + k,
+        },
+        _ => *i,
+    };
+    let sub = |a: &Expr| Box::new(substitute(a, var, k));
+    match e {
+        Expr::Num(v) => Expr::Num(*v),
+        Expr::Var { player, index } => Expr::Var {
+            player: *player,
+            index: index.iter().map(at).collect(),
+        },
+        Expr::Param { param, index } => Expr::Param {
+            param: *param,
+            index: index.iter().map(at).collect(),
+        },
+        Expr::SumIndex(i) => match i.var {
+            Some(v) if v == var => Expr::Num((i.offset + k) as f64),
+            _ => Expr::SumIndex(*i),
+        },
+        Expr::Neg(a) => Expr::Neg(sub(a)),
+        Expr::Binary(op, a, b) => Expr::Binary(*op, sub(a), sub(b)),
+        Expr::Unary(f, a) => Expr::Unary(*f, sub(a)),
+        Expr::Call2(f, a, b) => Expr::Call2(*f, sub(a), sub(b)),
+        Expr::Sum {
+            var: v,
+            lo,
+            hi,
+            body,
+        } => Expr::Sum {
+            var: *v,
+            lo: *lo,
+            hi: *hi,
+            body: sub(body),
+        },
+        Expr::Fold {
+            op,
+            var: v,
+            lo,
+            hi,
+            body,
+        } => Expr::Fold {
+            op: *op,
+            var: *v,
+            lo: *lo,
+            hi: *hi,
+            body: sub(body),
+        },
     }
 }
 
@@ -58,6 +134,8 @@ pub fn max_var(e: &Expr) -> Option<u32> {
         Expr::SumIndex(i) => idx(std::slice::from_ref(i)),
         Expr::Neg(a) | Expr::Unary(_, a) => max_var(a),
         Expr::Binary(_, a, b) | Expr::Call2(_, a, b) => max_var(a).max(max_var(b)),
-        Expr::Sum { var, body, .. } => Some(var.0).max(max_var(body)),
+        Expr::Sum { var, body, .. } | Expr::Fold { var, body, .. } => {
+            Some(var.0).max(max_var(body))
+        }
     }
 }

@@ -1,4 +1,5 @@
 //! Model expressions into the DAG: every sum unrolled into its terms, every
+//! `max`/`min` fold into a chain of two-argument `max`/`min`, every
 //! index resolved to a flat state or param entry.
 
 use crate::dag::{Dag, Id};
@@ -34,6 +35,15 @@ impl<'m> Unroller<'m> {
             limit: usize::MAX,
             overflow: false,
         }
+    }
+
+    /// Puts back the binding of `var` from around a sum or fold (the
+    /// checker gives every index its own id; hand-built models may reuse one).
+    fn restore(&mut self, var: SumVar, outer: Option<i64>) {
+        match outer {
+            Some(v) => self.env.insert(var, v),
+            None => self.env.remove(&var),
+        };
     }
 
     fn index_value(&self, i: &Index) -> i64 {
@@ -87,6 +97,7 @@ impl<'m> Unroller<'m> {
             }
             Expr::Sum { var, lo, hi, body } => {
                 let mut terms = Vec::with_capacity((hi - lo).max(0) as usize);
+                let outer = self.env.get(var).copied();
                 for k in *lo..*hi {
                     if dag.len() > self.limit {
                         self.overflow = true;
@@ -95,8 +106,38 @@ impl<'m> Unroller<'m> {
                     self.env.insert(*var, k);
                     terms.push(self.expr(dag, body));
                 }
-                self.env.remove(var);
+                self.restore(*var, outer);
                 dag.sum(terms)
+            }
+            Expr::Fold {
+                op,
+                var,
+                lo,
+                hi,
+                body,
+            } => {
+                // The chain op(op(t_lo, t_lo+1), ...): on a tie the earlier
+                // term is kept (the two-argument functions keep their first).
+                let mut acc: Option<Id> = None;
+                let outer = self.env.get(var).copied();
+                for k in *lo..*hi {
+                    if dag.len() > self.limit {
+                        self.overflow = true;
+                        break;
+                    }
+                    self.env.insert(*var, k);
+                    let t = self.expr(dag, body);
+                    acc = Some(match acc {
+                        None => t,
+                        Some(a) => match op {
+                            BinaryFn::Min => dag.min(a, t),
+                            BinaryFn::Max => dag.max(a, t),
+                        },
+                    });
+                }
+                self.restore(*var, outer);
+                // lo < hi (checked); only an overflow stops before a term.
+                acc.unwrap_or_else(|| dag.constant(0.0))
             }
         }
     }

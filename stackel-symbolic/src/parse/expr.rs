@@ -4,7 +4,7 @@
 
 use super::cursor::{join, parse_comma_list, Cursor};
 use super::PResult;
-use crate::ast::{BinOp, Expr, ExprKind, Number, SumBinder};
+use crate::ast::{BinOp, Expr, ExprKind, Number, Reduction, SumBinder};
 use proc_macro2::{Delimiter, Literal, Spacing, Span, TokenTree};
 
 /// Deepest nesting of brackets, calls, sums, powers and minus signs in an
@@ -150,8 +150,8 @@ fn parse_primary(c: &mut Cursor) -> PResult<Expr> {
         }
         TokenTree::Ident(name) => {
             c.bump();
-            if name == "sum" {
-                return parse_sum(c, name.span());
+            if let Some(op) = reduction(c, name) {
+                return parse_reduction(c, op, name.span());
             }
             if let Some(g) = c.group_at(0, Delimiter::Parenthesis) {
                 c.bump();
@@ -206,17 +206,39 @@ fn parse_primary(c: &mut Cursor) -> PResult<Expr> {
     }
 }
 
-/// `sum(i in a..b, j in c..d) term`, after the `sum` keyword.
-fn parse_sum(c: &mut Cursor, keyword: Span) -> PResult<Expr> {
+/// The reduction a name starts, if any: `sum` and `mean` always; `max` and
+/// `min` only before a binder `(NAME in ..`, otherwise they are the
+/// two-argument functions `max(a, b)`, `min(a, b)`.
+fn reduction(c: &Cursor, name: &proc_macro2::Ident) -> Option<Reduction> {
+    let op = match name.to_string().as_str() {
+        "sum" => return Some(Reduction::Sum),
+        "mean" => return Some(Reduction::Mean),
+        "max" => Reduction::Max,
+        "min" => Reduction::Min,
+        _ => return None,
+    };
+    let g = c.group_at(0, Delimiter::Parenthesis)?;
+    let mut inside = g.stream().into_iter();
+    let binder = matches!(
+        (inside.next(), inside.next()),
+        (Some(TokenTree::Ident(_)), Some(TokenTree::Ident(kw))) if kw == "in"
+    );
+    binder.then_some(op)
+}
+
+/// `sum(i in a..b, j in c..d) term` (or `mean`, `max`, `min`), after the
+/// keyword.
+fn parse_reduction(c: &mut Cursor, op: Reduction, keyword: Span) -> PResult<Expr> {
+    let kw = op.keyword();
     let Some(g) = c.group_at(0, Delimiter::Parenthesis) else {
-        return c.expected("`(` after `sum`: `sum(i in 0..n) x[i]`");
+        return c.expected(&format!("`(` after `{kw}`: `{kw}(i in 0..n) x[i]`"));
     };
     c.bump();
     let binders = parse_comma_list(g, c.depth, "`)`", parse_binder)?;
     if binders.is_empty() {
         return Err((
             g.span(),
-            "a sum needs at least one index: `sum(i in 0..n) x[i]`".into(),
+            format!("a `{kw}` needs at least one index: `{kw}(i in 0..n) x[i]`"),
         ));
     }
     let body = parse_term(c)?;
@@ -224,6 +246,7 @@ fn parse_sum(c: &mut Cursor, keyword: Span) -> PResult<Expr> {
     Ok(node(
         ExprKind::Sum {
             keyword,
+            op,
             binders,
             body: Box::new(body),
         },
@@ -231,9 +254,9 @@ fn parse_sum(c: &mut Cursor, keyword: Span) -> PResult<Expr> {
     ))
 }
 
-/// `i in lo..hi` or `i in lo..=hi`.
-fn parse_binder(c: &mut Cursor) -> PResult<SumBinder> {
-    let var = c.expect_ident("a sum index name (`i in 0..n`)")?;
+/// `i in lo..hi` or `i in lo..=hi` (a reduction's or a tensor let's index).
+pub(super) fn parse_binder(c: &mut Cursor) -> PResult<SumBinder> {
+    let var = c.expect_ident("an index name and its range (`i in 0..n`)")?;
     if !c.is_ident("in") {
         return c.expected(&format!("`in` and a range: `{var} in 0..n`"));
     }

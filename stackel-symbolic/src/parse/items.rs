@@ -2,7 +2,7 @@
 //! `budget`, with their shapes and array literals.
 
 use super::cursor::{parse_comma_list, Cursor};
-use super::expr::{parse_expr, too_deep, MAX_NESTING};
+use super::expr::{parse_binder, parse_expr, too_deep, MAX_NESTING};
 use super::{PResult, STATEMENTS};
 use crate::ast::{ArrayElem, ArrayLit, Dims, Item, ParamDefault, Role};
 use proc_macro2::{Delimiter, Group, TokenTree};
@@ -91,10 +91,28 @@ pub(super) fn parse_item(c: &mut Cursor) -> PResult<Item> {
         "let" => {
             c.bump();
             let name = c.expect_ident("the let's name (`let name = expr;`)")?;
+            let binders = match c.group_at(0, Delimiter::Bracket) {
+                Some(g) => {
+                    c.bump();
+                    let binders = parse_comma_list(g, c.depth, "`]`", parse_binder)?;
+                    if binders.is_empty() {
+                        return Err((
+                            g.span(),
+                            format!("empty index list: write `let {name}[i in 0..n] = ..;` for a let with indices, or `let {name} = ..;`"),
+                        ));
+                    }
+                    binders
+                }
+                None => Vec::new(),
+            };
             c.expect_punct('=', "`=` and the let's expression")?;
             let value = parse_expr(c)?;
             c.expect_statement_end()?;
-            Ok(Item::Let { name, value })
+            Ok(Item::Let {
+                name,
+                binders,
+                value,
+            })
         }
         "cost" => {
             c.bump();

@@ -13,7 +13,11 @@
 //! | primary | numbers, names, `x[i, j]`, `f(a, b)`, `(e)`, `sum(..) term` | |
 //!
 //! A `sum(i in a..b) body` is a primary whose body is one multiplicative
-//! term: it extends over `*`, `/` and `^` and stops at a binary `+`/`-`.
+//! term: it extends over `*`, `/` and `^` and stops at a binary `+`/`-`;
+//! `mean(..)`, `max(..)` and `min(..)` reductions read the same way (`max`
+//! and `min` are reductions when a binder `NAME in` opens their
+//! parentheses, the two-argument functions otherwise). A tensor let
+//! declares its indices as binders: `let h[b in 0..B, j in 0..H] = ..;`.
 //!
 //! A statement that fails to parse is reported and skipped up to its `;`, so
 //! every malformed statement of a game is reported in one build, together

@@ -7,11 +7,13 @@
 //! blocks by hand in its doc comments.
 
 mod covariance;
+mod covariance_m;
 mod duopoly;
 mod example1;
 mod torus;
 
 pub use covariance::Covariance3;
+pub use covariance_m::CovarianceM;
 pub use duopoly::Duopoly;
 pub use example1::ZeroSumExample1;
 pub use torus::Torus;
@@ -108,7 +110,7 @@ mod tests {
     /// Checks every derivative method of a one-follower game against central
     /// differences of the costs (first order) and of the first-order blocks
     /// (second order), and the fused methods against the single ones.
-    fn check_against_finite_differences<G: Game + Clone>(g: &G, x: &[f64], l: &[f64]) {
+    pub(super) fn check_against_finite_differences<G: Game + Clone>(g: &G, x: &[f64], l: &[f64]) {
         let (d1, d2, np) = (G::D1, G::D2, G::NP);
         let n = d1 + d2;
         let call = |m: fn(&G, &[f64], &mut [f64]), g: &G, x: &[f64], len: usize| {
@@ -241,7 +243,7 @@ mod tests {
     }
 
     /// A deterministic spread of test points in [-2, 2]^n.
-    fn points(n: usize, count: usize) -> Vec<Vec<f64>> {
+    pub(super) fn points(n: usize, count: usize) -> Vec<Vec<f64>> {
         let mut s: u64 = 0x9E37_79B9_7F4A_7C15;
         (0..count)
             .map(|_| {
