@@ -3,8 +3,12 @@
 //! `#[stackel(form = "loops")]` against the same games in the unrolled
 //! form (stackel_testkit::games): every `Game` method agrees to 1e-12 at
 //! random points, and the generated operators agree with products of the
-//! dense blocks.
+//! dense blocks. The loop games also pass the paper games' independent
+//! checks (num-dual through the generated loops, finite differences, J_S).
 
+mod derivatives_common;
+
+use derivatives_common::{check_game, check_stackelberg_jacobian};
 use stackel::prelude::*;
 use stackel::{Form, SecondOrderParts, StackelbergParts};
 use stackel_testkit::games as unrolled;
@@ -153,6 +157,7 @@ fn agree<L: Game, U: Game>(mut l: L, mut u: U, p: Option<Vec<f64>>, seed: u64) {
     assert_eq!(li.leader, ui.leader);
     assert_eq!(li.followers, ui.followers);
     assert_eq!(li.params, ui.params);
+    assert_eq!(li.zero_sum, ui.zero_sum);
     assert!(l.wgsl().is_none(), "no GPU loop form yet");
     let mut params = vec![0.0; np];
     u.params(&mut params);
@@ -332,6 +337,7 @@ fn covariance_m3_loop_form_matches_unrolled() {
 
 #[test]
 fn duopoly_torus_and_example1_loop_forms_match_unrolled() {
+    assert!(ZeroSumExample1::default().info().zero_sum);
     agree(Duopoly::default(), unrolled::Duopoly::default(), None, 3);
     agree(Torus::default(), unrolled::Torus::default(), None, 4);
     agree(
@@ -356,6 +362,21 @@ fn shifted_indices_two_followers_and_hoisted_sums_match_unrolled() {
 }
 
 #[test]
+fn loop_games_pass_the_independent_derivative_checks() {
+    let mut rng = Lcg(21);
+    for _ in 0..2 {
+        let x = rng.vec(18);
+        let l = rng.vec(9);
+        check_game(&Covariance3::default(), &x, &l, 1e-10, 1e-6);
+        check_stackelberg_jacobian(&Covariance3::default(), &x, 1e-5);
+        let x = rng.vec(17);
+        let l = rng.vec(13);
+        check_game(&ShiftedLoops::default(), &x, &l, 1e-10, 1e-5);
+        check_stackelberg_jacobian(&ShiftedLoops::default(), &x, 1e-5);
+    }
+}
+
+#[test]
 fn loop_form_formulas_keep_the_indices() {
     let f = Covariance3::default().formulas();
     let d1f1 = f
@@ -366,4 +387,11 @@ fn loop_form_formulas_keep_the_indices() {
     let text = &d1f1.entries[0];
     assert!(text.starts_with("D1f1(v)[a,b] = "), "{text}");
     assert!(text.contains("sum(") && text.contains("w[a,"), "{text}");
+    let all: Vec<String> = f
+        .iter()
+        .flat_map(|b| {
+            std::iter::once(format!("{} {:?}", b.block, b.shape)).chain(b.entries.iter().cloned())
+        })
+        .collect();
+    insta::assert_snapshot!("covariance_loop_formulas", all.join("\n"));
 }

@@ -9,6 +9,11 @@
 //! calls back into [`lower`]; [`back_end`] runs them and hands the formulas
 //! and the WGSL text to the Rust emitter as data. The proc-macro crate is a
 //! thin shell around [`expand`].
+//!
+//! Large games take the loop form instead ([`choose_form`]): the checked
+//! model goes to the [`indexed`] compiler (sums and indices kept symbolic,
+//! gradients and operators derived at the index level) and
+//! [`emit_rust::loops`] emits `for` loops from it; nothing is unrolled.
 
 #![warn(missing_docs)]
 pub mod ast;

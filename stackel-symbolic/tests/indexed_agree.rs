@@ -210,6 +210,30 @@ fn the_covariance_gradient_is_two_matrix_products() {
 }
 
 #[test]
+fn deltas_below_a_quotient_are_resolved() {
+    // d/dx[a] sum_k x[k] / (1 + x[k]^2): one quotient rule, no sum over k
+    let model = stackel_symbolic::front_end(quote! {
+        game Q {
+            leader x: [5];
+            follower y;
+            cost x = sum(k in 0..5) x[k] / (1.0 + x[k]^2) * y;
+            cost y = y^2 - sum(k in 0..5) x[k] / (2.0 + y^2);
+        }
+    })
+    .unwrap();
+    let g = IndexedGame::new(&model);
+    for part in g.d1f1.iter().chain(&g.d2f2) {
+        let size = stackel_symbolic::indexed::expr::tree_size(&part.expr);
+        let sums = format!("{:?}", part.expr).matches("Sum {").count();
+        assert!(part.player == 1 || sums == 0, "{:?}", part.expr);
+        assert!(size < 40, "{size}");
+    }
+    for seed in 0..3 {
+        agree(&model, seed).unwrap();
+    }
+}
+
+#[test]
 fn shifted_and_constant_indices_agree() {
     // affine indices, a constant entry, an index used as a number, two
     // followers of different shapes, a matrix param

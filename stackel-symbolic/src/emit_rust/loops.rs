@@ -8,7 +8,9 @@
 //!   block, innermost over the contiguous (last) index. Factors a sum does
 //!   not use were already moved out of it by the indexed compiler; other
 //!   costly subexpressions (sums, calls) a loop does not depend on are
-//!   computed once before it (loop-invariant hoisting, not below a guard).
+//!   computed once before it (loop-invariant hoisting, not below a guard),
+//!   and a node used twice in one loop body or output entry (the product
+//!   and chain rules share them) is computed once into a local.
 //! - The operators (`d22f2_mul`, `d22f2_tmul`, `d21f2_mul`, `d21f2_tmul`,
 //!   `f1_hvp`, `phi_hvp`) are generated directly (directional derivatives,
 //!   no d x d object).
@@ -126,6 +128,65 @@ impl Gen<'_> {
             self.hoisted.insert(Rc::as_ptr(f), h);
         }
         (quote!(#(#lets)*), found)
+    }
+
+    /// Counts the uses of each node of `e` (not inside sums, which are
+    /// their own scopes, nor below guards).
+    fn count_uses(&self, e: &E, counts: &mut HashMap<*const Ex, (usize, E)>) {
+        if self.hoisted.contains_key(&Rc::as_ptr(e)) {
+            return;
+        }
+        let c = counts.entry(Rc::as_ptr(e)).or_insert((0, e.clone()));
+        c.0 += 1;
+        if c.0 > 1 {
+            return;
+        }
+        match &e.node {
+            Node::Sum { .. } => {}
+            Node::Mul(xs) if xs.iter().any(is_guard) => {}
+            _ => {
+                for c in children(e) {
+                    self.count_uses(c, counts);
+                }
+            }
+        }
+    }
+
+    /// `let c = ..;` for each non-leaf node used more than once in `e`
+    /// (common subexpressions of the product and chain rules), smallest
+    /// first; registers them like hoisted values.
+    fn share(&mut self, e: &E) -> (TokenStream, Vec<E>) {
+        let mut counts = HashMap::new();
+        self.count_uses(e, &mut counts);
+        let mut shared: Vec<(usize, E)> = counts
+            .into_values()
+            .filter(|(n, x)| *n > 1 && !children(x).is_empty())
+            .map(|(_, x)| (crate::indexed::expr::tree_size(&x), x))
+            .collect();
+        shared.sort_by_key(|(size, _)| *size);
+        let mut lets = Vec::new();
+        let mut found = Vec::new();
+        for (_, x) in shared {
+            let value = self.expr(&x);
+            let c = format_ident!("c{}", self.next_hoisted);
+            self.next_hoisted += 1;
+            lets.push(quote!(let #c: T = #value;));
+            self.hoisted.insert(Rc::as_ptr(&x), c);
+            found.push(x);
+        }
+        (quote!(#(#lets)*), found)
+    }
+
+    /// `e` as a block computing its common subexpressions once.
+    fn expr_shared(&mut self, e: &E) -> TokenStream {
+        let (lets, found) = self.share(e);
+        let value = self.expr(e);
+        self.unhoist(&found);
+        if found.is_empty() {
+            value
+        } else {
+            quote!({ #lets #value })
+        }
     }
 
     /// Ends the scope of hoisted locals.
@@ -339,7 +400,7 @@ impl Gen<'_> {
                 let shift = (*lo).min(0);
                 self.shift.insert(*v, shift);
                 let (lets, found) = self.hoist(body, &[*v]);
-                let body_code = self.expr(body);
+                let body_code = self.expr_shared(body);
                 self.unhoist(&found);
                 let (u, s) = (var(*v), format_ident!("s{}", v.0));
                 let (l, h) = (lit((lo - shift) as usize), lit((hi - shift) as usize));
@@ -367,12 +428,17 @@ impl Gen<'_> {
                 for o in &part.outs {
                     self.shift.insert(*o, 0);
                 }
+                if column.is_none() {
+                    if let Some(code) = self.write_accumulating(part, offset(part)) {
+                        return code;
+                    }
+                }
                 // values a loop level does not depend on, before that level
                 let mut levels = Vec::new();
                 for l in 0..part.outs.len() {
                     levels.push(self.hoist(&part.expr, &part.outs[l..]));
                 }
-                let value = self.expr(&part.expr);
+                let value = self.expr_shared(&part.expr);
                 let idx: Vec<Aff> = part.outs.iter().map(|o| Aff::of(*o, 0)).collect();
                 let shape = self.game.shapes[part.player];
                 let mut r = self.flat(offset(part), shape, &idx);
@@ -390,6 +456,137 @@ impl Gen<'_> {
             })
             .collect();
         quote!(#(#nests)*)
+    }
+}
+
+/// A term `c * sum(k in lo..hi) body` of an output entry whose last
+/// output index `b` appears in `body` only as the last index of entries
+/// (contiguous in memory), split for the accumulating loop order:
+/// `for k { f = c * (factors without b); for b { out[.., b] += f * rest } }`.
+struct Accumulated {
+    var: Ix,
+    lo: i64,
+    hi: i64,
+    /// Factors not using `b` (c included).
+    outside: Vec<E>,
+    /// Factors using `b`.
+    inside: Vec<E>,
+}
+
+/// True if every entry below `e` that uses `b` uses it as its last index
+/// and nowhere else, and no guard or index value uses it.
+fn contiguous_in(e: &E, b: Ix) -> bool {
+    if !e.uses(b) {
+        return true;
+    }
+    match &e.node {
+        Node::Entry { index, .. } => {
+            let (last, rest) = index.split_last().expect("an entry using b has an index");
+            last.var == Some(b) && rest.iter().all(|a| a.var != Some(b))
+        }
+        Node::Index(_) | Node::Range { .. } | Node::Delta(..) => false,
+        _ => children(e).into_iter().all(|c| contiguous_in(c, b)),
+    }
+}
+
+fn is_guard(e: &E) -> bool {
+    matches!(e.node, Node::Range { .. } | Node::Delta(..))
+}
+
+fn factors(e: &E) -> Vec<E> {
+    match &e.node {
+        Node::Mul(xs) => xs.clone(),
+        _ => vec![e.clone()],
+    }
+}
+
+/// `term` as an [`Accumulated`] sum over the last output index `b`, if it
+/// has that form.
+fn accumulated(term: &E, b: Ix) -> Option<Accumulated> {
+    let fs = factors(term);
+    let pos = fs.iter().position(|f| matches!(f.node, Node::Sum { .. }))?;
+    let Node::Sum { var, lo, hi, body } = &fs[pos].node else {
+        return None;
+    };
+    let c: Vec<E> = fs
+        .iter()
+        .enumerate()
+        .filter(|(k, _)| *k != pos)
+        .map(|(_, f)| f.clone())
+        .collect();
+    if c.iter().any(|f| f.uses(b) || is_guard(f)) || !body.uses(b) || !contiguous_in(body, b) {
+        return None;
+    }
+    let (mut outside, mut inside) = (c, Vec::new());
+    for f in factors(body) {
+        if is_guard(&f) {
+            return None;
+        }
+        if f.uses(b) {
+            inside.push(f);
+        } else {
+            outside.push(f);
+        }
+    }
+    Some(Accumulated {
+        var: *var,
+        lo: *lo,
+        hi: *hi,
+        outside,
+        inside,
+    })
+}
+
+impl Gen<'_> {
+    /// An output block whose entry has terms `c * sum(k) F(k) G(k, b)` with
+    /// `b` the last (contiguous) output index, in the accumulating order
+    /// (innermost loop over `b`: contiguous loads and stores, as a matrix
+    /// product's i-k-j order); `None` when no term has that form.
+    fn write_accumulating(&mut self, part: &Part, offset: usize) -> Option<TokenStream> {
+        let b = *part.outs.last()?;
+        let terms = match &part.expr.node {
+            Node::Add(xs) => xs.clone(),
+            _ => vec![part.expr.clone()],
+        };
+        let mut plain = Vec::new();
+        let mut acc = Vec::new();
+        for t in terms {
+            match accumulated(&t, b) {
+                Some(a) => acc.push(a),
+                None => plain.push(t),
+            }
+        }
+        if acc.is_empty() {
+            return None;
+        }
+        let idx: Vec<Aff> = part.outs.iter().map(|o| Aff::of(*o, 0)).collect();
+        let r = self.flat(offset, self.game.shapes[part.player], &idx);
+        let (u, d) = (var(b), lit(*part.dims.last().expect("an output index")));
+        let first = self.expr(&crate::indexed::expr::add(plain));
+        let mut body = vec![quote!(for #u in 0..#d { out[#r] = #first; })];
+        for a in acc {
+            let shift = a.lo.min(0);
+            self.shift.insert(a.var, shift);
+            let f = self.expr(&crate::indexed::expr::mul(a.outside));
+            let g = self.expr(&crate::indexed::expr::mul(a.inside));
+            let (k, l, h) = (
+                var(a.var),
+                lit((a.lo - shift) as usize),
+                lit((a.hi - shift) as usize),
+            );
+            body.push(quote! {
+                for #k in #l..#h {
+                    let f: T = #f;
+                    for #u in 0..#d { out[#r] += f * #g; }
+                }
+            });
+        }
+        let mut code = quote!(#(#body)*);
+        for (o, d) in part.outs.iter().zip(&part.dims).rev().skip(1) {
+            let (o, d) = (var(*o), lit(*d));
+            code = quote!(for #o in 0..#d { #code });
+        }
+        Some(code)
     }
 }
 
@@ -513,20 +710,21 @@ pub fn emit(model: &GameModel, options: &Options) -> Result<TokenStream, Errors>
         next_hoisted: 0,
     };
     let struct_items = items::struct_items(model, options);
+    // f2 = -f1 proven structurally (one follower)
     let zero_sum = g.f2.len() == 1 && {
-        let sum = crate::indexed::expr::add2(g.f1.clone(), g.f2[0].clone());
-        sum.is_zero()
+        use crate::indexed::expr::neg;
+        neg(g.f1.clone()) == g.f2[0] || neg(g.f2[0].clone()) == g.f1
     };
     let info = items::info_method(model, zero_sum, true);
     let params = items::params_methods(model);
     let state = |p: &Part| g.player_offset(p.player);
     let follower = |p: &Part| g.player_offset(p.player) - d1;
-    let f1 = gen.expr(&g.f1);
+    let f1 = gen.expr_shared(&g.f1);
     let follower_arms: Vec<TokenStream> =
         g.f2.iter()
             .enumerate()
             .map(|(i, f)| {
-                let (i, b) = (lit(i), gen.expr(f));
+                let (i, b) = (lit(i), gen.expr_shared(f));
                 quote!(#i => #b,)
             })
             .collect();

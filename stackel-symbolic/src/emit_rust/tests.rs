@@ -174,6 +174,27 @@ fn the_loop_form_emits_loops_and_no_wgsl() {
     assert!(code.len() < 200_000, "{} bytes", code.len());
 }
 
+fn count_tokens(ts: proc_macro2::TokenStream) -> usize {
+    ts.into_iter()
+        .map(|t| match t {
+            proc_macro2::TokenTree::Group(g) => 1 + count_tokens(g.stream()),
+            _ => 1,
+        })
+        .sum()
+}
+
+#[test]
+fn loop_form_code_size_does_not_grow_with_m() {
+    let tokens = |m| {
+        let model = covariance(m, quote!(#[stackel(form = "loops")]));
+        count_tokens(crate::back_end(&model).unwrap())
+    };
+    let t3 = tokens(3);
+    assert_eq!(tokens(9), t3);
+    assert_eq!(tokens(25), t3);
+    assert_eq!(tokens(40), t3);
+}
+
 #[test]
 fn bad_form_options_are_errors() {
     let e = duopoly_with(quote!(#[stackel(form = "fast")])).unwrap_err();
@@ -221,4 +242,37 @@ fn loop_invariant_sums_are_computed_before_the_loop() {
     );
     assert!(h < l, "{cost}");
     assert_eq!(cost.matches(" in 0 .. 4").count(), 2, "{cost}");
+}
+
+#[test]
+fn matrix_product_terms_loop_over_the_contiguous_index_innermost() {
+    // D_v f[a, b] = sum_j w[a, j] v[j, b] + sum_i w[i, a] v[i, b]: per row a,
+    // for each j the factor w[a, j] once, then the row of v added into the
+    // row of out (contiguous in b)
+    let code = crate::back_end(&covariance(4, quote!(#[stackel(form = "loops")])))
+        .unwrap()
+        .to_string();
+    let d1f1 = &code[code.find("fn d1f1").unwrap()..code.find("fn d2f1").unwrap()];
+    assert_eq!(d1f1.matches("let f : T =").count(), 2, "{d1f1}");
+    assert_eq!(d1f1.matches("+= f *").count(), 2, "{d1f1}");
+}
+
+#[test]
+fn common_subexpressions_of_the_chain_rule_are_computed_once() {
+    // D_x sum_i sigmoid(x[i] y) = sigmoid(x[a] y) (1 - sigmoid(x[a] y)) y:
+    // the sigmoid once per entry
+    let code = crate::compile(quote! {
+        #[stackel(form = "loops")]
+        game G {
+            leader x: [3];
+            follower y;
+            cost x = sum(i in 0..3) sigmoid(x[i] * y);
+            cost y = (y - x[0])^2;
+        }
+    })
+    .unwrap()
+    .to_string();
+    let d1f1 = &code[code.find("fn d1f1").unwrap()..code.find("fn d2f1").unwrap()];
+    assert_eq!(d1f1.matches("sigmoid").count(), 1, "{d1f1}");
+    assert!(d1f1.contains("let c0 : T ="), "{d1f1}");
 }

@@ -10,8 +10,8 @@
 //!   `P[e]` is `dir_P[e]` (no delta at all).
 //!
 //! Non-smooth functions use the DAG's almost-everywhere derivatives:
-//! abs' = sign, relu' = heaviside, d min(a, b) = [a <= b] da + [a > b] db,
-//! d max(a, b) = [b <= a] da + [b > a] db.
+//! abs' = sign, relu' = heaviside, `d min(a, b) = [a <= b] da + [a > b] db`,
+//! `d max(a, b) = [b <= a] da + [b > a] db`.
 
 use super::expr::{
     add, add2, div, mk, mul, mul2, neg, num, pow, sub, sum, unary, Aff, Leaf, Node, E,
@@ -50,13 +50,14 @@ pub fn tangent(e: &E, seed: &dyn Fn(Leaf, &[Aff]) -> Option<E>) -> E {
             add(terms)
         }
         Node::Div(a, b) => {
-            // da / b - a db / b^2
+            // da (1/b) - a db (1/b^2): the tangents stay factors of a
+            // product, where the deltas of a gradient can be resolved
             let (da, db) = (tangent(a, seed), tangent(b, seed));
-            let first = div(da, b.clone());
+            let first = mul2(da, div(num(1.0), b.clone()));
             if db.is_zero() {
                 return first;
             }
-            let second = div(mul2(a.clone(), db), pow(b.clone(), num(2.0)));
+            let second = mul(vec![a.clone(), db, div(num(1.0), pow(b.clone(), num(2.0)))]);
             sub(first, second)
         }
         Node::Pow(a, b) => {

@@ -5,6 +5,7 @@
 //! and shared through `Rc`; each node records its free index variables.
 
 use crate::model::UnaryFn;
+use std::collections::HashMap;
 use std::rc::Rc;
 
 /// An index variable: a sum index of the model (same number as its
@@ -274,7 +275,7 @@ pub fn mul2(a: E, b: E) -> E {
     mul(vec![a, b])
 }
 
-/// a / b (a constant b becomes a factor 1/b).
+/// a / b; division by a power of two becomes the (exact) factor 1/b.
 pub fn div(a: E, b: E) -> E {
     if a.is_zero() {
         return a;
@@ -282,8 +283,18 @@ pub fn div(a: E, b: E) -> E {
     match b.as_num() {
         Some(1.0) => a,
         Some(v) if a.as_num().is_some() => num(a.as_num().unwrap_or(0.0) / v),
+        Some(v) if v != 0.0 && v.is_finite() && (1.0 / v) * v == 1.0 && is_power_of_two(v) => {
+            mul2(num(1.0 / v), a)
+        }
         _ => mk(Node::Div(a, b)),
     }
+}
+
+/// True for +-2^k (dividing by it and multiplying by its inverse agree
+/// exactly).
+fn is_power_of_two(v: f64) -> bool {
+    let bits = v.abs().to_bits();
+    bits & ((1u64 << 52) - 1) == 0 && (bits >> 52) != 0
 }
 
 /// a ^ b
@@ -354,13 +365,25 @@ pub fn map_children(e: &E, f: &mut dyn FnMut(&E) -> E) -> E {
     }
 }
 
+/// Results of a rewrite by node, for shared subtrees to stay shared (the
+/// input is kept so that its address is not reused).
+pub type Memo = HashMap<*const Ex, (E, E)>;
+
 /// `e` with index variable `var := target` everywhere (`var` must not be
 /// bound inside `e`).
 pub fn subst(e: &E, var: Ix, target: Aff) -> E {
+    subst_in(e, var, target, &mut Memo::new())
+}
+
+/// [`subst`] with a memo shared by several calls for the same `var`.
+pub fn subst_in(e: &E, var: Ix, target: Aff, memo: &mut Memo) -> E {
     if !e.uses(var) {
         return e.clone();
     }
-    match &e.node {
+    if let Some((_, out)) = memo.get(&Rc::as_ptr(e)) {
+        return out.clone();
+    }
+    let out = match &e.node {
         Node::Entry { leaf, index } => {
             entry(*leaf, index.iter().map(|a| a.subst(var, target)).collect())
         }
@@ -373,8 +396,10 @@ pub fn subst(e: &E, var: Ix, target: Aff) -> E {
         }
         Node::Range { aff, lo, hi } => range(aff.subst(var, target), *lo, *hi),
         Node::Delta(a, b) => delta(a.subst(var, target), b.subst(var, target)),
-        _ => map_children(e, &mut |c| subst(c, var, target)),
-    }
+        _ => map_children(e, &mut |c| subst_in(c, var, target, memo)),
+    };
+    memo.insert(Rc::as_ptr(e), (e.clone(), out.clone()));
+    out
 }
 
 /// The children of a node, in order.

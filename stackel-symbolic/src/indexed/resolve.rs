@@ -8,7 +8,10 @@
 //! use k move out of the sum, and indicators on k clip its bounds.
 //! Deltas between indices no sum binds stay as guards (correct, slower).
 
-use super::expr::{add, delta, map_children, mul, num, range, subst, sum, Aff, Ix, Node, E};
+use super::expr::{
+    add, delta, map_children, mul, num, range, subst_in, sum, Aff, Ix, Memo, Node, E,
+};
+use std::rc::Rc;
 
 /// The ranges of the index variables in scope.
 #[derive(Clone, Debug, Default)]
@@ -59,17 +62,28 @@ impl Scope {
 
 /// `e` with every delta a sum binds collapsed and decided indicators folded.
 pub fn resolve(e: &E, scope: &mut Scope) -> E {
-    match &e.node {
+    resolve_in(e, scope, &mut Memo::new())
+}
+
+/// [`resolve`], each shared node once (the result of a node depends only
+/// on the ranges of its variables, the same wherever it occurs).
+fn resolve_in(e: &E, scope: &mut Scope, memo: &mut Memo) -> E {
+    if let Some((_, out)) = memo.get(&Rc::as_ptr(e)) {
+        return out.clone();
+    }
+    let out = match &e.node {
         Node::Sum { var, lo, hi, body } => {
             scope.vars.push((*var, *lo, *hi));
-            let body = resolve(body, scope);
+            let body = resolve_in(body, scope, memo);
             scope.vars.pop();
             resolve_sum(*var, *lo, *hi, body, scope)
         }
         Node::Range { aff, lo, hi } => scope.range(*aff, *lo, *hi),
         Node::Delta(a, b) => scope.delta(*a, *b),
-        _ => map_children(e, &mut |c| resolve(c, scope)),
-    }
+        _ => map_children(e, &mut |c| resolve_in(c, scope, memo)),
+    };
+    memo.insert(Rc::as_ptr(e), (e.clone(), out.clone()));
+    out
 }
 
 /// The delta factor `delta(k + c, e)` (either order) as `(c, e)`.
@@ -151,7 +165,11 @@ fn resolve_sum(k: Ix, lo: i64, hi: i64, body: E, scope: &Scope) -> E {
                 var: e.var,
                 offset: e.offset - c,
             };
-            let mut rest: Vec<E> = factors.iter().map(|f| subst(f, k, target)).collect();
+            let mut memo = Memo::new();
+            let mut rest: Vec<E> = factors
+                .iter()
+                .map(|f| subst_in(f, k, target, &mut memo))
+                .collect();
             rest.push(range(target, lo, hi));
             out.push(refold(rest, scope));
             continue;
