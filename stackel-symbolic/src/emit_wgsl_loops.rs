@@ -64,7 +64,7 @@ pub fn emit_indexed(model: &GameModel, g: &IndexedGame) -> String {
     s.push('\n');
     let state = |p: &Part| g.player_offset(p.player);
     let follower = |p: &Part| g.player_offset(p.player) - d1;
-    let funcs: [(&str, &str, &[Part], &dyn Fn(&Part) -> usize, usize); 9] = [
+    let funcs: [FuncSpec<'_>; 9] = [
         ("game_d1f1", "xb: u32, ob: u32", &g.d1f1, &state, 0),
         ("game_d2f1", "xb: u32, ob: u32", &g.d2f1, &follower, 0),
         ("game_d2f2", "xb: u32, ob: u32", &g.d2f2, &follower, 0),
@@ -133,6 +133,16 @@ pub fn emit_indexed(model: &GameModel, g: &IndexedGame) -> String {
     s.push_str(&wrap);
     s
 }
+
+/// One emitted function: name, parameters, the vector it writes, the
+/// output offset of each part, and the state offset its direction starts at.
+type FuncSpec<'a> = (
+    &'static str,
+    &'static str,
+    &'a [Part],
+    &'a dyn Fn(&Part) -> usize,
+    usize,
+);
 
 /// Emits the statements of one function.
 struct Gen<'a> {

@@ -70,15 +70,6 @@ pub enum GpuError {
     /// The kernel does not validate (offline or on the device).
     #[error("kernel does not validate: {0}")]
     Shader(String),
-    /// A study whose follower solve is matrix-free
-    /// ([`crate::dynamics::FollowerSolver`]): the GPU kernel solves densely.
-    #[error("game {game}: the GPU engine has no matrix-free follower solve (d2 = {d2}); run it on the CPU engine or force FollowerSolver::Dense")]
-    MatrixFree {
-        /// The game's name.
-        game: &'static str,
-        /// Its follower dimension.
-        d2: usize,
-    },
     /// A study the GPU engine does not run.
     #[error("the GPU engine does not run {0}")]
     Unsupported(String),
