@@ -19,7 +19,7 @@ use stackel_macros::stackel_game;
 use stackel_runtime::dynamics::{Dynamics, FollowerSolver, Rule};
 use stackel_runtime::engine::{Init, Noise, Study};
 use stackel_runtime::game::Form;
-use stackel_runtime::gpu::{GpuEngine, GpuError};
+use stackel_runtime::gpu::{GpuEngine, GpuError, GpuOptions};
 use stackel_runtime::krylov::{KrylovOptions, Method};
 use stackel_runtime::record::{Fate, StudyResult};
 use stackel_runtime::rng::NoiseFloat;
@@ -215,6 +215,36 @@ fn tight_iteration_cap_gives_typed_not_converged_fates(e: &'static GpuEngine) {
     assert!(finished(&gpu) > 40);
 }
 
+fn warm_start_survives_dispatch_boundaries(e: &'static GpuEngine) {
+    // lambda is kept in the work area between dispatches: cutting the 150
+    // steps into dispatches of 7 changes nothing, not even the iteration
+    // counts (a lost warm start would cost iterations at every cut)
+    let s = study(
+        CovCoupled::default(),
+        two_timescale().follower_solver(cg(1e-5, 50)),
+    );
+    let whole = e.run_study::<_, f32>(&s).unwrap();
+    let cut = GpuEngine::with_options(GpuOptions {
+        steps_per_dispatch: 7,
+        ..GpuOptions::default()
+    })
+    .unwrap();
+    let parts = cut.run_study::<_, f32>(&s).unwrap();
+    assert_eq!(whole.final_states, parts.final_states);
+    assert_eq!(whole.fates, parts.fates);
+    assert_eq!(whole.follower_solves, parts.follower_solves);
+    // without a warm start each solve starts from 0: more iterations
+    let cold = study(
+        CovCoupled::default(),
+        two_timescale().follower_solver(cg(1e-5, 50).warm_start(false)),
+    );
+    let cpu = cold.run::<f32>().unwrap();
+    let gpu = e.run_study::<_, f32>(&cold).unwrap();
+    agree(&cpu, &gpu, 1e-4, "cold start");
+    let (w, c) = (whole.follower_solves.unwrap(), gpu.follower_solves.unwrap());
+    assert!(c.iterations > w.iterations, "cold {c:?} vs warm {w:?}");
+}
+
 fn unrolled_and_loop_forms_agree_on_the_gpu(e: &'static GpuEngine) {
     assert_eq!(CovUnrolled::default().info().form, Form::Unrolled);
     for dynamics in [
@@ -295,6 +325,7 @@ fn main() {
         covariance_loop_form_agrees_with_cpu_engine,
         coupled_follower_solve_agrees_with_cpu_engine,
         tight_iteration_cap_gives_typed_not_converged_fates,
+        warm_start_survives_dispatch_boundaries,
         unrolled_and_loop_forms_agree_on_the_gpu,
         unsupported_combinations_are_typed_errors,
     ])
