@@ -14,6 +14,15 @@
 //! follower Hessian). Results agree with the CPU engine trajectory by
 //! trajectory up to floating-point rounding (drivers may fuse multiply-adds).
 //!
+//! Loop-form games (`Form::Loops`, large states) carry the module of
+//! `stackel_symbolic::emit_wgsl_loops` (for loops over storage-buffer
+//! operands) and run in [`kernel::loops`]'s kernel: simultaneous play and
+//! two-timescale Stackelberg learning with the matrix-free follower solve
+//! (conjugate gradients, warm-started from the trajectory's previous lambda,
+//! not-converged fates and the solve statistics as on the CPU). Other rules,
+//! other Krylov methods and a dense solve of a loop-form game, or a
+//! matrix-free solve of an unrolled game, are [`GpuError::Unsupported`].
+//!
 //! Supported: simultaneous play, two-timescale Stackelberg learning, LOLA
 //! and the best-response rule (the CPU's damped Newton solve of the follower
 //! per step, with its failure counts; the final follower r(x1) is solved on

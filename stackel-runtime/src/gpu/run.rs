@@ -6,8 +6,10 @@
 //! `constants` (params, sigma, bound, eta, Adam's betas and eps, target,
 //! lock-in radius, Newton tolerance), `schedule` (per step the players'
 //! gains and Adam's bias corrections), `states` (trajectory-major),
-//! `adam_moments` (m and v) and `status` ([`ST_WORDS`] per trajectory:
-//! fate, step, lock-in step, Newton failures).
+//! `adam_moments` (m and v; for the loop-form kernel its per-trajectory work
+//! area, [`kernel::loops`]) and `status` ([`ST_WORDS`] per trajectory: fate,
+//! step, lock-in step, Newton failures; [`LOOP_WORDS`] for the loop-form
+//! kernel, with the follower solves' statistics).
 
 use super::kernel::loops::{LoopSpec, LOOP_WORDS};
 use super::kernel::{self, KernelSpec, CFG_HEADER, ST_WORDS};
