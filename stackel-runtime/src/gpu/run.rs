@@ -122,9 +122,9 @@ impl GpuEngine {
         constants.push(t(dynamics.newton.tol));
         let constants = self.storage("stackel constants", &scalar_bytes(prec, constants));
 
-        // The largest per-trajectory buffer: Adam's 2n moments, or the
-        // loop-form kernel's work area.
-        let per_traj = (kind.work(n) * prec.size()).max(4 * kind.words()) as u64;
+        // The largest per-trajectory buffer: the state, Adam's 2n moments,
+        // or the loop-form kernel's work area.
+        let per_traj = (kind.work(n).max(2 * n) * prec.size()).max(4 * kind.words()) as u64;
         let cap = ((self.max_binding / per_traj) as usize).clamp(1, self.options.max_batch.max(1));
         let (lo, hi) = plan.range;
         let mut parts = Vec::new();
