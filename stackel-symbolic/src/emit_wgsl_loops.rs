@@ -25,7 +25,10 @@
 //! helpers of [`crate::emit_wgsl`] (`st_tanh`, `st_sigmoid`, `st_softplus`,
 //! `st_powi`, `st_finite`) and, with `xb` the base of the state x (N
 //! entries), `ob` of the output, `db` of a direction and `lb` of a
-//! multiplier (d2 entries):
+//! multiplier (d2 entries), and every function also taking `lid, stride`:
+//! it writes the entries `lid, lid + stride, ...` of each player block (one
+//! invocation: `0u, 1u`; the threads of a workgroup sharing a trajectory:
+//! their index and the workgroup size):
 //!
 //! - `game_d1f1(xb, ob)` (d1 entries), `game_d2f1(xb, ob)` (d2),
 //!   `game_d2f2(xb, ob)` (d2), `game_omega(xb, ob)`: omega = (D1f1, D2f2)
@@ -34,7 +37,7 @@
 //! - `game_h_tmul(xb, lb, ob)`: H^T v = D2 phi with lambda := v (d2);
 //! - `game_b_mul(xb, db, ob)`: B u with B = D21f2 (u d1, output d2);
 //! - `game_b_tmul(xb, lb, ob)`: B^T v = D1 phi with lambda := v (d1);
-//! - `game_wrap(xb)`: applies `st_wrap_angle` to the angle entries in place.
+//! - `game_wrap(xb, lid, stride)`: applies `st_wrap_angle` to the angle entries in place.
 
 use crate::emit_wgsl::HELPERS;
 use crate::indexed::expr::{Aff, Ix, Leaf, Node, E};
@@ -110,20 +113,24 @@ pub fn emit_indexed(model: &GameModel, g: &IndexedGame) -> String {
         for part in parts {
             gen.write(part, offset(part));
         }
-        let _ = writeln!(s, "fn {name}({sig}) {{\n{}}}\n", gen.body);
+        let _ = writeln!(
+            s,
+            "fn {name}({sig}, lid: u32, stride: u32) {{\n{}}}\n",
+            gen.body
+        );
     }
     let _ = writeln!(
         s,
-        "// omega = (D1 f1, D2 f2).\nfn game_omega(xb: u32, ob: u32) {{\n    \
-         game_omega_f1(xb, ob);\n    game_omega_f2(xb, ob);\n}}\n"
+        "// omega = (D1 f1, D2 f2).\nfn game_omega(xb: u32, ob: u32, lid: u32, stride: u32) {{\n    \
+         game_omega_f1(xb, ob, lid, stride);\n    game_omega_f2(xb, ob, lid, stride);\n}}\n"
     );
-    let mut wrap = String::from("fn game_wrap(xb: u32) {\n");
+    let mut wrap = String::from("fn game_wrap(xb: u32, lid: u32, stride: u32) {\n");
     for p in 0..g.shapes.len() {
         if model.player(p).angle {
             let (o, len) = (g.player_offset(p), g.shapes[p].len());
             let _ = writeln!(
                 wrap,
-                "    for (var i = {o}u; i < {}u; i++) {{\n        \
+                "    for (var i = {o}u + lid; i < {}u; i += stride) {{\n        \
                  st_st(xb + i, st_wrap_angle(st_ld(xb + i)));\n    }}",
                 o + len
             );
@@ -381,14 +388,25 @@ impl Gen<'_> {
         }
     }
 
-    /// One loop nest writing every entry of `part` to
-    /// `ob + offset + flat(outs)`.
+    /// One loop writing the entries `lid, lid + stride, ...` of `part`
+    /// (row-major) to `ob + offset + flat(outs)`.
     fn write(&mut self, part: &Part, offset: usize) {
         let outer = self.depth;
-        for (o, d) in part.outs.iter().zip(&part.dims) {
+        let len: usize = part.dims.iter().product();
+        if part.outs.is_empty() {
+            self.line("if (lid == 0u) {");
+        } else {
+            // one flat loop over the block, entries lid, lid + stride, ...
+            self.line(&format!(
+                "for (var f = i32(lid); f < {len}; f += i32(stride)) {{"
+            ));
+        }
+        self.depth += 1;
+        let mut inner = 1;
+        for (o, d) in part.outs.iter().zip(&part.dims).rev() {
             let u = var(*o);
-            self.line(&format!("for (var {u} = 0; {u} < {d}; {u}++) {{"));
-            self.depth += 1;
+            self.line(&format!("let {u} = (f / {inner}) % {d};"));
+            inner *= d;
         }
         let value = self.expr(&part.expr);
         let idx: Vec<Aff> = part.outs.iter().map(|o| Aff::of(*o, 0)).collect();

@@ -40,15 +40,15 @@ fn kernel(game: &str, f64: bool) -> String {
          fn main(@builtin(global_invocation_id) id: vec3<u32>) {{\n\
          \x20   let xb = id.x * 8u * GAME_N;\n\
          \x20   let o = xb + GAME_N;\n\
-         \x20   game_omega(xb, o);\n\
-         \x20   game_d1f1(xb, o);\n\
-         \x20   game_d2f1(xb, o);\n\
-         \x20   game_d2f2(xb, o);\n\
-         \x20   game_h_mul(xb, o, o + GAME_N);\n\
-         \x20   game_h_tmul(xb, o, o + GAME_N);\n\
-         \x20   game_b_mul(xb, o, o + GAME_N);\n\
-         \x20   game_b_tmul(xb, o, o + GAME_N);\n\
-         \x20   game_wrap(xb);\n\
+         \x20   game_omega(xb, o, id.y, 64u);\n\
+         \x20   game_d1f1(xb, o, id.y, 64u);\n\
+         \x20   game_d2f1(xb, o, id.y, 64u);\n\
+         \x20   game_d2f2(xb, o, id.y, 64u);\n\
+         \x20   game_h_mul(xb, o, o + GAME_N, id.y, 64u);\n\
+         \x20   game_h_tmul(xb, o, o + GAME_N, id.y, 64u);\n\
+         \x20   game_b_mul(xb, o, o + GAME_N, id.y, 64u);\n\
+         \x20   game_b_tmul(xb, o, o + GAME_N, id.y, 64u);\n\
+         \x20   game_wrap(xb, id.y, 64u);\n\
          }}\n\
          {game}"
     )
@@ -125,6 +125,10 @@ fn covariance_modules_validate_at_m_3_9_25_and_do_not_grow_with_m() {
             let src = check_model(&covariance(m));
             assert!(src.contains(&format!("const GAME_N: u32 = {}u;", 2 * m * m)));
             assert!(src.contains("for (var "), "loops, not unrolled entries");
+            assert!(
+                src.contains("f += i32(stride)"),
+                "entries split by lid, stride"
+            );
             src.len()
         })
         .collect();

@@ -211,7 +211,7 @@ pub fn loops_kernel(spec: &LoopSpec, game_wgsl: &str) -> String {
     }
     s.push_str(include_str!("loops/loop_head.wgsl"));
     match spec.rule {
-        Rule::Simultaneous => s.push_str("        game_omega(xb, wb + OG);\n"),
+        Rule::Simultaneous => s.push_str("        game_omega(xb, wb + OG, 0u, 1u);\n"),
         _ => s.push_str(include_str!("loops/two_timescale.wgsl")),
     }
     if spec.noise {

@@ -9,7 +9,7 @@ fn st_report(rel: S, it: u32) -> StCg {
 }
 // out = (H^T + eta I) v: v at vb, out at ob.
 fn st_apply(xb: u32, vb: u32, ob: u32, eta: S) {
-    game_h_tmul(xb, vb, ob);
+    game_h_tmul(xb, vb, ob, 0u, 1u);
     for (var i = 0u; i < D2; i++) {
         moments[ob + i] = moments[ob + i] + eta * moments[vb + i];
     }

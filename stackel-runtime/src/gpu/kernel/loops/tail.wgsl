@@ -1,4 +1,4 @@
-        game_wrap(xb);
+        game_wrap(xb, 0u, 1u);
         var bad = false;
         var far = false;
         for (var i = 0u; i < N; i++) {

@@ -1,6 +1,6 @@
-        game_d1f1(xb, wb + OG);
-        game_d2f1(xb, wb + OB);
-        game_d2f2(xb, wb + OG + D1);
+        game_d1f1(xb, wb + OG, 0u, 1u);
+        game_d2f1(xb, wb + OB, 0u, 1u);
+        game_d2f2(xb, wb + OG + D1, 0u, 1u);
         let rep = st_cg(xb, wb, eta);
         solves += 1u;
         iters += rep.it;
@@ -17,7 +17,7 @@
                 break;
             }
         }
-        game_b_tmul(xb, wb + OL, wb + OBT);
+        game_b_tmul(xb, wb + OL, wb + OBT, 0u, 1u);
         for (var i = 0u; i < D1; i++) {
             moments[wb + OG + i] = moments[wb + OG + i] - moments[wb + OBT + i];
         }
