@@ -4,6 +4,11 @@
 //! Stackelberg learning with the matrix-free CG follower solve, noise) on both
 //! engines in the same process, and their ratio.
 //!
+//! Both layouts of the loop-form kernel are measured: one trajectory per
+//! invocation (the default) and one per workgroup
+//! (`GpuOptions::loop_workgroup`, the workgroup's threads sharing each
+//! trajectory's loops).
+//!
 //! `cargo run --release --features gpu --example gpu_loops_bench -- [--traj 256]
 //! [--steps 100] [--f64]`
 //!
@@ -14,8 +19,8 @@
 
 use clap::Parser;
 use stackel::dynamics::{Dynamics, FollowerSolver};
-use stackel::engine::{Engine, Init, Noise, Study};
-use stackel::gpu;
+use stackel::engine::{Init, Noise, Study};
+use stackel::gpu::{self, GpuEngine, GpuOptions};
 use stackel::krylov::{KrylovOptions, Method};
 use stackel::prelude::*;
 use stackel::rng::NoiseFloat;
@@ -119,15 +124,15 @@ fn identity<const M: usize>() -> [[f64; M]; M] {
     a
 }
 
-/// Median trajectory-steps/s of 3 runs (after one warm-up run) and the
-/// finished count of the last.
-fn rate<G: Game + Clone, T: NoiseFloat>(s: &Study<G>, work: u64) -> (f64, u64) {
-    s.run::<T>().expect("warm-up study");
+/// Median trajectory-steps/s of 3 runs of `run` (after one warm-up run,
+/// which compiles the GPU pipeline) and the finished count of the last.
+fn rate(run: impl Fn() -> StudyResult, work: u64) -> (f64, u64) {
+    run();
     let mut rates = Vec::new();
     let mut finished = 0;
     for _ in 0..3 {
         let t = Instant::now();
-        let r = s.run::<T>().expect("study");
+        let r = run();
         let dt = t.elapsed().as_secs_f64();
         finished = r.summary.finished;
         rates.push(work as f64 / dt);
@@ -136,16 +141,25 @@ fn rate<G: Game + Clone, T: NoiseFloat>(s: &Study<G>, work: u64) -> (f64, u64) {
     (rates[1], finished)
 }
 
-fn row<G: Game + Clone, T: NoiseFloat>(game: G, m: usize, prec: &str, a: &Args) {
-    let cpu = study::<G, T>(game, m, a.traj, a.steps);
-    let gpu = cpu.clone().engine(Engine::Gpu);
+fn row<G: Game + Clone, T: NoiseFloat>(game: G, m: usize, prec: &str, a: &Args, wg: &GpuEngine) {
+    let s = study::<G, T>(game, m, a.traj, a.steps);
     let work = a.traj * a.steps;
-    let (c, cf) = rate::<G, T>(&cpu, work);
-    let (g, gf) = rate::<G, T>(&gpu, work);
+    let (c, cf) = rate(|| s.run::<T>().expect("CPU study"), work);
+    let (g, gf) = rate(
+        || {
+            gpu::shared()
+                .unwrap()
+                .run_study::<G, T>(&s)
+                .expect("GPU study")
+        },
+        work,
+    );
+    let (w, wf) = rate(|| wg.run_study::<G, T>(&s).expect("GPU study"), work);
     println!(
-        "| {m} | {} | {prec} | {c:.3e} | {g:.3e} | {:.2} | {cf}/{gf} of {} |",
+        "| {m} | {} | {prec} | {c:.3e} | {g:.3e} | {w:.3e} | {:.2} | {:.2} | {cf}/{gf}/{wf} of {} |",
         G::N,
         g / c,
+        w / c,
         a.traj
     );
 }
@@ -166,8 +180,15 @@ fn main() {
         a.traj,
         a.steps
     );
-    println!("| m | N | precision | CPU engine | GPU loop kernel | GPU/CPU | finished (CPU/GPU) |");
-    println!("|---|---|---|---|---|---|---|");
+    let wg = GpuEngine::with_options(GpuOptions {
+        loop_workgroup: true,
+        ..GpuOptions::default()
+    })
+    .expect("GPU engine");
+    println!(
+        "| m | N | precision | CPU engine | GPU, trajectory per invocation | GPU, trajectory per workgroup | inv./CPU | wg/CPU | finished (CPU/inv./wg) |"
+    );
+    println!("|---|---|---|---|---|---|---|---|---|");
     row::<Cov3, f32>(
         Cov3 {
             sigma: identity(),
@@ -176,6 +197,7 @@ fn main() {
         3,
         "f32",
         &a,
+        &wg,
     );
     row::<Cov9, f32>(
         Cov9 {
@@ -185,6 +207,7 @@ fn main() {
         9,
         "f32",
         &a,
+        &wg,
     );
     row::<Cov25, f32>(
         Cov25 {
@@ -194,6 +217,7 @@ fn main() {
         25,
         "f32",
         &a,
+        &wg,
     );
     if a.f64 && e.supports_f64() {
         row::<Cov3, f64>(
@@ -204,6 +228,7 @@ fn main() {
             3,
             "f64",
             &a,
+            &wg,
         );
         row::<Cov9, f64>(
             Cov9 {
@@ -213,6 +238,7 @@ fn main() {
             9,
             "f64",
             &a,
+            &wg,
         );
         row::<Cov25, f64>(
             Cov25 {
@@ -222,6 +248,7 @@ fn main() {
             25,
             "f64",
             &a,
+            &wg,
         );
     }
 }

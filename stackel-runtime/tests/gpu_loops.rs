@@ -245,6 +245,39 @@ fn warm_start_survives_dispatch_boundaries(e: &'static GpuEngine) {
     assert!(c.iterations > w.iterations, "cold {c:?} vs warm {w:?}");
 }
 
+fn one_trajectory_per_workgroup_agrees_with_cpu_engine(_: &'static GpuEngine) {
+    // the workgroup's threads share each trajectory's loops; sums over a
+    // vector are reduced in another order than the CPU's: rounding-level
+    // differences only
+    let wg = Box::leak(Box::new(
+        GpuEngine::with_options(GpuOptions {
+            loop_workgroup: true,
+            ..GpuOptions::default()
+        })
+        .unwrap(),
+    ));
+    loop_study_agrees::<f32>(wg, 1e-4);
+    if wg.supports_f64() {
+        loop_study_agrees::<f64>(wg, 1e-10);
+    }
+    let s = study(
+        CovCoupled::default(),
+        two_timescale().follower_solver(cg(1e-5, 50)),
+    );
+    let cpu = s.run::<f32>().unwrap();
+    let gpu = wg.run_study::<_, f32>(&s).unwrap();
+    agree(&cpu, &gpu, 1e-4, "workgroup, coupled");
+    let s = study(
+        CovCoupled::default(),
+        two_timescale().follower_solver(cg(1e-5, 1)),
+    );
+    let gpu = wg.run_study::<_, f32>(&s).unwrap();
+    assert!(gpu
+        .fates
+        .iter()
+        .all(|f| matches!(f, Fate::NotConverged { step: 0 })));
+}
+
 fn unrolled_and_loop_forms_agree_on_the_gpu(e: &'static GpuEngine) {
     assert_eq!(CovUnrolled::default().info().form, Form::Unrolled);
     for dynamics in [
@@ -326,6 +359,7 @@ fn main() {
         coupled_follower_solve_agrees_with_cpu_engine,
         tight_iteration_cap_gives_typed_not_converged_fates,
         warm_start_survives_dispatch_boundaries,
+        one_trajectory_per_workgroup_agrees_with_cpu_engine,
         unrolled_and_loop_forms_agree_on_the_gpu,
         unsupported_combinations_are_typed_errors,
     ])

@@ -110,6 +110,9 @@ pub struct GpuOptions {
     pub max_batch: usize,
     /// At most this many steps per dispatch.
     pub steps_per_dispatch: u32,
+    /// Loop-form games: one trajectory per workgroup (its threads share the
+    /// trajectory's loops) instead of one per invocation.
+    pub loop_workgroup: bool,
 }
 
 impl Default for GpuOptions {
@@ -118,6 +121,7 @@ impl Default for GpuOptions {
             force_fallback_adapter: false,
             max_batch: 1 << 20,
             steps_per_dispatch: 1000,
+            loop_workgroup: false,
         }
     }
 }

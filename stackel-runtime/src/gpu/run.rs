@@ -12,7 +12,7 @@
 //! kernel, with the follower solves' statistics).
 
 use super::kernel::loops::{LoopSpec, LOOP_WORDS};
-use super::kernel::{self, KernelSpec, CFG_HEADER, ST_WORDS};
+use super::kernel::{self, KernelSpec, CFG_HEADER, ST_WORDS, WORKGROUP};
 use super::profile::{Phase, Phases};
 use super::readback::{scalar_bytes, states_from, BatchEnd};
 use super::{precision_of, GpuEngine, GpuError, Precision};
@@ -53,7 +53,7 @@ impl GpuEngine {
         }
         let info = plan.game.info();
         let kind = if info.form == Form::Loops {
-            Kind::Loops(loop_spec(plan, prec)?)
+            Kind::Loops(loop_spec(plan, prec, self.options.loop_workgroup)?)
         } else {
             if plan.matrix_free().is_some() && dynamics.rule != Rule::Simultaneous {
                 return Err(GpuError::Unsupported(format!(
@@ -146,6 +146,7 @@ impl GpuEngine {
                     prec,
                     work: kind.work(n),
                     words: kind.words(),
+                    per_workgroup: matches!(&kind, Kind::Loops(k) if k.workgroup),
                 },
             )?);
             first += count as u64;
@@ -231,7 +232,8 @@ impl GpuEngine {
             })
             .collect::<Vec<_>>(),
         });
-        let (gx, gy) = self.grid(count as u64);
+        // one workgroup per trajectory, or one invocation
+        let (gx, gy) = self.grid(count as u64 * if b.per_workgroup { WORKGROUP as u64 } else { 1 });
         let key = crate::rng::seed_key(plan.seed);
         ph.lap(Phase::Upload);
 
@@ -343,6 +345,8 @@ struct Batch<'a> {
     work: usize,
     /// Status words per trajectory.
     words: usize,
+    /// One trajectory per workgroup.
+    per_workgroup: bool,
 }
 
 /// Which study kernel runs a plan.
@@ -375,7 +379,11 @@ impl Kind {
 /// rules other than simultaneous gradient play and two-timescale
 /// Stackelberg, a dense follower solve, Krylov methods other than
 /// conjugate gradients.
-fn loop_spec<G: Game>(plan: &Plan<'_, G>, precision: Precision) -> Result<LoopSpec, GpuError> {
+fn loop_spec<G: Game>(
+    plan: &Plan<'_, G>,
+    precision: Precision,
+    workgroup: bool,
+) -> Result<LoopSpec, GpuError> {
     let dynamics = plan.dynamics;
     let name = plan.game.info().name;
     let krylov = match (dynamics.rule, plan.matrix_free()) {
@@ -414,5 +422,6 @@ fn loop_spec<G: Game>(plan: &Plan<'_, G>, precision: Precision) -> Result<LoopSp
         np: G::NP,
         players: plan.dims().len(),
         krylov,
+        workgroup,
     })
 }

@@ -19,6 +19,13 @@
 //! the tolerance without `truncated` ends the trajectory with fate
 //! [`FATE_NOT_CONVERGED`] at that step, its state untouched, as on the CPU.
 //!
+//! With [`LoopSpec::workgroup`] one workgroup runs one trajectory, its
+//! threads sharing the game's loops (entries `lid, lid + WG, ...`), sums over
+//! vectors reduced in workgroup memory (in another order than the CPU's, so
+//! results differ at the rounding level) and barriers between phases. On
+//! lavapipe (2 cores) it is 7-16x slower than one trajectory per invocation
+//! (`examples/gpu_loops_bench`), which stays the default.
+//!
 //! Status words per trajectory ([`LOOP_WORDS`]): fate, its step, lock-in
 //! step, (unused), then the follower solves' statistics: solves,
 //! iterations, most iterations of one solve, solves that missed the
@@ -55,6 +62,9 @@ pub struct LoopSpec {
     pub players: usize,
     /// The follower solve (conjugate gradients), for two-timescale steps.
     pub krylov: KrylovOptions,
+    /// One trajectory per workgroup (its threads share the loops) instead
+    /// of one per invocation.
+    pub workgroup: bool,
 }
 
 /// Offsets in a trajectory's work area (see the module docs).
@@ -195,6 +205,13 @@ pub fn loops_kernel(spec: &LoopSpec, game_wgsl: &str) -> String {
         body = include_str!("loops/access.wgsl"),
     );
     s.push_str(CG_WGSL);
+    if spec.workgroup {
+        let _ = writeln!(s, "const WG: u32 = {WORKGROUP}u;");
+        s.push_str(include_str!("loops/workgroup.wgsl"));
+        s.push_str(&workgroup_main(spec, pairs));
+        s.push_str(game_wgsl);
+        return s;
+    }
     let _ = write!(
         s,
         "@compute @workgroup_size({WORKGROUP})\n\
@@ -278,4 +295,190 @@ fn noise_wgsl(p: Precision, pairs: usize) -> String {
          \x20           moments[wb + OZ + 2u * q + 1u] = pr.y;\n\
          \x20       }}\n"
     )
+}
+
+/// The entry point of the one-trajectory-per-workgroup kernel (see
+/// `loops/workgroup.wgsl`): the per-invocation step loop with every vector
+/// loop split over the workgroup and a barrier wherever a vector written by
+/// some threads is read by others.
+fn workgroup_main(spec: &LoopSpec, pairs: usize) -> String {
+    let p = spec.precision;
+    let mut s = format!(
+        "@compute @workgroup_size({WORKGROUP})\n\
+         fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>, \
+         @builtin(local_invocation_index) lid: u32) {{\n\
+         \x20   let j = wid.x + wid.y * nwg.x;\n\
+         \x20   let count = config[0];\n\
+         \x20   if (j >= count) {{\n\
+         \x20       return;\n\
+         \x20   }}\n\
+         \x20   if (lid == 0u) {{\n\
+         \x20       st_word = fates[FATE_WORDS * j];\n\
+         \x20   }}\n\
+         \x20   if (workgroupUniformLoad(&st_word) != 0u) {{\n\
+         \x20       return;\n\
+         \x20   }}\n"
+    );
+    s.push_str(
+        "    let tlo = config[1] + j;\n\
+         \x20   let thi = config[2] + select(0u, 1u, tlo < config[1]);\n\
+         \x20   let step0 = config[3];\n\
+         \x20   let nsteps = config[4];\n\
+         \x20   let key = vec2<u32>(config[5], config[6]);\n\
+         \x20   let has_target = config[7] != 0u;\n\
+         \x20   let wb = j * W;\n\
+         \x20   let xb = wb + OX;\n\
+         \x20   for (var i = lid; i < N; i += WG) {\n\
+         \x20       moments[xb + i] = states[j * N + i];\n\
+         \x20   }\n",
+    );
+    if spec.adam {
+        s.push_str(
+            "    let beta1 = settings[SETTINGS_ADAM];\n\
+             \x20   let beta2 = settings[SETTINGS_ADAM + 1u];\n\
+             \x20   let adam_eps = settings[SETTINGS_ADAM + 2u];\n",
+        );
+    }
+    s.push_str(
+        "    let eta = settings[SETTINGS_ETA];\n\
+         \x20   let bound = settings[SETTINGS_BOUND];\n\
+         \x20   let lock_eps = settings[SETTINGS_EPS];\n\
+         \x20   var lock = fates[FATE_WORDS * j + 2u];\n\
+         \x20   var solves = fates[FATE_WORDS * j + 4u];\n\
+         \x20   var iters = fates[FATE_WORDS * j + 5u];\n\
+         \x20   var max_it = fates[FATE_WORDS * j + 6u];\n\
+         \x20   var missed = fates[FATE_WORDS * j + 7u];\n\
+         \x20   var fate = 0u;\n\
+         \x20   var fate_step = 0u;\n\
+         \x20   var cw = vec4<u32>(0u);\n\
+         \x20   var cb = vec2<u32>(0xffffffffu);\n\
+         \x20   for (var s = 0u; s < nsteps; s++) {\n\
+         \x20       let k = step0 + s;\n\
+         \x20       let row = s * ROW;\n\
+         \x20       for (var i = lid; i < N; i += WG) {\n\
+         \x20           moments[wb + OPREV + i] = moments[xb + i];\n\
+         \x20       }\n\
+         \x20       workgroupBarrier();\n",
+    );
+    match spec.rule {
+        Rule::Simultaneous => s.push_str("        game_omega(xb, wb + OG, lid, WG);\n"),
+        _ => s.push_str(
+            "        game_d1f1(xb, wb + OG, lid, WG);\n\
+             \x20       game_d2f1(xb, wb + OB, lid, WG);\n\
+             \x20       game_d2f2(xb, wb + OG + D1, lid, WG);\n\
+             \x20       let rep = st_wcg(xb, wb, eta, lid);\n\
+             \x20       solves += 1u;\n\
+             \x20       iters += rep.it;\n\
+             \x20       max_it = max(max_it, rep.it);\n\
+             \x20       if (lid == 0u) {\n\
+             \x20           let worst = moments[wb + ORES];\n\
+             \x20           if (rep.rel > worst || rep.rel != rep.rel) {\n\
+             \x20               moments[wb + ORES] = rep.rel;\n\
+             \x20           }\n\
+             \x20       }\n\
+             \x20       if (!rep.converged) {\n\
+             \x20           missed += 1u;\n\
+             \x20           if (!KRYLOV_TRUNCATED) {\n\
+             \x20               fate = 4u;\n\
+             \x20               fate_step = k;\n\
+             \x20               break;\n\
+             \x20           }\n\
+             \x20       }\n\
+             \x20       workgroupBarrier();\n\
+             \x20       game_b_tmul(xb, wb + OL, wb + OBT, lid, WG);\n\
+             \x20       workgroupBarrier();\n\
+             \x20       for (var i = lid; i < D1; i += WG) {\n\
+             \x20           moments[wb + OG + i] = moments[wb + OG + i] - moments[wb + OBT + i];\n\
+             \x20       }\n",
+        ),
+    }
+    if spec.noise {
+        let noise = noise_wgsl(p, pairs).replace(
+            &format!("for (var q = 0u; q < {pairs}u; q++)"),
+            &format!("for (var q = lid; q < {pairs}u; q += WG)"),
+        );
+        s.push_str(&noise);
+    }
+    s.push_str(
+        "        workgroupBarrier();\n\
+         \x20       for (var i = lid; i < N; i += WG) {\n\
+         \x20           let gain = schedule[row + config[CONFIG_PLAYER + i]];\n",
+    );
+    if spec.noise {
+        s.push_str(
+            "            let gi = moments[wb + OG + i] + settings[SETTINGS_SIGMA + i] * moments[wb + OZ + i];\n",
+        );
+    } else {
+        s.push_str("            let gi = moments[wb + OG + i];\n");
+    }
+    if spec.adam {
+        s.push_str(
+            "            let mi = beta1 * moments[wb + OM + i] + (S(1.0) - beta1) * gi;\n\
+             \x20           let vi = beta2 * moments[wb + OV + i] + (S(1.0) - beta2) * gi * gi;\n\
+             \x20           moments[wb + OM + i] = mi;\n\
+             \x20           moments[wb + OV + i] = vi;\n\
+             \x20           let mh = mi / schedule[row + ROW - 2u];\n\
+             \x20           let vh = vi / schedule[row + ROW - 1u];\n\
+             \x20           moments[xb + i] = moments[xb + i] - gain * mh / (sqrt(vh) + adam_eps);\n",
+        );
+    } else {
+        s.push_str("            moments[xb + i] = moments[xb + i] - gain * gi;\n");
+    }
+    s.push_str(
+        "        }\n\
+         \x20       workgroupBarrier();\n\
+         \x20       game_wrap(xb, lid, WG);\n\
+         \x20       workgroupBarrier();\n\
+         \x20       var mine = 0u;\n\
+         \x20       var d2sum = S(0.0);\n\
+         \x20       for (var i = lid; i < N; i += WG) {\n\
+         \x20           let xi = moments[xb + i];\n\
+         \x20           if (!(abs(xi) <= ST_GUARD)) {\n\
+         \x20               mine = mine | 1u;\n\
+         \x20           }\n\
+         \x20           if (abs(xi) > bound) {\n\
+         \x20               mine = mine | 2u;\n\
+         \x20           }\n\
+         \x20           var d = xi - settings[SETTINGS_TARGET + i];\n\
+         \x20           if (config[CONFIG_ANGLE + i] != 0u) {\n\
+         \x20               d = st_wrap_angle(d);\n\
+         \x20           }\n\
+         \x20           d2sum += d * d;\n\
+         \x20       }\n\
+         \x20       let flags = st_wor(mine, lid);\n\
+         \x20       if ((flags & 1u) != 0u) {\n\
+         \x20           for (var i = lid; i < N; i += WG) {\n\
+         \x20               moments[xb + i] = moments[wb + OPREV + i];\n\
+         \x20           }\n\
+         \x20           fate = 2u;\n\
+         \x20           fate_step = k;\n\
+         \x20           break;\n\
+         \x20       }\n\
+         \x20       if ((flags & 2u) != 0u) {\n\
+         \x20           fate = 1u;\n\
+         \x20           fate_step = k;\n\
+         \x20           break;\n\
+         \x20       }\n\
+         \x20       let dist = sqrt(st_wsum(d2sum, lid));\n\
+         \x20       if (has_target && dist > lock_eps) {\n\
+         \x20           lock = k + 2u;\n\
+         \x20       }\n\
+         \x20   }\n\
+         \x20   workgroupBarrier();\n\
+         \x20   for (var i = lid; i < N; i += WG) {\n\
+         \x20       states[j * N + i] = moments[xb + i];\n\
+         \x20   }\n\
+         \x20   if (lid == 0u) {\n\
+         \x20       fates[FATE_WORDS * j] = fate;\n\
+         \x20       fates[FATE_WORDS * j + 1u] = fate_step;\n\
+         \x20       fates[FATE_WORDS * j + 2u] = lock;\n\
+         \x20       fates[FATE_WORDS * j + 3u] = bitcast<u32>(f32(moments[wb + ORES]));\n\
+         \x20       fates[FATE_WORDS * j + 4u] = solves;\n\
+         \x20       fates[FATE_WORDS * j + 5u] = iters;\n\
+         \x20       fates[FATE_WORDS * j + 6u] = max_it;\n\
+         \x20       fates[FATE_WORDS * j + 7u] = missed;\n\
+         \x20   }\n\
+         }\n",
+    );
+    s
 }
