@@ -158,7 +158,10 @@ fn agree<L: Game, U: Game>(mut l: L, mut u: U, p: Option<Vec<f64>>, seed: u64) {
     assert_eq!(li.followers, ui.followers);
     assert_eq!(li.params, ui.params);
     assert_eq!(li.zero_sum, ui.zero_sum);
-    assert!(l.wgsl().is_none(), "no GPU loop form yet");
+    assert!(
+        l.wgsl().is_some_and(|w| w.contains("fn game_h_tmul")),
+        "the loop-form WGSL module (emit_wgsl_loops)"
+    );
     let mut params = vec![0.0; np];
     u.params(&mut params);
     let mut lp = vec![0.0; np];

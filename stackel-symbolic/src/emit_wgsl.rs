@@ -58,7 +58,7 @@ pub const UNROLL_LIMIT: usize = 6;
 
 /// Helpers every game module carries, built on the prelude's `st_exp` and
 /// `st_ln` (see the module docs).
-const HELPERS: &str = "\
+pub(crate) const HELPERS: &str = "\
 // tanh(a) = sign(a) (1 - e) / (1 + e), e = exp(-2 |a|) <= 1.
 fn st_tanh(a: S) -> S {
     let e = st_exp(S(-2.0) * abs(a));

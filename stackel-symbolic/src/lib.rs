@@ -22,6 +22,7 @@ pub mod dag;
 pub mod diff;
 pub mod emit_rust;
 pub mod emit_wgsl;
+pub mod emit_wgsl_loops;
 pub mod error;
 pub mod formula;
 pub mod indexed;

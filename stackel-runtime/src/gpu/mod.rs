@@ -14,6 +14,15 @@
 //! follower Hessian). Results agree with the CPU engine trajectory by
 //! trajectory up to floating-point rounding (drivers may fuse multiply-adds).
 //!
+//! Loop-form games (`Form::Loops`, large states) carry the module of
+//! `stackel_symbolic::emit_wgsl_loops` (for loops over storage-buffer
+//! operands) and run in [`kernel::loops`]'s kernel: simultaneous play and
+//! two-timescale Stackelberg learning with the matrix-free follower solve
+//! (conjugate gradients, warm-started from the trajectory's previous lambda,
+//! not-converged fates and the solve statistics as on the CPU). Other rules,
+//! other Krylov methods and a dense solve of a loop-form game, or a
+//! matrix-free solve of an unrolled game, are [`GpuError::Unsupported`].
+//!
 //! Supported: simultaneous play, two-timescale Stackelberg learning, LOLA
 //! and the best-response rule (the CPU's damped Newton solve of the follower
 //! per step, with its failure counts; the final follower r(x1) is solved on
@@ -70,15 +79,6 @@ pub enum GpuError {
     /// The kernel does not validate (offline or on the device).
     #[error("kernel does not validate: {0}")]
     Shader(String),
-    /// A study whose follower solve is matrix-free
-    /// ([`crate::dynamics::FollowerSolver`]): the GPU kernel solves densely.
-    #[error("game {game}: the GPU engine has no matrix-free follower solve (d2 = {d2}); run it on the CPU engine or force FollowerSolver::Dense")]
-    MatrixFree {
-        /// The game's name.
-        game: &'static str,
-        /// Its follower dimension.
-        d2: usize,
-    },
     /// A study the GPU engine does not run.
     #[error("the GPU engine does not run {0}")]
     Unsupported(String),
@@ -110,6 +110,9 @@ pub struct GpuOptions {
     pub max_batch: usize,
     /// At most this many steps per dispatch.
     pub steps_per_dispatch: u32,
+    /// Loop-form games: one trajectory per workgroup (its threads share the
+    /// trajectory's loops) instead of one per invocation.
+    pub loop_workgroup: bool,
 }
 
 impl Default for GpuOptions {
@@ -118,6 +121,7 @@ impl Default for GpuOptions {
             force_fallback_adapter: false,
             max_batch: 1 << 20,
             steps_per_dispatch: 1000,
+            loop_workgroup: false,
         }
     }
 }

@@ -3,9 +3,9 @@
 //! [`StudyResult`] (fates, Newton failures, lock-in steps, the best
 //! response's final follower).
 
-use super::kernel::{self, ST_WORDS};
+use super::kernel;
 use super::Precision;
-use crate::dynamics::{self, Rule, StepScratch};
+use crate::dynamics::{self, Rule, SolveStats, StepScratch};
 use crate::game::Game;
 use crate::plan::Plan;
 use crate::record::{Fate, Recorder, StudyResult};
@@ -60,12 +60,16 @@ pub(super) fn scalars_from(p: Precision, b: &[u8]) -> Vec<f64> {
 }
 
 /// A batch's last read-back: trajectories first.. with their states
-/// (trajectory-major) and their [`ST_WORDS`] status words each (fate, step,
+/// (trajectory-major) and their [`kernel::ST_WORDS`] status words each (fate, step,
 /// lock-in step, Newton failures).
 pub(super) struct BatchEnd<T> {
     pub(super) first: u64,
     pub(super) states: Vec<T>,
     pub(super) status: Vec<u32>,
+    /// Status words per trajectory ([`kernel::ST_WORDS`], or the loop-form
+    /// kernel's [`kernel::loops::LOOP_WORDS`] with the follower solves'
+    /// statistics).
+    pub(super) words: usize,
 }
 
 impl<T: NoiseFloat> BatchEnd<T> {
@@ -78,16 +82,17 @@ impl<T: NoiseFloat> BatchEnd<T> {
             first,
             mut states,
             status,
+            words,
         } = self;
         let n = G::N;
-        let count = status.len() / ST_WORDS;
+        let count = status.len() / words;
         let dynamics = plan.dynamics;
         let mut newton_failures = Vec::new();
         if dynamics.rule == Rule::BestResponse {
             let mut scratch = StepScratch::<T>::new::<G>();
             for j in 0..count {
-                let mut failures = status[ST_WORDS * j + 3];
-                if status[ST_WORDS * j] == kernel::FATE_RUNNING {
+                let mut failures = status[words * j + 3];
+                if status[words * j] == kernel::FATE_RUNNING {
                     let x = &mut states[j * n..(j + 1) * n];
                     if !dynamics::best_response(plan.game, &dynamics.newton, x, &mut scratch) {
                         failures += 1;
@@ -98,23 +103,40 @@ impl<T: NoiseFloat> BatchEnd<T> {
         }
         let fates: Vec<Fate> = (0..count)
             .map(|j| {
-                let step = status[ST_WORDS * j + 1] as u64;
-                match status[ST_WORDS * j] {
+                let step = status[words * j + 1] as u64;
+                match status[words * j] {
                     kernel::FATE_DIVERGED => Fate::Diverged { step },
                     kernel::FATE_NON_FINITE => Fate::NonFinite { step },
                     kernel::FATE_SINGULAR => Fate::Singular { step },
+                    kernel::FATE_NOT_CONVERGED => Fate::NotConverged { step },
                     _ => Fate::Finished,
                 }
             })
             .collect();
         // empty without a target, as the CPU engine leaves it
         let lock: Vec<u64> = match plan.record.target {
-            Some(_) => (0..count)
-                .map(|j| status[ST_WORDS * j + 2] as u64)
-                .collect(),
+            Some(_) => (0..count).map(|j| status[words * j + 2] as u64).collect(),
             None => Vec::new(),
         };
         let final_states = states.iter().map(|v| v.re()).collect();
+        // the loop-form kernel's follower solves, summed as the CPU engine
+        // does (present whenever the study's solve is matrix-free)
+        let solves =
+            (words == kernel::loops::LOOP_WORDS && plan.matrix_free().is_some()).then(|| {
+                let mut s = SolveStats::default();
+                for j in 0..count {
+                    let w = &status[words * j..words * (j + 1)];
+                    s.solves += w[4] as u64;
+                    s.iterations += w[5] as u64;
+                    s.max_iterations = s.max_iterations.max(w[6]);
+                    s.not_converged += w[7] as u64;
+                    let r = f32::from_bits(w[3]) as f64;
+                    if r > s.max_residual || r.is_nan() {
+                        s.max_residual = r;
+                    }
+                }
+                s
+            });
         plan.result::<T>(
             first,
             final_states,
@@ -122,7 +144,7 @@ impl<T: NoiseFloat> BatchEnd<T> {
             newton_failures,
             &lock,
             rec.finish(),
-            None,
+            solves,
         )
     }
 }

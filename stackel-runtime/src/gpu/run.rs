@@ -6,15 +6,21 @@
 //! `constants` (params, sigma, bound, eta, Adam's betas and eps, target,
 //! lock-in radius, Newton tolerance), `schedule` (per step the players'
 //! gains and Adam's bias corrections), `states` (trajectory-major),
-//! `adam_moments` (m and v) and `status` ([`ST_WORDS`] per trajectory:
-//! fate, step, lock-in step, Newton failures).
+//! `adam_moments` (m and v; for the loop-form kernel its per-trajectory work
+//! area, [`kernel::loops`]) and `status` ([`ST_WORDS`] per trajectory: fate,
+//! step, lock-in step, Newton failures; [`LOOP_WORDS`] for the loop-form
+//! kernel, with the follower solves' statistics).
 
-use super::kernel::{self, KernelSpec, CFG_HEADER, ST_WORDS};
+use super::kernel::loops::{LoopSpec, LOOP_WORDS};
+use super::kernel::{self, KernelSpec, CFG_HEADER, ST_WORDS, WORKGROUP};
 use super::profile::{Phase, Phases};
 use super::readback::{scalar_bytes, states_from, BatchEnd};
 use super::{precision_of, GpuEngine, GpuError, Precision};
 use crate::dynamics::AdamCoefficients;
+use crate::dynamics::Rule;
+use crate::game::Form;
 use crate::game::Game;
+use crate::krylov::Method;
 use crate::plan::{initial_state, Plan, MAX_STEPS};
 use crate::record::{Recorder, StudyResult};
 use crate::rng::NoiseFloat;
@@ -46,28 +52,36 @@ impl GpuEngine {
             )));
         }
         let info = plan.game.info();
-        if plan.matrix_free().is_some() && dynamics.rule != crate::dynamics::Rule::Simultaneous {
-            return Err(GpuError::MatrixFree {
-                game: info.name,
+        let kind = if info.form == Form::Loops {
+            Kind::Loops(loop_spec(plan, prec, self.options.loop_workgroup)?)
+        } else {
+            if plan.matrix_free().is_some() && dynamics.rule != Rule::Simultaneous {
+                return Err(GpuError::Unsupported(format!(
+                    "a matrix-free follower solve for the unrolled game {} (its module keeps \
+                     the state in private arrays): force FollowerSolver::Dense, or compile the \
+                     game with form = \"loops\"",
+                    info.name
+                )));
+            }
+            Kind::Unrolled(KernelSpec {
+                small: plan.uses_small_kernel(),
+                precision: prec,
+                rule: dynamics.rule,
+                adam: !matches!(dynamics.optimizer, Optimizer::Plain),
+                noise: plan.noisy(),
+                d1: G::D1,
                 d2: G::D2,
-            });
-        }
+                np: G::NP,
+                players: plan.dims().len(),
+            })
+        };
         let n = G::N;
         let dims = plan.dims();
-        let players = dims.len();
-        let kspec = KernelSpec {
-            small: plan.uses_small_kernel(),
-            precision: prec,
-            rule: dynamics.rule,
-            adam: !matches!(dynamics.optimizer, Optimizer::Plain),
-            noise: plan.noisy(),
-            d1: G::D1,
-            d2: G::D2,
-            np: G::NP,
-            players,
-        };
         let mut ph = Phases::start();
-        let src = kernel::study_kernel(&kspec, wgsl);
+        let src = match &kind {
+            Kind::Unrolled(k) => kernel::study_kernel(k, wgsl),
+            Kind::Loops(k) => kernel::loops_kernel(k, wgsl),
+        };
         let pipeline = self.pipeline(src, 0)?;
         ph.lap(Phase::Pipeline);
 
@@ -108,8 +122,9 @@ impl GpuEngine {
         constants.push(t(dynamics.newton.tol));
         let constants = self.storage("stackel constants", &scalar_bytes(prec, constants));
 
-        // The largest per-trajectory buffer is Adam's 2n moments.
-        let per_traj = (2 * n * prec.size()).max(4 * ST_WORDS) as u64;
+        // The largest per-trajectory buffer: the state, Adam's 2n moments,
+        // or the loop-form kernel's work area.
+        let per_traj = (kind.work(n).max(2 * n) * prec.size()).max(4 * kind.words()) as u64;
         let cap = ((self.max_binding / per_traj) as usize).clamp(1, self.options.max_batch.max(1));
         let (lo, hi) = plan.range;
         let mut parts = Vec::new();
@@ -128,8 +143,10 @@ impl GpuEngine {
                     dims: &dims,
                     player_of: &player_of,
                     angle: &angle,
-                    adam: kspec.adam,
                     prec,
+                    work: kind.work(n),
+                    words: kind.words(),
+                    per_workgroup: matches!(&kind, Kind::Loops(k) if k.workgroup),
                 },
             )?);
             first += count as u64;
@@ -160,7 +177,8 @@ impl GpuEngine {
 
         // initial states and lock-in flags, exactly as the CPU engine
         let mut states0 = vec![T::zero(); n * count];
-        let mut status0 = vec![0u32; ST_WORDS * count];
+        let words = b.words;
+        let mut status0 = vec![0u32; words * count];
         {
             use rayon::prelude::*;
             states0.par_chunks_mut(n).enumerate().for_each(|(j, x)| {
@@ -170,7 +188,7 @@ impl GpuEngine {
         if target.is_some() {
             for j in 0..count {
                 if rec.outside(&states0[j * n..(j + 1) * n]) {
-                    status0[ST_WORDS * j + 2] = 1;
+                    status0[words * j + 2] = 1;
                 }
             }
         }
@@ -179,7 +197,7 @@ impl GpuEngine {
             "stackel states",
             &scalar_bytes(prec, states0.iter().map(|v| v.re())),
         );
-        let moments_len = if b.adam { 2 * n * count } else { 1 };
+        let moments_len = (b.work * count).max(1);
         let adam_moments = self.storage(
             "stackel adam moments",
             &scalar_bytes(prec, vec![0.0; moments_len]),
@@ -214,12 +232,13 @@ impl GpuEngine {
             })
             .collect::<Vec<_>>(),
         });
-        let (gx, gy) = self.grid(count as u64);
+        // one workgroup per trajectory, or one invocation
+        let (gx, gy) = self.grid(count as u64 * if b.per_workgroup { WORKGROUP as u64 } else { 1 });
         let key = crate::rng::seed_key(plan.seed);
         ph.lap(Phase::Upload);
 
         // trajectory j of a status array read back (trajectory-major) is running
-        let running = |status: &[u32], j: usize| status[ST_WORDS * j] == kernel::FATE_RUNNING;
+        let running = |status: &[u32], j: usize| status[words * j] == kernel::FATE_RUNNING;
         let state = |xs: &[T], j: usize, x: &mut [T]| x.copy_from_slice(&xs[j * n..(j + 1) * n]);
         rec.take(
             0,
@@ -288,7 +307,7 @@ impl GpuEngine {
                 ph.lap(Phase::ReadBack);
                 let states_back: Vec<T> = states_from(prec, &back[0], n * count);
                 let status_back: Vec<u32> =
-                    bytemuck::cast_slice::<u8, u32>(&back[1])[..ST_WORDS * count].to_vec();
+                    bytemuck::cast_slice::<u8, u32>(&back[1])[..words * count].to_vec();
                 rec.take(
                     k1,
                     |j| running(&status_back, j),
@@ -304,6 +323,7 @@ impl GpuEngine {
             first,
             states,
             status,
+            words,
         }
         .result(plan, rec);
         ph.lap(Phase::HostFinish);
@@ -319,6 +339,89 @@ struct Batch<'a> {
     dims: &'a [usize],
     player_of: &'a [u32],
     angle: &'a [bool],
-    adam: bool,
     prec: Precision,
+    /// Scalars of binding 4 per trajectory (Adam's moments, or the
+    /// loop-form kernel's work area).
+    work: usize,
+    /// Status words per trajectory.
+    words: usize,
+    /// One trajectory per workgroup.
+    per_workgroup: bool,
+}
+
+/// Which study kernel runs a plan.
+enum Kind {
+    /// The unrolled game module, state in private arrays.
+    Unrolled(KernelSpec),
+    /// The loop-form game module, vectors in the work area.
+    Loops(LoopSpec),
+}
+
+impl Kind {
+    /// Scalars of binding 4 per trajectory.
+    fn work(&self, n: usize) -> usize {
+        match self {
+            Kind::Unrolled(k) if k.adam => 2 * n,
+            Kind::Unrolled(_) => 0,
+            Kind::Loops(k) => kernel::loops::work_len(k.d1, k.d2),
+        }
+    }
+    /// Status words per trajectory.
+    fn words(&self) -> usize {
+        match self {
+            Kind::Unrolled(_) => ST_WORDS,
+            Kind::Loops(_) => LOOP_WORDS,
+        }
+    }
+}
+
+/// The loop-form kernel's shape for `plan`, or what it does not run:
+/// rules other than simultaneous gradient play and two-timescale
+/// Stackelberg, a dense follower solve, Krylov methods other than
+/// conjugate gradients.
+fn loop_spec<G: Game>(
+    plan: &Plan<'_, G>,
+    precision: Precision,
+    workgroup: bool,
+) -> Result<LoopSpec, GpuError> {
+    let dynamics = plan.dynamics;
+    let name = plan.game.info().name;
+    let krylov = match (dynamics.rule, plan.matrix_free()) {
+        (Rule::Simultaneous, mf) => mf.unwrap_or_default(),
+        (Rule::TwoTimescale, Some(o)) => {
+            let symmetric = plan.game.info().followers.len() <= 1;
+            let method = o.method.resolve(symmetric);
+            if method != Method::Cg {
+                return Err(GpuError::Unsupported(format!(
+                    "the {method:?} follower solve of the loop-form game {name} (the GPU's \
+                     matrix-free solve is conjugate gradients: FollowerSolver::conjugate_gradient)"
+                )));
+            }
+            o
+        }
+        (Rule::TwoTimescale, None) => {
+            return Err(GpuError::Unsupported(format!(
+                "a dense follower solve for the loop-form game {name} (the loop-form kernel \
+                 is matrix-free: use FollowerSolver::Auto or conjugate_gradient)"
+            )))
+        }
+        (rule, _) => {
+            return Err(GpuError::Unsupported(format!(
+                "{rule:?} for the loop-form game {name} (the loop-form kernel runs \
+                 Simultaneous and TwoTimescale)"
+            )))
+        }
+    };
+    Ok(LoopSpec {
+        precision,
+        rule: dynamics.rule,
+        adam: !matches!(dynamics.optimizer, Optimizer::Plain),
+        noise: plan.noisy(),
+        d1: G::D1,
+        d2: G::D2,
+        np: G::NP,
+        players: plan.dims().len(),
+        krylov,
+        workgroup,
+    })
 }

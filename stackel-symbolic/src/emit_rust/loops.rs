@@ -20,9 +20,8 @@
 //!   does not need it.
 //! - The param blocks apply the param-direction derivative to each unit
 //!   param direction in turn.
-//! - `formulas()` prints the index-level formulas; `wgsl()` is `None` (no
-//!   GPU loop form yet: the GPU engine reports the missing module as a
-//!   typed error).
+//! - `formulas()` prints the index-level formulas; `wgsl()` returns the
+//!   loop-form WGSL module of [`crate::emit_wgsl_loops`] (same IR).
 
 use super::code::{constant, lit};
 use super::items;
@@ -788,6 +787,7 @@ pub fn emit(model: &GameModel, options: &Options) -> Result<TokenStream, Errors>
         (0, d2),
     );
     let formulas = formulas_method(model, &g);
+    let wgsl = crate::emit_wgsl_loops::emit_indexed(model, &g);
     Ok(quote! {
         #struct_items
 
@@ -909,6 +909,11 @@ pub fn emit(model: &GameModel, options: &Options) -> Result<TokenStream, Errors>
             }
 
             #formulas
+
+            /// The loop-form WGSL module (`emit_wgsl_loops`).
+            fn wgsl(&self) -> ::core::option::Option<&'static str> {
+                ::core::option::Option::Some(#wgsl)
+            }
         }
         };
     })

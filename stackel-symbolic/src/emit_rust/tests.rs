@@ -164,13 +164,14 @@ fn the_size_rule_picks_loops_above_the_threshold() {
 }
 
 #[test]
-fn the_loop_form_emits_loops_and_no_wgsl() {
+fn the_loop_form_emits_loops_and_loop_form_wgsl() {
     let code = crate::back_end(&covariance(25, quote!()))
         .unwrap()
         .to_string();
     assert!(code.contains("Form :: Loops"), "{code}");
     assert!(code.contains("for i"), "loops");
-    assert!(!code.contains("fn wgsl"), "the trait default (None)");
+    assert!(code.contains("fn wgsl"), "the loop-form WGSL module");
+    assert!(code.contains("game_h_tmul"), "emit_wgsl_loops's operators");
     assert!(code.len() < 200_000, "{} bytes", code.len());
 }
 

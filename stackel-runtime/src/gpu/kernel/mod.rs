@@ -47,11 +47,13 @@
 use std::fmt::Write;
 
 pub mod diagnostics;
+pub mod loops;
 pub mod prelude;
 pub mod rng;
 pub mod study;
 
 pub use diagnostics::{ceiling_kernel, math_kernel, rng_kernel};
+pub use loops::{loops_kernel, LoopSpec};
 pub use prelude::scalar_prelude;
 pub use rng::{normals_wgsl, step_normals_wgsl, PHILOX_WGSL};
 pub use study::{study_kernel, KernelSpec};
@@ -91,6 +93,7 @@ pub const FATE_DIVERGED: u32 = 1;
 pub const FATE_NON_FINITE: u32 = 2;
 /// H = D22 f2 + eta I singular in the follower solve.
 pub const FATE_SINGULAR: u32 = 3;
+pub use loops::FATE_NOT_CONVERGED;
 
 /// Header words of `config` before the per-coordinate player indices.
 pub const CFG_HEADER: usize = 9;
