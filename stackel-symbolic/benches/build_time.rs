@@ -43,7 +43,7 @@ pub fn every_block(g: &Covariance, x: &[f64], l: &[f64], o: &mut [f64]) -> f64 {
     g.leader_cost(x) + g.follower_cost(0, x)
 }
 fn main() {
-    let g = Covariance::default();
+    let g = Covariance { sigma: [[0.0; __M__]; __M__], eta: 0.6 };
     let n = Covariance::N;
     let x: Vec<f64> = (0..n).map(|k| black_box(0.01 * k as f64)).collect();
     let l = vec![black_box(0.5); Covariance::D2];
@@ -161,7 +161,8 @@ fn main() {
                 );
                 continue;
             }
-            std::fs::write(dir.join("src/main.rs"), format!("{text}\n{INSTANTIATE}")).unwrap();
+            let instantiate = INSTANTIATE.replace("__M__", &m.to_string());
+            std::fs::write(dir.join("src/main.rs"), format!("{text}\n{instantiate}")).unwrap();
             let dev = cargo_build(&dir, &target, false, timeout);
             let release = cargo_build(&dir, &target, true, timeout);
             let size = release
