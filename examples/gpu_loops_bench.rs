@@ -27,50 +27,29 @@ use stackel::rng::NoiseFloat;
 use stackel::schedule::Schedule;
 use std::time::Instant;
 
-stackel_game! {
-    #[stackel(form = "loops")]
-    /// Covariance estimation (paper 4.3), m = 3, loop form.
-    pub game Cov3 {
-        const M = 3;
-        param sigma: [M, M];
-        param eta = 0.6;
-        leader v: [M, M];
-        follower w: [M, M];
-        let f = sum(i in 0..M, j in 0..M) w[i, j] * (sigma[i, j] - sum(k in 0..M) v[i, k] * v[j, k]);
-        cost v = f;
-        cost w = -f + eta / 2.0 * sum(i in 0..M, j in 0..M) w[i, j]^2;
-    }
-}
+stackel_testkit::covariance_game!(
+    crate = [stackel],
+    Cov3,
+    3,
+    "Covariance estimation (paper 4.3), m = 3, loop form.",
+    form = "loops"
+);
 
-stackel_game! {
-    #[stackel(form = "loops")]
-    /// Covariance estimation, m = 9, loop form.
-    pub game Cov9 {
-        const M = 9;
-        param sigma: [M, M];
-        param eta = 0.6;
-        leader v: [M, M];
-        follower w: [M, M];
-        let f = sum(i in 0..M, j in 0..M) w[i, j] * (sigma[i, j] - sum(k in 0..M) v[i, k] * v[j, k]);
-        cost v = f;
-        cost w = -f + eta / 2.0 * sum(i in 0..M, j in 0..M) w[i, j]^2;
-    }
-}
+stackel_testkit::covariance_game!(
+    crate = [stackel],
+    Cov9,
+    9,
+    "Covariance estimation, m = 9, loop form.",
+    form = "loops"
+);
 
-stackel_game! {
-    #[stackel(form = "loops")]
-    /// Covariance estimation, m = 25, loop form.
-    pub game Cov25 {
-        const M = 25;
-        param sigma: [M, M];
-        param eta = 0.6;
-        leader v: [M, M];
-        follower w: [M, M];
-        let f = sum(i in 0..M, j in 0..M) w[i, j] * (sigma[i, j] - sum(k in 0..M) v[i, k] * v[j, k]);
-        cost v = f;
-        cost w = -f + eta / 2.0 * sum(i in 0..M, j in 0..M) w[i, j]^2;
-    }
-}
+stackel_testkit::covariance_game!(
+    crate = [stackel],
+    Cov25,
+    25,
+    "Covariance estimation, m = 25, loop form.",
+    form = "loops"
+);
 
 /// Command line (`--help` lists it).
 #[derive(Parser)]

@@ -15,20 +15,13 @@ stackel_testkit::covariance_game!(crate = [stackel], Unrolled9, 9, "m = 9, unrol
 
 macro_rules! loops {
     ($name:ident, $m:literal) => {
-        stackel::stackel_game! {
-            #[stackel(form = "loops")]
-            /// The covariance game in the loop form.
-            pub game $name {
-                const M = $m;
-                param sigma: [M, M];
-                param eta = 0.6;
-                leader v: [M, M];
-                follower w: [M, M];
-                let f = sum(i in 0..M, j in 0..M) w[i, j] * (sigma[i, j] - sum(k in 0..M) v[i, k] * v[j, k]);
-                cost v = f;
-                cost w = -f + eta / 2.0 * sum(i in 0..M, j in 0..M) w[i, j]^2;
-            }
-        }
+        stackel_testkit::covariance_game!(
+            crate = [stackel],
+            $name,
+            $m,
+            "The covariance game in the loop form.",
+            form = "loops"
+        );
     };
 }
 loops!(Loops9, 9);

@@ -13,20 +13,14 @@ use stackel::prelude::*;
 use stackel::{Form, SecondOrderParts, StackelbergParts};
 use stackel_testkit::games as unrolled;
 
-stackel::stackel_game! {
-    #[stackel(form = "loops")]
-    /// Covariance m = 3 in the loop form.
-    pub game Covariance3 {
-        const M = 3;
-        param sigma: [M, M] = [[1, 0, 0], [0, 1, 0], [0, 0, 1]];
-        param eta = 0.6;
-        leader v: [M, M];
-        follower w: [M, M];
-        let f = sum(i in 0..M, j in 0..M) w[i, j] * (sigma[i, j] - sum(k in 0..M) v[i, k] * v[j, k]);
-        cost v = f;
-        cost w = -f + eta / 2.0 * sum(i in 0..M, j in 0..M) w[i, j]^2;
-    }
-}
+stackel_testkit::covariance_game!(
+    crate = [stackel],
+    Covariance3,
+    3,
+    "Covariance m = 3 in the loop form.",
+    sigma = [[1, 0, 0], [0, 1, 0], [0, 0, 1]],
+    form = "loops"
+);
 
 stackel::stackel_game! {
     #[stackel(form = "loops")]

@@ -439,17 +439,10 @@ mod tests {
     use super::*;
     use nalgebra::{DMatrix, DVector};
 
-    /// Deterministic uniforms in [-1, 1).
+    /// Deterministic uniforms in [-1, 1) (the extreme-eigenvalue solver's
+    /// start vectors).
     fn uniforms(seed: u64, count: usize) -> Vec<f64> {
-        let mut s = seed.wrapping_mul(0x9E37_79B9_7F4A_7C15) | 1;
-        (0..count)
-            .map(|_| {
-                s ^= s << 13;
-                s ^= s >> 7;
-                s ^= s << 17;
-                (s >> 11) as f64 / (1u64 << 52) as f64 - 1.0
-            })
-            .collect()
+        crate::equilibria::extremes::start_vector(count, seed)
     }
 
     /// A random SPD matrix Q Q^T / n + shift I.

@@ -26,35 +26,23 @@ use stackel_runtime::rng::NoiseFloat;
 use stackel_runtime::schedule::{Optimizer, Schedule};
 use stackel_runtime::Game;
 
-stackel_game! {
-    #[stackel(crate = stackel_runtime, form = "loops")]
-    /// The covariance game at m = 3 (paper 4.3), loop form.
-    game CovLoops {
-        const M = 3;
-        param sigma: [M, M] = [[1.0, 0.2, 0.0], [0.2, 0.8, 0.1], [0.0, 0.1, 0.5]];
-        param eta = 0.6;
-        leader v: [M, M];
-        follower w: [M, M];
-        let f = sum(i in 0..M, j in 0..M) w[i, j] * (sigma[i, j] - sum(k in 0..M) v[i, k] * v[j, k]);
-        cost v = f;
-        cost w = -f + eta / 2.0 * sum(i in 0..M, j in 0..M) w[i, j]^2;
-    }
-}
+stackel_testkit::covariance_game!(
+    crate = [stackel_runtime],
+    CovLoops,
+    3,
+    "The covariance game at m = 3 (paper 4.3), loop form.",
+    sigma = [[1.0, 0.2, 0.0], [0.2, 0.8, 0.1], [0.0, 0.1, 0.5]],
+    form = "loops"
+);
 
-stackel_game! {
-    #[stackel(crate = stackel_runtime, form = "unrolled")]
-    /// The same game, unrolled.
-    game CovUnrolled {
-        const M = 3;
-        param sigma: [M, M] = [[1.0, 0.2, 0.0], [0.2, 0.8, 0.1], [0.0, 0.1, 0.5]];
-        param eta = 0.6;
-        leader v: [M, M];
-        follower w: [M, M];
-        let f = sum(i in 0..M, j in 0..M) w[i, j] * (sigma[i, j] - sum(k in 0..M) v[i, k] * v[j, k]);
-        cost v = f;
-        cost w = -f + eta / 2.0 * sum(i in 0..M, j in 0..M) w[i, j]^2;
-    }
-}
+stackel_testkit::covariance_game!(
+    crate = [stackel_runtime],
+    CovUnrolled,
+    3,
+    "The same game, unrolled.",
+    sigma = [[1.0, 0.2, 0.0], [0.2, 0.8, 0.1], [0.0, 0.1, 0.5]],
+    form = "unrolled"
+);
 
 stackel_game! {
     #[stackel(crate = stackel_runtime, form = "loops")]

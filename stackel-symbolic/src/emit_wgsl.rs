@@ -215,22 +215,8 @@ fn op_text(op: &Op) -> String {
         Op::Neg(a) => format!("-{}", operand(a)),
         Op::Powi(a, n) => powi_text(a, n),
         Op::Powf(a, b) => format!("st_pow({}, {})", operand(a), operand(b)),
-        Op::Unary(f, a) => {
-            let a = operand(a);
-            match f {
-                UnaryFn::Exp => format!("st_exp({a})"),
-                UnaryFn::Ln => format!("st_ln({a})"),
-                UnaryFn::Sqrt => format!("sqrt({a})"),
-                UnaryFn::Sin => format!("st_sin({a})"),
-                UnaryFn::Cos => format!("st_cos({a})"),
-                UnaryFn::Tan => format!("st_tan({a})"),
-                UnaryFn::Tanh => format!("st_tanh({a})"),
-                UnaryFn::Sigmoid => format!("st_sigmoid({a})"),
-                UnaryFn::Softplus => format!("st_softplus({a})"),
-                UnaryFn::Abs => format!("abs({a})"),
-                UnaryFn::Relu => format!("select(S(0.0), {a}, {a} > S(0.0))"),
-            }
-        }
+        Op::Unary(UnaryFn::Relu, a) => relu_text(&operand(a)),
+        Op::Unary(f, a) => unary_call(f, &operand(a)),
         Op::Sign(a) => {
             let a = operand(a);
             format!("select(select(S(0.0), S(-1.0), {a} < S(0.0)), S(1.0), {a} > S(0.0))")
@@ -255,6 +241,30 @@ fn op_text(op: &Op) -> String {
 }
 
 /// Small integer powers as products, the rest through `st_powi`.
+/// WGSL text of relu(a) = max(a, 0) as a select; `a` must be an operand or
+/// a bound name (it appears twice).
+pub(crate) fn relu_text(a: &str) -> String {
+    format!("select(S(0.0), {a}, {a} > S(0.0))")
+}
+
+/// WGSL call of the unary function `f` on `a` (the `st_*` helpers of
+/// [`HELPERS`] where WGSL's built-in is missing or not accurate enough).
+pub(crate) fn unary_call(f: UnaryFn, a: &str) -> String {
+    match f {
+        UnaryFn::Exp => format!("st_exp({a})"),
+        UnaryFn::Ln => format!("st_ln({a})"),
+        UnaryFn::Sqrt => format!("sqrt({a})"),
+        UnaryFn::Sin => format!("st_sin({a})"),
+        UnaryFn::Cos => format!("st_cos({a})"),
+        UnaryFn::Tan => format!("st_tan({a})"),
+        UnaryFn::Tanh => format!("st_tanh({a})"),
+        UnaryFn::Sigmoid => format!("st_sigmoid({a})"),
+        UnaryFn::Softplus => format!("st_softplus({a})"),
+        UnaryFn::Abs => format!("abs({a})"),
+        UnaryFn::Relu => relu_text(a),
+    }
+}
+
 fn powi_text(a: Operand, n: i32) -> String {
     let a = operand(a);
     match n {

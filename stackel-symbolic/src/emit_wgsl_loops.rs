@@ -325,20 +325,11 @@ impl Gen<'_> {
             Node::Unary(f, a) => {
                 let a = self.expr(a);
                 match f {
-                    UnaryFn::Exp => format!("st_exp({a})"),
-                    UnaryFn::Ln => format!("st_ln({a})"),
-                    UnaryFn::Sqrt => format!("sqrt({a})"),
-                    UnaryFn::Sin => format!("st_sin({a})"),
-                    UnaryFn::Cos => format!("st_cos({a})"),
-                    UnaryFn::Tan => format!("st_tan({a})"),
-                    UnaryFn::Tanh => format!("st_tanh({a})"),
-                    UnaryFn::Sigmoid => format!("st_sigmoid({a})"),
-                    UnaryFn::Softplus => format!("st_softplus({a})"),
-                    UnaryFn::Abs => format!("abs({a})"),
                     UnaryFn::Relu => {
                         let t = self.bind(a);
-                        format!("select(S(0.0), {t}, {t} > S(0.0))")
+                        crate::emit_wgsl::relu_text(&t)
                     }
+                    f => crate::emit_wgsl::unary_call(*f, &a),
                 }
             }
             Node::Sign(a) => {

@@ -12,6 +12,7 @@ use crate::game::Game;
 
 mod large;
 mod margins;
+mod verdicts;
 pub use large::classify_matrix_free;
 use margins::Margins;
 
@@ -327,31 +328,15 @@ pub fn classify<G: Game>(
     if Margins::singular(&spec_j, &radii_j) {
         degenerate.push(Degeneracy::SingularJ);
     }
-    let leader_def = m.definite(&d11f1);
-    if leader_def == Verdict::Degenerate {
-        degenerate.push(Degeneracy::SemidefiniteLeaderHessian);
-    }
     let followers_def = Verdict::all(follower_own.iter().map(|e| m.definite(e)));
-    if followers_def == Verdict::Degenerate {
-        degenerate.push(Degeneracy::SemidefiniteFollowerHessian);
-    }
-
     let res_tol = opts.residual_tol + m.eps * norm_inf(x).max(1.0);
-    let omega_critical = omega_residual <= res_tol;
-    let differential_nash = if omega_critical {
-        Verdict::all([leader_def, followers_def])
-    } else {
-        Verdict::No
-    };
-    let stable_simultaneous = if omega_critical {
-        let v = m.stable(&spec_j, &radii_j);
-        if v == Verdict::Degenerate {
-            degenerate.push(Degeneracy::MarginalJ);
-        }
-        v
-    } else {
-        Verdict::No
-    };
+    let (differential_nash, stable_simultaneous) = verdicts::simultaneous(
+        omega_residual <= res_tol,
+        m.definite(&d11f1),
+        followers_def,
+        || m.stable(&spec_j, &radii_j),
+        &mut degenerate,
+    );
 
     let radii_h = m.radii(&h, &spec_h);
     let h_singular = stack.is_none() || (opts.eta == 0.0 && Margins::singular(&spec_h, &radii_h));
@@ -359,16 +344,7 @@ pub fn classify<G: Game>(
         (None, None, None, None);
     let (differential_stackelberg, stable_stackelberg, stable_two_timescale) =
         match stack.as_ref().filter(|_| !h_singular) {
-            None => {
-                degenerate.push(Degeneracy::SingularFollowerHessian);
-                // D2 f2 = 0 with a singular H: the second-order test cannot decide.
-                let v = if follower_residual <= res_tol {
-                    Verdict::Degenerate
-                } else {
-                    Verdict::No
-                };
-                (v, v, v)
-            }
+            None => verdicts::singular_follower(follower_residual, res_tol, &mut degenerate),
             Some((jsm, hsm)) => {
                 let res = norm_inf(&omega_s);
                 omega_s_residual = Some(res);
@@ -376,26 +352,21 @@ pub fn classify<G: Game>(
                 let shs = symmetric_eigenvalues(hsm, "Stackelberg Hessian")?;
                 let shr = eigenvalues(hsm, "Stackelberg Hessian")?;
                 let radii_js = m.radii(jsm, &sjs);
-                if Margins::singular(&sjs, &radii_js) {
-                    degenerate.push(Degeneracy::SingularJs);
-                }
-                let hess_def = m.definite(&shs);
-                if hess_def == Verdict::Degenerate {
-                    degenerate.push(Degeneracy::SemidefiniteStackelbergHessian);
-                }
-                let verdicts = if res <= res_tol {
-                    let ss = m.stable(&sjs, &radii_js);
-                    if ss == Verdict::Degenerate {
-                        degenerate.push(Degeneracy::MarginalJs);
-                    }
-                    let tt = Verdict::all([
-                        m.stable(&spec_h, &radii_h),
-                        m.stable(&shr, &m.radii(hsm, &shr)),
-                    ]);
-                    (Verdict::all([followers_def, hess_def]), ss, tt)
-                } else {
-                    (Verdict::No, Verdict::No, Verdict::No)
-                };
+                let verdicts = verdicts::stackelberg(
+                    res,
+                    res_tol,
+                    followers_def,
+                    Margins::singular(&sjs, &radii_js),
+                    m.definite(&shs),
+                    || m.stable(&sjs, &radii_js),
+                    || {
+                        Verdict::all([
+                            m.stable(&spec_h, &radii_h),
+                            m.stable(&shr, &m.radii(hsm, &shr)),
+                        ])
+                    },
+                    &mut degenerate,
+                );
                 spec_js = Some(sjs);
                 spec_hs = Some(shs);
                 spec_hs_raw = Some(shr);
@@ -403,11 +374,7 @@ pub fn classify<G: Game>(
             }
         };
 
-    let non_nash_attractor = match (stable_simultaneous, differential_nash) {
-        (Verdict::Yes, Verdict::No) => Verdict::Yes,
-        (Verdict::No, _) | (_, Verdict::Yes) => Verdict::No,
-        _ => Verdict::Degenerate,
-    };
+    let non_nash_attractor = verdicts::non_nash_attractor(stable_simultaneous, differential_nash);
 
     Ok(Classification {
         x: x.to_vec(),

@@ -98,7 +98,7 @@ impl Extremes {
 }
 
 /// Deterministic start vector in [-1, 1)^n.
-fn start_vector(n: usize, seed: u64) -> Vec<f64> {
+pub(crate) fn start_vector(n: usize, seed: u64) -> Vec<f64> {
     let mut s = seed.wrapping_mul(0x9E37_79B9_7F4A_7C15) | 1;
     (0..n)
         .map(|_| {

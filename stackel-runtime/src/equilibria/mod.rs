@@ -56,7 +56,7 @@
 //! ```
 
 mod classify;
-mod extremes;
+pub(crate) mod extremes;
 mod families;
 mod find;
 mod report;

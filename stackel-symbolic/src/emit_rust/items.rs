@@ -234,3 +234,34 @@ pub(super) fn params_methods(model: &GameModel) -> TokenStream {
         }
     }
 }
+
+/// The game's items: `struct_items` and, in an anonymous const that names
+/// the runtime crate `__stackel`, `impl Game` with D1, D2, NP = `dims` and
+/// the methods `body`.
+pub(super) fn game_impl(
+    model: &GameModel,
+    options: &Options,
+    dims: [usize; 3],
+    body: TokenStream,
+) -> TokenStream {
+    let krate = &options.krate;
+    let name = Ident::new(&model.name, model.name_span);
+    let struct_items = struct_items(model, options);
+    let [d1_l, d2_l, np_l] = dims.map(super::code::lit);
+    quote! {
+        #struct_items
+
+        const _: () = {
+        use #krate as __stackel;
+
+        #[allow(unused_variables, unused_mut, unused_parens, unused_braces, clippy::all)]
+        impl __stackel::Game for #name {
+            const D1: usize = #d1_l;
+            const D2: usize = #d2_l;
+            const NP: usize = #np_l;
+
+            #body
+        }
+        };
+    }
+}

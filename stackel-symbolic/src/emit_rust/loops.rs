@@ -695,8 +695,6 @@ fn check_followers(model: &GameModel, g: &IndexedGame) -> Result<(), Errors> {
 pub fn emit(model: &GameModel, options: &Options) -> Result<TokenStream, Errors> {
     let g = IndexedGame::new(model);
     check_followers(model, &g)?;
-    let krate = &options.krate;
-    let name = Ident::new(&model.name, model.name_span);
     let (d1, d2, np) = (g.d1, g.d2, g.np);
     let n = d1 + d2;
     let (d1_l, d2_l, np_l, n_l) = (lit(d1), lit(d2), lit(np), lit(n));
@@ -708,7 +706,6 @@ pub fn emit(model: &GameModel, options: &Options) -> Result<TokenStream, Errors>
         hoisted: HashMap::new(),
         next_hoisted: 0,
     };
-    let struct_items = items::struct_items(model, options);
     // f2 = -f1 proven structurally (one follower)
     let zero_sum = g.f2.len() == 1 && {
         use crate::indexed::expr::neg;
@@ -788,133 +785,125 @@ pub fn emit(model: &GameModel, options: &Options) -> Result<TokenStream, Errors>
     );
     let formulas = formulas_method(model, &g);
     let wgsl = crate::emit_wgsl_loops::emit_indexed(model, &g);
-    Ok(quote! {
-        #struct_items
+    Ok(items::game_impl(
+        model,
+        options,
+        [d1, d2, np],
+        quote! {
+                #info
+                #params
 
-        const _: () = {
-        use #krate as __stackel;
-
-        #[allow(unused_variables, unused_mut, unused_parens, unused_braces, clippy::all)]
-        impl __stackel::Game for #name {
-            const D1: usize = #d1_l;
-            const D2: usize = #d2_l;
-            const NP: usize = #np_l;
-
-            #info
-            #params
-
-            fn leader_cost<T: __stackel::Real>(&self, x: &[T]) -> T {
-                let x = &x[..#n_l];
-                #f1
-            }
-
-            /// f_{2^i}; NaN for an index past the last follower.
-            fn follower_cost<T: __stackel::Real>(&self, i: usize, x: &[T]) -> T {
-                let x = &x[..#n_l];
-                match i {
-                    #(#follower_arms)*
-                    _ => T::of(::core::f64::NAN),
+                fn leader_cost<T: __stackel::Real>(&self, x: &[T]) -> T {
+                    let x = &x[..#n_l];
+                    #f1
                 }
-            }
 
-            fn d1f1<T: __stackel::Real>(&self, x: &[T], out: &mut [T]) {
-                let (x, out) = (&x[..#n_l], &mut out[..#d1_l]);
-                #d1f1
-            }
+                /// f_{2^i}; NaN for an index past the last follower.
+                fn follower_cost<T: __stackel::Real>(&self, i: usize, x: &[T]) -> T {
+                    let x = &x[..#n_l];
+                    match i {
+                        #(#follower_arms)*
+                        _ => T::of(::core::f64::NAN),
+                    }
+                }
 
-            fn d2f1<T: __stackel::Real>(&self, x: &[T], out: &mut [T]) {
-                let (x, out) = (&x[..#n_l], &mut out[..#d2_l]);
-                #d2f1
-            }
+                fn d1f1<T: __stackel::Real>(&self, x: &[T], out: &mut [T]) {
+                    let (x, out) = (&x[..#n_l], &mut out[..#d1_l]);
+                    #d1f1
+                }
 
-            fn d2f2<T: __stackel::Real>(&self, x: &[T], out: &mut [T]) {
-                let (x, out) = (&x[..#n_l], &mut out[..#d2_l]);
-                #d2f2
-            }
+                fn d2f1<T: __stackel::Real>(&self, x: &[T], out: &mut [T]) {
+                    let (x, out) = (&x[..#n_l], &mut out[..#d2_l]);
+                    #d2f1
+                }
 
-            fn omega<T: __stackel::Real>(&self, x: &[T], out: &mut [T]) {
-                let (x, out) = (&x[..#n_l], &mut out[..#n_l]);
-                #d1f1
-                #omega_f
-            }
+                fn d2f2<T: __stackel::Real>(&self, x: &[T], out: &mut [T]) {
+                    let (x, out) = (&x[..#n_l], &mut out[..#d2_l]);
+                    #d2f2
+                }
 
-            fn d22f2_mul<T: __stackel::Real>(&self, x: &[T], w: &[T], out: &mut [T]) {
-                let (x, dir, out) = (&x[..#n_l], &w[..#d2_l], &mut out[..#d2_l]);
-                #h_mul
-            }
+                fn omega<T: __stackel::Real>(&self, x: &[T], out: &mut [T]) {
+                    let (x, out) = (&x[..#n_l], &mut out[..#n_l]);
+                    #d1f1
+                    #omega_f
+                }
 
-            fn d22f2_tmul<T: __stackel::Real>(&self, x: &[T], v: &[T], out: &mut [T]) {
-                let (x, lambda, out) = (&x[..#n_l], &v[..#d2_l], &mut out[..#d2_l]);
-                #d2phi
-            }
+                fn d22f2_mul<T: __stackel::Real>(&self, x: &[T], w: &[T], out: &mut [T]) {
+                    let (x, dir, out) = (&x[..#n_l], &w[..#d2_l], &mut out[..#d2_l]);
+                    #h_mul
+                }
 
-            fn d21f2_mul<T: __stackel::Real>(&self, x: &[T], u: &[T], out: &mut [T]) {
-                let (x, dir, out) = (&x[..#n_l], &u[..#d1_l], &mut out[..#d2_l]);
-                #b_mul
-            }
+                fn d22f2_tmul<T: __stackel::Real>(&self, x: &[T], v: &[T], out: &mut [T]) {
+                    let (x, lambda, out) = (&x[..#n_l], &v[..#d2_l], &mut out[..#d2_l]);
+                    #d2phi
+                }
 
-            fn d21f2_tmul<T: __stackel::Real>(&self, x: &[T], v: &[T], out: &mut [T]) {
-                let (x, lambda, out) = (&x[..#n_l], &v[..#d2_l], &mut out[..#d1_l]);
-                #d1phi
-            }
+                fn d21f2_mul<T: __stackel::Real>(&self, x: &[T], u: &[T], out: &mut [T]) {
+                    let (x, dir, out) = (&x[..#n_l], &u[..#d1_l], &mut out[..#d2_l]);
+                    #b_mul
+                }
 
-            fn f1_hvp<T: __stackel::Real>(&self, x: &[T], dir: &[T], out: &mut [T]) {
-                let (x, dir, out) = (&x[..#n_l], &dir[..#n_l], &mut out[..#n_l]);
-                #f1_hvp
-            }
+                fn d21f2_tmul<T: __stackel::Real>(&self, x: &[T], v: &[T], out: &mut [T]) {
+                    let (x, lambda, out) = (&x[..#n_l], &v[..#d2_l], &mut out[..#d1_l]);
+                    #d1phi
+                }
 
-            fn phi_hvp<T: __stackel::Real>(&self, x: &[T], lambda: &[T], dir: &[T], out: &mut [T]) {
-                let (x, lambda, dir, out) = (&x[..#n_l], &lambda[..#d2_l], &dir[..#n_l], &mut out[..#n_l]);
-                #phi_hvp
-            }
+                fn f1_hvp<T: __stackel::Real>(&self, x: &[T], dir: &[T], out: &mut [T]) {
+                    let (x, dir, out) = (&x[..#n_l], &dir[..#n_l], &mut out[..#n_l]);
+                    #f1_hvp
+                }
 
-            /// Column by column from `f1_hvp` (the loop form's slow path).
-            fn d11f1<T: __stackel::Real>(&self, x: &[T], out: &mut [T]) { #d11f1 }
-            /// Column by column from `f1_hvp`.
-            fn d12f1<T: __stackel::Real>(&self, x: &[T], out: &mut [T]) { #d12f1 }
-            /// Column by column from `f1_hvp`.
-            fn d22f1<T: __stackel::Real>(&self, x: &[T], out: &mut [T]) { #d22f1 }
-            /// Column by column from `d22f2_mul`.
-            fn d22f2<T: __stackel::Real>(&self, x: &[T], out: &mut [T]) { #d22f2 }
-            /// Column by column from `d21f2_mul`.
-            fn d21f2<T: __stackel::Real>(&self, x: &[T], out: &mut [T]) { #d21f2 }
-            /// Column by column from `phi_hvp`.
-            fn d11phi<T: __stackel::Real>(&self, x: &[T], lambda: &[T], out: &mut [T]) { #d11phi }
-            /// Column by column from `phi_hvp`.
-            fn d12phi<T: __stackel::Real>(&self, x: &[T], lambda: &[T], out: &mut [T]) { #d12phi }
-            /// Column by column from `phi_hvp`.
-            fn d21phi<T: __stackel::Real>(&self, x: &[T], lambda: &[T], out: &mut [T]) { #d21phi }
-            /// Column by column from `phi_hvp`.
-            fn d22phi<T: __stackel::Real>(&self, x: &[T], lambda: &[T], out: &mut [T]) { #d22phi }
+                fn phi_hvp<T: __stackel::Real>(&self, x: &[T], lambda: &[T], dir: &[T], out: &mut [T]) {
+                    let (x, lambda, dir, out) = (&x[..#n_l], &lambda[..#d2_l], &dir[..#n_l], &mut out[..#n_l]);
+                    #phi_hvp
+                }
 
-            fn d1p_f1<T: __stackel::Real>(&self, x: &[T], out: &mut [T]) {
-                let x = &x[..#n_l];
-                #d1p_f1
-            }
-            fn d2p_f1<T: __stackel::Real>(&self, x: &[T], out: &mut [T]) {
-                let x = &x[..#n_l];
-                #d2p_f1
-            }
-            fn d2p_f2<T: __stackel::Real>(&self, x: &[T], out: &mut [T]) {
-                let x = &x[..#n_l];
-                #d2p_f2
-            }
-            fn d1p_phi<T: __stackel::Real>(&self, x: &[T], lambda: &[T], out: &mut [T]) {
-                let (x, lambda) = (&x[..#n_l], &lambda[..#d2_l]);
-                #d1p_phi
-            }
-            fn d2p_phi<T: __stackel::Real>(&self, x: &[T], lambda: &[T], out: &mut [T]) {
-                let (x, lambda) = (&x[..#n_l], &lambda[..#d2_l]);
-                #d2p_phi
-            }
+                /// Column by column from `f1_hvp` (the loop form's slow path).
+                fn d11f1<T: __stackel::Real>(&self, x: &[T], out: &mut [T]) { #d11f1 }
+                /// Column by column from `f1_hvp`.
+                fn d12f1<T: __stackel::Real>(&self, x: &[T], out: &mut [T]) { #d12f1 }
+                /// Column by column from `f1_hvp`.
+                fn d22f1<T: __stackel::Real>(&self, x: &[T], out: &mut [T]) { #d22f1 }
+                /// Column by column from `d22f2_mul`.
+                fn d22f2<T: __stackel::Real>(&self, x: &[T], out: &mut [T]) { #d22f2 }
+                /// Column by column from `d21f2_mul`.
+                fn d21f2<T: __stackel::Real>(&self, x: &[T], out: &mut [T]) { #d21f2 }
+                /// Column by column from `phi_hvp`.
+                fn d11phi<T: __stackel::Real>(&self, x: &[T], lambda: &[T], out: &mut [T]) { #d11phi }
+                /// Column by column from `phi_hvp`.
+                fn d12phi<T: __stackel::Real>(&self, x: &[T], lambda: &[T], out: &mut [T]) { #d12phi }
+                /// Column by column from `phi_hvp`.
+                fn d21phi<T: __stackel::Real>(&self, x: &[T], lambda: &[T], out: &mut [T]) { #d21phi }
+                /// Column by column from `phi_hvp`.
+                fn d22phi<T: __stackel::Real>(&self, x: &[T], lambda: &[T], out: &mut [T]) { #d22phi }
 
-            #formulas
+                fn d1p_f1<T: __stackel::Real>(&self, x: &[T], out: &mut [T]) {
+                    let x = &x[..#n_l];
+                    #d1p_f1
+                }
+                fn d2p_f1<T: __stackel::Real>(&self, x: &[T], out: &mut [T]) {
+                    let x = &x[..#n_l];
+                    #d2p_f1
+                }
+                fn d2p_f2<T: __stackel::Real>(&self, x: &[T], out: &mut [T]) {
+                    let x = &x[..#n_l];
+                    #d2p_f2
+                }
+                fn d1p_phi<T: __stackel::Real>(&self, x: &[T], lambda: &[T], out: &mut [T]) {
+                    let (x, lambda) = (&x[..#n_l], &lambda[..#d2_l]);
+                    #d1p_phi
+                }
+                fn d2p_phi<T: __stackel::Real>(&self, x: &[T], lambda: &[T], out: &mut [T]) {
+                    let (x, lambda) = (&x[..#n_l], &lambda[..#d2_l]);
+                    #d2p_phi
+                }
 
-            /// The loop-form WGSL module (`emit_wgsl_loops`).
-            fn wgsl(&self) -> ::core::option::Option<&'static str> {
-                ::core::option::Option::Some(#wgsl)
-            }
-        }
-        };
-    })
+                #formulas
+
+                /// The loop-form WGSL module (`emit_wgsl_loops`).
+                fn wgsl(&self) -> ::core::option::Option<&'static str> {
+                    ::core::option::Option::Some(#wgsl)
+                }
+        },
+    ))
 }

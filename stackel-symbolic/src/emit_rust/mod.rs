@@ -32,7 +32,7 @@ use crate::lower::Lowered;
 use crate::model::GameModel;
 use code::lit;
 use methods::MethodCx;
-use proc_macro2::{Ident, TokenStream};
+use proc_macro2::TokenStream;
 use quote::quote;
 
 /// All tokens of the game: the struct (with `options`' attributes) and the
@@ -44,42 +44,30 @@ pub fn emit(
     formulas: &[BlockFormulas],
     wgsl: &str,
 ) -> TokenStream {
-    let krate = &options.krate;
-    let name = Ident::new(&model.name, model.name_span);
     let field = &lowered.field;
-    let (d1_l, d2_l, np_l) = (lit(field.d1), lit(field.d2), lit(field.np));
     let places = items::param_places(model);
     let cx = MethodCx {
         places: &places,
         n: lit(field.d1 + field.d2),
         d2: lit(field.d2),
     };
-    let struct_items = items::struct_items(model, options);
     let info = items::info_method(model, lowered.derivatives.zero_sum, false);
     let params = items::params_methods(model);
     let costs = methods::cost_methods(&cx, lowered);
     let field_methods = methods::field_methods(&cx, lowered);
     let blocks = methods::block_methods(&cx, lowered);
     let data = methods::data_methods(formulas, wgsl);
-    quote! {
-        #struct_items
-
-        const _: () = {
-        use #krate as __stackel;
-
-        #[allow(unused_variables, unused_mut, unused_parens, unused_braces, clippy::all)]
-        impl __stackel::Game for #name {
-            const D1: usize = #d1_l;
-            const D2: usize = #d2_l;
-            const NP: usize = #np_l;
-
+    items::game_impl(
+        model,
+        options,
+        [field.d1, field.d2, field.np],
+        quote! {
             #info
             #params
             #costs
             #field_methods
             #blocks
             #data
-        }
-        };
-    }
+        },
+    )
 }

@@ -3,6 +3,7 @@
 //! [`crate::equilibria::extremes`]); no d x d block is formed.
 
 use super::margins::Margins;
+use super::verdicts;
 use super::{norm_inf, Classification, ClassifyOptions, Degeneracy, Eig, Spectra, Verdict};
 use crate::equilibria::extremes::{
     arnoldi_extremes, lanczos_extremes, ExtremeOptions, Extremes, GameOperators,
@@ -133,76 +134,42 @@ pub fn classify_matrix_free<G: Game>(
     if singular(&m, &spec_j) {
         degenerate.push(Degeneracy::SingularJ);
     }
-    let leader_def = definite(&m, &d11f1);
-    if leader_def == Verdict::Degenerate {
-        degenerate.push(Degeneracy::SemidefiniteLeaderHessian);
-    }
     let followers_def = Verdict::all(follower_own.iter().map(|e| definite(&m, e)));
-    if followers_def == Verdict::Degenerate {
-        degenerate.push(Degeneracy::SemidefiniteFollowerHessian);
-    }
     let res_tol = opts.residual_tol + m.eps * norm_inf(x).max(1.0);
-    let omega_critical = omega_residual <= res_tol;
-    let differential_nash = if omega_critical {
-        Verdict::all([leader_def, followers_def])
-    } else {
-        Verdict::No
-    };
-    let stable_simultaneous = if omega_critical {
-        let v = stable(&m, &spec_j);
-        if v == Verdict::Degenerate {
-            degenerate.push(Degeneracy::MarginalJ);
-        }
-        v
-    } else {
-        Verdict::No
-    };
+    let (differential_nash, stable_simultaneous) = verdicts::simultaneous(
+        omega_residual <= res_tol,
+        definite(&m, &d11f1),
+        followers_def,
+        || stable(&m, &spec_j),
+        &mut degenerate,
+    );
 
     let h_singular = stack.is_none() || (opts.eta == 0.0 && singular(&m, &spec_h));
     let (mut spec_js, mut spec_hs, mut spec_hs_raw, mut omega_s_residual) =
         (None, None, None, None);
     let (differential_stackelberg, stable_stackelberg, stable_two_timescale) =
         match stack.as_ref().filter(|_| !h_singular) {
-            None => {
-                degenerate.push(Degeneracy::SingularFollowerHessian);
-                let v = if follower_residual <= res_tol {
-                    Verdict::Degenerate
-                } else {
-                    Verdict::No
-                };
-                (v, v, v)
-            }
+            None => verdicts::singular_follower(follower_residual, res_tol, &mut degenerate),
             Some((js, hs)) => {
                 let res = norm_inf(&omega_s);
                 omega_s_residual = Some(res);
-                if singular(&m, js) {
-                    degenerate.push(Degeneracy::SingularJs);
-                }
-                let hess_def = definite(&m, hs);
-                if hess_def == Verdict::Degenerate {
-                    degenerate.push(Degeneracy::SemidefiniteStackelbergHessian);
-                }
-                let verdicts = if res <= res_tol {
-                    let ss = stable(&m, js);
-                    if ss == Verdict::Degenerate {
-                        degenerate.push(Degeneracy::MarginalJs);
-                    }
-                    let tt = Verdict::all([stable(&m, &spec_h), stable(&m, hs)]);
-                    (Verdict::all([followers_def, hess_def]), ss, tt)
-                } else {
-                    (Verdict::No, Verdict::No, Verdict::No)
-                };
+                let verdicts = verdicts::stackelberg(
+                    res,
+                    res_tol,
+                    followers_def,
+                    singular(&m, js),
+                    definite(&m, hs),
+                    || stable(&m, js),
+                    || Verdict::all([stable(&m, &spec_h), stable(&m, hs)]),
+                    &mut degenerate,
+                );
                 spec_js = Some(js.all());
                 spec_hs = Some(reals(hs));
                 spec_hs_raw = Some(hs.all());
                 verdicts
             }
         };
-    let non_nash_attractor = match (stable_simultaneous, differential_nash) {
-        (Verdict::Yes, Verdict::No) => Verdict::Yes,
-        (Verdict::No, _) | (_, Verdict::Yes) => Verdict::No,
-        _ => Verdict::Degenerate,
-    };
+    let non_nash_attractor = verdicts::non_nash_attractor(stable_simultaneous, differential_nash);
     let h_all: Vec<Eig> = spec_h.all();
     Ok(Classification {
         x: x.to_vec(),
