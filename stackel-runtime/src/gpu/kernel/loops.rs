@@ -238,26 +238,7 @@ pub fn loops_kernel(spec: &LoopSpec, game_wgsl: &str) -> String {
         "        for (var i = 0u; i < N; i++) {\n\
          \x20           let gain = schedule[row + config[CONFIG_PLAYER + i]];\n",
     );
-    if spec.noise {
-        s.push_str(
-            "            let gi = moments[wb + OG + i] + settings[SETTINGS_SIGMA + i] * moments[wb + OZ + i];\n",
-        );
-    } else {
-        s.push_str("            let gi = moments[wb + OG + i];\n");
-    }
-    if spec.adam {
-        s.push_str(
-            "            let mi = beta1 * moments[wb + OM + i] + (S(1.0) - beta1) * gi;\n\
-             \x20           let vi = beta2 * moments[wb + OV + i] + (S(1.0) - beta2) * gi * gi;\n\
-             \x20           moments[wb + OM + i] = mi;\n\
-             \x20           moments[wb + OV + i] = vi;\n\
-             \x20           let mh = mi / schedule[row + ROW - 2u];\n\
-             \x20           let vh = vi / schedule[row + ROW - 1u];\n\
-             \x20           moments[xb + i] = moments[xb + i] - gain * mh / (sqrt(vh) + adam_eps);\n",
-        );
-    } else {
-        s.push_str("            moments[xb + i] = moments[xb + i] - gain * gi;\n");
-    }
+    s.push_str(&coordinate_update(spec));
     s.push_str("        }\n");
     s.push_str(include_str!("loops/tail.wgsl"));
     s.push_str(game_wgsl);
@@ -404,26 +385,7 @@ fn workgroup_main(spec: &LoopSpec, pairs: usize) -> String {
          \x20       for (var i = lid; i < N; i += WG) {\n\
          \x20           let gain = schedule[row + config[CONFIG_PLAYER + i]];\n",
     );
-    if spec.noise {
-        s.push_str(
-            "            let gi = moments[wb + OG + i] + settings[SETTINGS_SIGMA + i] * moments[wb + OZ + i];\n",
-        );
-    } else {
-        s.push_str("            let gi = moments[wb + OG + i];\n");
-    }
-    if spec.adam {
-        s.push_str(
-            "            let mi = beta1 * moments[wb + OM + i] + (S(1.0) - beta1) * gi;\n\
-             \x20           let vi = beta2 * moments[wb + OV + i] + (S(1.0) - beta2) * gi * gi;\n\
-             \x20           moments[wb + OM + i] = mi;\n\
-             \x20           moments[wb + OV + i] = vi;\n\
-             \x20           let mh = mi / schedule[row + ROW - 2u];\n\
-             \x20           let vh = vi / schedule[row + ROW - 1u];\n\
-             \x20           moments[xb + i] = moments[xb + i] - gain * mh / (sqrt(vh) + adam_eps);\n",
-        );
-    } else {
-        s.push_str("            moments[xb + i] = moments[xb + i] - gain * gi;\n");
-    }
+    s.push_str(&coordinate_update(spec));
     s.push_str(
         "        }\n\
          \x20       workgroupBarrier();\n\
@@ -480,5 +442,33 @@ fn workgroup_main(spec: &LoopSpec, pairs: usize) -> String {
          \x20   }\n\
          }\n",
     );
+    s
+}
+
+/// The body of the per-coordinate update loop, both layouts: the noisy
+/// gradient g_i = field_i + sigma_i z_i (or the field), then the plain step
+/// x_i -= gain g_i or Adam's x_i -= gain m^_i / (sqrt(v^_i) + eps).
+fn coordinate_update(spec: &LoopSpec) -> String {
+    let mut s = String::new();
+    if spec.noise {
+        s.push_str(
+            "            let gi = moments[wb + OG + i] + settings[SETTINGS_SIGMA + i] * moments[wb + OZ + i];\n",
+        );
+    } else {
+        s.push_str("            let gi = moments[wb + OG + i];\n");
+    }
+    if spec.adam {
+        s.push_str(
+            "            let mi = beta1 * moments[wb + OM + i] + (S(1.0) - beta1) * gi;\n\
+             \x20           let vi = beta2 * moments[wb + OV + i] + (S(1.0) - beta2) * gi * gi;\n\
+             \x20           moments[wb + OM + i] = mi;\n\
+             \x20           moments[wb + OV + i] = vi;\n\
+             \x20           let mh = mi / schedule[row + ROW - 2u];\n\
+             \x20           let vh = vi / schedule[row + ROW - 1u];\n\
+             \x20           moments[xb + i] = moments[xb + i] - gain * mh / (sqrt(vh) + adam_eps);\n",
+        );
+    } else {
+        s.push_str("            moments[xb + i] = moments[xb + i] - gain * gi;\n");
+    }
     s
 }
