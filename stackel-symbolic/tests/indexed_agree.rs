@@ -505,7 +505,12 @@ proptest! {
     #[test]
     fn random_indexed_games_agree(f1 in raw(), fw in raw(), fz in raw(), seed in any::<u64>()) {
         let model = random_game(&f1, &fw, &fz);
-        if let Err(e) = agree(&model, seed) {
+        let result = agree(&model, seed);
+        // The random part of a follower's cost can cancel the term that keeps
+        // it dependent on its own variable (e.g. 1 - z*z + z^2); the compiler
+        // rightly rejects such a game, so it is not a case of this property.
+        prop_assume!(!matches!(&result, Err(e) if e.contains("does not depend on")));
+        if let Err(e) = result {
             prop_assert!(false, "{e}\nf1 = {:?}\nfw = {:?}\nfz = {:?}", model.leader.cost, model.followers[0].cost, model.followers[1].cost);
         }
     }
