@@ -67,7 +67,13 @@ pub const LOOP_FORM_THRESHOLD: u64 = 20_000;
 pub fn unrolled_size(e: &model::Expr) -> u64 {
     use model::Expr;
     match e {
-        Expr::Num(_) | Expr::Var { .. } | Expr::Param { .. } | Expr::SumIndex(_) => 1,
+        Expr::Num(_)
+        | Expr::Var { .. }
+        | Expr::Param { .. }
+        | Expr::Part { .. }
+        | Expr::Data { .. }
+        | Expr::Let { .. }
+        | Expr::SumIndex(_) => 1,
         Expr::Neg(a) | Expr::Unary(_, a) => 1 + unrolled_size(a),
         Expr::Binary(_, a, b) | Expr::Call2(_, a, b) => 1 + unrolled_size(a) + unrolled_size(b),
         Expr::Sum { lo, hi, body, .. } | Expr::Fold { lo, hi, body, .. } => {

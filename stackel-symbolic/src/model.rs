@@ -84,6 +84,69 @@ pub struct Player {
     pub cost: Expr,
     /// Span of the `cost` statement (for back-end errors about this cost).
     pub cost_span: Span,
+    /// The named parts of a player declared as a block
+    /// (`leader gen { w1: [H, Z], b1: [H] };`), in declaration order, stacked
+    /// row-major into the player's flat variable; `shape` is then
+    /// `Vector(total)`. Empty for a player with one variable (its name is the
+    /// player's). Entries of a part are `Expr::Part`.
+    pub parts: Vec<PlayerPart>,
+}
+
+/// One named part of a player's variable (a layer's weights or biases).
+#[derive(Clone, Debug)]
+pub struct PlayerPart {
+    /// The part's name (unique in the game).
+    pub name: String,
+    /// Span of the name in the declaration.
+    pub span: Span,
+    /// Scalar, vector or matrix.
+    pub shape: Shape,
+    /// Offset of the part's first entry within the player's flat variable.
+    pub offset: usize,
+}
+
+/// A data input (`data x: [B, 2];`): read, never differentiated, and
+/// resampled by the runtime every step. In the generated game the inputs sit
+/// after the N player entries of the flat state, `x[N + offset ..]`, in
+/// declaration order.
+#[derive(Clone, Debug)]
+pub struct DataInput {
+    /// The input's name.
+    pub name: String,
+    /// Span of the name in the declaration.
+    pub span: Span,
+    /// Scalar, vector or matrix.
+    pub shape: Shape,
+    /// Offset of the first entry within the data part (after the N player entries).
+    pub offset: usize,
+}
+
+/// A let kept as a named temporary (for the tape form): `let h[b in 0..B,
+/// j in 0..H] = body;` has one `(var, lo, hi)` per index; a scalar let has none.
+#[derive(Clone, Debug)]
+pub struct LetDef {
+    /// The let's name.
+    pub name: String,
+    /// Span of the name in the declaration.
+    pub span: Span,
+    /// The let's own indices: the variable standing for it in `body`, and its
+    /// range `lo..hi` (hi exclusive, lo < hi).
+    pub indices: Vec<(SumVar, i64, i64)>,
+    /// The body: may read earlier lets through `Expr::Let`, and its own
+    /// indices as `Index { var: Some(own var), .. }`.
+    pub body: Expr,
+}
+
+/// The costs as a straight-line program over kept lets: what the tape form
+/// compiles (each let evaluated once into an array, derivatives by reverse
+/// mode). The same game as `Player::cost`, where every let is inlined.
+#[derive(Clone, Debug, Default)]
+pub struct Program {
+    /// The lets the costs use (transitively), in declaration order.
+    pub lets: Vec<LetDef>,
+    /// Each player's cost (0 leader, 1.. followers), reading lets through
+    /// `Expr::Let` instead of inlining them.
+    pub costs: Vec<Expr>,
 }
 
 /// A runtime-settable param (a public `f64` field, or an array of them).
@@ -131,6 +194,10 @@ pub struct GameModel {
     /// Per-game size budget (max DAG nodes in one emitted block); `None` means
     /// the compiler's default.
     pub budget: Option<usize>,
+    /// Data inputs, in declaration order (empty without `data`).
+    pub data: Vec<DataInput>,
+    /// The costs with lets kept (for the tape form).
+    pub program: Program,
 }
 
 impl GameModel {
@@ -141,6 +208,10 @@ impl GameModel {
     /// Stacked follower dimension d2.
     pub fn follower_dim(&self) -> usize {
         self.followers.iter().map(|f| f.shape.len()).sum()
+    }
+    /// Number of flat data entries ND.
+    pub fn data_len(&self) -> usize {
+        self.data.iter().map(|d| d.shape.len()).sum()
     }
     /// Number of flat param entries.
     pub fn param_len(&self) -> usize {
@@ -290,6 +361,31 @@ pub enum Expr {
         /// Position in `GameModel::params`.
         param: usize,
         /// The entry's index.
+        index: Vec<Index>,
+    },
+    /// Part `part` (position in `Player::parts`) of player `player`'s
+    /// variable, entry `index` (in the part's shape).
+    Part {
+        /// Player number (0 leader, 1.. followers).
+        player: usize,
+        /// Position in the player's `parts`.
+        part: usize,
+        /// The entry's index.
+        index: Vec<Index>,
+    },
+    /// Data input `data` (position in `GameModel::data`), entry `index`.
+    Data {
+        /// Position in `GameModel::data`.
+        data: usize,
+        /// The entry's index.
+        index: Vec<Index>,
+    },
+    /// Entry `index` of kept let `id` (position in `Program::lets`); only in
+    /// `Program`, never in `Player::cost` (where lets are inlined).
+    Let {
+        /// Position in `Program::lets`.
+        id: usize,
+        /// One index per let index.
         index: Vec<Index>,
     },
     /// The integer value of a sum index (`var` always set; a constant is a

@@ -20,7 +20,13 @@ pub(super) const MAX_SUM_TERMS: i64 = 1 << 20;
 /// Number of nodes in a resolved expression.
 pub(super) fn expr_size(e: &Expr) -> usize {
     1 + match e {
-        Expr::Num(_) | Expr::Var { .. } | Expr::Param { .. } | Expr::SumIndex(_) => 0,
+        Expr::Num(_)
+        | Expr::Var { .. }
+        | Expr::Param { .. }
+        | Expr::Part { .. }
+        | Expr::Data { .. }
+        | Expr::Let { .. }
+        | Expr::SumIndex(_) => 0,
         Expr::Neg(a)
         | Expr::Unary(_, a)
         | Expr::Sum { body: a, .. }

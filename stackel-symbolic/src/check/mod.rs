@@ -82,6 +82,8 @@ pub fn check_game(ast: &GameAst) -> Result<GameModel, Errors> {
         leader,
         followers,
         budget,
+        data: Vec::new(),
+        program: crate::model::Program::default(),
     })
 }
 

@@ -138,6 +138,7 @@ impl Checker<'_> {
                 angle: angle.is_some(),
                 cost,
                 cost_span,
+                parts: Vec::new(),
             });
         }
         let mut players = players.into_iter();

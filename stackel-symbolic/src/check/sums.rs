@@ -250,6 +250,23 @@ impl Checker<'_> {
                 param: *param,
                 index: index.iter().map(|i| ix(map, i)).collect(),
             },
+            Expr::Part {
+                player,
+                part,
+                index,
+            } => Expr::Part {
+                player: *player,
+                part: *part,
+                index: index.iter().map(|i| ix(map, i)).collect(),
+            },
+            Expr::Data { data, index } => Expr::Data {
+                data: *data,
+                index: index.iter().map(|i| ix(map, i)).collect(),
+            },
+            Expr::Let { id, index } => Expr::Let {
+                id: *id,
+                index: index.iter().map(|i| ix(map, i)).collect(),
+            },
             // A let index used as a number, at a constant index, is a number.
             Expr::SumIndex(i) => match ix(map, i) {
                 Index { var: None, offset } => Expr::Num(offset as f64),

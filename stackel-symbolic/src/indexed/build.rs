@@ -19,6 +19,9 @@ pub fn build(e: &Expr) -> E {
         Expr::Num(v) => num(*v),
         Expr::Var { player, index } => entry(Leaf::State(*player), index.iter().map(aff).collect()),
         Expr::Param { param, index } => entry(Leaf::Param(*param), index.iter().map(aff).collect()),
+        Expr::Part { .. } | Expr::Data { .. } | Expr::Let { .. } => {
+            unreachable!("games with player parts or data inputs take the tape form (choose_form), and costs have lets inlined")
+        }
         Expr::SumIndex(i) => {
             let a = aff(i);
             match a.var {
@@ -90,6 +93,23 @@ fn substitute(e: &Expr, var: SumVar, k: i64) -> Expr {
             param: *param,
             index: index.iter().map(at).collect(),
         },
+        Expr::Part {
+            player,
+            part,
+            index,
+        } => Expr::Part {
+            player: *player,
+            part: *part,
+            index: index.iter().map(at).collect(),
+        },
+        Expr::Data { data, index } => Expr::Data {
+            data: *data,
+            index: index.iter().map(at).collect(),
+        },
+        Expr::Let { id, index } => Expr::Let {
+            id: *id,
+            index: index.iter().map(at).collect(),
+        },
         Expr::SumIndex(i) => match i.var {
             Some(v) if v == var => Expr::Num((i.offset + k) as f64),
             _ => Expr::SumIndex(*i),
@@ -130,7 +150,11 @@ pub fn max_var(e: &Expr) -> Option<u32> {
     let idx = |i: &[Index]| i.iter().filter_map(|i| i.var.map(|v| v.0)).max();
     match e {
         Expr::Num(_) => None,
-        Expr::Var { index, .. } | Expr::Param { index, .. } => idx(index),
+        Expr::Var { index, .. }
+        | Expr::Param { index, .. }
+        | Expr::Part { index, .. }
+        | Expr::Data { index, .. }
+        | Expr::Let { index, .. } => idx(index),
         Expr::SumIndex(i) => idx(std::slice::from_ref(i)),
         Expr::Neg(a) | Expr::Unary(_, a) => max_var(a),
         Expr::Binary(_, a, b) | Expr::Call2(_, a, b) => max_var(a).max(max_var(b)),

@@ -67,6 +67,18 @@ impl<'m> Unroller<'m> {
                 let k = self.param_offsets[*param] + shape.flat(&self.indices(index));
                 dag.param(k)
             }
+            Expr::Part {
+                player,
+                part,
+                index,
+            } => {
+                let part = &self.model.player(*player).parts[*part];
+                let k = self.offsets[*player] + part.offset + part.shape.flat(&self.indices(index));
+                dag.state(k)
+            }
+            Expr::Data { .. } | Expr::Let { .. } => {
+                unreachable!("games with data inputs take the tape form (choose_form), and costs have lets inlined")
+            }
             Expr::SumIndex(i) => dag.constant(self.index_value(i) as f64),
             Expr::Neg(a) => {
                 let a = self.expr(dag, a);
