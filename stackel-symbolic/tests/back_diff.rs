@@ -23,6 +23,9 @@ fn eval(e: &Expr, x: &[f64], p: &[f64], env: &mut Vec<(SumVar, i64)>) -> f64 {
         // Test models have scalar players (x[0], x[1]) and scalar params.
         Expr::Var { player, .. } => x[*player],
         Expr::Param { param, .. } => p[*param],
+        Expr::Part { .. } | Expr::Data { .. } | Expr::Let { .. } => {
+            unreachable!("test models have no parts, data or kept lets")
+        }
         Expr::SumIndex(i) => idx(i, env) as f64,
         Expr::Neg(a) => -eval(a, x, p, env),
         Expr::Binary(op, a, b) => {
@@ -110,6 +113,7 @@ fn scalar_player(name: &str, cost: Expr) -> Player {
         angle: false,
         cost,
         cost_span: Span::call_site(),
+        parts: vec![],
     }
 }
 
@@ -130,6 +134,8 @@ fn model(f1: Expr, f2: Expr) -> GameModel {
         leader: scalar_player("x", f1),
         followers: vec![scalar_player("y", f2)],
         budget: None,
+        data: vec![],
+        program: Default::default(),
     }
 }
 
