@@ -63,6 +63,9 @@ impl Eval<'_> {
                 let start: usize = self.m.params[..*param].iter().map(|q| q.shape.len()).sum();
                 self.p[start + self.flat(&dims, index)]
             }
+            Expr::Part { .. } | Expr::Data { .. } | Expr::Let { .. } => {
+                unreachable!("these games have no parts or data, and costs have lets inlined")
+            }
             Expr::SumIndex(i) => self.index(i) as f64,
             Expr::Neg(a) => -self.eval(a),
             Expr::Binary(op, a, b) => {
