@@ -435,6 +435,7 @@ fn player(name: &str, shape: Shape, cost: Expr) -> Player {
         angle: false,
         cost,
         cost_span: Span::call_site(),
+        parts: vec![],
     }
 }
 
@@ -496,6 +497,8 @@ fn random_game(f1: &Raw, fw: &Raw, fz: &Raw) -> GameModel {
             ),
         ],
         budget: None,
+        data: vec![],
+        program: Default::default(),
     }
 }
 
