@@ -487,6 +487,13 @@ fn check_expr(
             check_index(m.player(*player).shape, index, ranges);
         }
         Expr::Param { param, index } => check_index(m.params[*param].shape, index, ranges),
+        Expr::Part {
+            player,
+            part,
+            index,
+        } => check_index(m.player(*player).parts[*part].shape, index, ranges),
+        Expr::Data { data, index } => check_index(m.data[*data].shape, index, ranges),
+        Expr::Let { .. } => panic!("a player's cost has its lets inlined"),
         Expr::SumIndex(ix) => {
             let v = ix.var.expect("a sum index has a variable");
             assert!(ranges.contains_key(&v), "{v:?} unbound");
