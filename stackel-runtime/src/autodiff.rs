@@ -29,8 +29,8 @@
 //! struct Cournot([f64; 3]);
 //! static INFO: GameInfo = GameInfo {
 //!     name: "cournot",
-//!     leader: PlayerInfo { name: "q1", shape: &[], offset: 0, dim: 1, angle: false, level: 0 },
-//!     followers: &[PlayerInfo { name: "q2", shape: &[], offset: 1, dim: 1, angle: false, level: 1 }],
+//!     leader: PlayerInfo { name: "q1", shape: &[], offset: 0, dim: 1, angle: false, level: 0, parts: &[] },
+//!     followers: &[PlayerInfo { name: "q2", shape: &[], offset: 1, dim: 1, angle: false, level: 1, parts: &[] }],
 //!     params: &[ParamInfo { name: "abc", shape: &[3], offset: 0, len: 3 }],
 //!     zero_sum: false,
 //!     form: Form::Unrolled,

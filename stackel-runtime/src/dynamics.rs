@@ -224,6 +224,7 @@ mod tests {
             dim: 1,
             angle: false,
             level: if offset == 0 { 0 } else { 1 },
+            parts: &[],
         }
     }
     static INFO: GameInfo = GameInfo {

@@ -47,6 +47,23 @@ pub struct PlayerInfo {
     /// simultaneously among themselves (design.md, appendix F.2); a staggered
     /// chain (appendix F.1) numbers deeper levels 2, 3, ...
     pub level: u32,
+    /// The named parts of a player declared as a block (`leader gen { w1:
+    /// [H, Z], b1: [H] };`: a network's layers), stacked row-major in
+    /// declaration order; empty for a player with one variable.
+    pub parts: &'static [PartInfo],
+}
+
+/// One named part of a player's variable (a layer's weights or biases).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct PartInfo {
+    /// The part's name in the DSL.
+    pub name: &'static str,
+    /// `[]` scalar, `[n]` vector, `[n, m]` matrix (row-major).
+    pub shape: &'static [usize],
+    /// Offset of the part's first entry within the player's variable.
+    pub offset: usize,
+    /// Number of entries.
+    pub len: usize,
 }
 
 /// How a game's derivatives are computed: the code form the compiler chose.
@@ -60,6 +77,14 @@ pub enum Form {
     /// column by column from them. For large games; code size does not grow
     /// with the dimensions. The runtime prefers the matrix-free path here.
     Loops,
+    /// The costs as a straight-line program over the tensor lets, each let
+    /// computed once into an array (a network's layers); gradients by
+    /// reverse mode over that program, the operators by forward over
+    /// reverse (the gradient code run on [`crate::Tangent`] numbers), dense
+    /// blocks column by column from the operators. For games with data
+    /// inputs, player parts or deep lets; the runtime prefers the
+    /// matrix-free path here.
+    Tape,
 }
 
 /// A data input of a game (e.g. a GAN's minibatch), resampled by the runtime

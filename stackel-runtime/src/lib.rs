@@ -13,6 +13,7 @@ pub mod game;
 pub mod krylov;
 pub mod linalg;
 pub mod real;
+pub mod tangent;
 
 // Learning dynamics and what drives them.
 pub mod dynamics;
@@ -45,6 +46,7 @@ pub use real::{Float, Real};
 pub use record::{Record, StudyResult};
 pub use schedule::{Optimizer, Schedule};
 pub use study::{Engine, Study};
+pub use tangent::Tangent;
 
 /// What a user needs in scope: the [`Game`] trait and its number types, the
 /// study builder and its parts, and the equilibrium report. Low-level items

@@ -268,6 +268,7 @@ fn layouts_that_do_not_fit_the_dimensions_are_rejected() {
             dim: 1,
             angle: false,
             level: 0,
+            parts: &[],
         },
         followers: &[PlayerInfo {
             name: "b",
@@ -276,6 +277,7 @@ fn layouts_that_do_not_fit_the_dimensions_are_rejected() {
             dim: 1,
             angle: false,
             level: 1,
+            parts: &[],
         }],
         params: &[],
         zero_sum: false,
@@ -380,6 +382,7 @@ static TORUS: GameInfo = GameInfo {
         dim: 1,
         angle: true,
         level: 0,
+        parts: &[],
     },
     followers: &[PlayerInfo {
         name: "th2",
@@ -388,6 +391,7 @@ static TORUS: GameInfo = GameInfo {
         dim: 1,
         angle: true,
         level: 1,
+        parts: &[],
     }],
     params: &[
         ParamInfo {
@@ -441,6 +445,7 @@ static EXAMPLE1: GameInfo = GameInfo {
         dim: 1,
         angle: false,
         level: 0,
+        parts: &[],
     },
     followers: &[PlayerInfo {
         name: "x2",
@@ -449,6 +454,7 @@ static EXAMPLE1: GameInfo = GameInfo {
         dim: 1,
         angle: false,
         level: 1,
+        parts: &[],
     }],
     params: &[
         ParamInfo {

@@ -241,6 +241,7 @@ const fn pivot_info(d2: usize) -> GameInfo {
             dim: 2,
             angle: false,
             level: 0,
+            parts: &[],
         },
         followers: if d2 == 2 {
             &[PlayerInfo {
@@ -250,6 +251,7 @@ const fn pivot_info(d2: usize) -> GameInfo {
                 dim: 2,
                 angle: false,
                 level: 1,
+                parts: &[],
             }]
         } else if d2 == 3 {
             &[PlayerInfo {
@@ -259,6 +261,7 @@ const fn pivot_info(d2: usize) -> GameInfo {
                 dim: 3,
                 angle: false,
                 level: 1,
+                parts: &[],
             }]
         } else {
             &[PlayerInfo {
@@ -268,6 +271,7 @@ const fn pivot_info(d2: usize) -> GameInfo {
                 dim: 7,
                 angle: false,
                 level: 1,
+                parts: &[],
             }]
         },
         params: &[],

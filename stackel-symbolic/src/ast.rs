@@ -80,6 +80,18 @@ pub enum Item {
         angle: Option<Span>,
         /// `[n]` or `[n, m]`; absent for a scalar.
         dims: Option<Dims>,
+        /// The named parts of a player declared as a block
+        /// (`leader gen { w1: [H, Z], b1: [H] };`), empty otherwise.
+        parts: Vec<(Ident, Option<Dims>)>,
+    },
+    /// `data NAME (: [dims])?;`: an input resampled by the runtime every step.
+    Data {
+        /// Span of the `data` keyword.
+        keyword: Span,
+        /// The input's name.
+        name: Ident,
+        /// `[n]` or `[n, m]`; absent for a scalar.
+        dims: Option<Dims>,
     },
     /// `let NAME = expr;` or, for a tensor let, `let NAME[i in a..b, ..] = expr;`.
     Let {

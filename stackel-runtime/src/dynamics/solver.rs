@@ -108,9 +108,8 @@ impl FollowerSolver {
         match *self {
             FollowerSolver::Dense => None,
             FollowerSolver::MatrixFree(o) => Some(o),
-            FollowerSolver::Auto => {
-                (info.form == Form::Loops || d2 > DENSE_FOLLOWER_LIMIT).then(KrylovOptions::default)
-            }
+            FollowerSolver::Auto => (info.form != Form::Unrolled || d2 > DENSE_FOLLOWER_LIMIT)
+                .then(KrylovOptions::default),
         }
     }
     /// [`FollowerSolver::resolve`] for game `g`.

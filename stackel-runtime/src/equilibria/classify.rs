@@ -266,7 +266,7 @@ pub fn classify<G: Game>(
     opts: &ClassifyOptions,
 ) -> Result<Classification, EquilibriumError> {
     let (d1, d2, n) = (G::D1, G::D2, G::N);
-    if n > DENSE_CLASSIFY_LIMIT || g.info().form == crate::game::Form::Loops {
+    if n > DENSE_CLASSIFY_LIMIT || g.info().form != crate::game::Form::Unrolled {
         return classify_matrix_free(g, x, opts, &Default::default());
     }
     super::check_point(x, n)?;

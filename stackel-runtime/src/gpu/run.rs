@@ -52,6 +52,13 @@ impl GpuEngine {
             )));
         }
         let info = plan.game.info();
+        if info.form == Form::Tape || G::ND > 0 {
+            return Err(GpuError::Unsupported(format!(
+                "the tape-form game {} (data inputs, player parts or kept lets): the GPU engine \
+                 has no WGSL for the tape form yet; run it on Engine::Cpu",
+                info.name
+            )));
+        }
         let kind = if info.form == Form::Loops {
             Kind::Loops(loop_spec(plan, prec, self.options.loop_workgroup)?)
         } else {

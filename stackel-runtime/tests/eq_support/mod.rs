@@ -59,6 +59,7 @@ pub fn info_for(d1: usize, d2: usize, np: usize, zero_sum: bool) -> &'static Gam
             dim: d2,
             angle: false,
             level: 1,
+            parts: &[],
         }]));
         let params: Vec<ParamInfo> = (0..np)
             .map(|k| ParamInfo {
@@ -81,6 +82,7 @@ pub fn info_for(d1: usize, d2: usize, np: usize, zero_sum: bool) -> &'static Gam
                 dim: d1,
                 angle: false,
                 level: 0,
+                parts: &[],
             },
             followers,
             params: Box::leak(params.into_boxed_slice()),
@@ -396,6 +398,7 @@ pub static LEADER_AND_TWO_FOLLOWERS: GameInfo = GameInfo {
         dim: 2,
         angle: false,
         level: 0,
+        parts: &[],
     },
     followers: &[
         PlayerInfo {
@@ -405,6 +408,7 @@ pub static LEADER_AND_TWO_FOLLOWERS: GameInfo = GameInfo {
             dim: 1,
             angle: false,
             level: 1,
+            parts: &[],
         },
         PlayerInfo {
             name: "w",
@@ -413,6 +417,7 @@ pub static LEADER_AND_TWO_FOLLOWERS: GameInfo = GameInfo {
             dim: 2,
             angle: false,
             level: 1,
+            parts: &[],
         },
     ],
     params: &[
@@ -449,6 +454,7 @@ pub fn covariance_info(m: usize) -> &'static GameInfo {
             dim: m * m,
             angle: false,
             level: if offset == 0 { 0 } else { 1 },
+            parts: &[],
         };
         let followers = Box::leak(Box::new([player("w", m * m)]));
         let params = Box::leak(Box::new([

@@ -23,6 +23,7 @@ static INFO: GameInfo = GameInfo {
         dim: QD1,
         angle: false,
         level: 0,
+        parts: &[],
     },
     followers: &[PlayerInfo {
         name: "y",
@@ -31,6 +32,7 @@ static INFO: GameInfo = GameInfo {
         dim: QD2,
         angle: false,
         level: 1,
+        parts: &[],
     }],
     params: &[],
     zero_sum: false,

@@ -8,6 +8,17 @@ use super::*;
 pub(super) enum Func {
     Unary(UnaryFn),
     Binary(BinaryFn),
+    /// `log_sigmoid(u)` = -softplus(-u) (stable; derivative sigmoid(-u)).
+    LogSigmoid,
+    /// `leaky_relu(u, alpha)` = relu(u) - alpha relu(-u), alpha a constant;
+    /// derivative 1 for u > 0, alpha for u < 0, 0 at u = 0 (relu's a.e.
+    /// convention).
+    LeakyRelu,
+}
+
+/// The value of `log_sigmoid(u)`, without overflow.
+pub(super) fn eval_log_sigmoid(u: f64) -> f64 {
+    -eval_unary(UnaryFn::Softplus, -u)
 }
 
 /// The value of a one-argument function (for constant param defaults).
@@ -135,6 +146,8 @@ impl Checker<'_> {
                     .collect::<Result<Vec<_>, _>>()?;
                 match f {
                     Func::Unary(f) => eval_unary(f, values[0]),
+                    Func::LogSigmoid => eval_log_sigmoid(values[0]),
+                    Func::LeakyRelu => values[0].max(0.0) - values[1] * (-values[0]).max(0.0),
                     Func::Binary(BinaryFn::Min) => {
                         if values[1] < values[0] {
                             values[1]
@@ -178,19 +191,23 @@ impl Checker<'_> {
             (Func::Unary(f), 1)
         } else if let Some(f) = binary_fn(&text) {
             (Func::Binary(f), 2)
+        } else if text == "log_sigmoid" {
+            (Func::LogSigmoid, 1)
+        } else if text == "leaky_relu" {
+            (Func::LeakyRelu, 2)
         } else {
             let mut msg = match self.names.get(&text) {
                 Some(d) => format!("`{text}` is {}, not a function; ", d.what),
                 None => format!("unknown function `{text}`; "),
             };
             msg.push_str(&format!(
-                "the functions are {} (one argument) and min, max (two arguments)",
+                "the functions are {}, log_sigmoid (one argument) and min, max, leaky_relu(u, alpha) (two arguments)",
                 unary_list()
             ));
             let all: Vec<&str> = UnaryFn::ALL
                 .iter()
                 .map(|f| f.name())
-                .chain(["min", "max"])
+                .chain(["log_sigmoid", "min", "max", "leaky_relu"])
                 .collect();
             if let Some(s) = suggest(&text, all.iter().copied()) {
                 msg.push_str(&format!("; did you mean {s}?"));

@@ -25,7 +25,8 @@
 
 use crate::ast::{self, ArrayElem, ExprKind, GameAst, Item, ParamDefault, Role};
 use crate::model::{
-    BinOp, BinaryFn, Const, Expr, GameModel, Index, Param, Player, Shape, SumVar, UnaryFn,
+    BinOp, BinaryFn, Const, DataInput, Expr, GameModel, Index, LetDef, Param, Player, PlayerPart,
+    Program, Shape, SumVar, UnaryFn,
 };
 use crate::Errors;
 use proc_macro2::{Ident, Span};
@@ -35,6 +36,7 @@ mod consts;
 mod limits;
 mod names;
 mod params;
+mod program;
 mod resolve;
 mod shapes;
 mod sums;
@@ -62,6 +64,11 @@ pub fn check_game(ast: &GameAst) -> Result<GameModel, Errors> {
     cx.resolve_lets();
     let costs = cx.resolve_costs();
     let players = cx.players(costs);
+    if !cx.errors.is_empty() {
+        return Err(cx.errors);
+    }
+    let data = cx.data_inputs();
+    let program = cx.program();
     cx.errors.into_result()?;
     if !ast.skipped.is_empty() {
         return Err(Errors::new());
@@ -82,8 +89,8 @@ pub fn check_game(ast: &GameAst) -> Result<GameModel, Errors> {
         leader,
         followers,
         budget,
-        data: Vec::new(),
-        program: crate::model::Program::default(),
+        data,
+        program,
     })
 }
 
@@ -98,6 +105,10 @@ enum Global {
     Player(usize),
     /// Position among the lets.
     Let(usize),
+    /// Position among the data inputs.
+    Data(usize),
+    /// Part `.1` of player `.0`.
+    Part(usize, usize),
     /// A declaration already reported as wrong: uses of it are not reported again.
     Poisoned,
 }
@@ -169,6 +180,17 @@ struct Checker<'a> {
     param_shapes: Vec<Option<Shape>>,
     /// Evaluated shapes of the players, by number (`None` where wrong or absent).
     player_shapes: Vec<Option<Shape>>,
+    /// Part declarations by player number (empty for a one-variable player).
+    part_items: Vec<Vec<(&'a Ident, Option<&'a ast::Dims>)>>,
+    /// Evaluated part shapes by player number and position.
+    part_shapes: Vec<Vec<Option<Shape>>>,
+    /// Data input declarations, by position.
+    data_items: Vec<(&'a Ident, Option<&'a ast::Dims>)>,
+    /// Evaluated data shapes, by position.
+    data_shapes: Vec<Option<Shape>>,
+    /// Resolve let uses as `Expr::Let` references instead of inlining them
+    /// (the second pass, which builds [`crate::model::Program`]).
+    keep_lets: bool,
     /// Resolved lets (`None` where wrong), by position; copied at each use.
     lets: Vec<Option<Expr>>,
     /// Node counts of the resolved lets, by position.
@@ -230,6 +252,11 @@ impl<'a> Checker<'a> {
             current_let: None,
             param_shapes: Vec::new(),
             player_shapes: Vec::new(),
+            part_items: Vec::new(),
+            part_shapes: Vec::new(),
+            data_items: Vec::new(),
+            data_shapes: Vec::new(),
+            keep_lets: false,
             lets: Vec::new(),
             let_sizes: Vec::new(),
             let_heights: Vec::new(),

@@ -88,7 +88,7 @@ pub(super) fn edit_distance(a: &str, b: &str) -> usize {
     prev[b.len()]
 }
 
-impl Checker<'_> {
+impl<'a> Checker<'a> {
     /// Registers a declared name; reports duplicates and reserved names.
     /// Returns false (and registers nothing) when the name is unusable.
     pub(super) fn declare(&mut self, name: &Ident, global: Global, what: &'static str) -> bool {
@@ -98,6 +98,7 @@ impl Checker<'_> {
         } else if RESERVED.contains(&text.as_str())
             || unary_fn(&text).is_some()
             || binary_fn(&text).is_some()
+            || matches!(text.as_str(), "log_sigmoid" | "leaky_relu")
         {
             Some(format!(
                 "`{text}` is a built-in name of the DSL; choose another name"
@@ -132,6 +133,7 @@ impl Checker<'_> {
         let ast = self.ast;
         // Slot 0 is the leader's, filled when (and if) it is declared.
         self.player_items.push(None);
+        self.part_items.push(Vec::new());
         for item in &ast.items {
             match item {
                 Item::Const { name, value } => {
@@ -157,6 +159,7 @@ impl Checker<'_> {
                     name,
                     angle,
                     dims,
+                    parts,
                 } => {
                     if let Some((first, _, _)) = self.player_items[0] {
                         self.error(
@@ -171,6 +174,7 @@ impl Checker<'_> {
                         });
                     } else if self.declare(name, Global::Player(0), "the leader") {
                         self.player_items[0] = Some((name, *angle, dims.as_ref()));
+                        self.part_items[0] = self.declare_parts(0, parts, *angle);
                     }
                 }
                 Item::Player {
@@ -178,11 +182,20 @@ impl Checker<'_> {
                     name,
                     angle,
                     dims,
+                    parts,
                     ..
                 } => {
                     let number = self.player_items.len();
                     if self.declare(name, Global::Player(number), "a follower") {
                         self.player_items.push(Some((name, *angle, dims.as_ref())));
+                        let parts = self.declare_parts(number, parts, *angle);
+                        self.part_items.push(parts);
+                    }
+                }
+                Item::Data { name, dims, .. } => {
+                    let at = self.data_items.len();
+                    if self.declare(name, Global::Data(at), "a data input") {
+                        self.data_items.push((name, dims.as_ref()));
                     }
                 }
                 Item::Let {
@@ -233,6 +246,29 @@ impl Checker<'_> {
                 ),
             );
         }
+    }
+
+    /// Declares the parts of player `p` (`leader gen { w: [n], b };`).
+    fn declare_parts(
+        &mut self,
+        p: usize,
+        parts: &'a [(Ident, Option<ast::Dims>)],
+        angle: Option<Span>,
+    ) -> Vec<(&'a Ident, Option<&'a ast::Dims>)> {
+        if let (Some(span), false) = (angle, parts.is_empty()) {
+            self.error(
+                span,
+                "a player made of parts cannot be an `angle`; declare the angles as a separate player (`follower th: angle[n];`)",
+            );
+        }
+        let mut out = Vec::new();
+        for (part, dims) in parts {
+            let at = out.len();
+            if self.declare(part, Global::Part(p, at), "a player part") {
+                out.push((part, dims.as_ref()));
+            }
+        }
+        out
     }
 
     /// "unknown name" with a suggestion, or "sum index used outside its sum".

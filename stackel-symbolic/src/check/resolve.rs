@@ -138,7 +138,7 @@ impl Checker<'_> {
                 angle: angle.is_some(),
                 cost,
                 cost_span,
-                parts: Vec::new(),
+                parts: self.player_parts(at)?,
             });
         }
         let mut players = players.into_iter();
@@ -148,6 +148,42 @@ impl Checker<'_> {
             return None;
         }
         Some((leader, followers))
+    }
+
+    /// The parts of player `p`, with their offsets in its flat variable.
+    fn player_parts(&self, p: usize) -> Option<Vec<PlayerPart>> {
+        let mut offset = 0;
+        let mut out = Vec::new();
+        for (at, (name, _)) in self.part_items[p].iter().enumerate() {
+            let shape = self.part_shapes[p][at]?;
+            out.push(PlayerPart {
+                name: name.to_string(),
+                span: name.span(),
+                shape,
+                offset,
+            });
+            offset += shape.len();
+        }
+        Some(out)
+    }
+
+    /// The data inputs, with their offsets after the player entries.
+    pub(super) fn data_inputs(&self) -> Vec<DataInput> {
+        let mut offset = 0;
+        let mut out = Vec::new();
+        for (at, (name, _)) in self.data_items.iter().enumerate() {
+            let Some(shape) = self.data_shapes[at] else {
+                continue;
+            };
+            out.push(DataInput {
+                name: name.to_string(),
+                span: name.span(),
+                shape,
+                offset,
+            });
+            offset += shape.len();
+        }
+        out
     }
 
     /// Resolves an expression; reports its errors and returns `None` if any.
@@ -180,6 +216,31 @@ impl Checker<'_> {
             }
             ExprKind::Call { name, paren, args } => {
                 let f = self.function(name, *paren, args.len());
+                if let (Ok(Func::LeakyRelu), [u, alpha]) = (&f, &args[..]) {
+                    // relu(u) - alpha relu(-u), alpha a constant expression.
+                    let alpha = match self.eval_real(alpha) {
+                        Ok(a) => a,
+                        Err((span, msg)) => {
+                            self.error(
+                                span,
+                                format!("the slope of `leaky_relu(u, alpha)` must be a constant expression: {msg}"),
+                            );
+                            return None;
+                        }
+                    };
+                    let u = self.resolve(u, bound, limits)?;
+                    let relu = |e: Expr| Expr::Unary(UnaryFn::Relu, Box::new(e));
+                    let neg_part = Expr::Binary(
+                        BinOp::Mul,
+                        Box::new(Expr::Num(alpha)),
+                        Box::new(relu(Expr::Neg(Box::new(u.clone())))),
+                    );
+                    return Some(Expr::Binary(
+                        BinOp::Sub,
+                        Box::new(relu(u)),
+                        Box::new(neg_part),
+                    ));
+                }
                 let resolved: Vec<Option<Expr>> = args
                     .iter()
                     .map(|a| self.resolve(a, bound, limits))
@@ -197,6 +258,12 @@ impl Checker<'_> {
                     .into_iter();
                 match f {
                     Func::Unary(f) => Some(Expr::Unary(f, Box::new(resolved.next()?))),
+                    // -softplus(-u): the stable softplus keeps it finite.
+                    Func::LogSigmoid => Some(Expr::Neg(Box::new(Expr::Unary(
+                        UnaryFn::Softplus,
+                        Box::new(Expr::Neg(Box::new(resolved.next()?))),
+                    )))),
+                    Func::LeakyRelu => unreachable!("handled above with its constant slope"),
                     Func::Binary(f) => {
                         let a = resolved.next()?;
                         let b = resolved.next()?;
@@ -252,7 +319,7 @@ impl Checker<'_> {
                 }
                 self.inline_let(k, id, HashMap::new())
             }
-            g @ (Global::Param(_) | Global::Player(_)) => {
+            g @ (Global::Param(_) | Global::Player(_) | Global::Data(_) | Global::Part(..)) => {
                 let shape = self.shape_of(g)?;
                 if shape != Shape::Scalar {
                     let example = if matches!(shape, Shape::Matrix(..)) {
@@ -297,6 +364,21 @@ impl Checker<'_> {
         id: &Ident,
         mut subst: HashMap<SumVar, Index>,
     ) -> Option<Expr> {
+        if self.keep_lets {
+            // The program pass: a reference to the let's array at the
+            // use's indices (the let's own variables where not substituted).
+            let declared = self.let_indices[k].as_ref()?;
+            let index = declared
+                .iter()
+                .map(|d| {
+                    subst.get(&d.var).copied().unwrap_or(Index {
+                        var: Some(d.var),
+                        offset: 0,
+                    })
+                })
+                .collect();
+            return Some(Expr::Let { id: k, index });
+        }
         // Inlined copies are not shared: bound their total size,
         // and the height of the resulting tree.
         let total = self.inlined?.saturating_add(self.let_sizes[k]);

@@ -25,6 +25,12 @@ pub(super) fn entry(g: Global, index: Vec<Index>) -> Option<Expr> {
     match g {
         Global::Param(param) => Some(Expr::Param { param, index }),
         Global::Player(player) => Some(Expr::Var { player, index }),
+        Global::Data(data) => Some(Expr::Data { data, index }),
+        Global::Part(player, part) => Some(Expr::Part {
+            player,
+            part,
+            index,
+        }),
         _ => None,
     }
 }
@@ -87,11 +93,26 @@ impl Checker<'_> {
             let shape = self.shape(dims, &name.to_string());
             self.param_shapes.push(shape);
         }
+        for at in 0..self.data_items.len() {
+            let (name, dims) = self.data_items[at];
+            let shape = self.shape(dims, &name.to_string());
+            self.data_shapes.push(shape);
+        }
         for at in 0..self.player_items.len() {
+            let parts = self.part_items[at].clone();
+            let part_shapes: Vec<Option<Shape>> = parts
+                .iter()
+                .map(|(name, dims)| self.shape(*dims, &name.to_string()))
+                .collect();
             let shape = match self.player_items[at] {
+                Some(_) if !parts.is_empty() => part_shapes
+                    .iter()
+                    .try_fold(0usize, |n, s| s.map(|s| n + s.len()))
+                    .map(Shape::Vector),
                 Some((name, _, dims)) => self.shape(dims, &name.to_string()),
                 None => None,
             };
+            self.part_shapes.push(part_shapes);
             self.player_shapes.push(shape);
         }
     }
@@ -101,6 +122,8 @@ impl Checker<'_> {
         match g {
             Global::Param(k) => self.param_shapes[k],
             Global::Player(p) => self.player_shapes[p],
+            Global::Data(k) => self.data_shapes[k],
+            Global::Part(p, k) => self.part_shapes[p][k],
             _ => None,
         }
     }
@@ -135,7 +158,10 @@ impl Checker<'_> {
                     Global::Let(k) => {
                         return self.resolve_let_index(k, name, bracket, indices, bound, limits)
                     }
-                    g @ (Global::Param(_) | Global::Player(_)) => Ok((g, d.what)),
+                    g @ (Global::Param(_)
+                    | Global::Player(_)
+                    | Global::Data(_)
+                    | Global::Part(..)) => Ok((g, d.what)),
                 },
             }
         };

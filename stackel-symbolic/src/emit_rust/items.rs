@@ -147,7 +147,7 @@ pub(super) fn info_method(model: &GameModel, zero_sum: bool, loops: bool) -> Tok
         let dim = lit(pl.shape.len());
         let angle = pl.angle;
         let level = lit(usize::from(p > 0));
-        quote!(__stackel::PlayerInfo { name: #n, shape: #shape, offset: #offset, dim: #dim, angle: #angle, level: #level })
+        quote!(__stackel::PlayerInfo { name: #n, shape: #shape, offset: #offset, dim: #dim, angle: #angle, level: #level, parts: &[] })
     };
     let leader_info = player_info(0);
     let follower_infos = (1..=model.followers.len()).map(player_info);

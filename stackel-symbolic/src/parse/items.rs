@@ -1,4 +1,4 @@
-//! Statements: `const`, `param`, `leader`, `follower`, `let`, `cost`,
+//! Statements: `const`, `param`, `leader`, `follower`, `data`, `let`, `cost`,
 //! `budget`, with their shapes and array literals.
 
 use super::cursor::{parse_comma_list, Cursor};
@@ -67,7 +67,25 @@ pub(super) fn parse_item(c: &mut Cursor) -> PResult<Item> {
             let name = c.expect_ident(&format!("the {kw}'s variable name (`{kw} x;`)"))?;
             let mut angle = None;
             let mut dims = None;
-            if c.eat_punct(':').is_some() {
+            let mut parts = Vec::new();
+            if let Some(g) = c.group_at(0, Delimiter::Brace) {
+                c.bump();
+                parts = parse_comma_list(g, c.depth, "`}`", |c| {
+                    let part = c.expect_ident("a part's name (`w1: [H, Z]` or `c`)")?;
+                    let dims = if c.eat_punct(':').is_some() {
+                        Some(parse_dims(c, "the part's dimensions `[n]` or `[n, m]`")?)
+                    } else {
+                        None
+                    };
+                    Ok((part, dims))
+                })?;
+                if parts.is_empty() {
+                    return Err((
+                        g.span(),
+                        format!("empty part list: write `{kw} {name} {{ w: [n], b }};`, or `{kw} {name};` for one variable"),
+                    ));
+                }
+            } else if c.eat_punct(':').is_some() {
                 if c.is_ident("angle") {
                     angle = c.bump().map(TokenTree::span);
                 }
@@ -78,13 +96,44 @@ pub(super) fn parse_item(c: &mut Cursor) -> PResult<Item> {
                 }
             }
             if c.eat_punct(';').is_none() {
-                return c.expected("`;` (or `: [n]`, `: [n, m]`, `: angle` before it)");
+                if !parts.is_empty() {
+                    return c.expected("`;` after the player's parts");
+                }
+                return c
+                    .expected("`;` (or `: [n]`, `: [n, m]`, `: angle`, or `{ parts }` before it)");
             }
             Ok(Item::Player {
                 role,
                 keyword: kw_span,
                 name,
                 angle,
+                dims,
+                parts,
+            })
+        }
+        "data" => {
+            c.bump();
+            let name = c.expect_ident("the data input's name (`data x: [B, 2];`)")?;
+            let dims = if c.eat_punct(':').is_some() {
+                Some(parse_dims(
+                    c,
+                    "the data input's dimensions `[n]` or `[n, m]`",
+                )?)
+            } else {
+                None
+            };
+            if c.eat_punct('=').is_some() {
+                return Err((
+                    name.span(),
+                    format!("data input `{name}` has no value in the game: the runtime samples it every step (bind a sampler with `Study::data(\"{name}\", ..)`); use a `param` for a fixed value"),
+                ));
+            }
+            if c.eat_punct(';').is_none() {
+                return c.expected("`;` (or `: [n]`, `: [n, m]` before it)");
+            }
+            Ok(Item::Data {
+                keyword: kw_span,
+                name,
                 dims,
             })
         }
@@ -138,7 +187,7 @@ pub(super) fn parse_item(c: &mut Cursor) -> PResult<Item> {
         }
         _ => {
             let keywords = [
-                "const", "param", "leader", "follower", "let", "cost", "budget",
+                "const", "param", "leader", "follower", "data", "let", "cost", "budget",
             ];
             let hint = match crate::check::suggest(&kw, keywords.into_iter()) {
                 Some(s) => format!("did you mean {s}? "),

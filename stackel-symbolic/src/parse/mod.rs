@@ -42,7 +42,8 @@ use proc_macro2::{Delimiter, Group, Ident, Span, TokenStream, TokenTree};
 type PResult<T> = Result<T, (Span, String)>;
 
 /// The statement keywords, for error messages.
-const STATEMENTS: &str = "`const`, `param`, `leader`, `follower`, `let`, `cost` or `budget`";
+const STATEMENTS: &str =
+    "`const`, `param`, `leader`, `follower`, `data`, `let`, `cost` or `budget`";
 
 /// Parses a `stackel_game!` body: `#[attrs] vis game Name { statements }`.
 ///
@@ -89,9 +90,9 @@ pub fn parse_game(tokens: TokenStream) -> Result<GameAst, Errors> {
 /// a declaration keyword, and the second token of a statement starting with
 /// an unknown keyword.
 fn declared_names(statement: &[TokenTree]) -> Vec<Ident> {
-    const DECLARING: [&str; 5] = ["const", "param", "leader", "follower", "let"];
-    const STATEMENT: [&str; 7] = [
-        "const", "param", "leader", "follower", "let", "cost", "budget",
+    const DECLARING: [&str; 6] = ["const", "param", "leader", "follower", "data", "let"];
+    const STATEMENT: [&str; 8] = [
+        "const", "param", "leader", "follower", "data", "let", "cost", "budget",
     ];
     let mut names = Vec::new();
     for (at, pair) in statement.windows(2).enumerate() {

@@ -40,6 +40,7 @@ const fn matrix_player(name: &'static str, offset: usize) -> PlayerInfo {
         dim: 9,
         angle: false,
         level: if offset == 0 { 0 } else { 1 },
+        parts: &[],
     }
 }
 

@@ -56,6 +56,7 @@ impl<const M: usize> CovarianceM<M> {
             dim: M * M,
             angle: false,
             level: 0,
+            parts: &[],
         },
         followers: &[PlayerInfo {
             name: "w",
@@ -64,6 +65,7 @@ impl<const M: usize> CovarianceM<M> {
             dim: M * M,
             angle: false,
             level: 1,
+            parts: &[],
         }],
         params: &[
             ParamInfo {

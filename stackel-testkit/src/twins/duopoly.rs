@@ -51,6 +51,7 @@ static DUOPOLY_INFO: GameInfo = GameInfo {
         dim: 1,
         angle: false,
         level: 0,
+        parts: &[],
     },
     followers: &[PlayerInfo {
         name: "q2",
@@ -59,6 +60,7 @@ static DUOPOLY_INFO: GameInfo = GameInfo {
         dim: 1,
         angle: false,
         level: 1,
+        parts: &[],
     }],
     params: &[
         ParamInfo {

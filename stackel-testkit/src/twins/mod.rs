@@ -28,6 +28,7 @@ const fn scalar_player(name: &'static str, offset: usize, angle: bool) -> Player
         dim: 1,
         angle,
         level: if offset == 0 { 0 } else { 1 },
+        parts: &[],
     }
 }
 
