@@ -37,8 +37,8 @@ pub mod equilibria;
 pub use blocks::Workspace;
 pub use dynamics::{Dynamics, Rule};
 pub use game::{
-    BlockFormula, DataInfo, Form, Game, GameInfo, ParamInfo, PlayerInfo, SecondOrderParts,
-    StackelbergParts,
+    BlockFormula, DataInfo, Form, Game, GameInfo, ParamInfo, PartInfo, PlayerInfo,
+    SecondOrderParts, StackelbergParts,
 };
 pub use linalg::Singular;
 pub use plan::{Init, Noise, Plan, StudyError};

@@ -46,8 +46,26 @@ pub fn front_end(tokens: TokenStream) -> Result<model::GameModel, Errors> {
 /// bundle.
 pub fn back_end(model: &model::GameModel) -> Result<TokenStream, Errors> {
     let options = emit_rust::Options::of(&model.attrs)?;
-    if choose_form(model, &options) == emit_rust::Form::Loops {
-        return emit_rust::loops::emit(model, &options);
+    let form = choose_form(model, &options);
+    let parts = std::iter::once(&model.leader)
+        .chain(&model.followers)
+        .find(|p| !p.parts.is_empty());
+    match (form, model.data.first(), parts) {
+        (emit_rust::Form::Tape, _, _) => return emit_rust::tape::emit(model, &options),
+        (_, Some(d), _) => {
+            return Err(Errors::at(
+                d.span,
+                format!("data input `{}` needs the tape form: remove the forced `form` (a game with data takes `#[stackel(form = \"tape\")]` by default)", d.name),
+            ))
+        }
+        (emit_rust::Form::Loops, None, Some(p)) => {
+            return Err(Errors::at(
+                p.span,
+                format!("player `{}` is made of parts, which the loop form does not support: use `#[stackel(form = \"tape\")]` (the default for such games) or `form = \"unrolled\"`", p.name),
+            ))
+        }
+        (emit_rust::Form::Loops, None, None) => return emit_rust::loops::emit(model, &options),
+        (emit_rust::Form::Unrolled, None, _) => {}
     }
     let lowered = lower::lower_game(model)?;
     let formulas = formula::block_formulas(model, &lowered);
@@ -83,12 +101,19 @@ pub fn unrolled_size(e: &model::Expr) -> u64 {
 }
 
 /// The code form of `model`: the one `#[stackel(form = ..)]` forces, else
-/// the loop form when the costs unroll to more than [`LOOP_FORM_THRESHOLD`]
+/// the tape form for a game with data inputs or player parts (networks),
+/// else the loop form when the costs unroll to more than [`LOOP_FORM_THRESHOLD`]
 /// nodes and the game sets no `budget` (a budget asks for the unrolled
 /// form's size check), else the unrolled form.
 pub fn choose_form(model: &model::GameModel, options: &emit_rust::Options) -> emit_rust::Form {
     if let Some(f) = options.form {
         return f;
+    }
+    let has_parts = std::iter::once(&model.leader)
+        .chain(&model.followers)
+        .any(|p| !p.parts.is_empty());
+    if !model.data.is_empty() || has_parts {
+        return emit_rust::Form::Tape;
     }
     let costs = std::iter::once(&model.leader).chain(&model.followers);
     let size = costs.fold(0u64, |s, p| s.saturating_add(unrolled_size(&p.cost)));

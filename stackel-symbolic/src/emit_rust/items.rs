@@ -139,6 +139,21 @@ fn shape_tokens(s: &[usize]) -> TokenStream {
 /// `Game::info`: names, shapes and offsets of the players and params, and
 /// the code form (`loops`: the indexed loop form, else unrolled).
 pub(super) fn info_method(model: &GameModel, zero_sum: bool, loops: bool) -> TokenStream {
+    let form = if loops {
+        quote!(__stackel::Form::Loops)
+    } else {
+        quote!(__stackel::Form::Unrolled)
+    };
+    info_method_form(model, zero_sum, form)
+}
+
+/// `Game::info` with the code form `form` (tokens of a `Form` value), the
+/// players' parts and the data inputs.
+pub(super) fn info_method_form(
+    model: &GameModel,
+    zero_sum: bool,
+    form: TokenStream,
+) -> TokenStream {
     let player_info = |p: usize| {
         let pl = model.player(p);
         let n = &pl.name;
@@ -147,8 +162,18 @@ pub(super) fn info_method(model: &GameModel, zero_sum: bool, loops: bool) -> Tok
         let dim = lit(pl.shape.len());
         let angle = pl.angle;
         let level = lit(usize::from(p > 0));
-        quote!(__stackel::PlayerInfo { name: #n, shape: #shape, offset: #offset, dim: #dim, angle: #angle, level: #level, parts: &[] })
+        let parts = pl.parts.iter().map(|pt| {
+            let (pn, ps) = (&pt.name, shape_tokens(&pt.shape.dims()));
+            let (po, pl) = (lit(pt.offset), lit(pt.shape.len()));
+            quote!(__stackel::PartInfo { name: #pn, shape: #ps, offset: #po, len: #pl })
+        });
+        quote!(__stackel::PlayerInfo { name: #n, shape: #shape, offset: #offset, dim: #dim, angle: #angle, level: #level, parts: &[#(#parts),*] })
     };
+    let data_infos = model.data.iter().map(|d| {
+        let (dn, ds) = (&d.name, shape_tokens(&d.shape.dims()));
+        let (o, l) = (lit(d.offset), lit(d.shape.len()));
+        quote!(__stackel::DataInfo { name: #dn, shape: #ds, offset: #o, len: #l })
+    });
     let leader_info = player_info(0);
     let follower_infos = (1..=model.followers.len()).map(player_info);
     let mut offset = 0;
@@ -164,11 +189,6 @@ pub(super) fn info_method(model: &GameModel, zero_sum: bool, loops: bool) -> Tok
         })
         .collect();
     let game_name = &model.name;
-    let form = if loops {
-        quote!(__stackel::Form::Loops)
-    } else {
-        quote!(__stackel::Form::Unrolled)
-    };
     quote! {
         fn info(&self) -> &'static __stackel::GameInfo {
             static INFO: __stackel::GameInfo = __stackel::GameInfo {
@@ -178,7 +198,7 @@ pub(super) fn info_method(model: &GameModel, zero_sum: bool, loops: bool) -> Tok
                 params: &[#(#param_infos),*],
                 zero_sum: #zero_sum,
                 form: #form,
-                data: &[],
+                data: &[#(#data_infos),*],
             };
             &INFO
         }

@@ -21,6 +21,7 @@ mod items;
 pub mod loops;
 mod methods;
 mod options;
+pub mod tape;
 #[cfg(test)]
 mod tests;
 

@@ -25,6 +25,8 @@ pub enum Form {
     Unrolled,
     /// Loops over symbolic indices, operators generated directly (large games).
     Loops,
+    /// Lets kept as arrays, reverse mode over them (networks, minibatch data).
+    Tape,
 }
 
 impl Options {
@@ -48,10 +50,11 @@ impl Options {
                     let f = match v.value().as_str() {
                         "loops" => Form::Loops,
                         "unrolled" => Form::Unrolled,
+                        "tape" => Form::Tape,
                         _ => {
                             return Err(syn::Error::new_spanned(
                                 &v,
-                                "unknown form; use `form = \"loops\"` or `form = \"unrolled\"`",
+                                "unknown form; use `form = \"loops\"`, `form = \"unrolled\"` or `form = \"tape\"`",
                             ))
                         }
                     };
@@ -63,7 +66,7 @@ impl Options {
                 }
                 if !m.path.is_ident("crate") {
                     return Err(m.error(
-                        "unknown stackel option; the options are `crate = path` (the path of the stackel runtime crate) and `form = \"loops\"` / `form = \"unrolled\"`",
+                        "unknown stackel option; the options are `crate = path` (the path of the stackel runtime crate) and `form = \"loops\"` / `form = \"unrolled\"` / `form = \"tape\"`",
                     ));
                 }
                 let v = m.value()?;

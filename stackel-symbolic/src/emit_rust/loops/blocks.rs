@@ -49,7 +49,7 @@ pub(super) fn formulas_method(model: &GameModel, g: &IndexedGame) -> TokenStream
 /// buffer `col` of length `col_len`) for directions `cols` (within a
 /// direction of length `dir_len`), rows `rows` of the column into an
 /// output of `width` columns.
-pub(super) fn dense(
+pub(in crate::emit_rust) fn dense(
     call: TokenStream,
     dir_len: usize,
     col_len: usize,

@@ -36,7 +36,7 @@ use quote::{format_ident, quote, ToTokens};
 use std::collections::HashMap;
 use std::rc::Rc;
 
-mod blocks;
+pub(super) mod blocks;
 mod gen;
 mod order;
 

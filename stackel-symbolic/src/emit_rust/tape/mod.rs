@@ -1,0 +1,417 @@
+//! The tape form: the costs as a straight-line program over the kept lets
+//! ([`crate::model::Program`]), each let computed once into an array (a
+//! network's layers), differentiated in reverse mode by source
+//! transformation ([`code`]). For games with data inputs (minibatches),
+//! player parts (layers) or lets used many times, where inlining (the loop
+//! and unrolled forms) recomputes a let at every use.
+//!
+//! The generated inherent methods, generic over the scalar `S: Real`:
+//! `__tape_cost(c, x, p)` (cost c: 0 the leader, 1.. the followers) and
+//! `__tape_grad(c, x, p, g)` (the cost and its gradient over the N player
+//! entries, added into `g`). The `Game` methods call them with:
+//! - `S = T` for the costs and the gradients D1f1, D2f1, omega_F;
+//! - `S = Tangent<T>` (forward over reverse) for the operators: the tangent
+//!   of grad f_c in direction `dir` is (D^2 f_c) dir, so H w, B u, H^T v,
+//!   B^T v and (D^2 f1) dir are each one gradient pass per follower on
+//!   tangent numbers (H^T v = sum_i (D^2 f_i) [v_i in block i], follower
+//!   rows; B^T v the leader rows of the same);
+//! - `S = Tangent<Tangent<T>>` for (D^2 phi) dir, phi = sum_i lambda_i .
+//!   D_i f_i: the mixed tangent of grad f_i in directions (lambda_i in
+//!   block i) and dir;
+//! - tangents on the params for the param blocks.
+//!
+//! Dense blocks are built column by column from the operators (exact, one
+//! operator call per column: the slow path; the runtime takes the
+//! matrix-free path for this form). Data inputs are read from
+//! `x[N + offset ..]`. No WGSL: the GPU engine reports the form as
+//! unsupported.
+
+mod code;
+mod print;
+
+use super::code::lit;
+use super::items;
+use super::loops::blocks::dense;
+use super::options::Options;
+use crate::error::Errors;
+use crate::model::{Expr, GameModel};
+use code::Cx;
+use proc_macro2::{Ident, TokenStream};
+use quote::quote;
+
+/// The whole tape-form game: struct, `Default`, helpers and `impl Game`;
+/// or the errors of followers whose cost does not read their variable.
+pub fn emit(model: &GameModel, options: &Options) -> Result<TokenStream, Errors> {
+    let cx = Cx::new(model);
+    let mut errors = Errors::new();
+    for (i, f) in model.followers.iter().enumerate() {
+        if !cx.reads_player(&model.program.costs[i + 1], i + 1) {
+            errors.push(
+                f.cost_span,
+                format!(
+                    "the cost of follower `{0}` does not depend on `{0}`, so D22f2 (the follower \
+                     Hessian) is singular and its best response is undefined; a follower's cost \
+                     must depend on its own variable",
+                    f.name
+                ),
+            );
+        }
+    }
+    errors.into_result()?;
+    let d1 = model.leader_dim();
+    let d2 = model.follower_dim();
+    let n = d1 + d2;
+    let np = model.param_len();
+    let nd = model.data_len();
+    let nf = model.followers.len();
+    let (d1_l, d2_l, n_l, np_l, nd_l, nf_l) = (lit(d1), lit(d2), lit(n), lit(np), lit(nd), lit(nf));
+    let costs = &model.program.costs;
+    let zero_sum = nf == 1 && {
+        let neg = |e: &Expr| Expr::Neg(Box::new(e.clone()));
+        costs[1] == neg(&costs[0]) || costs[0] == neg(&costs[1])
+    };
+    let cost_arms: Vec<TokenStream> = (0..costs.len())
+        .map(|c| {
+            let prog = cx.program(c, false);
+            let c = lit(c);
+            quote!(#c => { #prog cost })
+        })
+        .collect();
+    let grad_arms: Vec<TokenStream> = (0..costs.len())
+        .map(|c| {
+            let prog = cx.program(c, true);
+            let c = lit(c);
+            quote!(#c => { #prog cost })
+        })
+        .collect();
+    // Follower blocks: (offset in x, length).
+    let blocks: Vec<(usize, usize)> = (1..=nf)
+        .map(|p| (model.player_offset(p), model.player(p).shape.len()))
+        .collect();
+    let block_lits: Vec<TokenStream> = blocks
+        .iter()
+        .map(|(o, l)| {
+            let (o, l) = (lit(*o), lit(*l));
+            quote!((#o, #l))
+        })
+        .collect();
+    let info = items::info_method_form(model, zero_sum, quote!(__stackel::Form::Tape));
+    let params = items::params_methods(model);
+    let formulas = print::formulas_method(model);
+    let name = Ident::new(&model.name, model.name_span);
+    let krate = &options.krate;
+
+    let hvp = quote!(self.f1_hvp(x, &e, &mut col));
+    let phi = quote!(self.phi_hvp(x, lambda, &e, &mut col));
+    let d11f1 = dense(hvp.clone(), n, n, (0, d1), (0, d1));
+    let d12f1 = dense(hvp.clone(), n, n, (d1, n), (0, d1));
+    let d22f1 = dense(hvp, n, n, (d1, n), (d1, n));
+    let d11phi = dense(phi.clone(), n, n, (0, d1), (0, d1));
+    let d12phi = dense(phi.clone(), n, n, (d1, n), (0, d1));
+    let d21phi = dense(phi.clone(), n, n, (0, d1), (d1, n));
+    let d22phi = dense(phi, n, n, (d1, n), (d1, n));
+    let d22f2 = dense(
+        quote!(self.d22f2_mul(x, &e, &mut col)),
+        d2,
+        d2,
+        (0, d2),
+        (0, d2),
+    );
+    let d21f2 = dense(
+        quote!(self.d21f2_mul(x, &e, &mut col)),
+        d1,
+        d2,
+        (0, d1),
+        (0, d2),
+    );
+
+    let helpers = quote! {
+        const _: () = {
+        use #krate as __stackel;
+        #[allow(unused_variables, unused_mut, unused_parens, unused_braces, clippy::all)]
+        impl #name {
+            /// The follower blocks: (offset in x, length).
+            const __TAPE_BLOCKS: [(usize, usize); #nf_l] = [#(#block_lits),*];
+
+            /// The flat params as `S`.
+            fn __tape_params<S: __stackel::Real>(&self) -> ::std::vec::Vec<S> {
+                let mut p = [0.0f64; #np_l];
+                <Self as __stackel::Game>::params(self, &mut p);
+                p.iter().map(|&v| S::of(v)).collect()
+            }
+
+            /// Cost `c` (0 the leader, 1.. the followers) at `x` (N player
+            /// entries, then the data), params `p`.
+            fn __tape_cost<S: __stackel::Real>(&self, c: usize, x: &[S], p: &[S]) -> S {
+                let x = &x[..#n_l + #nd_l];
+                match c {
+                    #(#cost_arms)*
+                    _ => S::of(::core::f64::NAN),
+                }
+            }
+
+            /// Cost `c` and, added into `g` (N entries), its gradient over
+            /// the player entries (reverse mode).
+            fn __tape_grad<S: __stackel::Real>(&self, c: usize, x: &[S], p: &[S], g: &mut [S]) -> S {
+                let (x, g) = (&x[..#n_l + #nd_l], &mut g[..#n_l]);
+                match c {
+                    #(#grad_arms)*
+                    _ => S::of(::core::f64::NAN),
+                }
+            }
+
+            /// The gradient of cost `c` over the player entries into `g`.
+            fn __tape_gradient<T: __stackel::Real>(&self, c: usize, x: &[T], g: &mut [T]) {
+                let p = self.__tape_params::<T>();
+                g[..#n_l].iter_mut().for_each(|v| *v = T::zero());
+                self.__tape_grad(c, x, &p, g);
+            }
+
+            /// (D^2 f_c) (dir, pdir): the tangent of grad f_c in direction
+            /// `dir` on the player entries (N) and `pdir` on the params.
+            fn __tape_hvp<T: __stackel::Real>(&self, c: usize, x: &[T], dir: &[T], pdir: &[f64], out: &mut [T]) {
+                let xt: ::std::vec::Vec<__stackel::Tangent<T>> = x[..#n_l + #nd_l]
+                    .iter()
+                    .enumerate()
+                    .map(|(k, &v)| __stackel::Tangent::new(v, if k < #n_l { dir[k] } else { T::zero() }))
+                    .collect();
+                let p: ::std::vec::Vec<__stackel::Tangent<T>> = self
+                    .__tape_params::<T>()
+                    .into_iter()
+                    .enumerate()
+                    .map(|(k, v)| __stackel::Tangent::new(v, T::of(pdir.get(k).copied().unwrap_or(0.0))))
+                    .collect();
+                let mut g = ::std::vec![<__stackel::Tangent<T> as __stackel::Real>::zero(); #n_l];
+                self.__tape_grad(c, &xt, &p, &mut g);
+                for k in 0..#n_l {
+                    out[k] = g[k].d;
+                }
+            }
+
+            /// The mixed second tangent of grad f_c in directions `dir1`
+            /// (player entries) and (`dir2`, `pdir2`) (player entries, params).
+            fn __tape_hvp2<T: __stackel::Real>(&self, c: usize, x: &[T], dir1: &[T], dir2: &[T], pdir2: &[f64], out: &mut [T]) {
+                use __stackel::Tangent as Tg;
+                let z = T::zero();
+                let xt: ::std::vec::Vec<Tg<Tg<T>>> = x[..#n_l + #nd_l]
+                    .iter()
+                    .enumerate()
+                    .map(|(k, &v)| {
+                        let (a, b) = if k < #n_l { (dir1[k], dir2[k]) } else { (z, z) };
+                        Tg::new(Tg::new(v, a), Tg::new(b, z))
+                    })
+                    .collect();
+                let p: ::std::vec::Vec<Tg<Tg<T>>> = self
+                    .__tape_params::<T>()
+                    .into_iter()
+                    .enumerate()
+                    .map(|(k, v)| Tg::new(Tg::new(v, z), Tg::new(T::of(pdir2.get(k).copied().unwrap_or(0.0)), z)))
+                    .collect();
+                let mut g = ::std::vec![<Tg<Tg<T>> as __stackel::Real>::zero(); #n_l];
+                self.__tape_grad(c, &xt, &p, &mut g);
+                for k in 0..#n_l {
+                    out[k] = g[k].d.d;
+                }
+            }
+
+            /// Follower i's block of `v` (d2 entries) placed in a zero
+            /// direction over the N player entries.
+            fn __tape_place<T: __stackel::Real>(i: usize, v: &[T]) -> ::std::vec::Vec<T> {
+                let mut dir = ::std::vec![T::zero(); #n_l];
+                let (o, l) = Self::__TAPE_BLOCKS[i];
+                dir[o..o + l].copy_from_slice(&v[o - #d1_l..o - #d1_l + l]);
+                dir
+            }
+
+            /// A param block: rows `rows` of (d/dp_k of the gradient of
+            /// cost c, or of D phi with `lambda`) for each param k.
+            fn __tape_param_block<T: __stackel::Real>(&self, x: &[T], lambda: ::core::option::Option<&[T]>, rows: (usize, usize), out: &mut [T]) {
+                let w = rows.1 - rows.0;
+                let zero = ::std::vec![T::zero(); #n_l];
+                let mut h = ::std::vec![T::zero(); #n_l];
+                let mut acc = ::std::vec![T::zero(); #n_l];
+                let mut pdir = [0.0f64; #np_l];
+                for k in 0..#np_l {
+                    pdir[k] = 1.0;
+                    acc.iter_mut().for_each(|v| *v = T::zero());
+                    match lambda {
+                        ::core::option::Option::None => {
+                            // d/dp_k of grad f1.
+                            self.__tape_hvp(0, x, &zero, &pdir, &mut acc);
+                        }
+                        ::core::option::Option::Some(lambda) => {
+                            for i in 0..#nf_l {
+                                let dir = Self::__tape_place(i, lambda);
+                                self.__tape_hvp2(i + 1, x, &dir, &zero, &pdir, &mut h);
+                                for j in 0..#n_l {
+                                    acc[j] += h[j];
+                                }
+                            }
+                        }
+                    }
+                    for r in 0..w {
+                        out[r * #np_l + k] = acc[rows.0 + r];
+                    }
+                    pdir[k] = 0.0;
+                }
+            }
+        }
+        };
+    };
+    let body = quote! {
+        const ND: usize = #nd_l;
+
+        #info
+        #params
+
+        fn leader_cost<T: __stackel::Real>(&self, x: &[T]) -> T {
+            let p = self.__tape_params::<T>();
+            self.__tape_cost(0, x, &p)
+        }
+
+        /// f_{2^i}; NaN for an index past the last follower.
+        fn follower_cost<T: __stackel::Real>(&self, i: usize, x: &[T]) -> T {
+            if i >= #nf_l {
+                return T::of(::core::f64::NAN);
+            }
+            let p = self.__tape_params::<T>();
+            self.__tape_cost(i + 1, x, &p)
+        }
+
+        fn d1f1<T: __stackel::Real>(&self, x: &[T], out: &mut [T]) {
+            let mut g = ::std::vec![T::zero(); #n_l];
+            self.__tape_gradient(0, x, &mut g);
+            out[..#d1_l].copy_from_slice(&g[..#d1_l]);
+        }
+
+        fn d2f1<T: __stackel::Real>(&self, x: &[T], out: &mut [T]) {
+            let mut g = ::std::vec![T::zero(); #n_l];
+            self.__tape_gradient(0, x, &mut g);
+            out[..#d2_l].copy_from_slice(&g[#d1_l..#n_l]);
+        }
+
+        fn d2f2<T: __stackel::Real>(&self, x: &[T], out: &mut [T]) {
+            let mut g = ::std::vec![T::zero(); #n_l];
+            for (i, &(o, l)) in Self::__TAPE_BLOCKS.iter().enumerate() {
+                self.__tape_gradient(i + 1, x, &mut g);
+                out[o - #d1_l..o - #d1_l + l].copy_from_slice(&g[o..o + l]);
+            }
+        }
+
+        fn omega<T: __stackel::Real>(&self, x: &[T], out: &mut [T]) {
+            self.d1f1(x, &mut out[..#d1_l]);
+            self.d2f2(x, &mut out[#d1_l..#n_l]);
+        }
+
+        fn d22f2_mul<T: __stackel::Real>(&self, x: &[T], w: &[T], out: &mut [T]) {
+            let mut dir = ::std::vec![T::zero(); #n_l];
+            dir[#d1_l..].copy_from_slice(&w[..#d2_l]);
+            let mut h = ::std::vec![T::zero(); #n_l];
+            for (i, &(o, l)) in Self::__TAPE_BLOCKS.iter().enumerate() {
+                self.__tape_hvp(i + 1, x, &dir, &[], &mut h);
+                out[o - #d1_l..o - #d1_l + l].copy_from_slice(&h[o..o + l]);
+            }
+        }
+
+        fn d21f2_mul<T: __stackel::Real>(&self, x: &[T], u: &[T], out: &mut [T]) {
+            let mut dir = ::std::vec![T::zero(); #n_l];
+            dir[..#d1_l].copy_from_slice(&u[..#d1_l]);
+            let mut h = ::std::vec![T::zero(); #n_l];
+            for (i, &(o, l)) in Self::__TAPE_BLOCKS.iter().enumerate() {
+                self.__tape_hvp(i + 1, x, &dir, &[], &mut h);
+                out[o - #d1_l..o - #d1_l + l].copy_from_slice(&h[o..o + l]);
+            }
+        }
+
+        fn d22f2_tmul<T: __stackel::Real>(&self, x: &[T], v: &[T], out: &mut [T]) {
+            let mut h = ::std::vec![T::zero(); #n_l];
+            out[..#d2_l].iter_mut().for_each(|o| *o = T::zero());
+            for i in 0..#nf_l {
+                let dir = Self::__tape_place(i, v);
+                self.__tape_hvp(i + 1, x, &dir, &[], &mut h);
+                for j in 0..#d2_l {
+                    out[j] += h[#d1_l + j];
+                }
+            }
+        }
+
+        fn d21f2_tmul<T: __stackel::Real>(&self, x: &[T], v: &[T], out: &mut [T]) {
+            let mut h = ::std::vec![T::zero(); #n_l];
+            out[..#d1_l].iter_mut().for_each(|o| *o = T::zero());
+            for i in 0..#nf_l {
+                let dir = Self::__tape_place(i, v);
+                self.__tape_hvp(i + 1, x, &dir, &[], &mut h);
+                for j in 0..#d1_l {
+                    out[j] += h[j];
+                }
+            }
+        }
+
+        fn f1_hvp<T: __stackel::Real>(&self, x: &[T], dir: &[T], out: &mut [T]) {
+            self.__tape_hvp(0, x, dir, &[], out);
+        }
+
+        fn phi_hvp<T: __stackel::Real>(&self, x: &[T], lambda: &[T], dir: &[T], out: &mut [T]) {
+            let mut h = ::std::vec![T::zero(); #n_l];
+            out[..#n_l].iter_mut().for_each(|o| *o = T::zero());
+            for i in 0..#nf_l {
+                let d1 = Self::__tape_place(i, lambda);
+                self.__tape_hvp2(i + 1, x, &d1, dir, &[], &mut h);
+                for j in 0..#n_l {
+                    out[j] += h[j];
+                }
+            }
+        }
+
+        /// Column by column from `f1_hvp` (the tape form's slow path).
+        fn d11f1<T: __stackel::Real>(&self, x: &[T], out: &mut [T]) { #d11f1 }
+        /// Column by column from `f1_hvp`.
+        fn d12f1<T: __stackel::Real>(&self, x: &[T], out: &mut [T]) { #d12f1 }
+        /// Column by column from `f1_hvp`.
+        fn d22f1<T: __stackel::Real>(&self, x: &[T], out: &mut [T]) { #d22f1 }
+        /// Column by column from `d22f2_mul`.
+        fn d22f2<T: __stackel::Real>(&self, x: &[T], out: &mut [T]) { #d22f2 }
+        /// Column by column from `d21f2_mul`.
+        fn d21f2<T: __stackel::Real>(&self, x: &[T], out: &mut [T]) { #d21f2 }
+        /// Column by column from `phi_hvp`.
+        fn d11phi<T: __stackel::Real>(&self, x: &[T], lambda: &[T], out: &mut [T]) { #d11phi }
+        /// Column by column from `phi_hvp`.
+        fn d12phi<T: __stackel::Real>(&self, x: &[T], lambda: &[T], out: &mut [T]) { #d12phi }
+        /// Column by column from `phi_hvp`.
+        fn d21phi<T: __stackel::Real>(&self, x: &[T], lambda: &[T], out: &mut [T]) { #d21phi }
+        /// Column by column from `phi_hvp`.
+        fn d22phi<T: __stackel::Real>(&self, x: &[T], lambda: &[T], out: &mut [T]) { #d22phi }
+
+        fn d1p_f1<T: __stackel::Real>(&self, x: &[T], out: &mut [T]) {
+            self.__tape_param_block(x, ::core::option::Option::None, (0, #d1_l), out);
+        }
+        fn d2p_f1<T: __stackel::Real>(&self, x: &[T], out: &mut [T]) {
+            self.__tape_param_block(x, ::core::option::Option::None, (#d1_l, #n_l), out);
+        }
+        fn d2p_f2<T: __stackel::Real>(&self, x: &[T], out: &mut [T]) {
+            let zero = ::std::vec![T::zero(); #n_l];
+            let mut h = ::std::vec![T::zero(); #n_l];
+            let mut pdir = [0.0f64; #np_l];
+            for k in 0..#np_l {
+                pdir[k] = 1.0;
+                for (i, &(o, l)) in Self::__TAPE_BLOCKS.iter().enumerate() {
+                    self.__tape_hvp(i + 1, x, &zero, &pdir, &mut h);
+                    for r in o..o + l {
+                        out[(r - #d1_l) * #np_l + k] = h[r];
+                    }
+                }
+                pdir[k] = 0.0;
+            }
+        }
+        fn d1p_phi<T: __stackel::Real>(&self, x: &[T], lambda: &[T], out: &mut [T]) {
+            self.__tape_param_block(x, ::core::option::Option::Some(lambda), (0, #d1_l), out);
+        }
+        fn d2p_phi<T: __stackel::Real>(&self, x: &[T], lambda: &[T], out: &mut [T]) {
+            self.__tape_param_block(x, ::core::option::Option::Some(lambda), (#d1_l, #n_l), out);
+        }
+
+        #formulas
+    };
+    let game = items::game_impl(model, options, [d1, d2, np], body);
+    Ok(quote!(#game #helpers))
+}
