@@ -171,10 +171,13 @@ mod tests {
         Tangent::new(v, d)
     }
 
+    /// A rule's name, its tangent form and the plain function.
+    type Rule = (&'static str, fn(Tangent<f64>) -> Tangent<f64>, fn(f64) -> f64);
+
     /// Each rule against a central difference of the f64 function.
     #[test]
     fn tangents_match_central_differences() {
-        let fs: Vec<(&str, fn(Tangent<f64>) -> Tangent<f64>, fn(f64) -> f64)> = vec![
+        let fs: Vec<Rule> = vec![
             ("exp", |u| u.exp(), f64::exp),
             ("ln", |u| u.ln(), f64::ln),
             ("sqrt", |u| u.sqrt(), f64::sqrt),
