@@ -518,6 +518,26 @@ impl<'a> Cx<'a> {
         }
     }
 
+    /// `back(body, seed)` for a let's body whose value is stored (`stored`,
+    /// the let's own entry): a root `tanh`, `sigmoid` or `exp` takes its
+    /// derivative from the stored value (tanh' = 1 - t^2, sigmoid' =
+    /// t (1 - t), exp' = t) instead of recomputing its argument and the
+    /// function in the reverse pass.
+    fn back_stored(&self, body: &Expr, stored: TokenStream, seed: &Ident) -> TokenStream {
+        if let Expr::Unary(f, a) = body {
+            let d = match f {
+                UnaryFn::Tanh => Some(quote!({ let t = #stored; S::one() - t * t })),
+                UnaryFn::Sigmoid => Some(quote!({ let t = #stored; t * (S::one() - t) })),
+                UnaryFn::Exp => Some(stored),
+                _ => None,
+            };
+            if let Some(d) = d {
+                return self.scaled(a, quote!(#seed * #d));
+            }
+        }
+        self.back(body, seed)
+    }
+
     /// `back(e, s)` with `s` the value of `seed` bound to a fresh local.
     fn scaled(&self, e: &Expr, seed: TokenStream) -> TokenStream {
         if !self.active(e) {
@@ -606,7 +626,8 @@ impl<'a> Cx<'a> {
                 .collect();
             let at = self.let_flat(k, &here);
             let s = Ident::new("adj", Span::call_site());
-            let b = self.back(&l.body, &s);
+            let t = Ident::new(&format!("t{k}"), Span::call_site());
+            let b = self.back_stored(&l.body, quote!(#t[#at]), &s);
             rev.push(self.let_loops(l, quote!({ let adj = #a[#at]; #b })));
         }
         quote! {
