@@ -88,7 +88,7 @@ static MEAN_INFO: GameInfo = GameInfo {
 fn batch_mean<T: Real>(x: &[T]) -> T {
     let mut s = T::zero();
     for v in &x[2..2 + B] {
-        s = s + *v;
+        s += *v;
     }
     s / T::of(B as f64)
 }
@@ -356,9 +356,9 @@ fn kaiming_uniform_draws_within_bounds_with_uniform_moments() {
         .run::<f64>()
         .unwrap();
     // u = x_i / b_i ~ U(-1, 1): mean 0 (var 1/3), E u^2 = 1/3 (Var u^2 = 1/5 - 1/9)
-    for i in 0..18 {
+    for (i, bi) in b.iter().enumerate() {
         let u: Vec<f64> = (0..n as usize)
-            .map(|t| r.final_states[t * 18 + i] / b[i])
+            .map(|t| r.final_states[t * 18 + i] / bi)
             .collect();
         assert!(
             u.iter().all(|v| v.abs() <= 1.0),

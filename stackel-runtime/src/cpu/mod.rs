@@ -134,7 +134,7 @@ fn run_chunk<G: Game, T: NoiseFloat>(
     count: usize,
 ) -> StudyResult {
     let (game, dynamics) = (plan.game, plan.dynamics);
-    let init = &plan.init.resolve(&game.info());
+    let init = &plan.init.resolve(game.info());
     let n = p.n;
     let best_response = dynamics.rule == dynamics::Rule::BestResponse;
     let adam_on = !matches!(dynamics.optimizer, Optimizer::Plain);

@@ -188,7 +188,7 @@ impl GpuEngine {
         let mut status0 = vec![0u32; words * count];
         {
             use rayon::prelude::*;
-            let init = plan.init.resolve(&plan.game.info());
+            let init = plan.init.resolve(plan.game.info());
             states0
                 .par_chunks_mut(n)
                 .enumerate()

@@ -259,7 +259,7 @@ impl<G: Game> Plan<'_, G> {
                 }
             }
             Init::KaimingUniform => {
-                let b = super::kaiming_bounds(&info);
+                let b = super::kaiming_bounds(info);
                 if b.len() != n {
                     return Err(StudyError::Dimension {
                         what: "Kaiming bounds (player parts)",
