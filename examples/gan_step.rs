@@ -73,6 +73,11 @@ fn run<T: stackel::Float>(label: &str) {
     let t_cost = time(reps, || {
         std::hint::black_box(g.leader_cost(&x));
     });
+    // One simultaneous-gradient direction: both players' own gradients.
+    let t_sim = time(reps, || {
+        g.d1f1(&x, &mut a);
+        g.d2f2(&x, &mut b);
+    });
     // One regularised Stackelberg direction: 5 CG iterations on (H + I) w = D2f1.
     let t_step = time(5, || {
         let mut r = vec![T::zero(); d2];
@@ -103,7 +108,7 @@ fn run<T: stackel::Float>(label: &str) {
         g.d2f2(&x, &mut b);
     });
     println!(
-        "{label}: d1 = {d1}, d2 = {d2}, ND = {nd}; microseconds per call: cost {t_cost:.0}, d1f1 {t_d1f1:.0}, d2f1 {t_d2f1:.0}, d2f2 {t_d2f2:.0}, H w {t_h:.0}, B^T v {t_bt:.0}; one Stackelberg step (gradients + CG(5) + B^T lambda) {t_step:.0}"
+        "{label}: d1 = {d1}, d2 = {d2}, ND = {nd}; microseconds per call: cost {t_cost:.0}, d1f1 {t_d1f1:.0}, d2f1 {t_d2f1:.0}, d2f2 {t_d2f2:.0}, H w {t_h:.0}, B^T v {t_bt:.0}; one simultaneous direction (d1f1 + d2f2) {t_sim:.0}; one Stackelberg direction (gradients + CG(5) + B^T lambda) {t_step:.0}"
     );
 }
 
