@@ -11,10 +11,12 @@
 //! (num-dual through the generated tape, finite differences, J_S).
 
 mod derivatives_common;
+mod form_agree;
 
 use derivatives_common::{check_game, check_stackelberg_jacobian};
+use form_agree::{agree, Lcg};
 use stackel::prelude::*;
-use stackel::{Form, SecondOrderParts, StackelbergParts};
+use stackel::Form;
 use stackel_testkit::games as unrolled;
 
 stackel_testkit::covariance_game!(
@@ -103,217 +105,6 @@ stackel::stackel_game! {
     }
 }
 
-/// A deterministic pseudo-random stream in [-1, 1).
-struct Lcg(u64);
-impl Lcg {
-    fn next(&mut self) -> f64 {
-        self.0 = self
-            .0
-            .wrapping_mul(6364136223846793005)
-            .wrapping_add(1442695040888963407);
-        ((self.0 >> 11) as f64 / (1u64 << 53) as f64) * 2.0 - 1.0
-    }
-    fn vec(&mut self, n: usize) -> Vec<f64> {
-        (0..n).map(|_| self.next()).collect()
-    }
-}
-
-fn assert_close(what: &str, got: &[f64], want: &[f64]) {
-    assert_eq!(got.len(), want.len(), "{what}");
-    for (k, (g, w)) in got.iter().zip(want).enumerate() {
-        assert!(
-            (g - w).abs() <= 1e-10 * g.abs().max(w.abs()).max(1.0),
-            "{what}[{k}]: tape {g} vs unrolled {w}"
-        );
-    }
-}
-
-/// `m` (rows x cols) times `v`.
-fn matvec(m: &[f64], rows: usize, v: &[f64]) -> Vec<f64> {
-    let cols = v.len();
-    (0..rows)
-        .map(|r| (0..cols).map(|c| m[r * cols + c] * v[c]).sum())
-        .collect()
-}
-
-/// `m^T v` for `m` rows x cols.
-fn tmatvec(m: &[f64], cols: usize, v: &[f64]) -> Vec<f64> {
-    (0..cols)
-        .map(|c| (0..v.len()).map(|r| m[r * cols + c] * v[r]).sum())
-        .collect()
-}
-
-/// Every method of `l` (loop form) against `u` (unrolled) at random points,
-/// with the same params (`p`, or `u`'s defaults).
-fn agree<L: Game, U: Game>(mut l: L, mut u: U, p: Option<Vec<f64>>, seed: u64) {
-    let (d1, d2, np) = (U::D1, U::D2, U::NP);
-    let n = d1 + d2;
-    assert_eq!((L::D1, L::D2, L::NP), (d1, d2, np));
-    let (li, ui) = (l.info(), u.info());
-    assert_eq!(li.form, Form::Tape);
-    assert_eq!(ui.form, Form::Unrolled);
-    assert_eq!(li.leader, ui.leader);
-    assert_eq!(li.followers, ui.followers);
-    assert_eq!(li.params, ui.params);
-    assert_eq!(li.zero_sum, ui.zero_sum);
-    assert!(l.wgsl().is_none(), "no GPU module in the tape form");
-    let mut params = vec![0.0; np];
-    u.params(&mut params);
-    let mut lp = vec![0.0; np];
-    l.params(&mut lp);
-    assert_eq!(lp, params, "the same defaults");
-    if let Some(p) = p {
-        l.set_params(&p);
-        u.set_params(&p);
-    }
-    let mut rng = Lcg(seed);
-    for _ in 0..4 {
-        let (x, lambda, dir) = (rng.vec(n), rng.vec(d2), rng.vec(n));
-        assert_close("f1", &[l.leader_cost(&x)], &[u.leader_cost(&x)]);
-        for i in 0..li.followers.len() {
-            assert_close("f2", &[l.follower_cost(i, &x)], &[u.follower_cost(i, &x)]);
-        }
-        type Plain<G> = fn(&G, &[f64], &mut [f64]);
-        let plain: [(&str, usize, Plain<L>, Plain<U>); 14] = [
-            ("d1f1", d1, L::d1f1, U::d1f1),
-            ("d2f1", d2, L::d2f1, U::d2f1),
-            ("d2f2", d2, L::d2f2, U::d2f2),
-            ("omega", n, L::omega, U::omega),
-            ("d11f1", d1 * d1, L::d11f1, U::d11f1),
-            ("d12f1", d1 * d2, L::d12f1, U::d12f1),
-            ("d22f1", d2 * d2, L::d22f1, U::d22f1),
-            ("d22f2", d2 * d2, L::d22f2, U::d22f2),
-            ("d21f2", d2 * d1, L::d21f2, U::d21f2),
-            ("d1p_f1", d1 * np, L::d1p_f1, U::d1p_f1),
-            ("d2p_f1", d2 * np, L::d2p_f1, U::d2p_f1),
-            ("d2p_f2", d2 * np, L::d2p_f2, U::d2p_f2),
-            (
-                "d22f2_mul(e_0)",
-                d2,
-                |g, x, o| g.d22f2_mul(x, &unit(L::D2), o),
-                |g, x, o| g.d22f2_mul(x, &unit(U::D2), o),
-            ),
-            (
-                "d21f2_mul(e_0)",
-                d2,
-                |g, x, o| g.d21f2_mul(x, &unit(L::D1), o),
-                |g, x, o| g.d21f2_mul(x, &unit(U::D1), o),
-            ),
-        ];
-        let mut blocks = std::collections::HashMap::new();
-        for (name, len, fl, fu) in plain {
-            let (mut a, mut b) = (vec![f64::NAN; len], vec![f64::NAN; len]);
-            fl(&l, &x, &mut a);
-            fu(&u, &x, &mut b);
-            assert_close(name, &a, &b);
-            blocks.insert(name, b);
-        }
-        type WithLambda<G> = fn(&G, &[f64], &[f64], &mut [f64]);
-        let phi: [(&str, usize, WithLambda<L>, WithLambda<U>); 6] = [
-            ("d11phi", d1 * d1, L::d11phi, U::d11phi),
-            ("d12phi", d1 * d2, L::d12phi, U::d12phi),
-            ("d21phi", d2 * d1, L::d21phi, U::d21phi),
-            ("d22phi", d2 * d2, L::d22phi, U::d22phi),
-            ("d1p_phi", d1 * np, L::d1p_phi, U::d1p_phi),
-            ("d2p_phi", d2 * np, L::d2p_phi, U::d2p_phi),
-        ];
-        for (name, len, fl, fu) in phi {
-            let (mut a, mut b) = (vec![f64::NAN; len], vec![f64::NAN; len]);
-            fl(&l, &x, &lambda, &mut a);
-            fu(&u, &x, &lambda, &mut b);
-            assert_close(name, &a, &b);
-            blocks.insert(name, b);
-        }
-        // the generated operators against products of the dense unrolled blocks
-        let (du, dw) = dir.split_at(d1);
-        let mut out = vec![f64::NAN; d2];
-        l.d22f2_mul(&x, dw, &mut out);
-        assert_close("H w", &out, &matvec(&blocks["d22f2"], d2, dw));
-        l.d22f2_tmul(&x, &lambda, &mut out);
-        assert_close("H^T v", &out, &tmatvec(&blocks["d22f2"], d2, &lambda));
-        l.d21f2_mul(&x, du, &mut out);
-        assert_close("B u", &out, &matvec(&blocks["d21f2"], d2, du));
-        let mut out1 = vec![f64::NAN; d1];
-        l.d21f2_tmul(&x, &lambda, &mut out1);
-        assert_close("B^T v", &out1, &tmatvec(&blocks["d21f2"], d1, &lambda));
-        let (mut a, mut b) = (vec![f64::NAN; n], vec![f64::NAN; n]);
-        l.f1_hvp(&x, &dir, &mut a);
-        u.f1_hvp(&x, &dir, &mut b);
-        assert_close("f1_hvp", &a, &b);
-        l.phi_hvp(&x, &lambda, &dir, &mut a);
-        u.phi_hvp(&x, &lambda, &dir, &mut b);
-        assert_close("phi_hvp", &a, &b);
-        // the fused parts (trait defaults in the tape form)
-        let mut s = [d1, d2, d2, d2 * d2, d2 * d1].map(|k| vec![f64::NAN; k]);
-        let mut t = s.clone();
-        fn parts(s: &mut [Vec<f64>; 5]) -> StackelbergParts<'_, f64> {
-            let [a, b, c, d, e] = s;
-            StackelbergParts {
-                d1f1: a,
-                d2f1: b,
-                d2f2: c,
-                d22f2: d,
-                d21f2: e,
-            }
-        }
-        l.stackelberg_parts(&x, parts(&mut s));
-        u.stackelberg_parts(&x, parts(&mut t));
-        for (a, b) in s.iter().zip(&t) {
-            assert_close("stackelberg_parts", a, b);
-        }
-        let sizes = [
-            d1 * d1,
-            d1 * d2,
-            d2 * d2,
-            d2 * d2,
-            d2 * d1,
-            d1 * d1,
-            d1 * d2,
-            d2 * d1,
-            d2 * d2,
-        ];
-        let mut s = sizes.map(|k| vec![f64::NAN; k]);
-        let mut t = s.clone();
-        fn second(s: &mut [Vec<f64>; 9]) -> SecondOrderParts<'_, f64> {
-            let [a, b, c, d, e, f, g, h, i] = s;
-            SecondOrderParts {
-                d11f1: a,
-                d12f1: b,
-                d22f1: c,
-                d22f2: d,
-                d21f2: e,
-                d11phi: f,
-                d12phi: g,
-                d21phi: h,
-                d22phi: i,
-            }
-        }
-        l.second_order_parts(&x, &lambda, second(&mut s));
-        u.second_order_parts(&x, &lambda, second(&mut t));
-        for (a, b) in s.iter().zip(&t) {
-            assert_close("second_order_parts", a, b);
-        }
-        // f32 runs the same loops
-        let x32: Vec<f32> = x.iter().map(|v| *v as f32).collect();
-        let mut o32 = vec![0.0f32; n];
-        l.omega(&x32, &mut o32);
-        let mut o64 = vec![0.0; n];
-        u.omega(&x, &mut o64);
-        for (a, b) in o32.iter().zip(&o64) {
-            assert!(
-                (f64::from(*a) - b).abs() <= 1e-4 * b.abs().max(1.0),
-                "f32 omega"
-            );
-        }
-    }
-}
-
-fn unit(n: usize) -> Vec<f64> {
-    let mut e = vec![0.0; n];
-    e[0] = 1.0;
-    e
-}
-
 #[test]
 fn covariance_m3_tape_form_matches_unrolled() {
     let mut rng = Lcg(7);
@@ -324,25 +115,45 @@ fn covariance_m3_tape_form_matches_unrolled() {
         unrolled::Covariance3::default(),
         Some(p),
         1,
+        Form::Tape,
+        1e-10,
     );
     agree(
         Covariance3::default(),
         unrolled::Covariance3::default(),
         None,
         2,
+        Form::Tape,
+        1e-10,
     );
 }
 
 #[test]
 fn duopoly_torus_and_example1_tape_forms_match_unrolled() {
     assert!(ZeroSumExample1::default().info().zero_sum);
-    agree(Duopoly::default(), unrolled::Duopoly::default(), None, 3);
-    agree(Torus::default(), unrolled::Torus::default(), None, 4);
+    agree(
+        Duopoly::default(),
+        unrolled::Duopoly::default(),
+        None,
+        3,
+        Form::Tape,
+        1e-10,
+    );
+    agree(
+        Torus::default(),
+        unrolled::Torus::default(),
+        None,
+        4,
+        Form::Tape,
+        1e-10,
+    );
     agree(
         ZeroSumExample1::default(),
         unrolled::ZeroSumExample1::default(),
         Some(vec![0.3, -0.2]),
         5,
+        Form::Tape,
+        1e-10,
     );
 }
 
@@ -355,6 +166,8 @@ fn shifted_indices_two_followers_and_hoisted_sums_match_unrolled() {
             ShiftedUnrolled::default(),
             None,
             seed,
+            Form::Tape,
+            1e-10,
         );
     }
 }
@@ -437,8 +250,17 @@ fn tensor_lets_and_reductions_in_the_tape_form_match_unrolled() {
             TwoLayerUnrolled::default(),
             None,
             seed,
+            Form::Tape,
+            1e-10,
         );
         // Random points: no two terms of a max/min tie (probability zero).
-        agree(ReduceTape::default(), ReduceUnrolled::default(), None, seed);
+        agree(
+            ReduceTape::default(),
+            ReduceUnrolled::default(),
+            None,
+            seed,
+            Form::Tape,
+            1e-10,
+        );
     }
 }

@@ -74,6 +74,48 @@ pub(in crate::emit_rust) fn dense(
     }
 }
 
+/// The dense blocks of a game that has operators, each built column by
+/// column from one (`d11f1`, `d12f1`, `d22f1` from `f1_hvp`; `d22f2` from
+/// `d22f2_mul`; `d21f2` from `d21f2_mul`; the phi blocks from `phi_hvp`):
+/// exact, one operator call per column (the slow path of the loop and tape
+/// forms; the matrix-free runtime does not need them).
+pub(in crate::emit_rust) fn dense_methods(d1: usize, d2: usize) -> TokenStream {
+    let n = d1 + d2;
+    let hvp = quote!(self.f1_hvp(x, &e, &mut col));
+    let phi = quote!(self.phi_hvp(x, lambda, &e, &mut col));
+    let d11f1 = dense(hvp.clone(), n, n, (0, d1), (0, d1));
+    let d12f1 = dense(hvp.clone(), n, n, (d1, n), (0, d1));
+    let d22f1 = dense(hvp, n, n, (d1, n), (d1, n));
+    let d11phi = dense(phi.clone(), n, n, (0, d1), (0, d1));
+    let d12phi = dense(phi.clone(), n, n, (d1, n), (0, d1));
+    let d21phi = dense(phi.clone(), n, n, (0, d1), (d1, n));
+    let d22phi = dense(phi, n, n, (d1, n), (d1, n));
+    let h = quote!(self.d22f2_mul(x, &e, &mut col));
+    let d22f2 = dense(h, d2, d2, (0, d2), (0, d2));
+    let b = quote!(self.d21f2_mul(x, &e, &mut col));
+    let d21f2 = dense(b, d1, d2, (0, d1), (0, d2));
+    quote! {
+        /// Column by column from `f1_hvp` (the slow path).
+        fn d11f1<T: __stackel::Real>(&self, x: &[T], out: &mut [T]) { #d11f1 }
+        /// Column by column from `f1_hvp`.
+        fn d12f1<T: __stackel::Real>(&self, x: &[T], out: &mut [T]) { #d12f1 }
+        /// Column by column from `f1_hvp`.
+        fn d22f1<T: __stackel::Real>(&self, x: &[T], out: &mut [T]) { #d22f1 }
+        /// Column by column from `d22f2_mul`.
+        fn d22f2<T: __stackel::Real>(&self, x: &[T], out: &mut [T]) { #d22f2 }
+        /// Column by column from `d21f2_mul`.
+        fn d21f2<T: __stackel::Real>(&self, x: &[T], out: &mut [T]) { #d21f2 }
+        /// Column by column from `phi_hvp`.
+        fn d11phi<T: __stackel::Real>(&self, x: &[T], lambda: &[T], out: &mut [T]) { #d11phi }
+        /// Column by column from `phi_hvp`.
+        fn d12phi<T: __stackel::Real>(&self, x: &[T], lambda: &[T], out: &mut [T]) { #d12phi }
+        /// Column by column from `phi_hvp`.
+        fn d21phi<T: __stackel::Real>(&self, x: &[T], lambda: &[T], out: &mut [T]) { #d21phi }
+        /// Column by column from `phi_hvp`.
+        fn d22phi<T: __stackel::Real>(&self, x: &[T], lambda: &[T], out: &mut [T]) { #d22phi }
+    }
+}
+
 /// One error per follower whose own gradient is identically zero, or
 /// whose block of H = D22f2 is (the unrolled form also finds single
 /// structurally zero rows).

@@ -40,7 +40,7 @@ pub(super) mod blocks;
 mod gen;
 mod order;
 
-use blocks::{check_followers, dense, formulas_method};
+use blocks::{check_followers, dense_methods, formulas_method};
 use gen::var;
 use order::is_guard;
 
@@ -131,29 +131,7 @@ pub fn emit(model: &GameModel, options: &Options) -> Result<TokenStream, Errors>
         param_block(d1, &d1p_phi),
         param_block(d2, &d2p_phi),
     );
-    let hvp = quote!(self.f1_hvp(x, &e, &mut col));
-    let phi = quote!(self.phi_hvp(x, lambda, &e, &mut col));
-    let d11f1 = dense(hvp.clone(), n, n, (0, d1), (0, d1));
-    let d12f1 = dense(hvp.clone(), n, n, (d1, n), (0, d1));
-    let d22f1 = dense(hvp, n, n, (d1, n), (d1, n));
-    let d11phi = dense(phi.clone(), n, n, (0, d1), (0, d1));
-    let d12phi = dense(phi.clone(), n, n, (d1, n), (0, d1));
-    let d21phi = dense(phi.clone(), n, n, (0, d1), (d1, n));
-    let d22phi = dense(phi, n, n, (d1, n), (d1, n));
-    let d22f2 = dense(
-        quote!(self.d22f2_mul(x, &e, &mut col)),
-        d2,
-        d2,
-        (0, d2),
-        (0, d2),
-    );
-    let d21f2 = dense(
-        quote!(self.d21f2_mul(x, &e, &mut col)),
-        d1,
-        d2,
-        (0, d1),
-        (0, d2),
-    );
+    let dense_methods = dense_methods(d1, d2);
     let formulas = formulas_method(model, &g);
     let wgsl = crate::emit_wgsl_loops::emit_indexed(model, &g);
     Ok(items::game_impl(
@@ -229,24 +207,7 @@ pub fn emit(model: &GameModel, options: &Options) -> Result<TokenStream, Errors>
                     #phi_hvp
                 }
 
-                /// Column by column from `f1_hvp` (the loop form's slow path).
-                fn d11f1<T: __stackel::Real>(&self, x: &[T], out: &mut [T]) { #d11f1 }
-                /// Column by column from `f1_hvp`.
-                fn d12f1<T: __stackel::Real>(&self, x: &[T], out: &mut [T]) { #d12f1 }
-                /// Column by column from `f1_hvp`.
-                fn d22f1<T: __stackel::Real>(&self, x: &[T], out: &mut [T]) { #d22f1 }
-                /// Column by column from `d22f2_mul`.
-                fn d22f2<T: __stackel::Real>(&self, x: &[T], out: &mut [T]) { #d22f2 }
-                /// Column by column from `d21f2_mul`.
-                fn d21f2<T: __stackel::Real>(&self, x: &[T], out: &mut [T]) { #d21f2 }
-                /// Column by column from `phi_hvp`.
-                fn d11phi<T: __stackel::Real>(&self, x: &[T], lambda: &[T], out: &mut [T]) { #d11phi }
-                /// Column by column from `phi_hvp`.
-                fn d12phi<T: __stackel::Real>(&self, x: &[T], lambda: &[T], out: &mut [T]) { #d12phi }
-                /// Column by column from `phi_hvp`.
-                fn d21phi<T: __stackel::Real>(&self, x: &[T], lambda: &[T], out: &mut [T]) { #d21phi }
-                /// Column by column from `phi_hvp`.
-                fn d22phi<T: __stackel::Real>(&self, x: &[T], lambda: &[T], out: &mut [T]) { #d22phi }
+                #dense_methods
 
                 fn d1p_f1<T: __stackel::Real>(&self, x: &[T], out: &mut [T]) {
                     let x = &x[..#n_l];
