@@ -56,11 +56,13 @@ impl Checker<'_> {
         self.keep_lets = false;
         // Keep the lets the costs reach, renumbered in declaration order.
         let mut used = vec![false; bodies.len()];
-        costs.iter().for_each(|c| mark_lets(c, &mut used));
+        for c in &mut costs {
+            each_let(c, &mut |id| used[*id] = true);
+        }
         for at in (0..bodies.len()).rev() {
             if used[at] {
-                if let Some((_, body)) = &bodies[at] {
-                    mark_lets(body, &mut used);
+                if let Some((_, body)) = &mut bodies[at] {
+                    each_let(body, &mut |id| used[*id] = true);
                 }
             }
         }
@@ -80,19 +82,19 @@ impl Checker<'_> {
             });
         }
         for l in &mut lets {
-            renumber_lets(&mut l.body, &renumber);
+            each_let(&mut l.body, &mut |id| *id = renumber[*id]);
         }
         for c in &mut costs {
-            renumber_lets(c, &renumber);
+            each_let(c, &mut |id| *id = renumber[*id]);
         }
         Program { lets, costs }
     }
 }
 
-/// Marks the lets `e` references.
-fn mark_lets(e: &Expr, used: &mut [bool]) {
+/// Calls `f` on the let id of every let reference in `e`.
+fn each_let(e: &mut Expr, f: &mut impl FnMut(&mut usize)) {
     match e {
-        Expr::Let { id, .. } => used[*id] = true,
+        Expr::Let { id, .. } => f(id),
         Expr::Num(_)
         | Expr::Var { .. }
         | Expr::Param { .. }
@@ -102,31 +104,10 @@ fn mark_lets(e: &Expr, used: &mut [bool]) {
         Expr::Neg(a)
         | Expr::Unary(_, a)
         | Expr::Sum { body: a, .. }
-        | Expr::Fold { body: a, .. } => mark_lets(a, used),
+        | Expr::Fold { body: a, .. } => each_let(a, f),
         Expr::Binary(_, a, b) | Expr::Call2(_, a, b) => {
-            mark_lets(a, used);
-            mark_lets(b, used);
-        }
-    }
-}
-
-/// Replaces let ids by their new positions.
-fn renumber_lets(e: &mut Expr, renumber: &[usize]) {
-    match e {
-        Expr::Let { id, .. } => *id = renumber[*id],
-        Expr::Num(_)
-        | Expr::Var { .. }
-        | Expr::Param { .. }
-        | Expr::Part { .. }
-        | Expr::Data { .. }
-        | Expr::SumIndex(_) => {}
-        Expr::Neg(a)
-        | Expr::Unary(_, a)
-        | Expr::Sum { body: a, .. }
-        | Expr::Fold { body: a, .. } => renumber_lets(a, renumber),
-        Expr::Binary(_, a, b) | Expr::Call2(_, a, b) => {
-            renumber_lets(a, renumber);
-            renumber_lets(b, renumber);
+            each_let(a, f);
+            each_let(b, f);
         }
     }
 }

@@ -343,24 +343,40 @@ impl<'a> Cx<'a> {
                 hi,
                 body,
             } => {
-                let (c, lo_l, next, hi_l) = (counter(*var), int(*lo), int(lo + 1), int(*hi));
-                let b = self.val(body);
-                let better = match op {
-                    BinaryFn::Max => quote!(t.re() > acc.re()),
-                    BinaryFn::Min => quote!(t.re() < acc.re()),
-                };
-                quote!({
-                    let mut acc = { let #c: i64 = #lo_l; #b };
-                    for #c in #next..#hi_l {
-                        let t = #b;
-                        if #better {
-                            acc = t;
-                        }
-                    }
-                    acc
-                })
+                let search = self.fold_search(*op, *var, *lo, *hi, body);
+                quote!({ let (best, _) = #search; best })
             }
         }
+    }
+
+    /// A max/min reduction's search: a block giving `(best term, its
+    /// index)`, the first best on a tie (the smallest index).
+    fn fold_search(
+        &self,
+        op: BinaryFn,
+        var: crate::model::SumVar,
+        lo: i64,
+        hi: i64,
+        body: &Expr,
+    ) -> TokenStream {
+        let (c, lo_l, next, hi_l) = (counter(var), int(lo), int(lo + 1), int(hi));
+        let v = self.val(body);
+        let better = match op {
+            BinaryFn::Max => quote!(t.re() > best.re()),
+            BinaryFn::Min => quote!(t.re() < best.re()),
+        };
+        quote!({
+            let mut arg: i64 = #lo_l;
+            let mut best = { let #c: i64 = #lo_l; #v };
+            for #c in #next..#hi_l {
+                let t = #v;
+                if #better {
+                    best = t;
+                    arg = #c;
+                }
+            }
+            (best, arg)
+        })
     }
 
     /// The value of `e` bound to a fresh local (statements, local).
@@ -494,23 +510,11 @@ impl<'a> Cx<'a> {
                 hi,
                 body,
             } => {
-                let (c, lo_l, next, hi_l) = (counter(*var), int(*lo), int(lo + 1), int(*hi));
-                let v = self.val(body);
-                let better = match op {
-                    BinaryFn::Max => quote!(t.re() > best.re()),
-                    BinaryFn::Min => quote!(t.re() < best.re()),
-                };
+                let search = self.fold_search(*op, *var, *lo, *hi, body);
+                let c = counter(*var);
                 let b = self.back(body, seed);
                 quote!({
-                    let mut arg: i64 = #lo_l;
-                    let mut best = { let #c: i64 = #lo_l; #v };
-                    for #c in #next..#hi_l {
-                        let t = #v;
-                        if #better {
-                            best = t;
-                            arg = #c;
-                        }
-                    }
+                    let (_, arg) = #search;
                     let #c = arg;
                     #b
                 })
