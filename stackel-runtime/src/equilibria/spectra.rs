@@ -278,12 +278,28 @@ impl fmt::Display for GameSpectra {
     }
 }
 
+/// A Krylov result as a block spectrum, copies of one eigenvalue (found
+/// again through rounding after its first Ritz value converged) merged like
+/// the dense path's, so both report distinct values.
 fn from_extremes(matrix: &'static str, dim: usize, e: super::extremes::Extremes) -> BlockSpectrum {
+    let tol = 1e-9 * e.scale.max(f64::MIN_POSITIVE);
+    let merge = |v: Vec<Eig>| {
+        let mut out: Vec<Eig> = Vec::with_capacity(v.len());
+        for x in v {
+            if !out
+                .iter()
+                .any(|d| (x.re - d.re).abs() <= tol && (x.im - d.im).abs() <= tol)
+            {
+                out.push(x);
+            }
+        }
+        out
+    };
     BlockSpectrum {
         matrix,
         dim,
-        smallest: e.smallest,
-        largest: e.largest,
+        smallest: merge(e.smallest),
+        largest: merge(e.largest),
         scale: e.scale,
         converged: e.converged,
         residual: e.residual,
