@@ -112,7 +112,44 @@ fn run<T: stackel::Float>(label: &str) {
     );
 }
 
+/// What the example checks: H = D22f2 is symmetric (u . H w = w . H u, a
+/// property of forward over reverse, not of any one call) and the
+/// Stackelberg direction is finite.
+fn check() {
+    let g = DiamondGan;
+    let (d1, d2, n, nd) = (
+        DiamondGan::D1,
+        DiamondGan::D2,
+        DiamondGan::N,
+        DiamondGan::ND,
+    );
+    let x: Vec<f64> = (0..n + nd)
+        .map(|k| ((k * 7919) % 1000) as f64 / 2500.0 - 0.2)
+        .collect();
+    let u: Vec<f64> = (0..d2)
+        .map(|k| ((k * 31) % 17) as f64 / 17.0 - 0.5)
+        .collect();
+    let w: Vec<f64> = (0..d2)
+        .map(|k| ((k * 13) % 11) as f64 / 11.0 - 0.5)
+        .collect();
+    let (mut hu, mut hw) = (vec![0.0; d2], vec![0.0; d2]);
+    g.d22f2_mul(&x, &u, &mut hu);
+    g.d22f2_mul(&x, &w, &mut hw);
+    let (a, b): (f64, f64) = (
+        u.iter().zip(&hw).map(|(p, q)| p * q).sum(),
+        w.iter().zip(&hu).map(|(p, q)| p * q).sum(),
+    );
+    assert!(
+        (a - b).abs() <= 1e-10 * (1.0 + a.abs()),
+        "u.Hw = {a}, w.Hu = {b}"
+    );
+    let mut d = vec![0.0; d1];
+    g.d21f2_tmul(&x, &hw, &mut d);
+    assert!(d.iter().all(|v| v.is_finite()));
+}
+
 fn main() {
+    check();
     run::<f32>("f32");
     run::<f64>("f64");
 }
