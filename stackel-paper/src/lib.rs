@@ -106,3 +106,4 @@ pub fn reproduce(cfg: &Config) -> Result<summary::Summary, common::ExperimentErr
     summary.write(&cfg.out)?;
     Ok(summary)
 }
+pub mod mog;
