@@ -172,7 +172,11 @@ mod tests {
     }
 
     /// A rule's name, its tangent form and the plain function.
-    type Rule = (&'static str, fn(Tangent<f64>) -> Tangent<f64>, fn(f64) -> f64);
+    type Rule = (
+        &'static str,
+        fn(Tangent<f64>) -> Tangent<f64>,
+        fn(f64) -> f64,
+    );
 
     /// Each rule against a central difference of the f64 function.
     #[test]

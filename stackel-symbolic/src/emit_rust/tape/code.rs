@@ -31,7 +31,10 @@ pub(super) struct Cx<'a> {
     param_offsets: Vec<usize>,
     /// The kept lets.
     lets: &'a [LetDef],
-    /// Per let: does its value depend on the state?
+    /// Per player: is the gradient taken with respect to it? (The reverse
+    /// pass skips everything that does not lead to these players.)
+    mask: Vec<bool>,
+    /// Per let: does its value depend on a masked player?
     let_active: Vec<bool>,
     /// N, the number of player entries (data follow).
     n: usize,
@@ -98,6 +101,16 @@ fn flat(base: usize, shape: Shape, index: &[Index]) -> TokenStream {
     quote!((#e) as usize)
 }
 
+/// Does `e` contain a sum or max/min reduction?
+fn has_reduction(e: &Expr) -> bool {
+    match e {
+        Expr::Sum { .. } | Expr::Fold { .. } => true,
+        Expr::Neg(a) | Expr::Unary(_, a) => has_reduction(a),
+        Expr::Binary(_, a, b) | Expr::Call2(_, a, b) => has_reduction(a) || has_reduction(b),
+        _ => false,
+    }
+}
+
 /// Number of entries of a let (1 for a scalar let).
 pub(super) fn let_len(l: &LetDef) -> usize {
     l.indices
@@ -107,7 +120,9 @@ pub(super) fn let_len(l: &LetDef) -> usize {
 }
 
 impl<'a> Cx<'a> {
-    pub(super) fn new(model: &'a GameModel) -> Self {
+    /// The emitter for gradients with respect to the players in `mask`
+    /// (one flag per player, leader first).
+    pub(super) fn new(model: &'a GameModel, mask: Vec<bool>) -> Self {
         let players = 1 + model.followers.len();
         let player_offsets = (0..players).map(|p| model.player_offset(p)).collect();
         let mut param_offsets = Vec::new();
@@ -122,6 +137,7 @@ impl<'a> Cx<'a> {
             player_offsets,
             param_offsets,
             lets,
+            mask,
             let_active: Vec::new(),
             n: model.leader_dim() + model.follower_dim(),
             next: Cell::new(0),
@@ -139,10 +155,10 @@ impl<'a> Cx<'a> {
         Ident::new(&format!("{stem}{k}"), Span::call_site())
     }
 
-    /// Does `e` depend on the state (a player entry, or an active let)?
+    /// Does `e` depend on a masked player (an entry, or an active let)?
     pub(super) fn active(&self, e: &Expr) -> bool {
         match e {
-            Expr::Var { .. } | Expr::Part { .. } => true,
+            Expr::Var { player, .. } | Expr::Part { player, .. } => self.mask[*player],
             Expr::Let { id, .. } => self.let_active[*id],
             Expr::Num(_) | Expr::Param { .. } | Expr::Data { .. } | Expr::SumIndex(_) => false,
             Expr::Neg(a)
@@ -285,6 +301,29 @@ impl<'a> Cx<'a> {
                     BinaryFn::Min => quote!(#a.min(#b)),
                     BinaryFn::Max => quote!(#a.max(#b)),
                 }
+            }
+            Expr::Sum { var, lo, hi, body } if hi - lo >= 8 && !has_reduction(body) => {
+                // An innermost sum with four accumulators: four independent
+                // addition chains instead of one (the latency of a chain,
+                // not the arithmetic, bounds a long dot product).
+                let (c, lo, hi) = (counter(*var), int(*lo), int(*hi));
+                let body = self.val(body);
+                quote!({
+                    let (mut a0, mut a1, mut a2, mut a3) = (S::zero(), S::zero(), S::zero(), S::zero());
+                    let mut k: i64 = #lo;
+                    while k + 4 <= #hi {
+                        a0 += { let #c = k; #body };
+                        a1 += { let #c = k + 1; #body };
+                        a2 += { let #c = k + 2; #body };
+                        a3 += { let #c = k + 3; #body };
+                        k += 4;
+                    }
+                    while k < #hi {
+                        a0 += { let #c = k; #body };
+                        k += 1;
+                    }
+                    (a0 + a1) + (a2 + a3)
+                })
             }
             Expr::Sum { var, lo, hi, body } => {
                 let (c, lo, hi) = (counter(*var), int(*lo), int(*hi));

@@ -7,8 +7,10 @@
 //!
 //! The generated inherent methods, generic over the scalar `S: Real`:
 //! `__tape_cost(c, x, p)` (cost c: 0 the leader, 1.. the followers) and
-//! `__tape_grad(c, x, p, g)` (the cost and its gradient over the N player
-//! entries, added into `g`). The `Game` methods call them with:
+//! `__tape_grad(which, c, x, p, g)` (the cost and its gradient, added into
+//! `g`, over the players `which` selects: all, the leader, the followers or
+//! cost c's own player; the reverse pass skips the lets that do not lead to
+//! them, e.g. a generator's layers in the discriminator's own gradient). The `Game` methods call them with:
 //! - `S = T` for the costs and the gradients D1f1, D2f1, omega_F;
 //! - `S = Tangent<T>` (forward over reverse) for the operators: the tangent
 //!   of grad f_c in direction `dir` is (D^2 f_c) dir, so H w, B u, H^T v,
@@ -42,7 +44,8 @@ use quote::quote;
 /// The whole tape-form game: struct, `Default`, helpers and `impl Game`;
 /// or the errors of followers whose cost does not read their variable.
 pub fn emit(model: &GameModel, options: &Options) -> Result<TokenStream, Errors> {
-    let cx = Cx::new(model);
+    let players = 1 + model.followers.len();
+    let cx = Cx::new(model, vec![true; players]);
     let mut errors = Errors::new();
     for (i, f) in model.followers.iter().enumerate() {
         if !cx.reads_player(&model.program.costs[i + 1], i + 1) {
@@ -77,11 +80,39 @@ pub fn emit(model: &GameModel, options: &Options) -> Result<TokenStream, Errors>
             quote!(#c => { #prog cost })
         })
         .collect();
-    let grad_arms: Vec<TokenStream> = (0..costs.len())
-        .map(|c| {
-            let prog = cx.program(c, true);
-            let c = lit(c);
-            quote!(#c => { #prog cost })
+    // Gradient programs by the players they differentiate: all (0), the
+    // leader (1), the followers (2), cost c's own player (3).
+    let grad_fns: Vec<TokenStream> = (0u8..4)
+        .map(|which| {
+            let arms = (0..costs.len()).filter_map(|c| {
+                let mask: Vec<bool> = (0..players)
+                    .map(|p| match which {
+                        0 => true,
+                        1 => p == 0,
+                        2 => p > 0,
+                        _ => p == c,
+                    })
+                    .collect();
+                if which == 3 && c == 0 {
+                    return None;
+                }
+                let prog = Cx::new(model, mask).program(c, true);
+                let c = lit(c);
+                Some(quote!(#c => { #prog cost }))
+            });
+            let f = quote::format_ident!(
+                "__tape_grad_{}",
+                ["all", "leader", "followers", "own"][which as usize]
+            );
+            quote! {
+                fn #f<S: __stackel::Real>(&self, c: usize, x: &[S], p: &[S], g: &mut [S]) -> S {
+                    let (x, g) = (&x[..#n_l + #nd_l], &mut g[..#n_l]);
+                    match c {
+                        #(#arms)*
+                        _ => S::of(::core::f64::NAN),
+                    }
+                }
+            }
         })
         .collect();
     // Follower blocks: (offset in x, length).
@@ -150,26 +181,32 @@ pub fn emit(model: &GameModel, options: &Options) -> Result<TokenStream, Errors>
                 }
             }
 
-            /// Cost `c` and, added into `g` (N entries), its gradient over
-            /// the player entries (reverse mode).
-            fn __tape_grad<S: __stackel::Real>(&self, c: usize, x: &[S], p: &[S], g: &mut [S]) -> S {
-                let (x, g) = (&x[..#n_l + #nd_l], &mut g[..#n_l]);
-                match c {
-                    #(#grad_arms)*
-                    _ => S::of(::core::f64::NAN),
+            #(#grad_fns)*
+
+            /// Cost `c` and, added into `g` (N entries), its gradient
+            /// (reverse mode) over the players `which` selects: 0 all, 1 the
+            /// leader, 2 the followers, 3 cost c's own player (other entries
+            /// of `g` are left as they are).
+            fn __tape_grad<S: __stackel::Real>(&self, which: u8, c: usize, x: &[S], p: &[S], g: &mut [S]) -> S {
+                match which {
+                    0 => self.__tape_grad_all(c, x, p, g),
+                    1 => self.__tape_grad_leader(c, x, p, g),
+                    2 => self.__tape_grad_followers(c, x, p, g),
+                    _ => self.__tape_grad_own(c, x, p, g),
                 }
             }
 
-            /// The gradient of cost `c` over the player entries into `g`.
-            fn __tape_gradient<T: __stackel::Real>(&self, c: usize, x: &[T], g: &mut [T]) {
+            /// The gradient of cost `c` over the players `which` selects into `g`.
+            fn __tape_gradient<T: __stackel::Real>(&self, which: u8, c: usize, x: &[T], g: &mut [T]) {
                 let p = self.__tape_params::<T>();
                 g[..#n_l].iter_mut().for_each(|v| *v = T::zero());
-                self.__tape_grad(c, x, &p, g);
+                self.__tape_grad(which, c, x, &p, g);
             }
 
             /// (D^2 f_c) (dir, pdir): the tangent of grad f_c in direction
             /// `dir` on the player entries (N) and `pdir` on the params.
-            fn __tape_hvp<T: __stackel::Real>(&self, c: usize, x: &[T], dir: &[T], pdir: &[f64], out: &mut [T]) {
+            /// (Rows of the players `which` selects, as in `__tape_grad`.)
+            fn __tape_hvp<T: __stackel::Real>(&self, which: u8, c: usize, x: &[T], dir: &[T], pdir: &[f64], out: &mut [T]) {
                 let xt: ::std::vec::Vec<__stackel::Tangent<T>> = x[..#n_l + #nd_l]
                     .iter()
                     .enumerate()
@@ -182,7 +219,7 @@ pub fn emit(model: &GameModel, options: &Options) -> Result<TokenStream, Errors>
                     .map(|(k, v)| __stackel::Tangent::new(v, T::of(pdir.get(k).copied().unwrap_or(0.0))))
                     .collect();
                 let mut g = ::std::vec![<__stackel::Tangent<T> as __stackel::Real>::zero(); #n_l];
-                self.__tape_grad(c, &xt, &p, &mut g);
+                self.__tape_grad(which, c, &xt, &p, &mut g);
                 for k in 0..#n_l {
                     out[k] = g[k].d;
                 }
@@ -208,7 +245,7 @@ pub fn emit(model: &GameModel, options: &Options) -> Result<TokenStream, Errors>
                     .map(|(k, v)| Tg::new(Tg::new(v, z), Tg::new(T::of(pdir2.get(k).copied().unwrap_or(0.0)), z)))
                     .collect();
                 let mut g = ::std::vec![<Tg<Tg<T>> as __stackel::Real>::zero(); #n_l];
-                self.__tape_grad(c, &xt, &p, &mut g);
+                self.__tape_grad(0, c, &xt, &p, &mut g);
                 for k in 0..#n_l {
                     out[k] = g[k].d.d;
                 }
@@ -237,7 +274,7 @@ pub fn emit(model: &GameModel, options: &Options) -> Result<TokenStream, Errors>
                     match lambda {
                         ::core::option::Option::None => {
                             // d/dp_k of grad f1.
-                            self.__tape_hvp(0, x, &zero, &pdir, &mut acc);
+                            self.__tape_hvp(0, 0, x, &zero, &pdir, &mut acc);
                         }
                         ::core::option::Option::Some(lambda) => {
                             for i in 0..#nf_l {
@@ -280,20 +317,20 @@ pub fn emit(model: &GameModel, options: &Options) -> Result<TokenStream, Errors>
 
         fn d1f1<T: __stackel::Real>(&self, x: &[T], out: &mut [T]) {
             let mut g = ::std::vec![T::zero(); #n_l];
-            self.__tape_gradient(0, x, &mut g);
+            self.__tape_gradient(1, 0, x, &mut g);
             out[..#d1_l].copy_from_slice(&g[..#d1_l]);
         }
 
         fn d2f1<T: __stackel::Real>(&self, x: &[T], out: &mut [T]) {
             let mut g = ::std::vec![T::zero(); #n_l];
-            self.__tape_gradient(0, x, &mut g);
+            self.__tape_gradient(2, 0, x, &mut g);
             out[..#d2_l].copy_from_slice(&g[#d1_l..#n_l]);
         }
 
         fn d2f2<T: __stackel::Real>(&self, x: &[T], out: &mut [T]) {
             let mut g = ::std::vec![T::zero(); #n_l];
             for (i, &(o, l)) in Self::__TAPE_BLOCKS.iter().enumerate() {
-                self.__tape_gradient(i + 1, x, &mut g);
+                self.__tape_gradient(3, i + 1, x, &mut g);
                 out[o - #d1_l..o - #d1_l + l].copy_from_slice(&g[o..o + l]);
             }
         }
@@ -308,7 +345,7 @@ pub fn emit(model: &GameModel, options: &Options) -> Result<TokenStream, Errors>
             dir[#d1_l..].copy_from_slice(&w[..#d2_l]);
             let mut h = ::std::vec![T::zero(); #n_l];
             for (i, &(o, l)) in Self::__TAPE_BLOCKS.iter().enumerate() {
-                self.__tape_hvp(i + 1, x, &dir, &[], &mut h);
+                self.__tape_hvp(3, i + 1, x, &dir, &[], &mut h);
                 out[o - #d1_l..o - #d1_l + l].copy_from_slice(&h[o..o + l]);
             }
         }
@@ -318,7 +355,7 @@ pub fn emit(model: &GameModel, options: &Options) -> Result<TokenStream, Errors>
             dir[..#d1_l].copy_from_slice(&u[..#d1_l]);
             let mut h = ::std::vec![T::zero(); #n_l];
             for (i, &(o, l)) in Self::__TAPE_BLOCKS.iter().enumerate() {
-                self.__tape_hvp(i + 1, x, &dir, &[], &mut h);
+                self.__tape_hvp(3, i + 1, x, &dir, &[], &mut h);
                 out[o - #d1_l..o - #d1_l + l].copy_from_slice(&h[o..o + l]);
             }
         }
@@ -328,7 +365,7 @@ pub fn emit(model: &GameModel, options: &Options) -> Result<TokenStream, Errors>
             out[..#d2_l].iter_mut().for_each(|o| *o = T::zero());
             for i in 0..#nf_l {
                 let dir = Self::__tape_place(i, v);
-                self.__tape_hvp(i + 1, x, &dir, &[], &mut h);
+                self.__tape_hvp(2, i + 1, x, &dir, &[], &mut h);
                 for j in 0..#d2_l {
                     out[j] += h[#d1_l + j];
                 }
@@ -340,7 +377,7 @@ pub fn emit(model: &GameModel, options: &Options) -> Result<TokenStream, Errors>
             out[..#d1_l].iter_mut().for_each(|o| *o = T::zero());
             for i in 0..#nf_l {
                 let dir = Self::__tape_place(i, v);
-                self.__tape_hvp(i + 1, x, &dir, &[], &mut h);
+                self.__tape_hvp(1, i + 1, x, &dir, &[], &mut h);
                 for j in 0..#d1_l {
                     out[j] += h[j];
                 }
@@ -348,7 +385,7 @@ pub fn emit(model: &GameModel, options: &Options) -> Result<TokenStream, Errors>
         }
 
         fn f1_hvp<T: __stackel::Real>(&self, x: &[T], dir: &[T], out: &mut [T]) {
-            self.__tape_hvp(0, x, dir, &[], out);
+            self.__tape_hvp(0, 0, x, dir, &[], out);
         }
 
         fn phi_hvp<T: __stackel::Real>(&self, x: &[T], lambda: &[T], dir: &[T], out: &mut [T]) {
@@ -395,7 +432,7 @@ pub fn emit(model: &GameModel, options: &Options) -> Result<TokenStream, Errors>
             for k in 0..#np_l {
                 pdir[k] = 1.0;
                 for (i, &(o, l)) in Self::__TAPE_BLOCKS.iter().enumerate() {
-                    self.__tape_hvp(i + 1, x, &zero, &pdir, &mut h);
+                    self.__tape_hvp(3, i + 1, x, &zero, &pdir, &mut h);
                     for r in o..o + l {
                         out[(r - #d1_l) * #np_l + k] = h[r];
                     }

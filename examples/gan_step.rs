@@ -1,0 +1,113 @@
+//! Per-call cost of the mixture-of-Gaussians GAN (paper 4.3, example 2;
+//! Appendix D.1 sizes: batch 256, latent 16, hidden 32) compiled by
+//! `stackel_game!` in the tape form: the gradients, the operators a
+//! Stackelberg step uses (H w for conjugate gradients, B^T v) and one whole
+//! regularised Stackelberg direction (D1f1 - B^T (H + eta I)^-1 D2f1 with
+//! 5 CG iterations), f32 and f64. Prints microseconds per call.
+//!
+//! `cargo run --release --example gan_step`
+
+use stackel::prelude::*;
+use std::time::Instant;
+
+stackel_game! {
+    /// Mixture-of-Gaussians GAN, diamond settings: tanh, saturating objective.
+    pub game DiamondGan {
+        const B = 256;
+        const Z = 16;
+        const H = 32;
+        data x: [B, 2];
+        data z: [B, Z];
+        leader gen { w1: [H, Z], b1: [H], w2: [H, H], b2: [H], w3: [2, H], b3: [2] };
+        follower disc { v1: [H, 2], c1: [H], v2: [H], c2 };
+        let h1[b in 0..B, j in 0..H] = tanh(sum(i in 0..Z) w1[j, i] * z[b, i] + b1[j]);
+        let h2[b in 0..B, j in 0..H] = tanh(sum(i in 0..H) w2[j, i] * h1[b, i] + b2[j]);
+        let g[b in 0..B, k in 0..2] = sum(i in 0..H) w3[k, i] * h2[b, i] + b3[k];
+        let hr[b in 0..B, j in 0..H] = tanh(sum(i in 0..2) v1[j, i] * x[b, i] + c1[j]);
+        let hf[b in 0..B, j in 0..H] = tanh(sum(i in 0..2) v1[j, i] * g[b, i] + c1[j]);
+        let dr[b in 0..B] = sum(j in 0..H) v2[j] * hr[b, j] + c2;
+        let df[b in 0..B] = sum(j in 0..H) v2[j] * hf[b, j] + c2;
+        let loss_d = -mean(b in 0..B) (log_sigmoid(dr[b]) + log_sigmoid(-df[b]));
+        cost gen = -loss_d;
+        cost disc = loss_d;
+    }
+}
+
+fn time<F: FnMut()>(reps: usize, mut f: F) -> f64 {
+    f();
+    let t = Instant::now();
+    for _ in 0..reps {
+        f();
+    }
+    t.elapsed().as_secs_f64() / reps as f64 * 1e6
+}
+
+fn run<T: stackel::Float>(label: &str) {
+    let g = DiamondGan;
+    let (d1, d2, n, nd) = (
+        DiamondGan::D1,
+        DiamondGan::D2,
+        DiamondGan::N,
+        DiamondGan::ND,
+    );
+    let mut s = 0x2545_F491_4F6C_DD1Du64;
+    let mut next = || {
+        s ^= s << 13;
+        s ^= s >> 7;
+        s ^= s << 17;
+        T::of((s >> 11) as f64 / (1u64 << 53) as f64 * 0.4 - 0.2)
+    };
+    let x: Vec<T> = (0..n + nd).map(|_| next()).collect();
+    let (mut a, mut b, mut w) = (
+        vec![T::zero(); d1],
+        vec![T::zero(); d2],
+        vec![T::zero(); d2],
+    );
+    let v: Vec<T> = (0..d2).map(|_| next()).collect();
+    let reps = 20;
+    let t_d1f1 = time(reps, || g.d1f1(&x, &mut a));
+    let t_d2f1 = time(reps, || g.d2f1(&x, &mut b));
+    let t_d2f2 = time(reps, || g.d2f2(&x, &mut b));
+    let t_h = time(reps, || g.d22f2_mul(&x, &v, &mut w));
+    let t_bt = time(reps, || g.d21f2_tmul(&x, &v, &mut a));
+    let t_cost = time(reps, || {
+        std::hint::black_box(g.leader_cost(&x));
+    });
+    // One regularised Stackelberg direction: 5 CG iterations on (H + I) w = D2f1.
+    let t_step = time(5, || {
+        let mut r = vec![T::zero(); d2];
+        g.d2f1(&x, &mut r);
+        let mut lam = vec![T::zero(); d2];
+        let mut p = r.clone();
+        let mut hp = vec![T::zero(); d2];
+        let dot = |u: &[T], v: &[T]| u.iter().zip(v).fold(T::zero(), |s, (a, b)| s + *a * *b);
+        let mut rr = dot(&r, &r);
+        for _ in 0..5 {
+            g.d22f2_mul(&x, &p, &mut hp);
+            for k in 0..d2 {
+                hp[k] += p[k];
+            }
+            let alpha = rr / dot(&p, &hp);
+            for k in 0..d2 {
+                lam[k] += alpha * p[k];
+                r[k] -= alpha * hp[k];
+            }
+            let rn = dot(&r, &r);
+            for k in 0..d2 {
+                p[k] = r[k] + rn / rr * p[k];
+            }
+            rr = rn;
+        }
+        g.d21f2_tmul(&x, &lam, &mut a);
+        g.d1f1(&x, &mut a);
+        g.d2f2(&x, &mut b);
+    });
+    println!(
+        "{label}: d1 = {d1}, d2 = {d2}, ND = {nd}; microseconds per call: cost {t_cost:.0}, d1f1 {t_d1f1:.0}, d2f1 {t_d2f1:.0}, d2f2 {t_d2f2:.0}, H w {t_h:.0}, B^T v {t_bt:.0}; one Stackelberg step (gradients + CG(5) + B^T lambda) {t_step:.0}"
+    );
+}
+
+fn main() {
+    run::<f32>("f32");
+    run::<f64>("f64");
+}
