@@ -2,4 +2,6 @@
 //! Gaussians (diamond and circle), simultaneous gradient descent against
 //! Stackelberg learning, and an R-run study of where trainings end.
 
+pub mod coverage;
+pub mod figures;
 pub mod games;
