@@ -24,6 +24,7 @@ pub mod schedule;
 // Studies: the plan both engines take, the builder, the engines, results.
 pub mod checkpoint;
 pub mod cpu;
+pub mod data;
 pub mod engine;
 #[cfg(feature = "gpu")]
 pub mod gpu;

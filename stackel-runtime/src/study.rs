@@ -53,6 +53,7 @@
 
 use crate::checkpoint;
 use crate::cpu::CpuRun;
+use crate::data::Sampler;
 use crate::dynamics::{self, Dynamics};
 use crate::game::Game;
 use crate::plan::{Fingerprint, Init, Noise, Plan, StudyError};
@@ -112,6 +113,7 @@ pub struct Study<G> {
     progress: Option<bool>,
     small_kernel: bool,
     simd: Simd,
+    data: Vec<(String, Sampler)>,
 }
 
 impl<G: Game> Study<G> {
@@ -129,12 +131,16 @@ impl<G: Game> Study<G> {
             record: Record::finals(),
             engine: Engine::Cpu,
             shard: (0, 1),
-            chunk: 2048,
+            // big games (a network's parameters, data inputs) step one
+            // trajectory at a time anyway: one per chunk spreads few
+            // trajectories over all cores
+            chunk: if G::ND > 0 || G::N > 256 { 1 } else { 2048 },
             divergence_bound: 1e8,
             checkpoint: None,
             progress: None,
             small_kernel: true,
             simd: Simd::Avx512,
+            data: Vec::new(),
         }
     }
     /// Number of trajectories N.
@@ -178,7 +184,8 @@ impl<G: Game> Study<G> {
         self.shard = (index, count);
         self
     }
-    /// Trajectories per chunk of work (default 2048; results do not depend on it).
+    /// Trajectories per chunk of work (default 2048, 1 for games with data
+    /// inputs or more than 256 state entries; results do not depend on it).
     pub fn chunk_size(mut self, c: usize) -> Self {
         self.chunk = c;
         self
@@ -214,6 +221,12 @@ impl<G: Game> Study<G> {
         self.simd = tier;
         self
     }
+    /// Draws data input `name` (a `data` declaration of the game) from
+    /// `sampler` before every step; every data input must be bound once.
+    pub fn data(mut self, name: impl Into<String>, sampler: Sampler) -> Self {
+        self.data.push((name.into(), sampler));
+        self
+    }
     /// The game.
     pub fn game(&self) -> &G {
         &self.game
@@ -240,6 +253,7 @@ impl<G: Game> Study<G> {
             record: &self.record,
             divergence_bound: self.divergence_bound,
             small_kernel: self.small_kernel,
+            data: &self.data,
             fingerprint,
         }
     }
@@ -270,6 +284,7 @@ impl<G: Game> Study<G> {
             record: &self.record,
             divergence_bound: self.divergence_bound,
             precision: std::any::type_name::<T>(),
+            data: &self.data,
         }
         .hash()
     }

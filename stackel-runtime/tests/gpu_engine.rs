@@ -321,6 +321,7 @@ fn both<G: Game + Clone, T: NoiseFloat>(
         record: &c.record,
         divergence_bound: 1e8,
         small_kernel: true,
+        data: &[],
         fingerprint: cpu.fingerprint.clone(),
     };
     let gpu = e.run_with_wgsl::<G, T>(&spec, c.wgsl).unwrap();
@@ -702,6 +703,7 @@ fn diverging_and_overflowing_trajectories_are_flagged_like_the_cpu(e: &'static G
         record: &c.record,
         divergence_bound: f32::MAX as f64,
         small_kernel: true,
+        data: &[],
         fingerprint: String::new(),
     };
     let gpu = e.run_with_wgsl::<Duopoly, f32>(&spec, &wgsl).unwrap();
@@ -803,6 +805,7 @@ fn singular_follower_hessian_stops_the_trajectory(e: &'static GpuEngine) {
         record: &record,
         divergence_bound: 1e8,
         small_kernel: true,
+        data: &[],
         fingerprint: String::new(),
     };
     let r = e.run_with_wgsl::<Duopoly, f32>(&spec, &wgsl).unwrap();
@@ -827,6 +830,7 @@ fn unsupported_length_and_missing_module_are_typed_errors(e: &'static GpuEngine)
         record: &record,
         divergence_bound: 1e8,
         small_kernel: true,
+        data: &[],
         fingerprint: String::new(),
     };
     let wgsl = emit_game(&ir_games::duopoly());

@@ -80,6 +80,7 @@ fn both<G: Game + Clone, T: NoiseFloat>(
         record: &record,
         divergence_bound: 1e8,
         small_kernel: true,
+        data: &[],
         fingerprint: c.fingerprint.clone(),
     };
     let g = e.run_with_wgsl::<G, T>(&spec, wgsl).unwrap();

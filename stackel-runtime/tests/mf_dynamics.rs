@@ -219,6 +219,7 @@ fn auto_goes_matrix_free_above_the_dense_limit_and_skips_the_small_kernel() {
             record: &rec,
             divergence_bound: 1e6,
             small_kernel: true,
+            data: &[],
             fingerprint: String::new(),
         }
         .matrix_free()

@@ -133,17 +133,21 @@ fn run_chunk<G: Game, T: NoiseFloat>(
     first: u64,
     count: usize,
 ) -> StudyResult {
-    let (game, dynamics, init) = (plan.game, plan.dynamics, plan.init);
+    let (game, dynamics) = (plan.game, plan.dynamics);
+    let init = &plan.init.resolve(&game.info());
     let n = p.n;
     let best_response = dynamics.rule == dynamics::Rule::BestResponse;
     let adam_on = !matches!(dynamics.optimizer, Optimizer::Plain);
 
     let mut xs = vec![T::zero(); n * count];
-    let mut xj = vec![T::zero(); n];
+    // x of a Game call: the state (first n entries) then the data (ND)
+    let nd = G::ND;
+    let mut xj = vec![T::zero(); n + nd];
+    let mut data_buf = Vec::new();
     let mut prev = vec![T::zero(); n];
     let mut zj = vec![T::zero(); n];
     for j in 0..count {
-        initial_state(init, p.seed, first + j as u64, &p.angle, &mut xj);
+        initial_state(init, p.seed, first + j as u64, &p.angle, &mut xj[..n]);
         for i in 0..n {
             xs[i * count + j] = xj[i];
         }
@@ -177,8 +181,8 @@ fn run_chunk<G: Game, T: NoiseFloat>(
     rec.take(0, |j| active[j], |j, x| gather(&xs, j, x), count);
     if rec.has_target() {
         for j in 0..count {
-            gather(&xs, j, &mut xj);
-            if rec.outside(&xj) {
+            gather(&xs, j, &mut xj[..n]);
+            if rec.outside(&xj[..n]) {
                 lock[j] = 1;
             }
         }
@@ -242,7 +246,10 @@ fn run_chunk<G: Game, T: NoiseFloat>(
                 xj[i] = xs[i * count + j];
                 zj[i] = z[i * count + j];
             }
-            prev.copy_from_slice(&xj);
+            if nd > 0 {
+                plan.fill_data(first + j as u64, k, &mut data_buf, &mut xj[n..]);
+            }
+            prev.copy_from_slice(&xj[..n]);
             let st = if adam_on {
                 for i in 0..n {
                     mj[i] = ms[i * count + j];
@@ -287,11 +294,11 @@ fn run_chunk<G: Game, T: NoiseFloat>(
                     continue;
                 }
             }
-            if xj.iter().any(|v| beyond_guard(*v)) {
+            if xj[..n].iter().any(|v| beyond_guard(*v)) {
                 fates[j] = Fate::NonFinite { step: k };
                 active[j] = false;
-                xj.copy_from_slice(&prev);
-            } else if xj.iter().any(|v| Real::abs(*v) > p.bound) {
+                xj[..n].copy_from_slice(&prev);
+            } else if xj[..n].iter().any(|v| Real::abs(*v) > p.bound) {
                 fates[j] = Fate::Diverged { step: k };
                 active[j] = false;
             }
@@ -304,7 +311,7 @@ fn run_chunk<G: Game, T: NoiseFloat>(
                     vs[i * count + j] = vj[i];
                 }
             }
-            if active[j] && rec.outside(&xj) {
+            if active[j] && rec.outside(&xj[..n]) {
                 lock[j] = k + 2;
             }
         }
@@ -314,7 +321,11 @@ fn run_chunk<G: Game, T: NoiseFloat>(
     if best_response {
         for j in 0..count {
             if fates[j].is_finished() {
-                gather(&xs, j, &mut xj);
+                gather(&xs, j, &mut xj[..n]);
+                if nd > 0 {
+                    // the response to the batch of step K (as if one more step)
+                    plan.fill_data(first + j as u64, p.steps, &mut data_buf, &mut xj[n..]);
+                }
                 if !dynamics::best_response(game, &dynamics.newton, &mut xj, &mut scratch) {
                     newton[j] += 1;
                 }

@@ -110,7 +110,8 @@ impl<T: Float> StepScratch<T> {
             h: block(d2 * d2),
             b: block(d2 * d1),
             lambda: vec![z; d2],
-            trial: vec![z; d1 + d2],
+            // the full slice a Game method reads: the state and the data entries
+            trial: vec![z; d1 + d2 + G::ND],
             lu: Lu::new(if dense { d2 } else { 0 }),
             mf: mf.map(|opts| MatrixFree {
                 opts,

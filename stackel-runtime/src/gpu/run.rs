@@ -188,9 +188,11 @@ impl GpuEngine {
         let mut status0 = vec![0u32; words * count];
         {
             use rayon::prelude::*;
-            states0.par_chunks_mut(n).enumerate().for_each(|(j, x)| {
-                initial_state(plan.init, plan.seed, first + j as u64, b.angle, x)
-            });
+            let init = plan.init.resolve(&plan.game.info());
+            states0
+                .par_chunks_mut(n)
+                .enumerate()
+                .for_each(|(j, x)| initial_state(&init, plan.seed, first + j as u64, b.angle, x));
         }
         if target.is_some() {
             for j in 0..count {

@@ -30,7 +30,7 @@
 #![allow(clippy::needless_range_loop)]
 
 use crate::dynamics::{self, Dynamics, SolveStats};
-use crate::game::Game;
+use crate::game::{Game, GameInfo};
 use crate::real::Real;
 use crate::record::{Basins, DistanceSeries, Fate, Path, Record, StudyResult, Summary};
 use crate::rng::{self, NoiseFloat};
@@ -65,6 +65,8 @@ pub enum Init {
     List(Vec<Vec<f64>>),
     /// A user-defined distribution ([`Init::sample`]).
     Sample(rng::Sampler),
+    /// PyTorch's default `Linear` init per player part ([`Init::kaiming_uniform`]).
+    KaimingUniform,
 }
 
 impl Init {
@@ -102,6 +104,60 @@ impl Init {
     ) -> Self {
         Init::Sample(rng::Sampler::new(name, f))
     }
+}
+
+impl Init {
+    /// PyTorch's default `Linear` initialisation, part by part
+    /// ([`crate::game::PlayerInfo::parts`]): x_i ~ U(-b_i, b_i) with
+    /// b = 1/sqrt(in) for a matrix part [out, in] and for a vector or scalar
+    /// part right after it with `out` entries (its bias), b = 1/sqrt(len)
+    /// for any other part (a player without parts is one part); drawn as
+    /// [`Init::Box`] with corners -b, b (stream [`rng::STREAM_INIT`]).
+    pub fn kaiming_uniform() -> Self {
+        Init::KaimingUniform
+    }
+
+    /// This init with [`Init::KaimingUniform`] resolved into its box for `info`.
+    pub fn resolve(&self, info: &GameInfo) -> Init {
+        match self {
+            Init::KaimingUniform => {
+                let b = kaiming_bounds(info);
+                Init::Box {
+                    lo: b.iter().map(|v| -v).collect(),
+                    hi: b,
+                }
+            }
+            other => other.clone(),
+        }
+    }
+}
+
+/// The half-widths b_i of [`Init::kaiming_uniform`] for every state coordinate.
+pub fn kaiming_bounds(info: &GameInfo) -> Vec<f64> {
+    let mut b = Vec::new();
+    for player in info.players() {
+        if player.parts.is_empty() {
+            b.extend(std::iter::repeat_n(
+                1.0 / (player.dim.max(1) as f64).sqrt(),
+                player.dim,
+            ));
+            continue;
+        }
+        let mut prev: Option<&[usize]> = None;
+        for part in player.parts {
+            let fan_in = match (part.shape, prev) {
+                ([_, fan_in], _) => *fan_in,
+                ([] | [_], Some([out, fan_in])) if *out == part.len => *fan_in,
+                _ => part.len,
+            };
+            b.extend(std::iter::repeat_n(
+                1.0 / (fan_in.max(1) as f64).sqrt(),
+                part.len,
+            ));
+            prev = Some(part.shape);
+        }
+    }
+    b
 }
 
 /// Additive Gaussian gradient noise w_i ~ N(0, variance_p) for player p.
@@ -154,6 +210,9 @@ pub struct Plan<'a, G> {
     /// Whether the small-state kernel is used where it applies
     /// ([`Plan::uses_small_kernel`]; `Study::small_kernel`, default true).
     pub small_kernel: bool,
+    /// The samplers bound to the game's data inputs, by name
+    /// ([`Study::data`]; empty for a game without data).
+    pub data: &'a [(String, crate::data::Sampler)],
     /// Copied into results: the study's identity ([`Study::fingerprint_for`]),
     /// so parts of any engine merge.
     pub fingerprint: String,
@@ -197,9 +256,40 @@ impl<G: Game> Plan<'_, G> {
     /// solve, not switched off).
     pub fn uses_small_kernel(&self) -> bool {
         self.small_kernel
+            && G::ND == 0
             && self.matrix_free().is_none()
             && dynamics::small_kernel_applies::<G>(self.dynamics.rule)
             && matches!(self.dynamics.optimizer, Optimizer::Plain)
+    }
+
+    /// Fills `out` (len ND) with the data inputs of (trajectory, step):
+    /// input i from its sampler's [`crate::data::DataStream`] of
+    /// (seed, trajectory, step, i), drawn in f64 and rounded to `T`.
+    /// `buf` is scratch of any length (resized to ND).
+    pub fn fill_data<T: Real>(
+        &self,
+        trajectory: u64,
+        step: u64,
+        buf: &mut Vec<f64>,
+        out: &mut [T],
+    ) {
+        let info = self.game.info();
+        buf.resize(G::ND, 0.0);
+        for (i, d) in info.data.iter().enumerate() {
+            if let Some((_, s)) = self.data.iter().find(|(n, _)| n == d.name) {
+                crate::data::sample_batch(
+                    s,
+                    self.seed,
+                    trajectory,
+                    step,
+                    i,
+                    &mut buf[d.offset..d.offset + d.len],
+                );
+            }
+        }
+        for (o, v) in out.iter_mut().zip(buf.iter()) {
+            *o = T::of(*v);
+        }
     }
 
     /// The result of trajectories first..first + fates.len() in precision
@@ -268,6 +358,10 @@ pub(crate) struct Fingerprint<'a> {
     pub(crate) record: &'a Record,
     pub(crate) divergence_bound: f64,
     pub(crate) precision: &'a str,
+    /// The data samplers (omitted when there are none, so fingerprints of
+    /// games without data are unchanged).
+    #[serde(skip_serializing_if = "<[_]>::is_empty")]
+    pub(crate) data: &'a [(String, crate::data::Sampler)],
 }
 
 impl Fingerprint<'_> {
@@ -309,6 +403,9 @@ pub fn initial_state<T: NoiseFloat>(init: &Init, seed: u64, t: u64, angle: &[boo
             for i in 0..out.len() {
                 out[i] = T::of(mean[i]) + T::of(std[i]) * out[i];
             }
+        }
+        Init::KaimingUniform => {
+            panic!("Init::KaimingUniform must be resolved against the game first (Init::resolve)")
         }
         Init::Sample(s) => {
             let mut x = vec![0.0; out.len()];

@@ -127,6 +127,34 @@ pub enum StudyError {
         /// The JSON error.
         source: serde_json::Error,
     },
+    /// A data input of the game with no sampler bound ([`crate::Study::data`]).
+    #[error("data input `{name}` has no sampler: bind one with Study::data(\"{name}\", sampler)")]
+    UnboundData {
+        /// The input's name.
+        name: String,
+    },
+    /// A sampler bound to a name that is not a data input of the game.
+    #[error("`{name}` is not a data input of the game (its data inputs: {known:?})")]
+    UnknownData {
+        /// The name bound.
+        name: String,
+        /// The game's data inputs.
+        known: Vec<String>,
+    },
+    /// Two samplers bound to the same data input.
+    #[error("data input `{name}` is bound twice")]
+    DuplicateData {
+        /// The input's name.
+        name: String,
+    },
+    /// A sampler that cannot fill its input.
+    #[error("data input `{name}`: {reason}")]
+    BadSampler {
+        /// The input's name.
+        name: String,
+        /// Why.
+        reason: String,
+    },
     /// Parts that do not merge.
     #[error(transparent)]
     Merge(#[from] MergeError),
@@ -137,6 +165,35 @@ impl<G: Game> Plan<'_, G> {
     pub fn check_steps(&self) -> Result<(), StudyError> {
         if self.steps > MAX_STEPS {
             return Err(StudyError::TooManySteps { steps: self.steps });
+        }
+        Ok(())
+    }
+
+    /// Fails unless every data input of the game has exactly one sampler
+    /// that can fill it, and every bound name is a data input.
+    pub fn check_data(&self) -> Result<(), StudyError> {
+        let info = self.game.info();
+        for (i, (name, _)) in self.data.iter().enumerate() {
+            if !info.data.iter().any(|d| d.name == name) {
+                return Err(StudyError::UnknownData {
+                    name: name.clone(),
+                    known: info.data.iter().map(|d| d.name.to_string()).collect(),
+                });
+            }
+            if self.data[..i].iter().any(|(n, _)| n == name) {
+                return Err(StudyError::DuplicateData { name: name.clone() });
+            }
+        }
+        for d in info.data {
+            let Some((_, s)) = self.data.iter().find(|(n, _)| n == d.name) else {
+                return Err(StudyError::UnboundData {
+                    name: d.name.to_string(),
+                });
+            };
+            s.check(d.shape).map_err(|reason| StudyError::BadSampler {
+                name: d.name.to_string(),
+                reason,
+            })?;
         }
         Ok(())
     }
@@ -161,6 +218,7 @@ impl<G: Game> Plan<'_, G> {
             }
         };
         self.check_steps()?;
+        self.check_data()?;
         if self.divergence_bound.is_nan() || self.divergence_bound <= 0.0 {
             return Err(StudyError::Negative {
                 what: "divergence bound",
@@ -198,6 +256,16 @@ impl<G: Game> Plan<'_, G> {
                 }
                 for p in l {
                     dim("initial state", p)?;
+                }
+            }
+            Init::KaimingUniform => {
+                let b = super::kaiming_bounds(&info);
+                if b.len() != n {
+                    return Err(StudyError::Dimension {
+                        what: "Kaiming bounds (player parts)",
+                        expected: n,
+                        got: b.len(),
+                    });
                 }
             }
             Init::Sample(s) => {

@@ -174,7 +174,7 @@ impl<'a> Checker<'a> {
                         });
                     } else if self.declare(name, Global::Player(0), "the leader") {
                         self.player_items[0] = Some((name, *angle, dims.as_ref()));
-                        self.part_items[0] = self.declare_parts(0, parts, *angle);
+                        self.part_items[0] = self.declare_parts(0, parts);
                     }
                 }
                 Item::Player {
@@ -188,7 +188,7 @@ impl<'a> Checker<'a> {
                     let number = self.player_items.len();
                     if self.declare(name, Global::Player(number), "a follower") {
                         self.player_items.push(Some((name, *angle, dims.as_ref())));
-                        let parts = self.declare_parts(number, parts, *angle);
+                        let parts = self.declare_parts(number, parts);
                         self.part_items.push(parts);
                     }
                 }
@@ -248,19 +248,13 @@ impl<'a> Checker<'a> {
         }
     }
 
-    /// Declares the parts of player `p` (`leader gen { w: [n], b };`).
+    /// Declares the parts of player `p` (`leader gen { w: [n], b };`; the
+    /// parser rejects parts on an `angle` player).
     fn declare_parts(
         &mut self,
         p: usize,
         parts: &'a [(Ident, Option<ast::Dims>)],
-        angle: Option<Span>,
     ) -> Vec<(&'a Ident, Option<&'a ast::Dims>)> {
-        if let (Some(span), false) = (angle, parts.is_empty()) {
-            self.error(
-                span,
-                "a player made of parts cannot be an `angle`; declare the angles as a separate player (`follower th: angle[n];`)",
-            );
-        }
         let mut out = Vec::new();
         for (part, dims) in parts {
             let at = out.len();
@@ -300,7 +294,7 @@ impl<'a> Checker<'a> {
         if let Some(s) = suggest(&text, candidates) {
             msg.push_str(&format!("; did you mean {s}?"));
         } else {
-            msg.push_str("; names are declared with `leader`, `follower`, `param`, `const` or `let`, or bound by `sum(name in ..)`");
+            msg.push_str("; names are declared with `leader`, `follower` (and their parts), `data`, `param`, `const` or `let`, or bound by `sum(name in ..)`");
         }
         (id.span(), msg)
     }

@@ -217,29 +217,7 @@ impl Checker<'_> {
             ExprKind::Call { name, paren, args } => {
                 let f = self.function(name, *paren, args.len());
                 if let (Ok(Func::LeakyRelu), [u, alpha]) = (&f, &args[..]) {
-                    // relu(u) - alpha relu(-u), alpha a constant expression.
-                    let alpha = match self.eval_real(alpha) {
-                        Ok(a) => a,
-                        Err((span, msg)) => {
-                            self.error(
-                                span,
-                                format!("the slope of `leaky_relu(u, alpha)` must be a constant expression: {msg}"),
-                            );
-                            return None;
-                        }
-                    };
-                    let u = self.resolve(u, bound, limits)?;
-                    let relu = |e: Expr| Expr::Unary(UnaryFn::Relu, Box::new(e));
-                    let neg_part = Expr::Binary(
-                        BinOp::Mul,
-                        Box::new(Expr::Num(alpha)),
-                        Box::new(relu(Expr::Neg(Box::new(u.clone())))),
-                    );
-                    return Some(Expr::Binary(
-                        BinOp::Sub,
-                        Box::new(relu(u)),
-                        Box::new(neg_part),
-                    ));
+                    return self.leaky_relu(u, alpha, bound, limits);
                 }
                 let resolved: Vec<Option<Expr>> = args
                     .iter()
@@ -275,6 +253,41 @@ impl Checker<'_> {
                 op, binders, body, ..
             } => self.resolve_reduction(*op, binders, body, bound, limits),
         }
+    }
+
+    /// `leaky_relu(u, alpha)` as relu(u) - alpha relu(-u), alpha a constant
+    /// expression (its own function: `resolve` recurses deeply and keeps a
+    /// small frame).
+    #[inline(never)]
+    fn leaky_relu(
+        &mut self,
+        u: &ast::Expr,
+        alpha: &ast::Expr,
+        bound: &mut Vec<Bound>,
+        limits: Limits,
+    ) -> Option<Expr> {
+        let alpha = match self.eval_real(alpha) {
+            Ok(a) => a,
+            Err((span, _)) => {
+                self.error(
+                    span,
+                    "the slope of `leaky_relu(u, alpha)` must be a constant expression (numbers, `pi`, consts, operators and functions), e.g. `leaky_relu(u, 0.2)`",
+                );
+                return None;
+            }
+        };
+        let u = self.resolve(u, bound, limits)?;
+        let relu = |e: Expr| Expr::Unary(UnaryFn::Relu, Box::new(e));
+        let neg_part = Expr::Binary(
+            BinOp::Mul,
+            Box::new(Expr::Num(alpha)),
+            Box::new(relu(Expr::Neg(Box::new(u.clone())))),
+        );
+        Some(Expr::Binary(
+            BinOp::Sub,
+            Box::new(relu(u)),
+            Box::new(neg_part),
+        ))
     }
 
     pub(super) fn resolve_name(

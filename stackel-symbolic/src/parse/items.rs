@@ -89,6 +89,12 @@ pub(super) fn parse_item(c: &mut Cursor) -> PResult<Item> {
                 if c.is_ident("angle") {
                     angle = c.bump().map(TokenTree::span);
                 }
+                if let (Some(a), Some(_)) = (angle, c.group_at(0, Delimiter::Brace)) {
+                    return Err((
+                        a,
+                        "a player made of parts cannot be an `angle`; declare the angles as a separate player (`follower th: angle[n];`)".into(),
+                    ));
+                }
                 if c.group_at(0, Delimiter::Bracket).is_some() {
                     dims = Some(parse_dims(c, "dimensions")?);
                 } else if angle.is_none() {

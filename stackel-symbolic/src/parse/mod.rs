@@ -104,6 +104,23 @@ fn declared_names(statement: &[TokenTree]) -> Vec<Ident> {
             }
         }
     }
+    // A player's parts: `NAME:` or `NAME,` inside a braced group.
+    let player =
+        matches!(statement.first(), Some(TokenTree::Ident(k)) if k == "leader" || k == "follower");
+    for t in statement.iter().filter(|_| player) {
+        if let TokenTree::Group(g) = t {
+            if g.delimiter() == proc_macro2::Delimiter::Brace {
+                let inner: Vec<TokenTree> = g.stream().into_iter().collect();
+                for (at, t) in inner.iter().enumerate() {
+                    let starts = at == 0
+                        || matches!(&inner[at - 1], TokenTree::Punct(p) if p.as_char() == ',');
+                    if let (true, TokenTree::Ident(id)) = (starts, t) {
+                        names.push(id.clone());
+                    }
+                }
+            }
+        }
+    }
     names
 }
 
