@@ -386,13 +386,26 @@ pub struct GameOperators<'a, G> {
 impl<'a, G: Game> GameOperators<'a, G> {
     /// The operators at `x` (len N) with regularisation `eta`: solves for lambda.
     pub fn new(g: &'a G, x: &'a [f64], eta: f64) -> Self {
-        let (d1, d2, n) = (G::D1, G::D2, G::N);
+        let mut o = Self::without_lambda(g, x, eta);
+        let mut rhs = vec![0.0; G::D2];
+        g.d2f1(x, &mut rhs);
+        let mut lambda = vec![0.0; G::D2];
+        o.solve(true, &rhs, &mut lambda);
+        o.lambda = lambda;
+        o
+    }
+
+    /// The operators that do not need lambda (J, D11 f1, H, S), lambda = 0:
+    /// skips the solve for lambda (whose failure would count in
+    /// [`GameOperators::solves_ok`]).
+    pub(crate) fn without_lambda(g: &'a G, x: &'a [f64], eta: f64) -> Self {
+        let (d2, n) = (G::D2, G::N);
         let symmetric_h = g.info().followers.len() <= 1;
         let opts = KrylovOptions {
             max_iter: (20 * d2 + 100) as u32,
             ..inner_solve_options()
         };
-        let mut o = GameOperators {
+        GameOperators {
             g,
             x,
             eta,
@@ -407,14 +420,7 @@ impl<'a, G: Game> GameOperators<'a, G> {
             c: vec![0.0; d2],
             failed_solves: 0,
             worst_solve: None,
-        };
-        let _ = d1;
-        let mut rhs = vec![0.0; d2];
-        g.d2f1(x, &mut rhs);
-        let mut lambda = vec![0.0; d2];
-        o.solve(true, &rhs, &mut lambda);
-        o.lambda = lambda;
-        o
+        }
     }
 
     /// (H + eta I) z = c (or its transpose) by Krylov iterations, from 0.

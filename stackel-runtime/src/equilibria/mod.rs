@@ -17,6 +17,11 @@
 //!   through operators, [`lanczos_extremes`] / [`arnoldi_extremes`] on
 //!   [`GameOperators`] (J, J_S, D11 f1, D22 f2, the Stackelberg Hessian),
 //!   and [`classify_matrix_free`].
+//! - [`game_spectra`]: the `count` smallest and largest real parts of the
+//!   eigenvalues of J, S = D11 f1 - D12 f1 (D22 f2 + eta I)^-1 D21 f2,
+//!   D11 f1 and D22 f2, matrix-free (Arnoldi / Lanczos, inner CG / GMRES
+//!   solves), and [`GameSpectra::verdict`]: Nash (D11 f1 > 0, D22 f2 > 0),
+//!   non-Nash Stackelberg (S > 0, D22 f2 > 0, D11 f1 not > 0) or neither.
 //! - [`group_families`]: continuous families of critical points (orbits of a
 //!   symmetry) as one entry each, keyed by an invariant or by costs and
 //!   spectra, with multiplicity and tangent dimension dim null(DF).
@@ -61,6 +66,7 @@ mod families;
 mod find;
 mod report;
 mod sensitivity;
+mod spectra;
 mod spectrum;
 
 pub use crate::metric::{max_state_distance, wrap_angle};
@@ -79,6 +85,10 @@ pub use find::{
 };
 pub use report::EquilibriumReport;
 pub use sensitivity::{field_param_jacobian, sensitivity};
+pub use spectra::{
+    game_spectra, game_spectra_dense, BlockSpectrum, GameSpectra, PointKind, SpectraError,
+    SpectraOptions, DENSE_SPECTRA_LIMIT,
+};
 pub use spectrum::{eigenvalues, symmetric_eigenvalues, SpectrumFailed};
 
 use serde::Serialize;
