@@ -5,3 +5,9 @@
 pub mod coverage;
 pub mod figures;
 pub mod games;
+pub mod run;
+pub mod spectra;
+pub mod study;
+pub mod train;
+
+pub use run::run;
