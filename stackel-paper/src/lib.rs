@@ -9,6 +9,7 @@ pub mod covariance;
 pub mod duopoly;
 pub mod example1;
 pub mod games;
+pub mod mog;
 pub mod plot;
 pub mod stats;
 pub mod summary;
@@ -64,7 +65,7 @@ impl Default for Config {
 }
 
 /// The experiments, by name.
-pub const EXPERIMENTS: [&str; 4] = ["duopoly", "torus", "example1", "covariance"];
+pub const EXPERIMENTS: [&str; 5] = ["duopoly", "torus", "example1", "covariance", "mog"];
 
 /// Runs the selected experiments and writes figures, `summary.md` and
 /// `summary.json` into `cfg.out`.
@@ -82,6 +83,7 @@ pub fn reproduce(cfg: &Config) -> Result<summary::Summary, common::ExperimentErr
             "duopoly" => duopoly::run(cfg)?,
             "torus" => torus::run(cfg)?,
             "example1" => example1::run(cfg)?,
+            "mog" => mog::run(cfg)?,
             _ => covariance::run(cfg)?,
         };
         s.setup

@@ -19,7 +19,8 @@ struct Args {
     /// Output folder (created if missing).
     #[arg(long, value_name = "DIR", default_value = "paper-out")]
     out: PathBuf,
-    /// Full-size runs (longer, finer; minutes to tens of minutes).
+    /// Full-size runs (longer, finer; minutes to tens of minutes; the
+    /// mixture-of-Gaussians GANs: the paper's 60000 iterations, hours).
     #[arg(long)]
     full: bool,
     /// Monte-Carlo trajectories per study [default: 10000].
@@ -106,6 +107,8 @@ mod tests {
             "torus",
             "--only",
             "duopoly",
+            "--only",
+            "mog",
         ])
         .unwrap()
         .config();
@@ -113,7 +116,7 @@ mod tests {
             (cfg.out, cfg.full, cfg.seeds, cfg.seed),
             (PathBuf::from("x"), true, 7, 3)
         );
-        assert_eq!(cfg.only, ["torus", "duopoly"]);
+        assert_eq!(cfg.only, ["torus", "duopoly", "mog"]);
         for bad in [
             &["--seeds", "0"][..],
             &["--only", "nope"],
