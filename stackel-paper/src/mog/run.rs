@@ -57,12 +57,14 @@ impl Sizes {
     }
 }
 
-/// Default iterations of the figure runs (a Stackelberg step costs about
-/// 40 ms on one core of the 2-core machine, a simultaneous one 6.5 ms; the
-/// default `stackel-paper` run has a 5-minute budget).
-pub const DEFAULT_STEPS: u64 = 300;
+/// Default iterations of the figure runs. Measured (release, the shared
+/// 2-core machine): a diamond Stackelberg step 23 ms, simultaneous 5 ms
+/// (circle, ReLU: 7 ms and 1 ms); with 300 figure steps and 10 study
+/// steps `--only mog` took 64 s, so 1000 and 25 keep it near 2 minutes,
+/// inside the default run's 5-minute budget.
+pub const DEFAULT_STEPS: u64 = 1_000;
 /// Default iterations of each study training.
-pub const DEFAULT_STUDY_STEPS: u64 = 10;
+pub const DEFAULT_STUDY_STEPS: u64 = 25;
 
 /// (name, real parts of the smallest, real parts of the largest) of J, S,
 /// D11f1 and D22f2.
@@ -386,7 +388,7 @@ pub fn run(cfg: &Config) -> Result<Section, ExperimentError> {
         "Diamond: 4 Gaussians at 1.5 (sin w, cos w), w = k pi/2, sigma^2 = 0.15; tanh; saturating objective; gamma = 1e-4. Circle: 8 Gaussians at (sin w, cos w), w = k pi/4, sigma^2 = 0.3; ReLU; non-saturating objective; gamma = 4e-4.".into(),
         "Adam (0.9, 0.999, 1e-8), gamma_{i,k} = gamma nu_i^k: nu1 = nu2 = 1 - 1e-7 (simultaneous), nu1 = 1 - 1e-5, nu2 = 1 - 1e-7 (Stackelberg, regularised implicit map eta = 1, 5 warm-started CG iterations, truncated); both rules from the same Kaiming-uniform initialisation (seed of the run).".into(),
         format!(
-            "Lengths: figure runs {} iterations (the paper and --full: 60000); study {} trainings x {} iterations per rule, {} of them classified by their spectra (--full: 128 x 60000, all classified). The default is shortened to the time budget, so its end points are early-training points, not the paper's converged ones; --full takes hours per run on one core (about 40 ms per Stackelberg step, 6.5 ms per simultaneous step measured here).",
+            "Lengths: figure runs {} iterations (the paper and --full: 60000); study {} trainings x {} iterations per rule, {} of them classified by their spectra (--full: 128 x 60000, all classified). The default is shortened to the time budget, so its end points are early-training points, not the paper's converged ones; --full takes hours (about 23 ms per diamond Stackelberg step and 5 ms per simultaneous step on one core here; 60000 steps x 128 trainings x 2 rules is a many-core or cluster job: shard the study).",
             sizes.steps, sizes.runs, sizes.study_steps, sizes.verdicts
         ),
         format!(

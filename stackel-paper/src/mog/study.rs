@@ -176,3 +176,47 @@ fn summarise(
         eval_seconds,
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn cov(covered: usize) -> Coverage {
+        Coverage {
+            counts: vec![],
+            total: 0,
+            covered,
+            high_quality: 0.0,
+        }
+    }
+
+    #[test]
+    fn summary_counts_kinds_among_classified_runs_with_wilson_intervals() {
+        // 10 runs: 4 classified (3 Nash, 1 non-Nash Stackelberg), 1 failed
+        // (neither), 5 unclassified; coverage 4, 4, 2, 3, 0 (failed), 1 x 5
+        let mut o: Vec<Outcome> = vec![
+            Some((Some(PointKind::Nash), cov(4))),
+            Some((Some(PointKind::Nash), cov(4))),
+            Some((Some(PointKind::Nash), cov(2))),
+            Some((Some(PointKind::NonNashStackelberg), cov(3))),
+            None,
+        ];
+        o.extend((0..5).map(|_| Some((None, cov(1)))));
+        let s = summarise(Rule::Stackelberg, 10, 7, &o, 2.0, 0.5, 4);
+        assert_eq!((s.classified, s.failed), (5, 1));
+        let want = [3u64, 1, 1];
+        for ((name, e), (k, w)) in s.kinds.iter().zip(KINDS.iter().zip(want)) {
+            assert_eq!(name, kind_label(*k));
+            assert_eq!(*e, stats::proportion(w, 5));
+        }
+        // Wilson 95% for 3 of 5: [0.2307, 0.8824]
+        let e = s.kinds[0].1;
+        assert!(
+            (e.lo - 0.2307).abs() < 1e-4 && (e.hi - 0.8824).abs() < 1e-4,
+            "{e:?}"
+        );
+        assert_eq!(s.coverage, vec![1, 5, 1, 1, 2]);
+        assert!((s.mean_coverage.unwrap().value - 1.8).abs() < 1e-12);
+        assert!((s.steps_per_second - 35.0).abs() < 1e-12);
+    }
+}
