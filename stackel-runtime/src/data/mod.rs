@@ -173,7 +173,7 @@ impl Serialize for Sampler {
 impl Sampler {
     /// Rows of d = `means[c].len()` entries: each row picks component
     /// c = floor(m u) (u uniform, m components, so uniformly), then
-    /// row = means[c] + sqrt(variance) z, z ~ N(0, I_d).
+    /// row = `means[c] + sqrt(variance) z`, z ~ N(0, I_d).
     pub fn gaussian_mixture(means: Vec<Vec<f64>>, variance: f64) -> Self {
         Sampler {
             kind: Kind::Mixture { means, variance },

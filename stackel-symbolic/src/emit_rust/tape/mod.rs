@@ -1,7 +1,7 @@
 //! The tape form: the costs as a straight-line program over the kept lets
 //! ([`crate::model::Program`]), each let computed once into an array (a
 //! network's layers), differentiated in reverse mode by source
-//! transformation ([`code`]). For games with data inputs (minibatches),
+//! transformation (`code.rs`). For games with data inputs (minibatches),
 //! player parts (layers) or lets used many times, where inlining (the loop
 //! and unrolled forms) recomputes a let at every use.
 //!
