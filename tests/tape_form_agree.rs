@@ -11,6 +11,7 @@
 //! (num-dual through the generated tape, finite differences, J_S).
 
 mod derivatives_common;
+#[macro_use]
 mod form_agree;
 
 use derivatives_common::{check_game, check_stackelberg_jacobian};
@@ -19,91 +20,7 @@ use stackel::prelude::*;
 use stackel::Form;
 use stackel_testkit::games as unrolled;
 
-stackel_testkit::covariance_game!(
-    crate = [stackel],
-    Covariance3,
-    3,
-    "Covariance m = 3 in the tape form.",
-    sigma = [[1, 0, 0], [0, 1, 0], [0, 0, 1]],
-    form = "tape"
-);
-
-stackel::stackel_game! {
-    #[stackel(form = "tape")]
-    pub game Duopoly {
-        param a = 100.0;
-        param c1 = 5.0;
-        param c2 = 2.0;
-        leader q1;
-        follower q2;
-        let price = a - q1 - q2;
-        cost q1 = -(price - c1) * q1;
-        cost q2 = -(price - c2) * q2;
-    }
-}
-
-stackel::stackel_game! {
-    #[stackel(form = "tape")]
-    pub game Torus {
-        param alpha: [2] = [1.0, 1.3];
-        param phi: [2] = [pi / 8.0, pi / 8.0];
-        leader th1: angle;
-        follower th2: angle;
-        cost th1 = -alpha[0] * cos(th1 - phi[0]) + cos(th1 - th2);
-        cost th2 = -alpha[1] * cos(th2 - phi[1]) + cos(th2 - th1);
-    }
-}
-
-stackel::stackel_game! {
-    #[stackel(form = "tape")]
-    pub game ZeroSumExample1 {
-        param a = 0.15;
-        param b = 0.25;
-        leader x1;
-        follower x2;
-        let f = -exp(-0.01 * (x1^2 + x2^2)) * ((a * x1^2 + x2)^2 + (b * x2^2 + x1)^2);
-        cost x1 = f;
-        cost x2 = -f;
-    }
-}
-
-stackel::stackel_game! {
-    #[stackel(form = "tape")]
-    /// Shifted and constant indices, two followers of different shapes,
-    /// sums a loop does not depend on (hoisted), min/max/abs.
-    pub game ShiftedTape
-    {
-        param a: [4] = [0.5, -0.3, 1.2, 0.7];
-        param b = 1.5;
-        leader u: [4];
-        follower w: [4, 3];
-        follower z;
-        cost u = sum(i in 0..3) (u[i + 1] - u[i])^2 * a[i] + u[0] * w[2, 1] * z
-            + sum(i in 1..4, j in 0..3) w[i, j] * u[i - 1] * (i + 1)
-            + sum(i in 0..4) tanh(u[i] * z + sum(k in 0..4) u[k]^2) * sum(k in 1..3) u[k] * k;
-        cost w = sum(i in 0..4, j in 0..3) (w[i, j] - u[i] * b)^2 + max(w[0, 0], u[1]) * z
-            + sum(i in 0..3, j in 0..2) w[i + 1, j + 1] * w[i, j] * exp(sum(k in 0..4) a[k] * u[k]);
-        cost z = (z - sum(i in 0..4) sin(u[i]))^2 + b * z * w[3, 2] + abs(z) * softplus(u[3]);
-    }
-}
-
-stackel::stackel_game! {
-    /// [`ShiftedTape`] unrolled.
-    pub game ShiftedUnrolled
-    {
-        param a: [4] = [0.5, -0.3, 1.2, 0.7];
-        param b = 1.5;
-        leader u: [4];
-        follower w: [4, 3];
-        follower z;
-        cost u = sum(i in 0..3) (u[i + 1] - u[i])^2 * a[i] + u[0] * w[2, 1] * z
-            + sum(i in 1..4, j in 0..3) w[i, j] * u[i - 1] * (i + 1)
-            + sum(i in 0..4) tanh(u[i] * z + sum(k in 0..4) u[k]^2) * sum(k in 1..3) u[k] * k;
-        cost w = sum(i in 0..4, j in 0..3) (w[i, j] - u[i] * b)^2 + max(w[0, 0], u[1]) * z
-            + sum(i in 0..3, j in 0..2) w[i + 1, j + 1] * w[i, j] * exp(sum(k in 0..4) a[k] * u[k]);
-        cost z = (z - sum(i in 0..4) sin(u[i]))^2 + b * z * w[3, 2] + abs(z) * softplus(u[3]);
-    }
-}
+battery_games!("tape", ShiftedTape);
 
 #[test]
 fn covariance_m3_tape_form_matches_unrolled() {
@@ -204,42 +121,6 @@ fn tape_form_formulas_print_the_kept_program() {
     assert!(costs.iter().all(|c| !c.contains("sigma")), "{costs:?}");
 }
 
-macro_rules! tensor_games {
-    ($($form:literal $two_layer:ident $reduce:ident),*) => {$(
-        stackel::stackel_game! {
-            #[stackel(form = $form)]
-            /// A two-layer tanh model written with tensor lets (`tests/dsl_tensor.rs`).
-            pub game $two_layer {
-                const B = 3;
-                const Z = 2;
-                const H = 3;
-                param z: [B, Z] = [[0.5, -1], [0.25, 0.75], [-0.5, 0.3]];
-                param y: [B] = [0.1, -0.2, 0.4];
-                leader w1: [H, Z];
-                follower w2: [H];
-                let h[b in 0..B, j in 0..H] = tanh(sum(i in 0..Z) w1[j, i] * z[b, i] + 0.1 * j);
-                let out[b in 0..B] = sum(j in 0..H) w2[j] * h[b, j];
-                let step[k in 1..H] = h[0, k] - h[0, k - 1];
-                cost w1 = mean(b in 0..B) (out[b] - y[b])^2 + sum(k in 0..H - 1) step[k + 1]^2;
-                cost w2 = mean(b in 0..B) (out[b] - y[b])^2 + 0.5 * sum(j in 0..H) w2[j]^2
-                    + 0.1 * sum(j in 0..H) w2[j] * h[1, j]^2;
-            }
-        }
-        stackel::stackel_game! {
-            #[stackel(form = $form)]
-            /// Every reduction, with one and two binders (`tests/dsl_tensor.rs`).
-            pub game $reduce {
-                param c: [3] = [1, 1, 1];
-                leader x: [3];
-                follower v: [2, 3];
-                cost x = max(i in 0..3) x[i] * c[i] + min(i in 0..3) (x[i] - v[0, i])
-                    + mean(i in 0..3) x[i]^2 - 2 * max(i in 0..2, j in 1..=2) v[i, j] * x[j];
-                cost v = mean(i in 0..2, j in 0..3) v[i, j]^2 + x[0] * min(j in 0..3) (v[1, j] + x[j])
-                    + x[1] * max(i in 0..2) v[i, 0]^3;
-            }
-        }
-    )*};
-}
 tensor_games!("tape" TwoLayerTape ReduceTape, "unrolled" TwoLayerUnrolled ReduceUnrolled);
 
 #[test]
