@@ -59,6 +59,11 @@ pub fn sampled_path<G: Game + Clone>(
         .seed(seed)
         .record(Record::finals().paths(every, None))
         .run::<f64>()?;
+    first_path(&r)
+}
+
+/// The first recorded path of `r`: (steps done, state) pairs.
+pub fn first_path(r: &StudyResult) -> Result<Vec<(u64, Vec<f64>)>, ExperimentError> {
     let p = r
         .paths
         .first()

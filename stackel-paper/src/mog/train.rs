@@ -212,14 +212,5 @@ pub fn path<G: Game + Clone>(
     let r = study(game.clone(), setting, rule, 1, steps, seed)
         .record(Record::finals().paths(every, None))
         .run::<f64>()?;
-    let p = r
-        .paths
-        .first()
-        .ok_or_else(|| ExperimentError::Other("the study recorded no path".into()))?;
-    let d = r.dim();
-    Ok(p.steps
-        .iter()
-        .zip(p.states.chunks(d))
-        .map(|(k, s)| (*k, s.to_vec()))
-        .collect())
+    crate::common::first_path(&r)
 }
