@@ -114,11 +114,16 @@ fn covariance_twin_spectra_match_dense_eigenvalues_at_random_points() {
         let x: Vec<f64> = (0..CovarianceM::<5>::N)
             .map(|_| rng.uniform(-1.0, 1.0))
             .collect();
-        let opts = SpectraOptions {
-            eta: 0.1 * trial as f64,
-            ..Default::default()
-        };
-        check_against_dense(&g, &x, &opts, 1e-7);
+        // H formed (d2 = 25 is under the dense-follower limit) and fully
+        // matrix-free (inner Krylov solves for S).
+        for dense_follower_limit in [SpectraOptions::default().dense_follower_limit, 0] {
+            let opts = SpectraOptions {
+                eta: 0.1 * trial as f64,
+                dense_follower_limit,
+                ..Default::default()
+            };
+            check_against_dense(&g, &x, &opts, 1e-7);
+        }
     }
 }
 

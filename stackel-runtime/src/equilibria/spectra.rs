@@ -9,7 +9,11 @@
 //!   CG / GMRES to relative residual 1e-13 (Arnoldi: S is symmetric only in
 //!   zero-sum games; the worst inner residual is reported);
 //! - D11 f1 (Lanczos) and D22 f2 (Lanczos for one follower; the stacked
-//!   block of several followers is not symmetric: Arnoldi),
+//!   block of several followers is not symmetric: Arnoldi); up to
+//!   `dense_follower_limit` followers' coordinates (256) H is formed from d2
+//!   products instead, its spectrum taken densely and (H + eta I)^-1 an LU
+//!   solve, so an S product is one B u and one (D^2 f1) product (a GAN's
+//!   discriminator),
 //!
 //! all through the [`Game`] operator methods ([`Game::f1_hvp`],
 //! [`Game::d21f2_mul`], [`Game::d22f2_mul`]); no block is formed.
@@ -37,7 +41,7 @@
 
 use std::fmt;
 
-use nalgebra::DMatrix;
+use nalgebra::{DMatrix, DVector};
 use serde::Serialize;
 
 use super::classify::Eig;
@@ -71,6 +75,13 @@ pub struct SpectraOptions {
     /// Non-convergence (of an eigenvalue or an inner solve) is a
     /// [`SpectraError`]; when false it is only flagged in the result.
     pub require_convergence: bool,
+    /// Up to this d2, H = D22 f2 is formed from d2 products H e_j: its
+    /// spectrum is then dense (every eigenvalue) and (H + eta I)^-1 an LU
+    /// solve, so an S product costs one B u and one (D^2 f1) product instead
+    /// of an inner Krylov solve (a GAN's discriminator). Default
+    /// [`crate::dynamics::DENSE_FOLLOWER_LIMIT`], as the dynamics' follower
+    /// solve; 0 keeps everything matrix-free.
+    pub dense_follower_limit: usize,
 }
 
 impl Default for SpectraOptions {
@@ -84,6 +95,7 @@ impl Default for SpectraOptions {
             tol: 1e-9,
             seed: 1,
             require_convergence: true,
+            dense_follower_limit: crate::dynamics::DENSE_FOLLOWER_LIMIT,
         }
     }
 }
@@ -342,6 +354,21 @@ pub fn game_spectra<G: Game>(
         d1,
         lanczos_extremes(d1, |v, o| ops.d11f1(v, o), &eo),
     );
+    if d2 <= opts.dense_follower_limit {
+        let (d22f2, schur, singular) = dense_follower_route(g, x, opts, &eo)?;
+        return finish(
+            GameSpectra {
+                jacobian,
+                schur,
+                d11f1,
+                d22f2,
+                inner_residual: if singular { f64::INFINITY } else { 0.0 },
+                inner_converged: !singular,
+                zero_tol: opts.zero_tol,
+            },
+            opts,
+        );
+    }
     let h = if g.info().followers.len() <= 1 {
         lanczos_extremes(d2, |v, o| ops.d22f2(v, o), &eo)
     } else {
@@ -363,10 +390,15 @@ pub fn game_spectra<G: Game>(
         inner_converged: ops.solves_ok(),
         zero_tol: opts.zero_tol,
     };
+    finish(out, opts)
+}
+
+/// `out`, or the error `require_convergence` asks for.
+fn finish(out: GameSpectra, opts: &SpectraOptions) -> Result<GameSpectra, SpectraError> {
     if opts.require_convergence {
         if !out.inner_converged {
             return Err(SpectraError::InnerSolve {
-                residual: inner_residual,
+                residual: out.inner_residual,
             });
         }
         for b in [&out.jacobian, &out.schur, &out.d11f1, &out.d22f2] {
@@ -379,6 +411,61 @@ pub fn game_spectra<G: Game>(
         }
     }
     Ok(out)
+}
+
+/// D22 f2 and S with H formed (d2 <= `dense_follower_limit`): H from d2
+/// products H e_j, every eigenvalue of it (symmetrised for one follower),
+/// and S u = the leader part of (D^2 f1)(u, -(H + eta I)^-1 B u) by
+/// restarted Arnoldi with an LU solve. The flag: H + eta I was singular.
+fn dense_follower_route<G: Game>(
+    g: &G,
+    x: &[f64],
+    opts: &SpectraOptions,
+    eo: &ExtremeOptions,
+) -> Result<(BlockSpectrum, BlockSpectrum, bool), SpectraError> {
+    let (d1, d2, n) = (G::D1, G::D2, G::N);
+    let mut h = DMatrix::<f64>::zeros(d2, d2);
+    let (mut e, mut col) = (vec![0.0; d2], vec![0.0; d2]);
+    for j in 0..d2 {
+        e[j] = 1.0;
+        g.d22f2_mul(x, &e, &mut col);
+        e[j] = 0.0;
+        h.set_column(j, &DVector::from_column_slice(&col));
+    }
+    let eigs = if g.info().followers.len() <= 1 {
+        let sym = (&h + h.transpose()) * 0.5;
+        symmetric_eigenvalues(&sym, "D22 f2")?
+            .into_iter()
+            .map(|re| Eig { re, im: 0.0 })
+            .collect()
+    } else {
+        eigenvalues(&h, "D22 f2")?
+    };
+    let mut d22f2 = dense_block("D22 f2", eigs, opts.count);
+    d22f2.applications = d2;
+    let lu = (&h + DMatrix::identity(d2, d2) * opts.eta).lu();
+    let (mut bu, mut dir, mut out) = (vec![0.0; d2], vec![0.0; n], vec![0.0; n]);
+    let mut singular = false;
+    let schur = arnoldi_extremes(
+        d1,
+        |u, o| {
+            g.d21f2_mul(x, u, &mut bu);
+            let z = lu
+                .solve(&DVector::from_column_slice(&bu))
+                .unwrap_or_else(|| {
+                    singular = true;
+                    DVector::zeros(d2)
+                });
+            dir[..d1].copy_from_slice(u);
+            for i in 0..d2 {
+                dir[d1 + i] = -z[i];
+            }
+            g.f1_hvp(x, &dir, &mut out);
+            o.copy_from_slice(&out[..d1]);
+        },
+        eo,
+    );
+    Ok((d22f2, from_extremes("S", d1, schur), singular))
 }
 
 /// Sorted by real part, values within 1e-9 * scale merged, cut to the
