@@ -22,87 +22,7 @@ use stackel_testkit::games as unrolled;
 
 battery_games!("tape", ShiftedTape);
 
-#[test]
-fn covariance_m3_tape_form_matches_unrolled() {
-    let mut rng = Lcg(7);
-    let mut p = rng.vec(10);
-    p[9] = 0.6;
-    agree(
-        Covariance3::default(),
-        unrolled::Covariance3::default(),
-        Some(p),
-        1,
-        Form::Tape,
-        1e-10,
-    );
-    agree(
-        Covariance3::default(),
-        unrolled::Covariance3::default(),
-        None,
-        2,
-        Form::Tape,
-        1e-10,
-    );
-}
-
-#[test]
-fn duopoly_torus_and_example1_tape_forms_match_unrolled() {
-    assert!(ZeroSumExample1::default().info().zero_sum);
-    agree(
-        Duopoly::default(),
-        unrolled::Duopoly::default(),
-        None,
-        3,
-        Form::Tape,
-        1e-10,
-    );
-    agree(
-        Torus::default(),
-        unrolled::Torus::default(),
-        None,
-        4,
-        Form::Tape,
-        1e-10,
-    );
-    agree(
-        ZeroSumExample1::default(),
-        unrolled::ZeroSumExample1::default(),
-        Some(vec![0.3, -0.2]),
-        5,
-        Form::Tape,
-        1e-10,
-    );
-}
-
-#[test]
-fn shifted_indices_two_followers_and_hoisted_sums_match_unrolled() {
-    assert_eq!(ShiftedUnrolled::default().info().form, Form::Unrolled);
-    for seed in 10..14 {
-        agree(
-            ShiftedTape::default(),
-            ShiftedUnrolled::default(),
-            None,
-            seed,
-            Form::Tape,
-            1e-10,
-        );
-    }
-}
-
-#[test]
-fn tape_games_pass_the_independent_derivative_checks() {
-    let mut rng = Lcg(21);
-    for _ in 0..2 {
-        let x = rng.vec(18);
-        let l = rng.vec(9);
-        check_game(&Covariance3::default(), &x, &l, 1e-10, 1e-6);
-        check_stackelberg_jacobian(&Covariance3::default(), &x, 1e-5);
-        let x = rng.vec(17);
-        let l = rng.vec(13);
-        check_game(&ShiftedTape::default(), &x, &l, 1e-10, 1e-5);
-        check_stackelberg_jacobian(&ShiftedTape::default(), &x, 1e-5);
-    }
-}
+battery_tests!(Form::Tape, 1e-10, ShiftedTape, TwoLayerTape, ReduceTape);
 
 #[test]
 fn tape_form_formulas_print_the_kept_program() {
@@ -122,26 +42,3 @@ fn tape_form_formulas_print_the_kept_program() {
 }
 
 tensor_games!("tape" TwoLayerTape ReduceTape, "unrolled" TwoLayerUnrolled ReduceUnrolled);
-
-#[test]
-fn tensor_lets_and_reductions_in_the_tape_form_match_unrolled() {
-    for seed in 30..33 {
-        agree(
-            TwoLayerTape::default(),
-            TwoLayerUnrolled::default(),
-            None,
-            seed,
-            Form::Tape,
-            1e-10,
-        );
-        // Random points: no two terms of a max/min tie (probability zero).
-        agree(
-            ReduceTape::default(),
-            ReduceUnrolled::default(),
-            None,
-            seed,
-            Form::Tape,
-            1e-10,
-        );
-    }
-}

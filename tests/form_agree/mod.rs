@@ -364,3 +364,114 @@ macro_rules! tensor_games {
         }
     )*};
 }
+
+/// The battery's tests for games defined by `battery_games!` and
+/// `tensor_games!` in the forced form `$form`, compared at relative `$tol`.
+macro_rules! battery_tests {
+    ($form:expr, $tol:expr, $shifted:ident, $two_layer:ident, $reduce:ident) => {
+        #[test]
+        fn covariance_m3_matches_unrolled() {
+            let mut rng = Lcg(7);
+            let mut p = rng.vec(10);
+            p[9] = 0.6;
+            agree(
+                Covariance3::default(),
+                unrolled::Covariance3::default(),
+                Some(p),
+                1,
+                $form,
+                $tol,
+            );
+            agree(
+                Covariance3::default(),
+                unrolled::Covariance3::default(),
+                None,
+                2,
+                $form,
+                $tol,
+            );
+        }
+
+        #[test]
+        fn duopoly_torus_and_example1_match_unrolled() {
+            assert!(ZeroSumExample1::default().info().zero_sum);
+            agree(
+                Duopoly::default(),
+                unrolled::Duopoly::default(),
+                None,
+                3,
+                $form,
+                $tol,
+            );
+            agree(
+                Torus::default(),
+                unrolled::Torus::default(),
+                None,
+                4,
+                $form,
+                $tol,
+            );
+            agree(
+                ZeroSumExample1::default(),
+                unrolled::ZeroSumExample1::default(),
+                Some(vec![0.3, -0.2]),
+                5,
+                $form,
+                $tol,
+            );
+        }
+
+        #[test]
+        fn shifted_indices_two_followers_and_hoisted_sums_match_unrolled() {
+            assert_eq!(ShiftedUnrolled::default().info().form, Form::Unrolled);
+            for seed in 10..14 {
+                agree(
+                    $shifted::default(),
+                    ShiftedUnrolled::default(),
+                    None,
+                    seed,
+                    $form,
+                    $tol,
+                );
+            }
+        }
+
+        #[test]
+        fn forced_games_pass_the_independent_derivative_checks() {
+            let mut rng = Lcg(21);
+            for _ in 0..2 {
+                let x = rng.vec(18);
+                let l = rng.vec(9);
+                check_game(&Covariance3::default(), &x, &l, 1e-10, 1e-6);
+                check_stackelberg_jacobian(&Covariance3::default(), &x, 1e-5);
+                let x = rng.vec(17);
+                let l = rng.vec(13);
+                check_game(&$shifted::default(), &x, &l, 1e-10, 1e-5);
+                check_stackelberg_jacobian(&$shifted::default(), &x, 1e-5);
+            }
+        }
+
+        #[test]
+        fn tensor_lets_and_reductions_match_unrolled() {
+            for seed in 30..33 {
+                agree(
+                    $two_layer::default(),
+                    TwoLayerUnrolled::default(),
+                    None,
+                    seed,
+                    $form,
+                    $tol,
+                );
+                // Random points: no two terms of a max/min tie (probability zero).
+                agree(
+                    $reduce::default(),
+                    ReduceUnrolled::default(),
+                    None,
+                    seed,
+                    $form,
+                    $tol,
+                );
+            }
+        }
+    };
+}
