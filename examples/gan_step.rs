@@ -1,6 +1,7 @@
 //! Per-call cost of the mixture-of-Gaussians GAN (paper 4.3, example 2;
-//! Appendix D.1 sizes: batch 256, latent 16, hidden 32) compiled by
-//! `stackel_game!` in the tape form: the gradients, the operators a
+//! Appendix D.1 sizes: batch 256, latent 16, hidden 32), the
+//! `stackel_game!` definition the paper's experiments use
+//! (`stackel_testkit::games::DiamondGan`, tape form): the gradients, the operators a
 //! Stackelberg step uses (H w for conjugate gradients, B^T v) and one whole
 //! regularised Stackelberg direction (D1f1 - B^T (H + eta I)^-1 D2f1 with
 //! 5 CG iterations), f32 and f64. Prints microseconds per call.
@@ -8,30 +9,8 @@
 //! `cargo run --release --example gan_step`
 
 use stackel::prelude::*;
+use stackel_testkit::games::DiamondGan;
 use std::time::Instant;
-
-stackel_game! {
-    /// Mixture-of-Gaussians GAN, diamond settings: tanh, saturating objective.
-    pub game DiamondGan {
-        const B = 256;
-        const Z = 16;
-        const H = 32;
-        data x: [B, 2];
-        data z: [B, Z];
-        leader gen { w1: [H, Z], b1: [H], w2: [H, H], b2: [H], w3: [2, H], b3: [2] };
-        follower disc { v1: [H, 2], c1: [H], v2: [H], c2 };
-        let h1[b in 0..B, j in 0..H] = tanh(sum(i in 0..Z) w1[j, i] * z[b, i] + b1[j]);
-        let h2[b in 0..B, j in 0..H] = tanh(sum(i in 0..H) w2[j, i] * h1[b, i] + b2[j]);
-        let g[b in 0..B, k in 0..2] = sum(i in 0..H) w3[k, i] * h2[b, i] + b3[k];
-        let hr[b in 0..B, j in 0..H] = tanh(sum(i in 0..2) v1[j, i] * x[b, i] + c1[j]);
-        let hf[b in 0..B, j in 0..H] = tanh(sum(i in 0..2) v1[j, i] * g[b, i] + c1[j]);
-        let dr[b in 0..B] = sum(j in 0..H) v2[j] * hr[b, j] + c2;
-        let df[b in 0..B] = sum(j in 0..H) v2[j] * hf[b, j] + c2;
-        let loss_d = -mean(b in 0..B) (log_sigmoid(dr[b]) + log_sigmoid(-df[b]));
-        cost gen = -loss_d;
-        cost disc = loss_d;
-    }
-}
 
 fn time<F: FnMut()>(reps: usize, mut f: F) -> f64 {
     f();

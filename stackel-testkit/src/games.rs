@@ -103,3 +103,57 @@ stackel_game! {
         cost y = (y[0] - x[1])^2 + (y[1] - 0.3 * x[0])^2 + 0.2 * y[0] * y[1];
     }
 }
+
+// The mixture-of-Gaussians GANs of paper 4.3 (examples 2 and 3), Appendix
+// D.1 sizes: batch 256, latent 16, hidden 32; tape form (data inputs and
+// player parts).
+
+stackel_game! {
+    #[stackel(crate = stackel_runtime)]
+    /// Diamond (paper 4.3, example 2): tanh hidden activations, the
+    /// saturating objective: the discriminator minimises its cross-entropy
+    /// loss_d = -mean_b (log sigma(D(x_b)) + log sigma(-D(G(z_b)))), the
+    /// generator maximises it (f1 = -loss_d).
+    pub game DiamondGan {
+        const B = 256;  const Z = 16;  const H = 32;
+        data x: [B, 2];
+        data z: [B, Z];
+        leader gen { w1: [H, Z], b1: [H], w2: [H, H], b2: [H], w3: [2, H], b3: [2] };
+        follower disc { v1: [H, 2], c1: [H], v2: [H], c2 };
+        let h1[b in 0..B, j in 0..H] = tanh(sum(i in 0..Z) w1[j, i] * z[b, i] + b1[j]);
+        let h2[b in 0..B, j in 0..H] = tanh(sum(i in 0..H) w2[j, i] * h1[b, i] + b2[j]);
+        let g[b in 0..B, k in 0..2] = sum(i in 0..H) w3[k, i] * h2[b, i] + b3[k];
+        let hr[b in 0..B, j in 0..H] = tanh(sum(i in 0..2) v1[j, i] * x[b, i] + c1[j]);
+        let hf[b in 0..B, j in 0..H] = tanh(sum(i in 0..2) v1[j, i] * g[b, i] + c1[j]);
+        let dr[b in 0..B] = sum(j in 0..H) v2[j] * hr[b, j] + c2;
+        let df[b in 0..B] = sum(j in 0..H) v2[j] * hf[b, j] + c2;
+        let loss_d = -mean(b in 0..B) (log_sigmoid(dr[b]) + log_sigmoid(-df[b]));
+        cost gen = -loss_d;
+        cost disc = loss_d;
+    }
+}
+
+stackel_game! {
+    #[stackel(crate = stackel_runtime)]
+    /// Circle (paper 4.3, example 3): ReLU hidden activations, the
+    /// non-saturating objective: the discriminator minimises
+    /// loss_d = -mean_b (log sigma(D(x_b)) + log sigma(-D(G(z_b)))), the
+    /// generator minimises -mean_b log sigma(D(G(z_b))).
+    pub game CircleGan {
+        const B = 256;  const Z = 16;  const H = 32;
+        data x: [B, 2];
+        data z: [B, Z];
+        leader gen { w1: [H, Z], b1: [H], w2: [H, H], b2: [H], w3: [2, H], b3: [2] };
+        follower disc { v1: [H, 2], c1: [H], v2: [H], c2 };
+        let h1[b in 0..B, j in 0..H] = relu(sum(i in 0..Z) w1[j, i] * z[b, i] + b1[j]);
+        let h2[b in 0..B, j in 0..H] = relu(sum(i in 0..H) w2[j, i] * h1[b, i] + b2[j]);
+        let g[b in 0..B, k in 0..2] = sum(i in 0..H) w3[k, i] * h2[b, i] + b3[k];
+        let hr[b in 0..B, j in 0..H] = relu(sum(i in 0..2) v1[j, i] * x[b, i] + c1[j]);
+        let hf[b in 0..B, j in 0..H] = relu(sum(i in 0..2) v1[j, i] * g[b, i] + c1[j]);
+        let dr[b in 0..B] = sum(j in 0..H) v2[j] * hr[b, j] + c2;
+        let df[b in 0..B] = sum(j in 0..H) v2[j] * hf[b, j] + c2;
+        let loss_d = -mean(b in 0..B) (log_sigmoid(dr[b]) + log_sigmoid(-df[b]));
+        cost gen = -mean(b in 0..B) log_sigmoid(df[b]);
+        cost disc = loss_d;
+    }
+}

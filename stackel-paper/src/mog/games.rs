@@ -3,9 +3,8 @@
 //! layers of 32 units on a 16-dimensional latent, the discriminator
 //! (follower) one hidden layer of 32 units and a sigmoid output (its logit
 //! goes through `log_sigmoid`, numerically stable); batch 256. Both are
-//! compiled in the tape form (data inputs and player parts).
-
-use stackel::prelude::*;
+//! compiled in the tape form (data inputs and player parts); the games
+//! themselves are written once in `stackel_testkit::games`.
 
 /// Batch size (Appendix D.1).
 pub const BATCH: usize = 256;
@@ -14,49 +13,7 @@ pub const LATENT: usize = 16;
 /// Hidden units per layer.
 pub const HIDDEN: usize = 32;
 
-stackel_game! {
-    /// Diamond (paper 4.3, example 2): tanh hidden activations, the
-    /// saturating objective: the discriminator minimises its cross-entropy
-    /// loss_d = -mean_b (log sigma(D(x_b)) + log sigma(-D(G(z_b)))), the
-    /// generator maximises it (f1 = -loss_d).
-    pub game DiamondGan {
-        const B = 256;  const Z = 16;  const H = 32;
-        data x: [B, 2];
-        data z: [B, Z];
-        leader gen { w1: [H, Z], b1: [H], w2: [H, H], b2: [H], w3: [2, H], b3: [2] };
-        follower disc { v1: [H, 2], c1: [H], v2: [H], c2 };
-        let h1[b in 0..B, j in 0..H] = tanh(sum(i in 0..Z) w1[j, i] * z[b, i] + b1[j]);
-        let h2[b in 0..B, j in 0..H] = tanh(sum(i in 0..H) w2[j, i] * h1[b, i] + b2[j]);
-        let g[b in 0..B, k in 0..2] = sum(i in 0..H) w3[k, i] * h2[b, i] + b3[k];
-        let dr[b in 0..B] = sum(j in 0..H) v2[j] * tanh(sum(i in 0..2) v1[j, i] * x[b, i] + c1[j]) + c2;
-        let df[b in 0..B] = sum(j in 0..H) v2[j] * tanh(sum(i in 0..2) v1[j, i] * g[b, i] + c1[j]) + c2;
-        let loss_d = -mean(b in 0..B) (log_sigmoid(dr[b]) + log_sigmoid(-df[b]));
-        cost gen = -loss_d;
-        cost disc = loss_d;
-    }
-}
-
-stackel_game! {
-    /// Circle (paper 4.3, example 3): ReLU hidden activations, the
-    /// non-saturating objective: the discriminator minimises
-    /// loss_d = -mean_b (log sigma(D(x_b)) + log sigma(-D(G(z_b)))), the
-    /// generator minimises -mean_b log sigma(D(G(z_b))).
-    pub game CircleGan {
-        const B = 256;  const Z = 16;  const H = 32;
-        data x: [B, 2];
-        data z: [B, Z];
-        leader gen { w1: [H, Z], b1: [H], w2: [H, H], b2: [H], w3: [2, H], b3: [2] };
-        follower disc { v1: [H, 2], c1: [H], v2: [H], c2 };
-        let h1[b in 0..B, j in 0..H] = relu(sum(i in 0..Z) w1[j, i] * z[b, i] + b1[j]);
-        let h2[b in 0..B, j in 0..H] = relu(sum(i in 0..H) w2[j, i] * h1[b, i] + b2[j]);
-        let g[b in 0..B, k in 0..2] = sum(i in 0..H) w3[k, i] * h2[b, i] + b3[k];
-        let dr[b in 0..B] = sum(j in 0..H) v2[j] * relu(sum(i in 0..2) v1[j, i] * x[b, i] + c1[j]) + c2;
-        let df[b in 0..B] = sum(j in 0..H) v2[j] * relu(sum(i in 0..2) v1[j, i] * g[b, i] + c1[j]) + c2;
-        let loss_d = -mean(b in 0..B) (log_sigmoid(dr[b]) + log_sigmoid(-df[b]));
-        cost gen = -mean(b in 0..B) log_sigmoid(df[b]);
-        cost disc = loss_d;
-    }
-}
+pub use stackel_testkit::games::{CircleGan, DiamondGan};
 
 /// Which activation the hidden layers use.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize)]
@@ -136,6 +93,7 @@ pub fn logit(act: Activation, disc: &[f64], p: [f64; 2]) -> f64 {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use stackel::prelude::*;
 
     /// A state x = (gen, disc, data x, data z) with every entry in
     /// (-0.6, 0.6) (xorshift).
