@@ -23,6 +23,12 @@ fn schedules() -> (Schedule, Schedule) {
     )
 }
 
+/// The deterministic two-timescale Stackelberg dynamics of figure 4.
+pub fn stackelberg_dynamics() -> Dynamics {
+    let (g1, g2) = schedules();
+    Dynamics::two_timescale(g1, g2)
+}
+
 /// A deterministic symmetric positive definite Sigma = A A^T / m + 0.1 I with
 /// A standard normal (Philox stream of `seed`), and a start V0 = B / sqrt(m)
 /// (B standard normal), W0 = 0.
@@ -123,7 +129,7 @@ fn run_m<G: Game + Clone>(
     )?;
     let stack = sampled_path(
         &game,
-        Dynamics::two_timescale(g1, g2),
+        stackelberg_dynamics(),
         x0,
         steps,
         Noise::none(),

@@ -11,6 +11,7 @@ pub mod example1;
 pub mod games;
 pub mod mog;
 pub mod plot;
+pub mod precision;
 pub mod stats;
 pub mod summary;
 pub mod torus;
@@ -65,7 +66,14 @@ impl Default for Config {
 }
 
 /// The experiments, by name.
-pub const EXPERIMENTS: [&str; 5] = ["duopoly", "torus", "example1", "covariance", "mog"];
+pub const EXPERIMENTS: [&str; 6] = [
+    "duopoly",
+    "torus",
+    "example1",
+    "covariance",
+    "mog",
+    "precision",
+];
 
 /// Runs the selected experiments and writes figures, `summary.md` and
 /// `summary.json` into `cfg.out`.
@@ -84,6 +92,7 @@ pub fn reproduce(cfg: &Config) -> Result<summary::Summary, common::ExperimentErr
             "torus" => torus::run(cfg)?,
             "example1" => example1::run(cfg)?,
             "mog" => mog::run(cfg)?,
+            "precision" => precision::run(cfg)?,
             _ => covariance::run(cfg)?,
         };
         s.setup

@@ -35,6 +35,9 @@ pub mod study;
 // Equilibria: finding, classifying, sensitivity.
 pub mod equilibria;
 
+// Diagnostics: f32 vs f64.
+pub mod precision;
+
 pub use blocks::Workspace;
 pub use dynamics::{Dynamics, Rule};
 pub use game::{
