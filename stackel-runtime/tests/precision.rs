@@ -25,7 +25,7 @@ stackel_game! {
 
 #[test]
 fn the_audit_finds_the_cancelling_block_and_its_error_is_the_hand_computed_one() {
-    let g = Cancelling::default();
+    let g = Cancelling;
     let a = audit(
         &g,
         &AuditOptions::new(vec![1e-3, 0.5], vec![2e-3, 1.5]).samples(200),
