@@ -1,0 +1,356 @@
+//! Run-time native code for a game's derivative programs.
+//!
+//! The compiler (`stackel-symbolic`) lowers every derivative block of a game
+//! to straight-line [`Program`]s ([`stackel_symbolic::ir`]). The macro turns
+//! them into Rust at compile time; this crate turns the same programs into
+//! machine code at run time with Cranelift, so a game given as text needs no
+//! Rust build:
+//!
+//! ```
+//! use stackel_jit::{JitPrograms, Precision};
+//! use std::str::FromStr;
+//!
+//! let text = "game Duopoly {
+//!     param a = 100.0;  param c1 = 5.0;  param c2 = 2.0;
+//!     leader q1;  follower q2;
+//!     cost q1 = -(a - q1 - q2 - c1) * q1;
+//!     cost q2 = -(a - q1 - q2 - c2) * q2;
+//! }";
+//! let tokens = proc_macro2::TokenStream::from_str(text).unwrap();
+//! let model = stackel_symbolic::front_end(tokens).unwrap();
+//! let lowered = stackel_symbolic::lower::lower_game(&model).unwrap();
+//! let jit = JitPrograms::compile(&[&lowered.field.omega], Precision::F64).unwrap();
+//! let mut omega = [0.0; 2];
+//! jit.run_f64(0, &[46.0, 26.0], &[100.0, 5.0, 2.0], &[], &mut [&mut omega]).unwrap();
+//! // D1 f1 = -(a - 2 q1 - q2 - c1) = 23, D2 f2 = -(a - q1 - 2 q2 - c2) = 0
+//! assert_eq!(omega, [23.0, 0.0]);
+//! ```
+//!
+//! Semantics: each program computes exactly what the macro's generated code
+//! computes for the same scalar type: `+ - * /` and `sqrt` are IEEE
+//! operations, `x^n` for an integer n is the same chain of squarings as
+//! Rust's `powi`, `min`/`max`/`sign`/`heaviside`/`relu` the same comparisons,
+//! and the transcendental functions call the runtime's own
+//! [`stackel_runtime::Real`] implementations (libm through Rust's `f64`/`f32`
+//! methods, and the runtime's stable sigmoid and softplus).
+
+#![warn(missing_docs)]
+
+mod libm;
+mod translate;
+
+use cranelift_codegen::ir::{types, AbiParam};
+use cranelift_codegen::settings::{self, Configurable};
+use cranelift_jit::{JITBuilder, JITModule};
+use cranelift_module::{default_libcall_names, Linkage, Module};
+use stackel_symbolic::ir::{Operand, Program, Stmt};
+use std::mem::ManuallyDrop;
+
+/// The scalar type the code computes in.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Precision {
+    /// `f32`.
+    F32,
+    /// `f64`.
+    F64,
+}
+
+/// What can go wrong compiling or calling run-time code.
+#[derive(Debug, thiserror::Error)]
+pub enum JitError {
+    /// This machine has no Cranelift back end (an unsupported architecture).
+    #[error("no native code generator for this machine: {0}")]
+    UnsupportedHost(String),
+    /// Cranelift rejected the code (a bug in this crate: please report it).
+    #[error("code generation failed: {0}")]
+    Codegen(String),
+    /// A program was called in the other precision.
+    #[error("the programs were compiled for {compiled:?}, called with {called:?}")]
+    WrongPrecision {
+        /// What they were compiled for.
+        compiled: Precision,
+        /// What the call used.
+        called: Precision,
+    },
+    /// No program with this number.
+    #[error("program {0} does not exist ({1} compiled)")]
+    NoProgram(usize, usize),
+    /// An input or output slice is shorter than the program reads or writes.
+    #[error("{what} has {got} entries, the program needs {need}")]
+    ShortSlice {
+        /// Which slice (`x`, `p`, `lambda`, `output 2`, or the output count).
+        what: String,
+        /// Its length.
+        got: usize,
+        /// What the program needs.
+        need: usize,
+    },
+}
+
+/// How much of each input a program reads and what it writes.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ProgramShape {
+    /// Entries of x read (the largest state index + 1).
+    pub x: usize,
+    /// Entries of p read.
+    pub p: usize,
+    /// Entries of lambda read.
+    pub lambda: usize,
+    /// The length of each output array, in order.
+    pub outputs: Vec<usize>,
+}
+
+impl ProgramShape {
+    fn of(program: &Program) -> Self {
+        let (mut x, mut p, mut lambda) = (0, 0, 0);
+        let mut see = |o: Operand| match o {
+            Operand::State(k) => x = x.max(k as usize + 1),
+            Operand::Param(k) => p = p.max(k as usize + 1),
+            Operand::Lambda(k) => lambda = lambda.max(k as usize + 1),
+            Operand::Tmp(_) | Operand::Const(_) => {}
+        };
+        for Stmt::Assign(i) in &program.body {
+            i.op.operands().into_iter().for_each(&mut see);
+        }
+        for o in &program.outputs {
+            o.entries.iter().copied().for_each(&mut see);
+        }
+        ProgramShape {
+            x,
+            p,
+            lambda,
+            outputs: program.outputs.iter().map(|o| o.entries.len()).collect(),
+        }
+    }
+}
+
+/// The machine-code signature of every compiled program:
+/// `(x, p, lambda, outputs)`, `outputs` an array of one pointer per output
+/// array.
+type Entry<F> = unsafe extern "C" fn(*const F, *const F, *const F, *const *mut F);
+
+/// The output pointers of one call: on the stack for up to
+/// [`OutputPointers::INLINE`] arrays (every program a game has), so a call
+/// allocates nothing.
+enum OutputPointers<F> {
+    Inline([*mut F; 16]),
+    Heap(Vec<*mut F>),
+}
+
+impl<F> OutputPointers<F> {
+    const INLINE: usize = 16;
+
+    fn new(outs: &mut [&mut [F]]) -> Self {
+        if outs.len() <= Self::INLINE {
+            let mut a = [std::ptr::null_mut(); 16];
+            for (p, o) in a.iter_mut().zip(outs.iter_mut()) {
+                *p = o.as_mut_ptr();
+            }
+            OutputPointers::Inline(a)
+        } else {
+            OutputPointers::Heap(outs.iter_mut().map(|o| o.as_mut_ptr()).collect())
+        }
+    }
+
+    fn as_ptr(&self) -> *const *mut F {
+        match self {
+            OutputPointers::Inline(a) => a.as_ptr(),
+            OutputPointers::Heap(v) => v.as_ptr(),
+        }
+    }
+}
+
+/// Programs compiled to native code, all in one precision. Calls are safe:
+/// [`JitPrograms::run_f64`] / [`JitPrograms::run_f32`] check every slice
+/// against the program's [`ProgramShape`] first.
+pub struct JitPrograms {
+    module: ManuallyDrop<JITModule>,
+    entries: Vec<*const u8>,
+    shapes: Vec<ProgramShape>,
+    precision: Precision,
+}
+
+// SAFETY: after `finalize_definitions` the module's code and data are never
+// written again; the entry points are plain functions that read their
+// arguments only, so calling them from several threads at once is sound. The
+// module itself is touched again only by `Drop`, which has `&mut self`.
+unsafe impl Send for JitPrograms {}
+// SAFETY: see `Send`: shared access only calls the read-only entry points.
+unsafe impl Sync for JitPrograms {}
+
+impl Drop for JitPrograms {
+    fn drop(&mut self) {
+        // SAFETY: no entry point outlives `self` (they are only reachable
+        // through `&self`), so the code memory can be released.
+        unsafe { ManuallyDrop::take(&mut self.module).free_memory() };
+    }
+}
+
+impl std::fmt::Debug for JitPrograms {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("JitPrograms")
+            .field("precision", &self.precision)
+            .field("shapes", &self.shapes)
+            .finish()
+    }
+}
+
+impl JitPrograms {
+    /// Compiles `programs` (program k is then called as number k).
+    pub fn compile(programs: &[&Program], precision: Precision) -> Result<Self, JitError> {
+        let mut flags = settings::builder();
+        let set = |f: &mut settings::Builder, k: &str, v: &str| {
+            f.set(k, v).map_err(|e| JitError::Codegen(e.to_string()))
+        };
+        set(&mut flags, "opt_level", "speed")?;
+        set(&mut flags, "is_pic", "false")?;
+        set(&mut flags, "use_colocated_libcalls", "false")?;
+        let isa = cranelift_native::builder()
+            .map_err(|e| JitError::UnsupportedHost(e.to_string()))?
+            .finish(settings::Flags::new(flags))
+            .map_err(|e| JitError::Codegen(e.to_string()))?;
+        let mut builder = JITBuilder::with_isa(isa, default_libcall_names());
+        libm::register(&mut builder);
+        let mut module = JITModule::new(builder);
+        let ty = match precision {
+            Precision::F32 => types::F32,
+            Precision::F64 => types::F64,
+        };
+        let imports = libm::declare(&mut module, ty)?;
+        let ptr = module.target_config().pointer_type();
+        let mut ctx = module.make_context();
+        let mut fctx = cranelift_frontend::FunctionBuilderContext::new();
+        let mut ids = Vec::with_capacity(programs.len());
+        for (k, program) in programs.iter().enumerate() {
+            ctx.func.signature.params = vec![AbiParam::new(ptr); 4];
+            let id = module
+                .declare_function(&format!("program{k}"), Linkage::Local, &ctx.func.signature)
+                .map_err(|e| JitError::Codegen(e.to_string()))?;
+            translate::program(&mut module, &mut ctx.func, &mut fctx, &imports, program, ty);
+            module
+                .define_function(id, &mut ctx)
+                .map_err(|e| JitError::Codegen(format!("{e:?}")))?;
+            module.clear_context(&mut ctx);
+            ids.push(id);
+        }
+        module
+            .finalize_definitions()
+            .map_err(|e| JitError::Codegen(e.to_string()))?;
+        let entries = ids
+            .iter()
+            .map(|&id| module.get_finalized_function(id))
+            .collect();
+        Ok(JitPrograms {
+            module: ManuallyDrop::new(module),
+            entries,
+            shapes: programs.iter().map(|p| ProgramShape::of(p)).collect(),
+            precision,
+        })
+    }
+
+    /// The precision the programs compute in.
+    pub fn precision(&self) -> Precision {
+        self.precision
+    }
+
+    /// How many programs.
+    pub fn len(&self) -> usize {
+        self.entries.len()
+    }
+
+    /// True when no program was compiled.
+    pub fn is_empty(&self) -> bool {
+        self.entries.is_empty()
+    }
+
+    /// What program `k` reads and writes.
+    pub fn shape(&self, k: usize) -> Option<&ProgramShape> {
+        self.shapes.get(k)
+    }
+
+    fn check<F>(
+        &self,
+        precision: Precision,
+        k: usize,
+        x: &[F],
+        p: &[F],
+        lambda: &[F],
+        outs: &mut [&mut [F]],
+    ) -> Result<(*const u8, OutputPointers<F>), JitError> {
+        if precision != self.precision {
+            return Err(JitError::WrongPrecision {
+                compiled: self.precision,
+                called: precision,
+            });
+        }
+        let shape = self
+            .shapes
+            .get(k)
+            .ok_or(JitError::NoProgram(k, self.entries.len()))?;
+        let short = |what: &str, got: usize, need: usize| {
+            (got < need).then(|| JitError::ShortSlice {
+                what: what.to_string(),
+                got,
+                need,
+            })
+        };
+        for (what, got, need) in [
+            ("x", x.len(), shape.x),
+            ("p", p.len(), shape.p),
+            ("lambda", lambda.len(), shape.lambda),
+            ("the output list", outs.len(), shape.outputs.len()),
+        ] {
+            if let Some(e) = short(what, got, need) {
+                return Err(e);
+            }
+        }
+        for (i, (o, &need)) in outs.iter().zip(&shape.outputs).enumerate() {
+            if o.len() < need {
+                return Err(JitError::ShortSlice {
+                    what: format!("output {i}"),
+                    got: o.len(),
+                    need,
+                });
+            }
+        }
+        Ok((self.entries[k], OutputPointers::new(outs)))
+    }
+
+    /// Runs program `k` in f64: reads `x`, `p`, `lambda`, writes every
+    /// entry of each output array.
+    pub fn run_f64(
+        &self,
+        k: usize,
+        x: &[f64],
+        p: &[f64],
+        lambda: &[f64],
+        outs: &mut [&mut [f64]],
+    ) -> Result<(), JitError> {
+        let (entry, ptrs) = self.check(Precision::F64, k, x, p, lambda, outs)?;
+        // SAFETY: `entry` was compiled with the `Entry<f64>` signature and
+        // reads/writes only within the lengths `check` verified.
+        unsafe {
+            let f: Entry<f64> = std::mem::transmute(entry);
+            f(x.as_ptr(), p.as_ptr(), lambda.as_ptr(), ptrs.as_ptr());
+        }
+        Ok(())
+    }
+
+    /// Runs program `k` in f32 (see [`JitPrograms::run_f64`]).
+    pub fn run_f32(
+        &self,
+        k: usize,
+        x: &[f32],
+        p: &[f32],
+        lambda: &[f32],
+        outs: &mut [&mut [f32]],
+    ) -> Result<(), JitError> {
+        let (entry, ptrs) = self.check(Precision::F32, k, x, p, lambda, outs)?;
+        // SAFETY: as in `run_f64`, with the `Entry<f32>` signature.
+        unsafe {
+            let f: Entry<f32> = std::mem::transmute(entry);
+            f(x.as_ptr(), p.as_ptr(), lambda.as_ptr(), ptrs.as_ptr());
+        }
+        Ok(())
+    }
+}
