@@ -81,6 +81,8 @@
 /// ```
 pub use stackel_macros::stackel_game;
 pub use stackel_runtime::*;
+/// A game's cost report (operation counts per block, flops per step); see [`cost`].
+pub use stackel_runtime::cost::CostReport;
 
 // The items a user meets, each with an example on a macro game (the
 // runtime's own docs use hand-written games); they shadow the glob above.

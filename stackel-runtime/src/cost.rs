@@ -587,6 +587,7 @@ impl CostReport {
             rule_flops(
                 d1 as u64,
                 d2 as u64,
+                info.angle_mask().iter().filter(|a| **a).count() as u64,
                 flops("omega"),
                 flops("stackelberg_parts"),
                 flops("d2f2"),
@@ -663,25 +664,28 @@ pub fn lu_solve_flops(n: u64) -> u64 {
 /// - two-timescale: parts + solve(d2) + B^T lambda + update(n);
 /// - LOLA: parts + d2 (lambda = gamma2 D2 f1) + B^T lambda + update(n);
 /// - best response, one Newton iteration with one line-search trial:
-///   d2f2 + [d22f2 + factor(d2) + solve(d2) + 2 d2 + d2f2] + parts +
-///   solve(d2) + B^T lambda + update(d1);
+///   d2f2 + 1 (tolerance) + [d22f2 + newton(d2) + 2 (step test) + 2 d2 +
+///   d2f2] + parts + solve(d2) + B^T lambda + update(d1);
 ///
 /// with B^T lambda = D1 f1 - B^T lambda over d1 rows (2 d1 d2: d2
 /// multiplications, d2 - 1 additions, one subtraction), update(m) = 4m
 /// (x_i -= gamma_i (g_i + sigma_i z_i)) and solve(d2) =
 /// [`follower_solve_flops`], newton(d2) = [`lu_factor_flops`] +
-/// [`lu_solve_flops`]. Adam adds 14 flops per updated coordinate.
-/// Angle wrapping and the norms of the Newton test are not flops.
+/// [`lu_solve_flops`], and 4 per angle coordinate for the wrap
+/// x - 2 pi floor((x + pi) / 2 pi) after every rule. Adam adds 14 flops per
+/// updated coordinate. Comparisons, abs and max (the Newton test's norms)
+/// are not flops.
 pub fn rule_flops(
     d1: u64,
     d2: u64,
+    angles: u64,
     omega: u64,
     parts: u64,
     d2f2: u64,
     d22f2: u64,
 ) -> Vec<RuleFlops> {
     let n = d1 + d2;
-    let update = |m: u64| 4 * m;
+    let update = |m: u64| 4 * m + 4 * angles;
     let bt = 2 * d1 * d2;
     let solve = follower_solve_flops(d2);
     let newton_solve = lu_factor_flops(d2) + lu_solve_flops(d2);
@@ -690,25 +694,25 @@ pub fn rule_flops(
             rule: "simultaneous",
             game: omega,
             runtime: update(n),
-            model: "omega + 4n",
+            model: "omega + 4n + wrap",
         },
         RuleFlops {
             rule: "two-timescale",
             game: parts,
             runtime: solve + bt + update(n),
-            model: "parts + solve(d2) + 2 d1 d2 + 4n",
+            model: "parts + solve(d2) + 2 d1 d2 + 4n + wrap",
         },
         RuleFlops {
             rule: "best response",
             game: 2 * d2f2 + d22f2 + parts,
-            runtime: newton_solve + 2 * d2 + solve + bt + update(d1),
-            model: "2 d2f2 + d22f2 + parts + newton(d2) + 2 d2 + solve(d2) + 2 d1 d2 + 4 d1 (1 Newton iteration)",
+            runtime: 3 + newton_solve + 2 * d2 + solve + bt + update(d1),
+            model: "2 d2f2 + d22f2 + parts + 3 + newton(d2) + 2 d2 + solve(d2) + 2 d1 d2 + 4 d1 + wrap (1 Newton iteration)",
         },
         RuleFlops {
             rule: "lola",
             game: parts,
             runtime: d2 + bt + update(n),
-            model: "parts + d2 + 2 d1 d2 + 4n",
+            model: "parts + d2 + 2 d1 d2 + 4n + wrap",
         },
     ]
 }
@@ -813,6 +817,72 @@ impl fmt::Display for CostReport {
                 "wgsl: {} functions, {} expressions, {} statements; per invocation {} bytes of locals, {} bytes private",
                 s.functions, s.expressions, s.statements, s.local_bytes, s.private_bytes
             ),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::linalg::Lu;
+
+    #[test]
+    fn counted_numbers_count_each_class() {
+        let (a, b) = (Counted(1.5), Counted(-0.5));
+        let c = count_ops(|| {
+            let s = a + b - a * b / a;
+            let t = Real::exp(s).powi(3) + Real::powf(a, b);
+            let _ = -Real::abs(t).max(Counted::of(2.0));
+        });
+        assert_eq!(c, OpCounts::new(3, 1, 1, 2, 1, 3));
+        assert_eq!(c.flops(), 8);
+    }
+
+    /// The closed forms of the LU flops against the factorisation and the
+    /// transposed solve run on counted numbers (a dense, diagonally
+    /// dominant matrix: no zero multiplier).
+    #[test]
+    fn lu_flops_match_the_code() {
+        for n in 1..=7usize {
+            let a: Vec<Counted> = (0..n * n)
+                .map(|k| {
+                    let (i, j) = (k / n, k % n);
+                    Counted(if i == j {
+                        10.0 + i as f64
+                    } else {
+                        0.3 + 0.1 * (i + 2 * j) as f64
+                    })
+                })
+                .collect();
+            let mut lu = Lu::new(n);
+            let factor = count_ops(|| lu.factor(&a).expect("regular"));
+            assert_eq!(factor.flops(), lu_factor_flops(n as u64), "factor n = {n}");
+            let mut b = vec![Counted(1.0); n];
+            let solve = count_ops(|| lu.solve_transpose(&mut b));
+            assert_eq!(solve.flops(), lu_solve_flops(n as u64), "solve^T n = {n}");
+            let solve = count_ops(|| lu.solve(&mut b));
+            assert_eq!(solve.flops(), lu_solve_flops(n as u64), "solve n = {n}");
+        }
+    }
+
+    #[test]
+    fn follower_solve_flops_match_the_code() {
+        for d2 in 1..=5usize {
+            let mut h: Vec<Counted> = (0..d2 * d2)
+                .map(|k| Counted(if k % (d2 + 1) == 0 { 4.0 } else { 0.25 }))
+                .collect();
+            let mut lambda = vec![Counted(1.0); d2];
+            let mut lu = Lu::new(d2);
+            let c = count_ops(|| {
+                crate::field::follower_solve::<Counted, 1>(
+                    &mut h,
+                    Counted(0.0),
+                    &mut lambda,
+                    Some(&mut lu),
+                )
+                .expect("regular");
+            });
+            assert_eq!(c.flops(), follower_solve_flops(d2 as u64), "d2 = {d2}");
         }
     }
 }
