@@ -46,7 +46,7 @@ fn report_text<G: Game>(g: &G) -> String {
     CostReport::of(g)
         .to_string()
         .lines()
-        .filter(|l| !l.starts_with("wgsl:"))
+        .filter(|l| !l.starts_with("wgsl"))
         .map(|l| format!("{}\n", l.trim_end()))
         .collect()
 }
@@ -206,7 +206,7 @@ fn rule_flops_match_a_counted_step() {
     rule_flops_match(&g, &x0, &[TwoTimescale, BestResponse], false);
 }
 
-/// The WGSL kernel's size as naga reads it.
+/// The WGSL study kernel's size as naga reads it, and the game's share.
 #[cfg(feature = "gpu")]
 #[test]
 fn wgsl_stats() {
@@ -220,7 +220,12 @@ fn wgsl_stats() {
     .iter()
     .map(|r| {
         let w = match &r.wgsl {
-            WgslSummary::Stats(s) => format!("{s:?}"),
+            WgslSummary::Stats { kernel, game } => {
+                // the game's functions are part of the kernel
+                assert!(game.functions >= 1 && game.functions < kernel.functions);
+                assert!(game.expressions < kernel.expressions);
+                format!("kernel {kernel:?}\n  game {game:?}")
+            }
             other => format!("{other:?}"),
         };
         format!("{}: {w}\n", r.game)
