@@ -61,7 +61,7 @@ fn paper_game_reports() {
         "covariance3_loops",
         report_text(&Covariance3Loops::default())
     );
-    insta::assert_snapshot!("small_gan_tape", report_text(&SmallGan::default()));
+    insta::assert_snapshot!("small_gan_tape", report_text(&SmallGan));
 }
 
 /// The generated methods of the unrolled form execute exactly the
@@ -196,7 +196,7 @@ fn rule_flops_match_a_counted_step() {
     rule_flops_match(&Torus::default(), &[0.4, -1.1], &smooth, true);
     rule_flops_match(&ZeroSumExample1::default(), &[0.7, -0.4], &smooth, true);
     let x5 = [0.3, -0.2, 0.5, 1.0, -0.7];
-    rule_flops_match(&LeaderThreeFollowerTwo::default(), &x5, &all, true);
+    rule_flops_match(&LeaderThreeFollowerTwo, &x5, &all, true);
     let x0: Vec<f64> = (0..18).map(|k| 0.1 + 0.05 * k as f64).collect();
     let g = Covariance3::default();
     rule_flops_match(&g, &x0, &[Simultaneous, Lola], true);
@@ -215,7 +215,7 @@ fn wgsl_stats() {
         CostReport::of(&Duopoly::default()),
         CostReport::of(&Covariance3::default()),
         CostReport::of(&Covariance3Loops::default()),
-        CostReport::of(&SmallGan::default()),
+        CostReport::of(&SmallGan),
     ]
     .iter()
     .map(|r| {

@@ -192,6 +192,11 @@ fn tally(f: impl FnOnce(&mut OpCounts)) {
     });
 }
 
+/// One more operation of the class `class` picks.
+fn bump(class: fn(&mut OpCounts) -> &mut u64) {
+    tally(|c| *class(c) += 1);
+}
+
 /// An `f64` that counts, per thread, every operation taken on it (see
 /// [`count_ops`]); constants (`of`) and reads (`re`) are free.
 #[derive(Clone, Copy, Debug, Default, PartialEq, PartialOrd)]
@@ -209,13 +214,13 @@ macro_rules! counted_binop {
         impl $tr for Counted {
             type Output = Counted;
             fn $m(self, b: Counted) -> Counted {
-                tally(|c| c.$class += 1);
+                bump(|c| &mut c.$class);
                 Counted(self.0 $op b.0)
             }
         }
         impl $tra for Counted {
             fn $ma(&mut self, b: Counted) {
-                tally(|c| c.$class += 1);
+                bump(|c| &mut c.$class);
                 self.0 = self.0 $op b.0;
             }
         }
@@ -248,7 +253,7 @@ impl fmt::LowerExp for Counted {
 
 /// One transcendental (or other-class) function of a counted number.
 fn counted(class: fn(&mut OpCounts), v: f64) -> Counted {
-    tally(|c| class(c));
+    tally(class);
     Counted(v)
 }
 
