@@ -844,7 +844,8 @@ impl fmt::Display for CostReport {
                     "  {:<20} {:>9} {:>9} {:>9}   cse: {:>6} {:>6} {:>5} {:>5} {:>5} {:>5}",
                     "block", "tree", "dag", "cse", "add", "mul", "div", "trans", "powi", "other"
                 )?;
-                for s in c.stages {
+                let free = |s: &&StageCounts| s.tree.total() == 0;
+                for s in c.stages.iter().filter(|s| !free(s)) {
                     let k = &s.cse;
                     writeln!(
                         f,
@@ -859,6 +860,14 @@ impl fmt::Display for CostReport {
                         k.transcendental,
                         k.powi,
                         k.other
+                    )?;
+                }
+                let zero: Vec<&str> = c.stages.iter().filter(free).map(|s| s.block).collect();
+                if !zero.is_empty() {
+                    writeln!(
+                        f,
+                        "  no operation (every entry a constant or an input): {}",
+                        zero.join(", ")
                     )?;
                 }
             }
