@@ -380,7 +380,7 @@ pub enum WgslSummary {
         bytes: usize,
     },
     /// The two-timescale study kernel (f32, plain update, noise) built
-    /// around the game's module, as naga reads it ([`WgslStats::of_kernel`]).
+    /// around the game's module, as naga reads it (`WgslStats::of_kernel`, `gpu` feature).
     Stats {
         /// The whole kernel.
         kernel: WgslStats,

@@ -324,7 +324,7 @@ pub struct StageCounts {
 }
 
 /// The stage counts of every block and fused program of the unrolled
-/// form: the costs ("f1", "f2[i]"), "omega", "stackelberg_parts",
+/// form: the costs (`"f1"`, `"f2[i]"`), "omega", "stackelberg_parts",
 /// "second_order_parts", then each block of [`BLOCK_NAMES`].
 pub fn stages(lowered: &Lowered) -> Vec<StageCounts> {
     let d = &lowered.derivatives;
