@@ -4,7 +4,8 @@
 //! operations one real step takes on counted numbers.
 
 use stackel::cost::{count_ops, CostReport, Counted, OpCounts};
-use stackel::dynamics::{step, StepInputs, StepScratch};
+use stackel::dynamics::{step, FollowerSolver, StepInputs, StepScratch};
+use stackel::krylov::KrylovOptions;
 use stackel::prelude::*;
 use stackel::Rule;
 use stackel_testkit::games::{
@@ -117,8 +118,10 @@ fn duopoly_gradient_by_hand() {
     assert_eq!(r.method("d22f2"), Some(OpCounts::ZERO));
 }
 
-/// One step of `rule` on counted numbers from `x0`, plain update, eta = 0.
-fn counted_step<G: Game>(g: &G, rule: Rule, x0: &[f64]) -> OpCounts {
+/// One step of `rule` on counted numbers from `x0`, plain update, eta = 0,
+/// on the dense path (`matrix_free` false) or with conjugate gradients;
+/// with the number of Krylov iterations it took.
+fn counted_step<G: Game>(g: &G, rule: Rule, x0: &[f64], matrix_free: bool) -> (OpCounts, u64) {
     let s = Schedule::constant(0.01);
     let dynamics = match rule {
         Rule::Simultaneous => Dynamics::simultaneous(s),
@@ -126,6 +129,11 @@ fn counted_step<G: Game>(g: &G, rule: Rule, x0: &[f64]) -> OpCounts {
         Rule::BestResponse => Dynamics::best_response(s),
         Rule::Lola => Dynamics::lola(s, s),
     };
+    let dynamics = dynamics.follower_solver(if matrix_free {
+        FollowerSolver::MatrixFree(KrylovOptions::default())
+    } else {
+        FollowerSolver::Dense
+    });
     let n = G::D1 + G::D2;
     let angle = g.info().angle_mask();
     let (gains, sigma, z) = (
@@ -143,10 +151,12 @@ fn counted_step<G: Game>(g: &G, rule: Rule, x0: &[f64]) -> OpCounts {
         adam: None,
     };
     let mut x: Vec<Counted> = x0.iter().map(|v| Counted(*v)).collect();
-    let mut scratch = StepScratch::<Counted>::new::<G>();
-    count_ops(|| {
+    let mut scratch = StepScratch::<Counted>::for_dynamics(g, &dynamics);
+    assert_eq!(scratch.matrix_free(), matrix_free);
+    let ops = count_ops(|| {
         step(g, &dynamics, &inp, &mut x, None, &mut scratch);
-    })
+    });
+    (ops, scratch.solve_stats().iterations)
 }
 
 /// `exact`: the counted step equals the model; else it is at most the
@@ -161,8 +171,12 @@ fn rule_flops_match<G: Game>(g: &G, x0: &[f64], rules: &[Rule], exact: bool) {
             Rule::BestResponse => "best response",
             Rule::Lola => "lola",
         };
-        let model = report.rules.iter().find(|r| r.rule == name).expect("rule");
-        let counted = counted_step(g, *rule, x0);
+        let model = report
+            .rules
+            .iter()
+            .find(|r| r.rule == name && r.path == "dense")
+            .expect("rule");
+        let (counted, _) = counted_step(g, *rule, x0, false);
         if exact {
             assert_eq!(
                 counted.flops(),
@@ -204,6 +218,43 @@ fn rule_flops_match_a_counted_step() {
     let g = Covariance3Loops::default();
     rule_flops_match(&g, &x0, &[Simultaneous, Lola], true);
     rule_flops_match(&g, &x0, &[TwoTimescale, BestResponse], false);
+}
+
+/// The matrix-free rows against real steps with conjugate gradients on
+/// counted numbers: game + runtime + k x per iteration, k the iterations
+/// the solve took (at least one everywhere here).
+#[test]
+fn matrix_free_flops_match_a_counted_step() {
+    fn check<G: Game>(g: &G, x0: &[f64]) {
+        let report = CostReport::of(g);
+        for (rule, name) in [
+            (Rule::Simultaneous, "simultaneous"),
+            (Rule::TwoTimescale, "two-timescale"),
+            (Rule::Lola, "lola"),
+        ] {
+            let model = report
+                .rules
+                .iter()
+                .find(|r| r.rule == name && r.path == "matrix-free")
+                .expect("rule");
+            let (counted, k) = counted_step(g, rule, x0, true);
+            if rule == Rule::TwoTimescale {
+                assert!(k >= 1, "{}: no iteration", report.game);
+            }
+            assert_eq!(
+                counted.flops(),
+                model.with_iterations(k),
+                "{} {name}: k = {k}",
+                report.game
+            );
+        }
+    }
+    check(&Duopoly::default(), &[20.0, 10.0]);
+    check(&Torus::default(), &[0.4, -1.1]);
+    check(&LeaderThreeFollowerTwo, &[0.3, -0.2, 0.5, 1.0, -0.7]);
+    let x0: Vec<f64> = (0..18).map(|k| 0.1 + 0.05 * k as f64).collect();
+    check(&Covariance3::default(), &x0);
+    check(&Covariance3Loops::default(), &x0);
 }
 
 /// The WGSL study kernel's size as naga reads it, and the game's share.

@@ -348,23 +348,35 @@ pub struct MethodCost {
     pub ops: OpCounts,
 }
 
-/// Flops of one trajectory step of a learning rule.
+/// Flops of one trajectory step of a learning rule:
+/// `game + runtime + k * per_iteration` for a step whose follower solve
+/// takes k Krylov iterations (`per_iteration` is 0 on the dense path).
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct RuleFlops {
     /// The rule (`"simultaneous"`, `"two-timescale"`, `"best response"`, `"lola"`).
     pub rule: &'static str,
-    /// Flops of the game's methods the step calls.
+    /// `"dense"` or `"matrix-free"` (the follower solve's path).
+    pub path: &'static str,
+    /// Flops of the game's methods the step calls (once each).
     pub game: u64,
     /// Flops of the runtime's own arithmetic (solve, contraction, update).
     pub runtime: u64,
+    /// Flops of one Krylov iteration (its operator product included).
+    pub per_iteration: u64,
     /// How the step is counted.
     pub model: &'static str,
 }
 
 impl RuleFlops {
-    /// game + runtime.
+    /// game + runtime (the whole step on the dense path, the step without
+    /// its Krylov iterations on the matrix-free path).
     pub fn total(&self) -> u64 {
         self.game + self.runtime
+    }
+
+    /// The step's flops when its follower solve takes `k` iterations.
+    pub fn with_iterations(&self, k: u64) -> u64 {
+        self.total() + k * self.per_iteration
     }
 }
 
@@ -569,8 +581,9 @@ pub struct CostReport {
     pub compiled: Option<&'static CompiledCosts>,
     /// Each method's executed operations per call.
     pub executed: Vec<MethodCost>,
-    /// Flops per trajectory step of each rule (dense path; empty above
-    /// [`DENSE_LIMIT`]).
+    /// Flops per trajectory step of each rule: on the dense path (not
+    /// above [`DENSE_LIMIT`]) and, for one follower, on the matrix-free
+    /// path.
     pub rules: Vec<RuleFlops>,
     /// The WGSL kernel.
     pub wgsl: WgslSummary,
@@ -659,25 +672,36 @@ impl CostReport {
                 );
             });
         }
-        let rules = if dense {
-            let flops = |m: &str| {
-                executed
-                    .iter()
-                    .find(|c| c.method == m)
-                    .map_or(0, |c| c.ops.flops())
-            };
-            rule_flops(
+        let flops = |m: &str| {
+            executed
+                .iter()
+                .find(|c| c.method == m)
+                .map_or(0, |c| c.ops.flops())
+        };
+        let angles = info.angle_mask().iter().filter(|a| **a).count() as u64;
+        let mut rules = Vec::new();
+        if dense {
+            rules = rule_flops(
                 d1 as u64,
                 d2 as u64,
-                info.angle_mask().iter().filter(|a| **a).count() as u64,
+                angles,
                 flops("omega"),
                 flops("stackelberg_parts"),
                 flops("d2f2"),
                 flops("d22f2"),
-            )
-        } else {
-            Vec::new()
-        };
+            );
+        }
+        if info.followers.len() == 1 {
+            rules.extend(matrix_free_rule_flops(
+                d1 as u64,
+                d2 as u64,
+                angles,
+                flops("omega"),
+                flops("d1f1") + flops("d2f1") + flops("d2f2"),
+                flops("d22f2_tmul"),
+                flops("d21f2_tmul"),
+            ));
+        }
         CostReport {
             game: info.name,
             form: info.form,
@@ -774,27 +798,87 @@ pub fn rule_flops(
     vec![
         RuleFlops {
             rule: "simultaneous",
+            path: "dense",
+            per_iteration: 0,
             game: omega,
             runtime: update(n),
             model: "omega + 4n + wrap",
         },
         RuleFlops {
             rule: "two-timescale",
+            path: "dense",
+            per_iteration: 0,
             game: parts,
             runtime: solve + bt + update(n),
             model: "parts + solve(d2) + 2 d1 d2 + 4n + wrap",
         },
         RuleFlops {
             rule: "best response",
+            path: "dense",
+            per_iteration: 0,
             game: 2 * d2f2 + d22f2 + parts,
             runtime: 3 + newton_solve + 2 * d2 + solve + bt + update(d1),
             model: "2 d2f2 + d22f2 + parts + 3 + newton(d2) + 2 d2 + solve(d2) + 2 d1 d2 + 4 d1 + wrap (1 Newton iteration)",
         },
         RuleFlops {
             rule: "lola",
+            path: "dense",
+            per_iteration: 0,
             game: parts,
             runtime: d2 + bt + update(n),
             model: "parts + d2 + 2 d1 d2 + 4n + wrap",
+        },
+    ]
+}
+
+/// The flops of one step on the matrix-free path with one follower
+/// (conjugate gradients, [`crate::krylov::Krylov::cg`]), plain update:
+/// `grads` = d1f1 + d2f1 + d2f2, A = d22f2_tmul + 2 d2 (the operator with
+/// eta v added), and for a solve of k iterations
+/// cg(k) = (k + 1) A + 5 d2 + 5 + k (10 d2 + 4) (the initial residual and
+/// the two norms, then per iteration two dot products, three updates, two
+/// divisions, a square root and the tolerance test):
+///
+/// - simultaneous: omega + 4n (as dense);
+/// - two-timescale: grads + cg(k) + d21f2_tmul + d1 + 4n;
+/// - LOLA: grads + d2 + d21f2_tmul + d1 + 4n;
+///
+/// plus 4 per angle coordinate. Best response (Newton steps solved by CG)
+/// is not modelled.
+pub fn matrix_free_rule_flops(
+    d1: u64,
+    d2: u64,
+    angles: u64,
+    omega: u64,
+    grads: u64,
+    d22f2_tmul: u64,
+    d21f2_tmul: u64,
+) -> Vec<RuleFlops> {
+    let update = 4 * (d1 + d2) + 4 * angles;
+    vec![
+        RuleFlops {
+            rule: "simultaneous",
+            path: "matrix-free",
+            game: omega,
+            runtime: update,
+            per_iteration: 0,
+            model: "omega + 4n + wrap",
+        },
+        RuleFlops {
+            rule: "two-timescale",
+            path: "matrix-free",
+            game: grads + d22f2_tmul + d21f2_tmul,
+            runtime: 2 * d2 + 5 * d2 + 5 + d1 + update,
+            per_iteration: d22f2_tmul + 12 * d2 + 4,
+            model: "grads + cg(k) + d21f2_tmul + d1 + 4n + wrap",
+        },
+        RuleFlops {
+            rule: "lola",
+            path: "matrix-free",
+            game: grads + d21f2_tmul,
+            runtime: d2 + d1 + update,
+            per_iteration: 0,
+            model: "grads + d2 + d21f2_tmul + d1 + 4n + wrap",
         },
     ]
 }
@@ -877,24 +961,29 @@ impl fmt::Display for CostReport {
         for m in &self.executed {
             row(f, m.method, &m.ops)?;
         }
-        if self.rules.is_empty() {
+        writeln!(
+            f,
+            "flops per trajectory step (plain update; matrix-free: + k x per iteration for k Krylov iterations):"
+        )?;
+        if !self.rules.iter().any(|r| r.path == "dense") {
+            writeln!(f, "  dense path: not counted (d1 + d2 > {DENSE_LIMIT})")?;
+        }
+        for r in &self.rules {
+            let iter = if r.per_iteration > 0 {
+                format!(" + k x {}", r.per_iteration)
+            } else {
+                String::new()
+            };
             writeln!(
                 f,
-                "flops per trajectory step: not counted (d1 + d2 > {DENSE_LIMIT}: matrix-free path)"
+                "  {:<14} {:<12} {:>9}{iter} = game {} + runtime {}{iter}   [{}]",
+                r.rule,
+                r.path,
+                r.total(),
+                r.game,
+                r.runtime,
+                r.model
             )?;
-        } else {
-            writeln!(f, "flops per trajectory step (dense path, plain update):")?;
-            for r in &self.rules {
-                writeln!(
-                    f,
-                    "  {:<14} {:>9} = game {} + runtime {}   [{}]",
-                    r.rule,
-                    r.total(),
-                    r.game,
-                    r.runtime,
-                    r.model
-                )?;
-            }
         }
         match &self.wgsl {
             WgslSummary::None => writeln!(f, "wgsl: none emitted"),
