@@ -80,6 +80,8 @@
 /// assert!(text.contains(&"D22f2[0,0] = 2".to_string()), "{text:?}");
 /// ```
 pub use stackel_macros::stackel_game;
+/// A game's cost report (operation counts per block, flops per step); see [`cost`].
+pub use stackel_runtime::cost::CostReport;
 pub use stackel_runtime::*;
 
 // The items a user meets, each with an example on a macro game (the

@@ -393,6 +393,13 @@ pub trait Game: Send + Sync {
     fn wgsl(&self) -> Option<&'static str> {
         None
     }
+
+    /// The operation counts the compiler emitted with the game (see
+    /// [`crate::cost`]; [`crate::cost::CostReport::of`] gives the whole
+    /// report); `None` for hand-written games.
+    fn compiled_costs(&self) -> Option<&'static crate::cost::CompiledCosts> {
+        None
+    }
 }
 
 /// out = A v for a row-major r x c block A.

@@ -8,6 +8,7 @@
 #[cfg(feature = "dual")]
 pub mod autodiff;
 pub mod blocks;
+pub mod cost;
 pub mod field;
 pub mod game;
 pub mod krylov;

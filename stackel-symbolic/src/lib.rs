@@ -18,6 +18,7 @@
 #![warn(missing_docs)]
 pub mod ast;
 pub mod check;
+pub mod cost;
 pub mod dag;
 pub mod diff;
 pub mod emit_rust;

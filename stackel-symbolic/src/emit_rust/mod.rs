@@ -58,6 +58,7 @@ pub fn emit(
     let field_methods = methods::field_methods(&cx, lowered);
     let blocks = methods::block_methods(&cx, lowered);
     let data = methods::data_methods(formulas, wgsl);
+    let costs_data = crate::cost::compiled_costs_method(model, Form::Unrolled, Some(lowered));
     items::game_impl(
         model,
         options,
@@ -69,6 +70,7 @@ pub fn emit(
             #field_methods
             #blocks
             #data
+            #costs_data
         },
     )
 }

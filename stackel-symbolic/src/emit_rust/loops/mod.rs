@@ -134,6 +134,7 @@ pub fn emit(model: &GameModel, options: &Options) -> Result<TokenStream, Errors>
     let dense_methods = dense_methods(d1, d2);
     let formulas = formulas_method(model, &g);
     let wgsl = crate::emit_wgsl_loops::emit_indexed(model, &g);
+    let costs_data = crate::cost::compiled_costs_method(model, super::Form::Loops, None);
     Ok(items::game_impl(
         model,
         options,
@@ -141,6 +142,7 @@ pub fn emit(model: &GameModel, options: &Options) -> Result<TokenStream, Errors>
         quote! {
                 #info
                 #params
+                #costs_data
 
                 fn leader_cost<T: __stackel::Real>(&self, x: &[T]) -> T {
                     let x = &x[..#n_l];

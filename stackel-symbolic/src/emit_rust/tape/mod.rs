@@ -273,6 +273,7 @@ pub fn emit(model: &GameModel, options: &Options) -> Result<TokenStream, Errors>
         }
         };
     };
+    let costs_data = crate::cost::compiled_costs_method(model, super::Form::Tape, None);
     let body = quote! {
         const ND: usize = #nd_l;
 
@@ -409,6 +410,7 @@ pub fn emit(model: &GameModel, options: &Options) -> Result<TokenStream, Errors>
         }
 
         #formulas
+        #costs_data
     };
     let game = items::game_impl(model, options, [d1, d2, np], body);
     Ok(quote!(#game #helpers))
