@@ -12,7 +12,9 @@ pub mod field;
 pub mod game;
 pub mod krylov;
 pub mod linalg;
+pub mod nonfinite;
 pub mod real;
+pub mod source;
 pub mod tangent;
 
 // Learning dynamics and what drives them.

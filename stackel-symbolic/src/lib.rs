@@ -31,6 +31,7 @@ pub mod lower;
 pub mod model;
 pub mod parse;
 pub mod simplify;
+pub mod source;
 
 pub use error::Errors;
 use proc_macro2::TokenStream;

@@ -1,0 +1,240 @@
+//! NaN and infinities traced to the DSL source (`stackel::nonfinite`):
+//! games built to fail at a known subexpression, in every code form. The
+//! expected line and column of each subexpression are found in this very
+//! file's text, independently of the compiler's spans.
+
+use stackel::nonfinite::{trace_nonfinite, Block, NonFinite, NonFiniteTrace, Part};
+use stackel::prelude::*;
+
+const THIS_FILE: &str = include_str!("nonfinite_trace.rs");
+
+/// (line, column), 1-based, of the first occurrence of `text` in a line
+/// that also holds `marker` in this file.
+fn place(marker: &str, text: &str) -> (u32, u32) {
+    for (k, line) in THIS_FILE.lines().enumerate() {
+        if line.contains(marker) && !line.contains("place(") {
+            let col = line
+                .find(text)
+                .unwrap_or_else(|| panic!("`{text}` not on the `{marker}` line"));
+            return (k as u32 + 1, line[..col].chars().count() as u32 + 1);
+        }
+    }
+    panic!("no line holds `{marker}`");
+}
+
+fn traced<G: Game>(g: &G, x: &[f64]) -> NonFiniteTrace {
+    trace_nonfinite(g, x).unwrap().expect("a non-finite entry")
+}
+
+/// Asserts the trace's entry, subexpression text, place, part and arguments.
+#[allow(clippy::too_many_arguments)]
+fn check(
+    t: &NonFiniteTrace,
+    label: &str,
+    marker: &str,
+    text: &str,
+    part: Part,
+    kind: NonFinite,
+    args: &[f64],
+) {
+    assert_eq!(t.label, label, "{t}");
+    let o = t
+        .origin
+        .as_ref()
+        .unwrap_or_else(|| panic!("no origin: {t}"));
+    assert_eq!(o.text, text, "{t}");
+    assert_eq!((o.line, o.column), place(marker, text), "{t}");
+    assert!(o.file.ends_with("nonfinite_trace.rs"), "{}", o.file);
+    assert_eq!((o.part, o.kind), (part, kind), "{t}");
+    assert_eq!(o.args.len(), args.len(), "{t}");
+    for (a, b) in o.args.iter().zip(args) {
+        assert!((a - b).abs() <= 1e-12 * b.abs().max(1.0), "{t}: {a} vs {b}");
+    }
+}
+
+stackel_game! {
+    /// ln of a negative in the leader's gradient.
+    pub game LnGame {
+        leader q1;
+        follower q2;
+        cost q1 = q1 * ln(q1 - q2); // MARK-ln
+        cost q2 = (q2 - q1)^2;
+    }
+}
+
+#[test]
+fn ln_of_a_negative() {
+    let t = traced(&LnGame, &[0.2, 0.5]);
+    check(
+        &t,
+        "D1f1[0]",
+        "MARK-ln",
+        "ln(q1 - q2)",
+        Part::Value,
+        NonFinite::NaN,
+        &[-0.3],
+    );
+    assert_eq!(t.block, Block::D1f1);
+    let shown = t.to_string();
+    assert!(
+        shown.starts_with("D1f1[0] is NaN: `ln(q1 - q2)` at "),
+        "{shown}"
+    );
+    assert!(shown.ends_with("has argument -0.3"), "{shown}");
+}
+
+stackel_game! {
+    pub game DivGame {
+        leader q1;
+        follower q2;
+        cost q1 = q1^2 / (q2 - 1); // MARK-div
+        cost q2 = (q2 - q1)^2;
+    }
+}
+
+#[test]
+fn division_by_zero() {
+    let t = traced(&DivGame, &[1.5, 1.0]);
+    check(
+        &t,
+        "D1f1[0]",
+        "MARK-div",
+        "q1^2 / (q2 - 1)",
+        Part::Value,
+        NonFinite::Inf,
+        &[2.25, 0.0],
+    );
+}
+
+stackel_game! {
+    pub game SqrtGame {
+        param a = 2.0;
+        leader x: [2];
+        follower y;
+        cost x = (x[0] - 1)^2 + x[1] * sqrt(a - x[1]); // MARK-sqrt
+        cost y = (y - x[0])^2;
+    }
+}
+
+#[test]
+fn sqrt_of_a_negative_in_the_second_gradient_entry() {
+    // D1f1[0] = 2 (x0 - 1) is finite; D1f1[1] = sqrt(a - x1) - x1 / (2 sqrt(a - x1)) is not
+    let t = traced(&SqrtGame::default(), &[0.0, 2.5, 0.0]);
+    check(
+        &t,
+        "D1f1[1]",
+        "MARK-sqrt",
+        "sqrt(a - x[1])",
+        Part::Value,
+        NonFinite::NaN,
+        &[-0.5],
+    );
+}
+
+stackel_game! {
+    pub game ExpGame {
+        leader q1;
+        follower q2;
+        cost q1 = (q1 - 1)^2;
+        cost q2 = q2 * exp(q1 * q2) + q2^2; // MARK-exp
+    }
+}
+
+#[test]
+fn exp_overflow_in_the_follower_gradient() {
+    let t = traced(&ExpGame, &[40.0, 20.0]);
+    check(
+        &t,
+        "D2f2[0]",
+        "MARK-exp",
+        "exp(q1 * q2)",
+        Part::Value,
+        NonFinite::Inf,
+        &[800.0],
+    );
+}
+
+stackel_game! {
+    /// D2f2 = 2 (q2 - q1) + sqrt(q1) is finite at q1 = 0; D21f2 = -2 + 1 / (2 sqrt(q1)) is not.
+    pub game HessianOnly {
+        leader q1;
+        follower q2;
+        cost q1 = q1^2 + q2^2;
+        cost q2 = (q2 - q1)^2 + q2 * sqrt(q1); // MARK-hess
+    }
+}
+
+#[test]
+fn a_hessian_block_only() {
+    let x = [0.0, 0.7];
+    let mut g = [0.0];
+    HessianOnly.d2f2(&x, &mut g);
+    assert!(g[0].is_finite());
+    let t = traced(&HessianOnly, &x);
+    assert_eq!(t.block, Block::D21f2, "{t}");
+    assert_eq!(t.entry, vec![0, 0]);
+    let o = t.origin.as_ref().unwrap();
+    assert_eq!(o.text, "sqrt(q1)", "{t}");
+    assert_eq!((o.line, o.column), place("MARK-hess", "sqrt(q1)"));
+    assert_ne!(o.part, Part::Value, "{t}");
+    assert_eq!(o.args, vec![0.0]);
+}
+
+stackel_game! {
+    #[stackel(form = "loops")]
+    pub game SumLoops {
+        leader v: [4];
+        follower w;
+        let d = w - 1;
+        cost v = sum(i in 0..4) v[i] * ln(v[i] + d); // MARK-sum
+        cost w = (w - v[0])^2;
+    }
+}
+
+stackel_game! {
+    #[stackel(form = "tape")]
+    pub game SumTape {
+        leader v: [4];
+        follower w;
+        let d = w - 1;
+        cost v = sum(i in 0..4) v[i] * ln(v[i] + d); // MARK-tape
+        cost w = (w - v[0])^2;
+    }
+}
+
+#[test]
+fn inside_a_sum_in_the_loop_and_tape_forms() {
+    // v[2] + d = 0.5 - 1 < 0: the third term; the gradient entry D1f1[2]
+    let x = [2.0, 3.0, 0.5, 4.0, 0.0];
+    for (t, marker) in [
+        (traced(&SumLoops, &x), "MARK-sum"),
+        (traced(&SumTape, &x), "MARK-tape"),
+    ] {
+        check(
+            &t,
+            "D1f1[2]",
+            marker,
+            "ln(v[i] + d)",
+            Part::Value,
+            NonFinite::NaN,
+            &[-0.5],
+        );
+        assert_eq!(
+            t.origin.as_ref().unwrap().indices,
+            vec![("i".to_string(), 2)]
+        );
+        assert!(t.to_string().ends_with("(at i = 2)"), "{t}");
+    }
+}
+
+#[test]
+fn a_finite_state_has_no_trace() {
+    assert!(trace_nonfinite(&LnGame, &[0.9, 0.5]).unwrap().is_none());
+    assert!(trace_nonfinite(&HessianOnly, &[0.5, 0.5])
+        .unwrap()
+        .is_none());
+    assert!(
+        trace_nonfinite(&LnGame, &[0.9]).is_err(),
+        "a short state is an error"
+    );
+}
