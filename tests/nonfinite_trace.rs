@@ -238,3 +238,74 @@ fn a_finite_state_has_no_trace() {
         "a short state is an error"
     );
 }
+
+stackel_game! {
+    /// D1f1 = q1 - 3 + 1 / (2 sqrt(q1)): NaN from any q1 < 0.
+    pub game SqrtStudy {
+        leader q1;
+        follower q2;
+        cost q1 = 0.5 * (q1 - 3)^2 + sqrt(q1); // MARK-study
+        cost q2 = (q2 - q1)^2;
+    }
+}
+
+fn sqrt_study(dynamics: Dynamics) -> Study<SqrtStudy> {
+    let starts = vec![
+        vec![2.0, 0.0],
+        vec![-1.0, 0.0],
+        vec![4.0, 1.0],
+        vec![-0.5, 2.0],
+    ];
+    Study::new(SqrtStudy, dynamics)
+        .trajectories(4)
+        .steps(50)
+        .init(Init::List(starts))
+        .trace_nonfinite(true)
+}
+
+#[test]
+fn a_study_reports_the_diverged_trajectories() {
+    let simultaneous = Dynamics::simultaneous(Schedule::constant(0.1));
+    let two_timescale = Dynamics::two_timescale(Schedule::constant(0.05), Schedule::constant(0.1));
+    let runs = [
+        sqrt_study(simultaneous.clone()).run::<f64>().unwrap(),
+        sqrt_study(simultaneous.clone())
+            .small_kernel(false)
+            .run::<f64>()
+            .unwrap(),
+        sqrt_study(simultaneous).run::<f32>().unwrap(),
+        sqrt_study(two_timescale).run::<f64>().unwrap(),
+    ];
+    for r in &runs {
+        assert_eq!(r.summary.non_finite, 2);
+        assert_eq!(r.summary.finished, 2);
+        let traced: Vec<u64> = r.nonfinite.iter().map(|t| t.trajectory).collect();
+        assert_eq!(traced, [1, 3]);
+        for (t, q1) in r.nonfinite.iter().zip([-1.0, -0.5]) {
+            assert_eq!(t.step, 0);
+            let trace = t.trace.as_ref().expect("traced");
+            check(
+                trace,
+                "D1f1[0]",
+                "MARK-study",
+                "sqrt(q1)",
+                Part::Value,
+                NonFinite::NaN,
+                &[q1],
+            );
+        }
+    }
+    // the traces survive JSON
+    let back = StudyResult::from_json(&runs[0].to_json().unwrap()).unwrap();
+    assert_eq!(back.nonfinite, runs[0].nonfinite);
+}
+
+#[test]
+fn without_the_option_a_study_traces_nothing() {
+    let r = sqrt_study(Dynamics::simultaneous(Schedule::constant(0.1)))
+        .trace_nonfinite(false)
+        .run::<f64>()
+        .unwrap();
+    assert_eq!(r.summary.non_finite, 2);
+    assert!(r.nonfinite.is_empty());
+}

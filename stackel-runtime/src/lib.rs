@@ -46,7 +46,7 @@ pub use game::{
 pub use linalg::Singular;
 pub use plan::{Init, Noise, Plan, StudyError};
 pub use real::{Float, Real};
-pub use record::{Record, StudyResult};
+pub use record::{Record, StudyResult, TrajectoryTrace};
 pub use schedule::{Optimizer, Schedule};
 pub use study::{Engine, Study};
 pub use tangent::Tangent;

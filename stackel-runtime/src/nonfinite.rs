@@ -424,3 +424,52 @@ fn first_nonfinite<U: Components>(
     })?;
     Ok(found)
 }
+
+/// The traces of a study result's non-finite trajectories
+/// ([`crate::Study::trace_nonfinite`]): each final state (the last finite
+/// one) with the data sample of the failing step, in the study's precision
+/// `T` (f32 or f64), over the blocks of the plan's rule.
+pub(crate) fn trace_study<G: Game, T: crate::rng::NoiseFloat>(
+    plan: &crate::plan::Plan<'_, G>,
+    result: &crate::record::StudyResult,
+) -> Vec<crate::record::TrajectoryTrace> {
+    let single = std::any::TypeId::of::<T>() == std::any::TypeId::of::<f32>();
+    let mut out = Vec::new();
+    for (j, fate) in result.fates.iter().enumerate() {
+        let crate::record::Fate::NonFinite { step } = *fate else {
+            continue;
+        };
+        let trajectory = result.first + j as u64;
+        let state = result.final_state(j);
+        let trace = if single {
+            trace_state::<G, f32>(plan, trajectory, step, state)
+        } else {
+            trace_state::<G, f64>(plan, trajectory, step, state)
+        };
+        out.push(crate::record::TrajectoryTrace {
+            trajectory,
+            step,
+            trace,
+        });
+    }
+    out
+}
+
+/// The trace at `state` in precision `U`, with the data of `step`.
+fn trace_state<G: Game, U: Float + Components>(
+    plan: &crate::plan::Plan<'_, G>,
+    trajectory: u64,
+    step: u64,
+    state: &[f64],
+) -> Option<NonFiniteTrace> {
+    let n = G::N;
+    let mut x: Vec<U> = state.iter().map(|v| U::of(*v)).collect();
+    x.resize(n + G::ND, U::zero());
+    if G::ND > 0 {
+        plan.fill_data(trajectory, step, &mut Vec::new(), &mut x[n..]);
+    }
+    // x has N + ND entries: the only error (a short state) cannot happen
+    trace_nonfinite_in(plan.game, &x, Block::for_rule(plan.dynamics.rule))
+        .ok()
+        .flatten()
+}
