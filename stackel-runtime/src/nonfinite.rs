@@ -316,11 +316,9 @@ pub fn trace_nonfinite_in<G: Game, T: Float + Components>(
         let Some(k) = out.iter().position(|v| !v.is_finite()) else {
             continue;
         };
-        let (entry, label) = if cols == 0 {
-            (vec![k], format!("{}[{k}]", b.name()))
-        } else {
-            let (r, c) = (k / cols, k % cols);
-            (vec![r, c], format!("{}[{r},{c}]", b.name()))
+        let (entry, label) = match (k.checked_div(cols), k.checked_rem(cols)) {
+            (Some(r), Some(c)) => (vec![r, c], format!("{}[{r},{c}]", b.name())),
+            _ => (vec![k], format!("{}[{k}]", b.name())),
         };
         let kind = NonFinite::of(out[k].re()).unwrap_or(NonFinite::NaN);
         let origin = match game.source() {

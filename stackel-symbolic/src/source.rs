@@ -581,3 +581,108 @@ pub fn print(e: &ast::Expr) -> String {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use quote::quote;
+
+    fn program(t: proc_macro2::TokenStream) -> SourceProgram {
+        crate::front_end(t).expect("a valid game").source
+    }
+
+    fn texts(p: &SourceProgram) -> Vec<&str> {
+        p.nodes.iter().map(|n| n.text.as_str()).collect()
+    }
+
+    #[test]
+    fn printing_keeps_the_structure() {
+        // each cost printed, parsed again and printed again reads the same
+        let costs = [
+            quote!(-(q1 - q2) * q1 ^ 2 / (1 + q2)),
+            quote!(-q1 ^ 2 + (-q1) ^ 2 + q1 ^ -1 + 2 ^ q1 ^ 2),
+            quote!(q1 - (q2 - q1) + sum(i in 0..3) i * q1 + 2 * (mean(i in 0..=2) q2 * i)),
+            quote!(max(q1, q2) - min(i in 1..4) (q1 - i)^2 + 0.5 * q1),
+        ];
+        for c in costs {
+            let p = program(
+                quote! { game G { leader q1; follower q2; cost q1 = #c; cost q2 = q2^2; } },
+            );
+            let first = p.nodes[p.costs[0] as usize].text.clone();
+            let again = program(
+                format!("game G {{ leader q1; follower q2; cost q1 = {first}; cost q2 = q2^2; }}")
+                    .parse()
+                    .unwrap(),
+            );
+            assert_eq!(again.nodes[again.costs[0] as usize].text, first);
+            assert_eq!(again.nodes.len(), p.nodes.len(), "{first}");
+        }
+    }
+
+    #[test]
+    fn desugared_calls_keep_their_arguments_places() {
+        let p = program(quote! {
+            game G {
+                leader x;
+                follower y;
+                cost x = log_sigmoid(x * y) + leaky_relu(x - 1, 0.2);
+                cost y = mean(i in 0..4, j in 0..2) (y - i * j)^2;
+            }
+        });
+        let t = texts(&p);
+        // the argument keeps its own text; the added nodes take the call's
+        assert!(t.contains(&"x * y") && t.contains(&"log_sigmoid(x * y)"));
+        assert_eq!(t.iter().filter(|s| **s == "x - 1").count(), 2, "{t:?}");
+        assert!(t.contains(&"0.2"));
+        // mean over two binders: two named loops, then the division by 8
+        let root = &p.nodes[p.costs[1] as usize];
+        assert_eq!(root.op, Op::Bin(BinOp::Div));
+        assert_eq!(p.nodes[root.children[1] as usize].op, Op::Num(8.0));
+        let names: Vec<&str> = p.loops.iter().map(|l| l.0.as_str()).collect();
+        assert_eq!(names, ["i", "j"]);
+        let body = p.nodes.iter().find(|n| n.text == "(y - i * j)^2").unwrap();
+        assert_eq!(body.loops, [0, 1]);
+    }
+
+    #[test]
+    fn loads_resolve_flat_offsets() {
+        let p = program(quote! {
+            game G {
+                param s: [2, 3];
+                leader v: [2];
+                follower w: [3, 2];
+                let h[k in 1..3] = v[k - 1] * 2;
+                cost v = sum(i in 0..2) h[i + 1] * s[i, 2];
+                cost w = w[2, 1]^2 + sum(j in 0..3) w[j, 0];
+            }
+        });
+        let loads: Vec<&Op> = p
+            .nodes
+            .iter()
+            .map(|n| &n.op)
+            .filter(|o| matches!(o, Op::Load { .. }))
+            .collect();
+        // v[k - 1]: base -1 + k; h[i + 1]: (i + 1) - 1; s[i, 2]: 3 i + 2;
+        // w[2, 1]: 2 + 2 * 2 + 1; w[j, 0]: 2 + 2 j
+        let want = [
+            (Store::State, -1, vec![1]),
+            (Store::Let(0), 0, vec![1]),
+            (Store::Param, 2, vec![3]),
+            (Store::State, 7, vec![]),
+            (Store::State, 2, vec![2]),
+        ];
+        assert_eq!(loads.len(), want.len());
+        for (l, (store, base, strides)) in loads.iter().zip(want) {
+            let Op::Load {
+                store: s,
+                base: b,
+                terms,
+            } = l
+            else {
+                unreachable!()
+            };
+            assert_eq!((*s, *b), (store, base));
+            assert_eq!(terms.iter().map(|t| t.1).collect::<Vec<_>>(), strides);
+        }
+    }
+}
