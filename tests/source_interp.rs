@@ -162,8 +162,8 @@ fn gans_in_tape_form() {
     // costs at every point; gradients along a few coordinates of each player
     let d1 = <DiamondGan as Game>::D1;
     let coords = [0, 17, d1 - 1, d1, d1 + 40, <DiamondGan as Game>::N - 1];
-    agree(&DiamondGan::default(), 0.5, 1, Some(&coords), false, 1e-12);
-    agree(&CircleGan::default(), 0.5, 1, Some(&coords), false, 1e-12);
+    agree(&DiamondGan, 0.5, 1, Some(&coords), false, 1e-12);
+    agree(&CircleGan, 0.5, 1, Some(&coords), false, 1e-12);
 }
 
 #[test]
