@@ -76,6 +76,7 @@ fn ln_of_a_negative() {
     );
     assert_eq!(t.block, Block::D1f1);
     let shown = t.to_string();
+    println!("{shown}");
     assert!(
         shown.starts_with("D1f1[0] is NaN: `ln(q1 - q2)` at "),
         "{shown}"
@@ -308,4 +309,62 @@ fn without_the_option_a_study_traces_nothing() {
         .unwrap();
     assert_eq!(r.summary.non_finite, 2);
     assert!(r.nonfinite.is_empty());
+}
+
+stackel_game! {
+    /// The leader's gradient is NaN once q1 + s[0] s[1] < 0, s a data input.
+    pub game DataStudy {
+        data s: [2];
+        leader q1;
+        follower q2;
+        cost q1 = 0.5 * (q1 - 1)^2 + sqrt(q1 + s[0] * s[1]); // MARK-data
+        cost q2 = (q2 - q1)^2;
+    }
+}
+
+#[test]
+fn a_study_with_data_traces_with_the_failing_steps_sample() {
+    use stackel::data::{sample_batch, Sampler};
+    // s = (-(2 + u), 1), u uniform: the square root's argument q1 - 2 - u
+    let sampler = || {
+        Sampler::from_fn(|st, out| {
+            out[0] = -(2.0 + st.uniform());
+            out[1] = 1.0;
+        })
+    };
+    let r = Study::new(DataStudy, Dynamics::simultaneous(Schedule::constant(0.2)))
+        .trajectories(3)
+        .steps(200)
+        .init(Init::List(vec![
+            vec![10.0, 0.0],
+            vec![1.0, 0.0],
+            vec![6.0, 0.0],
+        ]))
+        .data("s", sampler())
+        .seed(3)
+        .trace_nonfinite(true)
+        .run::<f64>()
+        .unwrap();
+    // every trajectory heads for q1 = 1 and meets q1 < 2 + u on the way
+    assert_eq!(r.summary.non_finite, 3);
+    assert_eq!(r.nonfinite.len(), 3);
+    for t in &r.nonfinite {
+        let j = t.trajectory as usize;
+        let mut s = [0.0; 2];
+        sample_batch(&sampler(), 3, t.trajectory, t.step, 0, &mut s);
+        let q1 = r.final_state(j)[0];
+        let trace = t.trace.as_ref().expect("traced");
+        let text = "sqrt(q1 + s[0] * s[1])";
+        check(
+            trace,
+            "D1f1[0]",
+            "MARK-data",
+            text,
+            Part::Value,
+            NonFinite::NaN,
+            &[q1 + s[0] * s[1]],
+        );
+        assert!(q1 + s[0] * s[1] < 0.0);
+    }
+    assert!(r.nonfinite[0].step > 0, "from q1 = 10 it takes steps");
 }
