@@ -233,3 +233,47 @@ fn hand_written_games_have_no_source() {
         .source()
         .is_none());
 }
+
+/// One game using every function, reduction and let kind of the DSL, in
+/// each code form.
+macro_rules! every_function {
+    ($name:ident, $form:literal) => {
+        stackel::stackel_game! {
+            #[stackel(form = $form)]
+            pub game $name {
+                const K = 3;
+                param a = 0.7;
+                param w: [3] = [0.5, -1.0, 2.0];
+                leader x: [3];
+                follower y: [2];
+                let r = x[0] - y[1];
+                let t[i in 0..K] = tanh(w[i] * x[i]) + sigmoid(x[i] - r);
+                cost x = sum(i in 0..K) t[i] * exp(-x[i]^2) + ln(1 + r^2) + sqrt(2 + y[0]^2)
+                    + sin(x[1]) * cos(x[2]) + tan(0.3 * x[0]) + softplus(x[2] * y[0])
+                    + abs(x[0] - 0.1) + relu(x[1]) + min(x[0], y[0]) + max(x[2], y[1])
+                    + log_sigmoid(a * x[0]) + leaky_relu(x[1] - y[1], 0.2)
+                    + mean(i in 0..K, j in 0..2) x[i] * y[j] * (i + 1)
+                    + max(i in 0..K) x[i] * y[0] - min(j in 0..2) (y[j] - x[j])^2
+                    + (1.5 + x[0]^2)^-2 + (2 + x[1]^2)^a;
+                cost y = sum(j in 0..2) (y[j] - t[j] * x[j])^2 + a * y[0] * y[1] + r^3;
+            }
+        }
+    };
+}
+
+every_function!(EveryUnrolled, "unrolled");
+every_function!(EveryLoops, "loops");
+every_function!(EveryTape, "tape");
+
+#[test]
+fn every_function_in_every_form() {
+    assert_eq!(
+        EveryUnrolled::default().info().form,
+        stackel::Form::Unrolled
+    );
+    assert_eq!(EveryLoops::default().info().form, stackel::Form::Loops);
+    assert_eq!(EveryTape::default().info().form, stackel::Form::Tape);
+    agree(&EveryUnrolled::default(), 1.5, 20, None, true, 1e-12);
+    agree(&EveryLoops::default(), 1.5, 20, None, true, 1e-12);
+    agree(&EveryTape::default(), 1.5, 20, None, true, 1e-12);
+}

@@ -406,6 +406,17 @@ impl GameSource {
         Ok(())
     }
 
+    /// The value of node `n` when it is a constant integer exponent (`2`,
+    /// `-1`), as the compiler's `powi`.
+    fn integer(&self, n: u32) -> Option<i32> {
+        let node = &self.nodes[n as usize];
+        match node.op {
+            Op::Num(e) if e.fract() == 0.0 && e.abs() <= f64::from(i32::MAX) => Some(e as i32),
+            Op::Neg => self.integer(node.children[0]).map(|e| -e),
+            _ => None,
+        }
+    }
+
     /// Which lets the costs of `players` reach (transitively).
     fn lets_used(&self, players: &[usize]) -> Vec<bool> {
         let mut used = vec![false; self.lets.len()];
@@ -515,11 +526,9 @@ impl<T: Real> Interp<'_, '_, T> {
                     Op::Sub => a - b,
                     Op::Mul => a * b,
                     Op::Div => a / b,
-                    Op::Pow => match self.src.nodes[node.children[1] as usize].op {
-                        Op::Num(e) if e.fract() == 0.0 && e.abs() <= i32::MAX as f64 => {
-                            a.powi(e as i32)
-                        }
-                        _ => a.powf(b),
+                    Op::Pow => match self.src.integer(node.children[1]) {
+                        Some(e) => a.powi(e),
+                        None => a.powf(b),
                     },
                     Op::Unary(f) => f.apply(a),
                     Op::Min => a.min(b),
