@@ -15,7 +15,7 @@
 //! D1f1[0] is NaN: `ln(q1 - q2)` at tests/trace.rs:7:18 has argument -0.3
 //! ```
 //!
-//! Entry (a, b) of a second-order block D_ij f is d^2 f / dx_i[a] dx_j[b];
+//! Entry (a, b) of a second-order block D_ij f is `d^2 f / dx_i[a] dx_j[b]`;
 //! its cost is f1 for the f1 blocks and, for D2f2, D22f2 and D21f2, the cost
 //! of the follower whose variable holds row a.
 

@@ -6,7 +6,7 @@
 //! (lets kept, reductions as loops, every index resolved) walked in
 //! lockstep with the AST it came from, which has the spans: each resolved
 //! node gets the line and column of its subexpression's first token and the
-//! subexpression as DSL text ([`print`]). Nodes that desugaring added
+//! subexpression as DSL text ([`print()`]). Nodes that desugaring added
 //! (`mean`'s division, `log_sigmoid`'s and `leaky_relu`'s parts) take the
 //! place of the call or reduction they came from.
 
