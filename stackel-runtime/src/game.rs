@@ -388,6 +388,13 @@ pub trait Game: Send + Sync {
     /// The simplified formula of every block, for a person to read.
     fn formulas(&self) -> Vec<BlockFormula>;
 
+    /// The costs as written in the DSL, each subexpression with its place
+    /// in the user's file ([`crate::source`]): what [`crate::nonfinite`]
+    /// traces a NaN or an infinity back to. `None` for hand-written games.
+    fn source(&self) -> Option<&'static crate::source::GameSource> {
+        None
+    }
+
     /// The game's WGSL module for the GPU engine (contract in the runtime's
     /// `gpu` module), if the compiler emitted one.
     fn wgsl(&self) -> Option<&'static str> {

@@ -13,7 +13,9 @@ pub mod field;
 pub mod game;
 pub mod krylov;
 pub mod linalg;
+pub mod nonfinite;
 pub mod real;
+pub mod source;
 pub mod tangent;
 
 // Learning dynamics and what drives them.
@@ -48,7 +50,7 @@ pub use game::{
 pub use linalg::Singular;
 pub use plan::{Init, Noise, Plan, StudyError};
 pub use real::{Float, Real};
-pub use record::{Record, StudyResult};
+pub use record::{Record, StudyResult, TrajectoryTrace};
 pub use schedule::{Optimizer, Schedule};
 pub use study::{Engine, Study};
 pub use tangent::Tangent;

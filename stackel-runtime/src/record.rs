@@ -345,6 +345,25 @@ pub struct StudyResult {
     /// on the dense path): mean/max iterations, max residual, misses.
     #[serde(default)]
     pub follower_solves: Option<SolveStats>,
+    /// With [`crate::Study::trace_nonfinite`]: for every trajectory that
+    /// became non-finite ([`Fate::NonFinite`]), in trajectory order, where
+    /// the NaN or infinity was born ([`crate::nonfinite`]). Empty otherwise.
+    #[serde(default)]
+    pub nonfinite: Vec<TrajectoryTrace>,
+}
+
+/// A non-finite trajectory's trace ([`StudyResult::nonfinite`]).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct TrajectoryTrace {
+    /// The trajectory's number.
+    pub trajectory: u64,
+    /// The step that produced the non-finite state.
+    pub step: u64,
+    /// The first non-finite block entry at the last finite state (the
+    /// trajectory's final state) and the subexpression behind it; `None`
+    /// when every block entry the dynamics evaluate is finite there (the
+    /// step overflowed, or the linear algebra produced it).
+    pub trace: Option<crate::nonfinite::NonFiniteTrace>,
 }
 
 impl StudyResult {
@@ -488,6 +507,7 @@ impl StudyResult {
             acc.newton_failures.extend(p.newton_failures);
             acc.lock_in.extend(p.lock_in);
             acc.paths.extend(p.paths);
+            acc.nonfinite.extend(p.nonfinite);
             if let (Some(a), Some(b)) = (acc.follower_solves.as_mut(), p.follower_solves.as_ref()) {
                 a.absorb(b);
             }

@@ -114,6 +114,7 @@ pub struct Study<G> {
     small_kernel: bool,
     simd: Simd,
     data: Vec<(String, Sampler)>,
+    trace_nonfinite: bool,
 }
 
 impl<G: Game> Study<G> {
@@ -141,6 +142,7 @@ impl<G: Game> Study<G> {
             small_kernel: true,
             simd: Simd::Avx512,
             data: Vec::new(),
+            trace_nonfinite: false,
         }
     }
     /// Number of trajectories N.
@@ -225,6 +227,18 @@ impl<G: Game> Study<G> {
     /// `sampler` before every step; every data input must be bound once.
     pub fn data(mut self, name: impl Into<String>, sampler: Sampler) -> Self {
         self.data.push((name.into(), sampler));
+        self
+    }
+    /// Trace every trajectory that becomes non-finite to the DSL source
+    /// (default off): after the run, the blocks the dynamics evaluate are
+    /// re-evaluated at its last finite state (with the data sample of the
+    /// failing step) in the study's precision, and
+    /// [`StudyResult::nonfinite`] reports the first non-finite entry and
+    /// the subexpression where it was born ([`crate::nonfinite`]). Works
+    /// with either engine (the trace runs on the CPU from the kept state);
+    /// does not change the fingerprint.
+    pub fn trace_nonfinite(mut self, on: bool) -> Self {
+        self.trace_nonfinite = on;
         self
     }
     /// The game.
@@ -349,6 +363,9 @@ impl<G: Game> Study<G> {
             Engine::Gpu => crate::gpu::shared()?.run::<G, T>(&plan)?,
         };
         result.warnings = self.warnings();
+        if self.trace_nonfinite {
+            result.nonfinite = crate::nonfinite::trace_study::<G, T>(&plan, &result);
+        }
         Ok(result)
     }
 

@@ -14,6 +14,10 @@
 //! model goes to the [`indexed`] compiler (sums and indices kept symbolic,
 //! gradients and operators derived at the index level) and
 //! [`emit_rust::loops`] emits `for` loops from it; nothing is unrolled.
+//!
+//! The checker also keeps the costs as written, with their spans
+//! ([`source`]): every form emits them for `Game::source`, which run-time
+//! diagnostics trace NaNs and infinities back to.
 
 #![warn(missing_docs)]
 pub mod ast;
@@ -32,6 +36,7 @@ pub mod lower;
 pub mod model;
 pub mod parse;
 pub mod simplify;
+pub mod source;
 
 pub use error::Errors;
 use proc_macro2::TokenStream;

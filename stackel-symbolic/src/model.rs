@@ -198,6 +198,9 @@ pub struct GameModel {
     pub data: Vec<DataInput>,
     /// The costs with lets kept (for the tape form).
     pub program: Program,
+    /// The costs as written, with their places in the source (for
+    /// diagnostics: `Game::source`).
+    pub source: crate::source::SourceProgram,
 }
 
 impl GameModel {

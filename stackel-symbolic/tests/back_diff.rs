@@ -136,6 +136,7 @@ fn model(f1: Expr, f2: Expr) -> GameModel {
         budget: None,
         data: vec![],
         program: Default::default(),
+        source: Default::default(),
     }
 }
 

@@ -499,6 +499,7 @@ fn random_game(f1: &Raw, fw: &Raw, fz: &Raw) -> GameModel {
         budget: None,
         data: vec![],
         program: Default::default(),
+        source: Default::default(),
     }
 }
 

@@ -337,6 +337,7 @@ impl<G: Game> Plan<'_, G> {
             summary: Summary::default(),
             warnings: Vec::new(),
             follower_solves,
+            nonfinite: Vec::new(),
         }
     }
 }

@@ -79,7 +79,7 @@ pub fn check_game(ast: &GameAst) -> Result<GameModel, Errors> {
             format!("game `{}` is incomplete: it needs one leader, one or more followers, and a cost for each", ast.name),
         ));
     };
-    Ok(GameModel {
+    let mut model = GameModel {
         name: ast.name.to_string(),
         name_span: ast.name.span(),
         vis: ast.vis.clone(),
@@ -91,7 +91,10 @@ pub fn check_game(ast: &GameAst) -> Result<GameModel, Errors> {
         budget,
         data,
         program,
-    })
+        source: Default::default(),
+    };
+    model.source = crate::source::build(ast, &model);
+    Ok(model)
 }
 
 /// What a game-level name refers to.

@@ -268,6 +268,7 @@ pub(super) fn game_impl(
     let name = Ident::new(&model.name, model.name_span);
     let struct_items = struct_items(model, options);
     let [d1_l, d2_l, np_l] = dims.map(super::code::lit);
+    let source = super::source::source_method(model);
     quote! {
         #struct_items
 
@@ -281,6 +282,7 @@ pub(super) fn game_impl(
             const NP: usize = #np_l;
 
             #body
+            #source
         }
         };
     }

@@ -21,6 +21,7 @@ mod items;
 pub mod loops;
 mod methods;
 mod options;
+mod source;
 pub mod tape;
 #[cfg(test)]
 mod tests;
