@@ -10,6 +10,7 @@ pub mod autodiff;
 pub mod blocks;
 pub mod field;
 pub mod game;
+pub mod hierarchy;
 pub mod krylov;
 pub mod linalg;
 pub mod real;

@@ -13,7 +13,8 @@
 //! Files: `options` (the `#[stackel(..)]` options), `items` (what depends on
 //! the model alone: struct, `Default`, `info`, params), `methods` (the
 //! methods that run programs), `code` (one program as Rust statements),
-//! `inline` (the inline policy).
+//! `inline` (the inline policy), `staggered` (the staggered-hierarchy
+//! blocks of a game with `follower z after y;`).
 
 mod code;
 mod inline;
@@ -21,6 +22,7 @@ mod items;
 pub mod loops;
 mod methods;
 mod options;
+mod staggered;
 pub mod tape;
 #[cfg(test)]
 mod tests;
@@ -58,6 +60,7 @@ pub fn emit(
     let field_methods = methods::field_methods(&cx, lowered);
     let blocks = methods::block_methods(&cx, lowered);
     let data = methods::data_methods(formulas, wgsl);
+    let staggered = staggered::staggered_methods(model, &places, lowered.staggered.as_ref());
     items::game_impl(
         model,
         options,
@@ -68,6 +71,7 @@ pub fn emit(
             #costs
             #field_methods
             #blocks
+            #staggered
             #data
         },
     )
