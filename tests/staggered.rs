@@ -5,6 +5,7 @@
 
 use stackel::hierarchy::{find_staggered, Hierarchy, HierarchyError};
 use stackel::prelude::*;
+use stackel::{Schedule, StudyError};
 
 stackel_game! {
     /// A three-level quadratic chain: x leads y, y leads z.
@@ -294,4 +295,148 @@ fn eta_per_level() {
     assert!((f0[0] - f1[0]).abs() > 1e-6);
     assert_eq!(&f0[1..], &f1[1..]);
     assert!(h.clone().with_etas(&[0.1]).is_err());
+}
+
+/// Exact mean and covariance of x_K for an affine field F(x) = A x - b under
+/// x <- x - G_k (F(x) + w_k), w_k ~ N(0, var I): m <- m - G (A m - b),
+/// C <- M C M^T + var G^2 (M = I - G A), from `x0`.
+fn exact_moments3(
+    a: [[f64; 3]; 3],
+    b: [f64; 3],
+    sched: &[Schedule; 3],
+    var: f64,
+    x0: [f64; 3],
+    steps: u64,
+) -> ([f64; 3], [[f64; 3]; 3]) {
+    let mut m = x0;
+    let mut c = [[0.0; 3]; 3];
+    for k in 0..steps {
+        let g: Vec<f64> = sched.iter().map(|s| s.gamma(k)).collect();
+        let f: Vec<f64> = (0..3)
+            .map(|i| (0..3).map(|j| a[i][j] * m[j]).sum::<f64>() - b[i])
+            .collect();
+        for i in 0..3 {
+            m[i] -= g[i] * f[i];
+        }
+        let mm: Vec<Vec<f64>> = (0..3)
+            .map(|i| {
+                (0..3)
+                    .map(|j| f64::from(u8::from(i == j)) - g[i] * a[i][j])
+                    .collect()
+            })
+            .collect();
+        let mut nc = [[0.0; 3]; 3];
+        for i in 0..3 {
+            for j in 0..3 {
+                for p in 0..3 {
+                    for q in 0..3 {
+                        nc[i][j] += mm[i][p] * c[p][q] * mm[j][q];
+                    }
+                }
+            }
+            nc[i][i] += g[i] * g[i] * var;
+        }
+        c = nc;
+    }
+    (m, c)
+}
+
+/// Sample mean within `z` standard errors of `want` in every coordinate.
+fn mean_within(r: &StudyResult, want: [f64; 3], c: [[f64; 3]; 3], z: f64, what: &str) {
+    let s = &r.summary;
+    assert_eq!(s.finished, s.trajectories, "{what}");
+    let n = s.finished as f64;
+    for i in 0..3 {
+        let se = (c[i][i] / n).sqrt();
+        let dev = (s.mean[i] - want[i]) / se;
+        assert!(
+            dev.abs() < z,
+            "{what}: coordinate {i}: mean {} want {} ({dev:.2} SE, SE {se:.3e})",
+            s.mean[i],
+            want[i]
+        );
+    }
+}
+
+/// (c) Three firms, a = 100, c = (5, 2, 3). In the chain 1 -> 2 -> 3 the
+/// staggered field is affine: g3 = q1 + q2 + 2 q3 - 97, g2 = q1 + 1.5 q2 +
+/// q3 - 98 (Dr3 = (-1/2, -1/2)), g1 = 1.25 q1 + q2 + q3 - 95 (Dr_{>1} =
+/// (-1/2, -1/4)), zero at (43.5, 27.75, 12.875). The three-timescale study
+/// ends there in mean; the tree 1 -> {2, 3} under two-timescale play
+/// (omega_S = (4/3 q1 + q2 + q3 - 95, ..)) ends at (45, 18, 17).
+#[test]
+fn oligopoly_studies_end_at_closed_forms() {
+    use stackel_testkit::games::{ChainOligopoly, TreeOligopoly};
+    let k0 = 11.0;
+    // gamma_i = a_i / (k + 11)^e_i: the leader's a = 4 makes the slow
+    // manifold's transient (slope 1/2 for the chain's leader) decay like
+    // k^-2, well inside the standard error after 3000 steps.
+    let s = |a: f64, e: f64| Schedule::inverse_power(a).offset(k0).exponent(e);
+    let (steps, var, x0) = (3000, 10.0, [10.0, 10.0, 10.0]);
+
+    let chain = ChainOligopoly::default();
+    let h = Hierarchy::of(&chain).unwrap();
+    let jac = h.jacobian(&chain, &x0).unwrap();
+    let a = [[1.25, 1.0, 1.0], [1.0, 1.5, 1.0], [1.0, 1.0, 2.0]];
+    for i in 0..3 {
+        for j in 0..3 {
+            assert!((jac[i * 3 + j] - a[i][j]).abs() < 1e-12, "{jac:?}");
+        }
+    }
+    let sched = [s(4.0, 1.0), s(2.0, 0.8), s(1.0, 0.6)];
+    let r = Study::new(chain, Dynamics::staggered(sched.to_vec()))
+        .trajectories(600)
+        .steps(steps)
+        .noise(Noise::variance(var))
+        .init(Init::Point(x0.to_vec()))
+        .seed(7)
+        .run::<f64>()
+        .unwrap();
+    let (m, c) = exact_moments3(a, [95.0, 98.0, 97.0], &sched, var, x0, steps);
+    mean_within(&r, m, c, 5.0, "three-timescale, exact moments");
+    mean_within(
+        &r,
+        [43.5, 27.75, 12.875],
+        c,
+        5.0,
+        "three-timescale, staggered point",
+    );
+
+    let tree = TreeOligopoly::default();
+    let sched = [s(4.0, 1.0), s(1.0, 2.0 / 3.0), s(1.0, 2.0 / 3.0)];
+    let r = Study::new(tree, Dynamics::two_timescale(sched[0], sched[1]))
+        .trajectories(600)
+        .steps(steps)
+        .noise(Noise::variance(var))
+        .init(Init::Point(x0.to_vec()))
+        .seed(8)
+        .run::<f64>()
+        .unwrap();
+    let a = [[4.0 / 3.0, 1.0, 1.0], [1.0, 2.0, 1.0], [1.0, 1.0, 2.0]];
+    let (m, c) = exact_moments3(a, [95.0, 98.0, 97.0], &sched, var, x0, steps);
+    mean_within(&r, m, c, 5.0, "two-timescale, exact moments");
+    mean_within(
+        &r,
+        [45.0, 18.0, 17.0],
+        c,
+        5.0,
+        "two-timescale, Stackelberg point",
+    );
+}
+
+/// Staggered play needs a staggered game on the CPU engine: typed errors.
+#[test]
+fn staggered_rule_needs_levels() {
+    let s = Schedule::constant(0.01);
+    let err = Study::new(
+        stackel_testkit::games::Duopoly::default(),
+        Dynamics::staggered(vec![s, s]),
+    )
+    .steps(1)
+    .run::<f64>()
+    .unwrap_err();
+    assert!(
+        matches!(err, StudyError::Hierarchy(HierarchyError::NotGenerated(_))),
+        "{err}"
+    );
 }

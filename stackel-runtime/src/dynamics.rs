@@ -44,6 +44,12 @@ pub enum Rule {
     BestResponse,
     /// LOLA (paper 2.2.2): the leader anticipates one follower gradient step.
     Lola,
+    /// N-timescale staggered Stackelberg learning (appendix F.1) for a game
+    /// with levels (`follower z after y;`): every player steps along its
+    /// total gradient through the implicit maps of all levels below it
+    /// ([`crate::hierarchy`]), x_i <- x_i - gamma_i,k (g_i + w_i), with
+    /// gamma at level L = o(gamma at level L + 1). CPU engine only.
+    Staggered,
 }
 
 /// Damped Newton iteration for the follower's best response x2 = r(x1).
@@ -97,6 +103,10 @@ pub struct Dynamics {
     /// `Auto`: dense below [`DENSE_FOLLOWER_LIMIT`] for unrolled games).
     #[serde(default, skip_serializing_if = "FollowerSolver::is_auto")]
     pub follower_solver: FollowerSolver,
+    /// [`Rule::Staggered`]: eta_L per level (the leader's first; one per
+    /// level, or one per level above the deepest); empty: `eta` at every level.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub level_etas: Vec<f64>,
 }
 
 /// A warning about a dynamics that runs but may not mean what it says.
@@ -121,6 +131,7 @@ impl Dynamics {
             eta: 0.0,
             newton: Newton::default(),
             follower_solver: FollowerSolver::Auto,
+            level_etas: Vec::new(),
         }
     }
     /// Simultaneous gradient play, every player on `gamma`.
@@ -138,6 +149,32 @@ impl Dynamics {
     /// LOLA with leader on `leader`, follower gradient play on `follower`.
     pub fn lola(leader: Schedule, follower: Schedule) -> Self {
         Self::with(Rule::Lola, vec![leader, follower])
+    }
+    /// N-timescale staggered Stackelberg learning ([`Rule::Staggered`]), one
+    /// schedule per player in declaration order (leader first); a player on
+    /// level L should be o() of every player below it.
+    pub fn staggered(schedules: Vec<Schedule>) -> Self {
+        Self::with(Rule::Staggered, schedules)
+    }
+    /// [`Rule::Staggered`]: the regularisation eta_L of each level (see
+    /// [`crate::hierarchy::Hierarchy::with_etas`]).
+    pub fn level_etas(mut self, etas: Vec<f64>) -> Self {
+        self.level_etas = etas;
+        self
+    }
+    /// The hierarchy of `g` with this dynamics' regularisations
+    /// ([`Dynamics::level_etas`], else `eta` at every level).
+    pub fn hierarchy<G: crate::game::Game>(
+        &self,
+        g: &G,
+    ) -> Result<crate::hierarchy::Hierarchy, crate::hierarchy::HierarchyError> {
+        let h = crate::hierarchy::Hierarchy::of(g)?;
+        if self.level_etas.is_empty() {
+            let k = h.levels();
+            h.with_etas(&vec![self.eta; k])
+        } else {
+            h.with_etas(&self.level_etas)
+        }
     }
     /// Per-player schedules (leader first, then each follower).
     pub fn schedules(mut self, s: Vec<Schedule>) -> Self {
