@@ -440,3 +440,74 @@ fn staggered_rule_needs_levels() {
         "{err}"
     );
 }
+
+stackel_game! {
+    /// A mixed tree: y and u follow x simultaneously; z and w (a vector)
+    /// follow y, playing simultaneously among themselves.
+    pub game Tree {
+        leader x: [2];
+        follower y;
+        follower z after y;
+        follower w: [2] after y;
+        follower u;
+        cost x = x[0]^2 + x[1]^2 + x[0] * y * z + w[1] * u;
+        cost y = y^2 + y * (z + w[0]) * x[1] + 0.3 * sin(u * y);
+        cost z = z^2 + 0.5 * z * y^2 + 0.2 * z^3 * x[0] + w[0] * z;
+        cost w = w[0]^2 + w[1]^2 + 0.4 * w[0] * w[1] * z + 0.2 * exp(w[1] * y);
+        cost u = u^2 + u * x[0];
+    }
+}
+
+/// Mixed trees: the adjoint formula's Jacobian rows (levels 1 and 2, with a
+/// non-symmetric D G) equal the tangent Jacobian, the tangent Jacobian equals
+/// central differences of the field, and Dr_{>0} solves D G_{>0} Dr = -D_0 G.
+#[test]
+fn mixed_tree_jacobians_agree() {
+    let g = Tree::default();
+    let h = Hierarchy::of(&g).unwrap();
+    assert_eq!(h.players_at(1), [1, 4]);
+    assert_eq!(h.players_at(2), [2, 3]);
+    let n = 7;
+    let x: Vec<f64> = (0..n)
+        .map(|k| 0.2 + 0.13 * k as f64 - 0.04 * (k * k) as f64)
+        .collect();
+    let t = h.total_fields(&g, &x).unwrap();
+    let jac = h.jacobian(&g, &x).unwrap();
+    let below = h.below(0);
+    for (r, &c) in below.iter().enumerate() {
+        for j in 0..n {
+            let (a, b) = (t.lower_jacobian[r * n + j], jac[c * n + j]);
+            assert!((a - b).abs() < 1e-12, "row {c} col {j}: {a} vs {b}");
+        }
+    }
+    let e = 1e-6;
+    let (mut fp, mut fm) = (vec![0.0; n], vec![0.0; n]);
+    for j in 0..n {
+        let (mut xp, mut xm) = (x.clone(), x.clone());
+        xp[j] += e;
+        xm[j] -= e;
+        h.staggered_field(&g, &xp, &mut fp).unwrap();
+        h.staggered_field(&g, &xm, &mut fm).unwrap();
+        for i in 0..n {
+            let fd = (fp[i] - fm[i]) / (2.0 * e);
+            assert!(
+                (jac[i * n + j] - fd).abs() < 1e-6,
+                "DF[{i},{j}] {} vs {fd}",
+                jac[i * n + j]
+            );
+        }
+    }
+    // D G_{>0} Dr_{>0} = -D_0 G_{>0} (rows below(0), columns upper(0) = x).
+    let upper = h.upper(0);
+    let dr = &t.implicit_maps[0];
+    for (r, &c) in below.iter().enumerate() {
+        for (s, &u) in upper.iter().enumerate() {
+            let lhs: f64 = below
+                .iter()
+                .enumerate()
+                .map(|(q, &cq)| jac[c * n + cq] * dr[q * upper.len() + s])
+                .sum();
+            assert!((lhs + jac[c * n + u]).abs() < 1e-10, "Dr row {c} col {u}");
+        }
+    }
+}

@@ -270,11 +270,11 @@ impl<'a> Checker<'a> {
                 ..
             }) => return 1,
             Some(d) => format!(
-                "`{name}` cannot follow `{text}`: `{text}` is {}, not a player; `after` names a player declared before `{name}` (`follower {name} after y;`)",
+                "`{name}` cannot follow `{text}`: `{text}` is {}, not a player; `after` names a player declared before `{name}` (`follower {name} after p;`)",
                 d.what
             ),
             None if *name == text => format!(
-                "`{name}` cannot follow itself; `after` names the player one level above (`follower {name} after y;`)"
+                "`{name}` cannot follow itself; `after` names the player one level above (`follower {name} after p;`)"
             ),
             None if self.declared_later(&text) => format!(
                 "`{text}` is declared after `{name}`; a follower comes after the player it follows: declare `{text}` first"
@@ -284,7 +284,7 @@ impl<'a> Checker<'a> {
                 match suggest(&text, candidates) {
                     Some(s) => format!("unknown player `{text}` after `after`; did you mean {s}?"),
                     None => format!(
-                        "unknown player `{text}` after `after`; `after` names a player declared before `{name}` (`follower {name} after y;`)"
+                        "unknown player `{text}` after `after`; `after` names a player declared before `{name}` (`follower {name} after p;`)"
                     ),
                 }
             }
