@@ -104,7 +104,7 @@ impl Nested<'_> {
 
 #[test]
 fn levels_come_from_after() {
-    let g = Quad3::default();
+    let g = Quad3;
     let levels: Vec<u32> = g.info().players().map(|p| p.level).collect();
     assert_eq!(levels, [0, 1, 2]);
     let h = Hierarchy::of(&g).unwrap();
@@ -118,7 +118,7 @@ fn levels_come_from_after() {
 /// dF1/dx = 52 x / 18 - 34 / 9 = 0 gives x = 17/13, y = 29/26, z = 63/52.
 #[test]
 fn quadratic_chain_closed_form() {
-    let g = Quad3::default();
+    let g = Quad3;
     let h = Hierarchy::of(&g).unwrap();
     let star = [17.0 / 13.0, 29.0 / 26.0, 63.0 / 52.0];
     let mut f = [1.0; 3];
@@ -284,7 +284,7 @@ fn plain_games_report_not_generated() {
 /// Regularisation per level: eta_0 > 0 changes only the leader's field.
 #[test]
 fn eta_per_level() {
-    let g = Quad3::default();
+    let g = Quad3;
     let h = Hierarchy::of(&g).unwrap();
     let x = [0.3, -0.2, 0.5];
     let mut f0 = [0.0; 3];
@@ -463,7 +463,7 @@ stackel_game! {
 /// central differences of the field, and Dr_{>0} solves D G_{>0} Dr = -D_0 G.
 #[test]
 fn mixed_tree_jacobians_agree() {
-    let g = Tree::default();
+    let g = Tree;
     let h = Hierarchy::of(&g).unwrap();
     assert_eq!(h.players_at(1), [1, 4]);
     assert_eq!(h.players_at(2), [2, 3]);
@@ -500,7 +500,7 @@ fn mixed_tree_jacobians_agree() {
     // D G_{>0} Dr_{>0} = -D_0 G_{>0} (rows below(0), columns upper(0) = x).
     let upper = h.upper(0);
     let dr = &t.implicit_maps[0];
-    for (r, &c) in below.iter().enumerate() {
+    for &c in &below {
         for (s, &u) in upper.iter().enumerate() {
             let lhs: f64 = below
                 .iter()

@@ -6,7 +6,9 @@
 //! 2. the field g(x): omega = (D1 f1, D2 f2) for simultaneous play,
 //!    omega_S = (Df1, D2 f2) for two-timescale play,
 //!    (Df1, -) with the follower at r(x1) for best response,
-//!    (D1 f1 - gamma2,k D21f2^T D2 f1, D2 f2) for LOLA;
+//!    (D1 f1 - gamma2,k D21f2^T D2 f1, D2 f2) for LOLA,
+//!    every player's total gradient through the levels below it for
+//!    staggered play ([`crate::hierarchy`]);
 //! 3. per coordinate i: g_i <- g_i + sigma_i z_i (z standard normal, see
 //!    [`crate::rng`]), then x_i <- x_i - gamma_i,k g_i (plain) or the Adam step;
 //! 4. angle coordinates wrap to [-pi, pi): x <- x - 2 pi floor((x + pi) / 2 pi).

@@ -115,10 +115,11 @@ impl Hierarchy {
 }
 
 /// Damped Newton on the staggered field from `start`: x <- x - alpha DF^-1 F
-/// with alpha halved until |F|_inf decreases; stops when |F|_inf <= `tol`
-/// (then `Ok`) or after `max_iter` iterations or a failed line search
-/// (then the last iterate, with its residual, as `Err`-free `Ok` whose
-/// residual tells). Angles are not wrapped.
+/// (DF exact, [`Hierarchy::jacobian`]) with alpha halved until |F|_inf
+/// decreases. Stops when |F|_inf <= `tol`, after `max_iter` iterations, or
+/// when no step decreases |F|_inf; the point's `residual` tells which (a
+/// converged point has residual <= `tol`). Angles are not wrapped. `Err`
+/// when the algebra fails at an iterate (singular DF or implicit map).
 pub fn find_staggered<G: Game>(
     h: &Hierarchy,
     g: &G,

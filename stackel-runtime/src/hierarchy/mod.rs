@@ -96,7 +96,7 @@ pub const MAX_LEVELS: usize = 3;
 /// let h = Hierarchy::of(&g).unwrap();
 /// assert_eq!(h.levels(), 3);
 /// // the closed-form staggered point (43.5, 27.75, 12.875) zeroes the field
-/// let mut f = [0.0; 3];
+/// let mut f = [0.0f64; 3];
 /// h.staggered_field(&g, &[43.5, 27.75, 12.875], &mut f).unwrap();
 /// assert!(f.iter().all(|v| v.abs() < 1e-9));
 /// ```
