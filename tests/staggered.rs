@@ -511,3 +511,42 @@ fn mixed_tree_jacobians_agree() {
         }
     }
 }
+
+stackel_game! {
+    /// The quadratic chain with a concave middle player: its reduced cost
+    /// F2 = -1.5 y^2 + x y / 2 - 4 y has S_y = -3.
+    pub game Quad3Concave {
+        leader x;
+        follower y;
+        follower z after y;
+        cost x = (x - 2.0)^2 + x * z + y^2;
+        cost y = -2.0 * y^2 + y * z - 4.0 * y;
+        cost z = z^2 - z * (x + y);
+    }
+}
+
+/// Classification: the chain oligopoly's point is a stable staggered
+/// Stackelberg point; a critical point of a chain whose middle player's
+/// reduced cost is concave fails that player's second-order condition.
+#[test]
+fn classification_of_staggered_points() {
+    let g = stackel_testkit::games::ChainOligopoly::default();
+    let h = Hierarchy::of(&g).unwrap();
+    let report = h.classify(&g, &[43.5, 27.75, 12.875]).unwrap();
+    assert!(report.is_staggered_stackelberg(1e-9) && report.is_stable(), "{report:?}");
+    // S_1 = 1.25 - 1/2 - 1/4, S_2 = 1.5 - 1/2, S_3 = 2.
+    let s: Vec<f64> = report.second_order.iter().map(|(_, e)| e[0]).collect();
+    for (a, b) in s.iter().zip([0.5, 1.0, 2.0]) {
+        assert!((a - b).abs() < 1e-12, "{s:?}");
+    }
+
+    let g = Quad3Concave;
+    let h = Hierarchy::of(&g).unwrap();
+    let found = find_staggered(&h, &g, &[0.0, 0.0, 0.0], 1e-12, 50).unwrap();
+    assert!(found.residual <= 1e-12, "{found:?}");
+    let report = h.classify(&g, &found.x).unwrap();
+    assert!(!report.second_order_holds(), "{report:?}");
+    assert_eq!(report.second_order[1].0, 1);
+    assert!((report.second_order[1].1[0] + 3.0).abs() < 1e-10, "{report:?}");
+    assert!(!report.is_staggered_stackelberg(1e-9));
+}
