@@ -392,6 +392,7 @@ fn oligopoly_studies_end_at_closed_forms() {
         .seed(7)
         .run::<f64>()
         .unwrap();
+    assert!(r.warnings.is_empty(), "{:?}", r.warnings);
     let (m, c) = exact_moments3(a, [95.0, 98.0, 97.0], &sched, var, x0, steps);
     mean_within(&r, m, c, 5.0, "three-timescale, exact moments");
     mean_within(
@@ -439,6 +440,21 @@ fn staggered_rule_needs_levels() {
         matches!(err, StudyError::Hierarchy(HierarchyError::NotGenerated(_))),
         "{err}"
     );
+    // Levels on one timescale: a warning per pair of players not separated.
+    let fast = Schedule::inverse_power(1.0).offset(1.0).exponent(0.6);
+    let slow = Schedule::inverse_power(1.0).offset(1.0).exponent(1.0);
+    let chain = stackel_testkit::games::ChainOligopoly::default();
+    let study = Study::new(chain, Dynamics::staggered(vec![slow, fast, fast]));
+    let w = study.warnings();
+    assert_eq!(w.len(), 1, "{w:?}");
+    assert!(matches!(
+        w[0],
+        stackel::dynamics::Warning::LevelsNotSeparated {
+            upper: 1,
+            lower: 2,
+            ..
+        }
+    ));
 }
 
 stackel_game! {
@@ -533,7 +549,10 @@ fn classification_of_staggered_points() {
     let g = stackel_testkit::games::ChainOligopoly::default();
     let h = Hierarchy::of(&g).unwrap();
     let report = h.classify(&g, &[43.5, 27.75, 12.875]).unwrap();
-    assert!(report.is_staggered_stackelberg(1e-9) && report.is_stable(), "{report:?}");
+    assert!(
+        report.is_staggered_stackelberg(1e-9) && report.is_stable(),
+        "{report:?}"
+    );
     // S_1 = 1.25 - 1/2 - 1/4, S_2 = 1.5 - 1/2, S_3 = 2.
     let s: Vec<f64> = report.second_order.iter().map(|(_, e)| e[0]).collect();
     for (a, b) in s.iter().zip([0.5, 1.0, 2.0]) {
@@ -547,6 +566,9 @@ fn classification_of_staggered_points() {
     let report = h.classify(&g, &found.x).unwrap();
     assert!(!report.second_order_holds(), "{report:?}");
     assert_eq!(report.second_order[1].0, 1);
-    assert!((report.second_order[1].1[0] + 3.0).abs() < 1e-10, "{report:?}");
+    assert!(
+        (report.second_order[1].1[0] + 3.0).abs() < 1e-10,
+        "{report:?}"
+    );
     assert!(!report.is_staggered_stackelberg(1e-9));
 }

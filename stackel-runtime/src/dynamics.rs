@@ -122,6 +122,22 @@ pub enum Warning {
         /// The follower's schedule gamma2,k.
         follower: Schedule,
     },
+    /// Staggered play needs gamma at level L = o(gamma at every level below).
+    #[error("player {upper}'s schedule {upper_schedule:?} (level {upper_level}) is not o(player {lower}'s schedule {lower_schedule:?} (level {lower_level})): the levels of the staggered hierarchy are not on separated timescales")]
+    LevelsNotSeparated {
+        /// The player above (0 the leader).
+        upper: usize,
+        /// Its level.
+        upper_level: usize,
+        /// Its schedule.
+        upper_schedule: Schedule,
+        /// The player below.
+        lower: usize,
+        /// Its level.
+        lower_level: usize,
+        /// Its schedule.
+        lower_schedule: Schedule,
+    },
 }
 
 impl Dynamics {
@@ -223,6 +239,39 @@ impl Dynamics {
                         leader: self.schedules[0],
                         follower: *f,
                     });
+                }
+            }
+        }
+        w
+    }
+
+    /// [`Dynamics::warnings`], and for [`Rule::Staggered`] on game `g`: a
+    /// warning for each pair of players on levels L < L' whose schedules are
+    /// not gamma_L = o(gamma_L').
+    pub fn warnings_for<G: crate::game::Game>(&self, g: &G) -> Vec<Warning> {
+        let mut w = self.warnings();
+        if self.rule != Rule::Staggered {
+            return w;
+        }
+        let Ok(h) = crate::hierarchy::Hierarchy::of(g) else {
+            return w;
+        };
+        for l in 0..h.levels() {
+            for m in l + 1..h.levels() {
+                for &p in h.players_at(l) {
+                    for &q in h.players_at(m) {
+                        let (sp, sq) = (*self.schedule_of(p), *self.schedule_of(q));
+                        if !sp.is_little_o_of(&sq) {
+                            w.push(Warning::LevelsNotSeparated {
+                                upper: p,
+                                upper_level: l,
+                                upper_schedule: sp,
+                                lower: q,
+                                lower_level: m,
+                                lower_schedule: sq,
+                            });
+                        }
+                    }
                 }
             }
         }
