@@ -358,6 +358,18 @@ fn mean_within(r: &StudyResult, want: [f64; 3], c: [[f64; 3]; 3], z: f64, what: 
     }
 }
 
+/// Sample variances within `z` relative standard errors (sqrt(2 / n)) of `c`.
+fn variance_within(r: &StudyResult, c: [[f64; 3]; 3], z: f64, what: &str) {
+    let n = r.summary.finished as f64;
+    for i in 0..3 {
+        let rel = r.summary.covariance[i * 3 + i] / c[i][i] - 1.0;
+        assert!(
+            rel.abs() < z * (2.0 / n).sqrt(),
+            "{what}: coordinate {i}: variance ratio - 1 = {rel}"
+        );
+    }
+}
+
 /// (c) Three firms, a = 100, c = (5, 2, 3). In the chain 1 -> 2 -> 3 the
 /// staggered field is affine: g3 = q1 + q2 + 2 q3 - 97, g2 = q1 + 1.5 q2 +
 /// q3 - 98 (Dr3 = (-1/2, -1/2)), g1 = 1.25 q1 + q2 + q3 - 95 (Dr_{>1} =
@@ -395,6 +407,7 @@ fn oligopoly_studies_end_at_closed_forms() {
     assert!(r.warnings.is_empty(), "{:?}", r.warnings);
     let (m, c) = exact_moments3(a, [95.0, 98.0, 97.0], &sched, var, x0, steps);
     mean_within(&r, m, c, 5.0, "three-timescale, exact moments");
+    variance_within(&r, c, 5.0, "three-timescale");
     mean_within(
         &r,
         [43.5, 27.75, 12.875],
@@ -416,6 +429,7 @@ fn oligopoly_studies_end_at_closed_forms() {
     let a = [[4.0 / 3.0, 1.0, 1.0], [1.0, 2.0, 1.0], [1.0, 1.0, 2.0]];
     let (m, c) = exact_moments3(a, [95.0, 98.0, 97.0], &sched, var, x0, steps);
     mean_within(&r, m, c, 5.0, "two-timescale, exact moments");
+    variance_within(&r, c, 5.0, "two-timescale");
     mean_within(
         &r,
         [45.0, 18.0, 17.0],
