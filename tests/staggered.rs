@@ -586,3 +586,27 @@ fn classification_of_staggered_points() {
     );
     assert!(!report.is_staggered_stackelberg(1e-9));
 }
+
+stackel_game! {
+    /// A four-level chain: it compiles, and the runtime says how deep it goes.
+    pub game Chain4 {
+        leader a;
+        follower b;
+        follower c after b;
+        follower d after c;
+        cost a = a^2 + a * b;
+        cost b = b^2 + b * c;
+        cost c = c^2 + c * d;
+        cost d = d^2 + d * a;
+    }
+}
+
+#[test]
+fn deeper_chains_are_a_typed_error() {
+    let levels: Vec<u32> = Chain4.info().players().map(|p| p.level).collect();
+    assert_eq!(levels, [0, 1, 2, 3]);
+    assert_eq!(
+        Hierarchy::of(&Chain4).unwrap_err(),
+        HierarchyError::TooDeep { levels: 4 }
+    );
+}
