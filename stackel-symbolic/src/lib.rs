@@ -112,8 +112,9 @@ pub fn unrolled_size(e: &model::Expr) -> u64 {
 }
 
 /// The code form of `model`: the one `#[stackel(form = ..)]` forces, else
-/// the unrolled form for a staggered hierarchy without data, else the tape form for a game with data inputs or player parts (networks),
-/// else the loop form when the costs unroll to more than [`LOOP_FORM_THRESHOLD`]
+/// the unrolled form for a staggered hierarchy without data (the only form
+/// that generates its blocks), else the tape form for a game with data
+/// inputs or player parts (networks), else the loop form when the costs unroll to more than [`LOOP_FORM_THRESHOLD`]
 /// nodes and the game sets no `budget` (a budget asks for the unrolled
 /// form's size check), else the unrolled form.
 pub fn choose_form(model: &model::GameModel, options: &emit_rust::Options) -> emit_rust::Form {
