@@ -361,8 +361,8 @@ fn mean_within(r: &StudyResult, want: [f64; 3], c: [[f64; 3]; 3], z: f64, what: 
 /// Sample variances within `z` relative standard errors (sqrt(2 / n)) of `c`.
 fn variance_within(r: &StudyResult, c: [[f64; 3]; 3], z: f64, what: &str) {
     let n = r.summary.finished as f64;
-    for i in 0..3 {
-        let rel = r.summary.covariance[i * 3 + i] / c[i][i] - 1.0;
+    for (i, row) in c.iter().enumerate() {
+        let rel = r.summary.covariance[i * 3 + i] / row[i] - 1.0;
         assert!(
             rel.abs() < z * (2.0 / n).sqrt(),
             "{what}: coordinate {i}: variance ratio - 1 = {rel}"
