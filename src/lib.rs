@@ -321,6 +321,7 @@ pub mod dsl {}
 pub mod prelude {
     pub use crate::{Dynamics, Game, Record, Study, StudyResult, Workspace};
     pub use stackel_macros::stackel_game;
+    pub use stackel_runtime::hierarchy::{find_staggered, Hierarchy, HierarchyError};
     pub use stackel_runtime::prelude::*;
 }
 

@@ -128,6 +128,7 @@ fn counted_step<G: Game>(g: &G, rule: Rule, x0: &[f64], matrix_free: bool) -> (O
         Rule::TwoTimescale => Dynamics::two_timescale(s, s),
         Rule::BestResponse => Dynamics::best_response(s),
         Rule::Lola => Dynamics::lola(s, s),
+        Rule::Staggered => Dynamics::staggered(vec![s; g.info().players().count()]),
     };
     let dynamics = dynamics.follower_solver(if matrix_free {
         FollowerSolver::MatrixFree(KrylovOptions::default())
@@ -170,6 +171,7 @@ fn rule_flops_match<G: Game>(g: &G, x0: &[f64], rules: &[Rule], exact: bool) {
             Rule::TwoTimescale => "two-timescale",
             Rule::BestResponse => "best response",
             Rule::Lola => "lola",
+            Rule::Staggered => "staggered",
         };
         let model = report
             .rules
@@ -218,6 +220,14 @@ fn rule_flops_match_a_counted_step() {
     let g = Covariance3Loops::default();
     rule_flops_match(&g, &x0, &[Simultaneous, Lola], true);
     rule_flops_match(&g, &x0, &[TwoTimescale, BestResponse], false);
+    // the three-level chain: the staggered row is counted at x = 0.5; a
+    // quadratic game's step takes the same operations everywhere
+    let chain = stackel_testkit::games::ChainOligopoly::default();
+    rule_flops_match(&chain, &[20.0, 10.0, 5.0], &[Staggered, Simultaneous], true);
+    assert!(!CostReport::of(&Duopoly::default())
+        .rules
+        .iter()
+        .any(|r| r.rule == "staggered"));
 }
 
 /// The matrix-free rows against real steps with conjugate gradients on

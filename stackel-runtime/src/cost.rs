@@ -702,6 +702,9 @@ impl CostReport {
                 flops("d21f2_tmul"),
             ));
         }
+        if let Some(r) = staggered_rule_flops(g, angles) {
+            rules.push(r);
+        }
         CostReport {
             game: info.name,
             form: info.form,
@@ -722,6 +725,47 @@ impl CostReport {
             .find(|c| c.method == method)
             .map(|c| c.ops)
     }
+}
+
+/// The N-timescale rule of a game with staggered levels (appendix F.1),
+/// counted: one [`crate::hierarchy::Hierarchy::staggered_field`] on
+/// [`Counted`] numbers at x = 0.5, plus the plain update. `game` is every
+/// player's generated gradient and Hessian (each called once per step);
+/// `runtime` the rest: the lower levels' phi Hessians (called per
+/// multiplier) and the chained solves. `None` for a game without levels
+/// below 1 or without the generated blocks.
+fn staggered_rule_flops<G: Game>(g: &G, angles: u64) -> Option<RuleFlops> {
+    let info = g.info();
+    if info.players().all(|p| p.level <= 1) {
+        return None;
+    }
+    let h = crate::hierarchy::Hierarchy::of(g).ok()?;
+    let n = G::D1 + G::D2;
+    let x = vec![Counted(0.5); n + G::ND];
+    let mut out = vec![Counted(0.0); n];
+    let mut field_ok = true;
+    let field = count_ops(|| field_ok = h.staggered_field(g, &x, &mut out).is_ok());
+    let mut blocks = OpCounts::ZERO;
+    for p in 0..info.players().count() {
+        let mut grad = vec![Counted(0.0); n];
+        let mut hess = vec![Counted(0.0); n * n];
+        blocks = blocks
+            + count_ops(|| {
+                let _ = g.staggered_gradient(p, &x, &mut grad);
+            })
+            + count_ops(|| {
+                let _ = g.staggered_hessian(p, &x, &mut hess);
+            });
+    }
+    field_ok.then(|| RuleFlops {
+        rule: "staggered",
+        path: "dense",
+        per_iteration: 0,
+        game: blocks.flops(),
+        runtime: field.flops() - blocks.flops() + 4 * n as u64 + 4 * angles,
+        model:
+            "counted: every player's gradient + Hessian, phi Hessians + chained solves, 4n + wrap",
+    })
 }
 
 const FOLLOWER_COST: [&str; 4] = [

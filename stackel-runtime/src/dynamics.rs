@@ -6,7 +6,9 @@
 //! 2. the field g(x): omega = (D1 f1, D2 f2) for simultaneous play,
 //!    omega_S = (Df1, D2 f2) for two-timescale play,
 //!    (Df1, -) with the follower at r(x1) for best response,
-//!    (D1 f1 - gamma2,k D21f2^T D2 f1, D2 f2) for LOLA;
+//!    (D1 f1 - gamma2,k D21f2^T D2 f1, D2 f2) for LOLA,
+//!    every player's total gradient through the levels below it for
+//!    staggered play ([`crate::hierarchy`]);
 //! 3. per coordinate i: g_i <- g_i + sigma_i z_i (z standard normal, see
 //!    [`crate::rng`]), then x_i <- x_i - gamma_i,k g_i (plain) or the Adam step;
 //! 4. angle coordinates wrap to [-pi, pi): x <- x - 2 pi floor((x + pi) / 2 pi).
@@ -44,6 +46,12 @@ pub enum Rule {
     BestResponse,
     /// LOLA (paper 2.2.2): the leader anticipates one follower gradient step.
     Lola,
+    /// N-timescale staggered Stackelberg learning (appendix F.1) for a game
+    /// with levels (`follower z after y;`): every player steps along its
+    /// total gradient through the implicit maps of all levels below it
+    /// ([`crate::hierarchy`]), x_i <- x_i - gamma_i,k (g_i + w_i), with
+    /// gamma at level L = o(gamma at level L + 1). CPU engine only.
+    Staggered,
 }
 
 /// Damped Newton iteration for the follower's best response x2 = r(x1).
@@ -97,6 +105,10 @@ pub struct Dynamics {
     /// `Auto`: dense below [`DENSE_FOLLOWER_LIMIT`] for unrolled games).
     #[serde(default, skip_serializing_if = "FollowerSolver::is_auto")]
     pub follower_solver: FollowerSolver,
+    /// [`Rule::Staggered`]: eta_L per level (the leader's first; one per
+    /// level, or one per level above the deepest); empty: `eta` at every level.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub level_etas: Vec<f64>,
 }
 
 /// A warning about a dynamics that runs but may not mean what it says.
@@ -110,6 +122,22 @@ pub enum Warning {
         /// The follower's schedule gamma2,k.
         follower: Schedule,
     },
+    /// Staggered play needs gamma at level L = o(gamma at every level below).
+    #[error("player {upper}'s schedule {upper_schedule:?} (level {upper_level}) is not o(player {lower}'s schedule {lower_schedule:?} (level {lower_level})): the levels of the staggered hierarchy are not on separated timescales")]
+    LevelsNotSeparated {
+        /// The player above (0 the leader).
+        upper: usize,
+        /// Its level.
+        upper_level: usize,
+        /// Its schedule.
+        upper_schedule: Schedule,
+        /// The player below.
+        lower: usize,
+        /// Its level.
+        lower_level: usize,
+        /// Its schedule.
+        lower_schedule: Schedule,
+    },
 }
 
 impl Dynamics {
@@ -121,6 +149,7 @@ impl Dynamics {
             eta: 0.0,
             newton: Newton::default(),
             follower_solver: FollowerSolver::Auto,
+            level_etas: Vec::new(),
         }
     }
     /// Simultaneous gradient play, every player on `gamma`.
@@ -138,6 +167,32 @@ impl Dynamics {
     /// LOLA with leader on `leader`, follower gradient play on `follower`.
     pub fn lola(leader: Schedule, follower: Schedule) -> Self {
         Self::with(Rule::Lola, vec![leader, follower])
+    }
+    /// N-timescale staggered Stackelberg learning ([`Rule::Staggered`]), one
+    /// schedule per player in declaration order (leader first); a player on
+    /// level L should be o() of every player below it.
+    pub fn staggered(schedules: Vec<Schedule>) -> Self {
+        Self::with(Rule::Staggered, schedules)
+    }
+    /// [`Rule::Staggered`]: the regularisation eta_L of each level (see
+    /// [`crate::hierarchy::Hierarchy::with_etas`]).
+    pub fn level_etas(mut self, etas: Vec<f64>) -> Self {
+        self.level_etas = etas;
+        self
+    }
+    /// The hierarchy of `g` with this dynamics' regularisations
+    /// ([`Dynamics::level_etas`], else `eta` at every level).
+    pub fn hierarchy<G: crate::game::Game>(
+        &self,
+        g: &G,
+    ) -> Result<crate::hierarchy::Hierarchy, crate::hierarchy::HierarchyError> {
+        let h = crate::hierarchy::Hierarchy::of(g)?;
+        if self.level_etas.is_empty() {
+            let k = h.levels();
+            h.with_etas(&vec![self.eta; k])
+        } else {
+            h.with_etas(&self.level_etas)
+        }
     }
     /// Per-player schedules (leader first, then each follower).
     pub fn schedules(mut self, s: Vec<Schedule>) -> Self {
@@ -184,6 +239,39 @@ impl Dynamics {
                         leader: self.schedules[0],
                         follower: *f,
                     });
+                }
+            }
+        }
+        w
+    }
+
+    /// [`Dynamics::warnings`], and for [`Rule::Staggered`] on game `g`: a
+    /// warning for each pair of players on levels L < L' whose schedules are
+    /// not gamma_L = o(gamma_L').
+    pub fn warnings_for<G: crate::game::Game>(&self, g: &G) -> Vec<Warning> {
+        let mut w = self.warnings();
+        if self.rule != Rule::Staggered {
+            return w;
+        }
+        let Ok(h) = crate::hierarchy::Hierarchy::of(g) else {
+            return w;
+        };
+        for l in 0..h.levels() {
+            for m in l + 1..h.levels() {
+                for &p in h.players_at(l) {
+                    for &q in h.players_at(m) {
+                        let (sp, sq) = (*self.schedule_of(p), *self.schedule_of(q));
+                        if !sp.is_little_o_of(&sq) {
+                            w.push(Warning::LevelsNotSeparated {
+                                upper: p,
+                                upper_level: l,
+                                upper_schedule: sp,
+                                lower: q,
+                                lower_level: m,
+                                lower_schedule: sq,
+                            });
+                        }
+                    }
                 }
             }
         }

@@ -28,6 +28,7 @@
 //! A game compiled at run time implements the generic methods through
 //! [`Real::as_f64s`] / [`Real::as_f32s`], which give concrete f64/f32 views.
 
+use crate::hierarchy::NotGenerated;
 use crate::real::Real;
 
 /// A player's description (from the DSL).
@@ -384,6 +385,45 @@ pub trait Game: Send + Sync {
     fn d1p_phi<T: Real>(&self, x: &[T], lambda: &[T], out: &mut [T]);
     /// D2p phi (d2 x NP).
     fn d2p_phi<T: Real>(&self, x: &[T], lambda: &[T], out: &mut [T]);
+
+    /// Staggered hierarchy (appendix F.1, [`crate::hierarchy`]): D f_p, the
+    /// gradient of player `p`'s cost over the whole state (len N; p = 0 the
+    /// leader, 1.. the followers in declaration order). Generated for games
+    /// that declare `follower z after y;`; otherwise [`NotGenerated`].
+    fn staggered_gradient<T: Real>(
+        &self,
+        p: usize,
+        x: &[T],
+        out: &mut [T],
+    ) -> Result<(), NotGenerated> {
+        let _ = (p, x, out);
+        Err(NotGenerated)
+    }
+    /// D^2 f_p, the Hessian of player `p`'s cost over the whole state
+    /// (N x N, row-major); see [`Game::staggered_gradient`].
+    fn staggered_hessian<T: Real>(
+        &self,
+        p: usize,
+        x: &[T],
+        out: &mut [T],
+    ) -> Result<(), NotGenerated> {
+        let _ = (p, x, out);
+        Err(NotGenerated)
+    }
+    /// D^2 phi_p (N x N) for a follower `p` >= 1, phi_p(x; lambda) =
+    /// lambda^T D_p f_p with lambda (len d_p) held fixed: the second-order
+    /// term of a total derivative through p's implicit map, without the
+    /// third-order tensor D^3 f_p; see [`Game::staggered_gradient`].
+    fn staggered_phi_hessian<T: Real>(
+        &self,
+        p: usize,
+        x: &[T],
+        lambda: &[T],
+        out: &mut [T],
+    ) -> Result<(), NotGenerated> {
+        let _ = (p, x, lambda, out);
+        Err(NotGenerated)
+    }
 
     /// The simplified formula of every block, for a person to read.
     fn formulas(&self) -> Vec<BlockFormula>;

@@ -11,6 +11,7 @@ pub mod blocks;
 pub mod cost;
 pub mod field;
 pub mod game;
+pub mod hierarchy;
 pub mod krylov;
 pub mod linalg;
 pub mod nonfinite;

@@ -314,9 +314,10 @@ impl<G: Game> Study<G> {
         )
     }
 
-    /// Warnings about the dynamics (e.g. gamma1 not o(gamma2)).
+    /// Warnings about the dynamics (e.g. gamma1 not o(gamma2), or levels of
+    /// a staggered hierarchy on one timescale).
     pub fn warnings(&self) -> Vec<dynamics::Warning> {
-        self.dynamics.warnings()
+        self.dynamics.warnings_for(&self.game)
     }
 
     /// Checks the configuration against the game: the study's own settings

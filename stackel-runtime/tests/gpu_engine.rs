@@ -836,6 +836,18 @@ fn unsupported_length_and_missing_module_are_typed_errors(e: &'static GpuEngine)
     let wgsl = emit_game(&ir_games::duopoly());
     let err = e.run_with_wgsl::<Duopoly, f32>(&spec, &wgsl).unwrap_err();
     assert!(matches!(err, GpuError::Unsupported(_)), "{err}");
+    // staggered play (Rule::Staggered) has no GPU kernel
+    let staggered = Dynamics::staggered(vec![Schedule::constant(0.1); 2]);
+    let staggered_spec = Plan {
+        dynamics: &staggered,
+        steps: 5,
+        fingerprint: String::new(),
+        ..spec
+    };
+    let err = e
+        .run_with_wgsl::<Duopoly, f32>(&staggered_spec, &wgsl)
+        .unwrap_err();
+    assert!(matches!(err, GpuError::Unsupported(_)), "{err}");
     // the reference games carry no WGSL module
     let spec = Plan { steps: 5, ..spec };
     let err = e.run::<Duopoly, f32>(&spec).unwrap_err();

@@ -83,6 +83,10 @@ pub enum Item {
         /// The named parts of a player declared as a block
         /// (`leader gen { w1: [H, Z], b1: [H] };`), empty otherwise.
         parts: Vec<(Ident, Option<Dims>)>,
+        /// `follower z after y;`: the player one level above this follower
+        /// in a staggered hierarchy (appendix F.1); `None` for the leader and
+        /// for a follower of the leader (level 1).
+        after: Option<Ident>,
     },
     /// `data NAME (: [dims])?;`: an input resampled by the runtime every step.
     Data {

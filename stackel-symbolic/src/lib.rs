@@ -53,6 +53,17 @@ pub fn front_end(tokens: TokenStream) -> Result<model::GameModel, Errors> {
 pub fn back_end(model: &model::GameModel) -> Result<TokenStream, Errors> {
     let options = emit_rust::Options::of(&model.attrs)?;
     let form = choose_form(model, &options);
+    if let Some(deep) = model.followers.iter().find(|f| f.level > 1) {
+        if form != emit_rust::Form::Unrolled || !model.data.is_empty() {
+            return Err(Errors::at(
+                deep.span,
+                format!(
+                    "`{}` puts the game in a staggered hierarchy (`after`), whose blocks are generated in the unrolled form only: remove the forced `form` (and any `data` input)",
+                    deep.name
+                ),
+            ));
+        }
+    }
     let parts = std::iter::once(&model.leader)
         .chain(&model.followers)
         .find(|p| !p.parts.is_empty());
@@ -107,13 +118,17 @@ pub fn unrolled_size(e: &model::Expr) -> u64 {
 }
 
 /// The code form of `model`: the one `#[stackel(form = ..)]` forces, else
-/// the tape form for a game with data inputs or player parts (networks),
-/// else the loop form when the costs unroll to more than [`LOOP_FORM_THRESHOLD`]
+/// the unrolled form for a staggered hierarchy without data (the only form
+/// that generates its blocks), else the tape form for a game with data
+/// inputs or player parts (networks), else the loop form when the costs unroll to more than [`LOOP_FORM_THRESHOLD`]
 /// nodes and the game sets no `budget` (a budget asks for the unrolled
 /// form's size check), else the unrolled form.
 pub fn choose_form(model: &model::GameModel, options: &emit_rust::Options) -> emit_rust::Form {
     if let Some(f) = options.form {
         return f;
+    }
+    if model.is_staggered() && model.data.is_empty() {
+        return emit_rust::Form::Unrolled;
     }
     let has_parts = std::iter::once(&model.leader)
         .chain(&model.followers)

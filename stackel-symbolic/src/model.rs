@@ -90,6 +90,9 @@ pub struct Player {
     /// `Vector(total)`. Empty for a player with one variable (its name is the
     /// player's). Entries of a part are `Expr::Part`.
     pub parts: Vec<PlayerPart>,
+    /// Place in the hierarchy (appendix F.1): 0 the leader, 1 a follower of
+    /// the leader, `k + 1` for `follower z after y;` with `y` at level `k`.
+    pub level: u32,
 }
 
 /// One named part of a player's variable (a layer's weights or biases).
@@ -219,6 +222,11 @@ impl GameModel {
     /// Number of flat param entries.
     pub fn param_len(&self) -> usize {
         self.params.iter().map(|p| p.shape.len()).sum()
+    }
+    /// Does the game declare a staggered hierarchy (a follower `after`
+    /// another follower, so a level below 1)?
+    pub fn is_staggered(&self) -> bool {
+        self.followers.iter().any(|f| f.level > 1)
     }
     /// Player by number: 0 is the leader, 1.. the followers in order.
     pub fn player(&self, p: usize) -> &Player {

@@ -105,6 +105,7 @@ fn eval(e: &Expr, x: &[f64], p: &[f64], env: &mut Vec<(SumVar, i64)>) -> f64 {
     }
 }
 
+/// Scalar player `name` (level 0 for the leader `x`, else 1).
 fn scalar_player(name: &str, cost: Expr) -> Player {
     Player {
         name: name.into(),
@@ -114,6 +115,7 @@ fn scalar_player(name: &str, cost: Expr) -> Player {
         cost,
         cost_span: Span::call_site(),
         parts: vec![],
+        level: u32::from(name != "x"),
     }
 }
 

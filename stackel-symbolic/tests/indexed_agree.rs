@@ -436,6 +436,7 @@ fn player(name: &str, shape: Shape, cost: Expr) -> Player {
         cost,
         cost_span: Span::call_site(),
         parts: vec![],
+        level: u32::from(name != "u"),
     }
 }
 

@@ -157,3 +157,44 @@ stackel_game! {
         cost disc = loss_d;
     }
 }
+
+stackel_game! {
+    #[stackel(crate = stackel_runtime)]
+    /// Three-firm Cournot chain (appendix F.1): firm 1 leads firm 2, who
+    /// leads firm 3; f_i = -(a - q1 - q2 - q3 - c_i) q_i. The staggered point
+    /// is q1 = (a + 2 c2 + c3 - 4 c1) / 2, q2 = (a - q1 - 2 c2 + c3) / 2,
+    /// q3 = (a - q1 - q2 - c3) / 2: (43.5, 27.75, 12.875).
+    pub game ChainOligopoly {
+        param a = 100.0;
+        param c1 = 5.0;
+        param c2 = 2.0;
+        param c3 = 3.0;
+        leader q1;
+        follower q2;
+        follower q3 after q2;
+        let price = a - q1 - q2 - q3;
+        cost q1 = -(price - c1) * q1;
+        cost q2 = -(price - c2) * q2;
+        cost q3 = -(price - c3) * q3;
+    }
+}
+
+stackel_game! {
+    #[stackel(crate = stackel_runtime)]
+    /// The same three firms with firms 2 and 3 moving simultaneously after
+    /// firm 1 (appendix F.2): q1 = (a + c2 + c3 - 3 c1) / 2,
+    /// q2 = (a - q1 - 2 c2 + c3) / 3, q3 = (a - q1 - 2 c3 + c2) / 3: (45, 18, 17).
+    pub game TreeOligopoly {
+        param a = 100.0;
+        param c1 = 5.0;
+        param c2 = 2.0;
+        param c3 = 3.0;
+        leader q1;
+        follower q2;
+        follower q3;
+        let price = a - q1 - q2 - q3;
+        cost q1 = -(price - c1) * q1;
+        cost q2 = -(price - c2) * q2;
+        cost q3 = -(price - c3) * q3;
+    }
+}

@@ -95,7 +95,9 @@ fn small_steps_generic<G: Game, T: NoiseFloat>(
         (TwoTimescale, true) => small_loop(game, TwoTimescale, true, &c, z, xs, active, bad),
         (Lola, false) => small_loop(game, Lola, false, &c, z, xs, active, bad),
         (Lola, true) => small_loop(game, Lola, true, &c, z, xs, active, bad),
-        (BestResponse, _) => unreachable!("the small kernel excludes best response"),
+        (BestResponse | Staggered, _) => {
+            unreachable!("the small kernel excludes best response and staggered play")
+        }
     }
 }
 

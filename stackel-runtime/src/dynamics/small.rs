@@ -12,9 +12,13 @@ use crate::real::Float;
 pub const SMALL_N: usize = 8;
 
 /// Whether [`small_field`] handles game `G` under `rule`: d1 + d2 <= 8,
-/// d2 <= 2, and a rule without the best-response Newton solve.
+/// d2 <= 2, and a rule without the best-response Newton solve (nor the
+/// staggered hierarchy's).
 pub fn small_kernel_applies<G: Game>(rule: Rule) -> bool {
-    G::N <= SMALL_N && G::D2 <= 2 && G::D2 >= 1 && rule != Rule::BestResponse
+    G::N <= SMALL_N
+        && G::D2 <= 2
+        && G::D2 >= 1
+        && !matches!(rule, Rule::BestResponse | Rule::Staggered)
 }
 
 /// The field g(x) of `rule` for a small game, in stack arrays (no

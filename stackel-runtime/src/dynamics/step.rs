@@ -9,6 +9,7 @@ use super::solver::SolveStats;
 use super::{Dynamics, Newton, Rule};
 use crate::field;
 use crate::game::{Game, StackelbergParts};
+use crate::hierarchy::Hierarchy;
 use crate::krylov::{Krylov, KrylovOptions};
 use crate::linalg::{Lu, Singular};
 use crate::metric::wrap_angle;
@@ -57,6 +58,9 @@ pub struct StepScratch<T> {
     lu: Lu<T>,
     mf: Option<MatrixFree<T>>,
     stats: SolveStats,
+    /// [`Rule::Staggered`]: the game's levels (`None` for other rules, or
+    /// when the game has none; the plan's validation reports that).
+    hierarchy: Option<Hierarchy>,
 }
 
 impl<T: Float> StepScratch<T> {
@@ -70,7 +74,11 @@ impl<T: Float> StepScratch<T> {
     /// and a Krylov workspace only (no d2 x d2 or d2 x d1 buffer).
     pub fn for_dynamics<G: Game>(g: &G, dynamics: &Dynamics) -> Self {
         let symmetric = g.info().followers.len() <= 1;
-        Self::build::<G>(dynamics.follower_solver.resolve_for(g), symmetric)
+        let mut s = Self::build::<G>(dynamics.follower_solver.resolve_for(g), symmetric);
+        if dynamics.rule == Rule::Staggered {
+            s.hierarchy = dynamics.hierarchy(g).ok();
+        }
+        s
     }
 
     /// Whether the follower solve is matrix-free.
@@ -120,6 +128,7 @@ impl<T: Float> StepScratch<T> {
                 bt_lambda: vec![z; d1],
             }),
             stats: SolveStats::default(),
+            hierarchy: None,
         }
     }
 
@@ -416,6 +425,17 @@ pub fn step<G: Game, T: Float>(
                 return e.event();
             }
             d1
+        }
+        Rule::Staggered => {
+            // Every player's total gradient (allocates: see crate::hierarchy).
+            let ok = s
+                .hierarchy
+                .as_ref()
+                .is_some_and(|h| h.staggered_field(g, x, &mut s.grad).is_ok());
+            if !ok {
+                return StepEvent::Singular;
+            }
+            n
         }
         Rule::Lola => {
             // D1 f1 - gamma2 B^T D2 f1: the leader gradient with lambda = gamma2 D2 f1

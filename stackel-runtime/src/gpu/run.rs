@@ -45,6 +45,13 @@ impl GpuEngine {
         let prec = precision_of::<T>();
         self.precision_ok(prec)?;
         let dynamics = plan.dynamics;
+        if dynamics.rule == Rule::Staggered {
+            return Err(GpuError::Unsupported(format!(
+                "staggered play (Rule::Staggered) for {}: the GPU engine has no kernel for \
+                 the staggered hierarchy; run it on Engine::Cpu",
+                plan.game.info().name
+            )));
+        }
         if plan.check_steps().is_err() {
             return Err(GpuError::Unsupported(format!(
                 "{} steps (the RNG counter allows {MAX_STEPS})",

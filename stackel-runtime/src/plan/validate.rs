@@ -158,6 +158,10 @@ pub enum StudyError {
     /// Parts that do not merge.
     #[error(transparent)]
     Merge(#[from] MergeError),
+    /// [`crate::Rule::Staggered`] for a game without a staggered hierarchy
+    /// (or one deeper than the exact composition supports).
+    #[error("staggered play: {0}")]
+    Hierarchy(#[from] crate::hierarchy::HierarchyError),
 }
 
 impl<G: Game> Plan<'_, G> {
@@ -219,6 +223,13 @@ impl<G: Game> Plan<'_, G> {
         };
         self.check_steps()?;
         self.check_data()?;
+        if self.dynamics.rule == crate::Rule::Staggered {
+            self.dynamics.hierarchy(self.game)?;
+            let mut probe = vec![0.0; n];
+            self.game
+                .staggered_gradient(0, &vec![0.0; n + G::ND], &mut probe)
+                .map_err(crate::hierarchy::HierarchyError::from)?;
+        }
         if self.divergence_bound.is_nan() || self.divergence_bound <= 0.0 {
             return Err(StudyError::Negative {
                 what: "divergence bound",

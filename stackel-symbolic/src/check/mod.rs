@@ -170,6 +170,9 @@ struct Checker<'a> {
     param_items: Vec<(&'a Ident, Option<&'a ast::Dims>, Option<&'a ParamDefault>)>,
     /// By player number (slot 0 the leader; `None` if it is missing).
     player_items: Vec<Option<PlayerItem<'a>>>,
+    /// Levels of the players, by number (0 the leader, 1 a follower of the
+    /// leader, one more than its `after` target for `follower z after y;`).
+    player_levels: Vec<u32>,
     /// Let declarations, by position: name, own indices (empty for a
     /// scalar let), value.
     let_items: Vec<(&'a Ident, &'a [ast::SumBinder], &'a ast::Expr)>,
@@ -250,6 +253,7 @@ impl<'a> Checker<'a> {
             consts: Vec::new(),
             param_items: Vec::new(),
             player_items: Vec::new(),
+            player_levels: vec![0],
             let_items: Vec::new(),
             let_indices: Vec::new(),
             current_let: None,

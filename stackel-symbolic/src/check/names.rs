@@ -160,6 +160,7 @@ impl<'a> Checker<'a> {
                     angle,
                     dims,
                     parts,
+                    ..
                 } => {
                     if let Some((first, _, _)) = self.player_items[0] {
                         self.error(
@@ -183,10 +184,16 @@ impl<'a> Checker<'a> {
                     angle,
                     dims,
                     parts,
+                    after,
                     ..
                 } => {
                     let number = self.player_items.len();
+                    let level = match after {
+                        Some(target) => self.level_after(name, target),
+                        None => 1,
+                    };
                     if self.declare(name, Global::Player(number), "a follower") {
+                        self.player_levels.push(level);
                         self.player_items.push(Some((name, *angle, dims.as_ref())));
                         let parts = self.declare_parts(number, parts);
                         self.part_items.push(parts);
@@ -246,6 +253,52 @@ impl<'a> Checker<'a> {
                 ),
             );
         }
+    }
+
+    /// The level of `follower name after target;`: one below `target`, a
+    /// player declared earlier. Any other target is reported (and the
+    /// follower gets level 1, so the rest of the game is still checked).
+    fn level_after(&mut self, name: &Ident, target: &Ident) -> u32 {
+        let text = target.to_string();
+        let msg = match self.names.get(&text) {
+            Some(Decl {
+                global: Global::Player(q),
+                ..
+            }) => return self.player_levels.get(*q).map_or(1, |l| l + 1),
+            Some(Decl {
+                global: Global::Poisoned,
+                ..
+            }) => return 1,
+            Some(d) => format!(
+                "`{name}` cannot follow `{text}`: `{text}` is {}, not a player; `after` names a player declared before `{name}` (`follower {name} after p;`)",
+                d.what
+            ),
+            None if *name == text => format!(
+                "`{name}` cannot follow itself; `after` names the player one level above (`follower {name} after p;`)"
+            ),
+            None if self.declared_later(&text) => format!(
+                "`{text}` is declared after `{name}`; a follower comes after the player it follows: declare `{text}` first"
+            ),
+            None => {
+                let candidates = self.names.keys().map(String::as_str);
+                match suggest(&text, candidates) {
+                    Some(s) => format!("unknown player `{text}` after `after`; did you mean {s}?"),
+                    None => format!(
+                        "unknown player `{text}` after `after`; `after` names a player declared before `{name}` (`follower {name} after p;`)"
+                    ),
+                }
+            }
+        };
+        self.error(target.span(), msg);
+        1
+    }
+
+    /// Is `text` declared as a player anywhere in the game?
+    fn declared_later(&self, text: &str) -> bool {
+        self.ast
+            .items
+            .iter()
+            .any(|i| matches!(i, Item::Player { name, .. } if name == text))
     }
 
     /// Declares the parts of player `p` (`leader gen { w: [n], b };`; the

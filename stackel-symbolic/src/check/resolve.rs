@@ -139,6 +139,7 @@ impl Checker<'_> {
                 cost,
                 cost_span,
                 parts: self.player_parts(at)?,
+                level: self.player_levels[at],
             });
         }
         let mut players = players.into_iter();

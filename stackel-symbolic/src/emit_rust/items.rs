@@ -161,7 +161,7 @@ pub(super) fn info_method_form(
         let offset = lit(model.player_offset(p));
         let dim = lit(pl.shape.len());
         let angle = pl.angle;
-        let level = lit(usize::from(p > 0));
+        let level = proc_macro2::Literal::u32_unsuffixed(pl.level);
         let parts = pl.parts.iter().map(|pt| {
             let (pn, ps) = (&pt.name, shape_tokens(&pt.shape.dims()));
             let (po, pl) = (lit(pt.offset), lit(pt.shape.len()));

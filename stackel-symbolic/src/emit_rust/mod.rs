@@ -13,7 +13,8 @@
 //! Files: `options` (the `#[stackel(..)]` options), `items` (what depends on
 //! the model alone: struct, `Default`, `info`, params), `methods` (the
 //! methods that run programs), `code` (one program as Rust statements),
-//! `inline` (the inline policy).
+//! `inline` (the inline policy), `staggered` (the staggered-hierarchy
+//! blocks of a game with `follower z after y;`).
 
 mod code;
 mod inline;
@@ -22,6 +23,7 @@ pub mod loops;
 mod methods;
 mod options;
 mod source;
+mod staggered;
 pub mod tape;
 #[cfg(test)]
 mod tests;
@@ -60,6 +62,7 @@ pub fn emit(
     let blocks = methods::block_methods(&cx, lowered);
     let data = methods::data_methods(formulas, wgsl);
     let costs_data = crate::cost::compiled_costs_method(model, Form::Unrolled, Some(lowered));
+    let staggered = staggered::staggered_methods(model, &places, lowered.staggered.as_ref());
     items::game_impl(
         model,
         options,
@@ -70,6 +73,7 @@ pub fn emit(
             #costs
             #field_methods
             #blocks
+            #staggered
             #data
             #costs_data
         },

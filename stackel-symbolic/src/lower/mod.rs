@@ -10,11 +10,13 @@
 mod cse;
 mod derive;
 mod run;
+mod staggered;
 mod unroll;
 
 pub use cse::{lower, Output};
 pub use derive::{budget, derive, Block, GameDerivatives, BLOCK_NAMES, DEFAULT_BUDGET};
 pub use run::run;
+pub use staggered::{staggered_programs, StaggeredPrograms};
 pub use unroll::unroll;
 
 use crate::dag::Id;
@@ -55,6 +57,9 @@ pub struct Lowered {
     /// One program per block, in the order of [`BLOCK_NAMES`], its one
     /// output named by the block in lower case.
     pub blocks: Vec<Program>,
+    /// The blocks of a staggered hierarchy (a game with `follower z after
+    /// y;`), `None` for other games.
+    pub staggered: Option<StaggeredPrograms>,
 }
 
 impl Lowered {
@@ -70,7 +75,13 @@ impl Lowered {
 
 /// Derives every block of `model` and lowers every program of the bundle.
 pub fn lower_game(model: &GameModel) -> Result<Lowered, Errors> {
-    let d = derive(model)?;
+    let mut d = derive(model)?;
+    let staggered = if model.is_staggered() {
+        let limit = budget(model).saturating_mul(8).saturating_add(100_000);
+        Some(staggered_programs(model, &mut d, limit)?)
+    } else {
+        None
+    };
     let field = field_programs(model, &d);
     let leader_cost = d.cost_program(d.f1);
     let follower_costs = d.f2.iter().map(|f| d.cost_program(*f)).collect();
@@ -83,6 +94,7 @@ pub fn lower_game(model: &GameModel) -> Result<Lowered, Errors> {
         follower_costs,
         second_order_parts,
         blocks,
+        staggered,
     })
 }
 

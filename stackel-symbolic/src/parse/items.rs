@@ -101,12 +101,30 @@ pub(super) fn parse_item(c: &mut Cursor) -> PResult<Item> {
                     return c.expected("a type after `:`: `[n]`, `[n, m]`, `angle` or `angle[n]`");
                 }
             }
-            if c.eat_punct(';').is_none() {
-                if !parts.is_empty() {
-                    return c.expected("`;` after the player's parts");
+            let mut after = None;
+            if c.is_ident("after") {
+                let a_span = c.span();
+                c.bump();
+                if role == Role::Leader {
+                    return Err((
+                        a_span,
+                        "the leader is the top of the hierarchy (level 0) and follows no one; `after` is for followers (`follower z after y;`)".into(),
+                    ));
                 }
-                return c
-                    .expected("`;` (or `: [n]`, `: [n, m]`, `: angle`, or `{ parts }` before it)");
+                after = Some(c.expect_ident(
+                    "the player one level above, after `after` (`follower z after y;`)",
+                )?);
+            }
+            if c.eat_punct(';').is_none() {
+                if after.is_some() {
+                    return c.expected("`;` after `after NAME`");
+                }
+                if !parts.is_empty() {
+                    return c.expected("`;` (or `after NAME`) after the player's parts");
+                }
+                return c.expected(
+                    "`;` (or `: [n]`, `: [n, m]`, `: angle`, `{ parts }` or `after NAME` before it)",
+                );
             }
             Ok(Item::Player {
                 role,
@@ -115,6 +133,7 @@ pub(super) fn parse_item(c: &mut Cursor) -> PResult<Item> {
                 angle,
                 dims,
                 parts,
+                after,
             })
         }
         "data" => {

@@ -105,6 +105,7 @@ pub fn study_kernel(spec: &KernelSpec, game_wgsl: &str) -> String {
             s.push_str(best_response_wgsl());
             s.push_str(include_str!("step/best_response_field.wgsl"));
         }
+        Rule::Staggered => unreachable!("the GPU engine rejects staggered play before building"),
     }
     if spec.noise {
         s.push_str(&step_normals_wgsl(p, pairs, "tlo, thi"));
