@@ -31,7 +31,16 @@ fn audit_row(a: &PrecisionAudit) -> Row {
             w.stats.max_bits()
         ),
     )
-    .note(a.trust().to_string())
+    .note(match a.cancellations.first() {
+        Some(c) => format!(
+            "{}; most cancelling: `{}` (median {:.1} bits, max {:.1})",
+            a.trust(),
+            c.text,
+            c.median_bits,
+            c.max_bits
+        ),
+        None => a.trust().to_string(),
+    })
 }
 
 fn stall_row(game: &str, what: &str, r: &StallReport, steps: u64, a: &PrecisionAudit) -> Row {

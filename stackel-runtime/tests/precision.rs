@@ -50,9 +50,32 @@ fn the_audit_finds_the_cancelling_block_and_its_error_is_the_hand_computed_one()
     let d1f1 = a.blocks.iter().find(|b| b.block == "D1f1").unwrap();
     assert!(d1f1.stats.p90_bits() < 4.0, "{a}");
     assert_eq!(d1f1.stats.samples, 200);
-    // the same box far from 0 has no cancellation left
-    let far = audit(&g, &AuditOptions::new(vec![1.0, 0.5], vec![2.0, 1.5])).unwrap();
+    // the subexpression to blame, found in the game's source: 1 - cos(x)
+    // loses log2(1 / (1 - cos x)) = log2(2 / x^2) bits, about 20 at x = 1.5e-3
+    let c = &a.cancellations[0];
+    assert_eq!(c.text, "1 - cos(x)", "{a}");
+    assert_eq!(c.op, "-");
+    let line = include_str!("precision.rs")
+        .lines()
+        .position(|l| l.contains("cost x = (1 - cos(x))"))
+        .unwrap() as u32
+        + 1;
+    assert_eq!(c.line, line);
+    let expected = (2.0 / 1.5e-3f64.powi(2)).log2();
+    assert!(
+        (c.median_bits - expected).abs() < 1.0,
+        "{} vs {expected}",
+        c.median_bits
+    );
+    assert!(c.f32_error > 1e-3, "{}", c.f32_error);
+    // x far from 0 (and y away from x) leaves nothing to cancel
+    let far = audit(&g, &AuditOptions::new(vec![1.0, 3.0], vec![2.0, 4.0])).unwrap();
     assert_eq!(far.trust(), Trust::Trustworthy, "{far}");
+    assert!(far.cancellations.iter().all(|c| c.max_bits < 2.0), "{far}");
+    // where y meets x, `y - x` cancels: named, with its bits
+    let meet = audit(&g, &AuditOptions::new(vec![1.0, 0.5], vec![2.0, 1.5])).unwrap();
+    assert_eq!(meet.cancellations[0].text, "y - x", "{meet}");
+    assert!(meet.cancellations[0].max_bits > 5.0, "{meet}");
 }
 
 #[test]
