@@ -79,7 +79,7 @@ impl Block {
     }
 
     /// Rows and columns (columns 0 for a gradient).
-    fn shape<G: Game>(self) -> (usize, usize) {
+    pub(crate) fn shape<G: Game>(self) -> (usize, usize) {
         let (d1, d2) = (G::D1, G::D2);
         match self {
             Block::D1f1 => (d1, 0),
@@ -92,7 +92,7 @@ impl Block {
     }
 
     /// The block at `x` with the generated code.
-    fn eval<G: Game, T: Real>(self, g: &G, x: &[T], out: &mut [T]) {
+    pub(crate) fn eval<G: Game, T: Real>(self, g: &G, x: &[T], out: &mut [T]) {
         match self {
             Block::D1f1 => g.d1f1(x, out),
             Block::D2f1 => g.d2f1(x, out),

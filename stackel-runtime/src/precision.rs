@@ -26,6 +26,7 @@
 
 use crate::dynamics::{step, Dynamics, Rule, StepInputs, StepScratch};
 use crate::game::Game;
+use crate::nonfinite::Block;
 use crate::plan::Noise;
 use crate::real::Float;
 use crate::schedule::Optimizer;
@@ -354,14 +355,7 @@ impl fmt::Display for PrecisionAudit {
 /// direction, or a dynamics' field.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 enum Probe {
-    D1f1,
-    D2f1,
-    D2f2,
-    D11f1,
-    D12f1,
-    D22f1,
-    D22f2,
-    D21f2,
+    Block(Block),
     D11phi,
     D12phi,
     D21phi,
@@ -377,23 +371,23 @@ enum Probe {
 
 impl Probe {
     const DENSE: [Probe; 12] = [
-        Probe::D1f1,
-        Probe::D2f1,
-        Probe::D2f2,
-        Probe::D11f1,
-        Probe::D12f1,
-        Probe::D22f1,
-        Probe::D22f2,
-        Probe::D21f2,
+        Probe::Block(Block::D1f1),
+        Probe::Block(Block::D2f1),
+        Probe::Block(Block::D2f2),
+        Probe::Block(Block::D11f1),
+        Probe::Block(Block::D12f1),
+        Probe::Block(Block::D22f1),
+        Probe::Block(Block::D22f2),
+        Probe::Block(Block::D21f2),
         Probe::D11phi,
         Probe::D12phi,
         Probe::D21phi,
         Probe::D22phi,
     ];
     const OPERATORS: [Probe; 8] = [
-        Probe::D1f1,
-        Probe::D2f1,
-        Probe::D2f2,
+        Probe::Block(Block::D1f1),
+        Probe::Block(Block::D2f1),
+        Probe::Block(Block::D2f2),
         Probe::Hw,
         Probe::HTv,
         Probe::Bu,
@@ -404,14 +398,7 @@ impl Probe {
 
     fn name(self) -> &'static str {
         match self {
-            Probe::D1f1 => "D1f1",
-            Probe::D2f1 => "D2f1",
-            Probe::D2f2 => "D2f2",
-            Probe::D11f1 => "D11f1",
-            Probe::D12f1 => "D12f1",
-            Probe::D22f1 => "D22f1",
-            Probe::D22f2 => "D22f2",
-            Probe::D21f2 => "D21f2",
+            Probe::Block(b) => b.name(),
             Probe::D11phi => "D11phi",
             Probe::D12phi => "D12phi",
             Probe::D21phi => "D21phi",
@@ -427,15 +414,20 @@ impl Probe {
     }
 
     /// Rows and columns of the result.
-    fn shape(self, d1: usize, d2: usize) -> (usize, usize) {
+    fn shape<G: Game>(self) -> (usize, usize) {
+        let (d1, d2) = (G::D1, G::D2);
         match self {
-            Probe::D1f1 | Probe::BTv => (d1, 1),
-            Probe::D2f1 | Probe::D2f2 | Probe::Hw | Probe::HTv | Probe::Bu => (d2, 1),
+            Probe::Block(b) => {
+                let (r, c) = b.shape::<G>();
+                (r, c.max(1))
+            }
+            Probe::BTv => (d1, 1),
+            Probe::Hw | Probe::HTv | Probe::Bu => (d2, 1),
             Probe::F1Hvp | Probe::Omega | Probe::OmegaS => (d1 + d2, 1),
-            Probe::D11f1 | Probe::D11phi => (d1, d1),
-            Probe::D12f1 | Probe::D12phi => (d1, d2),
-            Probe::D22f1 | Probe::D22f2 | Probe::D22phi => (d2, d2),
-            Probe::D21f2 | Probe::D21phi => (d2, d1),
+            Probe::D11phi => (d1, d1),
+            Probe::D12phi => (d1, d2),
+            Probe::D22phi => (d2, d2),
+            Probe::D21phi => (d2, d1),
         }
     }
 
@@ -454,14 +446,7 @@ impl Probe {
         let (d1, d2, n) = (G::D1, G::D2, G::N);
         let ones = || vec![T::one(); d2];
         match self {
-            Probe::D1f1 => g.d1f1(x, out),
-            Probe::D2f1 => g.d2f1(x, out),
-            Probe::D2f2 => g.d2f2(x, out),
-            Probe::D11f1 => g.d11f1(x, out),
-            Probe::D12f1 => g.d12f1(x, out),
-            Probe::D22f1 => g.d22f1(x, out),
-            Probe::D22f2 => g.d22f2(x, out),
-            Probe::D21f2 => g.d21f2(x, out),
+            Probe::Block(b) => b.eval(g, x, out),
             Probe::D11phi => g.d11phi(x, &ones(), out),
             Probe::D12phi => g.d12phi(x, &ones(), out),
             Probe::D21phi => g.d21phi(x, &ones(), out),
@@ -550,7 +535,6 @@ pub fn audit<G: Game>(g: &G, opts: &AuditOptions) -> Result<PrecisionAudit, Prec
         (Some(d), nd) if d.len() == nd => d.clone(),
         (_, nd) => return Err(PrecisionError::DataNeeded { nd }),
     };
-    let (d1, d2) = (G::D1, G::D2);
     let blocks: &[Probe] = if n <= DENSE_AUDIT_LIMIT {
         &Probe::DENSE
     } else {
@@ -577,7 +561,7 @@ pub fn audit<G: Game>(g: &G, opts: &AuditOptions) -> Result<PrecisionAudit, Prec
         x64.extend(data.iter().map(|&v| v as f32 as f64));
         let x32: Vec<f32> = x64.iter().map(|&v| v as f32).collect();
         for (p, probe) in probes.iter().enumerate() {
-            let (rows, cols) = probe.shape(d1, d2);
+            let (rows, cols) = probe.shape::<G>();
             let mut b64 = vec![0.0f64; rows * cols];
             let mut b32 = vec![0.0f32; rows * cols];
             let fine =
@@ -593,7 +577,7 @@ pub fn audit<G: Game>(g: &G, opts: &AuditOptions) -> Result<PrecisionAudit, Prec
         .iter()
         .zip(errs.iter_mut().zip(&skipped))
         .map(|(probe, (e, &skip))| {
-            let (rows, cols) = probe.shape(d1, d2);
+            let (rows, cols) = probe.shape::<G>();
             let worst = e.iter().copied().max_by(|a, b| a.0.total_cmp(&b.0));
             let mut v: Vec<f64> = e.iter().map(|t| t.0).collect();
             v.sort_by(f64::total_cmp);
