@@ -27,7 +27,7 @@
 //! chains would need Hessians of total fields: [`HierarchyError::TooDeep`].
 //!
 //! The whole staggered field F = (g_i)_i, stacked in the state's order, is
-//! generic over [`Real`]; its Jacobian ([`Hierarchy::jacobian`]) runs it on
+//! generic over [`Real`](crate::Real); its Jacobian ([`Hierarchy::jacobian`]) runs it on
 //! [`crate::Tangent`] numbers, one direction per coordinate: exact, no
 //! finite differences.
 //!
