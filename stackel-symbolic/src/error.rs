@@ -32,6 +32,10 @@ impl Errors {
     pub fn len(&self) -> usize {
         self.0.len()
     }
+    /// Every error with its span, in order.
+    pub fn iter(&self) -> impl Iterator<Item = &(Span, String)> {
+        self.0.iter()
+    }
     /// The messages, in order (for tests).
     pub fn messages(&self) -> Vec<String> {
         self.0.iter().map(|(_, m)| m.clone()).collect()

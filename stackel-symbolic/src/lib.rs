@@ -37,6 +37,7 @@ pub mod model;
 pub mod parse;
 pub mod simplify;
 pub mod source;
+pub mod text;
 
 pub use error::Errors;
 use proc_macro2::TokenStream;
