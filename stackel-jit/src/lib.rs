@@ -36,8 +36,11 @@
 
 #![warn(missing_docs)]
 
+mod game;
 mod libm;
 mod translate;
+
+pub use game::{TextGame, TextGameError};
 
 use cranelift_codegen::ir::{types, AbiParam};
 use cranelift_codegen::settings::{self, Configurable};
