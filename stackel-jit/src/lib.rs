@@ -289,7 +289,7 @@ impl JitPrograms {
         let shape = self
             .shapes
             .get(k)
-            .ok_or_else(|| JitError::NoProgram(k, self.entries.len()))?;
+            .ok_or(JitError::NoProgram(k, self.entries.len()))?;
         let short = |what: &str, got: usize, need: usize| {
             (got < need).then(|| JitError::ShortSlice {
                 what: what.to_string(),
