@@ -9,6 +9,7 @@ use stackel_jit::{JitPrograms, Precision, TextGame};
 use stackel_runtime::{Game, StackelbergParts};
 use stackel_symbolic::ir::Program;
 use stackel_symbolic::lower::lower_game;
+use stackel_testkit::texts::DUOPOLY;
 use std::str::FromStr;
 use std::time::Instant;
 
@@ -29,14 +30,6 @@ stackel_testkit::covariance_game!(
         [0, 0, 0, 0, 0, 0, 0, 0, 1]
     ]
 );
-
-const DUOPOLY: &str = "game Duopoly {
-    param a = 100.0;  param c1 = 5.0;  param c2 = 2.0;
-    leader q1;  follower q2;
-    let price = a - q1 - q2;
-    cost q1 = -(price - c1) * q1;
-    cost q2 = -(price - c2) * q2;
-}";
 
 fn covariance(m: usize) -> String {
     let mut rows = Vec::new();

@@ -5,16 +5,7 @@
 use stackel_jit::{TextGame, TextGameError};
 use stackel_runtime::Game;
 use stackel_testkit::games::Covariance3;
-
-const COVARIANCE3: &str = "game Covariance3 {
-    const M = 3;
-    param sigma: [M, M] = [[1, 0, 0], [0, 1, 0], [0, 0, 1]];
-    param eta = 0.6;
-    leader v: [M, M];  follower w: [M, M];
-    let f = sum(i in 0..M, j in 0..M) w[i, j] * (sigma[i, j] - sum(k in 0..M) v[i, k] * v[j, k]);
-    cost v = f;
-    cost w = -f + eta / 2.0 * sum(i in 0..M, j in 0..M) w[i, j]^2;
-}";
+use stackel_testkit::texts::COVARIANCE3;
 
 #[test]
 fn a_param_sweep_needs_no_recompilation() {

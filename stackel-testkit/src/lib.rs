@@ -10,6 +10,7 @@
 #![warn(missing_docs)]
 
 pub mod games;
+pub mod texts;
 pub mod twins;
 
 #[doc(hidden)]
