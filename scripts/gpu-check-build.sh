@@ -2,7 +2,7 @@
 # Step 1 of the GPU check, on a machine with the Rust toolchain: builds, in
 # release, every GPU test binary and the GPU benchmark, strips them and puts
 # them in .gpu-check/ (git-ignored) with the Vulkan loader's Debian package
-# (libvulkan1, for the bare GPU machine), ../shared/bench/mc_jax.py (with
+# (libvulkan1 and GLVND, for the bare GPU machine), ../shared/bench/mc_jax.py (with
 # mc_numpy.py, which it imports) and the
 # run step, .gpu-check/run.sh (scripts/gpu-check-run.sh).
 #
@@ -32,8 +32,12 @@ ls "$OUT/bin"
 for t in gpu_engine gpu_pipeline gpu_kernels wgsl_emit gpu_study gpu_bench; do
   [ -x "$OUT/bin/$t" ] || { echo "missing $t" >&2; exit 1; }
 done
-# the Vulkan loader for a machine that has the NVIDIA driver but no loader
-(cd "$OUT/debs" && { apt-get download libvulkan1 2>/dev/null || { apt-get update -qq && apt-get download libvulkan1; }; })
+# the Vulkan loader for a machine that has the NVIDIA driver but no loader,
+# and GLVND, which the NVIDIA Vulkan driver (libGLX_nvidia) loads: with the
+# loader alone the H200 machine found no adapter
+debs="libvulkan1 libglvnd0 libglx0 libgl1 libegl1 libopengl0 libgles2"
+# shellcheck disable=SC2086
+(cd "$OUT/debs" && { apt-get download $debs 2>/dev/null || { apt-get update -qq && apt-get download $debs; }; })
 # mc_jax.py imports mc_numpy.py
 cp ../shared/bench/mc_jax.py ../shared/bench/mc_numpy.py "$OUT/" 2>/dev/null ||
   echo "../shared/bench/mc_jax.py or mc_numpy.py not found: the run step will skip JAX" >&2

@@ -2,7 +2,7 @@
 # Step 2 of the GPU check (copied to .gpu-check/run.sh by
 # scripts/gpu-check-build.sh): runs on a bare GPU machine with only the
 # binaries of that folder and the Vulkan loader, which it unpacks from the
-# carried libvulkan1 package when the machine has none (needs root). Prints
+# carried libvulkan1 and GLVND packages when the machine lacks them (needs root). Prints
 # the device and adapter, every GPU test result, the benchmark table, and
 # JAX's numbers for the same duopoly study when `import jax` works.
 #
@@ -18,8 +18,9 @@ date -u
 uname -srm
 echo "CPU cores: $(nproc)"
 command -v nvidia-smi >/dev/null && nvidia-smi --query-gpu=name,driver_version,memory.total --format=csv
-if ! ldconfig -p 2>/dev/null | grep -q 'libvulkan\.so\.1'; then
-  echo "no Vulkan loader: unpacking debs/*.deb"
+if ! ldconfig -p 2>/dev/null | grep -q 'libvulkan\.so\.1' ||
+  ! ldconfig -p 2>/dev/null | grep -q 'libGLdispatch\.so\.0'; then
+  echo "no Vulkan loader or no GLVND (the NVIDIA driver needs both): unpacking debs/*.deb"
   for f in debs/*.deb; do dpkg -x "$f" /; done
   ldconfig
 fi
