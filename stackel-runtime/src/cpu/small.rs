@@ -148,7 +148,7 @@ fn small_loop<G: Game, T: NoiseFloat>(
     active: &[bool],
     bad: &mut [bool],
 ) {
-    let n = G::N;
+    let n = game.n();
     let count = active.len();
     // the unchecked reads and writes below index i * count + j, i < n, j < count
     assert!(n <= dynamics::SMALL_N && xs.len() == n * count && z.len() >= n * count);
@@ -171,7 +171,7 @@ fn small_loop<G: Game, T: NoiseFloat>(
 /// The small-kernel step of trajectory j: (new state, field not singular, old state).
 ///
 /// # Safety
-/// j < count, xs.len() >= G::N count and z.len() >= G::N count.
+/// j < count, xs.len() >= game.n() count and z.len() >= game.n() count.
 #[inline(always)]
 #[allow(clippy::too_many_arguments)]
 unsafe fn small_update<G: Game, T: NoiseFloat>(
@@ -184,7 +184,7 @@ unsafe fn small_update<G: Game, T: NoiseFloat>(
     j: usize,
     count: usize,
 ) -> ([T; dynamics::SMALL_N], bool, [T; dynamics::SMALL_N]) {
-    let n = G::N;
+    let n = game.n();
     let mut x = [T::zero(); dynamics::SMALL_N];
     for i in 0..n {
         // SAFETY: i < n, j < count, xs.len() >= n * count (the caller's contract).
@@ -221,13 +221,13 @@ pub(super) fn small_failure<G: Game, T: NoiseFloat>(
     k: u64,
 ) -> (Fate, [T; dynamics::SMALL_N]) {
     let c = SmallConsts::new(p, gains);
-    let count = xs.len() / G::N;
-    assert!(j < count && z.len() >= G::N * count);
+    let count = xs.len() / game.n();
+    assert!(j < count && z.len() >= game.n() * count);
     // SAFETY: asserted just above.
     let (xn, ok, x) = unsafe { small_update(game, rule, c.any_angle, &c, z, xs, j, count) };
     if !ok {
         (Fate::Singular { step: k }, x)
-    } else if xn[..G::N].iter().any(|v| beyond_guard(*v)) {
+    } else if xn[..game.n()].iter().any(|v| beyond_guard(*v)) {
         (Fate::NonFinite { step: k }, x)
     } else {
         (Fate::Diverged { step: k }, xn)

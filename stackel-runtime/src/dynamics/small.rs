@@ -14,10 +14,10 @@ pub const SMALL_N: usize = 8;
 /// Whether [`small_field`] handles game `G` under `rule`: d1 + d2 <= 8,
 /// d2 <= 2, and a rule without the best-response Newton solve (nor the
 /// staggered hierarchy's).
-pub fn small_kernel_applies<G: Game>(rule: Rule) -> bool {
-    G::N <= SMALL_N
-        && G::D2 <= 2
-        && G::D2 >= 1
+pub fn small_kernel_applies<G: Game>(g: &G, rule: Rule) -> bool {
+    g.n() <= SMALL_N
+        && g.d2() <= 2
+        && g.d2() >= 1
         && !matches!(rule, Rule::BestResponse | Rule::Staggered)
 }
 
@@ -37,7 +37,7 @@ pub fn small_field<G: Game, T: Float>(
     x: &[T],
     out: &mut [T; SMALL_N],
 ) -> bool {
-    let (d1, d2) = (G::D1, G::D2);
+    let (d1, d2) = (g.d1(), g.d2());
     if rule == Rule::Simultaneous {
         g.omega(x, &mut out[..d1 + d2]);
         return true;
