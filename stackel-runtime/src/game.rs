@@ -299,6 +299,78 @@ pub trait Game: Send + Sync {
         self.d21f2(x, out.d21f2);
     }
 
+    /// Whether the engines should evaluate the field of a whole chunk of
+    /// trajectories at once, with [`Game::omega_batch`] and
+    /// [`Game::stackelberg_parts_batch`]: true for games whose one-point
+    /// methods cannot be inlined into the engine's loop (compiled at run
+    /// time); generated games keep the default, false.
+    fn prefers_batches(&self) -> bool {
+        false
+    }
+
+    /// omega at `count` points stored coordinate-major: entry i of point j
+    /// at `xs[i * count + j]` (len N count), written likewise into `out`.
+    /// The default gathers each point and calls [`Game::omega`].
+    fn omega_batch<T: Real>(&self, xs: &[T], count: usize, out: &mut [T]) {
+        let n = self.n();
+        let (mut x, mut o) = (vec![T::zero(); n], vec![T::zero(); n]);
+        for j in 0..count {
+            for (i, v) in x.iter_mut().enumerate() {
+                *v = xs[i * count + j];
+            }
+            self.omega(&x, &mut o);
+            for (i, v) in o.iter().enumerate() {
+                out[i * count + j] = *v;
+            }
+        }
+    }
+
+    /// [`Game::stackelberg_parts`] at `count` points, coordinate-major as in
+    /// [`Game::omega_batch`]: entry e of each part at point j is
+    /// `part[e * count + j]`.
+    fn stackelberg_parts_batch<T: Real>(
+        &self,
+        xs: &[T],
+        count: usize,
+        out: StackelbergParts<'_, T>,
+    ) {
+        let (d1, d2) = (self.d1(), self.d2());
+        let mut x = vec![T::zero(); d1 + d2];
+        let sizes = [d1, d2, d2, d2 * d2, d2 * d1];
+        let mut one: Vec<Vec<T>> = sizes.iter().map(|&k| vec![T::zero(); k]).collect();
+        let StackelbergParts {
+            d1f1,
+            d2f1,
+            d2f2,
+            d22f2,
+            d21f2,
+        } = out;
+        let mut whole = [d1f1, d2f1, d2f2, d22f2, d21f2];
+        for j in 0..count {
+            for (i, v) in x.iter_mut().enumerate() {
+                *v = xs[i * count + j];
+            }
+            let [a, b, c, h, bb] = &mut one[..] else {
+                unreachable!("five parts")
+            };
+            self.stackelberg_parts(
+                &x,
+                StackelbergParts {
+                    d1f1: a,
+                    d2f1: b,
+                    d2f2: c,
+                    d22f2: h,
+                    d21f2: bb,
+                },
+            );
+            for (part, values) in whole.iter_mut().zip(&one) {
+                for (e, v) in values.iter().enumerate() {
+                    part[e * count + j] = *v;
+                }
+            }
+        }
+    }
+
     /// Every second-order block of f1, omega_F and phi = lambda^T omega_F,
     /// fused. The default calls the single-block methods; generated games
     /// override it with one straight-line pass.
