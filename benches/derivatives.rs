@@ -152,7 +152,7 @@ impl<G: Game + Clone> ByDual<G> {
     /// d^2 phi / dx_j dx_k with phi = sum_i lambda_i . D_{2^i} f_{2^i}: the
     /// third derivative of each follower's cost along its own lambda block.
     fn phi_hess(&self, x: &[f64], lambda: &[f64], j: usize, k: usize) -> f64 {
-        let (d1, n) = (G::D1, x.len());
+        let (d1, n) = (self.0.d1(), x.len());
         let mut total = 0.0;
         for (fi, f) in self.0.info().followers.iter().enumerate() {
             let xt = seeded(x, |i, v| {
@@ -192,7 +192,7 @@ impl<G: Game + Clone> ByDual<G> {
     }
     /// Central differences of `f` over the params (rows x NP).
     fn by_params(&self, rows: usize, f: impl Fn(&G) -> [f64; MAX_N], out: &mut [f64]) {
-        let np = G::NP;
+        let np = self.0.np();
         let mut p = [0.0; MAX_N];
         self.0.params(&mut p[..np]);
         for k in 0..np {
@@ -227,9 +227,18 @@ fn to_t<T: Real>(v: &[f64], out: &mut [T]) {
 }
 
 impl<G: Game + Clone> Game for ByDual<G> {
-    const D1: usize = G::D1;
-    const D2: usize = G::D2;
-    const NP: usize = G::NP;
+    #[inline]
+    fn d1(&self) -> usize {
+        self.0.d1()
+    }
+    #[inline]
+    fn d2(&self) -> usize {
+        self.0.d2()
+    }
+    #[inline]
+    fn np(&self) -> usize {
+        self.0.np()
+    }
 
     fn info(&self) -> &'static stackel::GameInfo {
         self.0.info()
@@ -248,36 +257,42 @@ impl<G: Game + Clone> Game for ByDual<G> {
     }
     fn d1f1<T: Real>(&self, x: &[T], out: &mut [T]) {
         let xs = re(x);
-        for (k, o) in out[..G::D1].iter_mut().enumerate() {
+        for (k, o) in out[..self.0.d1()].iter_mut().enumerate() {
             *o = T::of(self.grad(0, &xs[..x.len()], k));
         }
     }
     fn d2f1<T: Real>(&self, x: &[T], out: &mut [T]) {
         let xs = re(x);
-        for (k, o) in out[..G::D2].iter_mut().enumerate() {
-            *o = T::of(self.grad(0, &xs[..x.len()], G::D1 + k));
+        for (k, o) in out[..self.0.d2()].iter_mut().enumerate() {
+            *o = T::of(self.grad(0, &xs[..x.len()], self.0.d1() + k));
         }
     }
     fn d2f2<T: Real>(&self, x: &[T], out: &mut [T]) {
         let xs = re(x);
-        for (k, o) in out[..G::D2].iter_mut().enumerate() {
-            let who = self.follower_of(G::D1 + k) + 1;
-            *o = T::of(self.grad(who, &xs[..x.len()], G::D1 + k));
+        for (k, o) in out[..self.0.d2()].iter_mut().enumerate() {
+            let who = self.follower_of(self.0.d1() + k) + 1;
+            *o = T::of(self.grad(who, &xs[..x.len()], self.0.d1() + k));
         }
     }
     fn omega<T: Real>(&self, x: &[T], out: &mut [T]) {
-        let (a, b) = out.split_at_mut(G::D1);
+        let (a, b) = out.split_at_mut(self.0.d1());
         self.d1f1(x, a);
         self.d2f2(x, b);
     }
     fn d11f1<T: Real>(&self, x: &[T], out: &mut [T]) {
-        self.block(x, 0..G::D1, 0..G::D1, |s, x, j, k| s.hess(0, x, j, k), out);
+        self.block(
+            x,
+            0..self.0.d1(),
+            0..self.0.d1(),
+            |s, x, j, k| s.hess(0, x, j, k),
+            out,
+        );
     }
     fn d12f1<T: Real>(&self, x: &[T], out: &mut [T]) {
         self.block(
             x,
-            0..G::D1,
-            G::D1..G::N,
+            0..self.0.d1(),
+            self.0.d1()..self.0.n(),
             |s, x, j, k| s.hess(0, x, j, k),
             out,
         );
@@ -285,8 +300,8 @@ impl<G: Game + Clone> Game for ByDual<G> {
     fn d22f1<T: Real>(&self, x: &[T], out: &mut [T]) {
         self.block(
             x,
-            G::D1..G::N,
-            G::D1..G::N,
+            self.0.d1()..self.0.n(),
+            self.0.d1()..self.0.n(),
             |s, x, j, k| s.hess(0, x, j, k),
             out,
         );
@@ -294,8 +309,8 @@ impl<G: Game + Clone> Game for ByDual<G> {
     fn d22f2<T: Real>(&self, x: &[T], out: &mut [T]) {
         self.block(
             x,
-            G::D1..G::N,
-            G::D1..G::N,
+            self.0.d1()..self.0.n(),
+            self.0.d1()..self.0.n(),
             |s, x, j, k| s.hess(s.follower_of(j) + 1, x, j, k),
             out,
         );
@@ -303,8 +318,8 @@ impl<G: Game + Clone> Game for ByDual<G> {
     fn d21f2<T: Real>(&self, x: &[T], out: &mut [T]) {
         self.block(
             x,
-            G::D1..G::N,
-            0..G::D1,
+            self.0.d1()..self.0.n(),
+            0..self.0.d1(),
             |s, x, j, k| s.hess(s.follower_of(j) + 1, x, j, k),
             out,
         );
@@ -313,8 +328,8 @@ impl<G: Game + Clone> Game for ByDual<G> {
         let l = re(l);
         self.block(
             x,
-            0..G::D1,
-            0..G::D1,
+            0..self.0.d1(),
+            0..self.0.d1(),
             |s, x, j, k| s.phi_hess(x, &l, j, k),
             out,
         );
@@ -323,8 +338,8 @@ impl<G: Game + Clone> Game for ByDual<G> {
         let l = re(l);
         self.block(
             x,
-            0..G::D1,
-            G::D1..G::N,
+            0..self.0.d1(),
+            self.0.d1()..self.0.n(),
             |s, x, j, k| s.phi_hess(x, &l, j, k),
             out,
         );
@@ -333,8 +348,8 @@ impl<G: Game + Clone> Game for ByDual<G> {
         let l = re(l);
         self.block(
             x,
-            G::D1..G::N,
-            0..G::D1,
+            self.0.d1()..self.0.n(),
+            0..self.0.d1(),
             |s, x, j, k| s.phi_hess(x, &l, j, k),
             out,
         );
@@ -343,8 +358,8 @@ impl<G: Game + Clone> Game for ByDual<G> {
         let l = re(l);
         self.block(
             x,
-            G::D1..G::N,
-            G::D1..G::N,
+            self.0.d1()..self.0.n(),
+            self.0.d1()..self.0.n(),
             |s, x, j, k| s.phi_hess(x, &l, j, k),
             out,
         );
@@ -353,51 +368,51 @@ impl<G: Game + Clone> Game for ByDual<G> {
         let xs = re(x);
         let mut o = [0.0; MAX_N * MAX_N];
         self.by_params(
-            G::D1,
+            self.0.d1(),
             |g| re_grad(&ByDual(g.clone()), &xs[..x.len()], 0),
             &mut o,
         );
-        to_t(&o[..G::D1 * G::NP], out);
+        to_t(&o[..self.0.d1() * self.0.np()], out);
     }
     fn d2p_f1<T: Real>(&self, x: &[T], out: &mut [T]) {
         let xs = re(x);
         let mut o = [0.0; MAX_N * MAX_N];
         self.by_params(
-            G::D2,
+            self.0.d2(),
             |g| re_grad(&ByDual(g.clone()), &xs[..x.len()], 1),
             &mut o,
         );
-        to_t(&o[..G::D2 * G::NP], out);
+        to_t(&o[..self.0.d2() * self.0.np()], out);
     }
     fn d2p_f2<T: Real>(&self, x: &[T], out: &mut [T]) {
         let xs = re(x);
         let mut o = [0.0; MAX_N * MAX_N];
         self.by_params(
-            G::D2,
+            self.0.d2(),
             |g| re_grad(&ByDual(g.clone()), &xs[..x.len()], 2),
             &mut o,
         );
-        to_t(&o[..G::D2 * G::NP], out);
+        to_t(&o[..self.0.d2() * self.0.np()], out);
     }
     fn d1p_phi<T: Real>(&self, x: &[T], l: &[T], out: &mut [T]) {
         let (xs, ls) = (re(x), re(l));
         let mut o = [0.0; MAX_N * MAX_N];
         self.by_params(
-            G::D1,
+            self.0.d1(),
             |g| phi_grad(&ByDual(g.clone()), &xs[..x.len()], &ls, true),
             &mut o,
         );
-        to_t(&o[..G::D1 * G::NP], out);
+        to_t(&o[..self.0.d1() * self.0.np()], out);
     }
     fn d2p_phi<T: Real>(&self, x: &[T], l: &[T], out: &mut [T]) {
         let (xs, ls) = (re(x), re(l));
         let mut o = [0.0; MAX_N * MAX_N];
         self.by_params(
-            G::D2,
+            self.0.d2(),
             |g| phi_grad(&ByDual(g.clone()), &xs[..x.len()], &ls, false),
             &mut o,
         );
-        to_t(&o[..G::D2 * G::NP], out);
+        to_t(&o[..self.0.d2() * self.0.np()], out);
     }
     fn formulas(&self) -> Vec<BlockFormula> {
         self.0.formulas()
@@ -408,9 +423,9 @@ impl<G: Game + Clone> Game for ByDual<G> {
 fn re_grad<G: Game + Clone>(g: &ByDual<G>, x: &[f64], which: usize) -> [f64; MAX_N] {
     let mut o = [0.0; MAX_N];
     match which {
-        0 => g.d1f1(x, &mut o[..G::D1]),
-        1 => g.d2f1(x, &mut o[..G::D2]),
-        _ => g.d2f2(x, &mut o[..G::D2]),
+        0 => g.d1f1(x, &mut o[..g.d1()]),
+        1 => g.d2f1(x, &mut o[..g.d2()]),
+        _ => g.d2f2(x, &mut o[..g.d2()]),
     }
     o
 }
@@ -422,7 +437,7 @@ fn phi_grad<G: Game + Clone>(
     l: &[f64; MAX_N],
     leader: bool,
 ) -> [f64; MAX_N] {
-    let (d1, d2) = (G::D1, G::D2);
+    let (d1, d2) = (g.d1(), g.d2());
     let cols = if leader { d1 } else { d2 };
     let mut m = [0.0; MAX_N * MAX_N];
     if leader {
@@ -441,11 +456,11 @@ fn phi_grad<G: Game + Clone>(
 
 /// Benchmarks omega_S and J_S of `g` at `x` under `label/which`.
 fn bench_game<G: Game>(c: &mut Criterion, label: &str, which: &str, g: &G, x: &[f64]) {
-    let n = G::N;
-    let mut ws = Workspace::<f64>::new::<G>();
+    let n = g.n();
+    let mut ws = Workspace::<f64>::new(g);
     let mut out = vec![0.0; n * n];
     // The derivative code alone: the fused inputs of one Stackelberg step.
-    let (d1, d2) = (G::D1, G::D2);
+    let (d1, d2) = (g.d1(), g.d2());
     let mut bufs = vec![0.0; 3 * d2 + d1 + d2 * d2 + d2 * d1];
     c.bench_function(&format!("parts/{label}/{which}"), |b| {
         b.iter(|| {
@@ -479,8 +494,8 @@ fn bench_game<G: Game>(c: &mut Criterion, label: &str, which: &str, g: &G, x: &[
 
 /// J_S of `g` at `x`.
 fn jacobian_s<G: Game>(g: &G, x: &[f64]) -> Vec<f64> {
-    let mut ws = Workspace::<f64>::new::<G>();
-    let mut out = vec![0.0; G::N * G::N];
+    let mut ws = Workspace::<f64>::new(g);
+    let mut out = vec![0.0; g.n() * g.n()];
     ws.stackelberg_jacobian(g, x, 0.0, &mut out).unwrap();
     out
 }

@@ -38,7 +38,7 @@ fn study<G: Game + Clone>(game: &G, start: f64, n: u64, k: u64) -> Study<G> {
         .trajectories(n)
         .steps(k)
         .noise(Noise::variance(10.0))
-        .init(Init::Point(vec![start; G::N]))
+        .init(Init::Point(vec![start; game.n()]))
         .seed(1)
         .progress(false)
 }
@@ -90,7 +90,8 @@ fn table<G: Game + Clone, T: NoiseFloat>(name: &str, game: &G, start: f64, a: &A
         .engine(Engine::Gpu)
         .run::<T>()
         .expect("GPU study");
-    e.ceiling_rate::<T>(G::N, 64, 2).expect("ceiling kernel");
+    e.ceiling_rate::<T>(game.n(), 64, 2)
+        .expect("ceiling kernel");
     if a.cpu {
         let (n, k) = (1u64 << a.log_n[0], a.k[0]);
         let (r, t) = time(|| study(game, start, n, k).run::<T>());
@@ -113,7 +114,7 @@ fn table<G: Game + Clone, T: NoiseFloat>(name: &str, game: &G, start: f64, a: &A
             let (r, t) = time(|| study(game, start, n, k).engine(Engine::Gpu).run::<T>());
             let r = r.expect("GPU study");
             let ceiling = e
-                .ceiling_rate::<T>(G::N, n as u32, k as u32)
+                .ceiling_rate::<T>(game.n(), n as u32, k as u32)
                 .expect("ceiling kernel");
             let rate = work / t;
             println!(

@@ -82,13 +82,14 @@ fn study<G: Game + Clone, T: NoiseFloat>(game: G, m: usize, traj: u64, steps: u6
             ..KrylovOptions::default()
         }));
     let h = 0.5 / (m as f64).sqrt();
+    let n = game.n();
     Study::new(game, dynamics)
         .trajectories(traj)
         .steps(steps)
         .noise(Noise::variance(1e-4))
         .init(Init::Box {
-            lo: vec![-h; G::N],
-            hi: vec![h; G::N],
+            lo: vec![-h; n],
+            hi: vec![h; n],
         })
         .seed(3)
         .progress(false)
@@ -121,6 +122,7 @@ fn rate(run: impl Fn() -> StudyResult, work: u64) -> (f64, u64) {
 }
 
 fn row<G: Game + Clone, T: NoiseFloat>(game: G, m: usize, prec: &str, a: &Args, wg: &GpuEngine) {
+    let n = game.n();
     let s = study::<G, T>(game, m, a.traj, a.steps);
     let work = a.traj * a.steps;
     let (c, cf) = rate(|| s.run::<T>().expect("CPU study"), work);
@@ -136,7 +138,7 @@ fn row<G: Game + Clone, T: NoiseFloat>(game: G, m: usize, prec: &str, a: &Args, 
     let (w, wf) = rate(|| wg.run_study::<G, T>(&s).expect("GPU study"), work);
     println!(
         "| {m} | {} | {prec} | {c:.3e} | {g:.3e} | {w:.3e} | {:.2} | {:.2} | {cf}/{gf}/{wf} of {} |",
-        G::N,
+        n,
         g / c,
         w / c,
         a.traj

@@ -45,7 +45,7 @@ fn time(mut f: impl FnMut()) -> f64 {
 
 /// (omega, H w, B^T v, dense D22f2) seconds per call.
 fn measure<G: Game>(g: &G) -> [f64; 4] {
-    let (d1, d2) = (G::D1, G::D2);
+    let (d1, d2) = (g.d1(), g.d2());
     let x: Vec<f64> = (0..d1 + d2)
         .map(|k| ((k * 7919) % 13) as f64 / 13.0 - 0.5)
         .collect();

@@ -296,7 +296,7 @@ pub use stackel_runtime::Game;
 /// #     }
 /// # }
 /// let g = Duopoly::default();
-/// let mut ws = Workspace::<f64>::new::<Duopoly>();
+/// let mut ws = Workspace::<f64>::new(&g);
 /// let mut df1 = [0.0];
 /// ws.total_leader_gradient(&g, &[46.0, 26.0], 0.0, &mut df1).unwrap();
 /// assert!(df1[0].abs() < 1e-12);

@@ -135,7 +135,7 @@ fn counted_step<G: Game>(g: &G, rule: Rule, x0: &[f64], matrix_free: bool) -> (O
     } else {
         FollowerSolver::Dense
     });
-    let n = G::D1 + G::D2;
+    let n = g.d1() + g.d2();
     let angle = g.info().angle_mask();
     let (gains, sigma, z) = (
         vec![Counted(0.01); n],

@@ -34,12 +34,12 @@ mod through_runtime {
 use stackel_testkit::games;
 
 fn blocks<G: stackel_runtime::Game>(g: &G, x: &[f64]) -> Vec<f64> {
-    let mut out = vec![0.0; 3 * G::N * G::N];
-    let n = G::N;
-    g.d1f1(x, &mut out[..G::D1]);
-    g.d2f2(x, &mut out[n..n + G::D2]);
-    g.d22f2(x, &mut out[2 * n..2 * n + G::D2 * G::D2]);
-    g.d21f2(x, &mut out[3 * n..3 * n + G::D2 * G::D1]);
+    let mut out = vec![0.0; 3 * g.n() * g.n()];
+    let n = g.n();
+    g.d1f1(x, &mut out[..g.d1()]);
+    g.d2f2(x, &mut out[n..n + g.d2()]);
+    g.d22f2(x, &mut out[2 * n..2 * n + g.d2() * g.d2()]);
+    g.d21f2(x, &mut out[3 * n..3 * n + g.d2() * g.d1()]);
     out.push(g.leader_cost(x));
     out.push(g.follower_cost(0, x));
     out

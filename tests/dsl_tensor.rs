@@ -91,8 +91,8 @@ fn assert_same(what: &str, a: &[f64], b: &[f64]) {
 
 /// Every cost and block of `a` equals `b`'s at (x, lambda).
 fn assert_same_blocks<A: Game, B: Game>(a: &A, b: &B, x: &[f64], l: &[f64]) {
-    assert_eq!((A::D1, A::D2, A::NP), (B::D1, B::D2, B::NP));
-    let (d1, d2, np) = (A::D1, A::D2, A::NP);
+    assert_eq!((a.d1(), a.d2(), a.np()), (b.d1(), b.d2(), b.np()));
+    let (d1, d2, np) = (a.d1(), a.d2(), a.np());
     let n = d1 + d2;
     assert_same("f1", &[a.leader_cost(x)], &[b.leader_cost(x)]);
     for i in 0..a.info().followers.len() {

@@ -30,7 +30,7 @@ fn close(a: f64, b: f64, tol: f64, what: &str) {
 }
 
 fn params<G: Game>(g: &G) -> Vec<f64> {
-    let mut p = vec![0.0; G::NP];
+    let mut p = vec![0.0; g.np()];
     g.params(&mut p);
     p
 }
@@ -68,7 +68,7 @@ fn interp_second(src: &GameSource, p: usize, x: &[f64], params: &[f64], i: usize
 
 /// The follower (1-based player number) owning x2 entry b.
 fn owner<G: Game>(g: &G, b: usize) -> usize {
-    let k = G::D1 + b;
+    let k = g.d1() + b;
     1 + g
         .info()
         .followers
@@ -89,12 +89,12 @@ fn agree<G: Game>(
 ) {
     let src = g.source().expect("a macro game has its source");
     let p = params(g);
-    let (d1, d2, n) = (G::D1, G::D2, G::N);
+    let (d1, d2, n) = (g.d1(), g.d2(), g.n());
     let mut rng = Rng(7 + n as u64);
     let all: Vec<usize> = (0..n).collect();
     let coords = coords.unwrap_or(&all);
     for _ in 0..points {
-        let x: Vec<f64> = (0..n + G::ND).map(|_| scale * rng.next()).collect();
+        let x: Vec<f64> = (0..n + g.nd()).map(|_| scale * rng.next()).collect();
         let ev = src.evaluate(&x, &p).unwrap();
         for pl in 0..=g.info().followers.len() {
             let want = generated_cost(g, pl, &x);
@@ -160,8 +160,8 @@ fn covariance_m3() {
 #[test]
 fn gans_in_tape_form() {
     // costs at every point; gradients along a few coordinates of each player
-    let d1 = <DiamondGan as Game>::D1;
-    let coords = [0, 17, d1 - 1, d1, d1 + 40, <DiamondGan as Game>::N - 1];
+    let d1 = DiamondGan::D1;
+    let coords = [0, 17, d1 - 1, d1, d1 + 40, DiamondGan::N - 1];
     agree(&DiamondGan, 0.5, 1, Some(&coords), false, 1e-12);
     agree(&CircleGan, 0.5, 1, Some(&coords), false, 1e-12);
 }

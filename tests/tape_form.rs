@@ -175,8 +175,8 @@ fn close(a: &[f64], b: &[f64], tol: f64, what: &str) {
 /// Every block, operator and param block of `a` (with `xa`, which may
 /// carry data) against `b` (at `xb`).
 fn agree<A: Game, B: Game>(a: &A, b: &B, xa: &[f64], xb: &[f64], seed: u64, tol: f64) {
-    let (d1, d2, n, np) = (A::D1, A::D2, A::N, A::NP);
-    assert_eq!((d1, d2, np), (B::D1, B::D2, B::NP));
+    let (d1, d2, n, np) = (a.d1(), a.d2(), a.n(), a.np());
+    assert_eq!((d1, d2, np), (b.d1(), b.d2(), b.np()));
     let lambda = point(d2, seed + 1);
     let dir = point(n, seed + 2);
     close(&[a.leader_cost(xa)], &[b.leader_cost(xb)], tol, "f1");

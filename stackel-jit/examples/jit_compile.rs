@@ -89,8 +89,8 @@ fn ns_per_call(mut f: impl FnMut()) -> f64 {
 }
 
 fn side_by_side<G: Game>(name: &str, g: &G, jit: &TextGame) {
-    let (d1, d2) = (G::D1, G::D2);
-    let x: Vec<f64> = (0..G::N).map(|i| 0.1 + 0.37 * (i as f64).sin()).collect();
+    let (d1, d2) = (g.d1(), g.d2());
+    let x: Vec<f64> = (0..g.n()).map(|i| 0.1 + 0.37 * (i as f64).sin()).collect();
     let mut ja: Vec<Vec<f64>> = [d1, d2, d2, d2 * d2, d2 * d1]
         .iter()
         .map(|&s| vec![0.0; s])

@@ -40,11 +40,61 @@ pub enum TextGameError {
 
 /// Program numbers inside each [`JitPrograms`]: the blocks in the order of
 /// [`BLOCK_NAMES`], then these.
-const LEADER_COST: usize = BLOCK_NAMES.len();
-const OMEGA: usize = LEADER_COST + 1;
-const STACKELBERG_PARTS: usize = LEADER_COST + 2;
-const SECOND_ORDER_PARTS: usize = LEADER_COST + 3;
-const FOLLOWER_COSTS: usize = LEADER_COST + 4;
+pub(crate) const LEADER_COST: usize = BLOCK_NAMES.len();
+pub(crate) const OMEGA: usize = LEADER_COST + 1;
+pub(crate) const STACKELBERG_PARTS: usize = LEADER_COST + 2;
+pub(crate) const SECOND_ORDER_PARTS: usize = LEADER_COST + 3;
+/// Then one cost per follower, then (games with levels) each player's
+/// staggered gradient, each player's staggered Hessian and each follower's
+/// staggered phi Hessian.
+pub(crate) const FOLLOWER_COSTS: usize = LEADER_COST + 4;
+
+/// A game text through the whole compiler: the model, the lowered
+/// programs, the program list (numbered as above) and its native code in
+/// both precisions (compiled in parallel).
+pub(crate) struct CompiledGame {
+    pub(crate) model: GameModel,
+    pub(crate) lowered: stackel_symbolic::lower::Lowered,
+    pub(crate) programs: Vec<Program>,
+    pub(crate) f64: JitPrograms,
+    pub(crate) f32: JitPrograms,
+}
+
+/// Parses, checks, differentiates and compiles the game in `text`.
+pub(crate) fn compile_game(file: &str, text: &str) -> Result<CompiledGame, TextGameError> {
+    let model = front_end_text(file, text)?;
+    if let Some(why) = unsupported(&model) {
+        return Err(why);
+    }
+    let lowered = lower_game(&model).map_err(|e| from_errors(file, text, &e))?;
+    let mut programs: Vec<Program> = lowered.blocks.clone();
+    programs.extend([
+        lowered.leader_cost.clone(),
+        lowered.field.omega.clone(),
+        lowered.field.stackelberg_parts.clone(),
+        lowered.second_order_parts.clone(),
+    ]);
+    programs.extend(lowered.follower_costs.iter().cloned());
+    if let Some(s) = &lowered.staggered {
+        programs.extend(s.gradients.iter().cloned());
+        programs.extend(s.hessians.iter().cloned());
+        programs.extend(s.phi_hessians.iter().cloned());
+    }
+    let refs: Vec<&Program> = programs.iter().collect();
+    let batched = [OMEGA, STACKELBERG_PARTS];
+    let (f64, f32) = std::thread::scope(|s| {
+        let f32 = s.spawn(|| JitPrograms::compile_with_batches(&refs, &batched, Precision::F32));
+        let f64 = JitPrograms::compile_with_batches(&refs, &batched, Precision::F64);
+        (f64, f32.join().expect("the f32 compilation does not panic"))
+    });
+    Ok(CompiledGame {
+        f64: f64?,
+        f32: f32?,
+        model,
+        lowered,
+        programs,
+    })
+}
 
 /// A game compiled from DSL text to native code (module docs).
 ///
@@ -82,24 +132,9 @@ impl TextGame {
     /// Parses, checks, differentiates and compiles the game in `text`
     /// (shown as `file` in error messages), both precisions at once.
     pub fn from_text(file: &str, text: &str) -> Result<Self, TextGameError> {
-        let model = front_end_text(file, text)?;
-        if let Some(why) = unsupported(&model) {
-            return Err(why);
-        }
-        let lowered = lower_game(&model).map_err(|e| from_errors(file, text, &e))?;
-        let mut programs: Vec<&Program> = lowered.blocks.iter().collect();
-        programs.extend([
-            &lowered.leader_cost,
-            &lowered.field.omega,
-            &lowered.field.stackelberg_parts,
-            &lowered.second_order_parts,
-        ]);
-        programs.extend(lowered.follower_costs.iter());
-        let (f64, f32) = std::thread::scope(|s| {
-            let f32 = s.spawn(|| JitPrograms::compile(&programs, Precision::F32));
-            let f64 = JitPrograms::compile(&programs, Precision::F64);
-            (f64, f32.join().expect("the f32 compilation does not panic"))
-        });
+        let CompiledGame {
+            model, f64, f32, ..
+        } = compile_game(file, text)?;
         let params: Vec<f64> = model
             .params
             .iter()
@@ -117,8 +152,8 @@ impl TextGame {
             params32: params.iter().map(|&v| v as f32).collect(),
             params,
             param_names: model.params.iter().map(|p| p.name.clone()).collect(),
-            f64: f64?,
-            f32: f32?,
+            f64,
+            f32,
         })
     }
 

@@ -36,10 +36,13 @@
 
 #![warn(missing_docs)]
 
+mod dyn_game;
 mod game;
+mod interp;
 mod libm;
 mod translate;
 
+pub use dyn_game::DynGame;
 pub use game::{TextGame, TextGameError};
 
 use cranelift_codegen::ir::{types, AbiParam};
@@ -104,7 +107,7 @@ pub struct ProgramShape {
 }
 
 impl ProgramShape {
-    fn of(program: &Program) -> Self {
+    pub(crate) fn of(program: &Program) -> Self {
         let (mut x, mut p, mut lambda) = (0, 0, 0);
         let mut see = |o: Operand| match o {
             Operand::State(k) => x = x.max(k as usize + 1),
@@ -131,6 +134,10 @@ impl ProgramShape {
 /// `(x, p, lambda, outputs)`, `outputs` an array of one pointer per output
 /// array.
 type Entry<F> = unsafe extern "C" fn(*const F, *const F, *const F, *const *mut F);
+
+/// The signature of a batched program (`translate::batched_program`):
+/// `(x, p, lambda, outputs, count)`.
+type BatchEntry<F> = unsafe extern "C" fn(*const F, *const F, *const F, *const *mut F, usize);
 
 /// The output pointers of one call: on the stack for up to
 /// [`OutputPointers::INLINE`] arrays (every program a game has), so a call
@@ -169,6 +176,8 @@ impl<F> OutputPointers<F> {
 pub struct JitPrograms {
     module: ManuallyDrop<JITModule>,
     entries: Vec<*const u8>,
+    /// Per program, its batched form if one was asked for.
+    batch_entries: Vec<Option<*const u8>>,
     shapes: Vec<ProgramShape>,
     precision: Precision,
 }
@@ -201,6 +210,17 @@ impl std::fmt::Debug for JitPrograms {
 impl JitPrograms {
     /// Compiles `programs` (program k is then called as number k).
     pub fn compile(programs: &[&Program], precision: Precision) -> Result<Self, JitError> {
+        Self::compile_with_batches(programs, &[], precision)
+    }
+
+    /// Compiles `programs`, and of the programs numbered in `batched` also
+    /// the batched form (many points per call, coordinate-major; see
+    /// `translate::batched_program`).
+    pub(crate) fn compile_with_batches(
+        programs: &[&Program],
+        batched: &[usize],
+        precision: Precision,
+    ) -> Result<Self, JitError> {
         let mut flags = settings::builder();
         let set = |f: &mut settings::Builder, k: &str, v: &str| {
             f.set(k, v).map_err(|e| JitError::Codegen(e.to_string()))
@@ -236,6 +256,26 @@ impl JitPrograms {
             module.clear_context(&mut ctx);
             ids.push(id);
         }
+        let mut batch_ids = vec![None; programs.len()];
+        for &k in batched {
+            ctx.func.signature.params = vec![AbiParam::new(ptr); 5];
+            let id = module
+                .declare_function(&format!("batch{k}"), Linkage::Local, &ctx.func.signature)
+                .map_err(|e| JitError::Codegen(e.to_string()))?;
+            translate::batched_program(
+                &mut module,
+                &mut ctx.func,
+                &mut fctx,
+                &imports,
+                programs[k],
+                ty,
+            );
+            module
+                .define_function(id, &mut ctx)
+                .map_err(|e| JitError::Codegen(format!("{e:?}")))?;
+            module.clear_context(&mut ctx);
+            batch_ids[k] = Some(id);
+        }
         module
             .finalize_definitions()
             .map_err(|e| JitError::Codegen(e.to_string()))?;
@@ -243,9 +283,14 @@ impl JitPrograms {
             .iter()
             .map(|&id| module.get_finalized_function(id))
             .collect();
+        let batch_entries = batch_ids
+            .iter()
+            .map(|id| id.map(|id| module.get_finalized_function(id)))
+            .collect();
         Ok(JitPrograms {
             module: ManuallyDrop::new(module),
             entries,
+            batch_entries,
             shapes: programs.iter().map(|p| ProgramShape::of(p)).collect(),
             precision,
         })
@@ -317,6 +362,61 @@ impl JitPrograms {
             }
         }
         Ok((self.entries[k], OutputPointers::new(outs)))
+    }
+
+    /// Calls program `k` with no checks (the caller has checked the
+    /// slices against [`JitPrograms::shape`]).
+    ///
+    /// # Safety
+    /// The programs were compiled in the precision of `F`; `k` exists; `x`,
+    /// `p` and `lambda` point to at least the entries the program reads,
+    /// and `outs` to one pointer per output array, each to at least the
+    /// entries the program writes.
+    #[inline]
+    pub(crate) unsafe fn call<F>(
+        &self,
+        k: usize,
+        x: *const F,
+        p: *const F,
+        lambda: *const F,
+        outs: *const *mut F,
+    ) {
+        debug_assert!(k < self.entries.len());
+        // SAFETY: the caller's contract.
+        unsafe {
+            let f: Entry<F> = std::mem::transmute(*self.entries.get_unchecked(k));
+            f(x, p, lambda, outs)
+        }
+    }
+
+    /// Whether program `k` has a batched form.
+    pub(crate) fn has_batch(&self, k: usize) -> bool {
+        self.batch_entries.get(k).is_some_and(|e| e.is_some())
+    }
+
+    /// Calls the batched form of program `k` at `count` points, with no
+    /// checks.
+    ///
+    /// # Safety
+    /// As [`JitPrograms::call`], with `x` holding `count` points
+    /// coordinate-major and each output `count` times its entries; program
+    /// `k` was compiled with a batched form ([`JitPrograms::has_batch`]).
+    #[inline]
+    pub(crate) unsafe fn call_batch<F>(
+        &self,
+        k: usize,
+        x: *const F,
+        p: *const F,
+        lambda: *const F,
+        outs: *const *mut F,
+        count: usize,
+    ) {
+        // SAFETY: the caller's contract.
+        unsafe {
+            let entry = self.batch_entries.get_unchecked(k).unwrap_unchecked();
+            let f: BatchEntry<F> = std::mem::transmute(entry);
+            f(x, p, lambda, outs, count)
+        }
     }
 
     /// Runs program `k` in f64: reads `x`, `p`, `lambda`, writes every

@@ -40,6 +40,7 @@ pub(crate) fn program(
         temps: vec![None; program.temp_count()],
         loaded: HashMap::new(),
         consts: HashMap::new(),
+        batch: None,
     };
     let mut calls = HashMap::new();
     for Stmt::Assign(ins) in &program.body {
@@ -72,6 +73,17 @@ struct Cx<'a> {
     loaded: HashMap<(u8, u32), Value>,
     /// Constant bits -> value.
     consts: HashMap<u64, Value>,
+    /// In a batched function: (x's column offsets k * count * width, hoisted
+    /// per state index, and this point's byte offset j * width).
+    batch: Option<Batch>,
+}
+
+/// Addressing of a batched function's loop body.
+struct Batch {
+    /// State index -> x + k * count * width (computed before the loop).
+    columns: HashMap<u32, Value>,
+    /// j * width for the current point j.
+    offset: Value,
 }
 
 impl Cx<'_> {
@@ -88,6 +100,14 @@ impl Cx<'_> {
 
     fn load(&mut self, which: u8, k: u32) -> Value {
         let (ty, width, flags) = (self.ty, self.width, self.flags);
+        if let (0, Some(batch)) = (which, &self.batch) {
+            let (column, offset) = (batch.columns[&k], batch.offset);
+            let b = &mut self.b;
+            return *self.loaded.entry((which, k)).or_insert_with(|| {
+                let at = b.ins().iadd(column, offset);
+                b.ins().load(ty, flags, at, 0)
+            });
+        }
         let (base, b) = (self.args[which as usize], &mut self.b);
         *self
             .loaded
@@ -234,4 +254,129 @@ impl Cx<'_> {
             }
         }
     }
+}
+
+/// Emits the batched form of `program` into `func`, signature `(x, p,
+/// lambda, outputs, count)`: the program at `count` points, x stored
+/// coordinate-major (entry k of point j at `x[k * count + j]`) and every
+/// output likewise (entry e of point j at `out[e * count + j]`); p and
+/// lambda are shared. Params and constants are loaded once, before the loop.
+pub(crate) fn batched_program(
+    module: &mut JITModule,
+    func: &mut Function,
+    fctx: &mut FunctionBuilderContext,
+    imports: &Imports,
+    program: &Program,
+    ty: Type,
+) {
+    let config = module.target_config();
+    let ptr = config.pointer_type();
+    let mut b = FunctionBuilder::new(func, fctx);
+    let flags = MemFlagsData::trusted();
+    let (entry, header, body, exit) = (
+        b.create_block(),
+        b.create_block(),
+        b.create_block(),
+        b.create_block(),
+    );
+    b.append_block_params_for_function_params(entry);
+    b.append_block_param(header, ptr);
+    b.switch_to_block(entry);
+    b.seal_block(entry);
+    let args = b.block_params(entry).to_vec();
+    let width = ty.bytes() as i64;
+    let count = args[4];
+    let stride = b.ins().imul_imm_s(count, width);
+    let mut cx = Cx {
+        b,
+        ty,
+        width: width as i32,
+        args: [args[0], args[1], args[2]],
+        flags,
+        temps: vec![None; program.temp_count()],
+        loaded: HashMap::new(),
+        consts: HashMap::new(),
+        batch: None,
+    };
+    // everything that does not depend on the point, before the loop
+    let mut states = std::collections::BTreeSet::new();
+    let mut shared = Vec::new();
+    let operands = program
+        .body
+        .iter()
+        .flat_map(|Stmt::Assign(i)| i.op.operands())
+        .chain(
+            program
+                .outputs
+                .iter()
+                .flat_map(|o| o.entries.iter().copied()),
+        );
+    for o in operands {
+        match o {
+            Operand::State(k) => {
+                states.insert(k);
+            }
+            Operand::Tmp(_) => {}
+            other => shared.push(other),
+        }
+    }
+    for o in shared {
+        cx.operand(o);
+    }
+    for c in [0.0, 1.0, -1.0] {
+        cx.constant(c);
+    }
+    let mut columns = HashMap::new();
+    for k in states {
+        let off = cx.b.ins().imul_imm_s(stride, k as i64);
+        columns.insert(k, cx.b.ins().iadd(args[0], off));
+    }
+    let mut outputs = Vec::new();
+    for (k, out) in program.outputs.iter().enumerate() {
+        let base =
+            cx.b.ins()
+                .load(ptr, flags, args[3], k as i32 * ptr.bytes() as i32);
+        let entries: Vec<Value> = (0..out.entries.len())
+            .map(|e| {
+                let off = cx.b.ins().imul_imm_s(stride, e as i64);
+                cx.b.ins().iadd(base, off)
+            })
+            .collect();
+        outputs.push(entries);
+    }
+    let zero = cx.b.ins().iconst(ptr, 0);
+    cx.b.ins().jump(header, &[zero.into()]);
+    // header: j < count ?
+    cx.b.switch_to_block(header);
+    let j = cx.b.block_params(header)[0];
+    let more = cx.b.ins().icmp(
+        cranelift_codegen::ir::condcodes::IntCC::UnsignedLessThan,
+        j,
+        count,
+    );
+    cx.b.ins().brif(more, body, &[], exit, &[]);
+    // body: the program at point j
+    cx.b.switch_to_block(body);
+    cx.b.seal_block(body);
+    let offset = cx.b.ins().imul_imm_s(j, width);
+    cx.batch = Some(Batch { columns, offset });
+    let mut calls = HashMap::new();
+    for Stmt::Assign(ins) in &program.body {
+        let v = cx.op(module, imports, &mut calls, ins.op);
+        cx.temps[ins.dst as usize] = Some(v);
+    }
+    for (out, bases) in program.outputs.iter().zip(&outputs) {
+        for (&entry, &base) in out.entries.iter().zip(bases) {
+            let v = cx.operand(entry);
+            let at = cx.b.ins().iadd(base, offset);
+            cx.b.ins().store(flags, v, at, 0);
+        }
+    }
+    let next = cx.b.ins().iadd_imm_s(j, 1);
+    cx.b.ins().jump(header, &[next.into()]);
+    cx.b.seal_block(header);
+    cx.b.switch_to_block(exit);
+    cx.b.seal_block(exit);
+    cx.b.ins().return_(&[]);
+    cx.b.finalize(config);
 }

@@ -64,7 +64,7 @@ fn same_bits(a: f64, b: f64) -> bool {
 /// in precision `T`, equal the macro game `g`'s at 20 points, bit for bit.
 fn agrees_with_macro<G: Game, T: Real + Into<f64>>(text: &str, g: &G, precision: Precision) {
     let l = lowered(text);
-    let (d1, d2, n) = (G::D1, G::D2, G::N);
+    let (d1, d2, n) = (g.d1(), g.d2(), g.n());
     let mut programs: Vec<&Program> = l.blocks.iter().collect();
     programs.extend([
         &l.leader_cost,
@@ -74,7 +74,7 @@ fn agrees_with_macro<G: Game, T: Real + Into<f64>>(text: &str, g: &G, precision:
     ]);
     programs.extend(l.follower_costs.iter());
     let jit = JitPrograms::compile(&programs, precision).expect("the game compiles");
-    let mut p64 = vec![0.0; G::NP];
+    let mut p64 = vec![0.0; g.np()];
     g.params(&mut p64);
     let p: Vec<T> = p64.iter().map(|&v| T::of(v)).collect();
     let run_jit = |k: usize, x: &[T], lambda: &[T], outs: &mut [&mut [T]]| {

@@ -103,7 +103,7 @@ fn audited<G: Game>(
     hi: f64,
     samples: usize,
 ) -> Result<PrecisionAudit, ExperimentError> {
-    let n = G::N;
+    let n = g.n();
     audit(
         g,
         &AuditOptions::new(vec![lo; n], vec![hi; n]).samples(samples),

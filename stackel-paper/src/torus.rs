@@ -186,7 +186,7 @@ pub fn run(cfg: &Config) -> Result<Section, ExperimentError> {
     }
 
     // Zero sets (figure 3 a-b).
-    let mut ws = Workspace::<f64>::new::<Torus>();
+    let mut ws = Workspace::<f64>::new(&g);
     let grid = cfg.size(100, 300, 600) as usize;
     let mut d1 = [0.0; 1];
     let z_d1f1 = zero_set(grid, &mut |x| {

@@ -52,11 +52,11 @@ fn setup<const M: usize>() -> (CovarianceM<M>, Vec<f64>) {
 /// Seconds per step of `dynamics` on game `g` from `x` (repeated until 0.3 s
 /// have passed, at least 3 steps).
 fn time_step<G: Game>(g: &G, dynamics: &Dynamics, x0: &[f64]) -> f64 {
-    let n = G::N;
+    let n = g.n();
     let mut s = StepScratch::<f64>::for_dynamics(g, dynamics);
     let (zeros, angle) = (vec![0.0; n], vec![false; n]);
     let mut gains = vec![0.0; n];
-    dynamics.gains(0, &[G::D1, G::D2], &mut gains);
+    dynamics.gains(0, &[g.d1(), g.d2()], &mut gains);
     let mut x = x0.to_vec();
     let mut step = |k: u64, x: &mut [f64]| {
         let inp = StepInputs {
@@ -122,7 +122,7 @@ fn exponent(ms: &[usize], ts: &[f64]) -> f64 {
 /// against the dense spectrum of the formed J_S (the bounded routine that
 /// `classify` uses) and, when given, against the closed form `exact`.
 fn spectra<const M: usize>(g: &CovarianceM<M>, x: &[f64], label: &str, exact: Option<(f64, f64)>) {
-    let n = CovarianceM::<M>::N;
+    let n = g.n();
     let t = Instant::now();
     let mut ops = GameOperators::new(g, x, 0.0);
     let opts = ExtremeOptions {
@@ -145,7 +145,7 @@ fn spectra<const M: usize>(g: &CovarianceM<M>, x: &[f64], label: &str, exact: Op
         assert!(err < 1e-8, "Arnoldi disagrees with the closed form");
     }
     let t = Instant::now();
-    let mut ws = Workspace::<f64>::new::<CovarianceM<M>>();
+    let mut ws = Workspace::<f64>::new(g);
     let mut js = vec![0.0; n * n];
     ws.stackelberg_jacobian(g, x, 0.0, &mut js).unwrap();
     let dense = eigenvalues(&DMatrix::from_row_slice(n, n, &js), "J_S");

@@ -16,7 +16,7 @@ const M: usize = 25;
 
 fn main() {
     let g = CovarianceM::<M>::default();
-    let n = CovarianceM::<M>::N;
+    let n = g.n();
     // a deterministic point in [-1, 1)^N (xorshift)
     let mut s: u64 = 0x2545_F491_4F6C_DD1D;
     let x: Vec<f64> = (0..n)

@@ -345,9 +345,18 @@ impl<C: Costs> DualGame<C> {
 }
 
 impl<C: Costs> Game for DualGame<C> {
-    const D1: usize = C::D1;
-    const D2: usize = C::D2;
-    const NP: usize = C::NP;
+    #[inline]
+    fn d1(&self) -> usize {
+        C::D1
+    }
+    #[inline]
+    fn d2(&self) -> usize {
+        C::D2
+    }
+    #[inline]
+    fn np(&self) -> usize {
+        C::NP
+    }
 
     fn info(&self) -> &'static GameInfo {
         self.costs.info()

@@ -40,7 +40,7 @@ use crate::real::Float;
 /// use stackel_testkit::games::Duopoly; // the README's duopoly, written with stackel_game!
 ///
 /// let g = Duopoly::default();
-/// let mut ws = Workspace::<f64>::new::<Duopoly>();
+/// let mut ws = Workspace::<f64>::new(&g);
 /// let x = [46.0, 26.0]; // the Stackelberg point: q1 = (a - 2 c1 + c2) / 2, q2 = r(q1)
 /// let (mut j, mut dr, mut h) = ([0.0; 4], [0.0], [0.0]);
 /// ws.jacobian(&g, &x, &mut j).unwrap();
@@ -80,9 +80,9 @@ pub struct Workspace<T> {
 
 impl<T: Float> Workspace<T> {
     /// Buffers sized for game `G`.
-    pub fn new<G: Game>() -> Self {
-        let (d1, d2) = (G::D1, G::D2);
-        let dm = d1.max(d2).max(G::NP).max(1);
+    pub fn new<G: Game>(g: &G) -> Self {
+        let (d1, d2) = (g.d1(), g.d2());
+        let dm = d1.max(d2).max(g.np()).max(1);
         Workspace {
             d1,
             d2,

@@ -29,7 +29,7 @@ mod solver;
 mod step;
 
 pub use crate::metric::wrap_angle;
-pub use small::{small_field, small_kernel_applies, SMALL_N};
+pub use small::{small_field, small_field_from_parts, small_kernel_applies, SMALL_N};
 pub use solver::{FollowerSolver, SolveStats, DENSE_FOLLOWER_LIMIT};
 pub use step::{
     best_response, step, AdamCoefficients, AdamState, StepEvent, StepInputs, StepScratch,
@@ -326,9 +326,18 @@ mod tests {
     };
 
     impl Game for Duopoly {
-        const D1: usize = 1;
-        const D2: usize = 1;
-        const NP: usize = 0;
+        #[inline]
+        fn d1(&self) -> usize {
+            1
+        }
+        #[inline]
+        fn d2(&self) -> usize {
+            1
+        }
+        #[inline]
+        fn np(&self) -> usize {
+            0
+        }
         fn info(&self) -> &'static GameInfo {
             &INFO
         }
@@ -393,8 +402,8 @@ mod tests {
     #[test]
     fn total_leader_gradient_matches_workspace() {
         let g = Duopoly;
-        let mut s = StepScratch::<f64>::new::<Duopoly>();
-        let mut ws = Workspace::<f64>::new::<Duopoly>();
+        let mut s = StepScratch::<f64>::new(&g);
+        let mut ws = Workspace::<f64>::new(&g);
         for x in [[10.0, 10.0], [46.0, 26.0], [-3.0, 70.5]] {
             for eta in [0.0, 0.3] {
                 total_leader_gradient(&g, &x, eta, &mut s).unwrap();
@@ -410,7 +419,7 @@ mod tests {
     #[test]
     fn small_field_equals_general_path_for_one_follower() {
         let g = Duopoly;
-        let mut s = StepScratch::<f64>::new::<Duopoly>();
+        let mut s = StepScratch::<f64>::new(&g);
         for x in [[10.0, 10.0], [46.0, 26.0], [-3.0, 70.5], [1e-3, -7.25]] {
             for eta in [0.0, 0.3, -2.0] {
                 let mut small = [0.0; SMALL_N];
@@ -427,7 +436,7 @@ mod tests {
     #[test]
     fn best_response_solves_follower_condition() {
         let g = Duopoly;
-        let mut s = StepScratch::<f64>::new::<Duopoly>();
+        let mut s = StepScratch::<f64>::new(&g);
         let mut x = [40.0, -500.0];
         assert!(best_response(&g, &Newton::default(), &mut x, &mut s));
         // r(q1) = (a - c2 - q1) / 2

@@ -21,7 +21,7 @@
 //! games ([`Form::Loops`]) generate them directly; for other games they
 //! default to products with the dense blocks.
 //!
-//! Data inputs (a game with [`Game::ND`] > 0) are read from `x[N..N + ND]`:
+//! Data inputs (a game with [`Game::nd`] > 0) are read from `x[N..N + ND]`:
 //! every method's `x` is then the N player entries followed by the current
 //! data sample. With `ND = 0` (every game without `data`), `x` has length N.
 //!
@@ -240,15 +240,21 @@ pub struct SecondOrderParts<'a, T> {
 /// ```
 pub trait Game: Send + Sync {
     /// Leader dimension d1.
-    const D1: usize;
+    fn d1(&self) -> usize;
     /// Stacked follower dimension d2.
-    const D2: usize;
+    fn d2(&self) -> usize;
     /// Number of flat param entries.
-    const NP: usize;
+    fn np(&self) -> usize;
     /// Full state dimension d1 + d2.
-    const N: usize = Self::D1 + Self::D2;
+    #[inline]
+    fn n(&self) -> usize {
+        self.d1() + self.d2()
+    }
     /// Number of data entries read after the state (see the module docs).
-    const ND: usize = 0;
+    #[inline]
+    fn nd(&self) -> usize {
+        0
+    }
 
     /// The game's static description: players, shapes, params.
     fn info(&self) -> &'static GameInfo;
@@ -293,6 +299,78 @@ pub trait Game: Send + Sync {
         self.d21f2(x, out.d21f2);
     }
 
+    /// Whether the engines should evaluate the field of a whole chunk of
+    /// trajectories at once, with [`Game::omega_batch`] and
+    /// [`Game::stackelberg_parts_batch`]: true for games whose one-point
+    /// methods cannot be inlined into the engine's loop (compiled at run
+    /// time); generated games keep the default, false.
+    fn prefers_batches(&self) -> bool {
+        false
+    }
+
+    /// omega at `count` points stored coordinate-major: entry i of point j
+    /// at `xs[i * count + j]` (len N count), written likewise into `out`.
+    /// The default gathers each point and calls [`Game::omega`].
+    fn omega_batch<T: Real>(&self, xs: &[T], count: usize, out: &mut [T]) {
+        let n = self.n();
+        let (mut x, mut o) = (vec![T::zero(); n], vec![T::zero(); n]);
+        for j in 0..count {
+            for (i, v) in x.iter_mut().enumerate() {
+                *v = xs[i * count + j];
+            }
+            self.omega(&x, &mut o);
+            for (i, v) in o.iter().enumerate() {
+                out[i * count + j] = *v;
+            }
+        }
+    }
+
+    /// [`Game::stackelberg_parts`] at `count` points, coordinate-major as in
+    /// [`Game::omega_batch`]: entry e of each part at point j is
+    /// `part[e * count + j]`.
+    fn stackelberg_parts_batch<T: Real>(
+        &self,
+        xs: &[T],
+        count: usize,
+        out: StackelbergParts<'_, T>,
+    ) {
+        let (d1, d2) = (self.d1(), self.d2());
+        let mut x = vec![T::zero(); d1 + d2];
+        let sizes = [d1, d2, d2, d2 * d2, d2 * d1];
+        let mut one: Vec<Vec<T>> = sizes.iter().map(|&k| vec![T::zero(); k]).collect();
+        let StackelbergParts {
+            d1f1,
+            d2f1,
+            d2f2,
+            d22f2,
+            d21f2,
+        } = out;
+        let mut whole = [d1f1, d2f1, d2f2, d22f2, d21f2];
+        for j in 0..count {
+            for (i, v) in x.iter_mut().enumerate() {
+                *v = xs[i * count + j];
+            }
+            let [a, b, c, h, bb] = &mut one[..] else {
+                unreachable!("five parts")
+            };
+            self.stackelberg_parts(
+                &x,
+                StackelbergParts {
+                    d1f1: a,
+                    d2f1: b,
+                    d2f2: c,
+                    d22f2: h,
+                    d21f2: bb,
+                },
+            );
+            for (part, values) in whole.iter_mut().zip(&one) {
+                for (e, v) in values.iter().enumerate() {
+                    part[e * count + j] = *v;
+                }
+            }
+        }
+    }
+
     /// Every second-order block of f1, omega_F and phi = lambda^T omega_F,
     /// fused. The default calls the single-block methods; generated games
     /// override it with one straight-line pass.
@@ -320,21 +398,21 @@ pub trait Game: Send + Sync {
     /// H w = D22 f2 w (`w`, `out`: len d2). The default forms the dense
     /// block (allocates d2 x d2); loop-form games override it.
     fn d22f2_mul<T: Real>(&self, x: &[T], w: &[T], out: &mut [T]) {
-        let d2 = Self::D2;
+        let d2 = self.d2();
         let mut h = vec![T::zero(); d2 * d2];
         self.d22f2(x, &mut h);
         mat_vec(&h, d2, d2, w, out);
     }
     /// H^T v = D22 f2^T v (len d2); H is symmetric for one follower.
     fn d22f2_tmul<T: Real>(&self, x: &[T], v: &[T], out: &mut [T]) {
-        let d2 = Self::D2;
+        let d2 = self.d2();
         let mut h = vec![T::zero(); d2 * d2];
         self.d22f2(x, &mut h);
         mat_t_vec(&h, d2, d2, v, out);
     }
     /// B u = D21 f2 u (`u` len d1, `out` len d2).
     fn d21f2_mul<T: Real>(&self, x: &[T], u: &[T], out: &mut [T]) {
-        let (d1, d2) = (Self::D1, Self::D2);
+        let (d1, d2) = (self.d1(), self.d2());
         let mut b = vec![T::zero(); d2 * d1];
         self.d21f2(x, &mut b);
         mat_vec(&b, d2, d1, u, out);
@@ -342,7 +420,7 @@ pub trait Game: Send + Sync {
     /// B^T v = D21 f2^T v (`v` len d2, `out` len d1): the gradient in x1 of
     /// phi(x; v) = v^T omega_F.
     fn d21f2_tmul<T: Real>(&self, x: &[T], v: &[T], out: &mut [T]) {
-        let (d1, d2) = (Self::D1, Self::D2);
+        let (d1, d2) = (self.d1(), self.d2());
         let mut b = vec![T::zero(); d2 * d1];
         self.d21f2(x, &mut b);
         mat_t_vec(&b, d2, d1, v, out);
@@ -350,7 +428,7 @@ pub trait Game: Send + Sync {
     /// (D^2 f1) dir over the full state: (D11 f1 u + D12 f1 w,
     /// D21 f1 u + D22 f1 w) for dir = (u, w) (len N each; D21 f1 = D12 f1^T).
     fn f1_hvp<T: Real>(&self, x: &[T], dir: &[T], out: &mut [T]) {
-        let (d1, d2) = (Self::D1, Self::D2);
+        let (d1, d2) = (self.d1(), self.d2());
         let mut a = vec![T::zero(); d1 * d1];
         let mut c = vec![T::zero(); d1 * d2];
         let mut e = vec![T::zero(); d2 * d2];
@@ -363,7 +441,7 @@ pub trait Game: Send + Sync {
     /// with lambda (len d2) fixed: (D11 phi u + D12 phi w, D21 phi u +
     /// D22 phi w) for dir = (u, w) (len N each).
     fn phi_hvp<T: Real>(&self, x: &[T], lambda: &[T], dir: &[T], out: &mut [T]) {
-        let (d1, d2) = (Self::D1, Self::D2);
+        let (d1, d2) = (self.d1(), self.d2());
         let mut a = vec![T::zero(); d1 * d1];
         let mut c = vec![T::zero(); d1 * d2];
         let mut b = vec![T::zero(); d2 * d1];

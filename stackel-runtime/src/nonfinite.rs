@@ -79,8 +79,8 @@ impl Block {
     }
 
     /// Rows and columns (columns 0 for a gradient).
-    pub(crate) fn shape<G: Game>(self) -> (usize, usize) {
-        let (d1, d2) = (G::D1, G::D2);
+    pub(crate) fn shape<G: Game>(self, g: &G) -> (usize, usize) {
+        let (d1, d2) = (g.d1(), g.d2());
         match self {
             Block::D1f1 => (d1, 0),
             Block::D2f1 | Block::D2f2 => (d2, 0),
@@ -107,7 +107,7 @@ impl Block {
 
     /// Entry (a, b)'s cost (player number) and state coordinates.
     fn coordinates<G: Game>(self, g: &G, a: usize, b: usize) -> (usize, usize, Option<usize>) {
-        let d1 = G::D1;
+        let d1 = g.d1();
         let follower = |row: usize| {
             g.info()
                 .followers
@@ -302,7 +302,7 @@ pub fn trace_nonfinite_in<G: Game, T: Float + Components>(
     x: &[T],
     blocks: &[Block],
 ) -> Result<Option<NonFiniteTrace>, SourceError> {
-    let needed = G::N + G::ND;
+    let needed = game.n() + game.nd();
     if x.len() < needed {
         return Err(SourceError::State {
             needed,
@@ -310,7 +310,7 @@ pub fn trace_nonfinite_in<G: Game, T: Float + Components>(
         });
     }
     for &b in blocks {
-        let (rows, cols) = b.shape::<G>();
+        let (rows, cols) = b.shape(game);
         let mut out = vec![T::zero(); rows * cols.max(1)];
         b.eval(game, x, &mut out);
         let Some(k) = out.iter().position(|v| !v.is_finite()) else {
@@ -349,7 +349,7 @@ fn origin<G: Game, T: Float + Components>(
     i: usize,
     j: Option<usize>,
 ) -> Result<Option<SourceOrigin>, SourceError> {
-    let mut params = vec![0.0; G::NP];
+    let mut params = vec![0.0; game.np()];
     game.params(&mut params);
     let one = |k: usize, at: usize| if k == at { T::one() } else { T::zero() };
     match j {
@@ -460,10 +460,10 @@ fn trace_state<G: Game, U: Float + Components>(
     step: u64,
     state: &[f64],
 ) -> Option<NonFiniteTrace> {
-    let n = G::N;
+    let (n, nd) = (plan.game.n(), plan.game.nd());
     let mut x: Vec<U> = state.iter().map(|v| U::of(*v)).collect();
-    x.resize(n + G::ND, U::zero());
-    if G::ND > 0 {
+    x.resize(n + nd, U::zero());
+    if nd > 0 {
         plan.fill_data(trajectory, step, &mut Vec::new(), &mut x[n..]);
     }
     // x has N + ND entries: the only error (a short state) cannot happen

@@ -121,13 +121,14 @@ impl<G: Game> Study<G> {
     /// A study of `dynamics` on `game`: by default 1 trajectory, 1000 steps,
     /// no noise, all starting at the origin, seed 0, final states only.
     pub fn new(game: G, dynamics: Dynamics) -> Self {
+        let (n, nd) = (game.n(), game.nd());
         Study {
             game,
             dynamics,
             trajectories: 1,
             steps: 1000,
             noise: Noise::none(),
-            init: Init::Point(vec![0.0; G::N]),
+            init: Init::Point(vec![0.0; n]),
             seed: 0,
             record: Record::finals(),
             engine: Engine::Cpu,
@@ -135,7 +136,7 @@ impl<G: Game> Study<G> {
             // big games (a network's parameters, data inputs) step one
             // trajectory at a time anyway: one per chunk spreads few
             // trajectories over all cores
-            chunk: if G::ND > 0 || G::N > 256 { 1 } else { 2048 },
+            chunk: if nd > 0 || n > 256 { 1 } else { 2048 },
             divergence_bound: 1e8,
             checkpoint: None,
             progress: None,
@@ -283,7 +284,7 @@ impl<G: Game> Study<G> {
     /// its params, the dynamics, N, K, noise, init, seed, record, divergence
     /// bound, precision and the RNG's stream version.
     pub fn fingerprint_for<T: NoiseFloat>(&self) -> String {
-        let mut params = vec![0.0; G::NP];
+        let mut params = vec![0.0; self.game.np()];
         self.game.params(&mut params);
         Fingerprint {
             streams: rng::STREAM_VERSION,

@@ -94,10 +94,22 @@ fn batch_mean<T: Real>(x: &[T]) -> T {
 }
 
 impl Game for MeanGame {
-    const D1: usize = 1;
-    const D2: usize = 1;
-    const NP: usize = 0;
-    const ND: usize = B + E;
+    #[inline]
+    fn d1(&self) -> usize {
+        1
+    }
+    #[inline]
+    fn d2(&self) -> usize {
+        1
+    }
+    #[inline]
+    fn np(&self) -> usize {
+        0
+    }
+    #[inline]
+    fn nd(&self) -> usize {
+        B + E
+    }
     fn info(&self) -> &'static GameInfo {
         &MEAN_INFO
     }
@@ -291,9 +303,18 @@ static PARTS_INFO: GameInfo = GameInfo {
 
 /// f1 = |x1|^2 / 2, f2 = |x2|^2 / 2 (only the initial states matter here).
 impl Game for PartsGame {
-    const D1: usize = 16;
-    const D2: usize = 2;
-    const NP: usize = 0;
+    #[inline]
+    fn d1(&self) -> usize {
+        16
+    }
+    #[inline]
+    fn d2(&self) -> usize {
+        2
+    }
+    #[inline]
+    fn np(&self) -> usize {
+        0
+    }
     fn info(&self) -> &'static GameInfo {
         &PARTS_INFO
     }

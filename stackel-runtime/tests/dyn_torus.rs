@@ -15,7 +15,7 @@ use std::f64::consts::PI;
 
 /// Stable zeros of omega (stackelberg = false) or omega_S (true).
 fn stable_equilibria(g: &Torus, stackelberg: bool) -> Vec<Vec<f64>> {
-    let mut ws = Workspace::<f64>::new::<Torus>();
+    let mut ws = Workspace::<f64>::new(g);
     let mut found: Vec<Vec<f64>> = Vec::new();
     let field = |ws: &mut Workspace<f64>, x: &[f64], out: &mut [f64; 2]| {
         if stackelberg {

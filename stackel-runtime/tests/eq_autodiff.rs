@@ -238,7 +238,7 @@ fn three_player_blocks_match_finite_differences() {
 #[test]
 fn workspace_jacobians_of_a_dual_game_match_differences_of_its_fields() {
     let g = DualGame::new(ThreePlayers([1.3, 0.8])).unwrap();
-    let mut ws = Workspace::<f64>::new::<DualGame<ThreePlayers>>();
+    let mut ws = Workspace::<f64>::new(&g);
     let mut rng = Rng::new(11);
     for eta in [0.0, 0.3] {
         for _ in 0..5 {
@@ -249,7 +249,7 @@ fn workspace_jacobians_of_a_dual_game_match_differences_of_its_fields() {
             assert!(rel_err(&j, &fd) < 1e-8);
             let mut js = vec![0.0; 25];
             ws.stackelberg_jacobian(&g, &x, eta, &mut js).unwrap();
-            let mut ws2 = Workspace::<f64>::new::<DualGame<ThreePlayers>>();
+            let mut ws2 = Workspace::<f64>::new(&g);
             let fds = fd_jacobian(&x, 5, 1e-5, |y, out| ws2.omega_s(&g, y, eta, out).unwrap());
             assert!(rel_err(&js, &fds) < 1e-7, "eta {eta}: {js:?} vs {fds:?}");
         }
@@ -315,8 +315,8 @@ fn first_mismatch<A: Game, B: Game>(
     lam: &[f64],
     tol: f64,
 ) -> Option<String> {
-    assert_eq!((A::D1, A::D2, A::NP), (B::D1, B::D2, B::NP));
-    let (d1, d2, np) = (A::D1, A::D2, A::NP);
+    assert_eq!((a.d1(), a.d2(), a.np()), (b.d1(), b.d2(), b.np()));
+    let (d1, d2, np) = (a.d1(), a.d2(), a.np());
     let mut bad = None;
     let mut cmp = |name: &str, len: usize, fa: &dyn Fn(&mut [f64]), fb: &dyn Fn(&mut [f64])| {
         let (mut u, mut v) = (vec![0.0; len], vec![0.0; len]);

@@ -53,8 +53,8 @@ fn generic_covariance_game_matches_the_reference_and_finite_differences() {
     let mut rng = Rng::new(3);
     let g3 = Covariance::<3>::new(SIGMA3.to_vec(), 0.6);
     let r3 = saddle_game();
-    let mut w3 = Workspace::<f64>::new::<Covariance3>();
-    let mut v3 = Workspace::<f64>::new::<Covariance<3>>();
+    let mut w3 = Workspace::<f64>::new(&r3);
+    let mut v3 = Workspace::<f64>::new(&g3);
     for _ in 0..5 {
         let x: Vec<f64> = (0..18).map(|_| rng.uniform(-1.0, 1.0)).collect();
         let (mut a, mut b) = (vec![0.0; 324], vec![0.0; 324]);
@@ -67,13 +67,13 @@ fn generic_covariance_game_matches_the_reference_and_finite_differences() {
     }
     // m = 2 against central differences of omega and omega_S
     let g2 = Covariance::<2>::new(vec![2.0, 0.5, 0.5, 1.0], 0.4);
-    let mut ws = Workspace::<f64>::new::<Covariance<2>>();
+    let mut ws = Workspace::<f64>::new(&g2);
     let x: Vec<f64> = (0..8).map(|_| rng.uniform(-1.0, 1.0)).collect();
     let mut j = vec![0.0; 64];
     ws.jacobian(&g2, &x, &mut j).unwrap();
     assert!(rel_err(&j, &fd_jacobian(&x, 8, 1e-5, |y, o| g2.omega(y, o))) < 1e-8);
     ws.stackelberg_jacobian(&g2, &x, 0.0, &mut j).unwrap();
-    let mut w2 = Workspace::<f64>::new::<Covariance<2>>();
+    let mut w2 = Workspace::<f64>::new(&g2);
     let fd = fd_jacobian(&x, 8, 1e-5, |y, o| w2.omega_s(&g2, y, 0.0, o).unwrap());
     assert!(rel_err(&j, &fd) < 1e-7);
 }
@@ -224,7 +224,7 @@ fn covariance_m3_saddles_are_classified_without_hanging() {
         // eigenvalue makes J_S - lambda I singular.
         let g = saddle_game();
         let mut js = vec![0.0; 324];
-        Workspace::<f64>::new::<Covariance3>()
+        Workspace::<f64>::new(&g)
             .stackelberg_jacobian(&g, &c.x, 0.0, &mut js)
             .unwrap();
         let jm = nalgebra::DMatrix::from_row_slice(18, 18, &js);

@@ -59,7 +59,7 @@ impl Costs for Market {
 /// The followers' Nash equilibrium r(u): Newton on omega_F(u, .) = 0 with
 /// H = D_{x2} omega_F, from `y0`.
 fn followers_response<G: Game>(g: &G, u: &[f64], y0: &[f64]) -> Vec<f64> {
-    let (d1, d2) = (G::D1, G::D2);
+    let (d1, d2) = (g.d1(), g.d2());
     let mut x: Vec<f64> = u.iter().chain(y0).copied().collect();
     let (mut f, mut h) = (vec![0.0; d2], vec![0.0; d2 * d2]);
     for _ in 0..100 {

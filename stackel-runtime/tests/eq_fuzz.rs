@@ -77,7 +77,7 @@ fn quadratic_critical_points<const D1: usize, const D2: usize>(
     g: &QuadraticGame<D1, D2>,
 ) -> Vec<Vec<f64>> {
     let n = D1 + D2;
-    let mut ws = Workspace::<f64>::new::<QuadraticGame<D1, D2>>();
+    let mut ws = Workspace::<f64>::new(g);
     let zero = vec![0.0; n];
     let mut out = Vec::new();
     let mut j = vec![0.0; n * n];

@@ -89,7 +89,7 @@ fn proposition_2<G: Game + Debug>(g: &G, starts: &[Vec<f64>], t: &mut Tally) {
 /// point of x' = -omega at which -D22 f = D22 f2 > 0 is a differential
 /// Stackelberg equilibrium and an attractor of x' = -omega_S.
 fn corollary_1<G: Game + Debug>(g: &G, starts: &[Vec<f64>], t: &mut Tally) {
-    assert_eq!((G::D1, G::D2), (1, 1));
+    assert_eq!((g.d1(), g.d2()), (1, 1));
     t.games += 1;
     for c in classified(g, Field::Simultaneous, starts) {
         t.points += 1;

@@ -26,11 +26,11 @@ fn solve<G: Game>(g: &G, field: Field, x0: &[f64]) -> Vec<f64> {
 
 /// d x*/d theta by central differences of re-solved equilibria (n x NP).
 fn fd_sensitivity<G: Game + Clone>(g: &G, field: Field, x: &[f64], h: f64) -> DMatrix<f64> {
-    let mut p = vec![0.0; G::NP];
+    let mut p = vec![0.0; g.np()];
     g.params(&mut p);
     let angle = g.info().angle_mask();
-    let mut out = DMatrix::zeros(G::N, G::NP);
-    for k in 0..G::NP {
+    let mut out = DMatrix::zeros(g.n(), g.np());
+    for k in 0..g.np() {
         let mut gp = g.clone();
         let mut q = p.clone();
         q[k] = p[k] + h;
@@ -39,7 +39,7 @@ fn fd_sensitivity<G: Game + Clone>(g: &G, field: Field, x: &[f64], h: f64) -> DM
         q[k] = p[k] - h;
         gp.set_params(&q);
         let xm = solve(&gp, field, x);
-        for i in 0..G::N {
+        for i in 0..g.n() {
             let d = if angle[i] {
                 wrap_angle(xp[i] - xm[i])
             } else {

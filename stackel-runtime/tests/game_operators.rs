@@ -69,7 +69,7 @@ fn random(rng: &mut Uniform, n: usize) -> Vec<f64> {
 
 /// Every operator of `g` at three random points.
 fn check_operators<G: Game>(g: &G, seed: u64) {
-    let (d1, d2, n) = (G::D1, G::D2, G::N);
+    let (d1, d2, n) = (g.d1(), g.d2(), g.n());
     let mut rng = Uniform(0x9E37_79B9_7F4A_7C15 ^ seed);
     for _ in 0..3 {
         let x = random(&mut rng, n);

@@ -17,7 +17,7 @@ use stackel_testkit::twins::CovarianceM;
 /// The dense blocks D11 f1, D12 f1, D21 f2, D22 f2 (nalgebra, independent
 /// of the operator methods).
 fn blocks<G: Game>(g: &G, x: &[f64]) -> [DMatrix<f64>; 4] {
-    let (d1, d2) = (G::D1, G::D2);
+    let (d1, d2) = (g.d1(), g.d2());
     let form = |r: usize, c: usize, f: &dyn Fn(&mut [f64])| {
         let mut v = vec![0.0; r * c];
         f(&mut v);
@@ -80,7 +80,7 @@ fn assert_matches(b: &BlockSpectrum, m: &DMatrix<f64>, count: usize, tol: f64) {
 /// J, S = D11 f1 - D12 f1 (D22 f2 + eta I)^-1 D21 f2, D11 f1, D22 f2.
 fn dense_matrices<G: Game>(g: &G, x: &[f64], eta: f64) -> [DMatrix<f64>; 4] {
     let [a, c, b, h] = blocks(g, x);
-    let (d1, d2) = (G::D1, G::D2);
+    let (d1, d2) = (g.d1(), g.d2());
     let mut j = DMatrix::zeros(d1 + d2, d1 + d2);
     j.view_mut((0, 0), (d1, d1)).copy_from(&a);
     j.view_mut((0, d1), (d1, d2)).copy_from(&c);
@@ -111,9 +111,7 @@ fn covariance_twin_spectra_match_dense_eigenvalues_at_random_points() {
     let mut rng = Rng::new(7);
     for trial in 0..3 {
         let g = CovarianceM::<5>::default();
-        let x: Vec<f64> = (0..CovarianceM::<5>::N)
-            .map(|_| rng.uniform(-1.0, 1.0))
-            .collect();
+        let x: Vec<f64> = (0..g.n()).map(|_| rng.uniform(-1.0, 1.0)).collect();
         // H formed (d2 = 25 is under the dense-follower limit) and fully
         // matrix-free (inner Krylov solves for S).
         for dense_follower_limit in [SpectraOptions::default().dense_follower_limit, 0] {

@@ -447,7 +447,7 @@ fn nudged_start<G: Game + Clone>(c: &Case<'_, G>, i: usize, ulps: f64) -> Study<
     let starts = (0..c.trajectories)
         .map(|t| {
             // the f32 engine's own start, moved
-            let mut x = vec![0.0f32; G::N];
+            let mut x = vec![0.0f32; c.game.n()];
             stackel_runtime::engine::initial_state(&c.init, SEED, t, &angle, &mut x);
             let mut x: Vec<f64> = x.iter().map(|v| *v as f64).collect();
             x[i] *= 1.0 + ulps * f32::EPSILON as f64;
@@ -473,7 +473,7 @@ fn best_response_agrees<G: Game + Clone>(e: &GpuEngine, name: &str, c: &Case<'_,
     let (cpu, gpu) = both::<G, f32>(e, c);
     assert!(cpu.summary.finished > 0, "{name}: nothing finished");
     let mut probes = Vec::new();
-    for i in 0..G::N {
+    for i in 0..c.game.n() {
         for ulps in [-2.0, -1.0, 1.0, 2.0] {
             probes.push(nudged_start(c, i, ulps).run::<f32>().unwrap());
         }

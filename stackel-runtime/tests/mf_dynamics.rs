@@ -25,7 +25,7 @@ fn two_timescale(eta: f64) -> Dynamics {
 }
 
 fn study<G: Game + Clone>(g: &G, d: Dynamics, trajectories: u64, steps: u64) -> Study<G> {
-    let n = G::N;
+    let n = g.n();
     Study::new(g.clone(), d)
         .trajectories(trajectories)
         .steps(steps)

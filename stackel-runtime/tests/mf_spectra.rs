@@ -62,8 +62,8 @@ fn check_game<G: Game>(
     full: bool,
     tol: f64,
 ) {
-    let (d1, d2, n) = (G::D1, G::D2, G::N);
-    let mut ws = Workspace::<f64>::new::<G>();
+    let (d1, d2, n) = (g.d1(), g.d2(), g.n());
+    let mut ws = Workspace::<f64>::new(g);
     let mut j = vec![0.0; n * n];
     ws.jacobian(g, x, &mut j).unwrap();
     let mut js = vec![0.0; n * n];

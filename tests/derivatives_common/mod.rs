@@ -81,7 +81,7 @@ fn followers<G: Game>(g: &G) -> Vec<(usize, usize, usize)> {
         .followers
         .iter()
         .enumerate()
-        .map(|(i, f)| (i, f.offset - G::D1, f.dim))
+        .map(|(i, f)| (i, f.offset - g.d1(), f.dim))
         .collect()
 }
 
@@ -138,7 +138,7 @@ fn sub(
 
 /// (B^T l, H^T l): the gradient of phi = l^T omega_F from the emitted B, H.
 fn phi_gradient<G: Game>(g: &G, x: &[f64], l: &[f64]) -> Vec<f64> {
-    let (d1, d2) = (G::D1, G::D2);
+    let (d1, d2) = (g.d1(), g.d2());
     let h = call(G::d22f2, g, x, d2 * d2);
     let b = call(G::d21f2, g, x, d2 * d1);
     let mut out = vec![0.0; d1 + d2];
@@ -158,7 +158,7 @@ fn phi_gradient<G: Game>(g: &G, x: &[f64], l: &[f64]) -> Vec<f64> {
 /// methods against the single ones, and J_S against finite differences of
 /// omega_S.
 pub fn check_game<G: Game + Clone>(g: &G, x: &[f64], l: &[f64], tol_exact: f64, tol_fd: f64) {
-    let (d1, d2, np) = (G::D1, G::D2, G::NP);
+    let (d1, d2, np) = (g.d1(), g.d2(), g.np());
     let n = d1 + d2;
     let h = 1e-5;
 
@@ -449,12 +449,12 @@ pub fn check_game<G: Game + Clone>(g: &G, x: &[f64], l: &[f64], tol_exact: f64, 
 
 /// J_S from the block algebra against central differences of omega_S.
 pub fn check_stackelberg_jacobian<G: Game>(g: &G, x: &[f64], tol: f64) {
-    let n = G::N;
-    let mut ws = Workspace::<f64>::new::<G>();
+    let n = g.n();
+    let mut ws = Workspace::<f64>::new(g);
     let mut js = vec![0.0; n * n];
     ws.stackelberg_jacobian(g, x, 0.0, &mut js).unwrap();
     let omega_s = |y: &[f64]| {
-        let mut ws = Workspace::<f64>::new::<G>();
+        let mut ws = Workspace::<f64>::new(g);
         let mut w = vec![0.0; n];
         ws.omega_s(g, y, 0.0, &mut w).unwrap();
         w
@@ -466,8 +466,8 @@ pub fn check_stackelberg_jacobian<G: Game>(g: &G, x: &[f64], tol: f64) {
 /// Every method of `g` against the hand-written reference `r` (same math,
 /// same param values) at `x`, `l`.
 pub fn check_against_reference<G: Game, R: Game>(g: &G, r: &R, x: &[f64], l: &[f64], tol: f64) {
-    assert_eq!((G::D1, G::D2, G::NP), (R::D1, R::D2, R::NP));
-    let (d1, d2, np) = (G::D1, G::D2, G::NP);
+    assert_eq!((g.d1(), g.d2(), g.np()), (r.d1(), r.d2(), r.np()));
+    let (d1, d2, np) = (g.d1(), g.d2(), g.np());
     let n = d1 + d2;
     let pairs: [(&str, Method<G>, Method<R>, usize); 11] = [
         ("D1f1", G::d1f1, R::d1f1, d1),

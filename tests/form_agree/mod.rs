@@ -56,9 +56,9 @@ pub fn agree<L: Game, U: Game>(
     form: Form,
     tol: f64,
 ) {
-    let (d1, d2, np) = (U::D1, U::D2, U::NP);
+    let (d1, d2, np) = (u.d1(), u.d2(), u.np());
     let n = d1 + d2;
-    assert_eq!((L::D1, L::D2, L::NP), (d1, d2, np));
+    assert_eq!((l.d1(), l.d2(), l.np()), (d1, d2, np));
     let (li, ui) = (l.info(), u.info());
     assert_eq!(li.form, form);
     assert_eq!(ui.form, Form::Unrolled);
@@ -111,14 +111,14 @@ pub fn agree<L: Game, U: Game>(
             (
                 "d22f2_mul(e_0)",
                 d2,
-                |g, x, o| g.d22f2_mul(x, &unit(L::D2), o),
-                |g, x, o| g.d22f2_mul(x, &unit(U::D2), o),
+                |g, x, o| g.d22f2_mul(x, &unit(g.d2()), o),
+                |g, x, o| g.d22f2_mul(x, &unit(g.d2()), o),
             ),
             (
                 "d21f2_mul(e_0)",
                 d2,
-                |g, x, o| g.d21f2_mul(x, &unit(L::D1), o),
-                |g, x, o| g.d21f2_mul(x, &unit(U::D1), o),
+                |g, x, o| g.d21f2_mul(x, &unit(g.d1()), o),
+                |g, x, o| g.d21f2_mul(x, &unit(g.d1()), o),
             ),
         ];
         let mut blocks = std::collections::HashMap::new();

@@ -167,7 +167,7 @@ pub fn with_batch(params: &[f64], batch: &[f64]) -> Vec<f64> {
 
 /// (f1, f2) at `params` on `batch`.
 pub fn losses<G: Game>(game: &G, params: &[f64], batch: &[f64]) -> (f64, f64) {
-    let x = with_batch(&params[..G::N], batch);
+    let x = with_batch(&params[..game.n()], batch);
     (game.leader_cost(&x), game.follower_cost(0, &x))
 }
 
@@ -197,7 +197,7 @@ pub fn spectra<G: Game>(
     batch: &[f64],
     b: &Budget,
 ) -> Result<GameSpectra, ExperimentError> {
-    gan_spectra(game, &with_batch(&params[..G::N], batch), b)
+    gan_spectra(game, &with_batch(&params[..game.n()], batch), b)
 }
 
 /// One recorded training: the states every `every` steps (and the last).

@@ -235,7 +235,7 @@ impl CostReport {
     /// does not take).
     pub fn of<G: Game>(g: &G) -> CostReport {
         let info = g.info();
-        let (d1, d2, nd) = (G::D1, G::D2, G::ND);
+        let (d1, d2, nd) = (g.d1(), g.d2(), g.nd());
         let n = d1 + d2;
         let x = vec![Counted(0.5); n + nd];
         let half = |k: usize| vec![Counted(0.5); k];
@@ -349,7 +349,7 @@ impl CostReport {
             form: info.form,
             d1,
             d2,
-            np: G::NP,
+            np: g.np(),
             compiled: g.compiled_costs(),
             executed,
             rules,
@@ -379,8 +379,8 @@ fn staggered_rule_flops<G: Game>(g: &G, angles: u64) -> Option<RuleFlops> {
         return None;
     }
     let h = crate::hierarchy::Hierarchy::of(g).ok()?;
-    let n = G::D1 + G::D2;
-    let x = vec![Counted(0.5); n + G::ND];
+    let n = g.d1() + g.d2();
+    let x = vec![Counted(0.5); n + g.nd()];
     let mut out = vec![Counted(0.0); n];
     let mut field_ok = true;
     let field = count_ops(|| field_ok = h.staggered_field(g, &x, &mut out).is_ok());

@@ -62,7 +62,7 @@ struct Prepared<T> {
 impl<T: NoiseFloat> Prepared<T> {
     fn new<G: Game>(plan: &Plan<'_, G>, simd: Simd) -> Self {
         Prepared {
-            n: G::N,
+            n: plan.game.n(),
             dims: plan.dims(),
             sigma: plan.coordinate_sigma().into_iter().map(T::of).collect(),
             angle: plan.game.info().angle_mask(),
@@ -141,7 +141,7 @@ fn run_chunk<G: Game, T: NoiseFloat>(
 
     let mut xs = vec![T::zero(); n * count];
     // x of a Game call: the state (first n entries) then the data (ND)
-    let nd = G::ND;
+    let nd = game.nd();
     let mut xj = vec![T::zero(); n + nd];
     let mut data_buf = Vec::new();
     let mut prev = vec![T::zero(); n];
@@ -163,7 +163,7 @@ fn run_chunk<G: Game, T: NoiseFloat>(
     let mut newton = vec![0u32; if best_response { count } else { 0 }];
     let mut scratch = StepScratch::<T>::for_dynamics(game, dynamics);
     // matrix-free with warm start: each trajectory's last lambda (len d2)
-    let d2 = G::D2;
+    let d2 = game.d2();
     let warm = scratch.warm_starts();
     let mut lambdas = vec![T::zero(); if warm { d2 * count } else { 0 }];
     let mut gains = vec![T::zero(); n];

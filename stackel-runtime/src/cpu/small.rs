@@ -8,7 +8,7 @@
 
 use super::Prepared;
 use crate::dynamics;
-use crate::game::Game;
+use crate::game::{Game, StackelbergParts};
 use crate::plan::{beyond_guard, overflow_guard};
 use crate::real::Real;
 use crate::record::Fate;
@@ -148,14 +148,42 @@ fn small_loop<G: Game, T: NoiseFloat>(
     active: &[bool],
     bad: &mut [bool],
 ) {
-    let n = G::N;
+    let n = game.n();
+    if game.prefers_batches() {
+        // the game's one-point calls do not inline here (run-time code):
+        // the whole chunk's field first, in one call, then the steps
+        let field = ChunkField::new(game, rule, c, xs, active.len());
+        let at = |_: &[T], j: usize, f: &mut [T; dynamics::SMALL_N]| field.at(j, f);
+        small_loop_with(n, any_angle, c, z, xs, active, bad, at)
+    } else {
+        let at = |x: &[T], _: usize, f: &mut [T; dynamics::SMALL_N]| {
+            dynamics::small_field(game, rule, c.eta, c.gamma2, x, f)
+        };
+        small_loop_with(n, any_angle, c, z, xs, active, bad, at)
+    }
+}
+
+/// The chunk loop of [`small_loop`] with the field of trajectory j (state
+/// x) given by `field(x, j, out)` (false: singular).
+#[inline(always)]
+#[allow(clippy::too_many_arguments)]
+fn small_loop_with<T: NoiseFloat>(
+    n: usize,
+    any_angle: bool,
+    c: &SmallConsts<T>,
+    z: &[T],
+    xs: &mut [T],
+    active: &[bool],
+    bad: &mut [bool],
+    field: impl Fn(&[T], usize, &mut [T; dynamics::SMALL_N]) -> bool,
+) {
     let count = active.len();
     // the unchecked reads and writes below index i * count + j, i < n, j < count
     assert!(n <= dynamics::SMALL_N && xs.len() == n * count && z.len() >= n * count);
     assert!(bad.len() == count);
     for j in 0..count {
         // SAFETY: j < count and the lengths asserted above.
-        let (xn, ok_field, x) = unsafe { small_update(game, rule, any_angle, c, z, xs, j, count) };
+        let (xn, ok_field, x) = unsafe { small_update(n, any_angle, c, z, xs, j, count, &field) };
         let mut ok = ok_field & active[j];
         for v in &xn[..n] {
             ok &= Real::abs(*v) <= c.bound;
@@ -168,30 +196,136 @@ fn small_loop<G: Game, T: NoiseFloat>(
     }
 }
 
-/// The small-kernel step of trajectory j: (new state, field not singular, old state).
+/// The small-kernel field of every trajectory of a chunk, computed with
+/// the game's batched methods ([`Game::prefers_batches`]): omega, or the
+/// Stackelberg parts followed by [`dynamics::small_field_from_parts`] per
+/// trajectory. Coordinate-major like the chunk's states.
+struct ChunkField<T> {
+    count: usize,
+    n: usize,
+    field: Vec<T>,
+    ok: Vec<bool>,
+}
+
+impl<T: NoiseFloat> ChunkField<T> {
+    fn new<G: Game>(
+        game: &G,
+        rule: dynamics::Rule,
+        c: &SmallConsts<T>,
+        xs: &[T],
+        count: usize,
+    ) -> Self {
+        let (d1, d2) = (game.d1(), game.d2());
+        let n = d1 + d2;
+        let z = T::zero();
+        let mut field = vec![z; n * count];
+        let mut ok = vec![true; count];
+        if rule == dynamics::Rule::Simultaneous {
+            game.omega_batch(xs, count, &mut field);
+            return ChunkField {
+                count,
+                n,
+                field,
+                ok,
+            };
+        }
+        let sizes = [d1, d2, d2, d2 * d2, d2 * d1];
+        let mut parts: Vec<Vec<T>> = sizes.iter().map(|&k| vec![z; k * count]).collect();
+        {
+            let [a, b, g, h, bb] = &mut parts[..] else {
+                unreachable!("five parts")
+            };
+            game.stackelberg_parts_batch(
+                xs,
+                count,
+                StackelbergParts {
+                    d1f1: a,
+                    d2f1: b,
+                    d2f2: g,
+                    d22f2: h,
+                    d21f2: bb,
+                },
+            );
+        }
+        let [p1, p2, p3, p4, p5] = &parts[..] else {
+            unreachable!("five parts")
+        };
+        for j in 0..count {
+            let mut d1f1 = [z; dynamics::SMALL_N];
+            let mut lambda = [z; 2];
+            let mut d2f2 = [z; 2];
+            let mut h = [z; 4];
+            let mut b = [z; 2 * dynamics::SMALL_N];
+            let gather = |from: &[T], to: &mut [T]| {
+                for (e, v) in to.iter_mut().enumerate() {
+                    *v = from[e * count + j];
+                }
+            };
+            gather(p1, &mut d1f1[..d1]);
+            gather(p2, &mut lambda[..d2]);
+            gather(p3, &mut d2f2[..d2]);
+            gather(p4, &mut h[..d2 * d2]);
+            gather(p5, &mut b[..d2 * d1]);
+            let mut out = [z; dynamics::SMALL_N];
+            ok[j] = dynamics::small_field_from_parts(
+                rule,
+                c.eta,
+                c.gamma2,
+                d1,
+                d2,
+                &d1f1,
+                &mut lambda,
+                &d2f2,
+                &mut h,
+                &b,
+                &mut out,
+            );
+            for (i, v) in out[..n].iter().enumerate() {
+                field[i * count + j] = *v;
+            }
+        }
+        ChunkField {
+            count,
+            n,
+            field,
+            ok,
+        }
+    }
+
+    /// The field of trajectory j into `out`; false when it was singular.
+    #[inline(always)]
+    fn at(&self, j: usize, out: &mut [T; dynamics::SMALL_N]) -> bool {
+        for (i, o) in out[..self.n].iter_mut().enumerate() {
+            *o = self.field[i * self.count + j];
+        }
+        self.ok[j]
+    }
+}
+
+/// The small-kernel step of trajectory j: (new state, field not singular,
+/// old state), the field of the old state from `field`.
 ///
 /// # Safety
-/// j < count, xs.len() >= G::N count and z.len() >= G::N count.
+/// j < count, xs.len() >= n count and z.len() >= n count.
 #[inline(always)]
 #[allow(clippy::too_many_arguments)]
-unsafe fn small_update<G: Game, T: NoiseFloat>(
-    game: &G,
-    rule: dynamics::Rule,
+unsafe fn small_update<T: NoiseFloat>(
+    n: usize,
     any_angle: bool,
     c: &SmallConsts<T>,
     z: &[T],
     xs: &[T],
     j: usize,
     count: usize,
+    field: &impl Fn(&[T], usize, &mut [T; dynamics::SMALL_N]) -> bool,
 ) -> ([T; dynamics::SMALL_N], bool, [T; dynamics::SMALL_N]) {
-    let n = G::N;
     let mut x = [T::zero(); dynamics::SMALL_N];
     for i in 0..n {
         // SAFETY: i < n, j < count, xs.len() >= n * count (the caller's contract).
         x[i] = unsafe { *xs.get_unchecked(i * count + j) };
     }
     let mut f = [T::zero(); dynamics::SMALL_N];
-    let ok = dynamics::small_field(game, rule, c.eta, c.gamma2, &x[..n], &mut f);
+    let ok = field(&x[..n], j, &mut f);
     let mut xn = x;
     for i in 0..n {
         // SAFETY: as above, z.len() >= n * count.
@@ -221,13 +355,17 @@ pub(super) fn small_failure<G: Game, T: NoiseFloat>(
     k: u64,
 ) -> (Fate, [T; dynamics::SMALL_N]) {
     let c = SmallConsts::new(p, gains);
-    let count = xs.len() / G::N;
-    assert!(j < count && z.len() >= G::N * count);
+    let n = game.n();
+    let count = xs.len() / n;
+    assert!(j < count && z.len() >= n * count);
+    let field = |x: &[T], _: usize, f: &mut [T; dynamics::SMALL_N]| {
+        dynamics::small_field(game, rule, c.eta, c.gamma2, x, f)
+    };
     // SAFETY: asserted just above.
-    let (xn, ok, x) = unsafe { small_update(game, rule, c.any_angle, &c, z, xs, j, count) };
+    let (xn, ok, x) = unsafe { small_update(n, c.any_angle, &c, z, xs, j, count, &field) };
     if !ok {
         (Fate::Singular { step: k }, x)
-    } else if xn[..G::N].iter().any(|v| beyond_guard(*v)) {
+    } else if xn[..n].iter().any(|v| beyond_guard(*v)) {
         (Fate::NonFinite { step: k }, x)
     } else {
         (Fate::Diverged { step: k }, xn)

@@ -1,5 +1,5 @@
 //! Data inputs: the samplers that fill a game's `data` entries
-//! (`x[N..N + ND]`, [`crate::game::Game::ND`]) before every step.
+//! (`x[N..N + ND]`, [`crate::game::Game::nd`]) before every step.
 //!
 //! A study binds one [`Sampler`] per data input ([`crate::Study::data`]);
 //! before step k of trajectory t the engine fills input i (its index in

@@ -14,10 +14,10 @@ pub const SMALL_N: usize = 8;
 /// Whether [`small_field`] handles game `G` under `rule`: d1 + d2 <= 8,
 /// d2 <= 2, and a rule without the best-response Newton solve (nor the
 /// staggered hierarchy's).
-pub fn small_kernel_applies<G: Game>(rule: Rule) -> bool {
-    G::N <= SMALL_N
-        && G::D2 <= 2
-        && G::D2 >= 1
+pub fn small_kernel_applies<G: Game>(g: &G, rule: Rule) -> bool {
+    g.n() <= SMALL_N
+        && g.d2() <= 2
+        && g.d2() >= 1
         && !matches!(rule, Rule::BestResponse | Rule::Staggered)
 }
 
@@ -37,7 +37,7 @@ pub fn small_field<G: Game, T: Float>(
     x: &[T],
     out: &mut [T; SMALL_N],
 ) -> bool {
-    let (d1, d2) = (G::D1, G::D2);
+    let (d1, d2) = (g.d1(), g.d2());
     if rule == Rule::Simultaneous {
         g.omega(x, &mut out[..d1 + d2]);
         return true;
@@ -58,6 +58,41 @@ pub fn small_field<G: Game, T: Float>(
             d21f2: &mut b[..d2 * d1],
         },
     );
+    small_field_from_parts(
+        rule,
+        eta,
+        gamma2,
+        d1,
+        d2,
+        &d1f1,
+        &mut lambda,
+        &d2f2,
+        &mut h,
+        &b,
+        out,
+    )
+}
+
+/// The rest of [`small_field`] once the Stackelberg parts at x are known
+/// (D1 f1 in `d1f1`, D2 f1 in `lambda`, D2 f2, H = D22 f2 in `h`, B = D21 f2
+/// in `b`, each in its first entries): lambda = (H + eta I)^-T D2 f1 (or
+/// gamma2 D2 f1 for LOLA), then the leader's D1 f1 - B^T lambda and the
+/// followers' D2 f2. Returns false when H + eta I is singular.
+#[inline(always)]
+#[allow(clippy::too_many_arguments)]
+pub fn small_field_from_parts<T: Float>(
+    rule: Rule,
+    eta: T,
+    gamma2: T,
+    d1: usize,
+    d2: usize,
+    d1f1: &[T; SMALL_N],
+    lambda: &mut [T; 2],
+    d2f2: &[T; 2],
+    h: &mut [T; 4],
+    b: &[T; 2 * SMALL_N],
+    out: &mut [T; SMALL_N],
+) -> bool {
     let mut ok = true;
     if rule == Rule::Lola {
         // leader: D1 f1 - gamma2 B^T D2 f1

@@ -114,7 +114,7 @@ impl FollowerSolver {
     }
     /// [`FollowerSolver::resolve`] for game `g`.
     pub fn resolve_for<G: Game>(&self, g: &G) -> Option<KrylovOptions> {
-        self.resolve(g.info(), G::D2)
+        self.resolve(g.info(), g.d2())
     }
 }
 

@@ -65,8 +65,8 @@ pub struct StepScratch<T> {
 
 impl<T: Float> StepScratch<T> {
     /// Buffers for game `G` on the dense path.
-    pub fn new<G: Game>() -> Self {
-        Self::build::<G>(None, false)
+    pub fn new<G: Game>(g: &G) -> Self {
+        Self::build(g, None, false)
     }
 
     /// Buffers for game `g` under `dynamics`: dense, or, when
@@ -74,7 +74,7 @@ impl<T: Float> StepScratch<T> {
     /// and a Krylov workspace only (no d2 x d2 or d2 x d1 buffer).
     pub fn for_dynamics<G: Game>(g: &G, dynamics: &Dynamics) -> Self {
         let symmetric = g.info().followers.len() <= 1;
-        let mut s = Self::build::<G>(dynamics.follower_solver.resolve_for(g), symmetric);
+        let mut s = Self::build(g, dynamics.follower_solver.resolve_for(g), symmetric);
         if dynamics.rule == Rule::Staggered {
             s.hierarchy = dynamics.hierarchy(g).ok();
         }
@@ -103,8 +103,8 @@ impl<T: Float> StepScratch<T> {
         &self.stats
     }
 
-    fn build<G: Game>(mf: Option<KrylovOptions>, symmetric: bool) -> Self {
-        let (d1, d2) = (G::D1, G::D2);
+    fn build<G: Game>(g: &G, mf: Option<KrylovOptions>, symmetric: bool) -> Self {
+        let (d1, d2) = (g.d1(), g.d2());
         let z = T::zero();
         let dense = mf.is_none();
         let block = |len: usize| vec![z; if dense { len } else { 0 }];
@@ -119,7 +119,7 @@ impl<T: Float> StepScratch<T> {
             b: block(d2 * d1),
             lambda: vec![z; d2],
             // the full slice a Game method reads: the state and the data entries
-            trial: vec![z; d1 + d2 + G::ND],
+            trial: vec![z; d1 + d2 + g.nd()],
             lu: Lu::new(if dense { d2 } else { 0 }),
             mf: mf.map(|opts| MatrixFree {
                 opts,

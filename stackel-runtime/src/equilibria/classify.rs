@@ -265,13 +265,13 @@ pub fn classify<G: Game>(
     x: &[f64],
     opts: &ClassifyOptions,
 ) -> Result<Classification, EquilibriumError> {
-    let (d1, d2, n) = (G::D1, G::D2, G::N);
+    let (d1, d2, n) = (g.d1(), g.d2(), g.n());
     if n > DENSE_CLASSIFY_LIMIT || g.info().form != crate::game::Form::Unrolled {
         return classify_matrix_free(g, x, opts, &Default::default());
     }
     super::check_point(x, n)?;
     let info = g.info();
-    let mut ws = Workspace::<f64>::new::<G>();
+    let mut ws = Workspace::<f64>::new(g);
     let mut degenerate = Vec::new();
 
     let mut costs = vec![g.leader_cost(x)];

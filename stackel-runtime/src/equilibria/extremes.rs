@@ -387,9 +387,9 @@ impl<'a, G: Game> GameOperators<'a, G> {
     /// The operators at `x` (len N) with regularisation `eta`: solves for lambda.
     pub fn new(g: &'a G, x: &'a [f64], eta: f64) -> Self {
         let mut o = Self::without_lambda(g, x, eta);
-        let mut rhs = vec![0.0; G::D2];
+        let mut rhs = vec![0.0; g.d2()];
         g.d2f1(x, &mut rhs);
-        let mut lambda = vec![0.0; G::D2];
+        let mut lambda = vec![0.0; g.d2()];
         o.solve(true, &rhs, &mut lambda);
         o.lambda = lambda;
         o
@@ -399,7 +399,7 @@ impl<'a, G: Game> GameOperators<'a, G> {
     /// skips the solve for lambda (whose failure would count in
     /// [`GameOperators::solves_ok`]).
     pub(crate) fn without_lambda(g: &'a G, x: &'a [f64], eta: f64) -> Self {
-        let (d2, n) = (G::D2, G::N);
+        let (d2, n) = (g.d2(), g.n());
         let symmetric_h = g.info().followers.len() <= 1;
         let opts = KrylovOptions {
             max_iter: (20 * d2 + 100) as u32,
@@ -465,7 +465,7 @@ impl<'a, G: Game> GameOperators<'a, G> {
 
     /// out = D11 f1 u (len d1).
     pub fn d11f1(&mut self, u: &[f64], out: &mut [f64]) {
-        let d1 = G::D1;
+        let d1 = self.g.d1();
         self.dir.fill(0.0);
         self.dir[..d1].copy_from_slice(u);
         self.g.f1_hvp(self.x, &self.dir, &mut self.t1);
@@ -479,7 +479,7 @@ impl<'a, G: Game> GameOperators<'a, G> {
 
     /// out = J v (len N).
     pub fn jacobian(&mut self, v: &[f64], out: &mut [f64]) {
-        let d1 = G::D1;
+        let d1 = self.g.d1();
         self.g.f1_hvp(self.x, v, &mut self.t1);
         out[..d1].copy_from_slice(&self.t1[..d1]);
         self.follower_row(v, &mut out[d1..]);
@@ -487,7 +487,7 @@ impl<'a, G: Game> GameOperators<'a, G> {
 
     /// out = B u + H w for v = (u, w).
     fn follower_row(&mut self, v: &[f64], out: &mut [f64]) {
-        let d1 = G::D1;
+        let d1 = self.g.d1();
         self.g.d21f2_mul(self.x, &v[..d1], out);
         self.g.d22f2_mul(self.x, &v[d1..], &mut self.z);
         for (o, z) in out.iter_mut().zip(&self.z) {
@@ -498,7 +498,7 @@ impl<'a, G: Game> GameOperators<'a, G> {
     /// The leader row of J_S at v = (u, w): a - B^T (H + eta I)^-T c,
     /// (a, c) = (D^2 f1 - D^2 phi) v, into `out` (len d1).
     fn leader_row(&mut self, v: &[f64], out: &mut [f64]) {
-        let d1 = G::D1;
+        let d1 = self.g.d1();
         self.g.f1_hvp(self.x, v, &mut self.t1);
         self.g.phi_hvp(self.x, &self.lambda, v, &mut self.t2);
         for i in 0..self.t1.len() {
@@ -519,7 +519,7 @@ impl<'a, G: Game> GameOperators<'a, G> {
 
     /// out = J_S v (len N).
     pub fn stackelberg_jacobian(&mut self, v: &[f64], out: &mut [f64]) {
-        let d1 = G::D1;
+        let d1 = self.g.d1();
         let (o1, o2) = out.split_at_mut(d1);
         self.leader_row(v, o1);
         self.follower_row(v, o2);
@@ -527,7 +527,7 @@ impl<'a, G: Game> GameOperators<'a, G> {
 
     /// w = Dr u = -(H + eta I)^-1 B u into `self.dir[d1..]`, u into `self.dir[..d1]`.
     fn implicit_direction(&mut self, u: &[f64]) {
-        let d1 = G::D1;
+        let d1 = self.g.d1();
         let mut c = std::mem::take(&mut self.c);
         self.g.d21f2_mul(self.x, u, &mut c);
         let mut z = std::mem::take(&mut self.z);
@@ -551,7 +551,7 @@ impl<'a, G: Game> GameOperators<'a, G> {
     /// out = S u = D11 f1 u + D12 f1 Dr u (the zero-sum Schur complement
     /// D11 f - D12 f (D22 f)^-1 D21 f when f2 = -f1).
     pub fn schur_complement(&mut self, u: &[f64], out: &mut [f64]) {
-        let d1 = G::D1;
+        let d1 = self.g.d1();
         self.implicit_direction(u);
         self.g.f1_hvp(self.x, &self.dir, &mut self.t1);
         out.copy_from_slice(&self.t1[..d1]);

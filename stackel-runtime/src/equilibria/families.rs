@@ -185,7 +185,7 @@ pub fn group_families<G: Game>(
     key: FamilyKey<'_>,
     opts: &FamilyOptions,
 ) -> Result<Vec<Family>, EquilibriumError> {
-    let n = G::N;
+    let n = g.n();
     let mut keys = Vec::with_capacity(found.points.len());
     for p in &found.points {
         keys.push(key_of(g, &p.x, key, found.field)?);

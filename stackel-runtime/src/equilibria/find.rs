@@ -214,7 +214,7 @@ impl<'g, G: Game> FieldEval<'g, G> {
         FieldEval {
             g,
             field,
-            ws: Workspace::new::<G>(),
+            ws: Workspace::new(g),
             angle: g.info().angle_mask(),
         }
     }
@@ -420,7 +420,7 @@ pub fn find_critical_points<G: Game>(
     starts: &[Vec<f64>],
     opts: &FindOptions,
 ) -> Result<Found, EquilibriumError> {
-    let n = G::N;
+    let n = g.n();
     for (index, s) in starts.iter().enumerate() {
         if s.len() != n {
             return Err(EquilibriumError::Dimension {

@@ -71,7 +71,7 @@ impl EquilibriumReport {
             .collect::<Result<Vec<_>, _>>()?;
         Ok(EquilibriumReport {
             game: info.name.to_string(),
-            coordinates: (0..G::N).map(|k| info.coordinate_name(k)).collect(),
+            coordinates: (0..g.n()).map(|k| info.coordinate_name(k)).collect(),
             players: info.players().map(|p| p.name.to_string()).collect(),
             field: found.field,
             starts: found.starts,

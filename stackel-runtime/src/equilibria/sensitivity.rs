@@ -18,7 +18,7 @@ pub fn field_param_jacobian<G: Game>(
     x: &[f64],
     field: Field,
 ) -> Result<DMatrix<f64>, EquilibriumError> {
-    let (d1, d2, n, np) = (G::D1, G::D2, G::N, G::NP);
+    let (d1, d2, n, np) = (g.d1(), g.d2(), g.n(), g.np());
     super::check_point(x, n)?;
     let mut out = DMatrix::zeros(n, np);
     let mut d2p_f2 = vec![0.0; d2 * np];
@@ -31,7 +31,7 @@ pub fn field_param_jacobian<G: Game>(
     match field {
         Field::Simultaneous => out.view_mut((0, 0), (d1, np)).copy_from(&top),
         Field::Stackelberg { eta } => {
-            let mut ws = Workspace::<f64>::new::<G>();
+            let mut ws = Workspace::<f64>::new(g);
             let mut df1 = vec![0.0; d1];
             ws.total_leader_gradient(g, x, eta, &mut df1).map_err(|_| {
                 EquilibriumError::Singular {
@@ -89,11 +89,11 @@ pub fn sensitivity<G: Game>(
     x: &[f64],
     field: Field,
 ) -> Result<DMatrix<f64>, EquilibriumError> {
-    let n = G::N;
+    let n = g.n();
     super::check_point(x, n)?;
     let dp = field_param_jacobian(g, x, field)?;
     let mut jbuf = vec![0.0; n * n];
-    let mut ws = Workspace::<f64>::new::<G>();
+    let mut ws = Workspace::<f64>::new(g);
     let what = match field {
         Field::Simultaneous => {
             ws.jacobian(g, x, &mut jbuf)

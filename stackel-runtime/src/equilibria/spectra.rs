@@ -33,7 +33,7 @@
 //! - non-Nash Stackelberg: S > 0 and D22 f2 > 0 but not D11 f1 > 0;
 //! - neither otherwise.
 //!
-//! A game with data (`Game::ND` > 0) takes x of length N + ND: the spectra
+//! A game with data (`Game::nd` > 0) takes x of length N + ND: the spectra
 //! are those at the data batch the caller wrote into x[N..].
 
 // Index loops over coupled arrays read like the formulas they implement.
@@ -319,8 +319,8 @@ fn from_extremes(matrix: &'static str, dim: usize, e: super::extremes::Extremes)
     }
 }
 
-fn check_len<G: Game>(x: &[f64]) -> Result<(), SpectraError> {
-    let want = G::N + G::ND;
+fn check_len<G: Game>(g: &G, x: &[f64]) -> Result<(), SpectraError> {
+    let want = g.n() + g.nd();
     if x.len() != want {
         return Err(SpectraError::StateLength { want, got: x.len() });
     }
@@ -338,8 +338,8 @@ pub fn game_spectra<G: Game>(
     x: &[f64],
     opts: &SpectraOptions,
 ) -> Result<GameSpectra, SpectraError> {
-    check_len::<G>(x)?;
-    let (d1, d2, n) = (G::D1, G::D2, G::N);
+    check_len(g, x)?;
+    let (d1, d2, n) = (g.d1(), g.d2(), g.n());
     let eo = ExtremeOptions {
         k: opts.count.max(1),
         basis: opts.basis,
@@ -423,7 +423,7 @@ fn dense_follower_route<G: Game>(
     opts: &SpectraOptions,
     eo: &ExtremeOptions,
 ) -> Result<(BlockSpectrum, BlockSpectrum, bool), SpectraError> {
-    let (d1, d2, n) = (G::D1, G::D2, G::N);
+    let (d1, d2, n) = (g.d1(), g.d2(), g.n());
     let mut h = DMatrix::<f64>::zeros(d2, d2);
     let (mut e, mut col) = (vec![0.0; d2], vec![0.0; d2]);
     for j in 0..d2 {
@@ -511,8 +511,8 @@ pub fn game_spectra_dense<G: Game>(
     x: &[f64],
     opts: &SpectraOptions,
 ) -> Result<GameSpectra, SpectraError> {
-    check_len::<G>(x)?;
-    let (d1, d2, n) = (G::D1, G::D2, G::N);
+    check_len(g, x)?;
+    let (d1, d2, n) = (g.d1(), g.d2(), g.n());
     if n > DENSE_SPECTRA_LIMIT {
         return Err(SpectraError::TooLarge {
             n,

@@ -84,12 +84,12 @@ impl<T: NoiseFloat> BatchEnd<T> {
             status,
             words,
         } = self;
-        let n = G::N;
+        let n = plan.game.n();
         let count = status.len() / words;
         let dynamics = plan.dynamics;
         let mut newton_failures = Vec::new();
         if dynamics.rule == Rule::BestResponse {
-            let mut scratch = StepScratch::<T>::new::<G>();
+            let mut scratch = StepScratch::<T>::new(plan.game);
             for j in 0..count {
                 let mut failures = status[words * j + 3];
                 if status[words * j] == kernel::FATE_RUNNING {

@@ -59,7 +59,7 @@ impl GpuEngine {
             )));
         }
         let info = plan.game.info();
-        if info.form == Form::Tape || G::ND > 0 {
+        if info.form == Form::Tape || plan.game.nd() > 0 {
             return Err(GpuError::Unsupported(format!(
                 "the tape-form game {} (data inputs, player parts or kept lets): the GPU engine \
                  has no WGSL for the tape form yet; run it on Engine::Cpu",
@@ -83,13 +83,13 @@ impl GpuEngine {
                 rule: dynamics.rule,
                 adam: !matches!(dynamics.optimizer, Optimizer::Plain),
                 noise: plan.noisy(),
-                d1: G::D1,
-                d2: G::D2,
-                np: G::NP,
+                d1: plan.game.d1(),
+                d2: plan.game.d2(),
+                np: plan.game.np(),
                 players: plan.dims().len(),
             })
         };
-        let n = G::N;
+        let n = plan.game.n();
         let dims = plan.dims();
         let mut ph = Phases::start();
         let src = match &kind {
@@ -107,8 +107,8 @@ impl GpuEngine {
             player_of.extend(std::iter::repeat_n(p as u32, d));
         }
         let angle = info.angle_mask();
-        let mut params = vec![0.0; G::NP.max(1)];
-        plan.game.params(&mut params[..G::NP]);
+        let mut params = vec![0.0; plan.game.np().max(1)];
+        plan.game.params(&mut params[..plan.game.np()]);
         let (b1, b2, aeps) = match dynamics.optimizer {
             Optimizer::Adam { beta1, beta2, eps } => (t(beta1), t(beta2), t(eps)),
             Optimizer::Plain => (0.0, 0.0, 0.0),
@@ -433,9 +433,9 @@ fn loop_spec<G: Game>(
         rule: dynamics.rule,
         adam: !matches!(dynamics.optimizer, Optimizer::Plain),
         noise: plan.noisy(),
-        d1: G::D1,
-        d2: G::D2,
-        np: G::NP,
+        d1: plan.game.d1(),
+        d2: plan.game.d2(),
+        np: plan.game.np(),
         players: plan.dims().len(),
         krylov,
         workgroup,

@@ -137,7 +137,7 @@ impl Hierarchy {
             )));
         }
         Ok(Hierarchy {
-            n: G::N,
+            n: g.n(),
             players: by_level,
             coords,
             spans: players.iter().map(|p| (p.offset, p.dim)).collect(),

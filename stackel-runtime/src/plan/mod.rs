@@ -228,7 +228,7 @@ impl<G: Game> Plan<'_, G> {
     /// state coordinate i (p its player; one shared variance or one per player).
     pub fn coordinate_sigma(&self) -> Vec<f64> {
         let info = self.game.info();
-        let mut sigma = Vec::with_capacity(G::N);
+        let mut sigma = Vec::with_capacity(self.game.n());
         for (p, player) in info.players().enumerate() {
             let v = match self.noise.variances.len() {
                 0 => 0.0,
@@ -256,9 +256,9 @@ impl<G: Game> Plan<'_, G> {
     /// solve, not switched off).
     pub fn uses_small_kernel(&self) -> bool {
         self.small_kernel
-            && G::ND == 0
+            && self.game.nd() == 0
             && self.matrix_free().is_none()
-            && dynamics::small_kernel_applies::<G>(self.dynamics.rule)
+            && dynamics::small_kernel_applies(self.game, self.dynamics.rule)
             && matches!(self.dynamics.optimizer, Optimizer::Plain)
     }
 
@@ -274,7 +274,7 @@ impl<G: Game> Plan<'_, G> {
         out: &mut [T],
     ) {
         let info = self.game.info();
-        buf.resize(G::ND, 0.0);
+        buf.resize(self.game.nd(), 0.0);
         for (i, d) in info.data.iter().enumerate() {
             if let Some((_, s)) = self.data.iter().find(|(n, _)| n == d.name) {
                 crate::data::sample_batch(
@@ -321,7 +321,9 @@ impl<G: Game> Plan<'_, G> {
             count: fates.len() as u64,
             steps: self.steps,
             precision: std::any::type_name::<T>().to_string(),
-            coordinates: (0..G::N).map(|k| info.coordinate_name(k)).collect(),
+            coordinates: (0..self.game.n())
+                .map(|k| info.coordinate_name(k))
+                .collect(),
             angle: info.angle_mask(),
             final_states,
             fates,

@@ -205,7 +205,7 @@ impl<G: Game> Plan<'_, G> {
     /// Checks the plan against the game: steps, divergence bound, initial
     /// states, noise, dynamics and record (the fingerprint is not read).
     pub fn validate(&self) -> Result<(), StudyError> {
-        let n = G::N;
+        let n = self.game.n();
         let info = self.game.info();
         let players = 1 + info.followers.len();
         let dim = |what, v: &Vec<f64>| {
@@ -227,7 +227,7 @@ impl<G: Game> Plan<'_, G> {
             self.dynamics.hierarchy(self.game)?;
             let mut probe = vec![0.0; n];
             self.game
-                .staggered_gradient(0, &vec![0.0; n + G::ND], &mut probe)
+                .staggered_gradient(0, &vec![0.0; n + self.game.nd()], &mut probe)
                 .map_err(crate::hierarchy::HierarchyError::from)?;
         }
         if self.divergence_bound.is_nan() || self.divergence_bound <= 0.0 {

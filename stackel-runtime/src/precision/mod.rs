@@ -374,7 +374,7 @@ fn entry_label(name: &str, rows: usize, cols: usize, at: usize) -> String {
 /// assert_eq!(a.trust(), Trust::Trustworthy); // a quadratic game: blocks are exact in f32
 /// ```
 pub fn audit<G: Game>(g: &G, opts: &AuditOptions) -> Result<PrecisionAudit, PrecisionError> {
-    let n = G::N;
+    let n = g.n();
     let ok_box = opts.lo.len() == n
         && opts.hi.len() == n
         && opts
@@ -388,7 +388,7 @@ pub fn audit<G: Game>(g: &G, opts: &AuditOptions) -> Result<PrecisionAudit, Prec
     if opts.samples == 0 {
         return Err(PrecisionError::NoSamples);
     }
-    let data = match (&opts.data, G::ND) {
+    let data = match (&opts.data, g.nd()) {
         (_, 0) => vec![],
         (Some(d), nd) if d.len() == nd => d.clone(),
         (_, nd) => return Err(PrecisionError::DataNeeded { nd }),
@@ -419,7 +419,7 @@ pub fn audit<G: Game>(g: &G, opts: &AuditOptions) -> Result<PrecisionAudit, Prec
         x64.extend(data.iter().map(|&v| v as f32 as f64));
         let x32: Vec<f32> = x64.iter().map(|&v| v as f32).collect();
         for (p, probe) in probes.iter().enumerate() {
-            let (rows, cols) = probe.shape::<G>();
+            let (rows, cols) = probe.shape(g);
             let mut b64 = vec![0.0f64; rows * cols];
             let mut b32 = vec![0.0f32; rows * cols];
             let fine =
@@ -435,7 +435,7 @@ pub fn audit<G: Game>(g: &G, opts: &AuditOptions) -> Result<PrecisionAudit, Prec
         .iter()
         .zip(errs.iter_mut().zip(&skipped))
         .map(|(probe, (e, &skip))| {
-            let (rows, cols) = probe.shape::<G>();
+            let (rows, cols) = probe.shape(g);
             let worst = e.iter().copied().max_by(|a, b| a.0.total_cmp(&b.0));
             let mut v: Vec<f64> = e.iter().map(|t| t.0).collect();
             v.sort_by(f64::total_cmp);
@@ -461,7 +461,7 @@ pub fn audit<G: Game>(g: &G, opts: &AuditOptions) -> Result<PrecisionAudit, Prec
         })
         .collect();
     let field_audits = audits.split_off(blocks.len());
-    let mut params = vec![0.0; G::NP];
+    let mut params = vec![0.0; g.np()];
     g.params(&mut params);
     let cancellations = g
         .source()
@@ -483,7 +483,7 @@ pub(super) fn field_of<G: Game, T: Float>(
     x: &[T],
     out: &mut [T],
 ) -> bool {
-    let n = G::N;
+    let n = g.n();
     let mut s = StepScratch::<T>::for_dynamics(g, dynamics);
     let zeros = vec![T::zero(); n];
     let angle = vec![false; n];

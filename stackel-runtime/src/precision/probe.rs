@@ -70,11 +70,11 @@ impl Probe {
     }
 
     /// Rows and columns of the result.
-    pub(super) fn shape<G: Game>(self) -> (usize, usize) {
-        let (d1, d2) = (G::D1, G::D2);
+    pub(super) fn shape<G: Game>(self, g: &G) -> (usize, usize) {
+        let (d1, d2) = (g.d1(), g.d2());
         match self {
             Probe::Block(b) => {
-                let (r, c) = b.shape::<G>();
+                let (r, c) = b.shape(g);
                 (r, c.max(1))
             }
             Probe::BTv => (d1, 1),
@@ -99,7 +99,7 @@ impl Probe {
         x: &[T],
         out: &mut [T],
     ) -> bool {
-        let (d1, d2, n) = (G::D1, G::D2, G::N);
+        let (d1, d2, n) = (g.d1(), g.d2(), g.n());
         let ones = || vec![T::one(); d2];
         match self {
             Probe::Block(b) => b.eval(g, x, out),

@@ -181,10 +181,10 @@ pub fn stall_steps<G: Game>(
     x: &[f64],
     horizon: u64,
 ) -> Result<StallReport, PrecisionError> {
-    let n = G::N;
-    if x.len() != n + G::ND {
+    let n = g.n();
+    if x.len() != n + g.nd() {
         return Err(PrecisionError::BadState {
-            n: n + G::ND,
+            n: n + g.nd(),
             got: x.len(),
         });
     }
@@ -202,7 +202,7 @@ pub fn stall_steps<G: Game>(
     }
     let mut field = vec![0.0; n];
     field_of(g, dynamics, x, &mut field);
-    let d1 = G::D1;
+    let d1 = g.d1();
     let mut coordinates = Vec::with_capacity(n);
     let mut i = 0;
     for (p, player) in info.players().enumerate() {

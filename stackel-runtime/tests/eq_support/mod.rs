@@ -202,9 +202,18 @@ impl<const D1: usize, const D2: usize> QuadraticGame<D1, D2> {
 }
 
 impl<const D1: usize, const D2: usize> Game for QuadraticGame<D1, D2> {
-    const D1: usize = D1;
-    const D2: usize = D2;
-    const NP: usize = 0;
+    #[inline]
+    fn d1(&self) -> usize {
+        D1
+    }
+    #[inline]
+    fn d2(&self) -> usize {
+        D2
+    }
+    #[inline]
+    fn np(&self) -> usize {
+        0
+    }
 
     fn info(&self) -> &'static GameInfo {
         info_for(D1, D2, 0, self.zero_sum)
@@ -547,9 +556,18 @@ impl<const M: usize> Covariance<M> {
 }
 
 impl<const M: usize> Game for Covariance<M> {
-    const D1: usize = M * M;
-    const D2: usize = M * M;
-    const NP: usize = M * M + 1;
+    #[inline]
+    fn d1(&self) -> usize {
+        M * M
+    }
+    #[inline]
+    fn d2(&self) -> usize {
+        M * M
+    }
+    #[inline]
+    fn np(&self) -> usize {
+        M * M + 1
+    }
 
     fn info(&self) -> &'static GameInfo {
         covariance_info(M)

@@ -127,9 +127,18 @@ macro_rules! rounded_phi_blocks {
 }
 
 impl<G: Game> Game for Rounded<G> {
-    const D1: usize = G::D1;
-    const D2: usize = G::D2;
-    const NP: usize = G::NP;
+    #[inline]
+    fn d1(&self) -> usize {
+        self.0.d1()
+    }
+    #[inline]
+    fn d2(&self) -> usize {
+        self.0.d2()
+    }
+    #[inline]
+    fn np(&self) -> usize {
+        self.0.np()
+    }
     fn info(&self) -> &'static GameInfo {
         self.0.info()
     }

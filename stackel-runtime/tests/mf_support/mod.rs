@@ -118,9 +118,18 @@ fn fill<T: Real>(a: &[f64], out: &mut [T]) {
 }
 
 impl Game for QuadraticSpread {
-    const D1: usize = QD1;
-    const D2: usize = QD2;
-    const NP: usize = 0;
+    #[inline]
+    fn d1(&self) -> usize {
+        QD1
+    }
+    #[inline]
+    fn d2(&self) -> usize {
+        QD2
+    }
+    #[inline]
+    fn np(&self) -> usize {
+        0
+    }
     fn info(&self) -> &'static GameInfo {
         &INFO
     }

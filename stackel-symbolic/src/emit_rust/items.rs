@@ -255,31 +255,64 @@ pub(super) fn params_methods(model: &GameModel) -> TokenStream {
     }
 }
 
-/// The game's items: `struct_items` and, in an anonymous const that names
-/// the runtime crate `__stackel`, `impl Game` with D1, D2, NP = `dims` and
-/// the methods `body`.
+/// The game's items: `struct_items`, the dimensions as inherent consts
+/// (`Name::D1`, `D2`, `NP`, `N`, `ND`), and, in an anonymous const that
+/// names the runtime crate `__stackel`, `impl Game` with `d1()`, `d2()`,
+/// `np()`, `nd()` = `dims` (d1, d2, np, nd) and the methods `body`.
 pub(super) fn game_impl(
     model: &GameModel,
     options: &Options,
-    dims: [usize; 3],
+    dims: [usize; 4],
     body: TokenStream,
 ) -> TokenStream {
     let krate = &options.krate;
     let name = Ident::new(&model.name, model.name_span);
     let struct_items = struct_items(model, options);
-    let [d1_l, d2_l, np_l] = dims.map(super::code::lit);
+    let [d1_l, d2_l, np_l, nd_l] = dims.map(super::code::lit);
+    let n_l = super::code::lit(dims[0] + dims[1]);
     let source = super::source::source_method(model);
     quote! {
         #struct_items
+
+        #[allow(dead_code)]
+        impl #name {
+            /// Leader dimension d1.
+            pub const D1: usize = #d1_l;
+            /// Stacked follower dimension d2.
+            pub const D2: usize = #d2_l;
+            /// Number of flat param entries.
+            pub const NP: usize = #np_l;
+            /// Full state dimension d1 + d2.
+            pub const N: usize = #n_l;
+            /// Number of data entries read after the state.
+            pub const ND: usize = #nd_l;
+        }
 
         const _: () = {
         use #krate as __stackel;
 
         #[allow(unused_variables, unused_mut, unused_parens, unused_braces, clippy::all)]
         impl __stackel::Game for #name {
-            const D1: usize = #d1_l;
-            const D2: usize = #d2_l;
-            const NP: usize = #np_l;
+            #[inline(always)]
+            fn d1(&self) -> usize {
+                #d1_l
+            }
+            #[inline(always)]
+            fn d2(&self) -> usize {
+                #d2_l
+            }
+            #[inline(always)]
+            fn np(&self) -> usize {
+                #np_l
+            }
+            #[inline(always)]
+            fn n(&self) -> usize {
+                #n_l
+            }
+            #[inline(always)]
+            fn nd(&self) -> usize {
+                #nd_l
+            }
 
             #body
             #source

@@ -66,7 +66,7 @@ pub fn emit(
     items::game_impl(
         model,
         options,
-        [field.d1, field.d2, field.np],
+        [field.d1, field.d2, field.np, 0],
         quote! {
             #info
             #params

@@ -127,9 +127,18 @@ impl Covariance3 {
 }
 
 impl Game for Covariance3 {
-    const D1: usize = 9;
-    const D2: usize = 9;
-    const NP: usize = 10;
+    #[inline]
+    fn d1(&self) -> usize {
+        9
+    }
+    #[inline]
+    fn d2(&self) -> usize {
+        9
+    }
+    #[inline]
+    fn np(&self) -> usize {
+        10
+    }
 
     fn info(&self) -> &'static GameInfo {
         &COVARIANCE3_INFO

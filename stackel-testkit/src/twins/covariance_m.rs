@@ -149,10 +149,30 @@ impl<const M: usize> CovarianceM<M> {
     }
 }
 
+impl<const M: usize> CovarianceM<M> {
+    /// Leader dimension d1 = m^2.
+    pub const D1: usize = M * M;
+    /// Follower dimension d2 = m^2.
+    pub const D2: usize = M * M;
+    /// Full state dimension 2 m^2.
+    pub const N: usize = 2 * M * M;
+    /// Flat params: sigma (m^2) and the regularisation.
+    pub const NP: usize = M * M + 1;
+}
+
 impl<const M: usize> Game for CovarianceM<M> {
-    const D1: usize = M * M;
-    const D2: usize = M * M;
-    const NP: usize = M * M + 1;
+    #[inline]
+    fn d1(&self) -> usize {
+        M * M
+    }
+    #[inline]
+    fn d2(&self) -> usize {
+        M * M
+    }
+    #[inline]
+    fn np(&self) -> usize {
+        M * M + 1
+    }
 
     fn info(&self) -> &'static GameInfo {
         Self::INFO
@@ -320,11 +340,11 @@ impl<const M: usize> Game for CovarianceM<M> {
     }
 
     fn d1p_f1<T: Real>(&self, _x: &[T], out: &mut [T]) {
-        out[..M * M * Self::NP].fill(T::zero());
+        out[..M * M * self.np()].fill(T::zero());
     }
     /// d(Sigma - V V^T)_ab / dSigma_cd = d_(ab),(cd); 0 for eta.
     fn d2p_f1<T: Real>(&self, _x: &[T], out: &mut [T]) {
-        let np = Self::NP;
+        let np = self.np();
         out[..M * M * np].fill(T::zero());
         for k in 0..M * M {
             out[k * np + k] = T::one();
@@ -332,7 +352,7 @@ impl<const M: usize> Game for CovarianceM<M> {
     }
     /// -d_(ab),(cd) for Sigma, W_ab for eta.
     fn d2p_f2<T: Real>(&self, x: &[T], out: &mut [T]) {
-        let (np, d) = (Self::NP, M * M);
+        let (np, d) = (self.np(), M * M);
         out[..d * np].fill(T::zero());
         for k in 0..d {
             out[k * np + k] = -T::one();
@@ -340,11 +360,11 @@ impl<const M: usize> Game for CovarianceM<M> {
         }
     }
     fn d1p_phi<T: Real>(&self, _x: &[T], _l: &[T], out: &mut [T]) {
-        out[..M * M * Self::NP].fill(T::zero());
+        out[..M * M * self.np()].fill(T::zero());
     }
     /// D_W phi = eta L: the eta column is L.
     fn d2p_phi<T: Real>(&self, _x: &[T], l: &[T], out: &mut [T]) {
-        let (np, d) = (Self::NP, M * M);
+        let (np, d) = (self.np(), M * M);
         out[..d * np].fill(T::zero());
         for k in 0..d {
             out[k * np + d] = l[k];

@@ -88,9 +88,18 @@ static DUOPOLY_INFO: GameInfo = GameInfo {
 };
 
 impl Game for Duopoly {
-    const D1: usize = 1;
-    const D2: usize = 1;
-    const NP: usize = 3;
+    #[inline]
+    fn d1(&self) -> usize {
+        1
+    }
+    #[inline]
+    fn d2(&self) -> usize {
+        1
+    }
+    #[inline]
+    fn np(&self) -> usize {
+        3
+    }
 
     fn info(&self) -> &'static GameInfo {
         &DUOPOLY_INFO

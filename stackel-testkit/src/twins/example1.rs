@@ -133,9 +133,18 @@ impl ZeroSumExample1 {
 }
 
 impl Game for ZeroSumExample1 {
-    const D1: usize = 1;
-    const D2: usize = 1;
-    const NP: usize = 2;
+    #[inline]
+    fn d1(&self) -> usize {
+        1
+    }
+    #[inline]
+    fn d2(&self) -> usize {
+        1
+    }
+    #[inline]
+    fn np(&self) -> usize {
+        2
+    }
 
     fn info(&self) -> &'static GameInfo {
         &ZERO_SUM_EXAMPLE1_INFO

@@ -50,7 +50,7 @@ mod tests {
     #[test]
     fn duopoly_blocks_vanish_at_closed_forms() {
         let g = Duopoly::default();
-        let mut ws = Workspace::<f64>::new::<Duopoly>();
+        let mut ws = Workspace::<f64>::new(&g);
         let s = g.stackelberg();
         assert!((s[0] - 46.0).abs() < 1e-12 && (s[1] - 26.0).abs() < 1e-12);
         let mut w = [0.0; 2];
@@ -112,7 +112,7 @@ mod tests {
     /// differences of the costs (first order) and of the first-order blocks
     /// (second order), and the fused methods against the single ones.
     pub(super) fn check_against_finite_differences<G: Game + Clone>(g: &G, x: &[f64], l: &[f64]) {
-        let (d1, d2, np) = (G::D1, G::D2, G::NP);
+        let (d1, d2, np) = (g.d1(), g.d2(), g.np());
         let n = d1 + d2;
         let call = |m: fn(&G, &[f64], &mut [f64]), g: &G, x: &[f64], len: usize| {
             let mut o = vec![0.0; len];
@@ -301,7 +301,7 @@ mod tests {
     #[test]
     fn torus_omega_s_root_is_follower_best_response() {
         let g = Torus::default();
-        let mut ws = Workspace::<f64>::new::<Torus>();
+        let mut ws = Workspace::<f64>::new(&g);
         let mut x = [0.3, 0.2];
         for _ in 0..50 {
             let mut w = [0.0; 2];

@@ -62,9 +62,18 @@ impl Torus {
 }
 
 impl Game for Torus {
-    const D1: usize = 1;
-    const D2: usize = 1;
-    const NP: usize = 4;
+    #[inline]
+    fn d1(&self) -> usize {
+        1
+    }
+    #[inline]
+    fn d2(&self) -> usize {
+        1
+    }
+    #[inline]
+    fn np(&self) -> usize {
+        4
+    }
 
     fn info(&self) -> &'static GameInfo {
         &TORUS_INFO

@@ -67,7 +67,7 @@ pub fn classify_matrix_free<G: Game>(
     opts: &ClassifyOptions,
     extremes: &ExtremeOptions,
 ) -> Result<Classification, EquilibriumError> {
-    let (d1, d2, n) = (G::D1, G::D2, G::N);
+    let (d1, d2, n) = (g.d1(), g.d2(), g.n());
     super::super::check_point(x, n)?;
     let info = g.info();
     let mut degenerate = Vec::new();

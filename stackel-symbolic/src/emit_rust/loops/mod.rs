@@ -138,7 +138,7 @@ pub fn emit(model: &GameModel, options: &Options) -> Result<TokenStream, Errors>
     Ok(items::game_impl(
         model,
         options,
-        [d1, d2, np],
+        [d1, d2, np, 0],
         quote! {
                 #info
                 #params

@@ -275,8 +275,6 @@ pub fn emit(model: &GameModel, options: &Options) -> Result<TokenStream, Errors>
     };
     let costs_data = crate::cost::compiled_costs_method(model, super::Form::Tape, None);
     let body = quote! {
-        const ND: usize = #nd_l;
-
         #info
         #params
 
@@ -412,6 +410,6 @@ pub fn emit(model: &GameModel, options: &Options) -> Result<TokenStream, Errors>
         #formulas
         #costs_data
     };
-    let game = items::game_impl(model, options, [d1, d2, np], body);
+    let game = items::game_impl(model, options, [d1, d2, np, nd], body);
     Ok(quote!(#game #helpers))
 }

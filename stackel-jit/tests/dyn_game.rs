@@ -1,0 +1,596 @@
+//! A `DynGame` (DSL text compiled at run time) is the macro game: every
+//! `Game` method gives the macro game's numbers bit for bit in f64 and f32
+//! (native code) and in tangent numbers (the interpreter), studies give the
+//! same trajectories, equilibria the same points and verdicts; params sweep
+//! without recompiling; and random games' derivatives match finite
+//! differences of their own costs.
+
+use proptest::prelude::*;
+use stackel_jit::{DynGame, TextGameError};
+use stackel_runtime::equilibria::{grid_starts, EquilibriumReport, Field};
+use stackel_runtime::{
+    Dynamics, Game, Init, Noise, Real, Schedule, SecondOrderParts, StackelbergParts, Study, Tangent,
+};
+use stackel_testkit::games::{Covariance3, Duopoly, Torus, ZeroSumExample1};
+use stackel_testkit::texts::{COVARIANCE3, DUOPOLY, EXAMPLE1, TORUS};
+
+/// A deterministic point in [-2, 2]^n.
+fn point(n: usize, seed: u64) -> Vec<f64> {
+    let mut s = seed.wrapping_mul(0x9E37_79B9_7F4A_7C15) | 1;
+    (0..n)
+        .map(|_| {
+            s ^= s << 13;
+            s ^= s >> 7;
+            s ^= s << 17;
+            (s >> 11) as f64 / (1u64 << 53) as f64 * 4.0 - 2.0
+        })
+        .collect()
+}
+
+/// Everything `g` computes at (x, lambda), one method after another: both
+/// kinds of cost, every block, omega, the fused parts, the operators.
+fn everything<G: Game, T: Real>(g: &G, x: &[T], lambda: &[T]) -> Vec<T> {
+    let (d1, d2, n, np) = (g.d1(), g.d2(), g.n(), g.np());
+    let z = T::zero();
+    let mut all = vec![g.leader_cost(x)];
+    for i in 0..g.info().followers.len() {
+        all.push(g.follower_cost(i, x));
+    }
+    type Method<G, T> = fn(&G, &[T], &mut [T]);
+    let plain: [(Method<G, T>, usize); 11] = [
+        (G::d1f1, d1),
+        (G::d2f1, d2),
+        (G::d2f2, d2),
+        (G::omega, n),
+        (G::d11f1, d1 * d1),
+        (G::d12f1, d1 * d2),
+        (G::d22f1, d2 * d2),
+        (G::d22f2, d2 * d2),
+        (G::d21f2, d2 * d1),
+        (G::d1p_f1, d1 * np),
+        (G::d2p_f2, d2 * np),
+    ];
+    for (m, len) in plain {
+        let mut out = vec![z; len];
+        m(g, x, &mut out);
+        all.extend(out);
+    }
+    let mut out = vec![z; d2 * np];
+    g.d2p_f1(x, &mut out);
+    all.extend(out);
+    type PhiMethod<G, T> = fn(&G, &[T], &[T], &mut [T]);
+    let phi: [(PhiMethod<G, T>, usize); 6] = [
+        (G::d11phi, d1 * d1),
+        (G::d12phi, d1 * d2),
+        (G::d21phi, d2 * d1),
+        (G::d22phi, d2 * d2),
+        (G::d1p_phi, d1 * np),
+        (G::d2p_phi, d2 * np),
+    ];
+    for (m, len) in phi {
+        let mut out = vec![z; len];
+        m(g, x, lambda, &mut out);
+        all.extend(out);
+    }
+    let (mut a, mut b, mut c) = (vec![z; d1], vec![z; d2], vec![z; d2]);
+    let (mut h, mut bb) = (vec![z; d2 * d2], vec![z; d2 * d1]);
+    g.stackelberg_parts(
+        x,
+        StackelbergParts {
+            d1f1: &mut a,
+            d2f1: &mut b,
+            d2f2: &mut c,
+            d22f2: &mut h,
+            d21f2: &mut bb,
+        },
+    );
+    all.extend(a.into_iter().chain(b).chain(c).chain(h).chain(bb));
+    let mut s: Vec<Vec<T>> = [
+        d1 * d1,
+        d1 * d2,
+        d2 * d2,
+        d2 * d2,
+        d2 * d1,
+        d1 * d1,
+        d1 * d2,
+        d2 * d1,
+        d2 * d2,
+    ]
+    .iter()
+    .map(|&k| vec![z; k])
+    .collect();
+    let [s0, s1, s2, s3, s4, s5, s6, s7, s8] = &mut s[..] else {
+        unreachable!()
+    };
+    g.second_order_parts(
+        x,
+        lambda,
+        SecondOrderParts {
+            d11f1: s0,
+            d12f1: s1,
+            d22f1: s2,
+            d22f2: s3,
+            d21f2: s4,
+            d11phi: s5,
+            d12phi: s6,
+            d21phi: s7,
+            d22phi: s8,
+        },
+    );
+    all.extend(s.into_iter().flatten());
+    let dir: Vec<T> = (0..n).map(|i| T::of(0.5 - 0.25 * i as f64)).collect();
+    let mut out = vec![z; n];
+    g.f1_hvp(x, &dir, &mut out);
+    all.extend(out.iter().copied());
+    g.phi_hvp(x, lambda, &dir, &mut out);
+    all.extend(out);
+    all
+}
+
+fn same_bits(a: f64, b: f64) -> bool {
+    a.to_bits() == b.to_bits() || (a.is_nan() && b.is_nan())
+}
+
+/// `text` as a DynGame equals the macro game `m` at 20 points: bit for bit
+/// in f64 and f32, and in tangent numbers (value and derivative).
+fn equals_macro<G: Game>(text: &str, m: &G) {
+    let g = DynGame::from_dsl("game.stk", text).expect("the paper game compiles");
+    assert_eq!(
+        (g.d1(), g.d2(), g.np(), g.n()),
+        (m.d1(), m.d2(), m.np(), m.n())
+    );
+    assert_eq!(g.info(), m.info());
+    assert_eq!(g.formulas(), m.formulas());
+    assert_eq!(g.wgsl(), m.wgsl());
+    let (mut pg, mut pm) = (vec![0.0; g.np()], vec![0.0; m.np()]);
+    g.params(&mut pg);
+    m.params(&mut pm);
+    assert_eq!(pg, pm);
+    let (n, d2) = (g.n(), g.d2());
+    for seed in 0..20 {
+        let x = point(n, seed);
+        let lambda = point(d2, seed + 100);
+        let (a, b) = (everything(&g, &x, &lambda), everything(m, &x, &lambda));
+        assert_eq!(a.len(), b.len());
+        for (k, (u, v)) in a.iter().zip(&b).enumerate() {
+            assert!(same_bits(*u, *v), "f64 entry {k}: {u} vs {v}");
+        }
+        let x32: Vec<f32> = x.iter().map(|&v| v as f32).collect();
+        let l32: Vec<f32> = lambda.iter().map(|&v| v as f32).collect();
+        let (a, b) = (everything(&g, &x32, &l32), everything(m, &x32, &l32));
+        for (k, (u, v)) in a.iter().zip(&b).enumerate() {
+            assert!(same_bits(*u as f64, *v as f64), "f32 entry {k}: {u} vs {v}");
+        }
+        let dir = point(n, seed + 200);
+        let xt: Vec<Tangent<f64>> = x
+            .iter()
+            .zip(&dir)
+            .map(|(&v, &d)| Tangent::new(v, d))
+            .collect();
+        let lt: Vec<Tangent<f64>> = lambda.iter().map(|&v| Tangent::new(v, 0.0)).collect();
+        let (a, b) = (everything(&g, &xt, &lt), everything(m, &xt, &lt));
+        for (k, (u, v)) in a.iter().zip(&b).enumerate() {
+            assert!(
+                same_bits(u.v, v.v) && same_bits(u.d, v.d),
+                "tangent entry {k}: {u:?} vs {v:?}"
+            );
+        }
+    }
+}
+
+#[test]
+fn every_method_of_the_paper_games_equals_the_macro_game() {
+    equals_macro(DUOPOLY, &Duopoly::default());
+    equals_macro(TORUS, &Torus::default());
+    equals_macro(EXAMPLE1, &ZeroSumExample1::default());
+    equals_macro(COVARIANCE3, &Covariance3::default());
+}
+
+#[test]
+fn cost_report_equals_the_macro_game() {
+    let g = DynGame::from_dsl("duopoly.stk", DUOPOLY).unwrap();
+    let m = Duopoly::default();
+    assert_eq!(g.compiled_costs(), m.compiled_costs());
+    let (a, b) = (
+        stackel_runtime::cost::CostReport::of(&g),
+        stackel_runtime::cost::CostReport::of(&m),
+    );
+    assert_eq!(format!("{a}"), format!("{b}"));
+}
+
+#[test]
+fn a_param_sweep_equals_the_macro_game_without_recompiling() {
+    let mut g = DynGame::from_dsl("duopoly.stk", DUOPOLY).unwrap();
+    let mut m = Duopoly::default();
+    let x = [40.0, 30.0];
+    for a in [80.0, 100.0, 120.0] {
+        let p = [a, 5.0, 2.0];
+        g.set_params(&p);
+        m.set_params(&p);
+        let (mut u, mut v) = ([0.0; 2], [0.0; 2]);
+        g.omega(&x, &mut u);
+        m.omega(&x, &mut v);
+        assert_eq!(u, v);
+        let (mut u, mut v) = ([0.0f32; 2], [0.0f32; 2]);
+        g.omega(&[40.0f32, 30.0], &mut u);
+        m.omega(&[40.0f32, 30.0], &mut v);
+        assert_eq!(u, v);
+    }
+    // a clone keeps its own params
+    let mut h = g.clone();
+    h.set_params(&[100.0, 5.0, 2.0]);
+    let mut p = [0.0; 3];
+    g.params(&mut p);
+    assert_eq!(p, [120.0, 5.0, 2.0]);
+}
+
+fn two_timescale() -> Dynamics {
+    Dynamics::two_timescale(
+        Schedule::inverse_power(1.0).offset(11.0).exponent(1.0),
+        Schedule::inverse_power(1.0)
+            .offset(11.0)
+            .exponent(2.0 / 3.0),
+    )
+}
+
+fn study<G: Game + Clone>(g: G, dynamics: Dynamics, start: f64, seed: u64) -> Study<G> {
+    let n = g.n();
+    Study::new(g, dynamics)
+        .trajectories(300)
+        .steps(400)
+        .noise(Noise::variance(1.0))
+        .init(Init::Box {
+            lo: vec![start - 1.0; n],
+            hi: vec![start + 1.0; n],
+        })
+        .seed(seed)
+        .progress(false)
+}
+
+#[test]
+fn studies_equal_the_macro_game_trajectory_for_trajectory() {
+    let simultaneous =
+        || Dynamics::simultaneous(Schedule::inverse_power(0.5).offset(10.0).exponent(0.7));
+    let g = DynGame::from_dsl("duopoly.stk", DUOPOLY).unwrap();
+    let m = Duopoly::default();
+    for dynamics in [two_timescale(), simultaneous()] {
+        let a = study(g.clone(), dynamics.clone(), 10.0, 3)
+            .run::<f64>()
+            .unwrap();
+        let b = study(m.clone(), dynamics.clone(), 10.0, 3)
+            .run::<f64>()
+            .unwrap();
+        assert_eq!(a.final_states, b.final_states);
+        assert_eq!(a.fates, b.fates);
+        let a = study(g.clone(), dynamics.clone(), 10.0, 4)
+            .run::<f32>()
+            .unwrap();
+        let b = study(m.clone(), dynamics, 10.0, 4).run::<f32>().unwrap();
+        assert_eq!(a.final_states, b.final_states);
+    }
+    let g = DynGame::from_dsl("torus.stk", TORUS).unwrap();
+    let m = Torus::default();
+    let a = study(g, two_timescale(), 0.0, 5).run::<f64>().unwrap();
+    let b = study(m, two_timescale(), 0.0, 5).run::<f64>().unwrap();
+    assert_eq!(a.final_states, b.final_states);
+    let g = DynGame::from_dsl("covariance3.stk", COVARIANCE3).unwrap();
+    let m = Covariance3::default();
+    let a = study(g, simultaneous(), 0.5, 6).run::<f64>().unwrap();
+    let b = study(m, simultaneous(), 0.5, 6).run::<f64>().unwrap();
+    assert_eq!(a.final_states, b.final_states);
+}
+
+#[test]
+fn equilibria_and_verdicts_equal_the_macro_game() {
+    let g = DynGame::from_dsl("duopoly.stk", DUOPOLY).unwrap();
+    let m = Duopoly::default();
+    let starts = grid_starts(&[(0.0, 100.0), (0.0, 100.0)], 3);
+    for field in [Field::STACKELBERG, Field::Simultaneous] {
+        let a =
+            EquilibriumReport::find(&g, field, &starts, &Default::default(), &Default::default())
+                .unwrap();
+        let b =
+            EquilibriumReport::find(&m, field, &starts, &Default::default(), &Default::default())
+                .unwrap();
+        assert_eq!(format!("{a}"), format!("{b}"));
+        assert!(!a.points.is_empty());
+    }
+    let g = DynGame::from_dsl("torus.stk", TORUS).unwrap();
+    let m = Torus::default();
+    let pi = std::f64::consts::PI;
+    let starts = grid_starts(&[(-pi, pi), (-pi, pi)], 5);
+    let a = EquilibriumReport::find(
+        &g,
+        Field::Simultaneous,
+        &starts,
+        &Default::default(),
+        &Default::default(),
+    )
+    .unwrap();
+    let b = EquilibriumReport::find(
+        &m,
+        Field::Simultaneous,
+        &starts,
+        &Default::default(),
+        &Default::default(),
+    )
+    .unwrap();
+    assert_eq!(format!("{a}"), format!("{b}"));
+}
+
+#[test]
+fn invalid_games_are_typed_errors_with_line_and_column() {
+    let text =
+        "game G {\n    leader x;\n    follower y;\n    cost x = x * z;\n    cost y = y * y;\n}";
+    match DynGame::from_dsl("bad.stk", text) {
+        Err(TextGameError::Dsl(e)) => {
+            let d = &e.diagnostics[0];
+            assert_eq!((d.line, d.column), (4, 18), "{e}");
+            assert!(format!("{e}").contains("bad.stk:4:18"), "{e}");
+        }
+        other => panic!("expected a DSL error, got {other:?}"),
+    }
+    assert!(matches!(
+        DynGame::from_dsl("empty.stk", ""),
+        Err(TextGameError::Dsl(_))
+    ));
+}
+
+/// A random scalar expression over `vars`, of depth at most `depth`,
+/// smooth and finite on [-2, 2]^n (no division by something near zero).
+fn expr(vars: &'static [&'static str], depth: u32) -> BoxedStrategy<String> {
+    let leaf = prop_oneof![
+        proptest::sample::select(vars).prop_map(|v| v.to_string()),
+        (-3.0..3.0f64).prop_map(|c| format!("{c:.3}")),
+    ];
+    leaf.prop_recursive(depth, 24, 2, move |inner| {
+        prop_oneof![
+            (inner.clone(), inner.clone()).prop_map(|(a, b)| format!("({a} + {b})")),
+            (inner.clone(), inner.clone()).prop_map(|(a, b)| format!("({a} - {b})")),
+            (inner.clone(), inner.clone()).prop_map(|(a, b)| format!("({a} * {b})")),
+            (inner.clone(), inner.clone()).prop_map(|(a, b)| format!("({a} / (2.0 + {b} * {b}))")),
+            inner.clone().prop_map(|a| format!("sin({a})")),
+            inner.clone().prop_map(|a| format!("cos({a})")),
+            inner.clone().prop_map(|a| format!("tanh({a})")),
+            inner.clone().prop_map(|a| format!("sigmoid({a})")),
+            inner.clone().prop_map(|a| format!("softplus({a})")),
+            inner.clone().prop_map(|a| format!("exp(0.3 * tanh({a}))")),
+            inner.clone().prop_map(|a| format!("sqrt(1.0 + {a} * {a})")),
+            inner.clone().prop_map(|a| format!("ln(2.0 + sin({a}))")),
+            inner.clone().prop_map(|a| format!("({a})^2")),
+            inner.prop_map(|a| format!("({a})^3")),
+        ]
+    })
+    .boxed()
+}
+
+const VARS: &[&str] = &["a", "b", "c", "y", "z", "w"];
+
+/// A random game: leader a, b (d1 = 2); followers y and (z, w) (d2 = 3),
+/// with param w0; each cost random plus a convex term in the player's own
+/// variables.
+fn random_game() -> impl Strategy<Value = String> {
+    (expr(VARS, 3), expr(VARS, 3), expr(VARS, 3)).prop_map(|(f1, f2, f3)| {
+        format!(
+            "game Random {{
+                param w0 = 0.7;
+                leader x: [2];
+                follower y;
+                follower v: [2];
+                let a = x[0];
+                let b = x[1];
+                let z = v[0];
+                let w = v[1];
+                let c = w0;
+                cost x = {f1} + x[0] * x[0] + x[1] * x[1];
+                cost y = {f2} + y * y;
+                cost v = {f3} + v[0] * v[0] + v[1] * v[1];
+            }}"
+        )
+    })
+}
+
+/// Central difference of `f` in coordinate `i` at `x`.
+fn central(f: &dyn Fn(&[f64]) -> f64, x: &[f64], i: usize, h: f64) -> f64 {
+    let (mut a, mut b) = (x.to_vec(), x.to_vec());
+    a[i] += h;
+    b[i] -= h;
+    (f(&a) - f(&b)) / (2.0 * h)
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 24, .. ProptestConfig::default() })]
+
+    /// Gradients are central differences of the costs, Hessian blocks central
+    /// differences of the gradients (JIT code, f64); the interpreter's
+    /// tangent numbers carry the JIT's values and the Hessian's columns.
+    #[test]
+    fn random_games_derivatives_match_finite_differences(text in random_game(), seed in 0u64..1000) {
+        let g = match DynGame::from_dsl("random.stk", &text) {
+            Ok(g) => g,
+            Err(e) => panic!("a random game does not compile: {e}\n{text}"),
+        };
+        let (d1, d2, n) = (g.d1(), g.d2(), g.n());
+        prop_assert_eq!((d1, d2), (2, 3));
+        let x = point(n, seed);
+        let h = 1e-5;
+        let mut om = vec![0.0; n];
+        g.omega(&x, &mut om);
+        let f1 = |x: &[f64]| g.leader_cost(x);
+        for i in 0..d1 {
+            let fd = central(&f1, &x, i, h);
+            prop_assert!((om[i] - fd).abs() < 1e-5 * (1.0 + fd.abs()), "D1f1[{}] {} vs {}", i, om[i], fd);
+        }
+        // follower y is coordinate d1, follower v the two after it
+        let owner = [0usize, 0, 1, 2, 2];
+        for i in d1..n {
+            let fi = |x: &[f64]| g.follower_cost(owner[i] - 1, x);
+            let fd = central(&fi, &x, i, h);
+            prop_assert!((om[i] - fd).abs() < 1e-5 * (1.0 + fd.abs()), "D2f2[{}] {} vs {}", i - d1, om[i], fd);
+        }
+        let mut hh = vec![0.0; d2 * d2];
+        g.d22f2(&x, &mut hh);
+        for j in 0..d2 {
+            let col = |x: &[f64]| { let mut o = vec![0.0; d2]; g.d2f2(x, &mut o); o };
+            for i in 0..d2 {
+                let fd = central(&|x: &[f64]| col(x)[i], &x, d1 + j, h);
+                prop_assert!((hh[i * d2 + j] - fd).abs() < 1e-4 * (1.0 + fd.abs()), "D22f2[{},{}]", i, j);
+            }
+        }
+        // tangent numbers along e_j: value = JIT value, derivative = column j
+        let mut full = vec![0.0; n * n];
+        let mut d11 = vec![0.0; d1 * d1];
+        let mut d12 = vec![0.0; d1 * d2];
+        let mut d21 = vec![0.0; d2 * d1];
+        g.d11f1(&x, &mut d11);
+        g.d12f1(&x, &mut d12);
+        g.d21f2(&x, &mut d21);
+        for i in 0..d1 {
+            for j in 0..d1 { full[i * n + j] = d11[i * d1 + j]; }
+            for j in 0..d2 { full[i * n + d1 + j] = d12[i * d2 + j]; }
+        }
+        for i in 0..d2 {
+            for j in 0..d1 { full[(d1 + i) * n + j] = d21[i * d1 + j]; }
+            for j in 0..d2 { full[(d1 + i) * n + d1 + j] = hh[i * d2 + j]; }
+        }
+        for j in 0..n {
+            let xt: Vec<Tangent<f64>> = (0..n).map(|k| Tangent::new(x[k], if k == j { 1.0 } else { 0.0 })).collect();
+            let mut ot = vec![Tangent::new(0.0, 0.0); n];
+            g.omega(&xt, &mut ot);
+            for i in 0..n {
+                prop_assert!(same_bits(ot[i].v, om[i]), "tangent value {} vs {}", ot[i].v, om[i]);
+                let want = full[i * n + j];
+                prop_assert!((ot[i].d - want).abs() <= 1e-12 * (1.0 + want.abs()), "J[{},{}] {} vs {}", i, j, ot[i].d, want);
+            }
+        }
+    }
+}
+
+/// Mutated paper games: whatever the text, `from_dsl` returns, never
+/// panics, and a game it returns evaluates.
+#[test]
+fn mutated_texts_never_panic() {
+    let texts = [DUOPOLY, TORUS, EXAMPLE1, COVARIANCE3];
+    let pieces = [
+        "+", "-", "*", "/", "(", ")", ";", "x", "q1", "[0]", "sum(i)", "^", "2.0", "leader",
+        "follower", "param", "let", "cost", "=", ",", "ln", "}", "{", " ", "after", "angle",
+    ];
+    let mut s = 0x2545_F491_4F6C_DD1Du64;
+    let mut next = |m: usize| {
+        s ^= s << 13;
+        s ^= s >> 7;
+        s ^= s << 17;
+        (s % m as u64) as usize
+    };
+    let (mut ok, mut err) = (0, 0);
+    for k in 0..1500 {
+        let base = texts[k % texts.len()];
+        let mut t: Vec<char> = base.chars().collect();
+        for _ in 0..1 + next(3) {
+            let at = next(t.len() + 1);
+            match next(3) {
+                0 => {
+                    t.insert(
+                        at.min(t.len()),
+                        pieces[next(pieces.len())].chars().next().unwrap(),
+                    );
+                }
+                1 if !t.is_empty() => {
+                    t.remove(at.min(t.len() - 1));
+                }
+                _ => {
+                    let p: Vec<char> = pieces[next(pieces.len())].chars().collect();
+                    let at = at.min(t.len());
+                    t.splice(at..at, p);
+                }
+            }
+        }
+        let text: String = t.into_iter().collect();
+        match DynGame::from_dsl("mutated.stk", &text) {
+            Ok(g) => {
+                let x = point(g.n(), k as u64);
+                let mut o = vec![0.0; g.n()];
+                g.omega(&x, &mut o);
+                ok += 1;
+            }
+            Err(_) => err += 1,
+        }
+    }
+    assert!(ok > 0 && err > 0, "ok {ok}, errors {err}");
+}
+
+/// `omega_batch` and `stackelberg_parts_batch` (native loops over many
+/// points, coordinate-major) equal the one-point methods at every point, bit
+/// for bit, in f64, f32 and tangent numbers.
+fn batches_equal_points<T: Real>(g: &DynGame, of: impl Fn(f64) -> T, eq: impl Fn(T, T) -> bool) {
+    let (d1, d2, n) = (g.d1(), g.d2(), g.n());
+    let count = 37;
+    let xs: Vec<T> = point(n * count, 9).into_iter().map(&of).collect();
+    let z = T::zero();
+    let mut om = vec![z; n * count];
+    g.omega_batch(&xs, count, &mut om);
+    let sizes = [d1, d2, d2, d2 * d2, d2 * d1];
+    let mut parts: Vec<Vec<T>> = sizes.iter().map(|&s| vec![z; s * count]).collect();
+    {
+        let [a, b, c, h, bb] = &mut parts[..] else {
+            unreachable!()
+        };
+        g.stackelberg_parts_batch(
+            &xs,
+            count,
+            StackelbergParts {
+                d1f1: a,
+                d2f1: b,
+                d2f2: c,
+                d22f2: h,
+                d21f2: bb,
+            },
+        );
+    }
+    for j in 0..count {
+        let x: Vec<T> = (0..n).map(|i| xs[i * count + j]).collect();
+        let mut o = vec![z; n];
+        g.omega(&x, &mut o);
+        for i in 0..n {
+            assert!(eq(o[i], om[i * count + j]), "omega[{i}] at point {j}");
+        }
+        let mut one: Vec<Vec<T>> = sizes.iter().map(|&s| vec![z; s]).collect();
+        {
+            let [a, b, c, h, bb] = &mut one[..] else {
+                unreachable!()
+            };
+            g.stackelberg_parts(
+                &x,
+                StackelbergParts {
+                    d1f1: a,
+                    d2f1: b,
+                    d2f2: c,
+                    d22f2: h,
+                    d21f2: bb,
+                },
+            );
+        }
+        for (p, (whole, single)) in parts.iter().zip(&one).enumerate() {
+            for (e, v) in single.iter().enumerate() {
+                assert!(
+                    eq(*v, whole[e * count + j]),
+                    "part {p} entry {e} at point {j}"
+                );
+            }
+        }
+    }
+}
+
+#[test]
+fn batched_fields_equal_the_one_point_methods() {
+    for text in [DUOPOLY, TORUS, EXAMPLE1, COVARIANCE3] {
+        let g = DynGame::from_dsl("game.stk", text).unwrap();
+        batches_equal_points(&g, |v| v, |a: f64, b| same_bits(a, b));
+        batches_equal_points(&g, |v| v as f32, |a: f32, b| same_bits(a as f64, b as f64));
+        batches_equal_points(
+            &g,
+            |v| Tangent::new(v, 0.5 * v),
+            |a: Tangent<f64>, b| same_bits(a.v, b.v) && same_bits(a.d, b.d),
+        );
+    }
+}
