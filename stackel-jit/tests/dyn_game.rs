@@ -5,6 +5,9 @@
 //! without recompiling; and random games' derivatives match finite
 //! differences of their own costs.
 
+// Index loops over coupled arrays read like the formulas they check.
+#![allow(clippy::needless_range_loop)]
+
 use proptest::prelude::*;
 use stackel_jit::{DynGame, TextGameError};
 use stackel_runtime::equilibria::{grid_starts, EquilibriumReport, Field};
@@ -257,7 +260,7 @@ fn studies_equal_the_macro_game_trajectory_for_trajectory() {
         let a = study(g.clone(), dynamics.clone(), 10.0, 3)
             .run::<f64>()
             .unwrap();
-        let b = study(m.clone(), dynamics.clone(), 10.0, 3)
+        let b = study(m, dynamics.clone(), 10.0, 3)
             .run::<f64>()
             .unwrap();
         assert_eq!(a.final_states, b.final_states);
@@ -265,7 +268,7 @@ fn studies_equal_the_macro_game_trajectory_for_trajectory() {
         let a = study(g.clone(), dynamics.clone(), 10.0, 4)
             .run::<f32>()
             .unwrap();
-        let b = study(m.clone(), dynamics, 10.0, 4).run::<f32>().unwrap();
+        let b = study(m, dynamics, 10.0, 4).run::<f32>().unwrap();
         assert_eq!(a.final_states, b.final_states);
     }
     let g = DynGame::from_dsl("torus.stk", TORUS).unwrap();
