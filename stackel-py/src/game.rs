@@ -65,7 +65,12 @@ fn state(g: &DynGame, x: PyArrayLike1<'_, f64, AllowTypeChange>) -> PyResult<Vec
     Ok(x)
 }
 
-fn matrix<'py>(py: Python<'py>, v: Vec<f64>, rows: usize, cols: usize) -> PyResult<Bound<'py, PyArray2<f64>>> {
+fn matrix<'py>(
+    py: Python<'py>,
+    v: Vec<f64>,
+    rows: usize,
+    cols: usize,
+) -> PyResult<Bound<'py, PyArray2<f64>>> {
     Ok(PyArray1::from_vec(py, v).reshape([rows, cols])?)
 }
 
@@ -102,7 +107,9 @@ impl Game {
     fn paper(py: Python<'_>, name: &str) -> PyResult<Self> {
         let Some((_, text)) = PAPER.iter().find(|(n, _)| *n == name) else {
             let names: Vec<&str> = PAPER.iter().map(|(n, _)| *n).collect();
-            return Err(PyKeyError::new_err(format!("no paper game {name:?}; there are {names:?}")));
+            return Err(PyKeyError::new_err(format!(
+                "no paper game {name:?}; there are {names:?}"
+            )));
         };
         Game::new(py, text, &format!("{name}.stk"))
     }
@@ -131,7 +138,9 @@ impl Game {
     #[getter]
     fn coordinates(&self) -> Vec<String> {
         let info = self.game.info();
-        (0..self.game.n()).map(|k| info.coordinate_name(k)).collect()
+        (0..self.game.n())
+            .map(|k| info.coordinate_name(k))
+            .collect()
     }
     /// The params by name: a float, or a flat list for an array param.
     #[getter]
@@ -163,7 +172,9 @@ impl Game {
                 let info = g.info();
                 let Some(q) = info.params.iter().find(|q| q.name == name) else {
                     let names: Vec<&str> = info.params.iter().map(|q| q.name).collect();
-                    return Err(PyKeyError::new_err(format!("no param {name:?}; the params are {names:?}")));
+                    return Err(PyKeyError::new_err(format!(
+                        "no param {name:?}; the params are {names:?}"
+                    )));
                 };
                 let values: Vec<f64> = if q.shape.is_empty() {
                     vec![v.extract::<f64>()?]
@@ -199,7 +210,11 @@ impl Game {
     }
 
     /// omega(x) = (D1 f1, D2 f2): the field of simultaneous gradient play.
-    fn omega<'py>(&self, py: Python<'py>, x: PyArrayLike1<'_, f64, AllowTypeChange>) -> PyResult<Bound<'py, PyArray1<f64>>> {
+    fn omega<'py>(
+        &self,
+        py: Python<'py>,
+        x: PyArrayLike1<'_, f64, AllowTypeChange>,
+    ) -> PyResult<Bound<'py, PyArray1<f64>>> {
         let x = state(&self.game, x)?;
         let mut o = vec![0.0; x.len()];
         self.game.omega(&x, &mut o);
@@ -224,7 +239,11 @@ impl Game {
     }
 
     /// J(x), the Jacobian of omega (n x n).
-    fn jacobian<'py>(&self, py: Python<'py>, x: PyArrayLike1<'_, f64, AllowTypeChange>) -> PyResult<Bound<'py, PyArray2<f64>>> {
+    fn jacobian<'py>(
+        &self,
+        py: Python<'py>,
+        x: PyArrayLike1<'_, f64, AllowTypeChange>,
+    ) -> PyResult<Bound<'py, PyArray2<f64>>> {
         let x = state(&self.game, x)?;
         let n = x.len();
         let mut j = vec![0.0; n * n];
@@ -254,7 +273,11 @@ impl Game {
 
     /// The second-order blocks at x: {"D11f1", "D12f1", "D22f1", "D22f2",
     /// "D21f2"} as 2-D arrays.
-    fn blocks<'py>(&self, py: Python<'py>, x: PyArrayLike1<'_, f64, AllowTypeChange>) -> PyResult<Bound<'py, PyDict>> {
+    fn blocks<'py>(
+        &self,
+        py: Python<'py>,
+        x: PyArrayLike1<'_, f64, AllowTypeChange>,
+    ) -> PyResult<Bound<'py, PyDict>> {
         let x = state(&self.game, x)?;
         let (d1, d2) = (self.game.d1(), self.game.d2());
         let g = &self.game;
@@ -292,7 +315,10 @@ impl Game {
             None => {
                 let pi = std::f64::consts::PI;
                 let angle = self.game.info().angle_mask();
-                angle.iter().map(|&a| if a { (-pi, pi) } else { (-10.0, 10.0) }).collect()
+                angle
+                    .iter()
+                    .map(|&a| if a { (-pi, pi) } else { (-10.0, 10.0) })
+                    .collect()
             }
             Some(b) if b.len() == 1 => vec![b[0]; n],
             Some(b) if b.len() == n => b,
@@ -303,8 +329,14 @@ impl Game {
                 )))
             }
         };
-        if grid == 0 || bounds.iter().any(|(lo, hi)| lo.partial_cmp(hi) != Some(std::cmp::Ordering::Less)) {
-            return Err(PyValueError::new_err("grid must be >= 1 and every box pair lo < hi"));
+        if grid == 0
+            || bounds
+                .iter()
+                .any(|(lo, hi)| lo.partial_cmp(hi) != Some(std::cmp::Ordering::Less))
+        {
+            return Err(PyValueError::new_err(
+                "grid must be >= 1 and every box pair lo < hi",
+            ));
         }
         let starts = grid_starts(&bounds, grid);
         let json = py.import("json")?;
@@ -312,7 +344,9 @@ impl Game {
         for f in Self::field(field)? {
             let g = &self.game;
             let report = py
-                .detach(|| EquilibriumReport::find(g, f, &starts, &Default::default(), &Default::default()))
+                .detach(|| {
+                    EquilibriumReport::find(g, f, &starts, &Default::default(), &Default::default())
+                })
                 .map_err(|e| PyValueError::new_err(e.to_string()))?;
             let parsed = json.call_method1("loads", (report.to_json(),))?;
             for p in parsed.get_item("points")?.try_iter()? {
@@ -370,7 +404,11 @@ impl Game {
             f32: match dtype.as_str() {
                 "float32" | "f32" => true,
                 "float64" | "f64" => false,
-                other => return Err(PyValueError::new_err(format!("dtype must be float32 or float64, not {other:?}"))),
+                other => {
+                    return Err(PyValueError::new_err(format!(
+                        "dtype must be float32 or float64, not {other:?}"
+                    )))
+                }
             },
             shard,
         };

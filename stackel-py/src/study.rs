@@ -36,7 +36,9 @@ impl Rate {
 
 impl Rate {
     fn schedule(&self) -> Schedule {
-        Schedule::inverse_power(self.a).offset(self.k0).exponent(self.p)
+        Schedule::inverse_power(self.a)
+            .offset(self.k0)
+            .exponent(self.p)
     }
 }
 
@@ -45,7 +47,9 @@ impl Rate {
 #[pyo3(signature = (*, a = 1.0, k0 = 1.0, p = 1.0))]
 pub fn rate(a: f64, k0: f64, p: f64) -> PyResult<Rate> {
     if !(a > 0.0 && a.is_finite() && k0 >= 0.0 && k0.is_finite() && p >= 0.0 && p.is_finite()) {
-        return Err(PyValueError::new_err("rate needs a > 0, k0 >= 0 and p >= 0, all finite"));
+        return Err(PyValueError::new_err(
+            "rate needs a > 0, k0 >= 0 and p >= 0, all finite",
+        ));
     }
     Ok(Rate { a, k0, p })
 }
@@ -68,8 +72,9 @@ pub struct StudyOptions {
 }
 
 fn need(r: Option<Rate>, name: &str, rule: &str) -> PyResult<Schedule> {
-    r.map(|r| r.schedule())
-        .ok_or_else(|| PyValueError::new_err(format!("rule {rule:?} needs {name}=stackel.rate(...)")))
+    r.map(|r| r.schedule()).ok_or_else(|| {
+        PyValueError::new_err(format!("rule {rule:?} needs {name}=stackel.rate(...)"))
+    })
 }
 
 /// The study `o` describes on `game`.
@@ -93,19 +98,29 @@ fn build(game: &DynGame, o: &StudyOptions) -> PyResult<Study<DynGame>> {
         }
     };
     if !(o.eta >= 0.0 && o.eta.is_finite()) || !(o.noise >= 0.0 && o.noise.is_finite()) {
-        return Err(PyValueError::new_err("eta and noise (a variance) must be finite and >= 0"));
+        return Err(PyValueError::new_err(
+            "eta and noise (a variance) must be finite and >= 0",
+        ));
     }
     let n = game.n();
     let init = match (&o.init, &o.init_box) {
         (Some(x), None) => Init::Point(x.clone()),
         (None, Some(b)) => {
-            let b = if b.len() == 1 { vec![b[0]; n] } else { b.clone() };
+            let b = if b.len() == 1 {
+                vec![b[0]; n]
+            } else {
+                b.clone()
+            };
             Init::Box {
                 lo: b.iter().map(|p| p.0).collect(),
                 hi: b.iter().map(|p| p.1).collect(),
             }
         }
-        (None, None) => return Err(PyValueError::new_err("give init=[x1, ...] or init_box=[(lo, hi), ...]")),
+        (None, None) => {
+            return Err(PyValueError::new_err(
+                "give init=[x1, ...] or init_box=[(lo, hi), ...]",
+            ))
+        }
         (Some(_), Some(_)) => return Err(PyValueError::new_err("give init or init_box, not both")),
     };
     let mut study = Study::new(game.clone(), dynamics.eta(o.eta))
@@ -121,7 +136,9 @@ fn build(game: &DynGame, o: &StudyOptions) -> PyResult<Study<DynGame>> {
         }
         study = study.shard(i, k);
     }
-    study.validate().map_err(|e| PyValueError::new_err(e.to_string()))?;
+    study
+        .validate()
+        .map_err(|e| PyValueError::new_err(e.to_string()))?;
     Ok(study)
 }
 
@@ -225,7 +242,9 @@ impl StudyResult {
         let d = self.result.summary.mean.len();
         let c = self.result.summary.covariance.clone();
         if c.len() != d * d {
-            return Err(PyValueError::new_err("the covariance was not kept (too many coordinates)"));
+            return Err(PyValueError::new_err(
+                "the covariance was not kept (too many coordinates)",
+            ));
         }
         Ok(PyArray1::from_vec(py, c).reshape([d, d])?)
     }
@@ -247,7 +266,8 @@ impl StudyResult {
             let p = p.cast::<StudyResult>()?;
             all.push(p.get().whole(py)?);
         }
-        let merged = stackel_runtime::StudyResult::merge(all).map_err(|e| PyValueError::new_err(e.to_string()))?;
+        let merged = stackel_runtime::StudyResult::merge(all)
+            .map_err(|e| PyValueError::new_err(e.to_string()))?;
         StudyResult::new(py, merged)
     }
     fn __repr__(&self) -> String {
