@@ -71,7 +71,7 @@ fn matrix<'py>(
     rows: usize,
     cols: usize,
 ) -> PyResult<Bound<'py, PyArray2<f64>>> {
-    Ok(PyArray1::from_vec(py, v).reshape([rows, cols])?)
+    PyArray1::from_vec(py, v).reshape([rows, cols])
 }
 
 impl Game {

@@ -97,7 +97,7 @@ fn build(game: &DynGame, o: &StudyOptions) -> PyResult<Study<DynGame>> {
             )))
         }
     };
-    if !(o.eta >= 0.0 && o.eta.is_finite()) || !(o.noise >= 0.0 && o.noise.is_finite()) {
+    if !(o.eta >= 0.0 && o.eta.is_finite() && o.noise >= 0.0 && o.noise.is_finite()) {
         return Err(PyValueError::new_err(
             "eta and noise (a variance) must be finite and >= 0",
         ));
@@ -246,7 +246,7 @@ impl StudyResult {
                 "the covariance was not kept (too many coordinates)",
             ));
         }
-        Ok(PyArray1::from_vec(py, c).reshape([d, d])?)
+        PyArray1::from_vec(py, c).reshape([d, d])
     }
     /// The whole result as JSON (what `StudyResult.from_json` and `merge` read).
     fn to_json(&self, py: Python<'_>) -> PyResult<String> {
