@@ -20,6 +20,7 @@
 //! file is ever left (files are written under a temporary name and renamed).
 
 mod output;
+mod parquet_file;
 mod study;
 
 use clap::{Parser, Subcommand};

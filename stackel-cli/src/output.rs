@@ -3,7 +3,7 @@
 //! - `result.json`: the whole `StudyResult` (what `stackel merge` reads);
 //! - `summary.txt` and `summary.json`: trajectories by fate, mean and
 //!   covariance of the final states;
-//! - `final_states.csv` / `.json`: per trajectory its index, final state,
+//! - `final_states.csv`, `.json` and (with `--format parquet`) `.parquet`: per trajectory its index, final state,
 //!   fate (and the step it happened) and lock-in step.
 //!
 //! Every file is written under a temporary name and renamed when complete,
@@ -22,6 +22,8 @@ pub enum Format {
     Csv,
     /// JSON.
     Json,
+    /// Apache Parquet (final states only; one row per trajectory).
+    Parquet,
 }
 
 impl Format {
@@ -32,7 +34,8 @@ impl Format {
             .map(|t| match t.trim() {
                 "csv" => Ok(Format::Csv),
                 "json" => Ok(Format::Json),
-                other => fail!("--format takes csv and json, not `{other}`"),
+                "parquet" => Ok(Format::Parquet),
+                other => fail!("--format takes csv, json and parquet, not `{other}`"),
             })
             .collect()
     }
@@ -48,7 +51,7 @@ fn write_atomic(dir: &Path, name: &str, contents: &str) -> Result<(), CliError> 
 }
 
 /// (fate, step) of a trajectory as text.
-fn fate(f: &Fate) -> (&'static str, String) {
+pub(crate) fn fate(f: &Fate) -> (&'static str, String) {
     match f {
         Fate::Finished => ("finished", String::new()),
         Fate::Diverged { step } => ("diverged", step.to_string()),
@@ -132,6 +135,13 @@ pub fn write_outputs(dir: &Path, r: &StudyResult, formats: &[Format]) -> Result<
                     );
                 }
                 write_atomic(dir, "summary.csv", &summary)?;
+            }
+            Format::Parquet => {
+                let tmp = dir.join(".final_states.parquet.partial");
+                crate::parquet_file::write_final_states(&tmp, r)?;
+                let to = dir.join("final_states.parquet");
+                std::fs::rename(&tmp, &to)
+                    .map_err(|e| CliError(format!("cannot write {}: {e}", to.display())))?;
             }
             Format::Json => {
                 let rows: Vec<serde_json::Value> = r

@@ -114,7 +114,7 @@ pub struct StudyArgs {
     /// Skip the run when `--out` already holds this exact study's result.
     #[arg(long)]
     pub resume: bool,
-    /// Output formats besides result.json: csv, json (comma-separated).
+    /// Output formats besides result.json: csv, json, parquet (comma-separated).
     #[arg(long, default_value = "csv,json")]
     pub format: String,
     #[command(flatten)]

@@ -179,6 +179,31 @@ fn four_shards_merged_are_the_whole_study_bit_for_bit() {
     // the CSV of the merged study is the whole study's, byte for byte
     let csv = |d: &Path| std::fs::read_to_string(d.join("final_states.csv")).unwrap();
     assert_eq!(csv(&whole), csv(&merged));
+    // the Parquet file holds the same rows as the CSV
+    let pq = scratch("parquet");
+    ok(
+        &study_args(pq.to_str().unwrap(), &["--format", "csv,json,parquet"])
+            .insert_game(&game("duopoly.stk")),
+    );
+    let file = std::fs::File::open(pq.join("final_states.parquet")).unwrap();
+    let reader = parquet::file::reader::SerializedFileReader::new(file).unwrap();
+    let rows: Vec<parquet::record::Row> =
+        parquet::file::reader::FileReader::get_row_iter(&reader, None)
+            .unwrap()
+            .map(|r| r.unwrap())
+            .collect();
+    assert_eq!(rows.len(), 400);
+    use parquet::record::RowAccessor;
+    let states = a["final_states"].as_array().unwrap();
+    for (j, row) in rows.iter().enumerate() {
+        assert_eq!(row.get_long(0).unwrap(), j as i64);
+        assert_eq!(row.get_double(1).unwrap(), states[2 * j].as_f64().unwrap());
+        assert_eq!(
+            row.get_double(2).unwrap(),
+            states[2 * j + 1].as_f64().unwrap()
+        );
+        assert_eq!(row.get_string(3).unwrap(), "finished");
+    }
     // and the study lands near the Stackelberg point (46, 26)
     let mean = &a["summary"]["mean"];
     assert!((mean[0].as_f64().unwrap() - 46.0).abs() < 1.0, "{mean}");
