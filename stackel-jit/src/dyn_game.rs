@@ -18,7 +18,7 @@
 //! plus the WGSL module.
 
 use crate::game::{
-    compile_game, CompiledGame, TextGameError, FOLLOWER_COSTS, LEADER_COST, OMEGA,
+    compile_game, default_params, CompiledGame, TextGameError, FOLLOWER_COSTS, LEADER_COST, OMEGA,
     SECOND_ORDER_PARTS, STACKELBERG_PARTS,
 };
 use crate::{interp, JitPrograms};
@@ -125,15 +125,7 @@ impl DynGame {
                 .collect(),
             costs: compiled_costs(&model, &lowered),
         });
-        let params: Vec<f64> = model
-            .params
-            .iter()
-            .flat_map(|p| {
-                p.default
-                    .clone()
-                    .unwrap_or_else(|| vec![0.0; p.shape.len()])
-            })
-            .collect();
+        let params = default_params(&model);
         let shapes = programs
             .iter()
             .map(|p| {

@@ -60,6 +60,20 @@ pub(crate) struct CompiledGame {
     pub(crate) f32: JitPrograms,
 }
 
+/// The flat params as declared (declaration order, row-major; 0 where a
+/// param has no default).
+pub(crate) fn default_params(model: &GameModel) -> Vec<f64> {
+    model
+        .params
+        .iter()
+        .flat_map(|p| {
+            p.default
+                .clone()
+                .unwrap_or_else(|| vec![0.0; p.shape.len()])
+        })
+        .collect()
+}
+
 /// Parses, checks, differentiates and compiles the game in `text`.
 pub(crate) fn compile_game(file: &str, text: &str) -> Result<CompiledGame, TextGameError> {
     let model = front_end_text(file, text)?;
@@ -135,15 +149,7 @@ impl TextGame {
         let CompiledGame {
             model, f64, f32, ..
         } = compile_game(file, text)?;
-        let params: Vec<f64> = model
-            .params
-            .iter()
-            .flat_map(|p| {
-                p.default
-                    .clone()
-                    .unwrap_or_else(|| vec![0.0; p.shape.len()])
-            })
-            .collect();
+        let params = default_params(&model);
         Ok(TextGame {
             name: model.name.clone(),
             d1: model.leader_dim(),

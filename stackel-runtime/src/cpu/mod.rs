@@ -29,6 +29,7 @@
 // Index loops over coupled arrays read like the formulas they implement.
 #![allow(clippy::needless_range_loop)]
 
+mod batched;
 mod small;
 
 use crate::dynamics::{self, AdamCoefficients, AdamState, StepEvent, StepInputs, StepScratch};
@@ -190,6 +191,7 @@ fn run_chunk<G: Game, T: NoiseFloat>(
 
     let small = p.small;
     let mut bad = vec![false; if small { count } else { 0 }];
+    let mut batch = None;
     for k in 0..p.steps {
         dynamics.gains(k, &p.dims, &mut gains);
         let adam = AdamCoefficients::<T>::at(&dynamics.optimizer, k);
@@ -215,6 +217,7 @@ fn run_chunk<G: Game, T: NoiseFloat>(
                 &mut xs,
                 &active,
                 &mut bad,
+                &mut batch,
             );
             // failures are rare: a branch-free scan first
             if bad.iter().fold(false, |acc, b| acc | *b) {

@@ -6,9 +6,10 @@
 // Index loops over coupled arrays read like the formulas they implement.
 #![allow(clippy::needless_range_loop)]
 
+use super::batched::ChunkParts;
 use super::Prepared;
 use crate::dynamics;
-use crate::game::{Game, StackelbergParts};
+use crate::game::Game;
 use crate::plan::{beyond_guard, overflow_guard};
 use crate::real::Real;
 use crate::record::Fate;
@@ -19,6 +20,8 @@ use crate::rng::{NoiseFloat, Simd};
 /// (g_i + sigma_i z_i), angles wrapped; a trajectory whose step is singular,
 /// not finite or beyond the bound is left unmoved and flagged in `bad`.
 /// Runs the best [`Simd`] tier of the CPU (same results in every tier).
+/// `batch`: the chunk's buffers for games that prefer batches (allocated on
+/// the first step).
 #[allow(clippy::too_many_arguments)]
 pub(super) fn small_steps<G: Game, T: NoiseFloat>(
     game: &G,
@@ -29,7 +32,16 @@ pub(super) fn small_steps<G: Game, T: NoiseFloat>(
     xs: &mut [T],
     active: &[bool],
     bad: &mut [bool],
+    batch: &mut Option<ChunkParts<T>>,
 ) {
+    if game.prefers_batches() {
+        // the game's one-point calls cannot be inlined here (run-time
+        // code): the chunk's Stackelberg parts in one call, then the steps
+        let c = SmallConsts::new(p, gains);
+        let parts = batch.get_or_insert_with(|| ChunkParts::new(game, rule, active.len()));
+        parts.fill(game, xs);
+        return super::batched::batched_steps(p.simd, parts, rule, &c, z, xs, active, bad);
+    }
     match p.simd {
         // SAFETY: Prepared::simd is at most simd_tier(), which checked the CPU.
         #[cfg(target_arch = "x86_64")]
@@ -102,18 +114,18 @@ fn small_steps_generic<G: Game, T: NoiseFloat>(
 }
 
 /// A step's constants for the small kernel, in fixed-size arrays.
-struct SmallConsts<T> {
-    gains: [T; dynamics::SMALL_N],
-    sigma: [T; dynamics::SMALL_N],
-    angle: [bool; dynamics::SMALL_N],
-    any_angle: bool,
-    gamma2: T,
-    eta: T,
-    bound: T,
+pub(super) struct SmallConsts<T> {
+    pub(super) gains: [T; dynamics::SMALL_N],
+    pub(super) sigma: [T; dynamics::SMALL_N],
+    pub(super) angle: [bool; dynamics::SMALL_N],
+    pub(super) any_angle: bool,
+    pub(super) gamma2: T,
+    pub(super) eta: T,
+    pub(super) bound: T,
 }
 
 impl<T: NoiseFloat> SmallConsts<T> {
-    fn new(p: &Prepared<T>, gains: &[T]) -> Self {
+    pub(super) fn new(p: &Prepared<T>, gains: &[T]) -> Self {
         let mut c = SmallConsts {
             gains: [T::zero(); dynamics::SMALL_N],
             sigma: [T::zero(); dynamics::SMALL_N],
@@ -148,26 +160,17 @@ fn small_loop<G: Game, T: NoiseFloat>(
     active: &[bool],
     bad: &mut [bool],
 ) {
-    let n = game.n();
-    if game.prefers_batches() {
-        // the game's one-point calls do not inline here (run-time code):
-        // the whole chunk's field first, in one call, then the steps
-        let field = ChunkField::new(game, rule, c, xs, active.len());
-        let at = |_: &[T], j: usize, f: &mut [T; dynamics::SMALL_N]| field.at(j, f);
-        small_loop_with(n, any_angle, c, z, xs, active, bad, at)
-    } else {
-        let at = |x: &[T], _: usize, f: &mut [T; dynamics::SMALL_N]| {
-            dynamics::small_field(game, rule, c.eta, c.gamma2, x, f)
-        };
-        small_loop_with(n, any_angle, c, z, xs, active, bad, at)
-    }
+    let at = |x: &[T], _: usize, f: &mut [T; dynamics::SMALL_N]| {
+        dynamics::small_field(game, rule, c.eta, c.gamma2, x, f)
+    };
+    small_loop_with(game.n(), any_angle, c, z, xs, active, bad, at)
 }
 
 /// The chunk loop of [`small_loop`] with the field of trajectory j (state
 /// x) given by `field(x, j, out)` (false: singular).
 #[inline(always)]
 #[allow(clippy::too_many_arguments)]
-fn small_loop_with<T: NoiseFloat>(
+pub(super) fn small_loop_with<T: NoiseFloat>(
     n: usize,
     any_angle: bool,
     c: &SmallConsts<T>,
@@ -193,112 +196,6 @@ fn small_loop_with<T: NoiseFloat>(
             unsafe { *xs.get_unchecked_mut(i * count + j) = if ok { xn[i] } else { x[i] } };
         }
         bad[j] = active[j] & !ok;
-    }
-}
-
-/// The small-kernel field of every trajectory of a chunk, computed with
-/// the game's batched methods ([`Game::prefers_batches`]): omega, or the
-/// Stackelberg parts followed by [`dynamics::small_field_from_parts`] per
-/// trajectory. Coordinate-major like the chunk's states.
-struct ChunkField<T> {
-    count: usize,
-    n: usize,
-    field: Vec<T>,
-    ok: Vec<bool>,
-}
-
-impl<T: NoiseFloat> ChunkField<T> {
-    fn new<G: Game>(
-        game: &G,
-        rule: dynamics::Rule,
-        c: &SmallConsts<T>,
-        xs: &[T],
-        count: usize,
-    ) -> Self {
-        let (d1, d2) = (game.d1(), game.d2());
-        let n = d1 + d2;
-        let z = T::zero();
-        let mut field = vec![z; n * count];
-        let mut ok = vec![true; count];
-        if rule == dynamics::Rule::Simultaneous {
-            game.omega_batch(xs, count, &mut field);
-            return ChunkField {
-                count,
-                n,
-                field,
-                ok,
-            };
-        }
-        let sizes = [d1, d2, d2, d2 * d2, d2 * d1];
-        let mut parts: Vec<Vec<T>> = sizes.iter().map(|&k| vec![z; k * count]).collect();
-        {
-            let [a, b, g, h, bb] = &mut parts[..] else {
-                unreachable!("five parts")
-            };
-            game.stackelberg_parts_batch(
-                xs,
-                count,
-                StackelbergParts {
-                    d1f1: a,
-                    d2f1: b,
-                    d2f2: g,
-                    d22f2: h,
-                    d21f2: bb,
-                },
-            );
-        }
-        let [p1, p2, p3, p4, p5] = &parts[..] else {
-            unreachable!("five parts")
-        };
-        for j in 0..count {
-            let mut d1f1 = [z; dynamics::SMALL_N];
-            let mut lambda = [z; 2];
-            let mut d2f2 = [z; 2];
-            let mut h = [z; 4];
-            let mut b = [z; 2 * dynamics::SMALL_N];
-            let gather = |from: &[T], to: &mut [T]| {
-                for (e, v) in to.iter_mut().enumerate() {
-                    *v = from[e * count + j];
-                }
-            };
-            gather(p1, &mut d1f1[..d1]);
-            gather(p2, &mut lambda[..d2]);
-            gather(p3, &mut d2f2[..d2]);
-            gather(p4, &mut h[..d2 * d2]);
-            gather(p5, &mut b[..d2 * d1]);
-            let mut out = [z; dynamics::SMALL_N];
-            ok[j] = dynamics::small_field_from_parts(
-                rule,
-                c.eta,
-                c.gamma2,
-                d1,
-                d2,
-                &d1f1,
-                &mut lambda,
-                &d2f2,
-                &mut h,
-                &b,
-                &mut out,
-            );
-            for (i, v) in out[..n].iter().enumerate() {
-                field[i * count + j] = *v;
-            }
-        }
-        ChunkField {
-            count,
-            n,
-            field,
-            ok,
-        }
-    }
-
-    /// The field of trajectory j into `out`; false when it was singular.
-    #[inline(always)]
-    fn at(&self, j: usize, out: &mut [T; dynamics::SMALL_N]) -> bool {
-        for (i, o) in out[..self.n].iter_mut().enumerate() {
-            *o = self.field[i * self.count + j];
-        }
-        self.ok[j]
     }
 }
 

@@ -1,0 +1,330 @@
+//! The `stackel` binary, run as a user runs it: every command on the paper
+//! games, shards merged bit for bit, resume, and bad input (a clear message,
+//! a non-zero exit code, no output file).
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+fn stackel(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_stackel"))
+        .args(args)
+        .output()
+        .expect("the binary runs")
+}
+
+fn ok(args: &[&str]) -> String {
+    let o = stackel(args);
+    assert!(
+        o.status.success(),
+        "stackel {args:?} failed: {}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+    String::from_utf8(o.stdout).unwrap()
+}
+
+fn game(name: &str) -> String {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../games")
+        .join(name)
+        .display()
+        .to_string()
+}
+
+fn scratch(name: &str) -> PathBuf {
+    let d = std::env::temp_dir().join(format!("stackel-cli-{}-{name}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&d);
+    d
+}
+
+fn result(dir: &Path) -> serde_json::Value {
+    serde_json::from_str(&std::fs::read_to_string(dir.join("result.json")).unwrap()).unwrap()
+}
+
+/// The duopoly study of the README: two-timescale, noise variance 10.
+fn study_args<'a>(out: &'a str, extra: &[&'a str]) -> Vec<&'a str> {
+    let mut a = vec![
+        "study",
+        "--rule",
+        "two-timescale",
+        "--leader-rate",
+        "1,11,1",
+        "--follower-rate",
+        "1,11,0.6666667",
+        "--trajectories",
+        "400",
+        "--steps",
+        "1500",
+        "--noise",
+        "10",
+        "--init-box",
+        "5,60",
+        "--seed",
+        "7",
+        "--out",
+        out,
+    ];
+    a.extend_from_slice(extra);
+    a
+}
+
+#[test]
+fn check_describes_every_paper_game() {
+    for (file, name) in [
+        ("duopoly.stk", "Duopoly"),
+        ("torus.stk", "Torus"),
+        ("example1.stk", "ZeroSumExample1"),
+        ("covariance3.stk", "Covariance3"),
+    ] {
+        let out = ok(&["check", &game(file)]);
+        assert!(out.contains(&format!("ok: game {name}")), "{out}");
+        assert!(out.contains("compiles to native code"), "{out}");
+    }
+}
+
+#[test]
+fn formulas_are_the_closed_forms() {
+    let out = ok(&["formulas", &game("duopoly.stk")]);
+    // D1 f1 = -(a - 2 q1 - q2 - c1): its entry names q1 and q2
+    let d1f1 = out
+        .lines()
+        .skip_while(|l| !l.starts_with("D1f1"))
+        .nth(1)
+        .unwrap();
+    assert!(d1f1.contains("q1") && d1f1.contains("q2"), "{d1f1}");
+    let d22f2 = out
+        .lines()
+        .skip_while(|l| !l.starts_with("D22f2"))
+        .nth(1)
+        .unwrap();
+    assert!(d22f2.trim().ends_with("= 2"), "{d22f2}");
+}
+
+fn points(report: &serde_json::Value) -> Vec<Vec<f64>> {
+    report["points"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| {
+            p["x"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|v| v.as_f64().unwrap())
+                .collect()
+        })
+        .collect()
+}
+
+#[test]
+fn equilibria_of_the_duopoly_are_the_closed_forms() {
+    let out = ok(&[
+        "equilibria",
+        &game("duopoly.stk"),
+        "--box",
+        "0,100",
+        "--grid",
+        "3",
+        "--json",
+    ]);
+    let v: serde_json::Value = serde_json::from_str(&out).unwrap();
+    // Nash: q1 = (a - 2 c1 + c2) / 3, q2 = (a - 2 c2 + c1) / 3
+    let nash = points(&v[0]);
+    assert_eq!(nash.len(), 1);
+    assert!((nash[0][0] - 92.0 / 3.0).abs() < 1e-9 && (nash[0][1] - 101.0 / 3.0).abs() < 1e-9);
+    // Stackelberg: q1 = (a - 2 c1 + c2) / 2 = 46, q2 = (a - q1 - c2) / 2 = 26
+    let stack = points(&v[1]);
+    assert_eq!(stack.len(), 1);
+    assert!((stack[0][0] - 46.0).abs() < 1e-9 && (stack[0][1] - 26.0).abs() < 1e-9);
+    // a param set on the command line: a = 110 gives (51, 28.5)
+    let out = ok(&[
+        "equilibria",
+        &game("duopoly.stk"),
+        "--box",
+        "0,100",
+        "--grid",
+        "3",
+        "--field",
+        "stackelberg",
+        "--json",
+        "--param",
+        "a=110",
+    ]);
+    let v: serde_json::Value = serde_json::from_str(&out).unwrap();
+    let p = points(&v[0]);
+    assert!(
+        (p[0][0] - 51.0).abs() < 1e-9 && (p[0][1] - 28.5).abs() < 1e-9,
+        "{p:?}"
+    );
+}
+
+#[test]
+fn four_shards_merged_are_the_whole_study_bit_for_bit() {
+    let whole = scratch("whole");
+    ok(&study_args(whole.to_str().unwrap(), &[]).insert_game(&game("duopoly.stk")));
+    let mut dirs = Vec::new();
+    for i in 0..4 {
+        let d = scratch(&format!("shard{i}"));
+        let shard = format!("{i}/4");
+        ok(&study_args(d.to_str().unwrap(), &["--shard", &shard])
+            .insert_game(&game("duopoly.stk")));
+        dirs.push(d);
+    }
+    let merged = scratch("merged");
+    let mut args = vec!["merge".to_string(), merged.display().to_string()];
+    args.extend(dirs.iter().map(|d| d.display().to_string()));
+    ok(&args.iter().map(|s| s.as_str()).collect::<Vec<_>>());
+    let (a, b) = (result(&whole), result(&merged));
+    assert_eq!(a, b, "the merged shards differ from the whole study");
+    assert_eq!(a["count"], 400);
+    // the CSV of the merged study is the whole study's, byte for byte
+    let csv = |d: &Path| std::fs::read_to_string(d.join("final_states.csv")).unwrap();
+    assert_eq!(csv(&whole), csv(&merged));
+    // the Parquet file holds the same rows as the CSV
+    let pq = scratch("parquet");
+    ok(
+        &study_args(pq.to_str().unwrap(), &["--format", "csv,json,parquet"])
+            .insert_game(&game("duopoly.stk")),
+    );
+    let file = std::fs::File::open(pq.join("final_states.parquet")).unwrap();
+    let reader = parquet::file::reader::SerializedFileReader::new(file).unwrap();
+    let rows: Vec<parquet::record::Row> =
+        parquet::file::reader::FileReader::get_row_iter(&reader, None)
+            .unwrap()
+            .map(|r| r.unwrap())
+            .collect();
+    assert_eq!(rows.len(), 400);
+    use parquet::record::RowAccessor;
+    let states = a["final_states"].as_array().unwrap();
+    for (j, row) in rows.iter().enumerate() {
+        assert_eq!(row.get_long(0).unwrap(), j as i64);
+        assert_eq!(row.get_double(1).unwrap(), states[2 * j].as_f64().unwrap());
+        assert_eq!(
+            row.get_double(2).unwrap(),
+            states[2 * j + 1].as_f64().unwrap()
+        );
+        assert_eq!(row.get_string(3).unwrap(), "finished");
+    }
+    // and the study lands near the Stackelberg point (46, 26)
+    let mean = &a["summary"]["mean"];
+    assert!((mean[0].as_f64().unwrap() - 46.0).abs() < 1.0, "{mean}");
+    assert!((mean[1].as_f64().unwrap() - 26.0).abs() < 1.0, "{mean}");
+}
+
+trait InsertGame<'a> {
+    fn insert_game(self, g: &'a str) -> Vec<&'a str>;
+}
+
+impl<'a> InsertGame<'a> for Vec<&'a str> {
+    /// The study arguments with the game file after `study`.
+    fn insert_game(mut self, g: &'a str) -> Vec<&'a str> {
+        self.insert(1, g);
+        self
+    }
+}
+
+#[test]
+fn resume_skips_a_complete_study_and_reruns_a_different_one() {
+    let d = scratch("resume");
+    let dir = d.to_str().unwrap().to_string();
+    let g = game("duopoly.stk");
+    ok(&study_args(&dir, &["--f32"]).insert_game(&g));
+    let first = result(&d);
+    assert_eq!(first["precision"], "f32");
+    let o = stackel(&study_args(&dir, &["--f32", "--resume"]).insert_game(&g));
+    assert!(o.status.success());
+    assert!(String::from_utf8_lossy(&o.stderr).contains("complete"));
+    assert_eq!(result(&d), first);
+    // another seed is another study: it runs
+    let mut args = study_args(&dir, &["--f32", "--resume"]).insert_game(&g);
+    let k = args.iter().position(|a| *a == "--seed").unwrap();
+    args[k + 1] = "8";
+    ok(&args);
+    assert_ne!(result(&d)["final_states"], first["final_states"]);
+}
+
+#[test]
+fn bad_input_is_a_clear_message_and_no_output() {
+    let bad = scratch("bad-game");
+    std::fs::create_dir_all(&bad).unwrap();
+    let file = bad.join("bad.stk");
+    std::fs::write(
+        &file,
+        "game G {\n    leader x;\n    follower y;\n    cost x = x * z;\n    cost y = y * y;\n}\n",
+    )
+    .unwrap();
+    let o = stackel(&["check", file.to_str().unwrap()]);
+    assert_eq!(o.status.code(), Some(1));
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(
+        err.contains("bad.stk:4:18") && err.contains("unknown name `z`"),
+        "{err}"
+    );
+
+    let o = stackel(&["check", "/no/such/game.stk"]);
+    assert_eq!(o.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&o.stderr).contains("cannot read"));
+
+    // a flag clap does not know: usage error, exit code 2
+    let o = stackel(&["study", &game("duopoly.stk"), "--no-such-flag"]);
+    assert_eq!(o.status.code(), Some(2));
+
+    // invalid values: exit code 1, the output folder is never created
+    let out = scratch("never");
+    let g = game("duopoly.stk");
+    for extra in [
+        vec!["--rule", "gradient-ascent"],
+        vec!["--init", "1,2,3"],
+        vec!["--shard", "4/4"],
+        vec!["--leader-rate", "1,11"],
+        vec!["--param", "b=3"],
+        vec!["--noise", "-1"],
+    ] {
+        let mut args = study_args(out.to_str().unwrap(), &[]).insert_game(&g);
+        for pair in extra.chunks(2) {
+            match args.iter().position(|a| *a == pair[0]) {
+                Some(k) => args[k + 1] = pair[1],
+                None => args.extend_from_slice(pair),
+            }
+        }
+        if extra[0] == "--init" {
+            let k = args.iter().position(|a| *a == "--init-box").unwrap();
+            args.drain(k..k + 2);
+        }
+        let o = stackel(&args);
+        assert_eq!(
+            o.status.code(),
+            Some(1),
+            "{extra:?}: {}",
+            String::from_utf8_lossy(&o.stderr)
+        );
+        assert!(!String::from_utf8_lossy(&o.stderr).is_empty());
+        assert!(!out.exists(), "{extra:?} left an output folder");
+    }
+}
+
+#[cfg(feature = "gpu")]
+#[test]
+fn a_gpu_study_agrees_with_the_cpu_study() {
+    // CI has lavapipe: the GPU engine must run here
+    let g = game("duopoly.stk");
+    let (cpu, gpu) = (scratch("cpu"), scratch("gpu"));
+    ok(&study_args(cpu.to_str().unwrap(), &["--f32"]).insert_game(&g));
+    ok(&study_args(gpu.to_str().unwrap(), &["--f32", "--gpu"]).insert_game(&g));
+    let (a, b) = (result(&cpu), result(&gpu));
+    let (a, b) = (
+        a["final_states"].as_array().unwrap(),
+        b["final_states"].as_array().unwrap(),
+    );
+    let worst = a
+        .iter()
+        .zip(b)
+        .map(|(x, y)| {
+            let (x, y) = (x.as_f64().unwrap(), y.as_f64().unwrap());
+            (x - y).abs() / x.abs().max(1.0)
+        })
+        .fold(0.0, f64::max);
+    assert!(
+        worst < 1e-4,
+        "f32 GPU vs CPU: worst relative difference {worst}"
+    );
+}
