@@ -6,8 +6,9 @@
 //! - `final_states.csv`, `.json` and (with `--format parquet`) `.parquet`: per trajectory its index, final state,
 //!   fate (and the step it happened) and lock-in step.
 //!
-//! Every file is written under a temporary name and renamed when complete,
-//! so an interrupted run leaves no partial file.
+//! Every file is written into a temporary folder first and moved in when all
+//! are complete (`result.json` last), so an interrupted run leaves no partial
+//! file.
 
 use crate::{fail, CliError};
 use stackel_runtime::record::Fate;
@@ -41,13 +42,11 @@ impl Format {
     }
 }
 
-/// Writes `contents` to `dir/name` through a temporary file and a rename.
-fn write_atomic(dir: &Path, name: &str, contents: &str) -> Result<(), CliError> {
-    let tmp = dir.join(format!(".{name}.partial"));
-    std::fs::write(&tmp, contents)
-        .map_err(|e| CliError(format!("cannot write {}: {e}", tmp.display())))?;
+/// Writes `contents` to `dir/name`.
+fn write_file(dir: &Path, name: &str, contents: &str) -> Result<(), CliError> {
     let to = dir.join(name);
-    std::fs::rename(&tmp, &to).map_err(|e| CliError(format!("cannot write {}: {e}", to.display())))
+    std::fs::write(&to, contents)
+        .map_err(|e| CliError(format!("cannot write {}: {e}", to.display())))
 }
 
 /// (fate, step) of a trajectory as text.
@@ -59,6 +58,12 @@ pub(crate) fn fate(f: &Fate) -> (&'static str, String) {
         Fate::Singular { step } => ("singular", step.to_string()),
         other => ("other", format!("{other:?}")),
     }
+}
+
+/// The basin (index of the nearest `--basin` point) of trajectory j, if
+/// basins were counted and it finished.
+pub(crate) fn basin(r: &StudyResult, j: usize) -> Option<usize> {
+    r.basins.as_ref()?.assignment.get(j).copied().flatten()
 }
 
 /// The human-readable summary.
@@ -79,6 +84,15 @@ pub fn summary_text(r: &StudyResult) -> String {
         "finished {}, diverged {}, non-finite {}, singular {}, not converged {}",
         s.finished, s.diverged, s.non_finite, s.singular, s.not_converged
     );
+    let locked = r.lock_in.iter().filter(|l| l.is_some()).count();
+    if !r.lock_in.is_empty() {
+        let _ = writeln!(t, "locked in: {locked} of {}", r.count);
+    }
+    if let Some(b) = &r.basins {
+        for (p, c) in b.equilibria.iter().zip(&b.counts) {
+            let _ = writeln!(t, "basin of {p:?}: {c}");
+        }
+    }
     let d = r.coordinates.len();
     for (i, name) in r.coordinates.iter().enumerate() {
         let var = s.covariance.get(i * d + i).copied().unwrap_or(f64::NAN);
@@ -92,10 +106,32 @@ pub fn summary_text(r: &StudyResult) -> String {
     t
 }
 
-/// Writes `result.json` and the files of `formats` into `dir`.
+/// Writes `result.json` and the files of `formats` into `dir`: all of
+/// them into a temporary folder inside `dir` first, then moved in
+/// (`result.json` last, so its presence means the folder is complete); on
+/// an error the temporary folder is removed and `dir` keeps what it held.
 pub fn write_outputs(dir: &Path, r: &StudyResult, formats: &[Format]) -> Result<(), CliError> {
     std::fs::create_dir_all(dir)
         .map_err(|e| CliError(format!("cannot create {}: {e}", dir.display())))?;
+    let tmp = dir.join(format!(".partial-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&tmp);
+    std::fs::create_dir(&tmp)
+        .map_err(|e| CliError(format!("cannot create {}: {e}", tmp.display())))?;
+    let written = write_all(&tmp, r, formats).and_then(|names| {
+        for name in names {
+            std::fs::rename(tmp.join(&name), dir.join(&name)).map_err(|e| {
+                CliError(format!("cannot write {}: {e}", dir.join(&name).display()))
+            })?;
+        }
+        Ok(())
+    });
+    let _ = std::fs::remove_dir_all(&tmp);
+    written
+}
+
+/// Writes every file into `dir`; returns their names, `result.json` last.
+fn write_all(dir: &Path, r: &StudyResult, formats: &[Format]) -> Result<Vec<String>, CliError> {
+    let mut names = Vec::new();
     let d = r.coordinates.len();
     for f in formats {
         match f {
@@ -104,7 +140,7 @@ pub fn write_outputs(dir: &Path, r: &StudyResult, formats: &[Format]) -> Result<
                 for c in &r.coordinates {
                     let _ = write!(csv, ",{c}");
                 }
-                csv.push_str(",fate,fate_step,lock_in\n");
+                csv.push_str(",fate,fate_step,lock_in,basin\n");
                 for (j, x) in r.final_states.chunks(d.max(1)).enumerate() {
                     let _ = write!(csv, "{}", r.first + j as u64);
                     for v in x {
@@ -118,9 +154,11 @@ pub fn write_outputs(dir: &Path, r: &StudyResult, formats: &[Format]) -> Result<
                         .flatten()
                         .map(|k| k.to_string())
                         .unwrap_or_default();
-                    let _ = writeln!(csv, ",{name},{step},{lock}");
+                    let basin = basin(r, j).map(|k| k.to_string()).unwrap_or_default();
+                    let _ = writeln!(csv, ",{name},{step},{lock},{basin}");
                 }
-                write_atomic(dir, "final_states.csv", &csv)?;
+                write_file(dir, "final_states.csv", &csv)?;
+                names.push("final_states.csv".to_string());
                 let mut summary = String::from("coordinate,mean,variance\n");
                 for (i, c) in r.coordinates.iter().enumerate() {
                     let _ = writeln!(
@@ -134,14 +172,12 @@ pub fn write_outputs(dir: &Path, r: &StudyResult, formats: &[Format]) -> Result<
                             .unwrap_or(f64::NAN)
                     );
                 }
-                write_atomic(dir, "summary.csv", &summary)?;
+                write_file(dir, "summary.csv", &summary)?;
+                names.push("summary.csv".to_string());
             }
             Format::Parquet => {
-                let tmp = dir.join(".final_states.parquet.partial");
-                crate::parquet_file::write_final_states(&tmp, r)?;
-                let to = dir.join("final_states.parquet");
-                std::fs::rename(&tmp, &to)
-                    .map_err(|e| CliError(format!("cannot write {}: {e}", to.display())))?;
+                crate::parquet_file::write_final_states(&dir.join("final_states.parquet"), r)?;
+                names.push("final_states.parquet".to_string());
             }
             Format::Json => {
                 let rows: Vec<serde_json::Value> = r
@@ -156,11 +192,13 @@ pub fn write_outputs(dir: &Path, r: &StudyResult, formats: &[Format]) -> Result<
                             "fate": name,
                             "fate_step": step.parse::<u64>().ok(),
                             "lock_in": r.lock_in.get(j).copied().flatten(),
+                            "basin": basin(r, j),
                         })
                     })
                     .collect();
                 let all = serde_json::json!({ "coordinates": r.coordinates, "trajectories": rows });
-                write_atomic(dir, "final_states.json", &serde_json::to_string(&all)?)?;
+                write_file(dir, "final_states.json", &serde_json::to_string(&all)?)?;
+                names.push("final_states.json".to_string());
                 let summary = serde_json::json!({
                     "first": r.first,
                     "count": r.count,
@@ -171,15 +209,19 @@ pub fn write_outputs(dir: &Path, r: &StudyResult, formats: &[Format]) -> Result<
                     "basins": r.basins,
                     "warnings": r.warnings,
                 });
-                write_atomic(
+                write_file(
                     dir,
                     "summary.json",
                     &serde_json::to_string_pretty(&summary)?,
                 )?;
+                names.push("summary.json".to_string());
             }
         }
     }
-    write_atomic(dir, "summary.txt", &summary_text(r))?;
+    write_file(dir, "summary.txt", &summary_text(r))?;
+    names.push("summary.txt".to_string());
     // last: its presence means the folder is complete (`--resume`)
-    write_atomic(dir, "result.json", &serde_json::to_string(r)?)
+    write_file(dir, "result.json", &serde_json::to_string(r)?)?;
+    names.push("result.json".to_string());
+    Ok(names)
 }

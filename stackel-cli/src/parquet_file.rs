@@ -1,9 +1,9 @@
 //! `final_states.parquet`: one row per trajectory, columns `trajectory`
 //! (INT64), one DOUBLE per coordinate (named as in the game, `q1`,
-//! `v[0,2]`, ...), `fate` (UTF-8), `fate_step` and `lock_in` (optional
-//! INT64). Written with the parquet crate's low-level writer, uncompressed.
+//! `v[0,2]`, ...), `fate` (UTF-8), `fate_step`, `lock_in` and `basin`
+//! (optional INT64). Written with the parquet crate's low-level writer, uncompressed.
 
-use crate::output::fate;
+use crate::output::{basin, fate};
 use crate::CliError;
 use parquet::basic::{LogicalType, Repetition, Type as Physical};
 use parquet::data_type::{ByteArray, ByteArrayType, DoubleType, Int64Type};
@@ -51,6 +51,7 @@ pub fn write_final_states(path: &Path, r: &StudyResult) -> Result<(), CliError> 
     fields.push(column("fate", Physical::BYTE_ARRAY, Repetition::REQUIRED)?);
     fields.push(column("fate_step", Physical::INT64, Repetition::OPTIONAL)?);
     fields.push(column("lock_in", Physical::INT64, Repetition::OPTIONAL)?);
+    fields.push(column("basin", Physical::INT64, Repetition::OPTIONAL)?);
     let schema = Type::group_type_builder("final_states")
         .with_fields(fields)
         .build()
@@ -88,8 +89,14 @@ pub fn write_final_states(path: &Path, r: &StudyResult) -> Result<(), CliError> 
                     .write_batch(&v, Some(&levels), None)
                     .map_err(err)?;
             }
-            _ => {
+            i if i == r.coordinates.len() + 3 => {
                 let (v, levels) = optional((0..rows).map(|j| r.lock_in.get(j).copied().flatten()));
+                col.typed::<Int64Type>()
+                    .write_batch(&v, Some(&levels), None)
+                    .map_err(err)?;
+            }
+            _ => {
+                let (v, levels) = optional((0..rows).map(|j| basin(r, j).map(|b| b as u64)));
                 col.typed::<Int64Type>()
                     .write_batch(&v, Some(&levels), None)
                     .map_err(err)?;

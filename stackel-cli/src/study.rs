@@ -5,7 +5,7 @@ use crate::output::{write_outputs, Format};
 use crate::{fail, load, CliError};
 use clap::Args;
 use stackel_jit::DynGame;
-use stackel_runtime::{Dynamics, Game, Init, Noise, Schedule, Study, StudyResult};
+use stackel_runtime::{Dynamics, Game, Init, Noise, Record, Schedule, Study, StudyResult};
 use std::io::IsTerminal;
 use std::path::{Path, PathBuf};
 
@@ -114,6 +114,17 @@ pub struct StudyArgs {
     /// Skip the run when `--out` already holds this exact study's result.
     #[arg(long)]
     pub resume: bool,
+    /// Track lock-in to this point: the step after which each trajectory
+    /// stays within --eps of it (the `lock_in` column), and the mean distance.
+    #[arg(long, value_name = "X1,X2,...", allow_hyphen_values = true)]
+    pub target: Option<String>,
+    /// The lock-in radius around --target.
+    #[arg(long, default_value_t = 0.1)]
+    pub eps: f64,
+    /// Count basins: each final state goes to the nearest of these points
+    /// (repeatable; the `basin` column and the summary's counts).
+    #[arg(long = "basin", value_name = "X1,X2,...", allow_hyphen_values = true)]
+    pub basins: Vec<String>,
     /// Output formats besides result.json: csv, json, parquet (comma-separated).
     #[arg(long, default_value = "csv,json")]
     pub format: String,
@@ -201,6 +212,40 @@ fn init(args: &StudyArgs, n: usize) -> Result<Init, CliError> {
     fail!("give the starts: --init x1,x2,... or --init-box lo,hi")
 }
 
+/// What to record besides the final states: lock-in to --target, basins.
+fn record(args: &StudyArgs, n: usize) -> Result<Record, CliError> {
+    let mut r = Record::finals();
+    let point = |spec: &str, flag: &str| -> Result<Vec<f64>, CliError> {
+        let v = parse_list(spec, flag)?;
+        if v.len() != n {
+            fail!(
+                "{flag} takes {n} numbers (one per coordinate), got {}",
+                v.len()
+            );
+        }
+        Ok(v)
+    };
+    if let Some(spec) = &args.target {
+        if !(args.eps > 0.0 && args.eps.is_finite()) {
+            fail!("--eps must be finite and > 0");
+        }
+        r = r.target(
+            point(spec, "--target")?,
+            args.eps,
+            args.steps.div_ceil(100).max(1),
+        );
+    }
+    if !args.basins.is_empty() {
+        let points = args
+            .basins
+            .iter()
+            .map(|b| point(b, "--basin"))
+            .collect::<Result<Vec<_>, _>>()?;
+        r = r.basins(points);
+    }
+    Ok(r)
+}
+
 /// `i/n` with i < n.
 fn parse_shard(spec: &str) -> Result<(u64, u64), CliError> {
     let parsed = spec
@@ -230,6 +275,7 @@ pub fn build(args: &StudyArgs) -> Result<Study<DynGame>, CliError> {
         .init(init)
         .seed(args.seed)
         .progress(std::io::stderr().is_terminal());
+    study = study.record(record(args, n)?);
     if let Some(spec) = &args.shard {
         let (i, k) = parse_shard(spec)?;
         study = study.shard(i, k);

@@ -179,12 +179,23 @@ fn four_shards_merged_are_the_whole_study_bit_for_bit() {
     // the CSV of the merged study is the whole study's, byte for byte
     let csv = |d: &Path| std::fs::read_to_string(d.join("final_states.csv")).unwrap();
     assert_eq!(csv(&whole), csv(&merged));
-    // the Parquet file holds the same rows as the CSV
+    // the Parquet file holds the same rows as the CSV (with lock-in and basins)
     let pq = scratch("parquet");
-    ok(
-        &study_args(pq.to_str().unwrap(), &["--format", "csv,json,parquet"])
-            .insert_game(&game("duopoly.stk")),
-    );
+    ok(&study_args(
+        pq.to_str().unwrap(),
+        &[
+            "--format",
+            "csv,json,parquet",
+            "--target",
+            "46,26",
+            "--eps",
+            "2",
+            "--basin",
+            "46,26",
+        ],
+    )
+    .insert_game(&game("duopoly.stk")));
+    let lock_in = result(&pq)["lock_in"].clone();
     let file = std::fs::File::open(pq.join("final_states.parquet")).unwrap();
     let reader = parquet::file::reader::SerializedFileReader::new(file).unwrap();
     let rows: Vec<parquet::record::Row> =
@@ -203,6 +214,11 @@ fn four_shards_merged_are_the_whole_study_bit_for_bit() {
             states[2 * j + 1].as_f64().unwrap()
         );
         assert_eq!(row.get_string(3).unwrap(), "finished");
+        assert_eq!(
+            row.get_long(5).unwrap() as u64,
+            lock_in[j].as_u64().unwrap()
+        );
+        assert_eq!(row.get_long(6).unwrap(), 0);
     }
     // and the study lands near the Stackelberg point (46, 26)
     let mean = &a["summary"]["mean"];
@@ -240,6 +256,53 @@ fn resume_skips_a_complete_study_and_reruns_a_different_one() {
     args[k + 1] = "8";
     ok(&args);
     assert_ne!(result(&d)["final_states"], first["final_states"]);
+}
+
+#[test]
+fn lock_in_and_basins_are_recorded() {
+    let d = scratch("lock");
+    let dir = d.to_str().unwrap().to_string();
+    let g = game("duopoly.stk");
+    // basins of the Stackelberg point (46, 26) and of the Nash point
+    // (30.67, 33.67): every trajectory of the Stackelberg rule ends in the first
+    ok(&study_args(
+        &dir,
+        &[
+            "--target",
+            "46,26",
+            "--eps",
+            "2",
+            "--basin",
+            "46,26",
+            "--basin",
+            "30.67,33.67",
+        ],
+    )
+    .insert_game(&g));
+    let r = result(&d);
+    assert_eq!(r["basins"]["counts"], serde_json::json!([400, 0]));
+    let csv = std::fs::read_to_string(d.join("final_states.csv")).unwrap();
+    assert!(csv.lines().next().unwrap().ends_with(",lock_in,basin"));
+    // every trajectory locks in at some step (the noise is small late)
+    let locked: Vec<u64> = csv
+        .lines()
+        .skip(1)
+        .map(|l| l.split(',').nth(5).unwrap().parse().unwrap())
+        .collect();
+    assert_eq!(locked.len(), 400);
+    assert!(locked.iter().all(|&k| k <= 1500));
+    assert!(csv.lines().skip(1).all(|l| l.ends_with(",0")));
+    let summary = std::fs::read_to_string(d.join("summary.txt")).unwrap();
+    assert!(summary.contains("locked in: 400 of 400"), "{summary}");
+    // no temporary folder is left behind
+    let names: Vec<String> = std::fs::read_dir(&d)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    assert!(names.iter().all(|n| !n.starts_with('.')), "{names:?}");
+    // a target of the wrong length is refused
+    let o = stackel(&study_args(&dir, &["--target", "46"]).insert_game(&g));
+    assert_eq!(o.status.code(), Some(1));
 }
 
 #[test]
