@@ -11,8 +11,33 @@ use stackel_symbolic::model::{
     BinOp, BinaryFn, Expr, GameModel, Index, Param, Player, Shape, SumVar, UnaryFn,
 };
 
+thread_local! {
+    /// Set when the reference interpreter meets a non-finite intermediate.
+    static PASSED_A_POLE: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
+}
+
+/// The tree's value at a point, or `None` when some intermediate is not
+/// finite (a pole such as `(p - p)^-1`). There the value can hang on the sign
+/// of a zero (`max((-(p - p))^-1, x)` is `x` in IEEE arithmetic, because
+/// `-(p - p)` is `-0`), which algebraic simplification does not keep, as in
+/// every computer-algebra system: simplification preserves real values, and
+/// a pole has none.
+fn eval_off_poles(e: &Expr, x: &[f64], p: &[f64]) -> Option<f64> {
+    PASSED_A_POLE.with(|f| f.set(false));
+    let v = eval(e, x, p, &mut vec![]);
+    (!PASSED_A_POLE.with(|f| f.get())).then_some(v)
+}
+
 /// Reference semantics of a model expression (tree walk, sums looped).
 fn eval(e: &Expr, x: &[f64], p: &[f64], env: &mut Vec<(SumVar, i64)>) -> f64 {
+    let v = eval_node(e, x, p, env);
+    if !v.is_finite() {
+        PASSED_A_POLE.with(|f| f.set(true));
+    }
+    v
+}
+
+fn eval_node(e: &Expr, x: &[f64], p: &[f64], env: &mut Vec<(SumVar, i64)>) -> f64 {
     let idx = |i: &Index, env: &Vec<(SumVar, i64)>| {
         i.offset
             + i.var
@@ -282,9 +307,11 @@ proptest! {
         let mut dag = Dag::new();
         let id = unroll(&m, &mut dag, &e);
         for pt in POINTS {
-            let want = eval(&e, &pt[..2], &pt[2..3], &mut vec![]);
+            let Some(want) = eval_off_poles(&e, &pt[..2], &pt[2..3]) else {
+                continue;
+            };
             let got = dag.eval(id, &pt[..2], &pt[2..3], &[]);
-            if want.is_finite() && want.abs() < 1e8 {
+            if want.abs() < 1e8 {
                 prop_assert!((got - want).abs() <= 1e-9 * (1.0 + want.abs()),
                     "simplified {got} vs tree {want}");
             }
