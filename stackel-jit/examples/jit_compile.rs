@@ -5,7 +5,7 @@
 //!
 //! `cargo run --release -p stackel-jit --example jit_compile`
 
-use stackel_jit::{JitPrograms, Precision, TextGame};
+use stackel_jit::{DynGame, JitPrograms, Precision};
 use stackel_runtime::{Game, StackelbergParts};
 use stackel_symbolic::ir::Program;
 use stackel_symbolic::lower::lower_game;
@@ -52,8 +52,9 @@ fn covariance(m: usize) -> String {
 }
 
 /// Milliseconds to parse, check and lower `text`, to JIT every program in
-/// f64, and to build the whole `TextGame` (both precisions, in parallel).
-fn compile(text: &str) -> (f64, f64, f64, TextGame, usize) {
+/// f64, and to build the whole `DynGame` (both precisions in parallel, the
+/// batched programs, the WGSL module, the formulas).
+fn compile(text: &str) -> (f64, f64, f64, DynGame, usize) {
     let t = Instant::now();
     let model =
         stackel_symbolic::front_end(proc_macro2::TokenStream::from_str(text).unwrap()).unwrap();
@@ -68,7 +69,7 @@ fn compile(text: &str) -> (f64, f64, f64, TextGame, usize) {
     JitPrograms::compile(&programs, Precision::F64).unwrap();
     let jit = t.elapsed().as_secs_f64() * 1e3;
     let t = Instant::now();
-    let game = TextGame::from_text("game.stk", text).unwrap();
+    let game = DynGame::from_dsl("game.stk", text).unwrap();
     (front, jit, t.elapsed().as_secs_f64() * 1e3, game, size)
 }
 
@@ -88,7 +89,7 @@ fn ns_per_call(mut f: impl FnMut()) -> f64 {
     rounds[2]
 }
 
-fn side_by_side<G: Game>(name: &str, g: &G, jit: &TextGame) {
+fn side_by_side<G: Game>(name: &str, g: &G, jit: &DynGame) {
     let (d1, d2) = (g.d1(), g.d2());
     let x: Vec<f64> = (0..g.n()).map(|i| 0.1 + 0.37 * (i as f64).sin()).collect();
     let mut ja: Vec<Vec<f64>> = [d1, d2, d2, d2 * d2, d2 * d1]
@@ -99,8 +100,16 @@ fn side_by_side<G: Game>(name: &str, g: &G, jit: &TextGame) {
     // black_box: neither side may be hoisted out of the timing loop
     let t_jit = ns_per_call(|| {
         if let [a, b, c, d, e] = ja.as_mut_slice() {
-            jit.stackelberg_parts_f64(std::hint::black_box(&x), [a, b, c, d, e])
-                .unwrap();
+            jit.stackelberg_parts(
+                std::hint::black_box(&x),
+                StackelbergParts {
+                    d1f1: a,
+                    d2f1: b,
+                    d2f2: c,
+                    d22f2: d,
+                    d21f2: e,
+                },
+            );
         }
         std::hint::black_box(&mut ja);
     });
@@ -129,7 +138,7 @@ fn side_by_side<G: Game>(name: &str, g: &G, jit: &TextGame) {
 fn main() {
     let (front, jit_ms, whole, duopoly, size) = compile(DUOPOLY);
     println!(
-        "duopoly: front end + lowering {front:.2} ms, JIT of {size} IR entries {jit_ms:.2} ms (f64); the whole TextGame (f64 and f32) {whole:.1} ms"
+        "duopoly: front end + lowering {front:.2} ms, JIT of {size} IR entries {jit_ms:.2} ms (f64); the whole DynGame (f64 and f32) {whole:.1} ms"
     );
     side_by_side(
         "duopoly",
@@ -138,7 +147,7 @@ fn main() {
     );
     for m in [3, 9] {
         let (front, jit_ms, whole, jit, size) = compile(&covariance(m));
-        println!("covariance m = {m}: front end + lowering {front:.1} ms, JIT of {size} IR entries {jit_ms:.1} ms (f64); the whole TextGame (f64 and f32) {whole:.0} ms");
+        println!("covariance m = {m}: front end + lowering {front:.1} ms, JIT of {size} IR entries {jit_ms:.1} ms (f64); the whole DynGame (f64 and f32) {whole:.0} ms");
         if m == 9 {
             side_by_side("covariance m = 9", &Covariance9::default(), &jit);
         }

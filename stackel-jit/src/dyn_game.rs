@@ -17,7 +17,7 @@
 //! game text (building the same text again reuses them), a few hundred bytes
 //! plus the WGSL module.
 
-use crate::game::{
+use crate::compile::{
     compile_game, default_params, CompiledGame, TextGameError, FOLLOWER_COSTS, LEADER_COST, OMEGA,
     SECOND_ORDER_PARTS, STACKELBERG_PARTS,
 };
@@ -151,6 +151,20 @@ impl DynGame {
             params32: params.iter().map(|&v| v as f32).collect(),
             params,
         })
+    }
+
+    /// Sets the flat params (declaration order, row-major) like
+    /// [`Game::set_params`], but a slice of the wrong length is the typed
+    /// error [`TextGameError::Params`] instead of a panic.
+    pub fn try_set_params(&mut self, p: &[f64]) -> Result<(), TextGameError> {
+        if p.len() != self.params.len() {
+            return Err(TextGameError::Params {
+                need: self.params.len(),
+                got: p.len(),
+            });
+        }
+        self.set_params(p);
+        Ok(())
     }
 
     /// The game's name in the DSL.

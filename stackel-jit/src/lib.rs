@@ -36,14 +36,14 @@
 
 #![warn(missing_docs)]
 
+mod compile;
 mod dyn_game;
-mod game;
 mod interp;
 mod libm;
 mod translate;
 
+pub use compile::TextGameError;
 pub use dyn_game::DynGame;
-pub use game::{TextGame, TextGameError};
 
 use cranelift_codegen::ir::{types, AbiParam};
 use cranelift_codegen::settings::{self, Configurable};
