@@ -5,6 +5,7 @@
 //! why a text cannot be compiled ([`TextGameError`]).
 
 use crate::{JitError, JitPrograms, Precision};
+use stackel_runtime::dynamics::SMALL_N;
 use stackel_symbolic::ir::Program;
 use stackel_symbolic::lower::{lower_game, BLOCK_NAMES};
 use stackel_symbolic::model::GameModel;
@@ -96,10 +97,18 @@ pub(crate) fn compile_game(file: &str, text: &str) -> Result<CompiledGame, TextG
         programs.extend(s.phi_hessians.iter().cloned());
     }
     let refs: Vec<&Program> = programs.iter().collect();
-    let batched = [OMEGA, STACKELBERG_PARTS];
+    // the engines call the batched field only where the small-state kernel
+    // steps the game; a batched loop around a big program would only cost
+    // compile time (register allocation grows faster than the program)
+    let (d1, d2) = (model.leader_dim(), model.follower_dim());
+    let batched: &[usize] = if d1 + d2 <= SMALL_N && (1..=2).contains(&d2) {
+        &[OMEGA, STACKELBERG_PARTS]
+    } else {
+        &[]
+    };
     let (f64, f32) = std::thread::scope(|s| {
-        let f32 = s.spawn(|| JitPrograms::compile_with_batches(&refs, &batched, Precision::F32));
-        let f64 = JitPrograms::compile_with_batches(&refs, &batched, Precision::F64);
+        let f32 = s.spawn(|| JitPrograms::compile_with_batches(&refs, batched, Precision::F32));
+        let f64 = JitPrograms::compile_with_batches(&refs, batched, Precision::F64);
         (f64, f32.join().expect("the f32 compilation does not panic"))
     });
     Ok(CompiledGame {

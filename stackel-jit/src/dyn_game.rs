@@ -241,8 +241,9 @@ impl DynGame {
     }
 
     /// Runs program `k` (one with a batched form) at `count` points stored
-    /// coordinate-major: x[i * count + j], outputs likewise. Native code for
-    /// f64 and f32; otherwise point by point.
+    /// coordinate-major: x[i * count + j], outputs likewise. The batched
+    /// native loop where the program has one in this precision; otherwise
+    /// point by point ([`DynGame::run`]).
     fn run_batch<T: Real>(&self, k: usize, xs: &[T], count: usize, outs: &mut [&mut [T]]) {
         let c = &*self.compiled;
         let shape = &c.shapes[k];
@@ -305,7 +306,7 @@ impl DynGame {
                     *v = xs[i * count + j];
                 }
                 let mut refs: Vec<&mut [T]> = point.iter_mut().map(|v| &mut v[..]).collect();
-                interp::run(&c.programs[k], &x, &self.params, &[], &mut refs);
+                self.run(k, &x, &[], &mut refs);
                 for (o, v) in outs.iter_mut().zip(&point) {
                     for (e, value) in v.iter().enumerate() {
                         o[e * count + j] = *value;
@@ -446,8 +447,10 @@ impl Game for DynGame {
         )
     }
 
+    /// True where the field has a native batched form: games small enough
+    /// for the engine's small-state kernel (d1 + d2 <= 8, d2 <= 2).
     fn prefers_batches(&self) -> bool {
-        true
+        self.compiled.f64.has_batch(STACKELBERG_PARTS)
     }
 
     fn omega_batch<T: Real>(&self, xs: &[T], count: usize, out: &mut [T]) {

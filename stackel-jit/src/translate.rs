@@ -84,6 +84,8 @@ struct Batch {
     columns: HashMap<u32, Value>,
     /// j * width for the current point j.
     offset: Value,
+    /// Bytes past `offset` of this copy of an unrolled loop body.
+    imm: i32,
 }
 
 impl Cx<'_> {
@@ -107,7 +109,7 @@ impl Cx<'_> {
     fn load(&mut self, which: u8, k: u32) -> Value {
         let (ty, width, flags) = (self.ty, self.width, self.flags);
         if let (0, Some(batch)) = (which, &self.batch) {
-            let (column, offset) = (batch.columns[&k], batch.offset);
+            let (column, offset, imm) = (batch.columns[&k], batch.offset, batch.imm);
             let b = &mut self.b;
             // a vector of lanes points is not aligned to its own size
             let flags = if ty.is_vector() {
@@ -117,7 +119,7 @@ impl Cx<'_> {
             };
             return *self.loaded.entry((which, k)).or_insert_with(|| {
                 let at = b.ins().iadd(column, offset);
-                b.ins().load(ty, flags, at, 0)
+                b.ins().load(ty, flags, at, imm)
             });
         }
         let (base, b) = (self.args[which as usize], &mut self.b);
@@ -303,10 +305,16 @@ impl Cx<'_> {
 /// lambda, outputs, count)`: the program at `count` points, x stored
 /// coordinate-major (entry k of point j at `x[k * count + j]`) and every
 /// output likewise (entry e of point j at `out[e * count + j]`); p and
-/// lambda are shared. A vector loop takes 128 bits of points at a time (2 in
-/// f64, 4 in f32; library functions lane by lane), a scalar loop the rest;
-/// every lane computes exactly what the one-point program computes. Params
-/// and constants are loaded once, before the loops.
+/// lambda are shared. A vector loop takes [`UNROLL`] vectors of 128 bits of
+/// points at a time (2 points in f64, 4 in f32 a vector; library functions
+/// lane by lane), a scalar loop the rest; every lane computes exactly what
+/// the one-point program computes. Params and constants are loaded once,
+/// before the loops.
+/// Vectors a trip of the batched vector loop takes: independent copies of
+/// the body, so the core overlaps their latencies and the loop's own work
+/// (compare, branch, addresses) is paid once for all of them.
+const UNROLL: i64 = 4;
+
 pub(crate) fn batched_program(
     module: &mut JITModule,
     func: &mut Function,
@@ -398,19 +406,22 @@ pub(crate) fn batched_program(
     }
     let zero = cx.b.ins().iconst(ptr, 0);
     cx.b.ins().jump(vheader, &[zero.into()]);
-    // the vector loop: while j + lanes <= count
+    // the vector loop: while j + UNROLL * lanes <= count
     cx.b.switch_to_block(vheader);
     let j = cx.b.block_params(vheader)[0];
-    let end = cx.b.ins().iadd_imm_s(j, lanes);
+    let end = cx.b.ins().iadd_imm_s(j, UNROLL * lanes);
     let more = cx.b.ins().icmp(IntCC::UnsignedLessThanOrEqual, end, count);
     cx.b.ins().brif(more, vbody, &[], sheader, &[j.into()]);
     cx.b.switch_to_block(vbody);
     cx.b.seal_block(vbody);
     cx.ty = vty;
-    (cx.loaded, cx.consts) = hoisted[0].clone();
-    emit_point(
-        &mut cx, module, imports, program, &columns, &outputs, j, width,
-    );
+    for copy in 0..UNROLL {
+        (cx.loaded, cx.consts) = hoisted[0].clone();
+        let imm = (copy * lanes * width) as i32;
+        emit_point(
+            &mut cx, module, imports, program, &columns, &outputs, j, width, imm,
+        );
+    }
     cx.b.ins().jump(vheader, &[end.into()]);
     cx.b.seal_block(vheader);
     // the scalar loop: the last points
@@ -423,7 +434,7 @@ pub(crate) fn batched_program(
     cx.ty = ty;
     (cx.loaded, cx.consts) = hoisted[1].clone();
     emit_point(
-        &mut cx, module, imports, program, &columns, &outputs, j, width,
+        &mut cx, module, imports, program, &columns, &outputs, j, width, 0,
     );
     let next = cx.b.ins().iadd_imm_s(j, 1);
     cx.b.ins().jump(sheader, &[next.into()]);
@@ -435,7 +446,8 @@ pub(crate) fn batched_program(
 }
 
 /// The program at point j (a vector of points when `cx.ty` is a vector):
-/// its statements, then each output entry stored at `base + j * width`.
+/// its statements, then each output entry stored at `base + j * width +
+/// imm` (`imm`: the bytes of the earlier copies of an unrolled body).
 #[allow(clippy::too_many_arguments)]
 fn emit_point(
     cx: &mut Cx<'_>,
@@ -446,11 +458,13 @@ fn emit_point(
     outputs: &[Vec<Value>],
     j: Value,
     width: i64,
+    imm: i32,
 ) {
     let offset = cx.b.ins().imul_imm_s(j, width);
     cx.batch = Some(Batch {
         columns: columns.clone(),
         offset,
+        imm,
     });
     cx.temps.iter_mut().for_each(|t| *t = None);
     let store = if cx.ty.is_vector() {
@@ -467,7 +481,7 @@ fn emit_point(
         for (&entry, &base) in out.entries.iter().zip(bases) {
             let v = cx.operand(entry);
             let at = cx.b.ins().iadd(base, offset);
-            cx.b.ins().store(store, v, at, 0);
+            cx.b.ins().store(store, v, at, imm);
         }
     }
     cx.batch = None;

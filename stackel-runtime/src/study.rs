@@ -107,7 +107,8 @@ pub struct Study<G> {
     record: Record,
     engine: Engine,
     shard: (u64, u64),
-    chunk: usize,
+    /// Set by [`Study::chunk_size`]; else [`Study::default_chunk`].
+    chunk: Option<usize>,
     divergence_bound: f64,
     checkpoint: Option<(PathBuf, u64)>,
     progress: Option<bool>,
@@ -121,7 +122,7 @@ impl<G: Game> Study<G> {
     /// A study of `dynamics` on `game`: by default 1 trajectory, 1000 steps,
     /// no noise, all starting at the origin, seed 0, final states only.
     pub fn new(game: G, dynamics: Dynamics) -> Self {
-        let (n, nd) = (game.n(), game.nd());
+        let n = game.n();
         Study {
             game,
             dynamics,
@@ -133,10 +134,7 @@ impl<G: Game> Study<G> {
             record: Record::finals(),
             engine: Engine::Cpu,
             shard: (0, 1),
-            // big games (a network's parameters, data inputs) step one
-            // trajectory at a time anyway: one per chunk spreads few
-            // trajectories over all cores
-            chunk: if nd > 0 || n > 256 { 1 } else { 2048 },
+            chunk: None,
             divergence_bound: 1e8,
             checkpoint: None,
             progress: None,
@@ -187,11 +185,28 @@ impl<G: Game> Study<G> {
         self.shard = (index, count);
         self
     }
-    /// Trajectories per chunk of work (default 2048, 1 for games with data
-    /// inputs or more than 256 state entries; results do not depend on it).
+    /// Trajectories per chunk of work (default: [`Study::default_chunk`];
+    /// results do not depend on it).
     pub fn chunk_size(mut self, c: usize) -> Self {
-        self.chunk = c;
+        self.chunk = Some(c);
         self
+    }
+
+    /// The chunk size unless set: 2048 trajectories; 1 for games with data
+    /// inputs or more than 256 state entries (they step one trajectory at a
+    /// time anyway, and one a chunk spreads few trajectories over all
+    /// cores); and for games that prefer batches, 2 KiB of each state
+    /// coordinate (256 trajectories in f64, 512 in f32), so that the
+    /// batch's field inputs, written by the game and read back by the step,
+    /// stay in the core's first-level cache.
+    pub fn default_chunk<T: NoiseFloat>(&self) -> usize {
+        if self.game.nd() > 0 || self.game.n() > 256 {
+            1
+        } else if self.game.prefers_batches() {
+            2048 / std::mem::size_of::<T>()
+        } else {
+            2048
+        }
     }
     /// A trajectory with some |x_i| above `bound` is stopped as diverged (default 1e8).
     pub fn divergence_bound(mut self, bound: f64) -> Self {
@@ -340,7 +355,7 @@ impl<G: Game> Study<G> {
                 count: sc,
             });
         }
-        if self.chunk == 0 {
+        if self.chunk == Some(0) {
             return Err(StudyError::Zero { what: "chunk size" });
         }
         if let Some((_, b)) = &self.checkpoint {
@@ -388,7 +403,8 @@ impl<G: Game> Study<G> {
 
     /// The CPU engine, with checkpoints and the progress bar.
     fn run_cpu<T: NoiseFloat>(&self, plan: &Plan<'_, G>) -> Result<StudyResult, StudyError> {
-        let run = CpuRun::<G, T>::new(plan, self.chunk, self.simd);
+        let chunk = self.chunk.unwrap_or_else(|| self.default_chunk::<T>());
+        let run = CpuRun::<G, T>::new(plan, chunk, self.simd);
         let (lo, hi) = plan.range;
         let bar = checkpoint::progress_bar(self.progress, hi - lo, self.steps);
         let result = match &self.checkpoint {

@@ -1,6 +1,6 @@
 //! The CPU engine: how it runs a [`Plan`].
 //!
-//! Trajectories are cut into chunks (default 2048) that rayon spreads over
+//! Trajectories are cut into chunks (`Study::default_chunk`) that rayon spreads over
 //! the cores; a chunk keeps its states in structure-of-arrays form and, per
 //! step, makes one Philox pass and one Box-Muller pass over the whole chunk
 //! (vectorised, AVX-512 or AVX2 chosen at run time: [`rng::simd_tier`]), then
