@@ -9,6 +9,7 @@
 use stackel::autodiff::{Costs, DualGame};
 use stackel::prelude::*;
 use stackel::{Form, GameInfo, PlayerInfo, Real};
+use stackel_testkit::unit_point as point;
 
 /// The same game compiled twice, in the tape form and unrolled.
 macro_rules! two_forms {
@@ -147,19 +148,6 @@ impl Costs for GanTwin {
         let decay = (26..29).fold(T::zero(), |a, j| a + s[j] * s[j]);
         -l / T::of(4.0) + T::of(0.01) * decay
     }
-}
-
-/// A reproducible point in [-1, 1]^n.
-fn point(n: usize, seed: u64) -> Vec<f64> {
-    let mut s = seed.wrapping_mul(0x9E37_79B9_7F4A_7C15) | 1;
-    (0..n)
-        .map(|_| {
-            s ^= s << 13;
-            s ^= s >> 7;
-            s ^= s << 17;
-            (s >> 11) as f64 / (1u64 << 53) as f64 * 2.0 - 1.0
-        })
-        .collect()
 }
 
 fn close(a: &[f64], b: &[f64], tol: f64, what: &str) {

@@ -10,6 +10,7 @@ use stackel_symbolic::ir::{Instr, Op, Operand, OutputArray, Program};
 use stackel_symbolic::lower::{lower_game, run, Lowered, BLOCK_NAMES};
 use stackel_symbolic::model::UnaryFn;
 use stackel_testkit::games::{Covariance3, Duopoly, Torus, ZeroSumExample1};
+use stackel_testkit::point;
 use stackel_testkit::texts::{COVARIANCE3, DUOPOLY, EXAMPLE1, TORUS};
 use std::str::FromStr;
 
@@ -17,19 +18,6 @@ fn lowered(text: &str) -> Lowered {
     let tokens = proc_macro2::TokenStream::from_str(text).expect("DSL text tokenizes");
     let model = stackel_symbolic::front_end(tokens).expect("the game checks");
     lower_game(&model).expect("the game lowers")
-}
-
-/// A deterministic point in [-2, 2]^n.
-fn point(n: usize, seed: u64) -> Vec<f64> {
-    let mut s = seed.wrapping_mul(0x9E37_79B9_7F4A_7C15) | 1;
-    (0..n)
-        .map(|_| {
-            s ^= s << 13;
-            s ^= s >> 7;
-            s ^= s << 17;
-            (s >> 11) as f64 / (1u64 << 53) as f64 * 4.0 - 2.0
-        })
-        .collect()
 }
 
 /// What the macro game computes for block `name` at (x, lambda).

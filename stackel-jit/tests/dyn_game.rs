@@ -15,20 +15,8 @@ use stackel_runtime::{
     Dynamics, Game, Init, Noise, Real, Schedule, SecondOrderParts, StackelbergParts, Study, Tangent,
 };
 use stackel_testkit::games::{Covariance3, Duopoly, Torus, ZeroSumExample1};
+use stackel_testkit::point;
 use stackel_testkit::texts::{COVARIANCE3, DUOPOLY, EXAMPLE1, TORUS};
-
-/// A deterministic point in [-2, 2]^n.
-fn point(n: usize, seed: u64) -> Vec<f64> {
-    let mut s = seed.wrapping_mul(0x9E37_79B9_7F4A_7C15) | 1;
-    (0..n)
-        .map(|_| {
-            s ^= s << 13;
-            s ^= s >> 7;
-            s ^= s << 17;
-            (s >> 11) as f64 / (1u64 << 53) as f64 * 4.0 - 2.0
-        })
-        .collect()
-}
 
 /// Everything `g` computes at (x, lambda), one method after another: both
 /// kinds of cost, every block, omega, the fused parts, the operators.
@@ -490,9 +478,13 @@ proptest! {
 }
 
 /// Mutated paper games: whatever the text, `from_dsl` returns, never
-/// panics, and a game it returns evaluates.
+/// panics, and a game it returns evaluates. 1,500 texts a run;
+/// `STACKEL_FUZZ_CASES=10000` for a longer campaign.
 #[test]
 fn mutated_texts_never_panic() {
+    let cases: usize = std::env::var("STACKEL_FUZZ_CASES").map_or(1500, |v| {
+        v.parse().expect("STACKEL_FUZZ_CASES is a number of texts")
+    });
     let texts = [DUOPOLY, TORUS, EXAMPLE1, COVARIANCE3];
     let pieces = [
         "+", "-", "*", "/", "(", ")", ";", "x", "q1", "[0]", "sum(i)", "^", "2.0", "leader",
@@ -506,7 +498,7 @@ fn mutated_texts_never_panic() {
         (s % m as u64) as usize
     };
     let (mut ok, mut err) = (0, 0);
-    for k in 0..1500 {
+    for k in 0..cases {
         let base = texts[k % texts.len()];
         let mut t: Vec<char> = base.chars().collect();
         for _ in 0..1 + next(3) {
@@ -540,6 +532,7 @@ fn mutated_texts_never_panic() {
         }
     }
     assert!(ok > 0 && err > 0, "ok {ok}, errors {err}");
+    eprintln!("{cases} mutated texts: {ok} games built, {err} errors");
 }
 
 /// `omega_batch` and `stackelberg_parts_batch` (native loops over many

@@ -26,15 +26,7 @@ use stackel_testkit::twins::CovarianceM;
 
 /// Deterministic uniforms in [-1, 1).
 fn uniforms(seed: u64, count: usize) -> Vec<f64> {
-    let mut s = seed.wrapping_mul(0x9E37_79B9_7F4A_7C15) | 1;
-    (0..count)
-        .map(|_| {
-            s ^= s << 13;
-            s ^= s >> 7;
-            s ^= s << 17;
-            (s >> 11) as f64 / (1u64 << 52) as f64 - 1.0
-        })
-        .collect()
+    stackel_testkit::unit_point(count, seed)
 }
 
 /// A game with a random SPD sigma and a point with random V, small W.

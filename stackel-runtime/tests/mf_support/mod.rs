@@ -42,15 +42,7 @@ static INFO: GameInfo = GameInfo {
 
 /// Deterministic uniforms in [-1, 1).
 pub fn uniforms(seed: u64, count: usize) -> Vec<f64> {
-    let mut s = seed.wrapping_mul(0x9E37_79B9_7F4A_7C15) | 1;
-    (0..count)
-        .map(|_| {
-            s ^= s << 13;
-            s ^= s >> 7;
-            s ^= s << 17;
-            (s >> 11) as f64 / (1u64 << 52) as f64 - 1.0
-        })
-        .collect()
+    stackel_testkit::unit_point(count, seed)
 }
 
 #[derive(Clone, Debug)]
