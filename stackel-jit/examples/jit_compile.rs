@@ -92,40 +92,21 @@ fn ns_per_call(mut f: impl FnMut()) -> f64 {
 fn side_by_side<G: Game>(name: &str, g: &G, jit: &DynGame) {
     let (d1, d2) = (g.d1(), g.d2());
     let x: Vec<f64> = (0..g.n()).map(|i| 0.1 + 0.37 * (i as f64).sin()).collect();
-    let mut ja: Vec<Vec<f64>> = [d1, d2, d2, d2 * d2, d2 * d1]
-        .iter()
-        .map(|&s| vec![0.0; s])
-        .collect();
+    let mut ja = [d1, d2, d2, d2 * d2, d2 * d1].map(|k| vec![0.0; k]);
     let mut ma = ja.clone();
     // black_box: neither side may be hoisted out of the timing loop
     let t_jit = ns_per_call(|| {
-        if let [a, b, c, d, e] = ja.as_mut_slice() {
-            jit.stackelberg_parts(
-                std::hint::black_box(&x),
-                StackelbergParts {
-                    d1f1: a,
-                    d2f1: b,
-                    d2f2: c,
-                    d22f2: d,
-                    d21f2: e,
-                },
-            );
-        }
+        jit.stackelberg_parts(
+            std::hint::black_box(&x),
+            StackelbergParts::from_buffers(&mut ja),
+        );
         std::hint::black_box(&mut ja);
     });
     let t_macro = ns_per_call(|| {
-        if let [a, b, c, d, e] = ma.as_mut_slice() {
-            g.stackelberg_parts(
-                std::hint::black_box(&x),
-                StackelbergParts {
-                    d1f1: a,
-                    d2f1: b,
-                    d2f2: c,
-                    d22f2: d,
-                    d21f2: e,
-                },
-            );
-        }
+        g.stackelberg_parts(
+            std::hint::black_box(&x),
+            StackelbergParts::from_buffers(&mut ma),
+        );
         std::hint::black_box(&mut ma);
     });
     assert_eq!(ja, ma, "run-time and compile-time code agree");

@@ -193,6 +193,21 @@ pub struct StackelbergParts<'a, T> {
     pub d21f2: &'a mut [T],
 }
 
+impl<'a, T> StackelbergParts<'a, T> {
+    /// The parts over five buffers in the order D1f1, D2f1, D2f2, D22f2,
+    /// D21f2 (e.g. `[d1, d2, d2, d2 * d2, d2 * d1].map(|k| vec![0.0; k])`).
+    pub fn from_buffers(b: &'a mut [Vec<T>; 5]) -> Self {
+        let [d1f1, d2f1, d2f2, d22f2, d21f2] = b;
+        StackelbergParts {
+            d1f1,
+            d2f1,
+            d2f2,
+            d22f2,
+            d21f2,
+        }
+    }
+}
+
 /// The second-order blocks J_S needs, written in one pass (shared
 /// subexpressions computed once), at x with the multiplier lambda fixed.
 /// Lengths: `d11f1` d1*d1, `d12f1` d1*d2, `d22f1` d2*d2, `d22f2` d2*d2,

@@ -167,16 +167,7 @@ pub fn agree<L: Game, U: Game>(
         // the fused parts (trait defaults in the generated forms)
         let mut s = [d1, d2, d2, d2 * d2, d2 * d1].map(|k| vec![f64::NAN; k]);
         let mut t = s.clone();
-        fn parts(s: &mut [Vec<f64>; 5]) -> StackelbergParts<'_, f64> {
-            let [a, b, c, d, e] = s;
-            StackelbergParts {
-                d1f1: a,
-                d2f1: b,
-                d2f2: c,
-                d22f2: d,
-                d21f2: e,
-            }
-        }
+        let parts = StackelbergParts::from_buffers;
         l.stackelberg_parts(&x, parts(&mut s));
         u.stackelberg_parts(&x, parts(&mut t));
         for (a, b) in s.iter().zip(&t) {
