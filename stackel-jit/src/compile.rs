@@ -5,7 +5,7 @@
 //! why a text cannot be compiled ([`TextGameError`]).
 
 use crate::{JitError, JitPrograms, Precision};
-use stackel_runtime::dynamics::SMALL_N;
+use stackel_runtime::dynamics::small_kernel_fits;
 use stackel_symbolic::ir::Program;
 use stackel_symbolic::lower::{lower_game, BLOCK_NAMES};
 use stackel_symbolic::model::GameModel;
@@ -100,8 +100,7 @@ pub(crate) fn compile_game(file: &str, text: &str) -> Result<CompiledGame, TextG
     // the engines call the batched field only where the small-state kernel
     // steps the game; a batched loop around a big program would only cost
     // compile time (register allocation grows faster than the program)
-    let (d1, d2) = (model.leader_dim(), model.follower_dim());
-    let batched: &[usize] = if d1 + d2 <= SMALL_N && (1..=2).contains(&d2) {
+    let batched: &[usize] = if small_kernel_fits(model.leader_dim(), model.follower_dim()) {
         &[OMEGA, STACKELBERG_PARTS]
     } else {
         &[]

@@ -29,7 +29,9 @@ mod solver;
 mod step;
 
 pub use crate::metric::wrap_angle;
-pub use small::{small_field, small_field_from_parts, small_kernel_applies, SMALL_N};
+pub use small::{
+    small_field, small_field_from_parts, small_kernel_applies, small_kernel_fits, SMALL_N,
+};
 pub use solver::{FollowerSolver, SolveStats, DENSE_FOLLOWER_LIMIT};
 pub use step::{
     best_response, step, AdamCoefficients, AdamState, StepEvent, StepInputs, StepScratch,

@@ -15,10 +15,14 @@ pub const SMALL_N: usize = 8;
 /// d2 <= 2, and a rule without the best-response Newton solve (nor the
 /// staggered hierarchy's).
 pub fn small_kernel_applies<G: Game>(g: &G, rule: Rule) -> bool {
-    g.n() <= SMALL_N
-        && g.d2() <= 2
-        && g.d2() >= 1
-        && !matches!(rule, Rule::BestResponse | Rule::Staggered)
+    small_kernel_fits(g.d1(), g.d2()) && !matches!(rule, Rule::BestResponse | Rule::Staggered)
+}
+
+/// Whether a game of dimensions (d1, d2) is small enough for
+/// [`small_field`] (d1 + d2 <= 8, 1 <= d2 <= 2), whatever the rule: the
+/// games whose batched field the CPU engine asks for.
+pub fn small_kernel_fits(d1: usize, d2: usize) -> bool {
+    d1 + d2 <= SMALL_N && (1..=2).contains(&d2)
 }
 
 /// The field g(x) of `rule` for a small game, in stack arrays (no
