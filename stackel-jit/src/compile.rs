@@ -1,11 +1,22 @@
-//! A game text through the whole compiler at run time: the model, every
-//! program the macro would emit (the 17 blocks, both kinds of cost, omega,
-//! the fused Stackelberg and second-order parts, the staggered blocks) and
-//! their native code in f64 and f32, which [`crate::DynGame`] runs; and
-//! why a text cannot be compiled ([`TextGameError`]).
+//! A game text through the whole compiler at run time, in the code form
+//! the macro would choose for it:
+//! - unrolled: every program the macro would emit (the 17 blocks, both
+//!   kinds of cost, omega, the fused Stackelberg and second-order parts, the
+//!   staggered blocks) and their native code in f64 and f32;
+//! - loops: the loop kernels of every method the loop form generates
+//!   ([`LoopKernels`]) and their native code in f64 and f32;
+//!
+//! which [`crate::DynGame`] runs; and why a text cannot be compiled
+//! ([`TextGameError`]).
 
+use crate::kernels::JitKernels;
 use crate::{JitError, JitPrograms, Precision};
 use stackel_runtime::dynamics::small_kernel_fits;
+use stackel_symbolic::emit_rust::loops::check_followers;
+use stackel_symbolic::emit_rust::{Form, Options};
+use stackel_symbolic::formula::BlockFormulas;
+use stackel_symbolic::indexed::kernel::{Kernel, LoopKernels};
+use stackel_symbolic::indexed::IndexedGame;
 use stackel_symbolic::ir::Program;
 use stackel_symbolic::lower::{lower_game, BLOCK_NAMES};
 use stackel_symbolic::model::GameModel;
@@ -18,11 +29,11 @@ pub enum TextGameError {
     #[error("{0}")]
     Dsl(#[from] DslError),
     /// The game needs a form run-time compilation does not have yet.
-    #[error("game `{game}` takes the {form} form ({why}); run-time compilation covers the unrolled form")]
+    #[error("game `{game}` takes the {form} form ({why}); run-time compilation covers the unrolled and loop forms")]
     Form {
         /// The game's name.
         game: String,
-        /// `loops` or `tape`.
+        /// `tape`.
         form: &'static str,
         /// What makes it so.
         why: &'static str,
@@ -51,10 +62,18 @@ pub(crate) const SECOND_ORDER_PARTS: usize = LEADER_COST + 3;
 /// staggered phi Hessian.
 pub(crate) const FOLLOWER_COSTS: usize = LEADER_COST + 4;
 
-/// A game text through the whole compiler: the model, the lowered
-/// programs, the program list (numbered as above) and its native code in
-/// both precisions (compiled in parallel).
-pub(crate) struct CompiledGame {
+/// A game text through the whole compiler, in its code form.
+pub(crate) enum CompiledGame {
+    /// The unrolled form.
+    Unrolled(CompiledUnrolled),
+    /// The loop form.
+    Loops(CompiledLoops),
+}
+
+/// The unrolled form: the model, the lowered programs, the program list
+/// (numbered as above) and its native code in both precisions (compiled in
+/// parallel).
+pub(crate) struct CompiledUnrolled {
     pub(crate) model: GameModel,
     pub(crate) lowered: stackel_symbolic::lower::Lowered,
     pub(crate) programs: Vec<Program>,
@@ -76,12 +95,57 @@ pub(crate) fn default_params(model: &GameModel) -> Vec<f64> {
         .collect()
 }
 
+/// The loop form: the model, the loop kernels (numbered as
+/// [`LoopKernels::all`]) and their native code in both precisions, the
+/// loop-form WGSL module, the index-level formulas, and whether f2 = -f1
+/// structurally.
+pub(crate) struct CompiledLoops {
+    pub(crate) model: GameModel,
+    pub(crate) kernels: LoopKernels,
+    pub(crate) f64: JitKernels,
+    pub(crate) f32: JitKernels,
+    pub(crate) wgsl: String,
+    pub(crate) formulas: Vec<BlockFormulas>,
+    pub(crate) zero_sum: bool,
+}
+
 /// Parses, checks, differentiates and compiles the game in `text`.
 pub(crate) fn compile_game(file: &str, text: &str) -> Result<CompiledGame, TextGameError> {
     let model = front_end_text(file, text)?;
-    if let Some(why) = unsupported(&model) {
-        return Err(why);
+    match form_of(file, text, &model)? {
+        Form::Loops => compile_loops(file, text, model).map(CompiledGame::Loops),
+        _ => compile_unrolled(file, text, model).map(CompiledGame::Unrolled),
     }
+}
+
+/// The loop form of `model` (the macro's `emit_rust::loops`, as kernels).
+fn compile_loops(file: &str, text: &str, model: GameModel) -> Result<CompiledLoops, TextGameError> {
+    let g = IndexedGame::new(&model);
+    check_followers(&model, &g).map_err(|e| from_errors(file, text, &e))?;
+    let kernels = LoopKernels::new(&g);
+    let refs: Vec<&Kernel> = kernels.all().into_iter().map(|(_, k)| k).collect();
+    let (f64, f32) = std::thread::scope(|s| {
+        let f32 = s.spawn(|| JitKernels::compile(&refs, Precision::F32));
+        let f64 = JitKernels::compile(&refs, Precision::F64);
+        (f64, f32.join().expect("the f32 compilation does not panic"))
+    });
+    Ok(CompiledLoops {
+        f64: f64?,
+        f32: f32?,
+        wgsl: stackel_symbolic::emit_wgsl_loops::emit_indexed(&model, &g),
+        formulas: stackel_symbolic::formula::indexed_block_formulas(&model, &g),
+        zero_sum: g.zero_sum(),
+        kernels,
+        model,
+    })
+}
+
+/// The unrolled form of `model`.
+fn compile_unrolled(
+    file: &str,
+    text: &str,
+    model: GameModel,
+) -> Result<CompiledUnrolled, TextGameError> {
     let lowered = lower_game(&model).map_err(|e| from_errors(file, text, &e))?;
     let mut programs: Vec<Program> = lowered.blocks.clone();
     programs.extend([
@@ -110,7 +174,7 @@ pub(crate) fn compile_game(file: &str, text: &str) -> Result<CompiledGame, TextG
         let f64 = JitPrograms::compile_with_batches(&refs, batched, Precision::F64);
         (f64, f32.join().expect("the f32 compilation does not panic"))
     });
-    Ok(CompiledGame {
+    Ok(CompiledUnrolled {
         f64: f64?,
         f32: f32?,
         model,
@@ -119,26 +183,33 @@ pub(crate) fn compile_game(file: &str, text: &str) -> Result<CompiledGame, TextG
     })
 }
 
-/// The reason `model` cannot be compiled at run time yet, if any.
-fn unsupported(model: &GameModel) -> Option<TextGameError> {
+/// The code form the macro would generate `model` in, where run-time
+/// compilation has it; the macro's errors for a form that cannot generate
+/// the game.
+fn form_of(file: &str, text: &str, model: &GameModel) -> Result<Form, TextGameError> {
     let form = |form: &'static str, why: &'static str| TextGameError::Form {
         game: model.name.clone(),
         form,
         why,
     };
-    let players = std::iter::once(&model.leader).chain(&model.followers);
-    if !model.data.is_empty() {
-        return Some(form("tape", "it has data inputs"));
+    let options = Options::of(&model.attrs).map_err(|e| from_errors(file, text, &e))?;
+    let chosen = stackel_symbolic::choose_form(model, &options);
+    if chosen == Form::Tape {
+        let why = if !model.data.is_empty() {
+            "it has data inputs"
+        } else if options.form == Some(Form::Tape) {
+            "the game asks for it"
+        } else {
+            "a player is made of parts"
+        };
+        return Err(form("tape", why));
     }
-    if players.clone().any(|p| !p.parts.is_empty()) {
-        return Some(form("tape", "a player is made of parts"));
+    stackel_symbolic::check_form(model, chosen).map_err(|e| from_errors(file, text, &e))?;
+    if std::iter::once(&model.leader)
+        .chain(&model.followers)
+        .any(|p| !p.parts.is_empty())
+    {
+        return Err(form("tape", "a player is made of parts"));
     }
-    let options = stackel_symbolic::emit_rust::Options::of(&model.attrs).ok()?;
-    match stackel_symbolic::choose_form(model, &options) {
-        stackel_symbolic::emit_rust::Form::Loops => {
-            Some(form("loops", "its costs unroll past the size threshold"))
-        }
-        stackel_symbolic::emit_rust::Form::Tape => Some(form("tape", "the game asks for it")),
-        stackel_symbolic::emit_rust::Form::Unrolled => None,
-    }
+    Ok(chosen)
 }

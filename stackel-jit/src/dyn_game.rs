@@ -1,13 +1,19 @@
 //! [`DynGame`]: a [`Game`] built from DSL text at run time.
 //!
 //! The text goes through the macro's own front end and compiler
-//! (`stackel_symbolic`), and every program the macro would emit is compiled
-//! to native code with Cranelift in f64 and in f32 ([`JitPrograms`]). The
-//! generic `Game` methods dispatch on the number type: `f64` and `f32` run
-//! the native code (through [`Real::as_f64s`] / [`Real::as_f32s`]); any
-//! other [`Real`] (tangent numbers for exact Jacobians, dual numbers,
-//! operation counters) runs the same programs through an interpreter with
-//! the operations the generated code uses. A `DynGame` therefore works
+//! (`stackel_symbolic`), in the code form the macro would choose for it:
+//! - the unrolled form: every program the macro would emit is compiled to
+//!   native code with Cranelift in f64 and in f32 ([`crate::JitPrograms`]);
+//! - the loop form (games whose costs unroll past the size threshold, or
+//!   that ask for it): the loop kernels of every method the macro's loop
+//!   form generates ([`stackel_symbolic::indexed::kernel`]), compiled
+//!   likewise, so the code grows with the DSL text, not with the dimensions.
+//!
+//! The generic `Game` methods dispatch on the number type: `f64` and `f32`
+//! run the native code (through `Real::as_f64s` / `Real::as_f32s`); any
+//! other `Real` (tangent numbers for exact Jacobians, dual numbers,
+//! operation counters) runs the same programs or kernels through an
+//! interpreter with the operations the generated code uses. A `DynGame` therefore works
 //! wherever a macro game does: studies on both engines (the GPU engine runs
 //! the WGSL the compiler emits for the game), equilibria, classification,
 //! sensitivity, formulas, the cost report.
@@ -17,21 +23,18 @@
 //! game text (building the same text again reuses them), a few hundred bytes
 //! plus the WGSL module.
 
-use crate::compile::{
-    compile_game, default_params, CompiledGame, TextGameError, FOLLOWER_COSTS, LEADER_COST, OMEGA,
-    SECOND_ORDER_PARTS, STACKELBERG_PARTS,
-};
-use crate::{interp, JitPrograms};
+use crate::compile::{compile_game, CompiledGame, TextGameError};
+use crate::loop_game::LoopGame;
+use crate::unrolled::UnrolledGame;
 use stackel_runtime::cost::{CompiledCosts, OpCounts, SourceCost, StageCounts};
 use stackel_runtime::hierarchy::NotGenerated;
 use stackel_runtime::{
     BlockFormula, DataInfo, Form, Game, GameInfo, ParamInfo, PartInfo, PlayerInfo, Real,
     SecondOrderParts, StackelbergParts,
 };
-use stackel_symbolic::ir::Program;
 use stackel_symbolic::model::GameModel;
 use std::collections::HashMap;
-use std::sync::{Arc, Mutex, OnceLock};
+use std::sync::{Mutex, OnceLock};
 
 /// A game compiled from DSL text at run time (module docs).
 ///
@@ -55,111 +58,69 @@ use std::sync::{Arc, Mutex, OnceLock};
 /// ```
 #[derive(Clone)]
 pub struct DynGame {
-    compiled: Arc<Compiled>,
-    params: Vec<f64>,
-    params32: Vec<f32>,
+    code: Code,
 }
 
-/// What every clone of a game shares.
-struct Compiled {
-    d1: usize,
-    d2: usize,
-    followers: usize,
-    /// The programs, numbered as in [`CompiledGame`].
-    programs: Vec<Program>,
-    /// Per program: (x, lambda) entries read, and each output's length.
-    shapes: Vec<Shape>,
-    f64: JitPrograms,
-    f32: JitPrograms,
-    kept: &'static Kept,
-}
-
-struct Shape {
-    x: usize,
-    lambda: usize,
-    outputs: Vec<usize>,
+/// The compiled game in its code form.
+#[derive(Clone)]
+enum Code {
+    Unrolled(UnrolledGame),
+    Loops(LoopGame),
 }
 
 /// The `'static` data of one game text (module docs).
-struct Kept {
-    info: GameInfo,
-    wgsl: String,
-    formulas: Vec<BlockFormula>,
-    costs: CompiledCosts,
+pub(crate) struct Kept {
+    pub(crate) info: GameInfo,
+    pub(crate) wgsl: String,
+    pub(crate) formulas: Vec<BlockFormula>,
+    pub(crate) costs: CompiledCosts,
 }
 
 impl std::fmt::Debug for DynGame {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let mut params = vec![0.0; self.np()];
+        self.params(&mut params);
         f.debug_struct("DynGame")
             .field("name", &self.name())
-            .field("d1", &self.compiled.d1)
-            .field("d2", &self.compiled.d2)
-            .field("params", &self.params)
+            .field("form", &self.info().form)
+            .field("d1", &self.d1())
+            .field("d2", &self.d2())
+            .field("params", &params)
             .finish()
     }
 }
 
+/// `$body` with `$g` the game in its form.
+macro_rules! dispatch {
+    ($self:expr, $g:ident => $body:expr) => {
+        match &$self.code {
+            Code::Unrolled($g) => $body,
+            Code::Loops($g) => $body,
+        }
+    };
+}
+
 impl DynGame {
     /// Parses, checks, differentiates and compiles the game in `text`
-    /// (shown as `file` in error messages). Errors are the macro's, with
-    /// line and column ([`TextGameError::Dsl`]); games that need the loop
-    /// or tape form, or have data inputs, are [`TextGameError::Form`].
+    /// (shown as `file` in error messages), in the code form the macro
+    /// would choose (unrolled or loops). Errors are the macro's, with line
+    /// and column ([`TextGameError::Dsl`]); games that need the tape form
+    /// (data inputs, players made of parts) are [`TextGameError::Form`].
     pub fn from_dsl(file: &str, text: &str) -> Result<Self, TextGameError> {
-        let CompiledGame {
-            model,
-            lowered,
-            programs,
-            f64,
-            f32,
-        } = compile_game(file, text)?;
-        let kept = keep(text, || Kept {
-            info: game_info(&model, lowered.derivatives.zero_sum),
-            wgsl: stackel_symbolic::emit_wgsl::emit(&lowered),
-            formulas: stackel_symbolic::formula::block_formulas(&model, &lowered)
-                .into_iter()
-                .map(|b| BlockFormula {
-                    block: leak_str(&b.block),
-                    shape: b.shape,
-                    entries: b.entries,
-                })
-                .collect(),
-            costs: compiled_costs(&model, &lowered),
-        });
-        let params = default_params(&model);
-        let shapes = programs
-            .iter()
-            .map(|p| {
-                let s = crate::ProgramShape::of(p);
-                Shape {
-                    x: s.x,
-                    lambda: s.lambda,
-                    outputs: s.outputs,
-                }
-            })
-            .collect();
-        Ok(DynGame {
-            compiled: Arc::new(Compiled {
-                d1: model.leader_dim(),
-                d2: model.follower_dim(),
-                followers: model.followers.len(),
-                programs,
-                shapes,
-                f64,
-                f32,
-                kept,
-            }),
-            params32: params.iter().map(|&v| v as f32).collect(),
-            params,
-        })
+        let code = match compile_game(file, text)? {
+            CompiledGame::Unrolled(c) => Code::Unrolled(UnrolledGame::new(text, c)),
+            CompiledGame::Loops(c) => Code::Loops(LoopGame::new(text, c)),
+        };
+        Ok(DynGame { code })
     }
 
     /// Sets the flat params (declaration order, row-major) like
     /// [`Game::set_params`], but a slice of the wrong length is the typed
     /// error [`TextGameError::Params`] instead of a panic.
     pub fn try_set_params(&mut self, p: &[f64]) -> Result<(), TextGameError> {
-        if p.len() != self.params.len() {
+        if p.len() != self.np() {
             return Err(TextGameError::Params {
-                need: self.params.len(),
+                need: self.np(),
                 got: p.len(),
             });
         }
@@ -169,358 +130,147 @@ impl DynGame {
 
     /// The game's name in the DSL.
     pub fn name(&self) -> &str {
-        self.compiled.kept.info.name
+        self.info().name
     }
 
     /// The number of followers.
     pub fn followers(&self) -> usize {
-        self.compiled.followers
+        self.info().followers.len()
     }
-
-    /// Runs program `k` (numbered as in [`CompiledGame`]) in `T`: native
-    /// code for f64 and f32, the interpreter otherwise.
-    ///
-    /// # Panics
-    /// When a slice is shorter than the program reads or writes, as a macro
-    /// game's methods do.
-    #[inline]
-    fn run<T: Real>(&self, k: usize, x: &[T], lambda: &[T], outs: &mut [&mut [T]]) {
-        let c = &*self.compiled;
-        let shape = &c.shapes[k];
-        assert!(
-            x.len() >= shape.x && lambda.len() >= shape.lambda,
-            "{}: x has {} entries (needs {}), lambda {} (needs {})",
-            self.name(),
-            x.len(),
-            shape.x,
-            lambda.len(),
-            shape.lambda
-        );
-        assert!(outs.len() == shape.outputs.len(), "wrong number of outputs");
-        for (o, &need) in outs.iter().zip(&shape.outputs) {
-            assert!(
-                o.len() >= need,
-                "an output has {} entries, needs {need}",
-                o.len()
-            );
-        }
-        if let (Some(x), Some(lambda)) = (T::as_f64s(x), T::as_f64s(lambda)) {
-            let mut ptrs = [std::ptr::null_mut::<f64>(); MAX_OUTPUTS];
-            for (p, o) in ptrs.iter_mut().zip(outs.iter_mut()) {
-                *p = T::as_f64s_mut(o).expect("T is f64").as_mut_ptr();
-            }
-            // SAFETY: program k was compiled in f64 and reads/writes within
-            // the lengths checked above; the params have the game's length.
-            unsafe {
-                c.f64.call(
-                    k,
-                    x.as_ptr(),
-                    self.params.as_ptr(),
-                    lambda.as_ptr(),
-                    ptrs.as_ptr(),
-                )
-            }
-        } else if let (Some(x), Some(lambda)) = (T::as_f32s(x), T::as_f32s(lambda)) {
-            let mut ptrs = [std::ptr::null_mut::<f32>(); MAX_OUTPUTS];
-            for (p, o) in ptrs.iter_mut().zip(outs.iter_mut()) {
-                *p = T::as_f32s_mut(o).expect("T is f32").as_mut_ptr();
-            }
-            // SAFETY: as above, in f32.
-            unsafe {
-                c.f32.call(
-                    k,
-                    x.as_ptr(),
-                    self.params32.as_ptr(),
-                    lambda.as_ptr(),
-                    ptrs.as_ptr(),
-                )
-            }
-        } else {
-            interp::run(&c.programs[k], x, &self.params, lambda, outs);
-        }
-    }
-
-    /// Runs program `k` (one with a batched form) at `count` points stored
-    /// coordinate-major: x[i * count + j], outputs likewise. The batched
-    /// native loop where the program has one in this precision; otherwise
-    /// point by point ([`DynGame::run`]).
-    fn run_batch<T: Real>(&self, k: usize, xs: &[T], count: usize, outs: &mut [&mut [T]]) {
-        let c = &*self.compiled;
-        let shape = &c.shapes[k];
-        assert!(
-            xs.len() >= shape.x * count && shape.lambda == 0,
-            "{}: the batch has {} entries, {count} points need {}",
-            self.name(),
-            xs.len(),
-            shape.x * count
-        );
-        assert!(outs.len() == shape.outputs.len(), "wrong number of outputs");
-        for (o, &need) in outs.iter().zip(&shape.outputs) {
-            assert!(
-                o.len() >= need * count,
-                "an output has {} entries, needs {}",
-                o.len(),
-                need * count
-            );
-        }
-        if let Some(x) = T::as_f64s(xs).filter(|_| c.f64.has_batch(k)) {
-            let mut ptrs = [std::ptr::null_mut::<f64>(); MAX_OUTPUTS];
-            for (p, o) in ptrs.iter_mut().zip(outs.iter_mut()) {
-                *p = T::as_f64s_mut(o).expect("T is f64").as_mut_ptr();
-            }
-            // SAFETY: program k has a batched f64 form; the lengths are
-            // checked above for `count` points.
-            unsafe {
-                c.f64.call_batch(
-                    k,
-                    x.as_ptr(),
-                    self.params.as_ptr(),
-                    std::ptr::null(),
-                    ptrs.as_ptr(),
-                    count,
-                )
-            }
-        } else if let Some(x) = T::as_f32s(xs).filter(|_| c.f32.has_batch(k)) {
-            let mut ptrs = [std::ptr::null_mut::<f32>(); MAX_OUTPUTS];
-            for (p, o) in ptrs.iter_mut().zip(outs.iter_mut()) {
-                *p = T::as_f32s_mut(o).expect("T is f32").as_mut_ptr();
-            }
-            // SAFETY: as above, in f32.
-            unsafe {
-                c.f32.call_batch(
-                    k,
-                    x.as_ptr(),
-                    self.params32.as_ptr(),
-                    std::ptr::null(),
-                    ptrs.as_ptr(),
-                    count,
-                )
-            }
-        } else {
-            let n = shape.x;
-            let mut x = vec![T::zero(); n];
-            let mut point: Vec<Vec<T>> =
-                shape.outputs.iter().map(|&m| vec![T::zero(); m]).collect();
-            for j in 0..count {
-                for (i, v) in x.iter_mut().enumerate() {
-                    *v = xs[i * count + j];
-                }
-                let mut refs: Vec<&mut [T]> = point.iter_mut().map(|v| &mut v[..]).collect();
-                self.run(k, &x, &[], &mut refs);
-                for (o, v) in outs.iter_mut().zip(&point) {
-                    for (e, value) in v.iter().enumerate() {
-                        o[e * count + j] = *value;
-                    }
-                }
-            }
-        }
-    }
-
-    /// Runs the one-output program `k`.
-    #[inline]
-    fn run1<T: Real>(&self, k: usize, x: &[T], lambda: &[T], out: &mut [T]) {
-        self.run(k, x, lambda, &mut [out]);
-    }
-
-    /// The number of the staggered program `kind` (0 gradient, 1 Hessian,
-    /// 2 phi Hessian) of player `p`, if the game has levels.
-    fn staggered_program(&self, kind: usize, p: usize) -> Option<usize> {
-        let players = self.compiled.followers + 1;
-        let base = FOLLOWER_COSTS + self.compiled.followers;
-        let count = [players, players, players - 1];
-        let index = if kind == 2 { p.checked_sub(1)? } else { p };
-        let k = base + count[..kind].iter().sum::<usize>() + index;
-        (index < count[kind] && k < self.compiled.programs.len()).then_some(k)
-    }
-}
-
-/// The most output arrays a game program writes (the second-order parts).
-const MAX_OUTPUTS: usize = 9;
-
-/// Number of block `name` among the programs.
-const fn block(name: &str) -> usize {
-    let names = stackel_symbolic::lower::BLOCK_NAMES;
-    let mut k = 0;
-    while k < names.len() {
-        if const_eq(names[k], name) {
-            return k;
-        }
-        k += 1;
-    }
-    panic!("no such block")
-}
-
-const fn const_eq(a: &str, b: &str) -> bool {
-    let (a, b) = (a.as_bytes(), b.as_bytes());
-    if a.len() != b.len() {
-        return false;
-    }
-    let mut i = 0;
-    while i < a.len() {
-        if a[i] != b[i] {
-            return false;
-        }
-        i += 1;
-    }
-    true
 }
 
 impl Game for DynGame {
     #[inline]
     fn d1(&self) -> usize {
-        self.compiled.d1
+        dispatch!(self, g => g.d1())
     }
     #[inline]
     fn d2(&self) -> usize {
-        self.compiled.d2
+        dispatch!(self, g => g.d2())
     }
     #[inline]
     fn np(&self) -> usize {
-        self.params.len()
+        dispatch!(self, g => g.np())
     }
-
     fn info(&self) -> &'static GameInfo {
-        &self.compiled.kept.info
+        dispatch!(self, g => g.info())
     }
-
     fn params(&self, out: &mut [f64]) {
-        out[..self.params.len()].copy_from_slice(&self.params);
+        dispatch!(self, g => g.params(out))
     }
-
     fn set_params(&mut self, p: &[f64]) {
-        let n = self.params.len();
-        self.params.copy_from_slice(&p[..n]);
-        for (q, v) in self.params32.iter_mut().zip(&self.params) {
-            *q = *v as f32;
+        match &mut self.code {
+            Code::Unrolled(g) => g.set_params(p),
+            Code::Loops(g) => g.set_params(p),
         }
     }
-
     fn leader_cost<T: Real>(&self, x: &[T]) -> T {
-        let mut out = [T::zero()];
-        self.run1(LEADER_COST, x, &[], &mut out);
-        out[0]
+        dispatch!(self, g => g.leader_cost(x))
     }
-
     fn follower_cost<T: Real>(&self, i: usize, x: &[T]) -> T {
-        assert!(i < self.compiled.followers, "follower {i} does not exist");
-        let mut out = [T::zero()];
-        self.run1(FOLLOWER_COSTS + i, x, &[], &mut out);
-        out[0]
+        dispatch!(self, g => g.follower_cost(i, x))
     }
-
     fn d1f1<T: Real>(&self, x: &[T], out: &mut [T]) {
-        self.run1(block("D1f1"), x, &[], out)
+        dispatch!(self, g => g.d1f1(x, out))
     }
     fn d2f1<T: Real>(&self, x: &[T], out: &mut [T]) {
-        self.run1(block("D2f1"), x, &[], out)
+        dispatch!(self, g => g.d2f1(x, out))
     }
     fn d2f2<T: Real>(&self, x: &[T], out: &mut [T]) {
-        self.run1(block("D2f2"), x, &[], out)
+        dispatch!(self, g => g.d2f2(x, out))
     }
     #[inline]
     fn omega<T: Real>(&self, x: &[T], out: &mut [T]) {
-        self.run1(OMEGA, x, &[], out)
+        dispatch!(self, g => g.omega(x, out))
     }
     fn d11f1<T: Real>(&self, x: &[T], out: &mut [T]) {
-        self.run1(block("D11f1"), x, &[], out)
+        dispatch!(self, g => g.d11f1(x, out))
     }
     fn d12f1<T: Real>(&self, x: &[T], out: &mut [T]) {
-        self.run1(block("D12f1"), x, &[], out)
+        dispatch!(self, g => g.d12f1(x, out))
     }
     fn d22f1<T: Real>(&self, x: &[T], out: &mut [T]) {
-        self.run1(block("D22f1"), x, &[], out)
+        dispatch!(self, g => g.d22f1(x, out))
     }
     fn d22f2<T: Real>(&self, x: &[T], out: &mut [T]) {
-        self.run1(block("D22f2"), x, &[], out)
+        dispatch!(self, g => g.d22f2(x, out))
     }
     fn d21f2<T: Real>(&self, x: &[T], out: &mut [T]) {
-        self.run1(block("D21f2"), x, &[], out)
+        dispatch!(self, g => g.d21f2(x, out))
     }
-
     #[inline]
     fn stackelberg_parts<T: Real>(&self, x: &[T], out: StackelbergParts<'_, T>) {
-        self.run(
-            STACKELBERG_PARTS,
-            x,
-            &[],
-            &mut [out.d1f1, out.d2f1, out.d2f2, out.d22f2, out.d21f2],
-        )
+        dispatch!(self, g => g.stackelberg_parts(x, out))
     }
-
-    /// True where the field has a native batched form: games small enough
-    /// for the engine's small-state kernel (d1 + d2 <= 8, d2 <= 2).
     fn prefers_batches(&self) -> bool {
-        self.compiled.f64.has_batch(STACKELBERG_PARTS)
+        dispatch!(self, g => g.prefers_batches())
     }
-
     fn omega_batch<T: Real>(&self, xs: &[T], count: usize, out: &mut [T]) {
-        self.run_batch(OMEGA, xs, count, &mut [out])
+        dispatch!(self, g => g.omega_batch(xs, count, out))
     }
-
     fn stackelberg_parts_batch<T: Real>(
         &self,
         xs: &[T],
         count: usize,
         out: StackelbergParts<'_, T>,
     ) {
-        self.run_batch(
-            STACKELBERG_PARTS,
-            xs,
-            count,
-            &mut [out.d1f1, out.d2f1, out.d2f2, out.d22f2, out.d21f2],
-        )
+        dispatch!(self, g => g.stackelberg_parts_batch(xs, count, out))
     }
-
     fn second_order_parts<T: Real>(&self, x: &[T], lambda: &[T], out: SecondOrderParts<'_, T>) {
-        self.run(
-            SECOND_ORDER_PARTS,
-            x,
-            lambda,
-            &mut [
-                out.d11f1, out.d12f1, out.d22f1, out.d22f2, out.d21f2, out.d11phi, out.d12phi,
-                out.d21phi, out.d22phi,
-            ],
-        )
+        dispatch!(self, g => g.second_order_parts(x, lambda, out))
     }
-
     fn d11phi<T: Real>(&self, x: &[T], lambda: &[T], out: &mut [T]) {
-        self.run1(block("D11phi"), x, lambda, out)
+        dispatch!(self, g => g.d11phi(x, lambda, out))
     }
     fn d12phi<T: Real>(&self, x: &[T], lambda: &[T], out: &mut [T]) {
-        self.run1(block("D12phi"), x, lambda, out)
+        dispatch!(self, g => g.d12phi(x, lambda, out))
     }
     fn d21phi<T: Real>(&self, x: &[T], lambda: &[T], out: &mut [T]) {
-        self.run1(block("D21phi"), x, lambda, out)
+        dispatch!(self, g => g.d21phi(x, lambda, out))
     }
     fn d22phi<T: Real>(&self, x: &[T], lambda: &[T], out: &mut [T]) {
-        self.run1(block("D22phi"), x, lambda, out)
+        dispatch!(self, g => g.d22phi(x, lambda, out))
     }
-
+    fn d22f2_mul<T: Real>(&self, x: &[T], w: &[T], out: &mut [T]) {
+        dispatch!(self, g => g.d22f2_mul(x, w, out))
+    }
+    fn d22f2_tmul<T: Real>(&self, x: &[T], v: &[T], out: &mut [T]) {
+        dispatch!(self, g => g.d22f2_tmul(x, v, out))
+    }
+    fn d21f2_mul<T: Real>(&self, x: &[T], u: &[T], out: &mut [T]) {
+        dispatch!(self, g => g.d21f2_mul(x, u, out))
+    }
+    fn d21f2_tmul<T: Real>(&self, x: &[T], v: &[T], out: &mut [T]) {
+        dispatch!(self, g => g.d21f2_tmul(x, v, out))
+    }
+    fn f1_hvp<T: Real>(&self, x: &[T], dir: &[T], out: &mut [T]) {
+        dispatch!(self, g => g.f1_hvp(x, dir, out))
+    }
+    fn phi_hvp<T: Real>(&self, x: &[T], lambda: &[T], dir: &[T], out: &mut [T]) {
+        dispatch!(self, g => g.phi_hvp(x, lambda, dir, out))
+    }
     fn d1p_f1<T: Real>(&self, x: &[T], out: &mut [T]) {
-        self.run1(block("D1pf1"), x, &[], out)
+        dispatch!(self, g => g.d1p_f1(x, out))
     }
     fn d2p_f1<T: Real>(&self, x: &[T], out: &mut [T]) {
-        self.run1(block("D2pf1"), x, &[], out)
+        dispatch!(self, g => g.d2p_f1(x, out))
     }
     fn d2p_f2<T: Real>(&self, x: &[T], out: &mut [T]) {
-        self.run1(block("D2pf2"), x, &[], out)
+        dispatch!(self, g => g.d2p_f2(x, out))
     }
     fn d1p_phi<T: Real>(&self, x: &[T], lambda: &[T], out: &mut [T]) {
-        self.run1(block("D1pphi"), x, lambda, out)
+        dispatch!(self, g => g.d1p_phi(x, lambda, out))
     }
     fn d2p_phi<T: Real>(&self, x: &[T], lambda: &[T], out: &mut [T]) {
-        self.run1(block("D2pphi"), x, lambda, out)
+        dispatch!(self, g => g.d2p_phi(x, lambda, out))
     }
-
     fn staggered_gradient<T: Real>(
         &self,
         p: usize,
         x: &[T],
         out: &mut [T],
     ) -> Result<(), NotGenerated> {
-        let k = self.staggered_program(0, p).ok_or(NotGenerated)?;
-        self.run1(k, x, &[], out);
-        Ok(())
+        dispatch!(self, g => g.staggered_gradient(p, x, out))
     }
     fn staggered_hessian<T: Real>(
         &self,
@@ -528,9 +278,7 @@ impl Game for DynGame {
         x: &[T],
         out: &mut [T],
     ) -> Result<(), NotGenerated> {
-        let k = self.staggered_program(1, p).ok_or(NotGenerated)?;
-        self.run1(k, x, &[], out);
-        Ok(())
+        dispatch!(self, g => g.staggered_hessian(p, x, out))
     }
     fn staggered_phi_hessian<T: Real>(
         &self,
@@ -539,26 +287,24 @@ impl Game for DynGame {
         lambda: &[T],
         out: &mut [T],
     ) -> Result<(), NotGenerated> {
-        let k = self.staggered_program(2, p).ok_or(NotGenerated)?;
-        self.run1(k, x, lambda, out);
-        Ok(())
+        dispatch!(self, g => g.staggered_phi_hessian(p, x, lambda, out))
     }
-
     fn formulas(&self) -> Vec<BlockFormula> {
-        self.compiled.kept.formulas.clone()
+        dispatch!(self, g => g.formulas())
     }
-
+    fn source(&self) -> Option<&'static stackel_runtime::source::GameSource> {
+        dispatch!(self, g => g.source())
+    }
     fn wgsl(&self) -> Option<&'static str> {
-        Some(&self.compiled.kept.wgsl)
+        dispatch!(self, g => g.wgsl())
     }
-
     fn compiled_costs(&self) -> Option<&'static CompiledCosts> {
-        Some(&self.compiled.kept.costs)
+        dispatch!(self, g => g.compiled_costs())
     }
 }
 
 /// The kept data of `text`, built by `make` the first time (module docs).
-fn keep(text: &str, make: impl FnOnce() -> Kept) -> &'static Kept {
+pub(crate) fn keep(text: &str, make: impl FnOnce() -> Kept) -> &'static Kept {
     static KEPT: OnceLock<Mutex<HashMap<String, &'static Kept>>> = OnceLock::new();
     let mut map = KEPT
         .get_or_init(Default::default)
@@ -568,16 +314,16 @@ fn keep(text: &str, make: impl FnOnce() -> Kept) -> &'static Kept {
         .or_insert_with(|| Box::leak(Box::new(make())))
 }
 
-fn leak_str(s: &str) -> &'static str {
+pub(crate) fn leak_str(s: &str) -> &'static str {
     Box::leak(s.to_string().into_boxed_str())
 }
 
-fn leak_slice<T>(v: Vec<T>) -> &'static [T] {
+pub(crate) fn leak_slice<T>(v: Vec<T>) -> &'static [T] {
     Box::leak(v.into_boxed_slice())
 }
 
 /// `Game::info` of `model`, as the macro emits it (`emit_rust::items`).
-fn game_info(model: &GameModel, zero_sum: bool) -> GameInfo {
+pub(crate) fn game_info(model: &GameModel, zero_sum: bool, form: Form) -> GameInfo {
     let player = |p: usize| {
         let pl = model.player(p);
         PlayerInfo {
@@ -621,7 +367,7 @@ fn game_info(model: &GameModel, zero_sum: bool) -> GameInfo {
         followers: leak_slice((1..=model.followers.len()).map(player).collect()),
         params: leak_slice(params),
         zero_sum,
-        form: Form::Unrolled,
+        form,
         data: leak_slice(
             model
                 .data
@@ -637,9 +383,14 @@ fn game_info(model: &GameModel, zero_sum: bool) -> GameInfo {
     }
 }
 
-/// `Game::compiled_costs` of `model`, as the macro emits it
-/// (`stackel_symbolic::cost::compiled_costs_method`).
-fn compiled_costs(model: &GameModel, lowered: &stackel_symbolic::lower::Lowered) -> CompiledCosts {
+/// `Game::compiled_costs` of `model` in `form`, as the macro emits it
+/// (`stackel_symbolic::cost::compiled_costs_method`): the stage counts for
+/// the unrolled form (`lowered`).
+pub(crate) fn compiled_costs(
+    model: &GameModel,
+    lowered: Option<&stackel_symbolic::lower::Lowered>,
+    form: Form,
+) -> CompiledCosts {
     use stackel_symbolic::cost::{source_counts, stages, Counts};
     let ops = |c: &Counts| OpCounts::new(c.add, c.mul, c.div, c.trans, c.powi, c.other);
     let sources = std::iter::once(&model.leader)
@@ -649,7 +400,9 @@ fn compiled_costs(model: &GameModel, lowered: &stackel_symbolic::lower::Lowered)
             ops: ops(&source_counts(&p.cost)),
         })
         .collect();
-    let stages = stages(lowered)
+    let stages = lowered
+        .map(stages)
+        .unwrap_or_default()
         .iter()
         .map(|s| StageCounts {
             block: leak_str(&s.block),
@@ -659,7 +412,7 @@ fn compiled_costs(model: &GameModel, lowered: &stackel_symbolic::lower::Lowered)
         })
         .collect();
     CompiledCosts {
-        form: Form::Unrolled,
+        form,
         sources: leak_slice(sources),
         stages: leak_slice(stages),
     }

@@ -39,13 +39,16 @@
 mod compile;
 mod dyn_game;
 mod interp;
+mod kernels;
 mod libm;
+mod loop_game;
 mod translate;
+mod unrolled;
 
 pub use compile::TextGameError;
 pub use dyn_game::DynGame;
 
-use cranelift_codegen::ir::{types, AbiParam};
+use cranelift_codegen::ir::{types, AbiParam, Type};
 use cranelift_codegen::settings::{self, Configurable};
 use cranelift_jit::{JITBuilder, JITModule};
 use cranelift_module::{default_libcall_names, Linkage, Module};
@@ -170,6 +173,31 @@ impl<F> OutputPointers<F> {
     }
 }
 
+/// A JIT module with the library functions compiled code calls, for
+/// `precision`: the module, its imports and the number type.
+fn new_module(precision: Precision) -> Result<(JITModule, libm::Imports, Type), JitError> {
+    let mut flags = settings::builder();
+    let set = |f: &mut settings::Builder, k: &str, v: &str| {
+        f.set(k, v).map_err(|e| JitError::Codegen(e.to_string()))
+    };
+    set(&mut flags, "opt_level", "speed")?;
+    set(&mut flags, "is_pic", "false")?;
+    set(&mut flags, "use_colocated_libcalls", "false")?;
+    let isa = cranelift_native::builder()
+        .map_err(|e| JitError::UnsupportedHost(e.to_string()))?
+        .finish(settings::Flags::new(flags))
+        .map_err(|e| JitError::Codegen(e.to_string()))?;
+    let mut builder = JITBuilder::with_isa(isa, default_libcall_names());
+    libm::register(&mut builder);
+    let mut module = JITModule::new(builder);
+    let ty = match precision {
+        Precision::F32 => types::F32,
+        Precision::F64 => types::F64,
+    };
+    let imports = libm::declare(&mut module, ty)?;
+    Ok((module, imports, ty))
+}
+
 /// Programs compiled to native code, all in one precision. Calls are safe:
 /// [`JitPrograms::run_f64`] / [`JitPrograms::run_f32`] check every slice
 /// against the program's [`ProgramShape`] first.
@@ -221,25 +249,7 @@ impl JitPrograms {
         batched: &[usize],
         precision: Precision,
     ) -> Result<Self, JitError> {
-        let mut flags = settings::builder();
-        let set = |f: &mut settings::Builder, k: &str, v: &str| {
-            f.set(k, v).map_err(|e| JitError::Codegen(e.to_string()))
-        };
-        set(&mut flags, "opt_level", "speed")?;
-        set(&mut flags, "is_pic", "false")?;
-        set(&mut flags, "use_colocated_libcalls", "false")?;
-        let isa = cranelift_native::builder()
-            .map_err(|e| JitError::UnsupportedHost(e.to_string()))?
-            .finish(settings::Flags::new(flags))
-            .map_err(|e| JitError::Codegen(e.to_string()))?;
-        let mut builder = JITBuilder::with_isa(isa, default_libcall_names());
-        libm::register(&mut builder);
-        let mut module = JITModule::new(builder);
-        let ty = match precision {
-            Precision::F32 => types::F32,
-            Precision::F64 => types::F64,
-        };
-        let imports = libm::declare(&mut module, ty)?;
+        let (mut module, imports, ty) = new_module(precision)?;
         let ptr = module.target_config().pointer_type();
         let mut ctx = module.make_context();
         let mut fctx = cranelift_frontend::FunctionBuilderContext::new();

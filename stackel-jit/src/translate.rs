@@ -12,6 +12,8 @@ use stackel_symbolic::ir::{Op, Operand, Program, Stmt};
 use stackel_symbolic::model::UnaryFn;
 use std::collections::HashMap;
 
+pub(crate) mod loops;
+
 /// Emits `program` into `func` (whose signature is already set).
 pub(crate) fn program(
     module: &mut JITModule,
@@ -219,6 +221,61 @@ impl Cx<'_> {
         }
     }
 
+    /// f(a): an instruction for sqrt, abs and relu, else a call of the
+    /// runtime's implementation.
+    fn unary(
+        &mut self,
+        module: &mut JITModule,
+        imports: &Imports,
+        calls: &mut HashMap<cranelift_module::FuncId, cranelift_codegen::ir::FuncRef>,
+        f: UnaryFn,
+        a: Value,
+    ) -> Value {
+        match f {
+            UnaryFn::Sqrt => self.b.ins().sqrt(a),
+            UnaryFn::Abs => self.b.ins().fabs(a),
+            UnaryFn::Relu => {
+                let zero = self.constant(0.0);
+                self.pick(FloatCC::GreaterThan, a, zero, a, zero)
+            }
+            called => {
+                let id = imports
+                    .unary(called)
+                    .expect("every other unary function is imported");
+                self.call(module, calls, id, &[a])
+            }
+        }
+    }
+
+    /// -1, 0 or 1 (0 at 0 and NaN).
+    fn sign(&mut self, a: Value) -> Value {
+        let (zero, one, minus) = (self.constant(0.0), self.constant(1.0), self.constant(-1.0));
+        let below = self.pick(FloatCC::LessThan, a, zero, minus, zero);
+        self.pick(FloatCC::GreaterThan, a, zero, one, below)
+    }
+
+    /// 1 if a > 0 else 0.
+    fn heaviside(&mut self, a: Value) -> Value {
+        let (zero, one) = (self.constant(0.0), self.constant(1.0));
+        self.pick(FloatCC::GreaterThan, a, zero, one, zero)
+    }
+
+    /// a if a <= b else b.
+    fn min(&mut self, a: Value, b: Value) -> Value {
+        self.pick(FloatCC::LessThanOrEqual, a, b, a, b)
+    }
+
+    /// a if a >= b else b.
+    fn max(&mut self, a: Value, b: Value) -> Value {
+        self.pick(FloatCC::GreaterThanOrEqual, a, b, a, b)
+    }
+
+    /// 1 if a <= b else 0.
+    fn le(&mut self, a: Value, b: Value) -> Value {
+        let (zero, one) = (self.constant(0.0), self.constant(1.0));
+        self.pick(FloatCC::LessThanOrEqual, a, b, one, zero)
+    }
+
     fn op(
         &mut self,
         module: &mut JITModule,
@@ -257,45 +314,27 @@ impl Cx<'_> {
             }
             Op::Unary(f, a) => {
                 let a = self.operand(a);
-                match f {
-                    UnaryFn::Sqrt => self.b.ins().sqrt(a),
-                    UnaryFn::Abs => self.b.ins().fabs(a),
-                    UnaryFn::Relu => {
-                        let zero = self.constant(0.0);
-                        self.pick(FloatCC::GreaterThan, a, zero, a, zero)
-                    }
-                    called => {
-                        let id = imports
-                            .unary(called)
-                            .expect("every other unary function is imported");
-                        self.call(module, calls, id, &[a])
-                    }
-                }
+                self.unary(module, imports, calls, f, a)
             }
             Op::Sign(a) => {
                 let a = self.operand(a);
-                let (zero, one, minus) =
-                    (self.constant(0.0), self.constant(1.0), self.constant(-1.0));
-                let below = self.pick(FloatCC::LessThan, a, zero, minus, zero);
-                self.pick(FloatCC::GreaterThan, a, zero, one, below)
+                self.sign(a)
             }
             Op::Heaviside(a) => {
                 let a = self.operand(a);
-                let (zero, one) = (self.constant(0.0), self.constant(1.0));
-                self.pick(FloatCC::GreaterThan, a, zero, one, zero)
+                self.heaviside(a)
             }
             Op::Min(a, b) => {
                 let (a, b) = (self.operand(a), self.operand(b));
-                self.pick(FloatCC::LessThanOrEqual, a, b, a, b)
+                self.min(a, b)
             }
             Op::Max(a, b) => {
                 let (a, b) = (self.operand(a), self.operand(b));
-                self.pick(FloatCC::GreaterThanOrEqual, a, b, a, b)
+                self.max(a, b)
             }
             Op::Le(a, b) => {
                 let (a, b) = (self.operand(a), self.operand(b));
-                let (zero, one) = (self.constant(0.0), self.constant(1.0));
-                self.pick(FloatCC::LessThanOrEqual, a, b, one, zero)
+                self.le(a, b)
             }
         }
     }

@@ -115,6 +115,17 @@ fn everything<G: Game, T: Real>(g: &G, x: &[T], lambda: &[T]) -> Vec<T> {
     all.extend(out.iter().copied());
     g.phi_hvp(x, lambda, &dir, &mut out);
     all.extend(out);
+    // the operators (generated in the loop form, trait defaults otherwise)
+    let (u, w) = (&dir[..d1], &dir[d1..]);
+    let (mut o1, mut o2) = (vec![z; d1], vec![z; d2]);
+    g.d22f2_mul(x, w, &mut o2);
+    all.extend(o2.iter().copied());
+    g.d22f2_tmul(x, lambda, &mut o2);
+    all.extend(o2.iter().copied());
+    g.d21f2_mul(x, u, &mut o2);
+    all.extend(o2);
+    g.d21f2_tmul(x, lambda, &mut o1);
+    all.extend(o1);
     all
 }
 
@@ -133,6 +144,7 @@ fn equals_macro<G: Game>(text: &str, m: &G) {
     assert_eq!(g.info(), m.info());
     assert_eq!(g.formulas(), m.formulas());
     assert_eq!(g.wgsl(), m.wgsl());
+    assert_eq!(g.compiled_costs(), m.compiled_costs());
     let (mut pg, mut pm) = (vec![0.0; g.np()], vec![0.0; m.np()]);
     g.params(&mut pg);
     m.params(&mut pm);
@@ -175,6 +187,107 @@ fn every_method_of_the_paper_games_equals_the_macro_game() {
     equals_macro(TORUS, &Torus::default());
     equals_macro(EXAMPLE1, &ZeroSumExample1::default());
     equals_macro(COVARIANCE3, &Covariance3::default());
+}
+
+/// A game compiled by `stackel_game!` in the loop form, and its DSL text:
+/// the tokens written once, compiled at build time and kept as text.
+macro_rules! loop_game {
+    ($text:ident, $($game:tt)*) => {
+        stackel_macros::stackel_game! {
+            #[stackel(crate = stackel_runtime)]
+            #[stackel(form = "loops")]
+            $($game)*
+        }
+        const $text: &str = concat!("#[stackel(form = \"loops\")] ", stringify!($($game)*));
+    };
+}
+
+loop_game!(DUOPOLY_LOOPS, pub game DuopolyLoops {
+    param a = 100.0;
+    param c1 = 5.0;
+    param c2 = 2.0;
+    leader q1;
+    follower q2;
+    let price = a - q1 - q2;
+    cost q1 = -(price - c1) * q1;
+    cost q2 = -(price - c2) * q2;
+});
+
+loop_game!(COVARIANCE_LOOPS, pub game CovarianceLoops {
+    const M = 3;
+    param sigma: [M, M] = [[1, 0.2, 0], [0.2, 1, 0], [0, 0, 1]];
+    param eta = 0.6;
+    leader v: [M, M];
+    follower w: [M, M];
+    let f = sum(i in 0..M, j in 0..M) w[i, j] * (sigma[i, j] - sum(k in 0..M) v[i, k] * v[j, k]);
+    cost v = f;
+    cost w = -f + eta / 2.0 * sum(i in 0..M, j in 0..M) w[i, j]^2;
+});
+
+loop_game!(SHIFTED_LOOPS, pub game ShiftedLoops {
+    param a: [4] = [0.5, -0.3, 1.2, 0.7];
+    param b = 1.5;
+    leader u: [4];
+    follower w: [4, 3];
+    follower z;
+    cost u = sum(i in 0..3) (u[i + 1] - u[i])^2 * a[i] + u[0] * w[2, 1] * z
+        + sum(i in 1..4, j in 0..3) w[i, j] * u[i - 1] * (i + 1)
+        + sum(i in 0..4) tanh(u[i] * z + sum(k in 0..4) u[k]^2) * sum(k in 1..3) u[k] * k;
+    cost w = sum(i in 0..4, j in 0..3) (w[i, j] - u[i] * b)^2 + max(w[0, 0], u[1]) * z
+        + sum(i in 0..3, j in 0..2) w[i + 1, j + 1] * w[i, j] * exp(sum(k in 0..4) a[k] * u[k]);
+    cost z = (z - sum(i in 0..4) sin(u[i]))^2 + b * z * w[3, 2] + abs(z) * softplus(u[3]);
+});
+
+loop_game!(TWO_LAYER_LOOPS, pub game TwoLayerLoops {
+    const B = 3;
+    const Z = 2;
+    const H = 3;
+    param z: [B, Z] = [[0.5, -1], [0.25, 0.75], [-0.5, 0.3]];
+    param y: [B] = [0.1, -0.2, 0.4];
+    leader w1: [H, Z];
+    follower w2: [H];
+    let h[b in 0..B, j in 0..H] = tanh(sum(i in 0..Z) w1[j, i] * z[b, i] + 0.1 * j);
+    let out[b in 0..B] = sum(j in 0..H) w2[j] * h[b, j];
+    let step[k in 1..H] = h[0, k] - h[0, k - 1];
+    cost w1 = mean(b in 0..B) (out[b] - y[b])^2 + sum(k in 0..H - 1) step[k + 1]^2;
+    cost w2 = mean(b in 0..B) (out[b] - y[b])^2 + 0.5 * sum(j in 0..H) w2[j]^2
+        + 0.1 * sum(j in 0..H) w2[j] * h[1, j]^2;
+});
+
+loop_game!(REDUCE_LOOPS, pub game ReduceLoops {
+    param c: [3] = [1, 1, 1];
+    leader x: [3];
+    follower v: [2, 3];
+    cost x = max(i in 0..3) x[i] * c[i] + min(i in 0..3) (x[i] - v[0, i])
+        + mean(i in 0..3) x[i]^2 - 2 * max(i in 0..2, j in 1..=2) v[i, j] * x[j];
+    cost v = mean(i in 0..2, j in 0..3) v[i, j]^2 + x[0] * min(j in 0..3) (v[1, j] + x[j])
+        + x[1] * max(i in 0..2) v[i, 0]^3 + sum(i in 0..2) abs(v[i, 1]) * relu(x[i]) * relu(v[i, 2]) * sigmoid(v[i, 0])
+        + sum(j in 0..3) leaky_relu(v[0, j] - x[j], 0.1) * log_sigmoid(v[1, j]) + ln(2 + x[0]^2) * sqrt(1 + v[1, 2]^2) * cos(v[0, 0]) * tan(0.1 * v[1, 0])
+        + sum(i in 0..2, j in 0..3) (v[i, j] - x[j])^4 / (1 + x[j]^2) + (x[2] + 2)^1.5 * v[1, 1]^2;
+});
+
+#[test]
+fn every_method_of_loop_form_games_equals_the_macro_game() {
+    let cases: [(&str, &dyn Fn(&str)); 5] = [
+        (DUOPOLY_LOOPS, &|t| {
+            equals_macro(t, &DuopolyLoops::default())
+        }),
+        (COVARIANCE_LOOPS, &|t| {
+            equals_macro(t, &CovarianceLoops::default())
+        }),
+        (SHIFTED_LOOPS, &|t| {
+            equals_macro(t, &ShiftedLoops::default())
+        }),
+        (TWO_LAYER_LOOPS, &|t| {
+            equals_macro(t, &TwoLayerLoops::default())
+        }),
+        (REDUCE_LOOPS, &|t| equals_macro(t, &ReduceLoops::default())),
+    ];
+    for (text, check) in cases {
+        let g = DynGame::from_dsl("loops.stk", text).expect("the loop-form game compiles");
+        assert_eq!(g.info().form, stackel_runtime::Form::Loops, "{text}");
+        check(text);
+    }
 }
 
 #[test]

@@ -65,10 +65,24 @@ fn texts_it_cannot_take_are_typed_errors() {
     let big = COVARIANCE3
         .replace("const M = 3", "const M = 15")
         .replace(" = [[1, 0, 0], [0, 1, 0], [0, 0, 1]]", "");
-    assert!(matches!(
-        DynGame::from_dsl("big.stk", &big),
-        Err(TextGameError::Form { form: "loops", .. })
-    ));
+    let big = DynGame::from_dsl("big.stk", &big).expect("m = 15 compiles in the loop form");
+    assert_eq!(big.info().form, stackel_runtime::Form::Loops);
+    assert_eq!((big.d1(), big.d2()), (225, 225));
+    let follower_without_curvature =
+        "#[stackel(form = \"loops\")] game G { leader x: [2]; follower y: [2]; \
+        cost x = sum(i in 0..2) (x[i] - y[i])^2; cost y = sum(i in 0..2) x[i] * y[i]; }";
+    let Err(TextGameError::Dsl(e)) = DynGame::from_dsl("lin.stk", follower_without_curvature)
+    else {
+        panic!("the loop form's follower check is a DSL error");
+    };
+    assert!(format!("{e}").contains("at most linear"), "{e}");
+    let staggered_loops =
+        "#[stackel(form = \"loops\")] game G { leader x; follower y; follower z after y; \
+        cost x = x^2 + y * z; cost y = y^2 + x * y; cost z = z^2 + y * z; }";
+    let Err(TextGameError::Dsl(e)) = DynGame::from_dsl("stag.stk", staggered_loops) else {
+        panic!("a staggered game forced to loops is the macro's error");
+    };
+    assert!(format!("{e}").contains("staggered hierarchy"), "{e}");
     let gan = "game G { data d: [2]; leader x; follower y; cost x = (x - d[0])^2; cost y = (y - d[1])^2; }";
     assert!(matches!(
         DynGame::from_dsl("gan.stk", gan),

@@ -306,3 +306,40 @@ pub fn block_formulas(model: &GameModel, lowered: &Lowered) -> Vec<BlockFormulas
     }
     out
 }
+
+/// The index-level formulas of a loop-form game: one entry per player
+/// block of every indexed vector and operator
+/// ([`crate::indexed::IndexedGame::vectors`]), e.g. `D1f1(v)[a,b] = ...`,
+/// each block's shape its flat length.
+pub fn indexed_block_formulas(
+    model: &GameModel,
+    g: &crate::indexed::IndexedGame,
+) -> Vec<BlockFormulas> {
+    g.vectors()
+        .into_iter()
+        .map(|(name, parts)| {
+            let len: usize = parts.iter().map(|p| p.dims.iter().product::<usize>()).sum();
+            let entries = parts
+                .iter()
+                .map(|p| {
+                    let mut pr = crate::indexed::print::Printer::new(model, &p.outs);
+                    let who = &model.player(p.player).name;
+                    let outs: Vec<String> = (0..p.outs.len())
+                        .map(|k| ((b'a' + k as u8) as char).to_string())
+                        .collect();
+                    let lhs = if outs.is_empty() {
+                        format!("{name}({who})")
+                    } else {
+                        format!("{name}({who})[{}]", outs.join(","))
+                    };
+                    format!("{lhs} = {}", pr.text(&p.expr))
+                })
+                .collect();
+            BlockFormulas {
+                block: name.to_string(),
+                shape: vec![len],
+                entries,
+            }
+        })
+        .collect()
+}

@@ -54,6 +54,22 @@ pub fn front_end(tokens: TokenStream) -> Result<model::GameModel, Errors> {
 pub fn back_end(model: &model::GameModel) -> Result<TokenStream, Errors> {
     let options = emit_rust::Options::of(&model.attrs)?;
     let form = choose_form(model, &options);
+    check_form(model, form)?;
+    match form {
+        emit_rust::Form::Tape => return emit_rust::tape::emit(model, &options),
+        emit_rust::Form::Loops => return emit_rust::loops::emit(model, &options),
+        emit_rust::Form::Unrolled => {}
+    }
+    let lowered = lower::lower_game(model)?;
+    let formulas = formula::block_formulas(model, &lowered);
+    let wgsl = emit_wgsl::emit(&lowered);
+    Ok(emit_rust::emit(model, &options, &lowered, &formulas, &wgsl))
+}
+
+/// The errors of a game that its code form cannot generate: a staggered
+/// hierarchy outside the unrolled form, data inputs outside the tape form,
+/// players made of parts in the loop form.
+pub fn check_form(model: &model::GameModel, form: emit_rust::Form) -> Result<(), Errors> {
     if let Some(deep) = model.followers.iter().find(|f| f.level > 1) {
         if form != emit_rust::Form::Unrolled || !model.data.is_empty() {
             return Err(Errors::at(
@@ -65,30 +81,25 @@ pub fn back_end(model: &model::GameModel) -> Result<TokenStream, Errors> {
             ));
         }
     }
+    if form == emit_rust::Form::Tape {
+        return Ok(());
+    }
+    if let Some(d) = model.data.first() {
+        return Err(Errors::at(
+            d.span,
+            format!("data input `{}` needs the tape form: remove the forced `form` (a game with data takes `#[stackel(form = \"tape\")]` by default)", d.name),
+        ));
+    }
     let parts = std::iter::once(&model.leader)
         .chain(&model.followers)
         .find(|p| !p.parts.is_empty());
-    match (form, model.data.first(), parts) {
-        (emit_rust::Form::Tape, _, _) => return emit_rust::tape::emit(model, &options),
-        (_, Some(d), _) => {
-            return Err(Errors::at(
-                d.span,
-                format!("data input `{}` needs the tape form: remove the forced `form` (a game with data takes `#[stackel(form = \"tape\")]` by default)", d.name),
-            ))
-        }
-        (emit_rust::Form::Loops, None, Some(p)) => {
-            return Err(Errors::at(
-                p.span,
-                format!("player `{}` is made of parts, which the loop form does not support: use `#[stackel(form = \"tape\")]` (the default for such games) or `form = \"unrolled\"`", p.name),
-            ))
-        }
-        (emit_rust::Form::Loops, None, None) => return emit_rust::loops::emit(model, &options),
-        (emit_rust::Form::Unrolled, None, _) => {}
+    match (form, parts) {
+        (emit_rust::Form::Loops, Some(p)) => Err(Errors::at(
+            p.span,
+            format!("player `{}` is made of parts, which the loop form does not support: use `#[stackel(form = \"tape\")]` (the default for such games) or `form = \"unrolled\"`", p.name),
+        )),
+        _ => Ok(()),
     }
-    let lowered = lower::lower_game(model)?;
-    let formulas = formula::block_formulas(model, &lowered);
-    let wgsl = emit_wgsl::emit(&lowered);
-    Ok(emit_rust::emit(model, &options, &lowered, &formulas, &wgsl))
 }
 
 /// Above this many expression nodes in the costs once their sums are

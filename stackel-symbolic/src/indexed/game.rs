@@ -234,6 +234,13 @@ impl IndexedGame {
         }
     }
 
+    /// True when f2 = -f1 is proven structurally (one follower).
+    pub fn zero_sum(&self) -> bool {
+        use super::expr::neg;
+        self.f2.len() == 1
+            && (neg(self.f1.clone()) == self.f2[0] || neg(self.f2[0].clone()) == self.f1)
+    }
+
     /// Offset of player `p` in the flat state.
     pub fn player_offset(&self, p: usize) -> usize {
         self.shapes[..p].iter().map(|s| s.len()).sum()

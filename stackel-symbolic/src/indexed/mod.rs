@@ -18,8 +18,10 @@ pub mod diff;
 pub mod eval;
 pub mod expr;
 pub mod game;
+pub mod kernel;
 pub mod print;
 pub mod resolve;
+pub mod schedule;
 
 pub use eval::{Interpreter, Point};
 pub use game::{IndexedGame, Part, Vector};

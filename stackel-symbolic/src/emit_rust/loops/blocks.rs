@@ -7,36 +7,22 @@ use super::*;
 /// `formulas()`: one entry per player block of every indexed vector and
 /// operator ([`IndexedGame::vectors`]), e.g. `D1f1(v)[a,b] = ...`.
 pub(super) fn formulas_method(model: &GameModel, g: &IndexedGame) -> TokenStream {
-    let blocks = g.vectors().into_iter().map(|(name, parts)| {
-        let len: usize = parts.iter().map(|p| p.dims.iter().product::<usize>()).sum();
-        let entries: Vec<String> = parts
-            .iter()
-            .map(|p| {
-                let mut pr = Printer::new(model, &p.outs);
-                let who = &model.player(p.player).name;
-                let outs: Vec<String> = (0..p.outs.len())
-                    .map(|k| ((b'a' + k as u8) as char).to_string())
-                    .collect();
-                let lhs = if outs.is_empty() {
-                    format!("{name}({who})")
-                } else {
-                    format!("{name}({who})[{}]", outs.join(","))
-                };
-                format!("{lhs} = {}", pr.text(&p.expr))
-            })
-            .collect();
-        let len = lit(len);
-        quote! {
-            {
-                static ENTRIES: &[&str] = &[#(#entries),*];
-                __stackel::BlockFormula {
-                    block: #name,
-                    shape: ::std::vec![#len],
-                    entries: ENTRIES.iter().map(|e| ::std::string::ToString::to_string(e)).collect(),
+    let blocks = crate::formula::indexed_block_formulas(model, g)
+        .into_iter()
+        .map(|b| {
+            let (name, entries) = (&b.block, &b.entries);
+            let len = lit(b.shape[0]);
+            quote! {
+                {
+                    static ENTRIES: &[&str] = &[#(#entries),*];
+                    __stackel::BlockFormula {
+                        block: #name,
+                        shape: ::std::vec![#len],
+                        entries: ENTRIES.iter().map(|e| ::std::string::ToString::to_string(e)).collect(),
+                    }
                 }
             }
-        }
-    });
+        });
     quote! {
         fn formulas(&self) -> ::std::vec::Vec<__stackel::BlockFormula> {
             ::std::vec![#(#blocks),*]
@@ -119,7 +105,7 @@ pub(in crate::emit_rust) fn dense_methods(d1: usize, d2: usize) -> TokenStream {
 /// One error per follower whose own gradient is identically zero, or
 /// whose block of H = D22f2 is (the unrolled form also finds single
 /// structurally zero rows).
-pub(super) fn check_followers(model: &GameModel, g: &IndexedGame) -> Result<(), Errors> {
+pub fn check_followers(model: &GameModel, g: &IndexedGame) -> Result<(), Errors> {
     let mut errors = Errors::new();
     for (i, follower) in model.followers.iter().enumerate() {
         let name = &follower.name;

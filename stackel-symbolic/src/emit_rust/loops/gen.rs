@@ -2,15 +2,7 @@
 //! guards as branches, loop-invariant hoisting and per-body CSE.
 
 use super::*;
-
-/// True if `e` contains a sum or a function call (worth computing once
-/// outside a loop).
-pub(super) fn costly(e: &E) -> bool {
-    match &e.node {
-        Node::Sum { .. } | Node::Unary(..) | Node::Pow(..) | Node::Div(..) => true,
-        _ => children(e).into_iter().any(costly),
-    }
-}
+use crate::indexed::schedule;
 
 pub(super) fn var(v: Ix) -> Ident {
     format_ident!("i{}", v.0)
@@ -31,43 +23,12 @@ pub(super) fn signed_offset(u: TokenStream, c: i64) -> TokenStream {
 }
 
 impl Gen<'_> {
-    /// The largest costly subexpressions of `e` that use none of `inner`
-    /// (the loop's variable and those bound inside it), not yet hoisted.
-    /// Nothing below a guarded product is taken: its entries may index out
-    /// of range where the guard is false.
-    pub(super) fn invariants(&self, e: &E, inner: &mut Vec<Ix>, out: &mut Vec<E>) {
-        if self.hoisted.contains_key(&Rc::as_ptr(e)) {
-            return;
-        }
-        if !inner.iter().any(|v| e.uses(*v)) {
-            if costly(e) && !out.iter().any(|o| Rc::ptr_eq(o, e)) {
-                out.push(e.clone());
-            }
-            return;
-        }
-        match &e.node {
-            Node::Mul(xs)
-                if xs
-                    .iter()
-                    .any(|x| matches!(x.node, Node::Range { .. } | Node::Delta(..))) => {}
-            Node::Sum { var, body, .. } => {
-                inner.push(*var);
-                self.invariants(body, inner, out);
-                inner.pop();
-            }
-            _ => {
-                for c in children(e) {
-                    self.invariants(c, inner, out);
-                }
-            }
-        }
-    }
-
     /// `let h = ..;` for each invariant of `e` in a loop over `inner`;
     /// registers them (see [`Gen::unhoist`]).
     pub(super) fn hoist(&mut self, e: &E, inner: &[Ix]) -> (TokenStream, Vec<E>) {
         let mut found = Vec::new();
-        self.invariants(e, &mut inner.to_vec(), &mut found);
+        let hoisted = |x: &E| self.hoisted.contains_key(&Rc::as_ptr(x));
+        schedule::invariants(e, &mut inner.to_vec(), &hoisted, &mut found);
         let mut lets = Vec::new();
         for f in &found {
             let value = self.expr(f);
@@ -79,43 +40,15 @@ impl Gen<'_> {
         (quote!(#(#lets)*), found)
     }
 
-    /// Counts the uses of each node of `e` (not inside sums, which are
-    /// their own scopes, nor below guards).
-    pub(super) fn count_uses(&self, e: &E, counts: &mut HashMap<*const Ex, (usize, E)>) {
-        if self.hoisted.contains_key(&Rc::as_ptr(e)) {
-            return;
-        }
-        let c = counts.entry(Rc::as_ptr(e)).or_insert((0, e.clone()));
-        c.0 += 1;
-        if c.0 > 1 {
-            return;
-        }
-        match &e.node {
-            Node::Sum { .. } => {}
-            Node::Mul(xs) if xs.iter().any(is_guard) => {}
-            _ => {
-                for c in children(e) {
-                    self.count_uses(c, counts);
-                }
-            }
-        }
-    }
-
     /// `let c = ..;` for each non-leaf node used more than once in `e`
     /// (common subexpressions of the product and chain rules), smallest
     /// first; registers them like hoisted values.
     pub(super) fn share(&mut self, e: &E) -> (TokenStream, Vec<E>) {
-        let mut counts = HashMap::new();
-        self.count_uses(e, &mut counts);
-        let mut shared: Vec<(usize, E)> = counts
-            .into_values()
-            .filter(|(n, x)| *n > 1 && !children(x).is_empty())
-            .map(|(_, x)| (crate::indexed::expr::tree_size(&x), x))
-            .collect();
-        shared.sort_by_key(|(size, _)| *size);
+        let hoisted = |x: &E| self.hoisted.contains_key(&Rc::as_ptr(x));
+        let shared = schedule::shared(e, &hoisted);
         let mut lets = Vec::new();
         let mut found = Vec::new();
-        for (_, x) in shared {
+        for x in shared {
             let value = self.expr(&x);
             let c = format_ident!("c{}", self.next_hoisted);
             self.next_hoisted += 1;

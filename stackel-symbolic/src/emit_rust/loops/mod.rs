@@ -27,8 +27,7 @@ use super::code::{constant, lit};
 use super::items;
 use super::options::Options;
 use crate::error::Errors;
-use crate::indexed::expr::{children, Aff, Ex, Ix, Leaf, Node, E};
-use crate::indexed::print::Printer;
+use crate::indexed::expr::{Aff, Ex, Ix, Leaf, Node, E};
 use crate::indexed::{IndexedGame, Part};
 use crate::model::{GameModel, Shape};
 use proc_macro2::{Ident, Literal, Span, TokenStream};
@@ -37,12 +36,12 @@ use std::collections::HashMap;
 use std::rc::Rc;
 
 pub(super) mod blocks;
+pub use blocks::check_followers;
 mod gen;
 mod order;
 
-use blocks::{check_followers, dense_methods, formulas_method};
+use blocks::{dense_methods, formulas_method};
 use gen::var;
-use order::is_guard;
 
 /// Emits expressions of one game as Rust.
 struct Gen<'a> {
@@ -77,11 +76,7 @@ pub fn emit(model: &GameModel, options: &Options) -> Result<TokenStream, Errors>
         hoisted: HashMap::new(),
         next_hoisted: 0,
     };
-    // f2 = -f1 proven structurally (one follower)
-    let zero_sum = g.f2.len() == 1 && {
-        use crate::indexed::expr::neg;
-        neg(g.f1.clone()) == g.f2[0] || neg(g.f2[0].clone()) == g.f1
-    };
+    let zero_sum = g.zero_sum();
     let info = items::info_method(model, zero_sum, true);
     let params = items::params_methods(model);
     let state = |p: &Part| g.player_offset(p.player);

@@ -1,0 +1,432 @@
+//! The loop form of a [`crate::DynGame`]: the methods the macro's loop form
+//! generates (`stackel_symbolic::emit_rust::loops`), each one loop kernel
+//! run as native code in f64 and f32 and through the kernel interpreter
+//! for any other [`Real`]; the dense blocks column by column from the
+//! operators and the param blocks one unit param direction at a time, as
+//! the generated loop form builds them; every other method the trait's
+//! default, as for a macro game in the loop form.
+
+use crate::compile::{default_params, CompiledLoops};
+use crate::dyn_game::{compiled_costs, game_info, keep, leak_str, Kept};
+use crate::interp::{run_kernel, KernelData};
+use crate::kernels::{JitKernels, KernelArgs};
+use stackel_runtime::cost::CompiledCosts;
+use stackel_runtime::{BlockFormula, Form, Game, GameInfo, Real};
+use stackel_symbolic::indexed::kernel::{Kernel, LoopKernels};
+use std::sync::Arc;
+
+/// A game in the loop form, compiled from DSL text.
+#[derive(Clone)]
+pub(crate) struct LoopGame {
+    compiled: Arc<Compiled>,
+    params: Vec<f64>,
+    params32: Vec<f32>,
+}
+
+struct Compiled {
+    kernels: LoopKernels,
+    f64: JitKernels,
+    f32: JitKernels,
+    kept: &'static Kept,
+}
+
+/// Which kernel (numbered as [`LoopKernels::all`]).
+#[derive(Clone, Copy)]
+enum Which {
+    LeaderCost,
+    FollowerCost(usize),
+    D1f1,
+    D2f1,
+    D2f2,
+    Omega,
+    HMul,
+    HTmul,
+    BMul,
+    BTmul,
+    F1Hvp,
+    PhiHvp,
+    D1pF1,
+    D2pF1,
+    D2pF2,
+    D1pPhi,
+    D2pPhi,
+}
+
+impl Which {
+    fn kernel(self, k: &LoopKernels) -> (usize, &Kernel) {
+        let nf = k.follower_costs.len();
+        let after = |i: usize| nf + 1 + i;
+        match self {
+            Which::LeaderCost => (0, &k.leader_cost),
+            Which::FollowerCost(i) => (1 + i, &k.follower_costs[i]),
+            Which::D1f1 => (after(0), &k.d1f1),
+            Which::D2f1 => (after(1), &k.d2f1),
+            Which::D2f2 => (after(2), &k.d2f2),
+            Which::Omega => (after(3), &k.omega),
+            Which::HMul => (after(4), &k.h_mul),
+            Which::HTmul => (after(5), &k.h_tmul),
+            Which::BMul => (after(6), &k.b_mul),
+            Which::BTmul => (after(7), &k.b_tmul),
+            Which::F1Hvp => (after(8), &k.f1_hvp),
+            Which::PhiHvp => (after(9), &k.phi_hvp),
+            Which::D1pF1 => (after(10), &k.d1p_f1),
+            Which::D2pF1 => (after(11), &k.d2p_f1),
+            Which::D2pF2 => (after(12), &k.d2p_f2),
+            Which::D1pPhi => (after(13), &k.d1p_phi),
+            Which::D2pPhi => (after(14), &k.d2p_phi),
+        }
+    }
+}
+
+impl LoopGame {
+    /// The game of `text`, compiled in the loop form.
+    pub(crate) fn new(text: &str, compiled: CompiledLoops) -> Self {
+        let CompiledLoops {
+            model,
+            kernels,
+            f64,
+            f32,
+            wgsl,
+            formulas,
+            zero_sum,
+        } = compiled;
+        let kept = keep(text, || Kept {
+            info: game_info(&model, zero_sum, Form::Loops),
+            wgsl,
+            formulas: formulas
+                .into_iter()
+                .map(|b| BlockFormula {
+                    block: leak_str(&b.block),
+                    shape: b.shape,
+                    entries: b.entries,
+                })
+                .collect(),
+            costs: compiled_costs(&model, None, Form::Loops),
+        });
+        let params = default_params(&model);
+        LoopGame {
+            compiled: Arc::new(Compiled {
+                kernels,
+                f64,
+                f32,
+                kept,
+            }),
+            params32: params.iter().map(|&v| v as f32).collect(),
+            params,
+        }
+    }
+
+    /// Runs kernel `which` in `T`: native code for f64 and f32, the
+    /// interpreter otherwise.
+    ///
+    /// # Panics
+    /// When a slice is shorter than the kernel reads or writes, as a macro
+    /// game's methods do.
+    fn run<T: Real>(
+        &self,
+        which: Which,
+        x: &[T],
+        lambda: &[T],
+        dir: &[T],
+        pdir: &[T],
+        out: &mut [T],
+    ) {
+        let c = &*self.compiled;
+        let (k, kernel) = which.kernel(&c.kernels);
+        if let (Some(x), Some(lambda), Some(dir), Some(pdir)) = (
+            T::as_f64s(x),
+            T::as_f64s(lambda),
+            T::as_f64s(dir),
+            T::as_f64s(pdir),
+        ) {
+            let out = T::as_f64s_mut(out).expect("T is f64");
+            let args = KernelArgs {
+                x,
+                p: &self.params,
+                lambda,
+                dir,
+                pdir,
+                out,
+            };
+            if let Some((a, got, need)) = args.short(kernel) {
+                panic!(
+                    "{}: {a:?} has {got} entries, needs {need}",
+                    self.info().name
+                );
+            }
+            // SAFETY: the f64 kernels, and every array is as long as the
+            // kernel reads or writes (checked above).
+            unsafe { c.f64.call(k, args) }
+        } else if let (Some(x), Some(lambda), Some(dir), Some(pdir)) = (
+            T::as_f32s(x),
+            T::as_f32s(lambda),
+            T::as_f32s(dir),
+            T::as_f32s(pdir),
+        ) {
+            let out = T::as_f32s_mut(out).expect("T is f32");
+            let args = KernelArgs {
+                x,
+                p: &self.params32,
+                lambda,
+                dir,
+                pdir,
+                out,
+            };
+            if let Some((a, got, need)) = args.short(kernel) {
+                panic!(
+                    "{}: {a:?} has {got} entries, needs {need}",
+                    self.info().name
+                );
+            }
+            // SAFETY: as above, in f32.
+            unsafe { c.f32.call(k, args) }
+        } else {
+            let data = KernelData {
+                x,
+                p: &self.params,
+                lambda,
+                dir,
+                pdir,
+            };
+            run_kernel(kernel, &data, out);
+        }
+    }
+
+    /// A dense block column by column from an operator (the macro's
+    /// `emit_rust::loops::blocks::dense`): for each unit direction e_j,
+    /// j in `cols`, rows `rows` of `op(e_j)` into column j - cols.0 of
+    /// `out`.
+    fn dense<T: Real>(
+        &self,
+        op: impl Fn(&[T], &mut [T]),
+        dir_len: usize,
+        col_len: usize,
+        cols: (usize, usize),
+        rows: (usize, usize),
+        out: &mut [T],
+    ) {
+        let width = cols.1 - cols.0;
+        let mut e = vec![T::zero(); dir_len];
+        let mut col = vec![T::zero(); col_len];
+        for j in cols.0..cols.1 {
+            e[j] = T::one();
+            op(&e, &mut col);
+            e[j] = T::zero();
+            for r in rows.0..rows.1 {
+                out[(r - rows.0) * width + (j - cols.0)] = col[r];
+            }
+        }
+    }
+
+    /// A param block (`rows` x NP) one unit param direction at a time.
+    fn param_block<T: Real>(
+        &self,
+        which: Which,
+        rows: usize,
+        x: &[T],
+        lambda: &[T],
+        out: &mut [T],
+    ) {
+        let np = self.params.len();
+        let out = &mut out[..rows * np];
+        let mut pdir = vec![T::zero(); np];
+        let mut col = vec![T::zero(); rows];
+        for k in 0..np {
+            pdir[k] = T::one();
+            self.run(which, x, lambda, &[], &pdir, &mut col);
+            pdir[k] = T::zero();
+            for (r, v) in col.iter().enumerate() {
+                out[r * np + k] = *v;
+            }
+        }
+    }
+
+    fn dims(&self) -> (usize, usize, usize) {
+        let [d1, d2, _] = self.compiled.kernels.dims;
+        (d1, d2, d1 + d2)
+    }
+}
+
+impl Game for LoopGame {
+    fn d1(&self) -> usize {
+        self.compiled.kernels.dims[0]
+    }
+    fn d2(&self) -> usize {
+        self.compiled.kernels.dims[1]
+    }
+    fn np(&self) -> usize {
+        self.params.len()
+    }
+
+    fn info(&self) -> &'static GameInfo {
+        &self.compiled.kept.info
+    }
+
+    fn params(&self, out: &mut [f64]) {
+        out[..self.params.len()].copy_from_slice(&self.params);
+    }
+
+    fn set_params(&mut self, p: &[f64]) {
+        let n = self.params.len();
+        self.params.copy_from_slice(&p[..n]);
+        for (q, v) in self.params32.iter_mut().zip(&self.params) {
+            *q = *v as f32;
+        }
+    }
+
+    fn leader_cost<T: Real>(&self, x: &[T]) -> T {
+        let mut out = [T::zero()];
+        self.run(Which::LeaderCost, x, &[], &[], &[], &mut out);
+        out[0]
+    }
+
+    /// f_{2^i}; NaN for an index past the last follower, as the generated
+    /// loop form.
+    fn follower_cost<T: Real>(&self, i: usize, x: &[T]) -> T {
+        if i >= self.compiled.kernels.follower_costs.len() {
+            return T::of(f64::NAN);
+        }
+        let mut out = [T::zero()];
+        self.run(Which::FollowerCost(i), x, &[], &[], &[], &mut out);
+        out[0]
+    }
+
+    fn d1f1<T: Real>(&self, x: &[T], out: &mut [T]) {
+        self.run(Which::D1f1, x, &[], &[], &[], out)
+    }
+    fn d2f1<T: Real>(&self, x: &[T], out: &mut [T]) {
+        self.run(Which::D2f1, x, &[], &[], &[], out)
+    }
+    fn d2f2<T: Real>(&self, x: &[T], out: &mut [T]) {
+        self.run(Which::D2f2, x, &[], &[], &[], out)
+    }
+    fn omega<T: Real>(&self, x: &[T], out: &mut [T]) {
+        self.run(Which::Omega, x, &[], &[], &[], out)
+    }
+
+    fn d22f2_mul<T: Real>(&self, x: &[T], w: &[T], out: &mut [T]) {
+        self.run(Which::HMul, x, &[], w, &[], out)
+    }
+    fn d22f2_tmul<T: Real>(&self, x: &[T], v: &[T], out: &mut [T]) {
+        self.run(Which::HTmul, x, v, &[], &[], out)
+    }
+    fn d21f2_mul<T: Real>(&self, x: &[T], u: &[T], out: &mut [T]) {
+        self.run(Which::BMul, x, &[], u, &[], out)
+    }
+    fn d21f2_tmul<T: Real>(&self, x: &[T], v: &[T], out: &mut [T]) {
+        self.run(Which::BTmul, x, v, &[], &[], out)
+    }
+    fn f1_hvp<T: Real>(&self, x: &[T], dir: &[T], out: &mut [T]) {
+        self.run(Which::F1Hvp, x, &[], dir, &[], out)
+    }
+    fn phi_hvp<T: Real>(&self, x: &[T], lambda: &[T], dir: &[T], out: &mut [T]) {
+        self.run(Which::PhiHvp, x, lambda, dir, &[], out)
+    }
+
+    fn d11f1<T: Real>(&self, x: &[T], out: &mut [T]) {
+        let (d1, _, n) = self.dims();
+        self.dense(|e, c| self.f1_hvp(x, e, c), n, n, (0, d1), (0, d1), out)
+    }
+    fn d12f1<T: Real>(&self, x: &[T], out: &mut [T]) {
+        let (d1, _, n) = self.dims();
+        self.dense(|e, c| self.f1_hvp(x, e, c), n, n, (d1, n), (0, d1), out)
+    }
+    fn d22f1<T: Real>(&self, x: &[T], out: &mut [T]) {
+        let (d1, _, n) = self.dims();
+        self.dense(|e, c| self.f1_hvp(x, e, c), n, n, (d1, n), (d1, n), out)
+    }
+    fn d22f2<T: Real>(&self, x: &[T], out: &mut [T]) {
+        let (_, d2, _) = self.dims();
+        self.dense(
+            |e, c| self.d22f2_mul(x, e, c),
+            d2,
+            d2,
+            (0, d2),
+            (0, d2),
+            out,
+        )
+    }
+    fn d21f2<T: Real>(&self, x: &[T], out: &mut [T]) {
+        let (d1, d2, _) = self.dims();
+        self.dense(
+            |e, c| self.d21f2_mul(x, e, c),
+            d1,
+            d2,
+            (0, d1),
+            (0, d2),
+            out,
+        )
+    }
+    fn d11phi<T: Real>(&self, x: &[T], lambda: &[T], out: &mut [T]) {
+        let (d1, _, n) = self.dims();
+        self.dense(
+            |e, c| self.phi_hvp(x, lambda, e, c),
+            n,
+            n,
+            (0, d1),
+            (0, d1),
+            out,
+        )
+    }
+    fn d12phi<T: Real>(&self, x: &[T], lambda: &[T], out: &mut [T]) {
+        let (d1, _, n) = self.dims();
+        self.dense(
+            |e, c| self.phi_hvp(x, lambda, e, c),
+            n,
+            n,
+            (d1, n),
+            (0, d1),
+            out,
+        )
+    }
+    fn d21phi<T: Real>(&self, x: &[T], lambda: &[T], out: &mut [T]) {
+        let (d1, _, n) = self.dims();
+        self.dense(
+            |e, c| self.phi_hvp(x, lambda, e, c),
+            n,
+            n,
+            (0, d1),
+            (d1, n),
+            out,
+        )
+    }
+    fn d22phi<T: Real>(&self, x: &[T], lambda: &[T], out: &mut [T]) {
+        let (d1, _, n) = self.dims();
+        self.dense(
+            |e, c| self.phi_hvp(x, lambda, e, c),
+            n,
+            n,
+            (d1, n),
+            (d1, n),
+            out,
+        )
+    }
+
+    fn d1p_f1<T: Real>(&self, x: &[T], out: &mut [T]) {
+        self.param_block(Which::D1pF1, self.d1(), x, &[], out)
+    }
+    fn d2p_f1<T: Real>(&self, x: &[T], out: &mut [T]) {
+        self.param_block(Which::D2pF1, self.d2(), x, &[], out)
+    }
+    fn d2p_f2<T: Real>(&self, x: &[T], out: &mut [T]) {
+        self.param_block(Which::D2pF2, self.d2(), x, &[], out)
+    }
+    fn d1p_phi<T: Real>(&self, x: &[T], lambda: &[T], out: &mut [T]) {
+        self.param_block(Which::D1pPhi, self.d1(), x, lambda, out)
+    }
+    fn d2p_phi<T: Real>(&self, x: &[T], lambda: &[T], out: &mut [T]) {
+        self.param_block(Which::D2pPhi, self.d2(), x, lambda, out)
+    }
+
+    fn formulas(&self) -> Vec<BlockFormula> {
+        self.compiled.kept.formulas.clone()
+    }
+
+    fn wgsl(&self) -> Option<&'static str> {
+        Some(&self.compiled.kept.wgsl)
+    }
+
+    fn compiled_costs(&self) -> Option<&'static CompiledCosts> {
+        Some(&self.compiled.kept.costs)
+    }
+}
