@@ -590,6 +590,87 @@ proptest! {
     }
 }
 
+/// Leaves of a summand over `i in 0..2`: shifted entries, entries of a
+/// matrix player, the index as a number, an inner sum, a param.
+const INDEXED: &[&str] = &[
+    "x[i]",
+    "x[i + 1]",
+    "y[0, i]",
+    "y[1, i + 1]",
+    "z",
+    "(i + 1)",
+    "(sum(j in 0..3) y[1, j] * x[j])",
+    "w0",
+];
+
+/// Scalar leaves: fixed entries of each player.
+const FIXED: &[&str] = &["x[0]", "x[2]", "y[0, 1]", "y[1, 2]", "z", "w0"];
+
+/// A random game whose costs are sums over shifted indices (leader x: [3];
+/// followers y: [2, 3] and z), each cost random plus a convex term in the
+/// player's own variables; `form` is forced.
+fn random_indexed_game(form: &'static str) -> impl Strategy<Value = (String, String)> {
+    (
+        expr(INDEXED, 3),
+        expr(FIXED, 2),
+        expr(INDEXED, 3),
+        expr(INDEXED, 2),
+        expr(FIXED, 2),
+    )
+        .prop_map(move |(a, b, c, d, e)| {
+            let text = |form: &str| {
+                format!(
+                    "#[stackel(form = \"{form}\")]
+                    game RandomIndexed {{
+                        param w0 = 0.7;
+                        leader x: [3];
+                        follower y: [2, 3];
+                        follower z;
+                        cost x = sum(i in 0..2) ({a}) + {b} + sum(i in 0..3) x[i]^2;
+                        cost y = sum(i in 0..2) ({c}) + sum(i in 0..2, j in 0..3) y[i, j]^2;
+                        cost z = sum(i in 0..2) ({d}) * z + {e} + z^2;
+                    }}"
+                )
+            };
+            (text(form), text("unrolled"))
+        })
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 16, .. ProptestConfig::default() })]
+
+    /// A random indexed game compiled in the loop form (kernels) agrees with
+    /// the same game unrolled (straight-line programs), every method, f64,
+    /// to 1e-10 relative (the two forms simplify differently, so they round
+    /// differently); and in tangent numbers (the kernel interpreter).
+    #[test]
+    fn random_loop_form_games_agree_with_the_unrolled_form(
+        (loops, unrolled) in random_indexed_game("loops"),
+        seed in 0u64..1000,
+    ) {
+        let l = DynGame::from_dsl("loops.stk", &loops).unwrap_or_else(|e| panic!("{e}\n{loops}"));
+        let u = DynGame::from_dsl("unrolled.stk", &unrolled).unwrap_or_else(|e| panic!("{e}\n{unrolled}"));
+        prop_assert_eq!(l.info().form, stackel_runtime::Form::Loops);
+        prop_assert_eq!(u.info().form, stackel_runtime::Form::Unrolled);
+        let (n, d2) = (l.n(), l.d2());
+        let x = point(n, seed);
+        let lambda = point(d2, seed + 1);
+        let close = |a: f64, b: f64| (a - b).abs() <= 1e-10 * (1.0 + a.abs().max(b.abs()));
+        let (a, b) = (everything(&l, &x, &lambda), everything(&u, &x, &lambda));
+        prop_assert_eq!(a.len(), b.len());
+        for (k, (p, q)) in a.iter().zip(&b).enumerate() {
+            prop_assert!(close(*p, *q), "entry {}: loops {} vs unrolled {}\n{}", k, p, q, loops);
+        }
+        let dir = point(n, seed + 2);
+        let xt: Vec<Tangent<f64>> = x.iter().zip(&dir).map(|(&v, &d)| Tangent::new(v, d)).collect();
+        let lt: Vec<Tangent<f64>> = lambda.iter().map(|&v| Tangent::new(v, 0.0)).collect();
+        let (a, b) = (everything(&l, &xt, &lt), everything(&u, &xt, &lt));
+        for (k, (p, q)) in a.iter().zip(&b).enumerate() {
+            prop_assert!(close(p.v, q.v) && close(p.d, q.d), "tangent entry {}: {:?} vs {:?}", k, p, q);
+        }
+    }
+}
+
 /// Mutated paper games: whatever the text, `from_dsl` returns, never
 /// panics, and a game it returns evaluates. 1,500 texts a run;
 /// `STACKEL_FUZZ_CASES=10000` for a longer campaign.
