@@ -5,11 +5,15 @@
 //!
 //! - the duopoly, two-timescale, noise variance 10, start (10, 10)
 //!   (`mc_throughput`'s study);
-//! - the covariance game at m = 3 (paper 4.3), simultaneous play.
+//! - the covariance game at m = 3 (paper 4.3), simultaneous play;
+//! - the covariance game at m = 15 in the loop form (the size at which the
+//!   compiler stops unrolling): time per call of omega and of each
+//!   operator, and a simultaneous study with N / 100 trajectories.
 //!
 //! `cargo run --release -p stackel-jit --example dyn_study_speed -- [N] [K]`
 //! (defaults N = 100000, K = 1000 for the duopoly; the covariance study uses
-//! N / 10 trajectories; `--duopoly-only` skips it). The results of both games are asserted equal.
+//! N / 10 trajectories, the m = 15 study N / 100; `--duopoly-only` runs the
+//! duopoly alone, `--loops-only` the m = 15 rows alone). The results of both games are asserted equal.
 
 use stackel_jit::DynGame;
 use stackel_runtime::rng::NoiseFloat;
@@ -17,6 +21,159 @@ use stackel_runtime::{Dynamics, Game, Init, Noise, Schedule, Study};
 use stackel_testkit::games::{Covariance3, Duopoly};
 use stackel_testkit::texts::{COVARIANCE3, DUOPOLY};
 use std::time::Instant;
+
+stackel_testkit::covariance_game!(
+    crate = [stackel_runtime],
+    Covariance15,
+    15,
+    "The covariance game at m = 15, loop form (sigma zero, as the text's).",
+    form = "loops"
+);
+
+/// The m = 15 text: the paper's m = 3 file at M = 15 without a sigma
+/// default (zero, as the macro game's), in the loop form by the size rule.
+fn covariance15_text() -> String {
+    COVARIANCE3
+        .replace("const M = 3", "const M = 15")
+        .replace(" = [[1, 0, 0], [0, 1, 0], [0, 0, 1]]", "")
+}
+
+/// Median time per call (ns) of `f` on each game, interleaved: (macro,
+/// DynGame).
+fn per_call(mut f: impl FnMut(bool), calls: u32) -> (f64, f64) {
+    let (mut a, mut b) = (Vec::new(), Vec::new());
+    for _ in 0..7 {
+        for (game, times) in [(false, &mut a), (true, &mut b)] {
+            let t = Instant::now();
+            for _ in 0..calls {
+                f(game);
+            }
+            times.push(t.elapsed().as_secs_f64() * 1e9 / calls as f64);
+        }
+    }
+    (median(a), median(b))
+}
+
+/// The loop-form rows: per-call times of omega and the operators at m = 15
+/// (results asserted bit-identical), and a simultaneous study.
+fn loop_form(n: u64, k: u64) {
+    let t = Instant::now();
+    let text = covariance15_text();
+    let g = DynGame::from_dsl("covariance15.stk", &text).expect("m = 15 compiles");
+    println!(
+        "\ncompile from text: covariance m = 15 (loop form, {:?}) {:.1} ms",
+        g.info().form,
+        t.elapsed().as_secs_f64() * 1e3
+    );
+    let m = Covariance15 {
+        sigma: [[0.0; 15]; 15],
+        eta: 0.6,
+    };
+    let (d1, d2) = (g.d1(), g.d2());
+    let nn = d1 + d2;
+    let x: Vec<f64> = (0..nn)
+        .map(|i| 0.3 * ((i * 7 % 11) as f64 / 11.0 - 0.5))
+        .collect();
+    let lambda: Vec<f64> = (0..d2).map(|i| 0.2 - 0.01 * (i % 13) as f64).collect();
+    let dir: Vec<f64> = (0..nn).map(|i| 0.5 - 0.002 * i as f64).collect();
+    println!("| m = 15, per call (f64) | macro (ns) | DynGame (ns) | DynGame / macro |");
+    println!("|---|---|---|---|");
+    type Call<'a> = Box<dyn Fn(&dyn GameRef, &mut [f64]) + 'a>;
+    let rows: Vec<(&str, usize, Call)> = vec![
+        ("omega", nn, Box::new(|g, o| g.call_omega(&x, o))),
+        (
+            "d22f2_mul (H w)",
+            d2,
+            Box::new(|g, o| g.call_h_mul(&x, &dir[d1..], o)),
+        ),
+        (
+            "d22f2_tmul (H^T v)",
+            d2,
+            Box::new(|g, o| g.call_h_tmul(&x, &lambda, o)),
+        ),
+        (
+            "d21f2_mul (B u)",
+            d2,
+            Box::new(|g, o| g.call_b_mul(&x, &dir[..d1], o)),
+        ),
+        (
+            "d21f2_tmul (B^T v)",
+            d1,
+            Box::new(|g, o| g.call_b_tmul(&x, &lambda, o)),
+        ),
+        ("f1_hvp", nn, Box::new(|g, o| g.call_f1_hvp(&x, &dir, o))),
+        (
+            "phi_hvp",
+            nn,
+            Box::new(|g, o| g.call_phi_hvp(&x, &lambda, &dir, o)),
+        ),
+    ];
+    for (name, len, call) in &rows {
+        let (mut a, mut b) = (vec![0.0; *len], vec![0.0; *len]);
+        call(&m, &mut a);
+        call(&g, &mut b);
+        assert_eq!(a, b, "{name}: the two games differ");
+        let (ta, tb) = per_call(
+            |dyn_game| {
+                if dyn_game {
+                    call(&g, &mut b)
+                } else {
+                    call(&m, &mut a)
+                }
+            },
+            200,
+        );
+        println!("| {name} | {ta:.0} | {tb:.0} | {:.2} |", tb / ta);
+    }
+    let simultaneous =
+        Dynamics::simultaneous(Schedule::inverse_power(0.5).offset(10.0).exponent(0.7));
+    let nl = (n / 100).max(1);
+    let work = (nl * k) as f64;
+    let ms = study(m, simultaneous.clone(), nl, k, 0.1, 1e-4);
+    let ds = study(g, simultaneous, nl, k, 0.1, 1e-4);
+    let (a, b) = compare::<_, f64>(&ms, &ds, work);
+    println!("\n| study | precision | N | K | macro | DynGame | DynGame / macro |");
+    println!("|---|---|---|---|---|---|---|");
+    println!(
+        "| covariance m = 15 (loops) simultaneous | f64 | {nl} | {k} | {a:.3e} | {b:.3e} | {:.2} |",
+        b / a
+    );
+}
+
+/// The operators of a game behind one object type, for the table above.
+trait GameRef {
+    fn call_omega(&self, x: &[f64], o: &mut [f64]);
+    fn call_h_mul(&self, x: &[f64], w: &[f64], o: &mut [f64]);
+    fn call_h_tmul(&self, x: &[f64], v: &[f64], o: &mut [f64]);
+    fn call_b_mul(&self, x: &[f64], u: &[f64], o: &mut [f64]);
+    fn call_b_tmul(&self, x: &[f64], v: &[f64], o: &mut [f64]);
+    fn call_f1_hvp(&self, x: &[f64], d: &[f64], o: &mut [f64]);
+    fn call_phi_hvp(&self, x: &[f64], l: &[f64], d: &[f64], o: &mut [f64]);
+}
+
+impl<G: Game> GameRef for G {
+    fn call_omega(&self, x: &[f64], o: &mut [f64]) {
+        Game::omega(self, x, o)
+    }
+    fn call_h_mul(&self, x: &[f64], w: &[f64], o: &mut [f64]) {
+        self.d22f2_mul(x, w, o)
+    }
+    fn call_h_tmul(&self, x: &[f64], v: &[f64], o: &mut [f64]) {
+        self.d22f2_tmul(x, v, o)
+    }
+    fn call_b_mul(&self, x: &[f64], u: &[f64], o: &mut [f64]) {
+        self.d21f2_mul(x, u, o)
+    }
+    fn call_b_tmul(&self, x: &[f64], v: &[f64], o: &mut [f64]) {
+        self.d21f2_tmul(x, v, o)
+    }
+    fn call_f1_hvp(&self, x: &[f64], d: &[f64], o: &mut [f64]) {
+        Game::f1_hvp(self, x, d, o)
+    }
+    fn call_phi_hvp(&self, x: &[f64], l: &[f64], d: &[f64], o: &mut [f64]) {
+        Game::phi_hvp(self, x, l, d, o)
+    }
+}
 
 fn study<G: Game + Clone>(
     g: G,
@@ -119,6 +276,10 @@ fn main() {
     if std::env::args().any(|a| a == "--duopoly-only") {
         return;
     }
+    if std::env::args().any(|a| a == "--loops-only") {
+        loop_form(n, k);
+        return;
+    }
     let nc = (n / 10).max(1);
     let work = (nc * k) as f64;
     let m = study(
@@ -160,4 +321,5 @@ fn main() {
         k,
         compare::<_, f64>(&m, &d, work),
     );
+    loop_form(n, k);
 }

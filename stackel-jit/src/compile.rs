@@ -65,9 +65,9 @@ pub(crate) const FOLLOWER_COSTS: usize = LEADER_COST + 4;
 /// A game text through the whole compiler, in its code form.
 pub(crate) enum CompiledGame {
     /// The unrolled form.
-    Unrolled(CompiledUnrolled),
+    Unrolled(Box<CompiledUnrolled>),
     /// The loop form.
-    Loops(CompiledLoops),
+    Loops(Box<CompiledLoops>),
 }
 
 /// The unrolled form: the model, the lowered programs, the program list
@@ -113,8 +113,8 @@ pub(crate) struct CompiledLoops {
 pub(crate) fn compile_game(file: &str, text: &str) -> Result<CompiledGame, TextGameError> {
     let model = front_end_text(file, text)?;
     match form_of(file, text, &model)? {
-        Form::Loops => compile_loops(file, text, model).map(CompiledGame::Loops),
-        _ => compile_unrolled(file, text, model).map(CompiledGame::Unrolled),
+        Form::Loops => compile_loops(file, text, model).map(|c| CompiledGame::Loops(Box::new(c))),
+        _ => compile_unrolled(file, text, model).map(|c| CompiledGame::Unrolled(Box::new(c))),
     }
 }
 

@@ -108,8 +108,8 @@ impl DynGame {
     /// (data inputs, players made of parts) are [`TextGameError::Form`].
     pub fn from_dsl(file: &str, text: &str) -> Result<Self, TextGameError> {
         let code = match compile_game(file, text)? {
-            CompiledGame::Unrolled(c) => Code::Unrolled(UnrolledGame::new(text, c)),
-            CompiledGame::Loops(c) => Code::Loops(LoopGame::new(text, c)),
+            CompiledGame::Unrolled(c) => Code::Unrolled(UnrolledGame::new(text, *c)),
+            CompiledGame::Loops(c) => Code::Loops(LoopGame::new(text, *c)),
         };
         Ok(DynGame { code })
     }

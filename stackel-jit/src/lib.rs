@@ -1,7 +1,9 @@
 //! Run-time native code for a game's derivative programs.
 //!
 //! The compiler (`stackel-symbolic`) lowers every derivative block of a game
-//! to straight-line [`Program`]s ([`stackel_symbolic::ir`]). The macro turns
+//! to straight-line [`Program`]s ([`stackel_symbolic::ir`]), or, for a game
+//! in the loop form, to loop kernels
+//! ([`stackel_symbolic::indexed::kernel`]). The macro turns
 //! them into Rust at compile time; this crate turns the same programs into
 //! machine code at run time with Cranelift, so a game given as text needs no
 //! Rust build:

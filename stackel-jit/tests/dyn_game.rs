@@ -268,7 +268,8 @@ loop_game!(REDUCE_LOOPS, pub game ReduceLoops {
 
 #[test]
 fn every_method_of_loop_form_games_equals_the_macro_game() {
-    let cases: [(&str, &dyn Fn(&str)); 5] = [
+    type Check<'a> = &'a dyn Fn(&str);
+    let cases: [(&str, Check); 5] = [
         (DUOPOLY_LOOPS, &|t| {
             equals_macro(t, &DuopolyLoops::default())
         }),
@@ -380,6 +381,22 @@ fn studies_equal_the_macro_game_trajectory_for_trajectory() {
     let a = study(g, simultaneous(), 0.5, 6).run::<f64>().unwrap();
     let b = study(m, simultaneous(), 0.5, 6).run::<f64>().unwrap();
     assert_eq!(a.final_states, b.final_states);
+    // the loop form: kernels against the macro's generated loops
+    let g = DynGame::from_dsl("loops.stk", COVARIANCE_LOOPS).unwrap();
+    let m = CovarianceLoops::default();
+    for dynamics in [two_timescale(), simultaneous()] {
+        let a = study(g.clone(), dynamics.clone(), 0.5, 7)
+            .run::<f64>()
+            .unwrap();
+        let b = study(m, dynamics.clone(), 0.5, 7).run::<f64>().unwrap();
+        assert_eq!(a.final_states, b.final_states);
+        assert_eq!(a.fates, b.fates);
+        let a = study(g.clone(), dynamics.clone(), 0.5, 8)
+            .run::<f32>()
+            .unwrap();
+        let b = study(m, dynamics, 0.5, 8).run::<f32>().unwrap();
+        assert_eq!(a.final_states, b.final_states);
+    }
 }
 
 #[test]

@@ -15,6 +15,7 @@ use cranelift_codegen::ir::{Function, InstBuilder, MemFlagsData, Type, Value};
 use cranelift_frontend::{FunctionBuilder, FunctionBuilderContext, Variable};
 use cranelift_jit::JITModule;
 use cranelift_module::{FuncId, Module};
+use stackel_symbolic::indexed::expr::Ix;
 use stackel_symbolic::indexed::kernel::{Array, Cond, Index, Kernel, Stmt, Val};
 use std::collections::HashMap;
 
@@ -56,6 +57,8 @@ pub(crate) fn kernel(
         arrays: [args[0], args[1], args[2], args[3], args[4], args[5]],
         locals,
         counters,
+        scaled: HashMap::new(),
+        depth: 0,
         ptr,
     };
     k.stmts(&kernel.body);
@@ -73,6 +76,13 @@ struct Kx<'a, 'b> {
     arrays: [Value; 6],
     locals: Vec<Variable>,
     counters: Vec<Variable>,
+    /// Per counter in scope: its loop depth, and per coefficient c with
+    /// which an index in its loop uses it, the byte offset `counter * c *
+    /// width` (an induction variable stepped at the end of each trip, so
+    /// that addresses need no multiplication and what outer loops add is
+    /// hoisted out of inner ones).
+    scaled: HashMap<Ix, (usize, HashMap<i64, Variable>)>,
+    depth: usize,
     ptr: Type,
 }
 
@@ -109,10 +119,20 @@ impl Kx<'_, '_> {
             }
             Stmt::Loop { var, lo, hi, body } => {
                 let counter = self.counters[var.0 as usize];
+                let mut coefs = Vec::new();
+                coefficients(body, *var, &mut coefs);
+                let w = self.cx.width as i64;
                 let b = &mut self.cx.b;
                 let (header, block, exit) = (b.create_block(), b.create_block(), b.create_block());
                 let start = b.ins().iconst(self.ptr, *lo);
                 b.def_var(counter, start);
+                let mut scaled = HashMap::new();
+                for &c in &coefs {
+                    let v = b.declare_var(self.ptr);
+                    let s = b.ins().iconst(self.ptr, lo * c * w);
+                    b.def_var(v, s);
+                    scaled.insert(c, v);
+                }
                 b.ins().jump(header, &[]);
                 b.switch_to_block(header);
                 let i = b.use_var(counter);
@@ -120,11 +140,23 @@ impl Kx<'_, '_> {
                 b.ins().brif(more, block, &[], exit, &[]);
                 b.switch_to_block(block);
                 b.seal_block(block);
+                self.depth += 1;
+                let outer = self.scaled.insert(*var, (self.depth, scaled.clone()));
                 self.nested(|k| k.stmts(body));
+                match outer {
+                    Some(o) => self.scaled.insert(*var, o),
+                    None => self.scaled.remove(var),
+                };
+                self.depth -= 1;
                 let b = &mut self.cx.b;
                 let i = b.use_var(counter);
                 let next = b.ins().iadd_imm_s(i, 1);
                 b.def_var(counter, next);
+                for (c, v) in scaled {
+                    let s = b.use_var(v);
+                    let s = b.ins().iadd_imm_s(s, c * w);
+                    b.def_var(v, s);
+                }
                 b.ins().jump(header, &[]);
                 b.seal_block(header);
                 b.switch_to_block(exit);
@@ -132,35 +164,42 @@ impl Kx<'_, '_> {
             }
             Stmt::Store(i, v) => {
                 let v = self.val(v);
-                let at = self.address(Array::Out, i);
+                let (at, imm) = self.address(Array::Out, i);
                 let flags = self.cx.flags;
-                self.cx.b.ins().store(flags, v, at, 0);
+                self.cx.b.ins().store(flags, v, at, imm);
             }
             Stmt::StoreAdd(i, v) => {
                 // `out[r] += term`: the stored value first, then the term
-                let at = self.address(Array::Out, i);
+                let (at, imm) = self.address(Array::Out, i);
                 let (ty, flags) = (self.cx.ty, self.cx.flags);
-                let old = self.cx.b.ins().load(ty, flags, at, 0);
+                let old = self.cx.b.ins().load(ty, flags, at, imm);
                 let v = self.val(v);
                 let r = self.cx.b.ins().fadd(old, v);
-                self.cx.b.ins().store(flags, r, at, 0);
+                self.cx.b.ins().store(flags, r, at, imm);
             }
         }
     }
 
-    /// The byte address of `a[i]`.
-    fn address(&mut self, a: Array, i: &Index) -> Value {
+    /// The address of `a[i]` as (base, immediate byte offset): the array
+    /// plus the scaled counters, outermost loop first.
+    fn address(&mut self, a: Array, i: &Index) -> (Value, i32) {
         let w = self.cx.width as i64;
+        let mut terms: Vec<(usize, Variable)> = i
+            .terms
+            .iter()
+            .map(|(var, coef)| {
+                let (depth, scaled) = &self.scaled[var];
+                (*depth, scaled[coef])
+            })
+            .collect();
+        terms.sort_by_key(|(depth, _)| *depth);
         let mut at = self.arrays[a as usize];
-        if i.offset != 0 {
-            at = self.cx.b.ins().iadd_imm_s(at, i.offset * w);
-        }
-        for (var, coef) in &i.terms {
-            let c = self.cx.b.use_var(self.counters[var.0 as usize]);
-            let off = self.cx.b.ins().imul_imm_s(c, coef * w);
+        for (_, v) in terms {
+            let off = self.cx.b.use_var(v);
             at = self.cx.b.ins().iadd(at, off);
         }
-        at
+        let imm = i32::try_from(i.offset * w).expect("kernel arrays are under 2 GiB");
+        (at, imm)
     }
 
     /// The flag (i8) of `c`.
@@ -200,13 +239,13 @@ impl Kx<'_, '_> {
         match v {
             Val::Const(c) => self.cx.constant(*c),
             Val::Load(a, i) => {
-                let at = self.address(*a, i);
+                let (at, imm) = self.address(*a, i);
                 // inputs are never written during a call
                 let flags = match a {
                     Array::Out => self.cx.flags,
-                    _ => self.cx.flags.with_readonly().with_can_move(),
+                    _ => self.cx.flags.with_readonly(),
                 };
-                self.cx.b.ins().load(self.cx.ty, flags, at, 0)
+                self.cx.b.ins().load(self.cx.ty, flags, at, imm)
             }
             Val::Local(l) => self.cx.b.use_var(self.locals[*l as usize]),
             Val::Counter(var, offset) => {
@@ -303,5 +342,47 @@ impl Kx<'_, '_> {
             acc = op(&mut self.cx.b, acc, v);
         }
         acc
+    }
+}
+
+/// Every coefficient with which an index in `stmts` uses `var`.
+fn coefficients(stmts: &[Stmt], var: Ix, out: &mut Vec<i64>) {
+    let mut index = |i: &Index, out: &mut Vec<i64>| {
+        for (v, c) in &i.terms {
+            if *v == var && !out.contains(c) {
+                out.push(*c);
+            }
+        }
+    };
+    fn val(v: &Val, var: Ix, out: &mut Vec<i64>, index: &mut dyn FnMut(&Index, &mut Vec<i64>)) {
+        match v {
+            Val::Load(_, i) => index(i, out),
+            Val::Const(_) | Val::Local(_) | Val::Counter(..) => {}
+            Val::Add(xs) | Val::Mul(xs) => xs.iter().for_each(|x| val(x, var, out, index)),
+            Val::Neg(a)
+            | Val::Powi(a, _)
+            | Val::Unary(_, a)
+            | Val::Sign(a)
+            | Val::Heaviside(a)
+            | Val::Guard(_, a) => val(a, var, out, index),
+            Val::Div(a, b) | Val::Powf(a, b) | Val::Le(a, b) | Val::Min(a, b) | Val::Max(a, b) => {
+                val(a, var, out, index);
+                val(b, var, out, index);
+            }
+            Val::Block(stmts, a) => {
+                coefficients(stmts, var, out);
+                val(a, var, out, index);
+            }
+        }
+    }
+    for s in stmts {
+        match s {
+            Stmt::Let(_, v) | Stmt::AddTo(_, v) => val(v, var, out, &mut index),
+            Stmt::Loop { body, .. } => coefficients(body, var, out),
+            Stmt::Store(i, v) | Stmt::StoreAdd(i, v) => {
+                index(i, out);
+                val(v, var, out, &mut index);
+            }
+        }
     }
 }

@@ -166,9 +166,9 @@ impl Kernel {
 pub struct LoopKernels {
     /// d1, d2, np.
     pub dims: [usize; 3],
-    /// f1 into out[0].
+    /// f1 into `out[0]`.
     pub leader_cost: Kernel,
-    /// Each follower's cost into out[0].
+    /// Each follower's cost into `out[0]`.
     pub follower_costs: Vec<Kernel>,
     /// D1 f1 (len d1).
     pub d1f1: Kernel,
