@@ -195,18 +195,27 @@ fn check(path: &Path) -> Result<(), CliError> {
         );
     }
     for p in &model.params {
-        println!(
-            "  param {} ({} entries) = {:?}",
-            p.name,
-            p.shape.len(),
-            p.default.clone().unwrap_or_default()
-        );
+        match &p.default {
+            Some(v) => println!("  param {} ({} entries) = {v:?}", p.name, p.shape.len()),
+            None => println!(
+                "  param {} ({} entries), no default: zero until set (--param)",
+                p.name,
+                p.shape.len()
+            ),
+        }
     }
     for d in &model.data {
         println!("  data {} ({} entries)", d.name, d.shape.len());
     }
     match DynGame::from_dsl(&file, &text) {
-        Ok(_) => println!("  compiles to native code at run time (study, equilibria, formulas)"),
+        Ok(g) => println!(
+            "  compiles to native code at run time in the {} form (study, equilibria, formulas)",
+            match g.info().form {
+                stackel_runtime::Form::Unrolled => "unrolled",
+                stackel_runtime::Form::Loops => "loop",
+                stackel_runtime::Form::Tape => "tape",
+            }
+        ),
         Err(e) => println!("  not compiled at run time: {e}"),
     }
     Ok(())

@@ -90,6 +90,37 @@ impl std::fmt::Debug for DynGame {
     }
 }
 
+/// A game's flat params (declaration order, row-major), and the same
+/// rounded to f32 for the f32 code.
+#[derive(Clone)]
+pub(crate) struct Params {
+    pub(crate) f64: Vec<f64>,
+    pub(crate) f32: Vec<f32>,
+}
+
+impl Params {
+    pub(crate) fn new(f64: Vec<f64>) -> Self {
+        Params {
+            f32: f64.iter().map(|&v| v as f32).collect(),
+            f64,
+        }
+    }
+
+    /// `Game::params`.
+    pub(crate) fn get(&self, out: &mut [f64]) {
+        out[..self.f64.len()].copy_from_slice(&self.f64);
+    }
+
+    /// `Game::set_params`: the first NP entries of `p`.
+    pub(crate) fn set(&mut self, p: &[f64]) {
+        let n = self.f64.len();
+        self.f64.copy_from_slice(&p[..n]);
+        for (q, v) in self.f32.iter_mut().zip(&self.f64) {
+            *q = *v as f32;
+        }
+    }
+}
+
 /// `$body` with `$g` the game in its form.
 macro_rules! dispatch {
     ($self:expr, $g:ident => $body:expr) => {

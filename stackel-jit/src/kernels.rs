@@ -1,12 +1,10 @@
 //! Loop kernels ([`stackel_symbolic::indexed::kernel`]) compiled to native
 //! code: what a loop-form game given as text runs in f32 and f64.
 
-use crate::{new_module, translate, JitError, Precision};
+use crate::{new_module, translate, Code, EntryPoint, JitError, Precision};
 use cranelift_codegen::ir::AbiParam;
-use cranelift_jit::JITModule;
 use cranelift_module::{Linkage, Module};
 use stackel_symbolic::indexed::kernel::{Array, Kernel};
-use std::mem::ManuallyDrop;
 
 /// The machine-code signature of a kernel: `(x, p, lambda, dir, pdir, out)`.
 type KernelEntry<F> =
@@ -43,23 +41,11 @@ impl<F> KernelArgs<'_, F> {
 
 /// Kernels compiled to native code, all in one precision.
 pub(crate) struct JitKernels {
-    module: ManuallyDrop<JITModule>,
-    entries: Vec<*const u8>,
+    /// Keeps the code the entry points point into.
+    #[allow(dead_code)]
+    code: Code,
+    entries: Vec<EntryPoint>,
     precision: Precision,
-}
-
-// SAFETY: as for `JitPrograms`: after `finalize_definitions` the code is
-// never written again, and the entry points only read their inputs and
-// write their output.
-unsafe impl Send for JitKernels {}
-// SAFETY: see `Send`.
-unsafe impl Sync for JitKernels {}
-
-impl Drop for JitKernels {
-    fn drop(&mut self) {
-        // SAFETY: no entry point outlives `self`.
-        unsafe { ManuallyDrop::take(&mut self.module).free_memory() };
-    }
 }
 
 impl JitKernels {
@@ -86,15 +72,9 @@ impl JitKernels {
             module.clear_context(&mut ctx);
             ids.push(id);
         }
-        module
-            .finalize_definitions()
-            .map_err(|e| JitError::Codegen(e.to_string()))?;
-        let entries = ids
-            .iter()
-            .map(|&id| module.get_finalized_function(id))
-            .collect();
+        let (code, entries) = Code::finish(module, &ids)?;
         Ok(JitKernels {
-            module: ManuallyDrop::new(module),
+            code,
             entries,
             precision,
         })
@@ -117,7 +97,7 @@ impl JitKernels {
         );
         // SAFETY: the caller's contract.
         unsafe {
-            let f: KernelEntry<F> = std::mem::transmute(*self.entries.get_unchecked(k));
+            let f: KernelEntry<F> = std::mem::transmute(self.entries.get_unchecked(k).0);
             f(
                 args.x.as_ptr(),
                 args.p.as_ptr(),

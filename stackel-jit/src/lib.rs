@@ -200,32 +200,66 @@ fn new_module(precision: Precision) -> Result<(JITModule, libm::Imports, Type), 
     Ok((module, imports, ty))
 }
 
-/// Programs compiled to native code, all in one precision. Calls are safe:
-/// [`JitPrograms::run_f64`] / [`JitPrograms::run_f32`] check every slice
-/// against the program's [`ProgramShape`] first.
-pub struct JitPrograms {
-    module: ManuallyDrop<JITModule>,
-    entries: Vec<*const u8>,
-    /// Per program, its batched form if one was asked for.
-    batch_entries: Vec<Option<*const u8>>,
-    shapes: Vec<ProgramShape>,
-    precision: Precision,
-}
+/// A finished JIT module: the code memory of compiled functions, released
+/// when dropped.
+pub(crate) struct Code(ManuallyDrop<JITModule>);
 
 // SAFETY: after `finalize_definitions` the module's code and data are never
 // written again; the entry points are plain functions that read their
 // arguments only, so calling them from several threads at once is sound. The
 // module itself is touched again only by `Drop`, which has `&mut self`.
-unsafe impl Send for JitPrograms {}
+unsafe impl Send for Code {}
 // SAFETY: see `Send`: shared access only calls the read-only entry points.
-unsafe impl Sync for JitPrograms {}
+unsafe impl Sync for Code {}
 
-impl Drop for JitPrograms {
-    fn drop(&mut self) {
-        // SAFETY: no entry point outlives `self` (they are only reachable
-        // through `&self`), so the code memory can be released.
-        unsafe { ManuallyDrop::take(&mut self.module).free_memory() };
+impl Code {
+    /// Finalizes `module` and returns it with the address of each function
+    /// of `ids`.
+    pub(crate) fn finish(
+        mut module: JITModule,
+        ids: &[cranelift_module::FuncId],
+    ) -> Result<(Code, Vec<EntryPoint>), JitError> {
+        module
+            .finalize_definitions()
+            .map_err(|e| JitError::Codegen(e.to_string()))?;
+        let entries = ids
+            .iter()
+            .map(|&id| EntryPoint(module.get_finalized_function(id)))
+            .collect();
+        Ok((Code(ManuallyDrop::new(module)), entries))
     }
+}
+
+impl Drop for Code {
+    fn drop(&mut self) {
+        // SAFETY: no entry point outlives the `Code` it belongs to (they are
+        // only reachable through the struct that owns both), so the code
+        // memory can be released.
+        unsafe { ManuallyDrop::take(&mut self.0).free_memory() };
+    }
+}
+
+/// The address of a compiled function inside a [`Code`].
+#[derive(Clone, Copy)]
+pub(crate) struct EntryPoint(pub(crate) *const u8);
+
+// SAFETY: an address of immutable code (see `Code`).
+unsafe impl Send for EntryPoint {}
+// SAFETY: as above.
+unsafe impl Sync for EntryPoint {}
+
+/// Programs compiled to native code, all in one precision. Calls are safe:
+/// [`JitPrograms::run_f64`] / [`JitPrograms::run_f32`] check every slice
+/// against the program's [`ProgramShape`] first.
+pub struct JitPrograms {
+    /// Keeps the code the entry points point into.
+    #[allow(dead_code)]
+    code: Code,
+    entries: Vec<EntryPoint>,
+    /// Per program, its batched form if one was asked for.
+    batch_entries: Vec<Option<EntryPoint>>,
+    shapes: Vec<ProgramShape>,
+    precision: Precision,
 }
 
 impl std::fmt::Debug for JitPrograms {
@@ -288,19 +322,15 @@ impl JitPrograms {
             module.clear_context(&mut ctx);
             batch_ids[k] = Some(id);
         }
-        module
-            .finalize_definitions()
-            .map_err(|e| JitError::Codegen(e.to_string()))?;
-        let entries = ids
-            .iter()
-            .map(|&id| module.get_finalized_function(id))
-            .collect();
+        let batched: Vec<_> = batch_ids.iter().flatten().copied().collect();
+        let (code, mut entries) = Code::finish(module, &[ids, batched].concat())?;
+        let mut batched = entries.split_off(programs.len()).into_iter();
         let batch_entries = batch_ids
             .iter()
-            .map(|id| id.map(|id| module.get_finalized_function(id)))
+            .map(|id| id.and_then(|_| batched.next()))
             .collect();
         Ok(JitPrograms {
-            module: ManuallyDrop::new(module),
+            code,
             entries,
             batch_entries,
             shapes: programs.iter().map(|p| ProgramShape::of(p)).collect(),
@@ -373,7 +403,7 @@ impl JitPrograms {
                 });
             }
         }
-        Ok((self.entries[k], OutputPointers::new(outs)))
+        Ok((self.entries[k].0, OutputPointers::new(outs)))
     }
 
     /// Calls program `k` with no checks (the caller has checked the
@@ -396,7 +426,7 @@ impl JitPrograms {
         debug_assert!(k < self.entries.len());
         // SAFETY: the caller's contract.
         unsafe {
-            let f: Entry<F> = std::mem::transmute(*self.entries.get_unchecked(k));
+            let f: Entry<F> = std::mem::transmute(self.entries.get_unchecked(k).0);
             f(x, p, lambda, outs)
         }
     }
@@ -426,7 +456,7 @@ impl JitPrograms {
         // SAFETY: the caller's contract.
         unsafe {
             let entry = self.batch_entries.get_unchecked(k).unwrap_unchecked();
-            let f: BatchEntry<F> = std::mem::transmute(entry);
+            let f: BatchEntry<F> = std::mem::transmute(entry.0);
             f(x, p, lambda, outs, count)
         }
     }

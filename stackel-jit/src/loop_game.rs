@@ -7,7 +7,7 @@
 //! default, as for a macro game in the loop form.
 
 use crate::compile::{default_params, CompiledLoops};
-use crate::dyn_game::{compiled_costs, game_info, keep, leak_str, Kept};
+use crate::dyn_game::{compiled_costs, game_info, keep, leak_str, Kept, Params};
 use crate::interp::{run_kernel, KernelData};
 use crate::kernels::{JitKernels, KernelArgs};
 use stackel_runtime::cost::CompiledCosts;
@@ -19,8 +19,7 @@ use std::sync::Arc;
 #[derive(Clone)]
 pub(crate) struct LoopGame {
     compiled: Arc<Compiled>,
-    params: Vec<f64>,
-    params32: Vec<f32>,
+    params: Params,
 }
 
 struct Compiled {
@@ -111,8 +110,7 @@ impl LoopGame {
                 f32,
                 kept,
             }),
-            params32: params.iter().map(|&v| v as f32).collect(),
-            params,
+            params: Params::new(params),
         }
     }
 
@@ -133,63 +131,45 @@ impl LoopGame {
     ) {
         let c = &*self.compiled;
         let (k, kernel) = which.kernel(&c.kernels);
-        if let (Some(x), Some(lambda), Some(dir), Some(pdir)) = (
-            T::as_f64s(x),
-            T::as_f64s(lambda),
-            T::as_f64s(dir),
-            T::as_f64s(pdir),
-        ) {
-            let out = T::as_f64s_mut(out).expect("T is f64");
-            let args = KernelArgs {
-                x,
-                p: &self.params,
-                lambda,
-                dir,
-                pdir,
-                out,
+        // native code where T is f64 or f32
+        macro_rules! native {
+            ($as:ident, $as_mut:ident, $jit:expr, $p:expr) => {
+                if let (Some(x), Some(lambda), Some(dir), Some(pdir)) =
+                    (T::$as(x), T::$as(lambda), T::$as(dir), T::$as(pdir))
+                {
+                    let out = T::$as_mut(out).expect("out has the number type of x");
+                    let args = KernelArgs {
+                        x,
+                        p: $p,
+                        lambda,
+                        dir,
+                        pdir,
+                        out,
+                    };
+                    if let Some((a, got, need)) = args.short(kernel) {
+                        panic!(
+                            "{}: {a:?} has {got} entries, needs {need}",
+                            self.info().name
+                        );
+                    }
+                    // SAFETY: the kernels of this precision, and every
+                    // array is as long as the kernel reads or writes
+                    // (checked above).
+                    unsafe { $jit.call(k, args) };
+                    return;
+                }
             };
-            if let Some((a, got, need)) = args.short(kernel) {
-                panic!(
-                    "{}: {a:?} has {got} entries, needs {need}",
-                    self.info().name
-                );
-            }
-            // SAFETY: the f64 kernels, and every array is as long as the
-            // kernel reads or writes (checked above).
-            unsafe { c.f64.call(k, args) }
-        } else if let (Some(x), Some(lambda), Some(dir), Some(pdir)) = (
-            T::as_f32s(x),
-            T::as_f32s(lambda),
-            T::as_f32s(dir),
-            T::as_f32s(pdir),
-        ) {
-            let out = T::as_f32s_mut(out).expect("T is f32");
-            let args = KernelArgs {
-                x,
-                p: &self.params32,
-                lambda,
-                dir,
-                pdir,
-                out,
-            };
-            if let Some((a, got, need)) = args.short(kernel) {
-                panic!(
-                    "{}: {a:?} has {got} entries, needs {need}",
-                    self.info().name
-                );
-            }
-            // SAFETY: as above, in f32.
-            unsafe { c.f32.call(k, args) }
-        } else {
-            let data = KernelData {
-                x,
-                p: &self.params,
-                lambda,
-                dir,
-                pdir,
-            };
-            run_kernel(kernel, &data, out);
         }
+        native!(as_f64s, as_f64s_mut, c.f64, &self.params.f64);
+        native!(as_f32s, as_f32s_mut, c.f32, &self.params.f32);
+        let data = KernelData {
+            x,
+            p: &self.params.f64,
+            lambda,
+            dir,
+            pdir,
+        };
+        run_kernel(kernel, &data, out);
     }
 
     /// A dense block column by column from an operator (the macro's
@@ -227,7 +207,7 @@ impl LoopGame {
         lambda: &[T],
         out: &mut [T],
     ) {
-        let np = self.params.len();
+        let np = self.params.f64.len();
         let out = &mut out[..rows * np];
         let mut pdir = vec![T::zero(); np];
         let mut col = vec![T::zero(); rows];
@@ -255,7 +235,7 @@ impl Game for LoopGame {
         self.compiled.kernels.dims[1]
     }
     fn np(&self) -> usize {
-        self.params.len()
+        self.params.f64.len()
     }
 
     fn info(&self) -> &'static GameInfo {
@@ -263,15 +243,11 @@ impl Game for LoopGame {
     }
 
     fn params(&self, out: &mut [f64]) {
-        out[..self.params.len()].copy_from_slice(&self.params);
+        self.params.get(out);
     }
 
     fn set_params(&mut self, p: &[f64]) {
-        let n = self.params.len();
-        self.params.copy_from_slice(&p[..n]);
-        for (q, v) in self.params32.iter_mut().zip(&self.params) {
-            *q = *v as f32;
-        }
+        self.params.set(p);
     }
 
     fn leader_cost<T: Real>(&self, x: &[T]) -> T {

@@ -8,7 +8,7 @@ use crate::compile::{
     default_params, CompiledUnrolled, FOLLOWER_COSTS, LEADER_COST, OMEGA, SECOND_ORDER_PARTS,
     STACKELBERG_PARTS,
 };
-use crate::dyn_game::{compiled_costs, game_info, keep, leak_str, Kept};
+use crate::dyn_game::{compiled_costs, game_info, keep, leak_str, Kept, Params};
 use crate::{interp, JitPrograms};
 use stackel_runtime::cost::CompiledCosts;
 use stackel_runtime::hierarchy::NotGenerated;
@@ -22,8 +22,7 @@ use std::sync::Arc;
 #[derive(Clone)]
 pub(crate) struct UnrolledGame {
     compiled: Arc<Compiled>,
-    params: Vec<f64>,
-    params32: Vec<f32>,
+    params: Params,
 }
 
 /// What every clone of a game shares.
@@ -92,8 +91,7 @@ impl UnrolledGame {
                 f32,
                 kept,
             }),
-            params32: params.iter().map(|&v| v as f32).collect(),
-            params,
+            params: Params::new(params),
         }
     }
 
@@ -140,7 +138,7 @@ impl UnrolledGame {
                 c.f64.call(
                     k,
                     x.as_ptr(),
-                    self.params.as_ptr(),
+                    self.params.f64.as_ptr(),
                     lambda.as_ptr(),
                     ptrs.as_ptr(),
                 )
@@ -155,13 +153,13 @@ impl UnrolledGame {
                 c.f32.call(
                     k,
                     x.as_ptr(),
-                    self.params32.as_ptr(),
+                    self.params.f32.as_ptr(),
                     lambda.as_ptr(),
                     ptrs.as_ptr(),
                 )
             }
         } else {
-            interp::run(&c.programs[k], x, &self.params, lambda, outs);
+            interp::run(&c.programs[k], x, &self.params.f64, lambda, outs);
         }
     }
 
@@ -199,7 +197,7 @@ impl UnrolledGame {
                 c.f64.call_batch(
                     k,
                     x.as_ptr(),
-                    self.params.as_ptr(),
+                    self.params.f64.as_ptr(),
                     std::ptr::null(),
                     ptrs.as_ptr(),
                     count,
@@ -215,7 +213,7 @@ impl UnrolledGame {
                 c.f32.call_batch(
                     k,
                     x.as_ptr(),
-                    self.params32.as_ptr(),
+                    self.params.f32.as_ptr(),
                     std::ptr::null(),
                     ptrs.as_ptr(),
                     count,
@@ -301,7 +299,7 @@ impl Game for UnrolledGame {
     }
     #[inline]
     fn np(&self) -> usize {
-        self.params.len()
+        self.params.f64.len()
     }
 
     fn info(&self) -> &'static GameInfo {
@@ -309,15 +307,11 @@ impl Game for UnrolledGame {
     }
 
     fn params(&self, out: &mut [f64]) {
-        out[..self.params.len()].copy_from_slice(&self.params);
+        self.params.get(out);
     }
 
     fn set_params(&mut self, p: &[f64]) {
-        let n = self.params.len();
-        self.params.copy_from_slice(&p[..n]);
-        for (q, v) in self.params32.iter_mut().zip(&self.params) {
-            *q = *v as f32;
-        }
+        self.params.set(p);
     }
 
     fn leader_cost<T: Real>(&self, x: &[T]) -> T {

@@ -126,6 +126,11 @@ impl Default for GpuOptions {
     }
 }
 
+/// llvmpipe (lavapipe's shader compiler) ends the loops of a shader
+/// function once they have run this many trips in all, silently
+/// (`LP_MAX_TGSI_LOOP_ITERATIONS`, shared by every loop of the function).
+const LLVMPIPE_LOOP_TRIPS: u64 = 65_535;
+
 /// A wgpu device running study kernels.
 pub struct GpuEngine {
     device: wgpu::Device,

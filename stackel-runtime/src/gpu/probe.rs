@@ -120,7 +120,7 @@ impl GpuEngine {
                 .collect::<Vec<_>>(),
         });
         let (gx, gy) = self.grid(count as u64);
-        let seg = self.options.steps_per_dispatch.max(1);
+        let seg = self.steps_per_dispatch(n) as u32;
         self.device
             .poll(wgpu::PollType::wait_indefinitely())
             .map_err(|e| GpuError::Device(e.to_string()))?;

@@ -172,6 +172,25 @@ impl GpuEngine {
         Ok(result)
     }
 
+    /// Steps per dispatch for an `n`-coordinate game: at most
+    /// [`GpuOptions::steps_per_dispatch`](super::GpuOptions::steps_per_dispatch),
+    /// and on a CPU adapter (lavapipe) few enough that the kernel's main
+    /// function stays under llvmpipe's loop limit: its per-coordinate loops
+    /// (the previous state, the finiteness test, the update, the noise, the
+    /// wrap) run about 5n trips a step, so a dispatch takes at most
+    /// `LIMIT / 2 / (8 n + 16)` steps (half the limit, 8n for 5n). Without
+    /// the cap a study of 162 coordinates went wrong after about 100 steps:
+    /// every coordinate loop ran one trip.
+    pub(crate) fn steps_per_dispatch(&self, n: usize) -> u64 {
+        let seg = self.options.steps_per_dispatch.max(1) as u64;
+        if self.info.device_type == wgpu::DeviceType::Cpu {
+            let cap = super::LLVMPIPE_LOOP_TRIPS / 2 / (8 * n as u64 + 16);
+            seg.min(cap.max(1))
+        } else {
+            seg
+        }
+    }
+
     /// One batch: initial states on the host, buffers, the dispatches (one
     /// per segment of steps, ending at every record time), read-backs at
     /// record times, and the batch's result.
@@ -219,7 +238,7 @@ impl GpuEngine {
             &scalar_bytes(prec, vec![0.0; moments_len]),
         );
         let status = self.storage("stackel status", bytemuck::cast_slice(&status0));
-        let seg_max = self.options.steps_per_dispatch.max(1) as u64;
+        let seg_max = self.steps_per_dispatch(n);
         let row = b.dims.len() + 2;
         let schedule = self.storage(
             "stackel schedule",
