@@ -380,8 +380,16 @@ fn covariance15() -> String {
     path.display().to_string()
 }
 
+/// `--param` setting the m = 15 game's sigma to the identity.
+fn identity_sigma() -> String {
+    let entries: Vec<&str> = (0..225)
+        .map(|k| if k % 16 == 0 { "1" } else { "0" })
+        .collect();
+    format!("sigma={}", entries.join(","))
+}
+
 /// Simultaneous play on the m = 15 game from near the origin, with sigma
-/// set to the identity's first entries via --param.
+/// set with `--param` ([`identity_sigma`]).
 fn covariance15_study<'a>(
     g: &'a str,
     out: &'a str,
@@ -429,13 +437,7 @@ fn a_game_too_large_to_unroll_runs_in_the_loop_form() {
         "{f}"
     );
     let dir = scratch("cov15-study");
-    let sigma = format!(
-        "sigma={}",
-        (0..225)
-            .map(|k| if k % 16 == 0 { "1" } else { "0" })
-            .collect::<Vec<_>>()
-            .join(",")
-    );
+    let sigma = identity_sigma();
     ok(&covariance15_study(&g, dir.to_str().unwrap(), &sigma, &[]));
     let r = result(&dir);
     let fin = r["final_states"].as_array().unwrap();
@@ -448,13 +450,7 @@ fn a_game_too_large_to_unroll_runs_in_the_loop_form() {
 fn a_loop_form_gpu_study_agrees_with_the_cpu_study() {
     // the loop-form WGSL module of a game read from a file, on lavapipe in CI
     let g = covariance15();
-    let sigma = format!(
-        "sigma={}",
-        (0..225)
-            .map(|k| if k % 16 == 0 { "1" } else { "0" })
-            .collect::<Vec<_>>()
-            .join(",")
-    );
+    let sigma = identity_sigma();
     let (cpu, gpu) = (scratch("cov15-cpu"), scratch("cov15-gpu"));
     ok(&covariance15_study(
         &g,

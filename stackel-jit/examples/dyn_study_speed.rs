@@ -78,47 +78,39 @@ fn loop_form(n: u64, k: u64) {
     let dir: Vec<f64> = (0..nn).map(|i| 0.5 - 0.002 * i as f64).collect();
     println!("| m = 15, per call (f64) | macro (ns) | DynGame (ns) | DynGame / macro |");
     println!("|---|---|---|---|");
-    type Call<'a> = Box<dyn Fn(&dyn GameRef, &mut [f64]) + 'a>;
-    let rows: Vec<(&str, usize, Call)> = vec![
-        ("omega", nn, Box::new(|g, o| g.call_omega(&x, o))),
-        (
-            "d22f2_mul (H w)",
-            d2,
-            Box::new(|g, o| g.call_h_mul(&x, &dir[d1..], o)),
-        ),
-        (
-            "d22f2_tmul (H^T v)",
-            d2,
-            Box::new(|g, o| g.call_h_tmul(&x, &lambda, o)),
-        ),
-        (
-            "d21f2_mul (B u)",
-            d2,
-            Box::new(|g, o| g.call_b_mul(&x, &dir[..d1], o)),
-        ),
-        (
-            "d21f2_tmul (B^T v)",
-            d1,
-            Box::new(|g, o| g.call_b_tmul(&x, &lambda, o)),
-        ),
-        ("f1_hvp", nn, Box::new(|g, o| g.call_f1_hvp(&x, &dir, o))),
-        (
-            "phi_hvp",
-            nn,
-            Box::new(|g, o| g.call_phi_hvp(&x, &lambda, &dir, o)),
-        ),
+    let rows = [
+        ("omega", nn),
+        ("d22f2_mul (H w)", d2),
+        ("d22f2_tmul (H^T v)", d2),
+        ("d21f2_mul (B u)", d2),
+        ("d21f2_tmul (B^T v)", d1),
+        ("f1_hvp", nn),
+        ("phi_hvp", nn),
     ];
-    for (name, len, call) in &rows {
-        let (mut a, mut b) = (vec![0.0; *len], vec![0.0; *len]);
-        call(&m, &mut a);
-        call(&g, &mut b);
+    // row r's method of either game
+    fn call<G: Game>(g: &G, r: usize, x: &[f64], l: &[f64], dir: &[f64], o: &mut [f64]) {
+        let d1 = g.d1();
+        match r {
+            0 => g.omega(x, o),
+            1 => g.d22f2_mul(x, &dir[d1..], o),
+            2 => g.d22f2_tmul(x, l, o),
+            3 => g.d21f2_mul(x, &dir[..d1], o),
+            4 => g.d21f2_tmul(x, l, o),
+            5 => g.f1_hvp(x, dir, o),
+            _ => g.phi_hvp(x, l, dir, o),
+        }
+    }
+    for (r, (name, len)) in rows.into_iter().enumerate() {
+        let (mut a, mut b) = (vec![0.0; len], vec![0.0; len]);
+        call(&m, r, &x, &lambda, &dir, &mut a);
+        call(&g, r, &x, &lambda, &dir, &mut b);
         assert_eq!(a, b, "{name}: the two games differ");
         let (ta, tb) = per_call(
             |dyn_game| {
                 if dyn_game {
-                    call(&g, &mut b)
+                    call(&g, r, &x, &lambda, &dir, &mut b)
                 } else {
-                    call(&m, &mut a)
+                    call(&m, r, &x, &lambda, &dir, &mut a)
                 }
             },
             200,
@@ -138,41 +130,6 @@ fn loop_form(n: u64, k: u64) {
         "| covariance m = 15 (loops) simultaneous | f64 | {nl} | {k} | {a:.3e} | {b:.3e} | {:.2} |",
         b / a
     );
-}
-
-/// The operators of a game behind one object type, for the table above.
-trait GameRef {
-    fn call_omega(&self, x: &[f64], o: &mut [f64]);
-    fn call_h_mul(&self, x: &[f64], w: &[f64], o: &mut [f64]);
-    fn call_h_tmul(&self, x: &[f64], v: &[f64], o: &mut [f64]);
-    fn call_b_mul(&self, x: &[f64], u: &[f64], o: &mut [f64]);
-    fn call_b_tmul(&self, x: &[f64], v: &[f64], o: &mut [f64]);
-    fn call_f1_hvp(&self, x: &[f64], d: &[f64], o: &mut [f64]);
-    fn call_phi_hvp(&self, x: &[f64], l: &[f64], d: &[f64], o: &mut [f64]);
-}
-
-impl<G: Game> GameRef for G {
-    fn call_omega(&self, x: &[f64], o: &mut [f64]) {
-        Game::omega(self, x, o)
-    }
-    fn call_h_mul(&self, x: &[f64], w: &[f64], o: &mut [f64]) {
-        self.d22f2_mul(x, w, o)
-    }
-    fn call_h_tmul(&self, x: &[f64], v: &[f64], o: &mut [f64]) {
-        self.d22f2_tmul(x, v, o)
-    }
-    fn call_b_mul(&self, x: &[f64], u: &[f64], o: &mut [f64]) {
-        self.d21f2_mul(x, u, o)
-    }
-    fn call_b_tmul(&self, x: &[f64], v: &[f64], o: &mut [f64]) {
-        self.d21f2_tmul(x, v, o)
-    }
-    fn call_f1_hvp(&self, x: &[f64], d: &[f64], o: &mut [f64]) {
-        Game::f1_hvp(self, x, d, o)
-    }
-    fn call_phi_hvp(&self, x: &[f64], l: &[f64], d: &[f64], o: &mut [f64]) {
-        Game::phi_hvp(self, x, l, d, o)
-    }
 }
 
 fn study<G: Game + Clone>(

@@ -96,7 +96,7 @@ pub(crate) fn default_params(model: &GameModel) -> Vec<f64> {
 }
 
 /// The loop form: the model, the loop kernels (numbered as
-/// [`LoopKernels::all`]) and their native code in both precisions, the
+/// [`LoopKernels::number`]) and their native code in both precisions, the
 /// loop-form WGSL module, the index-level formulas, and whether f2 = -f1
 /// structurally.
 pub(crate) struct CompiledLoops {
@@ -123,7 +123,7 @@ fn compile_loops(file: &str, text: &str, model: GameModel) -> Result<CompiledLoo
     let g = IndexedGame::new(&model);
     check_followers(&model, &g).map_err(|e| from_errors(file, text, &e))?;
     let kernels = LoopKernels::new(&g);
-    let refs: Vec<&Kernel> = kernels.all().into_iter().map(|(_, k)| k).collect();
+    let refs: Vec<&Kernel> = kernels.kernels.iter().collect();
     let (f64, f32) = std::thread::scope(|s| {
         let f32 = s.spawn(|| JitKernels::compile(&refs, Precision::F32));
         let f64 = JitKernels::compile(&refs, Precision::F64);

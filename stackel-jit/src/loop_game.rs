@@ -12,7 +12,7 @@ use crate::interp::{run_kernel, KernelData};
 use crate::kernels::{JitKernels, KernelArgs};
 use stackel_runtime::cost::CompiledCosts;
 use stackel_runtime::{BlockFormula, Form, Game, GameInfo, Real};
-use stackel_symbolic::indexed::kernel::{Kernel, LoopKernels};
+use stackel_symbolic::indexed::kernel::{LoopKernels, Method};
 use std::sync::Arc;
 
 /// A game in the loop form, compiled from DSL text.
@@ -27,54 +27,6 @@ struct Compiled {
     f64: JitKernels,
     f32: JitKernels,
     kept: &'static Kept,
-}
-
-/// Which kernel (numbered as [`LoopKernels::all`]).
-#[derive(Clone, Copy)]
-enum Which {
-    LeaderCost,
-    FollowerCost(usize),
-    D1f1,
-    D2f1,
-    D2f2,
-    Omega,
-    HMul,
-    HTmul,
-    BMul,
-    BTmul,
-    F1Hvp,
-    PhiHvp,
-    D1pF1,
-    D2pF1,
-    D2pF2,
-    D1pPhi,
-    D2pPhi,
-}
-
-impl Which {
-    fn kernel(self, k: &LoopKernels) -> (usize, &Kernel) {
-        let nf = k.follower_costs.len();
-        let after = |i: usize| nf + 1 + i;
-        match self {
-            Which::LeaderCost => (0, &k.leader_cost),
-            Which::FollowerCost(i) => (1 + i, &k.follower_costs[i]),
-            Which::D1f1 => (after(0), &k.d1f1),
-            Which::D2f1 => (after(1), &k.d2f1),
-            Which::D2f2 => (after(2), &k.d2f2),
-            Which::Omega => (after(3), &k.omega),
-            Which::HMul => (after(4), &k.h_mul),
-            Which::HTmul => (after(5), &k.h_tmul),
-            Which::BMul => (after(6), &k.b_mul),
-            Which::BTmul => (after(7), &k.b_tmul),
-            Which::F1Hvp => (after(8), &k.f1_hvp),
-            Which::PhiHvp => (after(9), &k.phi_hvp),
-            Which::D1pF1 => (after(10), &k.d1p_f1),
-            Which::D2pF1 => (after(11), &k.d2p_f1),
-            Which::D2pF2 => (after(12), &k.d2p_f2),
-            Which::D1pPhi => (after(13), &k.d1p_phi),
-            Which::D2pPhi => (after(14), &k.d2p_phi),
-        }
-    }
 }
 
 impl LoopGame {
@@ -122,7 +74,7 @@ impl LoopGame {
     /// game's methods do.
     fn run<T: Real>(
         &self,
-        which: Which,
+        which: Method,
         x: &[T],
         lambda: &[T],
         dir: &[T],
@@ -130,7 +82,8 @@ impl LoopGame {
         out: &mut [T],
     ) {
         let c = &*self.compiled;
-        let (k, kernel) = which.kernel(&c.kernels);
+        let k = c.kernels.number(which).expect("the follower exists");
+        let kernel = &c.kernels.kernels[k];
         // native code where T is f64 or f32
         macro_rules! native {
             ($as:ident, $as_mut:ident, $jit:expr, $p:expr) => {
@@ -201,7 +154,7 @@ impl LoopGame {
     /// A param block (`rows` x NP) one unit param direction at a time.
     fn param_block<T: Real>(
         &self,
-        which: Which,
+        which: Method,
         rows: usize,
         x: &[T],
         lambda: &[T],
@@ -252,51 +205,51 @@ impl Game for LoopGame {
 
     fn leader_cost<T: Real>(&self, x: &[T]) -> T {
         let mut out = [T::zero()];
-        self.run(Which::LeaderCost, x, &[], &[], &[], &mut out);
+        self.run(Method::LeaderCost, x, &[], &[], &[], &mut out);
         out[0]
     }
 
     /// f_{2^i}; NaN for an index past the last follower, as the generated
     /// loop form.
     fn follower_cost<T: Real>(&self, i: usize, x: &[T]) -> T {
-        if i >= self.compiled.kernels.follower_costs.len() {
+        if i >= self.compiled.kernels.followers {
             return T::of(f64::NAN);
         }
         let mut out = [T::zero()];
-        self.run(Which::FollowerCost(i), x, &[], &[], &[], &mut out);
+        self.run(Method::FollowerCost(i), x, &[], &[], &[], &mut out);
         out[0]
     }
 
     fn d1f1<T: Real>(&self, x: &[T], out: &mut [T]) {
-        self.run(Which::D1f1, x, &[], &[], &[], out)
+        self.run(Method::D1f1, x, &[], &[], &[], out)
     }
     fn d2f1<T: Real>(&self, x: &[T], out: &mut [T]) {
-        self.run(Which::D2f1, x, &[], &[], &[], out)
+        self.run(Method::D2f1, x, &[], &[], &[], out)
     }
     fn d2f2<T: Real>(&self, x: &[T], out: &mut [T]) {
-        self.run(Which::D2f2, x, &[], &[], &[], out)
+        self.run(Method::D2f2, x, &[], &[], &[], out)
     }
     fn omega<T: Real>(&self, x: &[T], out: &mut [T]) {
-        self.run(Which::Omega, x, &[], &[], &[], out)
+        self.run(Method::Omega, x, &[], &[], &[], out)
     }
 
     fn d22f2_mul<T: Real>(&self, x: &[T], w: &[T], out: &mut [T]) {
-        self.run(Which::HMul, x, &[], w, &[], out)
+        self.run(Method::HMul, x, &[], w, &[], out)
     }
     fn d22f2_tmul<T: Real>(&self, x: &[T], v: &[T], out: &mut [T]) {
-        self.run(Which::HTmul, x, v, &[], &[], out)
+        self.run(Method::HTmul, x, v, &[], &[], out)
     }
     fn d21f2_mul<T: Real>(&self, x: &[T], u: &[T], out: &mut [T]) {
-        self.run(Which::BMul, x, &[], u, &[], out)
+        self.run(Method::BMul, x, &[], u, &[], out)
     }
     fn d21f2_tmul<T: Real>(&self, x: &[T], v: &[T], out: &mut [T]) {
-        self.run(Which::BTmul, x, v, &[], &[], out)
+        self.run(Method::BTmul, x, v, &[], &[], out)
     }
     fn f1_hvp<T: Real>(&self, x: &[T], dir: &[T], out: &mut [T]) {
-        self.run(Which::F1Hvp, x, &[], dir, &[], out)
+        self.run(Method::F1Hvp, x, &[], dir, &[], out)
     }
     fn phi_hvp<T: Real>(&self, x: &[T], lambda: &[T], dir: &[T], out: &mut [T]) {
-        self.run(Which::PhiHvp, x, lambda, dir, &[], out)
+        self.run(Method::PhiHvp, x, lambda, dir, &[], out)
     }
 
     fn d11f1<T: Real>(&self, x: &[T], out: &mut [T]) {
@@ -379,19 +332,19 @@ impl Game for LoopGame {
     }
 
     fn d1p_f1<T: Real>(&self, x: &[T], out: &mut [T]) {
-        self.param_block(Which::D1pF1, self.d1(), x, &[], out)
+        self.param_block(Method::D1pF1, self.d1(), x, &[], out)
     }
     fn d2p_f1<T: Real>(&self, x: &[T], out: &mut [T]) {
-        self.param_block(Which::D2pF1, self.d2(), x, &[], out)
+        self.param_block(Method::D2pF1, self.d2(), x, &[], out)
     }
     fn d2p_f2<T: Real>(&self, x: &[T], out: &mut [T]) {
-        self.param_block(Which::D2pF2, self.d2(), x, &[], out)
+        self.param_block(Method::D2pF2, self.d2(), x, &[], out)
     }
     fn d1p_phi<T: Real>(&self, x: &[T], lambda: &[T], out: &mut [T]) {
-        self.param_block(Which::D1pPhi, self.d1(), x, lambda, out)
+        self.param_block(Method::D1pPhi, self.d1(), x, lambda, out)
     }
     fn d2p_phi<T: Real>(&self, x: &[T], lambda: &[T], out: &mut [T]) {
-        self.param_block(Which::D2pPhi, self.d2(), x, lambda, out)
+        self.param_block(Method::D2pPhi, self.d2(), x, lambda, out)
     }
 
     fn formulas(&self) -> Vec<BlockFormula> {

@@ -13,7 +13,7 @@
 //! negations and integer powers. Hoisting and sharing only decide where a
 //! value is computed, never how, so the results agree bit for bit.
 //!
-//! [`LoopKernels::new`] builds one kernel per method of the loop-form
+//! [`LoopKernels::new`] builds one kernel per [`Method`] of the loop-form
 //! `Game`: both kinds of cost, the gradients, omega, the six operators and
 //! the five param-direction derivatives.
 
@@ -161,45 +161,75 @@ impl Kernel {
     }
 }
 
-/// The kernels of a loop-form game, one per `Game` method.
+/// The methods of the loop-form `Game` that are one kernel each.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Method {
+    /// f1 into `out[0]`.
+    LeaderCost,
+    /// Follower i's cost into `out[0]`.
+    FollowerCost(usize),
+    /// D1 f1 (len d1).
+    D1f1,
+    /// D2 f1 (len d2).
+    D2f1,
+    /// D2 f2 (len d2).
+    D2f2,
+    /// omega (len N).
+    Omega,
+    /// H w, dir = w (len d2).
+    HMul,
+    /// H^T v, lambda = v (len d2).
+    HTmul,
+    /// B u, dir = u (len d2).
+    BMul,
+    /// B^T v, lambda = v (len d1).
+    BTmul,
+    /// (D^2 f1) dir (len N).
+    F1Hvp,
+    /// (D^2 phi) dir, lambda fixed (len N).
+    PhiHvp,
+    /// d/dp D1 f1 in the direction pdir (a column, len d1).
+    D1pF1,
+    /// d/dp D2 f1 (len d2).
+    D2pF1,
+    /// d/dp D2 f2 (len d2).
+    D2pF2,
+    /// d/dp D1 phi (len d1).
+    D1pPhi,
+    /// d/dp D2 phi (len d2).
+    D2pPhi,
+}
+
+/// The methods after the costs, in kernel order.
+const VECTOR_METHODS: [Method; 15] = [
+    Method::D1f1,
+    Method::D2f1,
+    Method::D2f2,
+    Method::Omega,
+    Method::HMul,
+    Method::HTmul,
+    Method::BMul,
+    Method::BTmul,
+    Method::F1Hvp,
+    Method::PhiHvp,
+    Method::D1pF1,
+    Method::D2pF1,
+    Method::D2pF2,
+    Method::D1pPhi,
+    Method::D2pPhi,
+];
+
+/// The kernels of a loop-form game, one per [`Method`], numbered as
+/// [`LoopKernels::number`]: the leader's cost, each follower's cost, then
+/// the other methods in the order of [`Method`].
 #[derive(Clone, Debug)]
 pub struct LoopKernels {
     /// d1, d2, np.
     pub dims: [usize; 3],
-    /// f1 into `out[0]`.
-    pub leader_cost: Kernel,
-    /// Each follower's cost into `out[0]`.
-    pub follower_costs: Vec<Kernel>,
-    /// D1 f1 (len d1).
-    pub d1f1: Kernel,
-    /// D2 f1 (len d2).
-    pub d2f1: Kernel,
-    /// D2 f2 (len d2).
-    pub d2f2: Kernel,
-    /// omega (len N).
-    pub omega: Kernel,
-    /// H w, dir = w (len d2).
-    pub h_mul: Kernel,
-    /// H^T v, lambda = v.
-    pub h_tmul: Kernel,
-    /// B u, dir = u (len d1).
-    pub b_mul: Kernel,
-    /// B^T v, lambda = v (len d1 out).
-    pub b_tmul: Kernel,
-    /// (D^2 f1) dir (len N).
-    pub f1_hvp: Kernel,
-    /// (D^2 phi) dir (len N).
-    pub phi_hvp: Kernel,
-    /// d/dp D1 f1 in the direction pdir (a column, len d1).
-    pub d1p_f1: Kernel,
-    /// d/dp D2 f1 (len d2).
-    pub d2p_f1: Kernel,
-    /// d/dp D2 f2 (len d2).
-    pub d2p_f2: Kernel,
-    /// d/dp D1 phi (len d1).
-    pub d1p_phi: Kernel,
-    /// d/dp D2 phi (len d2).
-    pub d2p_phi: Kernel,
+    /// Number of followers.
+    pub followers: usize,
+    /// The kernels, numbered.
+    pub kernels: Vec<Kernel>,
 }
 
 impl LoopKernels {
@@ -229,55 +259,53 @@ impl LoopKernels {
             let body = b.write(parts, offset, false);
             b.finish(body, lens)
         };
+        let mut kernels = vec![cost(&g.f1)];
+        kernels.extend(g.f2.iter().map(cost));
+        kernels.extend(VECTOR_METHODS.map(|m| match m {
+            Method::D1f1 => vector(&[&g.d1f1], &state, 0, plain(d1)),
+            Method::D2f1 => vector(&[&g.d2f1], &follower, 0, plain(d2)),
+            Method::D2f2 => vector(&[&g.d2f2], &follower, 0, plain(d2)),
+            Method::Omega => vector(&[&g.d1f1, &g.d2f2], &state, 0, plain(n)),
+            Method::HMul => vector(&[&g.h_mul], &follower, d1, [n, np, 0, d2, 0, d2]),
+            Method::HTmul => vector(&[&g.d2phi], &follower, 0, [n, np, d2, 0, 0, d2]),
+            Method::BMul => vector(&[&g.b_mul], &follower, 0, [n, np, 0, d1, 0, d2]),
+            Method::BTmul => vector(&[&g.d1phi], &state, 0, [n, np, d2, 0, 0, d1]),
+            Method::F1Hvp => vector(&[&g.f1_hvp], &state, 0, [n, np, 0, n, 0, n]),
+            Method::PhiHvp => vector(&[&g.phi_hvp], &state, 0, [n, np, d2, n, 0, n]),
+            Method::D1pF1 => column(&g.d1p_f1, &state, [n, np, 0, 0, np, d1]),
+            Method::D2pF1 => column(&g.d2p_f1, &follower, [n, np, 0, 0, np, d2]),
+            Method::D2pF2 => column(&g.d2p_f2, &follower, [n, np, 0, 0, np, d2]),
+            Method::D1pPhi => column(&g.d1p_phi, &state, [n, np, d2, 0, np, d1]),
+            Method::D2pPhi => column(&g.d2p_phi, &follower, [n, np, d2, 0, np, d2]),
+            Method::LeaderCost | Method::FollowerCost(_) => unreachable!("costs come first"),
+        }));
         LoopKernels {
             dims: [d1, d2, np],
-            leader_cost: cost(&g.f1),
-            follower_costs: g.f2.iter().map(cost).collect(),
-            d1f1: vector(&[&g.d1f1], &state, 0, plain(d1)),
-            d2f1: vector(&[&g.d2f1], &follower, 0, plain(d2)),
-            d2f2: vector(&[&g.d2f2], &follower, 0, plain(d2)),
-            omega: vector(&[&g.d1f1, &g.d2f2], &state, 0, plain(n)),
-            h_mul: vector(&[&g.h_mul], &follower, d1, [n, np, 0, d2, 0, d2]),
-            h_tmul: vector(&[&g.d2phi], &follower, 0, [n, np, d2, 0, 0, d2]),
-            b_mul: vector(&[&g.b_mul], &follower, 0, [n, np, 0, d1, 0, d2]),
-            b_tmul: vector(&[&g.d1phi], &state, 0, [n, np, d2, 0, 0, d1]),
-            f1_hvp: vector(&[&g.f1_hvp], &state, 0, [n, np, 0, n, 0, n]),
-            phi_hvp: vector(&[&g.phi_hvp], &state, 0, [n, np, d2, n, 0, n]),
-            d1p_f1: column(&g.d1p_f1, &state, [n, np, 0, 0, np, d1]),
-            d2p_f1: column(&g.d2p_f1, &follower, [n, np, 0, 0, np, d2]),
-            d2p_f2: column(&g.d2p_f2, &follower, [n, np, 0, 0, np, d2]),
-            d1p_phi: column(&g.d1p_phi, &state, [n, np, d2, 0, np, d1]),
-            d2p_phi: column(&g.d2p_phi, &follower, [n, np, d2, 0, np, d2]),
+            followers: g.f2.len(),
+            kernels,
         }
     }
 
-    /// Every kernel with its name (for tests and back ends).
-    pub fn all(&self) -> Vec<(String, &Kernel)> {
-        let mut v = vec![("leader_cost".to_string(), &self.leader_cost)];
-        for (i, k) in self.follower_costs.iter().enumerate() {
-            v.push((format!("follower_cost{i}"), k));
+    /// The number of `m`'s kernel; `None` for a follower that does not
+    /// exist.
+    pub fn number(&self, m: Method) -> Option<usize> {
+        let after = 1 + self.followers;
+        match m {
+            Method::LeaderCost => Some(0),
+            Method::FollowerCost(i) => (i < self.followers).then_some(1 + i),
+            other => VECTOR_METHODS
+                .iter()
+                .position(|v| *v == other)
+                .map(|k| after + k),
         }
-        v.extend(
-            [
-                ("d1f1", &self.d1f1),
-                ("d2f1", &self.d2f1),
-                ("d2f2", &self.d2f2),
-                ("omega", &self.omega),
-                ("h_mul", &self.h_mul),
-                ("h_tmul", &self.h_tmul),
-                ("b_mul", &self.b_mul),
-                ("b_tmul", &self.b_tmul),
-                ("f1_hvp", &self.f1_hvp),
-                ("phi_hvp", &self.phi_hvp),
-                ("d1p_f1", &self.d1p_f1),
-                ("d2p_f1", &self.d2p_f1),
-                ("d2p_f2", &self.d2p_f2),
-                ("d1p_phi", &self.d1p_phi),
-                ("d2p_phi", &self.d2p_phi),
-            ]
-            .map(|(n, k)| (n.to_string(), k)),
-        );
-        v
+    }
+
+    /// `m`'s kernel.
+    ///
+    /// # Panics
+    /// For a follower that does not exist.
+    pub fn get(&self, m: Method) -> &Kernel {
+        &self.kernels[self.number(m).expect("the follower exists")]
     }
 }
 
