@@ -28,12 +28,12 @@ pub enum TextGameError {
     /// The text is not a valid game: every error with its line and column.
     #[error("{0}")]
     Dsl(#[from] DslError),
-    /// The game needs a form run-time compilation does not have yet.
-    #[error("game `{game}` takes the {form} form ({why}); run-time compilation covers the unrolled and loop forms")]
+    /// The game asks for a form run-time compilation does not have for it.
+    #[error("game `{game}` asks for the {form} form, which run-time compilation does not have for {why}: drop the forced form (such a game takes the tape form)")]
     Form {
         /// The game's name.
         game: String,
-        /// `tape`.
+        /// `unrolled`.
         form: &'static str,
         /// What makes it so.
         why: &'static str,
@@ -68,6 +68,8 @@ pub(crate) enum CompiledGame {
     Unrolled(Box<CompiledUnrolled>),
     /// The loop form.
     Loops(Box<CompiledLoops>),
+    /// The tape form: the checked model (the programs are built from it).
+    Tape(Box<GameModel>),
 }
 
 /// The unrolled form: the model, the lowered programs, the program list
@@ -114,6 +116,11 @@ pub(crate) fn compile_game(file: &str, text: &str) -> Result<CompiledGame, TextG
     let model = front_end_text(file, text)?;
     match form_of(file, text, &model)? {
         Form::Loops => compile_loops(file, text, model).map(|c| CompiledGame::Loops(Box::new(c))),
+        Form::Tape => {
+            stackel_symbolic::emit_rust::tape::check_followers(&model)
+                .map_err(|e| from_errors(file, text, &e))?;
+            Ok(CompiledGame::Tape(Box::new(model)))
+        }
         _ => compile_unrolled(file, text, model).map(|c| CompiledGame::Unrolled(Box::new(c))),
     }
 }
@@ -183,9 +190,10 @@ fn compile_unrolled(
     })
 }
 
-/// The code form the macro would generate `model` in, where run-time
-/// compilation has it; the macro's errors for a form that cannot generate
-/// the game.
+/// The code form the macro would generate `model` in; the macro's errors
+/// for a form that cannot generate the game, and [`TextGameError::Form`]
+/// for the one the macro has and run-time compilation does not (the
+/// unrolled form of players made of parts).
 fn form_of(file: &str, text: &str, model: &GameModel) -> Result<Form, TextGameError> {
     let form = |form: &'static str, why: &'static str| TextGameError::Form {
         game: model.name.clone(),
@@ -194,22 +202,13 @@ fn form_of(file: &str, text: &str, model: &GameModel) -> Result<Form, TextGameEr
     };
     let options = Options::of(&model.attrs).map_err(|e| from_errors(file, text, &e))?;
     let chosen = stackel_symbolic::choose_form(model, &options);
-    if chosen == Form::Tape {
-        let why = if !model.data.is_empty() {
-            "it has data inputs"
-        } else if options.form == Some(Form::Tape) {
-            "the game asks for it"
-        } else {
-            "a player is made of parts"
-        };
-        return Err(form("tape", why));
-    }
     stackel_symbolic::check_form(model, chosen).map_err(|e| from_errors(file, text, &e))?;
-    if std::iter::once(&model.leader)
-        .chain(&model.followers)
-        .any(|p| !p.parts.is_empty())
+    if chosen == Form::Unrolled
+        && std::iter::once(&model.leader)
+            .chain(&model.followers)
+            .any(|p| !p.parts.is_empty())
     {
-        return Err(form("tape", "a player is made of parts"));
+        return Err(form("unrolled", "players made of parts"));
     }
     Ok(chosen)
 }

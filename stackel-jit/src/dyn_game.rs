@@ -25,6 +25,7 @@
 
 use crate::compile::{compile_game, CompiledGame, TextGameError};
 use crate::loop_game::LoopGame;
+use crate::tape::TapeGame;
 use crate::unrolled::UnrolledGame;
 use stackel_runtime::cost::{CompiledCosts, OpCounts, SourceCost, StageCounts};
 use stackel_runtime::hierarchy::NotGenerated;
@@ -66,6 +67,7 @@ pub struct DynGame {
 enum Code {
     Unrolled(UnrolledGame),
     Loops(LoopGame),
+    Tape(TapeGame),
 }
 
 /// The `'static` data of one game text (module docs).
@@ -127,6 +129,7 @@ macro_rules! dispatch {
         match &$self.code {
             Code::Unrolled($g) => $body,
             Code::Loops($g) => $body,
+            Code::Tape($g) => $body,
         }
     };
 }
@@ -141,6 +144,7 @@ impl DynGame {
         let code = match compile_game(file, text)? {
             CompiledGame::Unrolled(c) => Code::Unrolled(UnrolledGame::new(text, *c)),
             CompiledGame::Loops(c) => Code::Loops(LoopGame::new(text, *c)),
+            CompiledGame::Tape(model) => Code::Tape(TapeGame::new(text, &model)),
         };
         Ok(DynGame { code })
     }
@@ -183,6 +187,10 @@ impl Game for DynGame {
     fn np(&self) -> usize {
         dispatch!(self, g => g.np())
     }
+    #[inline]
+    fn nd(&self) -> usize {
+        dispatch!(self, g => g.nd())
+    }
     fn info(&self) -> &'static GameInfo {
         dispatch!(self, g => g.info())
     }
@@ -193,6 +201,7 @@ impl Game for DynGame {
         match &mut self.code {
             Code::Unrolled(g) => g.set_params(p),
             Code::Loops(g) => g.set_params(p),
+            Code::Tape(g) => g.set_params(p),
         }
     }
     fn leader_cost<T: Real>(&self, x: &[T]) -> T {

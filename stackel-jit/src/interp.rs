@@ -71,7 +71,7 @@ pub(crate) fn run<T: Real>(
 }
 
 /// f(a) with the runtime's implementation of f.
-fn unary<T: Real>(f: UnaryFn, a: T) -> T {
+pub(crate) fn unary<T: Real>(f: UnaryFn, a: T) -> T {
     match f {
         UnaryFn::Exp => a.exp(),
         UnaryFn::Ln => a.ln(),

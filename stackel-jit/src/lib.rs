@@ -44,6 +44,7 @@ mod interp;
 mod kernels;
 mod libm;
 mod loop_game;
+mod tape;
 mod translate;
 mod unrolled;
 

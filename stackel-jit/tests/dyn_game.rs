@@ -138,8 +138,8 @@ fn same_bits(a: f64, b: f64) -> bool {
 fn equals_macro<G: Game>(text: &str, m: &G) {
     let g = DynGame::from_dsl("game.stk", text).expect("the paper game compiles");
     assert_eq!(
-        (g.d1(), g.d2(), g.np(), g.n()),
-        (m.d1(), m.d2(), m.np(), m.n())
+        (g.d1(), g.d2(), g.np(), g.n(), g.nd()),
+        (m.d1(), m.d2(), m.np(), m.n(), m.nd())
     );
     assert_eq!(g.info(), m.info());
     assert_eq!(g.formulas(), m.formulas());
@@ -149,9 +149,10 @@ fn equals_macro<G: Game>(text: &str, m: &G) {
     g.params(&mut pg);
     m.params(&mut pm);
     assert_eq!(pg, pm);
-    let (n, d2) = (g.n(), g.d2());
+    let (n, d2, nd) = (g.n(), g.d2(), g.nd());
     for seed in 0..20 {
-        let x = point(n, seed);
+        // the player entries, then the data
+        let x = point(n + nd, seed);
         let lambda = point(d2, seed + 100);
         let (a, b) = (everything(&g, &x, &lambda), everything(m, &x, &lambda));
         assert_eq!(a.len(), b.len());
@@ -164,7 +165,7 @@ fn equals_macro<G: Game>(text: &str, m: &G) {
         for (k, (u, v)) in a.iter().zip(&b).enumerate() {
             assert!(same_bits(*u as f64, *v as f64), "f32 entry {k}: {u} vs {v}");
         }
-        let dir = point(n, seed + 200);
+        let dir = point(n + nd, seed + 200);
         let xt: Vec<Tangent<f64>> = x
             .iter()
             .zip(&dir)
@@ -189,20 +190,36 @@ fn every_method_of_the_paper_games_equals_the_macro_game() {
     equals_macro(COVARIANCE3, &Covariance3::default());
 }
 
-/// A game compiled by `stackel_game!` in the loop form, and its DSL text:
-/// the tokens written once, compiled at build time and kept as text.
+/// A game compiled by `stackel_game!` in the loop form, and its DSL text;
+/// the same in the tape form in module `$tape`: the tokens written once,
+/// compiled at build time and kept as text.
 macro_rules! loop_game {
-    ($text:ident, $($game:tt)*) => {
+    ($text:ident, $tape_text:ident, $tape:ident, $($game:tt)*) => {
         stackel_macros::stackel_game! {
             #[stackel(crate = stackel_runtime)]
             #[stackel(form = "loops")]
             $($game)*
         }
         const $text: &str = concat!("#[stackel(form = \"loops\")] ", stringify!($($game)*));
+        const $tape_text: &str = concat!("#[stackel(form = \"tape\")] ", stringify!($($game)*));
+        tape_game!($tape, $($game)*);
     };
 }
 
-loop_game!(DUOPOLY_LOOPS, pub game DuopolyLoops {
+/// A game compiled by `stackel_game!` in the tape form, in module `$tape`.
+macro_rules! tape_game {
+    ($tape:ident, $($game:tt)*) => {
+        mod $tape {
+            stackel_macros::stackel_game! {
+                #[stackel(crate = stackel_runtime)]
+                #[stackel(form = "tape")]
+                $($game)*
+            }
+        }
+    };
+}
+
+loop_game!(DUOPOLY_LOOPS, DUOPOLY_TAPE, duopoly_tape, pub game DuopolyLoops {
     param a = 100.0;
     param c1 = 5.0;
     param c2 = 2.0;
@@ -213,7 +230,7 @@ loop_game!(DUOPOLY_LOOPS, pub game DuopolyLoops {
     cost q2 = -(price - c2) * q2;
 });
 
-loop_game!(COVARIANCE_LOOPS, pub game CovarianceLoops {
+loop_game!(COVARIANCE_LOOPS, COVARIANCE_TAPE, covariance_tape, pub game CovarianceLoops {
     const M = 3;
     param sigma: [M, M] = [[1, 0.2, 0], [0.2, 1, 0], [0, 0, 1]];
     param eta = 0.6;
@@ -224,7 +241,7 @@ loop_game!(COVARIANCE_LOOPS, pub game CovarianceLoops {
     cost w = -f + eta / 2.0 * sum(i in 0..M, j in 0..M) w[i, j]^2;
 });
 
-loop_game!(SHIFTED_LOOPS, pub game ShiftedLoops {
+loop_game!(SHIFTED_LOOPS, SHIFTED_TAPE, shifted_tape, pub game ShiftedLoops {
     param a: [4] = [0.5, -0.3, 1.2, 0.7];
     param b = 1.5;
     leader u: [4];
@@ -238,7 +255,7 @@ loop_game!(SHIFTED_LOOPS, pub game ShiftedLoops {
     cost z = (z - sum(i in 0..4) sin(u[i]))^2 + b * z * w[3, 2] + abs(z) * softplus(u[3]);
 });
 
-loop_game!(TWO_LAYER_LOOPS, pub game TwoLayerLoops {
+loop_game!(TWO_LAYER_LOOPS, TWO_LAYER_TAPE, two_layer_tape, pub game TwoLayerLoops {
     const B = 3;
     const Z = 2;
     const H = 3;
@@ -254,7 +271,7 @@ loop_game!(TWO_LAYER_LOOPS, pub game TwoLayerLoops {
         + 0.1 * sum(j in 0..H) w2[j] * h[1, j]^2;
 });
 
-loop_game!(REDUCE_LOOPS, pub game ReduceLoops {
+loop_game!(REDUCE_LOOPS, REDUCE_TAPE, reduce_tape, pub game ReduceLoops {
     param c: [3] = [1, 1, 1];
     leader x: [3];
     follower v: [2, 3];
@@ -287,6 +304,75 @@ fn every_method_of_loop_form_games_equals_the_macro_game() {
     for (text, check) in cases {
         let g = DynGame::from_dsl("loops.stk", text).expect("the loop-form game compiles");
         assert_eq!(g.info().form, stackel_runtime::Form::Loops, "{text}");
+        check(text);
+    }
+}
+
+/// A small GAN with data inputs and players made of parts (tape form by
+/// default): leaky_relu, log_sigmoid, tanh.
+const SMALL_GAN: &str = stringify!(
+    pub game SmallGan {
+        const B = 4;
+        const Z = 2;
+        const H = 3;
+        data x: [B, 2];
+        data z: [B, Z];
+        leader gen { w1: [H, Z], b1: [H], w2: [2, H], b2: [2] };
+        follower disc { v1: [H, 2], c1: [H], v2: [H], c2 };
+        let h[b in 0..B, j in 0..H] = tanh(sum(i in 0..Z) w1[j, i] * z[b, i] + b1[j]);
+        let g[b in 0..B, k in 0..2] = sum(i in 0..H) w2[k, i] * h[b, i] + b2[k];
+        let dr[b in 0..B] = sum(j in 0..H) v2[j] * leaky_relu(sum(i in 0..2) v1[j, i] * x[b, i] + c1[j], 0.2) + c2;
+        let df[b in 0..B] = sum(j in 0..H) v2[j] * leaky_relu(sum(i in 0..2) v1[j, i] * g[b, i] + c1[j], 0.2) + c2;
+        let loss_d = -mean(b in 0..B) (log_sigmoid(dr[b]) + log_sigmoid(-df[b]));
+        cost gen = -mean(b in 0..B) log_sigmoid(df[b]);
+        cost disc = loss_d + 0.01 * sum(j in 0..H) v2[j]^2 + 0.1 * max(j in 0..H) relu(v1[j, 0]) * c1[j];
+    }
+);
+
+stackel_macros::stackel_game! {
+    #[stackel(crate = stackel_runtime)]
+    pub game SmallGan {
+        const B = 4;
+        const Z = 2;
+        const H = 3;
+        data x: [B, 2];
+        data z: [B, Z];
+        leader gen { w1: [H, Z], b1: [H], w2: [2, H], b2: [2] };
+        follower disc { v1: [H, 2], c1: [H], v2: [H], c2 };
+        let h[b in 0..B, j in 0..H] = tanh(sum(i in 0..Z) w1[j, i] * z[b, i] + b1[j]);
+        let g[b in 0..B, k in 0..2] = sum(i in 0..H) w2[k, i] * h[b, i] + b2[k];
+        let dr[b in 0..B] = sum(j in 0..H) v2[j] * leaky_relu(sum(i in 0..2) v1[j, i] * x[b, i] + c1[j], 0.2) + c2;
+        let df[b in 0..B] = sum(j in 0..H) v2[j] * leaky_relu(sum(i in 0..2) v1[j, i] * g[b, i] + c1[j], 0.2) + c2;
+        let loss_d = -mean(b in 0..B) (log_sigmoid(dr[b]) + log_sigmoid(-df[b]));
+        cost gen = -mean(b in 0..B) log_sigmoid(df[b]);
+        cost disc = loss_d + 0.01 * sum(j in 0..H) v2[j]^2 + 0.1 * max(j in 0..H) relu(v1[j, 0]) * c1[j];
+    }
+}
+
+#[test]
+fn every_method_of_tape_form_games_equals_the_macro_game() {
+    type Check<'a> = &'a dyn Fn(&str);
+    let cases: [(&str, Check); 6] = [
+        (DUOPOLY_TAPE, &|t| {
+            equals_macro(t, &duopoly_tape::DuopolyLoops::default())
+        }),
+        (COVARIANCE_TAPE, &|t| {
+            equals_macro(t, &covariance_tape::CovarianceLoops::default())
+        }),
+        (SHIFTED_TAPE, &|t| {
+            equals_macro(t, &shifted_tape::ShiftedLoops::default())
+        }),
+        (TWO_LAYER_TAPE, &|t| {
+            equals_macro(t, &two_layer_tape::TwoLayerLoops::default())
+        }),
+        (REDUCE_TAPE, &|t| {
+            equals_macro(t, &reduce_tape::ReduceLoops::default())
+        }),
+        (SMALL_GAN, &|t| equals_macro(t, &SmallGan::default())),
+    ];
+    for (text, check) in cases {
+        let g = DynGame::from_dsl("tape.stk", text).expect("the tape-form game compiles");
+        assert_eq!(g.info().form, stackel_runtime::Form::Tape, "{text}");
         check(text);
     }
 }

@@ -102,7 +102,7 @@ fn flat(base: usize, shape: Shape, index: &[Index]) -> TokenStream {
 }
 
 /// Does `e` contain a sum or max/min reduction?
-fn has_reduction(e: &Expr) -> bool {
+pub(super) fn has_reduction(e: &Expr) -> bool {
     match e {
         Expr::Sum { .. } | Expr::Fold { .. } => true,
         Expr::Neg(a) | Expr::Unary(_, a) => has_reduction(a),
@@ -147,6 +147,11 @@ impl<'a> Cx<'a> {
             cx.let_active.push(a);
         }
         cx
+    }
+
+    /// Does let `k`'s value depend on a masked player?
+    pub(super) fn is_let_active(&self, k: usize) -> bool {
+        self.let_active[k]
     }
 
     fn fresh(&self, stem: &str) -> Ident {

@@ -29,7 +29,10 @@
 //! unsupported.
 
 mod code;
+pub mod ir;
 mod print;
+
+pub use print::program_entries;
 
 use super::code::lit;
 use super::items;
@@ -41,11 +44,10 @@ use code::Cx;
 use proc_macro2::{Ident, TokenStream};
 use quote::quote;
 
-/// The whole tape-form game: struct, `Default`, helpers and `impl Game`;
-/// or the errors of followers whose cost does not read their variable.
-pub fn emit(model: &GameModel, options: &Options) -> Result<TokenStream, Errors> {
-    let players = 1 + model.followers.len();
-    let cx = Cx::new(model, vec![true; players]);
+/// One error per follower whose cost does not read its own variable (its
+/// best response is undefined).
+pub fn check_followers(model: &GameModel) -> Result<(), Errors> {
+    let cx = Cx::new(model, vec![true; 1 + model.followers.len()]);
     let mut errors = Errors::new();
     for (i, f) in model.followers.iter().enumerate() {
         if !cx.reads_player(&model.program.costs[i + 1], i + 1) {
@@ -60,7 +62,24 @@ pub fn emit(model: &GameModel, options: &Options) -> Result<TokenStream, Errors>
             );
         }
     }
-    errors.into_result()?;
+    errors.into_result()
+}
+
+/// Is f2 = -f1 (or f1 = -f2) as written, with one follower?
+pub fn zero_sum(model: &GameModel) -> bool {
+    let costs = &model.program.costs;
+    model.followers.len() == 1 && {
+        let neg = |e: &Expr| Expr::Neg(Box::new(e.clone()));
+        costs[1] == neg(&costs[0]) || costs[0] == neg(&costs[1])
+    }
+}
+
+/// The whole tape-form game: struct, `Default`, helpers and `impl Game`;
+/// or the errors of followers whose cost does not read their variable.
+pub fn emit(model: &GameModel, options: &Options) -> Result<TokenStream, Errors> {
+    let players = 1 + model.followers.len();
+    let cx = Cx::new(model, vec![true; players]);
+    check_followers(model)?;
     let d1 = model.leader_dim();
     let d2 = model.follower_dim();
     let n = d1 + d2;
@@ -69,10 +88,7 @@ pub fn emit(model: &GameModel, options: &Options) -> Result<TokenStream, Errors>
     let nf = model.followers.len();
     let (d1_l, d2_l, n_l, np_l, nd_l, nf_l) = (lit(d1), lit(d2), lit(n), lit(np), lit(nd), lit(nf));
     let costs = &model.program.costs;
-    let zero_sum = nf == 1 && {
-        let neg = |e: &Expr| Expr::Neg(Box::new(e.clone()));
-        costs[1] == neg(&costs[0]) || costs[0] == neg(&costs[1])
-    };
+    let zero_sum = zero_sum(model);
     let cost_arms: Vec<TokenStream> = (0..costs.len())
         .map(|c| {
             let prog = cx.program(c, false);

@@ -71,8 +71,9 @@ fn text(model: &GameModel, e: &Expr) -> String {
     }
 }
 
-/// `formulas()`: block "program", one entry per kept let and per cost.
-pub(super) fn formulas_method(model: &GameModel) -> TokenStream {
+/// The entries of `formulas()`'s block "program": one per kept let
+/// (`let h1[i0 in 0..256, i1 in 0..32] = ...`) and per cost.
+pub fn program_entries(model: &GameModel) -> Vec<String> {
     let mut entries = Vec::new();
     for l in &model.program.lets {
         let head = if l.indices.is_empty() {
@@ -94,6 +95,12 @@ pub(super) fn formulas_method(model: &GameModel) -> TokenStream {
             text(model, c)
         ));
     }
+    entries
+}
+
+/// `formulas()`: block "program", one entry per kept let and per cost.
+pub(super) fn formulas_method(model: &GameModel) -> TokenStream {
+    let entries = program_entries(model);
     let len = lit(entries.len());
     quote! {
         fn formulas(&self) -> ::std::vec::Vec<__stackel::BlockFormula> {

@@ -1,0 +1,483 @@
+//! The tape form of a [`crate::DynGame`] (games with data inputs or players
+//! made of parts): the methods the macro's tape form generates
+//! (`stackel_symbolic::emit_rust::tape`), each a [`TapeProgram`] run by
+//! [`run::run`] in the caller's number type: the costs and the gradients in
+//! `T`, the operators forward over reverse on `Tangent<T>`, phi's
+//! third-order products on `Tangent<Tangent<T>>`, the param blocks on
+//! tangents of the params, the dense blocks column by column from the
+//! operators, as the generated code computes them (so the same bits).
+//!
+//! These programs are interpreted, not compiled to native code: a tape-form
+//! game from text runs, but slower than the macro's (the module docs of
+//! [`crate::DynGame`] say by how much).
+
+pub(crate) mod run;
+
+use crate::compile::default_params;
+use crate::dyn_game::{compiled_costs, game_info, keep, Kept, Params};
+use stackel_runtime::cost::CompiledCosts;
+use stackel_runtime::{BlockFormula, Form, Game, GameInfo, Real, Tangent};
+use stackel_symbolic::emit_rust::tape::ir::{TapeProgram, TapePrograms};
+use stackel_symbolic::model::GameModel;
+use std::sync::Arc;
+
+/// A game in the tape form, compiled from DSL text.
+#[derive(Clone)]
+pub(crate) struct TapeGame {
+    compiled: Arc<Compiled>,
+    params: Params,
+}
+
+struct Compiled {
+    programs: TapePrograms,
+    /// The number of kept lets.
+    lets: usize,
+    kept: &'static Kept,
+}
+
+/// Which players a gradient program differentiates (`__tape_grad`).
+#[derive(Clone, Copy)]
+enum Which {
+    All = 0,
+    Leader = 1,
+    Followers = 2,
+    Own = 3,
+}
+
+impl TapeGame {
+    /// The game of `text` (`model`, checked for the tape form).
+    pub(crate) fn new(text: &str, model: &GameModel) -> Self {
+        let programs = TapePrograms::new(model);
+        let kept = keep(text, || Kept {
+            info: game_info(
+                model,
+                stackel_symbolic::emit_rust::tape::zero_sum(model),
+                Form::Tape,
+            ),
+            wgsl: String::new(),
+            formulas: vec![BlockFormula {
+                block: "program",
+                shape: vec![model.program.lets.len() + model.program.costs.len()],
+                entries: stackel_symbolic::emit_rust::tape::program_entries(model),
+            }],
+            costs: compiled_costs(model, None, Form::Tape),
+        });
+        TapeGame {
+            compiled: Arc::new(Compiled {
+                programs,
+                lets: model.program.lets.len(),
+                kept,
+            }),
+            params: Params::new(default_params(model)),
+        }
+    }
+
+    fn dims(&self) -> (usize, usize, usize, usize) {
+        let [d1, d2, _, nd] = self.compiled.programs.dims;
+        (d1, d2, d1 + d2, nd)
+    }
+
+    fn followers(&self) -> usize {
+        self.compiled.programs.blocks.len()
+    }
+
+    /// `__tape_params`: the flat params as `S`.
+    fn params_as<S: Real>(&self) -> Vec<S> {
+        self.params.f64.iter().map(|&v| S::of(v)).collect()
+    }
+
+    /// Runs `prog` at `x` (N player entries, then the data); a gradient
+    /// program adds into `g` (N entries; empty for a cost program).
+    fn exec<S: Real>(&self, prog: &TapeProgram, x: &[S], p: &[S], g: &mut [S]) -> S {
+        let (_, _, n, nd) = self.dims();
+        let g = if prog.reverse.is_empty() { g } else { &mut g[..n] };
+        run::run(prog, self.compiled.lets, &x[..n + nd], p, g)
+    }
+
+    /// `__tape_cost`: cost `c` (0 the leader, 1.. the followers).
+    fn cost<S: Real>(&self, c: usize, x: &[S]) -> S {
+        let p = self.params_as::<S>();
+        self.exec(&self.compiled.programs.costs[c], x, &p, &mut [])
+    }
+
+    /// `__tape_grad`: cost `c` and, added into `g`, its gradient over the
+    /// players `which` selects.
+    fn grad<S: Real>(&self, which: Which, c: usize, x: &[S], p: &[S], g: &mut [S]) -> S {
+        match &self.compiled.programs.grads[which as usize][c] {
+            Some(prog) => self.exec(prog, x, p, g),
+            None => S::of(f64::NAN),
+        }
+    }
+
+    /// `__tape_gradient`: the gradient of cost `c` over the players
+    /// `which` selects into `g` (zeroed first).
+    fn gradient<T: Real>(&self, which: Which, c: usize, x: &[T], g: &mut [T]) {
+        let (_, _, n, _) = self.dims();
+        let p = self.params_as::<T>();
+        g[..n].iter_mut().for_each(|v| *v = T::zero());
+        self.grad(which, c, x, &p, g);
+    }
+
+    /// `__tape_hvp`: (D^2 f_c) (dir, pdir), the tangent of grad f_c in
+    /// direction `dir` on the player entries and `pdir` on the params.
+    fn hvp<T: Real>(
+        &self,
+        which: Which,
+        c: usize,
+        x: &[T],
+        dir: &[T],
+        pdir: &[f64],
+        out: &mut [T],
+    ) {
+        let (_, _, n, nd) = self.dims();
+        let xt: Vec<Tangent<T>> = x[..n + nd]
+            .iter()
+            .enumerate()
+            .map(|(k, &v)| Tangent::new(v, if k < n { dir[k] } else { T::zero() }))
+            .collect();
+        let p: Vec<Tangent<T>> = self
+            .params_as::<T>()
+            .into_iter()
+            .enumerate()
+            .map(|(k, v)| Tangent::new(v, T::of(pdir.get(k).copied().unwrap_or(0.0))))
+            .collect();
+        let mut g = vec![<Tangent<T> as Real>::zero(); n];
+        self.grad(which, c, &xt, &p, &mut g);
+        for k in 0..n {
+            out[k] = g[k].d;
+        }
+    }
+
+    /// `__tape_hvp2`: the mixed second tangent of grad f_c in directions
+    /// `dir1` (player entries) and (`dir2`, `pdir2`).
+    fn hvp2<T: Real>(
+        &self,
+        c: usize,
+        x: &[T],
+        dir1: &[T],
+        dir2: &[T],
+        pdir2: &[f64],
+        out: &mut [T],
+    ) {
+        type Tg<T> = Tangent<T>;
+        let (_, _, n, nd) = self.dims();
+        let z = T::zero();
+        let xt: Vec<Tg<Tg<T>>> = x[..n + nd]
+            .iter()
+            .enumerate()
+            .map(|(k, &v)| {
+                let (a, b) = if k < n { (dir1[k], dir2[k]) } else { (z, z) };
+                Tg::new(Tg::new(v, a), Tg::new(b, z))
+            })
+            .collect();
+        let p: Vec<Tg<Tg<T>>> = self
+            .params_as::<T>()
+            .into_iter()
+            .enumerate()
+            .map(|(k, v)| {
+                Tg::new(
+                    Tg::new(v, z),
+                    Tg::new(T::of(pdir2.get(k).copied().unwrap_or(0.0)), z),
+                )
+            })
+            .collect();
+        let mut g = vec![<Tg<Tg<T>> as Real>::zero(); n];
+        self.grad(Which::All, c, &xt, &p, &mut g);
+        for k in 0..n {
+            out[k] = g[k].d.d;
+        }
+    }
+
+    /// `__tape_place`: follower i's block of `v` (d2 entries) in a zero
+    /// direction over the N player entries.
+    fn place<T: Real>(&self, i: usize, v: &[T]) -> Vec<T> {
+        let (d1, _, n, _) = self.dims();
+        let mut dir = vec![T::zero(); n];
+        let (o, l) = self.compiled.programs.blocks[i];
+        dir[o..o + l].copy_from_slice(&v[o - d1..o - d1 + l]);
+        dir
+    }
+
+    /// `__tape_param_block`: rows `rows` of d/dp_k of grad f1 (or of
+    /// D phi with `lambda`), for each param k.
+    fn param_block<T: Real>(
+        &self,
+        x: &[T],
+        lambda: Option<&[T]>,
+        rows: (usize, usize),
+        out: &mut [T],
+    ) {
+        let (_, _, n, _) = self.dims();
+        let np = self.params.f64.len();
+        let w = rows.1 - rows.0;
+        let zero = vec![T::zero(); n];
+        let mut h = vec![T::zero(); n];
+        let mut acc = vec![T::zero(); n];
+        let mut pdir = vec![0.0f64; np];
+        for k in 0..np {
+            pdir[k] = 1.0;
+            acc.iter_mut().for_each(|v| *v = T::zero());
+            match lambda {
+                None => self.hvp(Which::All, 0, x, &zero, &pdir, &mut acc),
+                Some(lambda) => {
+                    for i in 0..self.followers() {
+                        let dir = self.place(i, lambda);
+                        self.hvp2(i + 1, x, &dir, &zero, &pdir, &mut h);
+                        for j in 0..n {
+                            acc[j] += h[j];
+                        }
+                    }
+                }
+            }
+            for r in 0..w {
+                out[r * np + k] = acc[rows.0 + r];
+            }
+            pdir[k] = 0.0;
+        }
+    }
+
+    /// A dense block column by column from an operator (the macro's
+    /// `emit_rust::loops::blocks::dense`).
+    fn dense<T: Real>(
+        &self,
+        op: impl Fn(&[T], &mut [T]),
+        dir_len: usize,
+        col_len: usize,
+        cols: (usize, usize),
+        rows: (usize, usize),
+        out: &mut [T],
+    ) {
+        let width = cols.1 - cols.0;
+        let mut e = vec![T::zero(); dir_len];
+        let mut col = vec![T::zero(); col_len];
+        for j in cols.0..cols.1 {
+            e[j] = T::one();
+            op(&e, &mut col);
+            e[j] = T::zero();
+            for r in rows.0..rows.1 {
+                out[(r - rows.0) * width + (j - cols.0)] = col[r];
+            }
+        }
+    }
+}
+
+impl Game for TapeGame {
+    fn d1(&self) -> usize {
+        self.dims().0
+    }
+    fn d2(&self) -> usize {
+        self.dims().1
+    }
+    fn np(&self) -> usize {
+        self.params.f64.len()
+    }
+    fn nd(&self) -> usize {
+        self.dims().3
+    }
+    fn info(&self) -> &'static GameInfo {
+        &self.compiled.kept.info
+    }
+    fn params(&self, out: &mut [f64]) {
+        self.params.get(out);
+    }
+    fn set_params(&mut self, p: &[f64]) {
+        self.params.set(p);
+    }
+
+    fn leader_cost<T: Real>(&self, x: &[T]) -> T {
+        self.cost(0, x)
+    }
+
+    /// f_{2^i}; NaN for an index past the last follower.
+    fn follower_cost<T: Real>(&self, i: usize, x: &[T]) -> T {
+        if i >= self.followers() {
+            return T::of(f64::NAN);
+        }
+        self.cost(i + 1, x)
+    }
+
+    fn d1f1<T: Real>(&self, x: &[T], out: &mut [T]) {
+        let (d1, _, n, _) = self.dims();
+        let mut g = vec![T::zero(); n];
+        self.gradient(Which::Leader, 0, x, &mut g);
+        out[..d1].copy_from_slice(&g[..d1]);
+    }
+
+    fn d2f1<T: Real>(&self, x: &[T], out: &mut [T]) {
+        let (d1, _, n, _) = self.dims();
+        let mut g = vec![T::zero(); n];
+        self.gradient(Which::Followers, 0, x, &mut g);
+        out[..n - d1].copy_from_slice(&g[d1..n]);
+    }
+
+    fn d2f2<T: Real>(&self, x: &[T], out: &mut [T]) {
+        let (d1, _, n, _) = self.dims();
+        let mut g = vec![T::zero(); n];
+        for (i, &(o, l)) in self.compiled.programs.blocks.iter().enumerate() {
+            self.gradient(Which::Own, i + 1, x, &mut g);
+            out[o - d1..o - d1 + l].copy_from_slice(&g[o..o + l]);
+        }
+    }
+
+    fn omega<T: Real>(&self, x: &[T], out: &mut [T]) {
+        let (d1, _, n, _) = self.dims();
+        self.d1f1(x, &mut out[..d1]);
+        self.d2f2(x, &mut out[d1..n]);
+    }
+
+    fn d22f2_mul<T: Real>(&self, x: &[T], w: &[T], out: &mut [T]) {
+        let (d1, d2, n, _) = self.dims();
+        let mut dir = vec![T::zero(); n];
+        dir[d1..].copy_from_slice(&w[..d2]);
+        let mut h = vec![T::zero(); n];
+        for (i, &(o, l)) in self.compiled.programs.blocks.iter().enumerate() {
+            self.hvp(Which::Own, i + 1, x, &dir, &[], &mut h);
+            out[o - d1..o - d1 + l].copy_from_slice(&h[o..o + l]);
+        }
+    }
+
+    fn d21f2_mul<T: Real>(&self, x: &[T], u: &[T], out: &mut [T]) {
+        let (d1, _, n, _) = self.dims();
+        let mut dir = vec![T::zero(); n];
+        dir[..d1].copy_from_slice(&u[..d1]);
+        let mut h = vec![T::zero(); n];
+        for (i, &(o, l)) in self.compiled.programs.blocks.iter().enumerate() {
+            self.hvp(Which::Own, i + 1, x, &dir, &[], &mut h);
+            out[o - d1..o - d1 + l].copy_from_slice(&h[o..o + l]);
+        }
+    }
+
+    fn d22f2_tmul<T: Real>(&self, x: &[T], v: &[T], out: &mut [T]) {
+        let (d1, d2, n, _) = self.dims();
+        let mut h = vec![T::zero(); n];
+        out[..d2].iter_mut().for_each(|o| *o = T::zero());
+        for i in 0..self.followers() {
+            let dir = self.place(i, v);
+            self.hvp(Which::Followers, i + 1, x, &dir, &[], &mut h);
+            for j in 0..d2 {
+                out[j] += h[d1 + j];
+            }
+        }
+    }
+
+    fn d21f2_tmul<T: Real>(&self, x: &[T], v: &[T], out: &mut [T]) {
+        let (d1, _, n, _) = self.dims();
+        let mut h = vec![T::zero(); n];
+        out[..d1].iter_mut().for_each(|o| *o = T::zero());
+        for i in 0..self.followers() {
+            let dir = self.place(i, v);
+            self.hvp(Which::Leader, i + 1, x, &dir, &[], &mut h);
+            for j in 0..d1 {
+                out[j] += h[j];
+            }
+        }
+    }
+
+    fn f1_hvp<T: Real>(&self, x: &[T], dir: &[T], out: &mut [T]) {
+        self.hvp(Which::All, 0, x, dir, &[], out);
+    }
+
+    fn phi_hvp<T: Real>(&self, x: &[T], lambda: &[T], dir: &[T], out: &mut [T]) {
+        let (_, _, n, _) = self.dims();
+        let mut h = vec![T::zero(); n];
+        out[..n].iter_mut().for_each(|o| *o = T::zero());
+        for i in 0..self.followers() {
+            let d1 = self.place(i, lambda);
+            self.hvp2(i + 1, x, &d1, dir, &[], &mut h);
+            for j in 0..n {
+                out[j] += h[j];
+            }
+        }
+    }
+
+    fn d11f1<T: Real>(&self, x: &[T], out: &mut [T]) {
+        let (d1, _, n, _) = self.dims();
+        self.dense(|e, c| self.f1_hvp(x, e, c), n, n, (0, d1), (0, d1), out)
+    }
+    fn d12f1<T: Real>(&self, x: &[T], out: &mut [T]) {
+        let (d1, _, n, _) = self.dims();
+        self.dense(|e, c| self.f1_hvp(x, e, c), n, n, (d1, n), (0, d1), out)
+    }
+    fn d22f1<T: Real>(&self, x: &[T], out: &mut [T]) {
+        let (d1, _, n, _) = self.dims();
+        self.dense(|e, c| self.f1_hvp(x, e, c), n, n, (d1, n), (d1, n), out)
+    }
+    fn d22f2<T: Real>(&self, x: &[T], out: &mut [T]) {
+        let (_, d2, _, _) = self.dims();
+        let h = |e: &[T], c: &mut [T]| self.d22f2_mul(x, e, c);
+        self.dense(h, d2, d2, (0, d2), (0, d2), out)
+    }
+    fn d21f2<T: Real>(&self, x: &[T], out: &mut [T]) {
+        let (d1, d2, _, _) = self.dims();
+        let b = |e: &[T], c: &mut [T]| self.d21f2_mul(x, e, c);
+        self.dense(b, d1, d2, (0, d1), (0, d2), out)
+    }
+    fn d11phi<T: Real>(&self, x: &[T], lambda: &[T], out: &mut [T]) {
+        let (d1, _, n, _) = self.dims();
+        let phi = |e: &[T], c: &mut [T]| self.phi_hvp(x, lambda, e, c);
+        self.dense(phi, n, n, (0, d1), (0, d1), out)
+    }
+    fn d12phi<T: Real>(&self, x: &[T], lambda: &[T], out: &mut [T]) {
+        let (d1, _, n, _) = self.dims();
+        let phi = |e: &[T], c: &mut [T]| self.phi_hvp(x, lambda, e, c);
+        self.dense(phi, n, n, (d1, n), (0, d1), out)
+    }
+    fn d21phi<T: Real>(&self, x: &[T], lambda: &[T], out: &mut [T]) {
+        let (d1, _, n, _) = self.dims();
+        let phi = |e: &[T], c: &mut [T]| self.phi_hvp(x, lambda, e, c);
+        self.dense(phi, n, n, (0, d1), (d1, n), out)
+    }
+    fn d22phi<T: Real>(&self, x: &[T], lambda: &[T], out: &mut [T]) {
+        let (d1, _, n, _) = self.dims();
+        let phi = |e: &[T], c: &mut [T]| self.phi_hvp(x, lambda, e, c);
+        self.dense(phi, n, n, (d1, n), (d1, n), out)
+    }
+
+    fn d1p_f1<T: Real>(&self, x: &[T], out: &mut [T]) {
+        let (d1, _, _, _) = self.dims();
+        self.param_block(x, None, (0, d1), out);
+    }
+    fn d2p_f1<T: Real>(&self, x: &[T], out: &mut [T]) {
+        let (d1, _, n, _) = self.dims();
+        self.param_block(x, None, (d1, n), out);
+    }
+    fn d2p_f2<T: Real>(&self, x: &[T], out: &mut [T]) {
+        let (d1, _, n, _) = self.dims();
+        let np = self.params.f64.len();
+        let zero = vec![T::zero(); n];
+        let mut h = vec![T::zero(); n];
+        let mut pdir = vec![0.0f64; np];
+        for k in 0..np {
+            pdir[k] = 1.0;
+            for (i, &(o, l)) in self.compiled.programs.blocks.iter().enumerate() {
+                self.hvp(Which::Own, i + 1, x, &zero, &pdir, &mut h);
+                for r in o..o + l {
+                    out[(r - d1) * np + k] = h[r];
+                }
+            }
+            pdir[k] = 0.0;
+        }
+    }
+    fn d1p_phi<T: Real>(&self, x: &[T], lambda: &[T], out: &mut [T]) {
+        let (d1, _, _, _) = self.dims();
+        self.param_block(x, Some(lambda), (0, d1), out);
+    }
+    fn d2p_phi<T: Real>(&self, x: &[T], lambda: &[T], out: &mut [T]) {
+        let (d1, _, n, _) = self.dims();
+        self.param_block(x, Some(lambda), (d1, n), out);
+    }
+
+    fn formulas(&self) -> Vec<BlockFormula> {
+        self.compiled.kept.formulas.clone()
+    }
+
+    /// None: the tape form has no WGSL (the GPU engine reports it as
+    /// unsupported, as for a macro game in the tape form).
+    fn wgsl(&self) -> Option<&'static str> {
+        None
+    }
+
+    fn compiled_costs(&self) -> Option<&'static CompiledCosts> {
+        Some(&self.compiled.kept.costs)
+    }
+}
