@@ -94,7 +94,10 @@ pub fn summary_text(r: &StudyResult) -> String {
         }
     }
     let d = r.coordinates.len();
-    for (i, name) in r.coordinates.iter().enumerate() {
+    // a network has thousands of coordinates: the first few here, all of
+    // them in summary.csv / summary.json
+    const SHOWN: usize = 24;
+    for (i, name) in r.coordinates.iter().enumerate().take(SHOWN) {
         let var = s.covariance.get(i * d + i).copied().unwrap_or(f64::NAN);
         let _ = writeln!(
             t,
@@ -102,6 +105,9 @@ pub fn summary_text(r: &StudyResult) -> String {
             s.mean.get(i).copied().unwrap_or(f64::NAN),
             var.sqrt()
         );
+    }
+    if d > SHOWN {
+        let _ = writeln!(t, "  ... {} more coordinates (summary files)", d - SHOWN);
     }
     t
 }

@@ -5,7 +5,10 @@ use crate::output::{write_outputs, Format};
 use crate::{fail, load, CliError};
 use clap::Args;
 use stackel_jit::DynGame;
-use stackel_runtime::{Dynamics, Game, Init, Noise, Record, Schedule, Study, StudyResult};
+use stackel_runtime::data::Sampler;
+use stackel_runtime::{
+    Dynamics, Game, Init, Noise, Optimizer, Record, Schedule, Study, StudyResult,
+};
 use std::io::IsTerminal;
 use std::path::{Path, PathBuf};
 
@@ -94,8 +97,27 @@ pub struct StudyArgs {
     )]
     pub init: Option<String>,
     /// Starts uniform in a box: `lo,hi` for all coordinates, or one pair each.
-    #[arg(long, value_name = "LO,HI[,...]", allow_hyphen_values = true)]
+    #[arg(
+        long,
+        value_name = "LO,HI[,...]",
+        allow_hyphen_values = true,
+        conflicts_with = "init_kaiming"
+    )]
     pub init_box: Option<String>,
+    /// Starts from PyTorch's default initialisation of linear layers
+    /// (Kaiming-uniform per player part; networks).
+    #[arg(long, conflicts_with = "init")]
+    pub init_kaiming: bool,
+    /// Feed a data input, resampled every step: `NAME=normal` (standard
+    /// normal entries) or `NAME=mixture:VAR:M1;M2;...` (rows drawn from a
+    /// Gaussian mixture with equal weights, variance VAR, means M1, M2, ...
+    /// each `x,y,...`). Repeatable, one per data input.
+    #[arg(long = "data", value_name = "NAME=SAMPLER", allow_hyphen_values = true)]
+    pub data: Vec<String>,
+    /// Step with Adam (beta 0.9, 0.999, eps 1e-8) on each player's
+    /// direction instead of plain gradient steps.
+    #[arg(long)]
+    pub adam: bool,
     /// Seed of the random streams (same seed, same results, any sharding).
     #[arg(long, default_value_t = 0)]
     pub seed: u64,
@@ -180,7 +202,38 @@ fn dynamics(args: &StudyArgs) -> Result<Dynamics, CliError> {
     if !(args.eta >= 0.0 && args.eta.is_finite()) {
         fail!("--eta must be finite and >= 0");
     }
-    Ok(d.eta(args.eta))
+    let d = d.eta(args.eta);
+    Ok(if args.adam {
+        d.optimizer(Optimizer::adam())
+    } else {
+        d
+    })
+}
+
+/// `NAME=normal` or `NAME=mixture:VAR:M1;M2;...` (`--data`).
+fn sampler(spec: &str) -> Result<(String, Sampler), CliError> {
+    let Some((name, what)) = spec.split_once('=') else {
+        fail!("--data takes NAME=normal or NAME=mixture:VAR:M1;M2;..., not `{spec}`");
+    };
+    let (name, what) = (name.trim().to_string(), what.trim());
+    if what == "normal" {
+        return Ok((name, Sampler::standard_normal()));
+    }
+    let mixture = what
+        .strip_prefix("mixture:")
+        .and_then(|rest| rest.split_once(':'));
+    let Some((var, means)) = mixture else {
+        fail!("--data {name}: the sampler is `normal` or `mixture:VAR:M1;M2;...`, not `{what}`");
+    };
+    let var: f64 = match var.trim().parse() {
+        Ok(v) if v > 0.0 && f64::is_finite(v) => v,
+        _ => fail!("--data {name}: the mixture variance must be a finite number > 0, not `{var}`"),
+    };
+    let means = means
+        .split(';')
+        .map(|m| parse_list(m, "--data"))
+        .collect::<Result<Vec<_>, _>>()?;
+    Ok((name, Sampler::gaussian_mixture(means, var)))
 }
 
 fn init(args: &StudyArgs, n: usize) -> Result<Init, CliError> {
@@ -209,7 +262,10 @@ fn init(args: &StudyArgs, n: usize) -> Result<Init, CliError> {
         }
         return Ok(Init::Box { lo, hi });
     }
-    fail!("give the starts: --init x1,x2,... or --init-box lo,hi")
+    if args.init_kaiming {
+        return Ok(Init::kaiming_uniform());
+    }
+    fail!("give the starts: --init x1,x2,..., --init-box lo,hi or --init-kaiming")
 }
 
 /// What to record besides the final states: lock-in to --target, basins.
@@ -276,6 +332,10 @@ pub fn build(args: &StudyArgs) -> Result<Study<DynGame>, CliError> {
         .seed(args.seed)
         .progress(std::io::stderr().is_terminal());
     study = study.record(record(args, n)?);
+    for spec in &args.data {
+        let (name, sampler) = sampler(spec)?;
+        study = study.data(&name, sampler);
+    }
     if let Some(spec) = &args.shard {
         let (i, k) = parse_shard(spec)?;
         study = study.shard(i, k);

@@ -445,6 +445,116 @@ fn a_game_too_large_to_unroll_runs_in_the_loop_form() {
     assert!(fin.iter().all(|v| v.as_f64().unwrap().is_finite()));
 }
 
+/// The circle GAN's data flags: the 8 modes on the unit circle.
+fn circle_data() -> String {
+    let means: Vec<String> = (0..8)
+        .map(|k| {
+            let w = k as f64 * std::f64::consts::FRAC_PI_4;
+            format!("{},{}", w.sin(), w.cos())
+        })
+        .collect();
+    format!("x=mixture:0.3:{}", means.join(";"))
+}
+
+#[test]
+fn a_gan_with_data_inputs_trains_from_text() {
+    let g = game("mog_circle.stk");
+    let out = ok(&["check", &g]);
+    assert!(out.contains("in the tape form"), "{out}");
+    assert!(out.contains("data x (512 entries)"), "{out}");
+    let f = ok(&["formulas", &g]);
+    assert!(f.contains("let h1[") && f.contains("cost gen ="), "{f}");
+    let data = circle_data();
+    let run = |dir: &Path, rule: &[&str], extra: &[&str]| {
+        let mut a = vec!["study", &g];
+        a.extend_from_slice(rule);
+        a.extend_from_slice(&[
+            "--trajectories",
+            "2",
+            "--steps",
+            "3",
+            "--init-kaiming",
+            "--adam",
+            "--data",
+            &data,
+            "--data",
+            "z=normal",
+            "--seed",
+            "5",
+            "--out",
+            dir.to_str().unwrap(),
+        ]);
+        a.extend_from_slice(extra);
+        stackel(&a)
+    };
+    let simultaneous = ["--rule", "simultaneous", "--rate", "4e-4,1,0"];
+    let (a, b) = (scratch("gan-a"), scratch("gan-b"));
+    for dir in [&a, &b] {
+        let o = run(dir, &simultaneous, &["--f32"]);
+        assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    }
+    let (ra, rb) = (result(&a), result(&b));
+    let fin = ra["final_states"].as_array().unwrap();
+    assert_eq!(fin.len(), 2 * (1666 + 129));
+    assert!(fin.iter().all(|v| v.as_f64().unwrap().is_finite()));
+    assert_eq!(
+        ra["final_states"], rb["final_states"],
+        "same seed, same training"
+    );
+    // the regularised Stackelberg leader update (matrix-free follower solve)
+    let c = scratch("gan-stackelberg");
+    let stackelberg = [
+        "--rule",
+        "two-timescale",
+        "--leader-rate",
+        "1e-4,1,0",
+        "--follower-rate",
+        "1e-4,1,0",
+        "--eta",
+        "1",
+    ];
+    let o = run(&c, &stackelberg, &[]);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let fin = result(&c)["final_states"].as_array().unwrap().clone();
+    assert!(fin.iter().all(|v| v.as_f64().unwrap().is_finite()));
+    // a data input without a sampler: a clear error and no output
+    let d = scratch("gan-unbound");
+    let o = stackel(&[
+        "study",
+        &g,
+        "--rule",
+        "simultaneous",
+        "--rate",
+        "4e-4,1,0",
+        "--init-kaiming",
+        "--data",
+        "z=normal",
+        "--out",
+        d.to_str().unwrap(),
+    ]);
+    assert!(!o.status.success());
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(err.contains("data input `x` has no sampler"), "{err}");
+    assert!(!d.join("result.json").exists());
+    let o = stackel(&[
+        "study",
+        &g,
+        "--rule",
+        "simultaneous",
+        "--rate",
+        "4e-4,1,0",
+        "--init-kaiming",
+        "--data",
+        "x=mixture:-1:0,1",
+        "--data",
+        "z=normal",
+        "--out",
+        d.to_str().unwrap(),
+    ]);
+    assert!(!o.status.success());
+    assert!(String::from_utf8_lossy(&o.stderr).contains("variance must be"));
+}
+
 #[cfg(feature = "gpu")]
 #[test]
 fn a_loop_form_gpu_study_agrees_with_the_cpu_study() {

@@ -7,7 +7,13 @@
 //! - the loop form (games whose costs unroll past the size threshold, or
 //!   that ask for it): the loop kernels of every method the macro's loop
 //!   form generates ([`stackel_symbolic::indexed::kernel`]), compiled
-//!   likewise, so the code grows with the DSL text, not with the dimensions.
+//!   likewise, so the code grows with the DSL text, not with the dimensions;
+//! - the tape form (games with data inputs or players made of parts:
+//!   networks): the tape form's programs
+//!   ([`stackel_symbolic::emit_rust::tape::ir`]) run by an interpreter in
+//!   the caller's number type, with the generated code's operations (the
+//!   same bits), 6-37x slower than the macro's native code for the paper's
+//!   GAN (`examples/tape_speed.rs`); no native code for this form yet.
 //!
 //! The generic `Game` methods dispatch on the number type: `f64` and `f32`
 //! run the native code (through `Real::as_f64s` / `Real::as_f32s`); any
@@ -137,9 +143,9 @@ macro_rules! dispatch {
 impl DynGame {
     /// Parses, checks, differentiates and compiles the game in `text`
     /// (shown as `file` in error messages), in the code form the macro
-    /// would choose (unrolled or loops). Errors are the macro's, with line
-    /// and column ([`TextGameError::Dsl`]); games that need the tape form
-    /// (data inputs, players made of parts) are [`TextGameError::Form`].
+    /// would choose (unrolled, loops or tape). Errors are the macro's, with
+    /// line and column ([`TextGameError::Dsl`]); the unrolled form forced
+    /// on players made of parts is [`TextGameError::Form`].
     pub fn from_dsl(file: &str, text: &str) -> Result<Self, TextGameError> {
         let code = match compile_game(file, text)? {
             CompiledGame::Unrolled(c) => Code::Unrolled(UnrolledGame::new(text, *c)),

@@ -14,9 +14,9 @@ use stackel_runtime::equilibria::{grid_starts, EquilibriumReport, Field};
 use stackel_runtime::{
     Dynamics, Game, Init, Noise, Real, Schedule, SecondOrderParts, StackelbergParts, Study, Tangent,
 };
-use stackel_testkit::games::{Covariance3, Duopoly, Torus, ZeroSumExample1};
+use stackel_testkit::games::{CircleGan, Covariance3, DiamondGan, Duopoly, Torus, ZeroSumExample1};
 use stackel_testkit::point;
-use stackel_testkit::texts::{COVARIANCE3, DUOPOLY, EXAMPLE1, TORUS};
+use stackel_testkit::texts::{COVARIANCE3, DUOPOLY, EXAMPLE1, MOG_CIRCLE, MOG_DIAMOND, TORUS};
 
 /// Everything `g` computes at (x, lambda), one method after another: both
 /// kinds of cost, every block, omega, the fused parts, the operators.
@@ -375,6 +375,124 @@ fn every_method_of_tape_form_games_equals_the_macro_game() {
         assert_eq!(g.info().form, stackel_runtime::Form::Tape, "{text}");
         check(text);
     }
+}
+
+/// The paper's GANs (games/mog_*.stk) from text give the macro games' costs,
+/// gradients and the operators a Stackelberg step uses, bit for bit (the
+/// dense blocks, 1666 columns, are left to the small GAN above).
+#[test]
+fn the_paper_gans_from_text_equal_the_macro_games() {
+    fn check<G: Game, T: Real>(g: &DynGame, m: &G, x: &[T], dir: &[T]) {
+        let (d1, d2, n) = (g.d1(), g.d2(), g.n());
+        let z = T::zero();
+        let same = |a: &[T], b: &[T], what: &str| {
+            for (k, (u, v)) in a.iter().zip(b).enumerate() {
+                assert!(
+                    same_bits(u.re(), v.re()),
+                    "{what} entry {k}: {u:?} vs {v:?}"
+                );
+            }
+        };
+        same(&[g.leader_cost(x)], &[m.leader_cost(x)], "f1");
+        same(&[g.follower_cost(0, x)], &[m.follower_cost(0, x)], "f2");
+        type Method<G, T> = fn(&G, &[T], &mut [T]);
+        let grads: [(Method<DynGame, T>, Method<G, T>, usize, &str); 3] = [
+            (DynGame::d1f1, G::d1f1, d1, "d1f1"),
+            (DynGame::d2f1, G::d2f1, d2, "d2f1"),
+            (DynGame::omega, G::omega, n, "omega"),
+        ];
+        for (a, b, len, what) in grads {
+            let (mut u, mut v) = (vec![z; len], vec![z; len]);
+            a(g, x, &mut u);
+            b(m, x, &mut v);
+            same(&u, &v, what);
+        }
+        let (mut u, mut v) = (vec![z; d2], vec![z; d2]);
+        g.d22f2_mul(x, &dir[d1..n], &mut u);
+        m.d22f2_mul(x, &dir[d1..n], &mut v);
+        same(&u, &v, "H w");
+        let (mut u, mut v) = (vec![z; d1], vec![z; d1]);
+        g.d21f2_tmul(x, &dir[d1..n], &mut u);
+        m.d21f2_tmul(x, &dir[d1..n], &mut v);
+        same(&u, &v, "B^T v");
+    }
+    for (text, seed) in [(MOG_DIAMOND, 1), (MOG_CIRCLE, 2)] {
+        let g = DynGame::from_dsl("mog.stk", text).unwrap();
+        assert_eq!(g.info().form, stackel_runtime::Form::Tape);
+        let x = point(g.n() + g.nd(), seed);
+        let dir = point(g.n(), seed + 10);
+        let x32: Vec<f32> = x.iter().map(|&v| v as f32).collect();
+        let d32: Vec<f32> = dir.iter().map(|&v| v as f32).collect();
+        if seed == 1 {
+            let m = DiamondGan::default();
+            assert_eq!(g.info(), m.info());
+            assert_eq!(g.formulas(), m.formulas());
+            check(&g, &m, &x, &dir);
+            check(&g, &m, &x32, &d32);
+        } else {
+            let m = CircleGan::default();
+            assert_eq!(g.info(), m.info());
+            check(&g, &m, &x, &dir);
+            check(&g, &m, &x32, &d32);
+        }
+    }
+}
+
+/// A GAN study from text (data resampled every step, Kaiming init, Adam,
+/// the regularised Stackelberg leader update through conjugate gradients,
+/// and simultaneous play) equals the macro game's, trajectory for
+/// trajectory, in f64 and f32.
+#[test]
+fn gan_studies_equal_the_macro_game() {
+    use stackel_runtime::data::Sampler;
+    use stackel_runtime::Optimizer;
+    let g = DynGame::from_dsl("gan.stk", SMALL_GAN).unwrap();
+    let means = vec![vec![1.0, 0.0], vec![0.0, 1.0], vec![-1.0, 0.0]];
+    let run = |stackelberg: bool, f32: bool, text: bool| {
+        let dynamics = if stackelberg {
+            Dynamics::two_timescale(Schedule::constant(1e-2), Schedule::constant(2e-2)).eta(1.0)
+        } else {
+            Dynamics::simultaneous(Schedule::constant(1e-2))
+        }
+        .optimizer(Optimizer::adam());
+        macro_rules! go {
+            ($g:expr) => {{
+                let s = Study::new($g, dynamics)
+                    .trajectories(3)
+                    .steps(25)
+                    .noise(Noise::none())
+                    .init(Init::kaiming_uniform())
+                    .data("x", Sampler::gaussian_mixture(means.clone(), 0.2))
+                    .data("z", Sampler::standard_normal())
+                    .seed(11)
+                    .progress(false);
+                if f32 {
+                    let r = s.run::<f32>().expect("the study runs");
+                    (r.final_states, r.fates)
+                } else {
+                    let r = s.run::<f64>().expect("the study runs");
+                    (r.final_states, r.fates)
+                }
+            }};
+        }
+        if text {
+            go!(g.clone())
+        } else {
+            go!(SmallGan::default())
+        }
+    };
+    let mut finals = Vec::new();
+    for stackelberg in [false, true] {
+        for f32 in [false, true] {
+            let (a, b) = (run(stackelberg, f32, true), run(stackelberg, f32, false));
+            assert_eq!(a, b, "stackelberg {stackelberg}, f32 {f32}");
+            assert_eq!(a.0.len(), 3 * g.n());
+            assert!(a.0.iter().all(|v| v.is_finite()));
+            finals.push(a.0);
+        }
+    }
+    // the rules, and the precisions, give different trainings
+    assert!(finals[0] != finals[2] && finals[0] != finals[1]);
 }
 
 #[test]

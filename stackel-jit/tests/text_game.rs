@@ -85,13 +85,19 @@ fn texts_it_cannot_take_are_typed_errors() {
     assert!(format!("{e}").contains("staggered hierarchy"), "{e}");
     let data = "game G { data d: [2]; leader x; follower y; cost x = (x - d[0])^2; cost y = (y - d[1])^2; }";
     let data = DynGame::from_dsl("data.stk", data).expect("a data game compiles in the tape form");
-    assert_eq!((data.info().form, data.nd()), (stackel_runtime::Form::Tape, 2));
+    assert_eq!(
+        (data.info().form, data.nd()),
+        (stackel_runtime::Form::Tape, 2)
+    );
     let parts = "#[stackel(form = \"unrolled\")] game G { leader x { a: [2], b }; follower y; \
         cost x = (x - d[0])^2; cost y = (y - a[1])^2 + a[0] * y + b; }"
         .replace("(x - d[0])^2", "a[0]^2 + b^2 + a[1] * y");
     assert!(matches!(
         DynGame::from_dsl("parts.stk", &parts),
-        Err(TextGameError::Form { form: "unrolled", .. })
+        Err(TextGameError::Form {
+            form: "unrolled",
+            ..
+        })
     ));
     let independent = "game G { leader x; follower y; cost x = x^2; cost y = x^2; }";
     let Err(TextGameError::Dsl(e)) = DynGame::from_dsl("i.stk", independent) else {

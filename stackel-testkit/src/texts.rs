@@ -11,3 +11,7 @@ pub const TORUS: &str = include_str!("../../games/torus.stk");
 pub const EXAMPLE1: &str = include_str!("../../games/example1.stk");
 /// [`crate::games::Covariance3`] as text.
 pub const COVARIANCE3: &str = include_str!("../../games/covariance3.stk");
+/// [`crate::games::DiamondGan`] as text (paper 4.3, example 2).
+pub const MOG_DIAMOND: &str = include_str!("../../games/mog_diamond.stk");
+/// [`crate::games::CircleGan`] as text (paper 4.3, example 3).
+pub const MOG_CIRCLE: &str = include_str!("../../games/mog_circle.stk");

@@ -90,7 +90,11 @@ impl TapeGame {
     /// program adds into `g` (N entries; empty for a cost program).
     fn exec<S: Real>(&self, prog: &TapeProgram, x: &[S], p: &[S], g: &mut [S]) -> S {
         let (_, _, n, nd) = self.dims();
-        let g = if prog.reverse.is_empty() { g } else { &mut g[..n] };
+        let g = if prog.reverse.is_empty() {
+            g
+        } else {
+            &mut g[..n]
+        };
         run::run(prog, self.compiled.lets, &x[..n + nd], p, g)
     }
 

@@ -47,7 +47,14 @@ struct Machine<'a, S> {
 }
 
 /// The first best term of `body` over `lo..hi`: (value, index).
-fn best<S: Real>(m: &mut Machine<'_, S>, op: BinaryFn, var: u32, lo: i64, hi: i64, body: &Val) -> (S, i64) {
+fn best<S: Real>(
+    m: &mut Machine<'_, S>,
+    op: BinaryFn,
+    var: u32,
+    lo: i64,
+    hi: i64,
+    body: &Val,
+) -> (S, i64) {
     m.counters[var as usize] = lo;
     let mut best = m.val(body);
     let mut arg = lo;

@@ -422,10 +422,7 @@ impl Builder<'_, '_> {
             }
             Expr::Param { param, index } => {
                 let offset: usize = m.params[..*param].iter().map(|p| p.shape.len()).sum();
-                Val::Load(
-                    Array::P,
-                    self.flat(offset, m.params[*param].shape, index),
-                )
+                Val::Load(Array::P, self.flat(offset, m.params[*param].shape, index))
             }
             Expr::Let { id, index } => Val::Load(Array::Let(*id), self.let_addr(*id, index)),
             Expr::SumIndex(i) => {
@@ -527,9 +524,7 @@ impl Builder<'_, '_> {
                 self.let_addr(*id, index),
                 s(),
             )],
-            Expr::Num(_) | Expr::Param { .. } | Expr::Data { .. } | Expr::SumIndex(_) => {
-                Vec::new()
-            }
+            Expr::Num(_) | Expr::Param { .. } | Expr::Data { .. } | Expr::SumIndex(_) => Vec::new(),
             Expr::Neg(a) => self.scaled(a, Val::Neg(bx(s()))),
             Expr::Binary(op, a, b) => match op {
                 BinOp::Add => {
@@ -605,14 +600,10 @@ impl Builder<'_, '_> {
                     ),
                     UnaryFn::Sin => mul(s(), Val::Unary(UnaryFn::Cos, u())),
                     UnaryFn::Cos => mul(s(), Val::Neg(bx(Val::Unary(UnaryFn::Sin, u())))),
-                    UnaryFn::Tan => mul(
-                        s(),
-                        Val::OnePlusSquare(bx(Val::Unary(UnaryFn::Tan, u()))),
-                    ),
-                    UnaryFn::Tanh => mul(
-                        s(),
-                        Val::OneMinusSquare(bx(Val::Unary(UnaryFn::Tanh, u()))),
-                    ),
+                    UnaryFn::Tan => mul(s(), Val::OnePlusSquare(bx(Val::Unary(UnaryFn::Tan, u())))),
+                    UnaryFn::Tanh => {
+                        mul(s(), Val::OneMinusSquare(bx(Val::Unary(UnaryFn::Tanh, u()))))
+                    }
                     UnaryFn::Sigmoid => mul(
                         s(),
                         Val::SigmoidSlope(bx(Val::Unary(UnaryFn::Sigmoid, u()))),
