@@ -150,7 +150,7 @@ impl DynGame {
         let code = match compile_game(file, text)? {
             CompiledGame::Unrolled(c) => Code::Unrolled(UnrolledGame::new(text, *c)),
             CompiledGame::Loops(c) => Code::Loops(LoopGame::new(text, *c)),
-            CompiledGame::Tape(model) => Code::Tape(TapeGame::new(text, &model)),
+            CompiledGame::Tape(model) => Code::Tape(TapeGame::new(text, &model)?),
         };
         Ok(DynGame { code })
     }

@@ -13,6 +13,7 @@ use stackel_symbolic::model::UnaryFn;
 use std::collections::HashMap;
 
 pub(crate) mod loops;
+pub(crate) mod tape;
 
 /// Emits `program` into `func` (whose signature is already set).
 pub(crate) fn program(

@@ -1,20 +1,24 @@
 //! The tape form of a [`crate::DynGame`] (games with data inputs or players
 //! made of parts): the methods the macro's tape form generates
-//! (`stackel_symbolic::emit_rust::tape`), each a [`TapeProgram`] run by
-//! [`run::run`] in the caller's number type: the costs and the gradients in
-//! `T`, the operators forward over reverse on `Tangent<T>`, phi's
-//! third-order products on `Tangent<Tangent<T>>`, the param blocks on
-//! tangents of the params, the dense blocks column by column from the
-//! operators, as the generated code computes them (so the same bits).
+//! (`stackel_symbolic::emit_rust::tape`), each a [`TapeProgram`] in the
+//! caller's number type: the costs and the gradients in `T`, the operators
+//! forward over reverse on `Tangent<T>`, phi's third-order products on
+//! `Tangent<Tangent<T>>`, the param blocks on tangents of the params, the
+//! dense blocks column by column from the operators, as the generated code
+//! computes them (so the same bits).
 //!
-//! These programs are interpreted, not compiled to native code: a tape-form
-//! game from text runs, but slower than the macro's (the module docs of
-//! [`crate::DynGame`] say by how much).
+//! For `T` = f64 and f32 the programs run as native code at the depth each
+//! method needs ([`native`]); for any other `T` (tangent numbers of a
+//! caller, dual numbers, operation counters), and for a program whose
+//! indices cannot be proven in range, through the interpreter ([`run`]).
 
+pub(crate) mod native;
 pub(crate) mod run;
 
 use crate::compile::default_params;
 use crate::dyn_game::{compiled_costs, game_info, keep, Kept, Params};
+use crate::{JitError, Precision};
+use native::{Lens, NativeTape};
 use stackel_runtime::cost::CompiledCosts;
 use stackel_runtime::{BlockFormula, Form, Game, GameInfo, Real, Tangent};
 use stackel_symbolic::emit_rust::tape::ir::{TapeProgram, TapePrograms};
@@ -33,6 +37,41 @@ struct Compiled {
     /// The number of kept lets.
     lets: usize,
     kept: &'static Kept,
+    lens: Lens,
+    f64: NativeTape,
+    f32: NativeTape,
+    /// Native program numbers: `costs[c]`, `grads[depth][which][c]`.
+    numbers: Numbers,
+}
+
+/// Where each program's native code is (`None`: interpreted).
+struct Numbers {
+    costs: Vec<Option<usize>>,
+    grads: [[Vec<Option<usize>>; 4]; 3],
+}
+
+/// The programs each method runs natively, with their depths: every cost
+/// (plain), the gradients of which 1-3 (plain: D1f1, D2f1, each follower's
+/// own), every gradient at depth 1 (the operators) and the whole gradient
+/// at depth 2 (phi).
+fn native_list(programs: &TapePrograms) -> (Vec<(&TapeProgram, u32)>, Vec<(Option<(usize, u8)>, usize)>) {
+    let mut list = Vec::new();
+    let mut keys = Vec::new();
+    for (c, prog) in programs.costs.iter().enumerate() {
+        list.push((prog, 0));
+        keys.push((None, c));
+    }
+    for (depth, whiches) in [(0u32, &[1u8, 2, 3][..]), (1, &[0, 1, 2, 3]), (2, &[0])] {
+        for &which in whiches {
+            for (c, prog) in programs.grads[which as usize].iter().enumerate() {
+                if let Some(prog) = prog {
+                    list.push((prog, depth));
+                    keys.push((Some((depth as usize, which)), c));
+                }
+            }
+        }
+    }
+    (list, keys)
 }
 
 /// Which players a gradient program differentiates (`__tape_grad`).
@@ -45,9 +84,34 @@ enum Which {
 }
 
 impl TapeGame {
-    /// The game of `text` (`model`, checked for the tape form).
-    pub(crate) fn new(text: &str, model: &GameModel) -> Self {
+    /// The game of `text` (`model`, checked for the tape form), its
+    /// programs compiled to native code in f64 and f32.
+    pub(crate) fn new(text: &str, model: &GameModel) -> Result<Self, JitError> {
         let programs = TapePrograms::new(model);
+        let lens = Lens {
+            x: model.leader_dim() + model.follower_dim() + model.data_len(),
+            p: model.param_len(),
+            grad: model.leader_dim() + model.follower_dim(),
+            lets: programs.let_lens.clone(),
+        };
+        let (list, keys) = native_list(&programs);
+        let (f64, f32) = std::thread::scope(|s| {
+            let f32 = s.spawn(|| NativeTape::compile(&list, &lens, Precision::F32));
+            let f64 = NativeTape::compile(&list, &lens, Precision::F64);
+            (f64, f32.join().expect("the f32 compilation does not panic"))
+        });
+        let ((f64, found), (f32, _)) = (f64?, f32?);
+        let mut numbers = Numbers {
+            costs: vec![None; programs.costs.len()],
+            grads: std::array::from_fn(|_| std::array::from_fn(|_| vec![None; programs.costs.len()])),
+        };
+        for ((key, c), number) in keys.into_iter().zip(found) {
+            match key {
+                None => numbers.costs[c] = number,
+                Some((depth, which)) => numbers.grads[depth][which as usize][c] = number,
+            }
+        }
+        drop(list);
         let kept = keep(text, || Kept {
             info: game_info(
                 model,
@@ -62,14 +126,18 @@ impl TapeGame {
             }],
             costs: compiled_costs(model, None, Form::Tape),
         });
-        TapeGame {
+        Ok(TapeGame {
             compiled: Arc::new(Compiled {
                 programs,
                 lets: model.program.lets.len(),
                 kept,
+                lens,
+                f64,
+                f32,
+                numbers,
             }),
             params: Params::new(default_params(model)),
-        }
+        })
     }
 
     fn dims(&self) -> (usize, usize, usize, usize) {
@@ -100,8 +168,20 @@ impl TapeGame {
 
     /// `__tape_cost`: cost `c` (0 the leader, 1.. the followers).
     fn cost<S: Real>(&self, c: usize, x: &[S]) -> S {
+        let cd = &*self.compiled;
+        if let Some(k) = cd.numbers.costs[c] {
+            let prog = &cd.programs.costs[c];
+            if let Some(x) = S::as_f64s(x) {
+                let v = cd.f64.run(k, prog, &cd.lens, &[x], &[&self.params.f64], &mut []);
+                return S::of(v[0]);
+            }
+            if let Some(x) = S::as_f32s(x) {
+                let v = cd.f32.run(k, prog, &cd.lens, &[x], &[&self.params.f32], &mut []);
+                return S::of(v[0] as f64);
+            }
+        }
         let p = self.params_as::<S>();
-        self.exec(&self.compiled.programs.costs[c], x, &p, &mut [])
+        self.exec(&cd.programs.costs[c], x, &p, &mut [])
     }
 
     /// `__tape_grad`: cost `c` and, added into `g`, its gradient over the
@@ -116,9 +196,26 @@ impl TapeGame {
     /// `__tape_gradient`: the gradient of cost `c` over the players
     /// `which` selects into `g` (zeroed first).
     fn gradient<T: Real>(&self, which: Which, c: usize, x: &[T], g: &mut [T]) {
-        let (_, _, n, _) = self.dims();
-        let p = self.params_as::<T>();
+        let (_, _, n, nd) = self.dims();
         g[..n].iter_mut().for_each(|v| *v = T::zero());
+        let cd = &*self.compiled;
+        if let (Some(k), Some(prog)) = (
+            cd.numbers.grads[0][which as usize][c],
+            &cd.programs.grads[which as usize][c],
+        ) {
+            macro_rules! native {
+                ($as:ident, $as_mut:ident, $code:expr, $p:expr) => {
+                    if let Some(x) = T::$as(&x[..n + nd]) {
+                        let g = T::$as_mut(&mut g[..n]).expect("g has x's number type");
+                        $code.run(k, prog, &cd.lens, &[x], &[$p], &mut [g]);
+                        return;
+                    }
+                };
+            }
+            native!(as_f64s, as_f64s_mut, cd.f64, &self.params.f64);
+            native!(as_f32s, as_f32s_mut, cd.f32, &self.params.f32);
+        }
+        let p = self.params_as::<T>();
         self.grad(which, c, x, &p, g);
     }
 
@@ -134,6 +231,32 @@ impl TapeGame {
         out: &mut [T],
     ) {
         let (_, _, n, nd) = self.dims();
+        let cd = &*self.compiled;
+        if let (Some(k), Some(prog)) = (
+            cd.numbers.grads[1][which as usize][c],
+            &cd.programs.grads[which as usize][c],
+        ) {
+            // planes: (x, dir) on the state (no tangent on the data), (p,
+            // pdir) on the params; the tangent plane of g is the product
+            macro_rules! native {
+                ($as:ident, $as_mut:ident, $code:expr, $p:expr, $f:ty) => {
+                    if let (Some(xs), Some(ds)) = (T::$as(&x[..n + nd]), T::$as(&dir[..n])) {
+                        let mut dx = ds.to_vec();
+                        dx.resize(n + nd, 0.0);
+                        let pd: Vec<$f> = (0..$p.len())
+                            .map(|k| pdir.get(k).copied().unwrap_or(0.0) as $f)
+                            .collect();
+                        let (mut gv, mut gd) = (vec![0.0; n], vec![0.0; n]);
+                        $code.run(k, prog, &cd.lens, &[xs, &dx], &[$p, &pd], &mut [&mut gv, &mut gd]);
+                        let out = T::$as_mut(&mut out[..n]).expect("out has x's number type");
+                        out.copy_from_slice(&gd);
+                        return;
+                    }
+                };
+            }
+            native!(as_f64s, as_f64s_mut, cd.f64, &self.params.f64[..], f64);
+            native!(as_f32s, as_f32s_mut, cd.f32, &self.params.f32[..], f32);
+        }
         let xt: Vec<Tangent<T>> = x[..n + nd]
             .iter()
             .enumerate()
@@ -165,6 +288,44 @@ impl TapeGame {
     ) {
         type Tg<T> = Tangent<T>;
         let (_, _, n, nd) = self.dims();
+        let cd = &*self.compiled;
+        if let (Some(k), Some(prog)) = (cd.numbers.grads[2][0][c], &cd.programs.grads[0][c]) {
+            // planes ((x, dir1), (dir2, 0)) on the state, ((p, 0), (pdir2,
+            // 0)) on the params; g's last plane is the mixed product
+            macro_rules! native {
+                ($as:ident, $as_mut:ident, $code:expr, $p:expr, $f:ty) => {
+                    if let (Some(xs), Some(d1), Some(d2)) =
+                        (T::$as(&x[..n + nd]), T::$as(&dir1[..n]), T::$as(&dir2[..n]))
+                    {
+                        let ext = |d: &[$f]| {
+                            let mut v = d.to_vec();
+                            v.resize(n + nd, 0.0);
+                            v
+                        };
+                        let (d1, d2, zx) = (ext(d1), ext(d2), vec![0.0; n + nd]);
+                        let pd: Vec<$f> = (0..$p.len())
+                            .map(|k| pdir2.get(k).copied().unwrap_or(0.0) as $f)
+                            .collect();
+                        let zp = vec![0.0; $p.len()];
+                        let mut g: Vec<Vec<$f>> = (0..4).map(|_| vec![0.0; n]).collect();
+                        let [g0, g1, g2, g3] = &mut g[..] else { unreachable!() };
+                        $code.run(
+                            k,
+                            prog,
+                            &cd.lens,
+                            &[xs, &d1, &d2, &zx],
+                            &[$p, &zp, &pd, &zp],
+                            &mut [g0, g1, g2, g3],
+                        );
+                        let out = T::$as_mut(&mut out[..n]).expect("out has x's number type");
+                        out.copy_from_slice(&g[3]);
+                        return;
+                    }
+                };
+            }
+            native!(as_f64s, as_f64s_mut, cd.f64, &self.params.f64[..], f64);
+            native!(as_f32s, as_f32s_mut, cd.f32, &self.params.f32[..], f32);
+        }
         let z = T::zero();
         let xt: Vec<Tg<Tg<T>>> = x[..n + nd]
             .iter()

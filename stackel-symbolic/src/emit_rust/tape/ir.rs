@@ -196,6 +196,8 @@ pub struct TapePrograms {
     pub blocks: Vec<(usize, usize)>,
     /// d1, d2, NP, ND.
     pub dims: [usize; 4],
+    /// The number of entries of each kept let.
+    pub let_lens: Vec<usize>,
 }
 
 impl TapePrograms {
@@ -229,6 +231,7 @@ impl TapePrograms {
             costs,
             grads,
             blocks,
+            let_lens: model.program.lets.iter().map(let_len).collect(),
             dims: [
                 model.leader_dim(),
                 model.follower_dim(),
