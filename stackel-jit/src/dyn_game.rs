@@ -174,6 +174,17 @@ impl DynGame {
         self.info().name
     }
 
+    /// The number of this game's programs that run through the interpreter
+    /// in f64 and f32 because the compiler could not prove their indices in
+    /// range (tape form; 0 in the other forms, whose code is always
+    /// native). 0 for every game the tests have met.
+    pub fn interpreted_programs(&self) -> usize {
+        match &self.code {
+            Code::Tape(g) => g.interpreted_programs(),
+            Code::Unrolled(_) | Code::Loops(_) => 0,
+        }
+    }
+
     /// The number of followers.
     pub fn followers(&self) -> usize {
         self.info().followers.len()

@@ -54,7 +54,9 @@ struct Numbers {
 /// (plain), the gradients of which 1-3 (plain: D1f1, D2f1, each follower's
 /// own), every gradient at depth 1 (the operators) and the whole gradient
 /// at depth 2 (phi).
-fn native_list(programs: &TapePrograms) -> (Vec<(&TapeProgram, u32)>, Vec<(Option<(usize, u8)>, usize)>) {
+fn native_list(
+    programs: &TapePrograms,
+) -> (Vec<(&TapeProgram, u32)>, Vec<(Option<(usize, u8)>, usize)>) {
     let mut list = Vec::new();
     let mut keys = Vec::new();
     for (c, prog) in programs.costs.iter().enumerate() {
@@ -103,7 +105,9 @@ impl TapeGame {
         let ((f64, found), (f32, _)) = (f64?, f32?);
         let mut numbers = Numbers {
             costs: vec![None; programs.costs.len()],
-            grads: std::array::from_fn(|_| std::array::from_fn(|_| vec![None; programs.costs.len()])),
+            grads: std::array::from_fn(|_| {
+                std::array::from_fn(|_| vec![None; programs.costs.len()])
+            }),
         };
         for ((key, c), number) in keys.into_iter().zip(found) {
             match key {
@@ -140,6 +144,26 @@ impl TapeGame {
         })
     }
 
+    /// The number of programs left to the interpreter in f64 and f32
+    /// (indices not proven in range).
+    pub(crate) fn interpreted_programs(&self) -> usize {
+        let n = &self.compiled.numbers;
+        let grads = [&[1usize, 2, 3][..], &[0, 1, 2, 3], &[0]]
+            .iter()
+            .enumerate()
+            .flat_map(|(depth, whiches)| {
+                whiches.iter().flat_map(move |&w| {
+                    let progs = &self.compiled.programs.grads[w];
+                    n.grads[depth][w]
+                        .iter()
+                        .zip(progs)
+                        .filter(|(num, prog)| prog.is_some() && num.is_none())
+                })
+            })
+            .count();
+        n.costs.iter().filter(|c| c.is_none()).count() + grads
+    }
+
     fn dims(&self) -> (usize, usize, usize, usize) {
         let [d1, d2, _, nd] = self.compiled.programs.dims;
         (d1, d2, d1 + d2, nd)
@@ -172,11 +196,15 @@ impl TapeGame {
         if let Some(k) = cd.numbers.costs[c] {
             let prog = &cd.programs.costs[c];
             if let Some(x) = S::as_f64s(x) {
-                let v = cd.f64.run(k, prog, &cd.lens, &[x], &[&self.params.f64], &mut []);
+                let v = cd
+                    .f64
+                    .run(k, prog, &cd.lens, &[x], &[&self.params.f64], &mut []);
                 return S::of(v[0]);
             }
             if let Some(x) = S::as_f32s(x) {
-                let v = cd.f32.run(k, prog, &cd.lens, &[x], &[&self.params.f32], &mut []);
+                let v = cd
+                    .f32
+                    .run(k, prog, &cd.lens, &[x], &[&self.params.f32], &mut []);
                 return S::of(v[0] as f64);
             }
         }
@@ -247,7 +275,14 @@ impl TapeGame {
                             .map(|k| pdir.get(k).copied().unwrap_or(0.0) as $f)
                             .collect();
                         let (mut gv, mut gd) = (vec![0.0; n], vec![0.0; n]);
-                        $code.run(k, prog, &cd.lens, &[xs, &dx], &[$p, &pd], &mut [&mut gv, &mut gd]);
+                        $code.run(
+                            k,
+                            prog,
+                            &cd.lens,
+                            &[xs, &dx],
+                            &[$p, &pd],
+                            &mut [&mut gv, &mut gd],
+                        );
                         let out = T::$as_mut(&mut out[..n]).expect("out has x's number type");
                         out.copy_from_slice(&gd);
                         return;

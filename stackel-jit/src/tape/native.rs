@@ -297,3 +297,68 @@ impl NativeTape {
         cost
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn prog(forward: Vec<Stmt>) -> TapeProgram {
+        TapeProgram {
+            lets: vec![(0, 4)],
+            adjoints: Vec::new(),
+            forward,
+            cost: Val::Const(0.0),
+            reverse: Vec::new(),
+            locals: 0,
+            counters: 2,
+        }
+    }
+
+    fn at(offset: i64, terms: Vec<(u32, i64)>) -> Addr {
+        Addr { offset, terms }
+    }
+
+    /// Loads and stores over the counters' ranges: in range is proven, one
+    /// past the end, below zero, an unallocated array and a counter
+    /// outside its loop are not.
+    #[test]
+    fn bounds_are_proven_or_refused() {
+        let lens = Lens {
+            x: 6,
+            p: 0,
+            grad: 3,
+            lets: vec![4, 2],
+        };
+        let store = |a: Addr, v: Val| {
+            prog(vec![Stmt::Loop {
+                var: 0,
+                lo: 0,
+                hi: 4,
+                body: vec![Stmt::Store(
+                    Array::Let(0),
+                    at(0, vec![(0, 1)]),
+                    Val::Load(Array::X, a),
+                )],
+            }])
+        };
+        // x[i + 2] for i in 0..4: 2..=5 of 6
+        assert!(check_bounds(&store(at(2, vec![(0, 1)]), Val::Const(0.0)), &lens).is_ok());
+        // x[i + 3]: 3..=6
+        let e = check_bounds(&store(at(3, vec![(0, 1)]), Val::Const(0.0)), &lens).unwrap_err();
+        assert!(e.contains("X[3..=6] of 6"), "{e}");
+        // x[5 - i]... and x[1 - i]: -2..=1
+        assert!(check_bounds(&store(at(5, vec![(0, -1)]), Val::Const(0.0)), &lens).is_ok());
+        assert!(check_bounds(&store(at(1, vec![(0, -1)]), Val::Const(0.0)), &lens).is_err());
+        // a counter read outside its loop
+        assert!(check_bounds(&store(at(0, vec![(1, 1)]), Val::Const(0.0)), &lens).is_err());
+        // let 1 is not allocated by this program
+        let p = prog(vec![Stmt::Store(
+            Array::Let(1),
+            at(0, vec![]),
+            Val::Const(1.0),
+        )]);
+        assert!(check_bounds(&p, &lens)
+            .unwrap_err()
+            .contains("not allocated"));
+    }
+}
