@@ -27,6 +27,15 @@ class Rate:
 def rate(*, a: float = 1.0, k0: float = 1.0, p: float = 1.0) -> Rate:
     """The step-size schedule gamma_k = a / (k + k0)^p."""
 
+class Sampler:
+    """A sampler of a data input, resampled every step of a study."""
+
+def normal() -> Sampler:
+    """Standard normal entries."""
+
+def mixture(means: Sequence[Sequence[float]], *, variance: float) -> Sampler:
+    """Rows from an equal-weight Gaussian mixture with these component means."""
+
 class StudyResult:
     """The result of a study."""
 
@@ -60,7 +69,7 @@ class Game:
     def __init__(self, text: str, file: str = "<game>") -> None: ...
     @staticmethod
     def paper(name: str) -> "Game":
-        """One of "duopoly", "torus", "example1", "covariance3"."""
+        """One of "duopoly", "torus", "example1", "covariance3", "mog_diamond", "mog_circle"."""
     @property
     def name(self) -> str: ...
     @property
@@ -98,9 +107,13 @@ class Game:
         trajectories: int = 1000,
         steps: int = 1000,
         noise: float = 0.0,
-        init: Optional[Sequence[float]] = None,
+        init: Union[None, Sequence[float], str] = None,
         init_box: Optional[Sequence[Tuple[float, float]]] = None,
         seed: int = 0,
         dtype: Any = "float64",
         shard: Optional[Tuple[int, int]] = None,
-    ) -> StudyResult: ...
+        optimizer: str = "sgd",
+        data: Optional[dict[str, Sampler]] = None,
+    ) -> StudyResult:
+        """`init` is a point or "kaiming"; `optimizer` "sgd" or "adam"; `data`
+        binds a sampler to each data input of the game."""

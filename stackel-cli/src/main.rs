@@ -216,9 +216,8 @@ fn check(path: &Path) -> Result<(), CliError> {
                 }
                 stackel_runtime::Form::Loops =>
                     "compiles to native code at run time in the loop form",
-                stackel_runtime::Form::Tape => {
-                    "runs in the tape form, interpreted (6-37x slower than the macro's native code)"
-                }
+                stackel_runtime::Form::Tape =>
+                    "compiles to native code at run time in the tape form",
             }
         ),
         Err(e) => println!("  not compiled at run time: {e}"),

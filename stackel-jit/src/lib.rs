@@ -7,7 +7,7 @@
 //! them into Rust at compile time; this crate turns the same programs into
 //! machine code at run time with Cranelift, so a game given as text needs no
 //! Rust build. (Games in the tape form, with data inputs or players made of
-//! parts, are interpreted instead: [`DynGame`]'s docs.)
+//! parts, compile the tape form's programs instead: [`DynGame`]'s docs.)
 //!
 //! ```
 //! use stackel_jit::{JitPrograms, Precision};

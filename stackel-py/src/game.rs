@@ -28,11 +28,13 @@ pub struct Game {
 }
 
 /// The paper's games (games/*.stk).
-const PAPER: [(&str, &str); 4] = [
+const PAPER: [(&str, &str); 6] = [
     ("duopoly", include_str!("../../games/duopoly.stk")),
     ("torus", include_str!("../../games/torus.stk")),
     ("example1", include_str!("../../games/example1.stk")),
     ("covariance3", include_str!("../../games/covariance3.stk")),
+    ("mog_diamond", include_str!("../../games/mog_diamond.stk")),
+    ("mog_circle", include_str!("../../games/mog_circle.stk")),
 ];
 
 fn to_py_err(py: Python<'_>, e: TextGameError) -> PyErr {
@@ -52,12 +54,17 @@ fn to_py_err(py: Python<'_>, e: TextGameError) -> PyErr {
     }
 }
 
-/// `x` as a vector of the game's length n.
+/// `x` as a vector of the game's n coordinates, then its nd data entries
+/// (a game with data inputs reads a batch after the state).
 fn state(g: &DynGame, x: PyArrayLike1<'_, f64, AllowTypeChange>) -> PyResult<Vec<f64>> {
     let x = x.as_slice()?.to_vec();
-    if x.len() != g.n() {
+    if x.len() != g.n() + g.nd() {
+        let data = match g.nd() {
+            0 => String::new(),
+            nd => format!(" and {nd} data entries (after the coordinates)"),
+        };
         return Err(PyValueError::new_err(format!(
-            "x has {} entries, the game has {} coordinates",
+            "x has {} entries, the game has {} coordinates{data}",
             x.len(),
             g.n()
         )));
@@ -102,7 +109,9 @@ impl Game {
         Ok(Game { game })
     }
 
-    /// One of the paper's games: "duopoly", "torus", "example1", "covariance3".
+    /// One of the paper's games: "duopoly", "torus", "example1",
+    /// "covariance3", and the GANs "mog_diamond", "mog_circle" (data inputs:
+    /// give `data=` samplers to `study`).
     #[staticmethod]
     fn paper(py: Python<'_>, name: &str) -> PyResult<Self> {
         let Some((_, text)) = PAPER.iter().find(|(n, _)| *n == name) else {
@@ -216,7 +225,7 @@ impl Game {
         x: PyArrayLike1<'_, f64, AllowTypeChange>,
     ) -> PyResult<Bound<'py, PyArray1<f64>>> {
         let x = state(&self.game, x)?;
-        let mut o = vec![0.0; x.len()];
+        let mut o = vec![0.0; self.game.n()];
         self.game.omega(&x, &mut o);
         Ok(PyArray1::from_vec(py, o))
     }
@@ -231,7 +240,7 @@ impl Game {
         eta: f64,
     ) -> PyResult<Bound<'py, PyArray1<f64>>> {
         let x = state(&self.game, x)?;
-        let mut o = vec![0.0; x.len()];
+        let mut o = vec![0.0; self.game.n()];
         Workspace::new(&self.game)
             .omega_s(&self.game, &x, eta, &mut o)
             .map_err(|e| PyValueError::new_err(format!("D22f2 + eta I is singular at x: {e}")))?;
@@ -245,7 +254,7 @@ impl Game {
         x: PyArrayLike1<'_, f64, AllowTypeChange>,
     ) -> PyResult<Bound<'py, PyArray2<f64>>> {
         let x = state(&self.game, x)?;
-        let n = x.len();
+        let n = self.game.n();
         let mut j = vec![0.0; n * n];
         Workspace::new(&self.game)
             .jacobian(&self.game, &x, &mut j)
@@ -263,7 +272,7 @@ impl Game {
         eta: f64,
     ) -> PyResult<Bound<'py, PyArray2<f64>>> {
         let x = state(&self.game, x)?;
-        let n = x.len();
+        let n = self.game.n();
         let mut j = vec![0.0; n * n];
         Workspace::new(&self.game)
             .stackelberg_jacobian(&self.game, &x, eta, &mut j)
@@ -362,7 +371,8 @@ impl Game {
     /// Runs without the GIL.
     #[pyo3(signature = (*, rule = "two_timescale", rate = None, leader_rate = None,
         follower_rate = None, eta = 0.0, trajectories = 1000, steps = 1000, noise = 0.0,
-        init = None, init_box = None, seed = 0, dtype = None, shard = None))]
+        init = None, init_box = None, seed = 0, dtype = None, shard = None, optimizer = "sgd",
+        data = None))]
     #[allow(clippy::too_many_arguments)]
     fn study(
         &self,
@@ -375,12 +385,27 @@ impl Game {
         trajectories: u64,
         steps: u64,
         noise: f64,
-        init: Option<Vec<f64>>,
+        init: Option<&Bound<'_, PyAny>>,
         init_box: Option<Vec<(f64, f64)>>,
         seed: u64,
         dtype: Option<&Bound<'_, PyAny>>,
         shard: Option<(u64, u64)>,
+        optimizer: &str,
+        data: Option<std::collections::BTreeMap<String, crate::study::Sampler>>,
     ) -> PyResult<StudyResult> {
+        // a point, or "kaiming" (PyTorch's default for linear layers)
+        let init = match init {
+            None => None,
+            Some(i) => match i.extract::<String>() {
+                Ok(s) if s == "kaiming" => Some(crate::study::Start::Kaiming),
+                Ok(s) => {
+                    return Err(PyValueError::new_err(format!(
+                        "init is a point [x1, ...] or \"kaiming\", not {s:?}"
+                    )))
+                }
+                Err(_) => Some(crate::study::Start::Point(i.extract()?)),
+            },
+        };
         // "float32", "float64" or a numpy type such as numpy.float32
         let dtype = match dtype {
             None => "float64".to_string(),
@@ -411,6 +436,16 @@ impl Game {
                 }
             },
             shard,
+            adam: match optimizer {
+                "sgd" => false,
+                "adam" => true,
+                other => {
+                    return Err(PyValueError::new_err(format!(
+                        "optimizer must be \"sgd\" or \"adam\", not {other:?}"
+                    )))
+                }
+            },
+            data: data.unwrap_or_default(),
         };
         run_study(py, &self.game, options)
     }

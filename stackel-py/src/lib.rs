@@ -36,7 +36,10 @@ fn stackel(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<game::Game>()?;
     m.add_class::<study::Rate>()?;
     m.add_class::<study::StudyResult>()?;
+    m.add_class::<study::Sampler>()?;
     m.add_function(wrap_pyfunction!(study::rate, m)?)?;
+    m.add_function(wrap_pyfunction!(study::normal, m)?)?;
+    m.add_function(wrap_pyfunction!(study::mixture, m)?)?;
     m.add("DslError", m.py().get_type::<DslError>())?;
     m.add("__version__", env!("CARGO_PKG_VERSION"))?;
     Ok(())

@@ -5,8 +5,9 @@ use pyo3::exceptions::PyValueError;
 use pyo3::prelude::*;
 use pyo3::types::PyList;
 use stackel_jit::DynGame;
+use stackel_runtime::data;
 use stackel_runtime::record::Fate;
-use stackel_runtime::{Dynamics, Game as _, Init, Noise, Schedule, Study};
+use stackel_runtime::{Dynamics, Game as _, Init, Noise, Optimizer, Schedule, Study};
 
 /// A step-size schedule gamma_k = a / (k + k0)^p.
 #[pyclass(module = "stackel", frozen)]
@@ -54,6 +55,52 @@ pub fn rate(a: f64, k0: f64, p: f64) -> PyResult<Rate> {
     Ok(Rate { a, k0, p })
 }
 
+/// A sampler of a data input, resampled every step of a study.
+#[pyclass(module = "stackel", frozen)]
+#[derive(Clone, Debug)]
+pub struct Sampler {
+    sampler: data::Sampler,
+    text: String,
+}
+
+#[pymethods]
+impl Sampler {
+    fn __repr__(&self) -> String {
+        self.text.clone()
+    }
+}
+
+/// Standard normal entries.
+#[pyfunction]
+pub fn normal() -> Sampler {
+    Sampler {
+        sampler: data::Sampler::standard_normal(),
+        text: "stackel.normal()".into(),
+    }
+}
+
+/// Rows from an equal-weight Gaussian mixture: component means (one row
+/// each, as long as the input's rows) and the shared variance.
+#[pyfunction]
+#[pyo3(signature = (means, *, variance))]
+pub fn mixture(means: Vec<Vec<f64>>, variance: f64) -> PyResult<Sampler> {
+    if !(variance > 0.0 && variance.is_finite()) {
+        return Err(PyValueError::new_err("variance must be finite and > 0"));
+    }
+    Ok(Sampler {
+        text: format!("stackel.mixture({means:?}, variance={variance})"),
+        sampler: data::Sampler::gaussian_mixture(means, variance),
+    })
+}
+
+/// Where a study's trajectories start.
+pub enum Start {
+    /// Every trajectory here.
+    Point(Vec<f64>),
+    /// PyTorch's default initialisation of linear layers, per player part.
+    Kaiming,
+}
+
 /// What `Game.study` was asked for.
 pub struct StudyOptions {
     pub rule: String,
@@ -64,11 +111,15 @@ pub struct StudyOptions {
     pub trajectories: u64,
     pub steps: u64,
     pub noise: f64,
-    pub init: Option<Vec<f64>>,
+    pub init: Option<Start>,
     pub init_box: Option<Vec<(f64, f64)>>,
     pub seed: u64,
     pub f32: bool,
     pub shard: Option<(u64, u64)>,
+    /// Adam instead of plain steps.
+    pub adam: bool,
+    /// A sampler per data input.
+    pub data: std::collections::BTreeMap<String, Sampler>,
 }
 
 fn need(r: Option<Rate>, name: &str, rule: &str) -> PyResult<Schedule> {
@@ -104,7 +155,8 @@ fn build(game: &DynGame, o: &StudyOptions) -> PyResult<Study<DynGame>> {
     }
     let n = game.n();
     let init = match (&o.init, &o.init_box) {
-        (Some(x), None) => Init::Point(x.clone()),
+        (Some(Start::Point(x)), None) => Init::Point(x.clone()),
+        (Some(Start::Kaiming), None) => Init::kaiming_uniform(),
         (None, Some(b)) => {
             let b = if b.len() == 1 {
                 vec![b[0]; n]
@@ -118,18 +170,27 @@ fn build(game: &DynGame, o: &StudyOptions) -> PyResult<Study<DynGame>> {
         }
         (None, None) => {
             return Err(PyValueError::new_err(
-                "give init=[x1, ...] or init_box=[(lo, hi), ...]",
+                "give init=[x1, ...], init=\"kaiming\" or init_box=[(lo, hi), ...]",
             ))
         }
         (Some(_), Some(_)) => return Err(PyValueError::new_err("give init or init_box, not both")),
     };
-    let mut study = Study::new(game.clone(), dynamics.eta(o.eta))
+    let dynamics = dynamics.eta(o.eta);
+    let dynamics = if o.adam {
+        dynamics.optimizer(Optimizer::adam())
+    } else {
+        dynamics
+    };
+    let mut study = Study::new(game.clone(), dynamics)
         .trajectories(o.trajectories)
         .steps(o.steps)
         .noise(Noise::variance(o.noise))
         .init(init)
         .seed(o.seed)
         .progress(false);
+    for (name, s) in &o.data {
+        study = study.data(name, s.sampler.clone());
+    }
     if let Some((i, k)) = o.shard {
         if k == 0 || i >= k {
             return Err(PyValueError::new_err("shard=(i, n) needs 0 <= i < n"));

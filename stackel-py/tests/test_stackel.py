@@ -142,3 +142,36 @@ def test_every_paper_game_loads_and_its_field_is_finite():
         g = stackel.Game.paper(name)
         x = np.full(g.n, 0.3)
         assert np.all(np.isfinite(g.omega(x)))
+
+
+def test_a_gan_trains_from_python():
+    g = stackel.Game.paper("mog_circle")
+    assert (g.d1, g.d2) == (1666, 129)
+    means = [[math.sin(k * math.pi / 4), math.cos(k * math.pi / 4)] for k in range(8)]
+    data = {"x": stackel.mixture(means, variance=0.3), "z": stackel.normal()}
+    run = lambda init="kaiming", **kw: g.study(
+        rule="two_timescale",
+        leader_rate=stackel.rate(a=1e-4, k0=1.0, p=0.0),
+        follower_rate=stackel.rate(a=1e-4, k0=1.0, p=0.0),
+        eta=1.0,
+        trajectories=2,
+        steps=3,
+        init=init,
+        optimizer="adam",
+        seed=3,
+        dtype="float32",
+        **kw,
+    )
+    r = run(data=data)
+    assert r.final_states.shape == (2, g.n)
+    assert np.all(np.isfinite(r.final_states)) and r.fates == ["finished"] * 2
+    assert np.array_equal(run(data=data).final_states, r.final_states)
+    with pytest.raises(ValueError, match="no sampler"):
+        run(data={"z": stackel.normal()})
+    with pytest.raises(ValueError, match="kaiming"):
+        run(data=data, init="xavier")
+    # point evaluation takes the state, then a batch of data
+    x = np.concatenate([r.final_states[0], np.zeros(512 + 4096)])
+    assert np.all(np.isfinite(g.omega(x))) and g.omega(x).shape == (g.n,)
+    with pytest.raises(ValueError, match="data entries"):
+        g.omega(r.final_states[0])
