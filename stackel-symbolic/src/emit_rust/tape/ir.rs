@@ -1,14 +1,22 @@
-//! The tape form as data, for back ends that run it without a Rust build
-//! (`stackel-jit`): one [`TapeProgram`] per cost and set of differentiated
-//! players, with the same statements, in the same order and with the same
-//! operations, as the Rust that `code.rs` emits for it: the forward pass
-//! (each needed let into its array, then the cost) and the reverse pass
-//! (adjoints of the active lets in reverse order, the gradient into
-//! `Grad`). A back end that runs every [`Val`] with the `Real` operation of
-//! its name, left to right as nested here, computes the generated code's
-//! bits, in any number type (plain, tangent, tangent of tangent).
+//! The tape form as data: one [`TapeProgram`] per cost and set of
+//! differentiated players, the forward pass (each needed let into its
+//! array, then the cost) and the reverse pass (adjoints of the active lets
+//! in reverse order, the gradient into `Grad`), by source transformation:
+//! `back(e, s)` adds `s * de/dleaf` into the adjoint of every leaf of `e`
+//! that depends on the differentiated players, with the local rules
+//! (u v)' = u' v + u v', (u / v)' = u' / v - u v' / v^2, f(u)' = f'(u) u',
+//! a sum's adjoint to every term, a max/min's to its first best term (ties
+//! to the smallest index, as the forward pass picks it); the values a rule
+//! needs are recomputed from the let arrays (cheap: a let body is one
+//! layer).
+//!
+//! Every back end runs these programs: the macro prints them as Rust
+//! (`rust.rs`), `stackel-jit` compiles them with Cranelift or interprets
+//! them. Each runs every [`Val`] with the `Real` operation of its name,
+//! left to right as nested here, so all compute the same bits, in any
+//! number type (plain, tangent, tangent of tangent).
 
-use super::code::{let_len, Cx};
+use super::activity::{let_len, Cx};
 use crate::model::{BinOp, BinaryFn, Expr, GameModel, Index, Shape, UnaryFn};
 use std::cell::Cell;
 
@@ -242,7 +250,8 @@ impl TapePrograms {
     }
 }
 
-/// The program of cost `c` under `cx`'s mask (`Cx::program`).
+/// The program of cost `c` under `cx`'s mask; with `grad`, its reverse
+/// pass.
 fn build(cx: &Cx<'_>, model: &GameModel, c: usize, grad: bool) -> TapeProgram {
     let b = Builder {
         cx,
@@ -337,7 +346,7 @@ impl Builder<'_, '_> {
         }
     }
 
-    /// `base + flat(index)` for a row-major `shape` (`code::flat`).
+    /// `base + flat(index)` for a row-major `shape`.
     fn flat(&self, base: usize, shape: Shape, index: &[Index]) -> Addr {
         let mut a = Addr {
             offset: base as i64,
@@ -367,7 +376,8 @@ impl Builder<'_, '_> {
             .collect()
     }
 
-    /// Where entry `index` of let `id` sits in its array (`Cx::let_flat`).
+    /// Where entry `index` of let `id` sits in its array (row-major over
+    /// the let's index ranges).
     fn let_addr(&self, id: usize, index: &[Index]) -> Addr {
         let l = &self.model.program.lets[id];
         let mut a = Addr {
@@ -398,7 +408,8 @@ impl Builder<'_, '_> {
         out
     }
 
-    /// The value of `e` (`Cx::val`).
+    /// The value of `e`: an integer power up to 64 by `powi`, a sum of 8
+    /// or more terms without an inner reduction in four lanes.
     fn val(&self, e: &Expr) -> Val {
         let m = self.model;
         match e {
@@ -460,7 +471,7 @@ impl Builder<'_, '_> {
                 var: self.counter(*var),
                 lo: *lo,
                 hi: *hi,
-                lanes: hi - lo >= 8 && !super::code::has_reduction(body),
+                lanes: hi - lo >= 8 && !super::activity::has_reduction(body),
                 body: bx(self.val(body)),
             },
             Expr::Fold {
@@ -485,7 +496,7 @@ impl Builder<'_, '_> {
         (Stmt::Let(u, self.val(e)), u)
     }
 
-    /// `back(e, seed)` with `seed` bound to a fresh local (`Cx::scaled`).
+    /// `back(e, seed)` with `seed` bound to a fresh local.
     fn scaled(&self, e: &Expr, seed: Val) -> Vec<Stmt> {
         if !self.cx.active(e) {
             return Vec::new();
@@ -497,7 +508,7 @@ impl Builder<'_, '_> {
     }
 
     /// Adds `seed * de/dleaf` into the adjoint of every active leaf of `e`
-    /// (`Cx::back`).
+    /// (module docs).
     fn back(&self, e: &Expr, seed: u32) -> Vec<Stmt> {
         if !self.cx.active(e) {
             return Vec::new();
@@ -657,9 +668,8 @@ impl Builder<'_, '_> {
         }
     }
 
-    /// `back(body, seed)` for a let's body whose value is stored
-    /// (`Cx::back_stored`): a root tanh, sigmoid or exp takes its
-    /// derivative from the stored value.
+    /// `back(body, seed)` for a let's body whose value is stored: a root
+    /// tanh, sigmoid or exp takes its derivative from the stored value.
     fn back_stored(&self, body: &Expr, stored: Val, seed: u32) -> Vec<Stmt> {
         if let Expr::Unary(f, a) = body {
             let d = match f {

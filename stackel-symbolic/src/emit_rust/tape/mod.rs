@@ -1,7 +1,9 @@
 //! The tape form: the costs as a straight-line program over the kept lets
 //! ([`crate::model::Program`]), each let computed once into an array (a
 //! network's layers), differentiated in reverse mode by source
-//! transformation (`code.rs`). For games with data inputs (minibatches),
+//! transformation (`ir.rs`, printed as Rust by `rust.rs`; `activity.rs`
+//! finds what depends on the differentiated players). For games with data
+//! inputs (minibatches),
 //! player parts (layers) or lets used many times, where inlining (the loop
 //! and unrolled forms) recomputes a let at every use.
 //!
@@ -28,9 +30,10 @@
 //! `x[N + offset ..]`. No WGSL: the GPU engine reports the form as
 //! unsupported.
 
-mod code;
+mod activity;
 pub mod ir;
 mod print;
+mod rust;
 
 pub use print::program_entries;
 
@@ -40,7 +43,8 @@ use super::loops::blocks::dense_methods;
 use super::options::Options;
 use crate::error::Errors;
 use crate::model::{Expr, GameModel};
-use code::Cx;
+use activity::Cx;
+use ir::TapePrograms;
 use proc_macro2::{Ident, TokenStream};
 use quote::quote;
 
@@ -77,8 +81,6 @@ pub fn zero_sum(model: &GameModel) -> bool {
 /// The whole tape-form game: struct, `Default`, helpers and `impl Game`;
 /// or the errors of followers whose cost does not read their variable.
 pub fn emit(model: &GameModel, options: &Options) -> Result<TokenStream, Errors> {
-    let players = 1 + model.followers.len();
-    let cx = Cx::new(model, vec![true; players]);
     check_followers(model)?;
     let d1 = model.leader_dim();
     let d2 = model.follower_dim();
@@ -87,38 +89,33 @@ pub fn emit(model: &GameModel, options: &Options) -> Result<TokenStream, Errors>
     let nd = model.data_len();
     let nf = model.followers.len();
     let (d1_l, d2_l, n_l, np_l, nd_l, nf_l) = (lit(d1), lit(d2), lit(n), lit(np), lit(nd), lit(nf));
-    let costs = &model.program.costs;
     let zero_sum = zero_sum(model);
-    let cost_arms: Vec<TokenStream> = (0..costs.len())
-        .map(|c| {
-            let prog = cx.program(c, false);
+    let programs = TapePrograms::new(model);
+    let cost_arms: Vec<TokenStream> = programs
+        .costs
+        .iter()
+        .enumerate()
+        .map(|(c, prog)| {
+            let prog = rust::program(prog);
             let c = lit(c);
             quote!(#c => { #prog cost })
         })
         .collect();
     // Gradient programs by the players they differentiate: all (0), the
     // leader (1), the followers (2), cost c's own player (3).
-    let grad_fns: Vec<TokenStream> = (0u8..4)
-        .map(|which| {
-            let arms = (0..costs.len()).filter_map(|c| {
-                let mask: Vec<bool> = (0..players)
-                    .map(|p| match which {
-                        0 => true,
-                        1 => p == 0,
-                        2 => p > 0,
-                        _ => p == c,
-                    })
-                    .collect();
-                if which == 3 && c == 0 {
-                    return None;
-                }
-                let prog = Cx::new(model, mask).program(c, true);
+    let grad_fns: Vec<TokenStream> = programs
+        .grads
+        .iter()
+        .enumerate()
+        .map(|(which, progs)| {
+            let arms = progs.iter().enumerate().filter_map(|(c, prog)| {
+                let prog = rust::program(prog.as_ref()?);
                 let c = lit(c);
                 Some(quote!(#c => { #prog cost }))
             });
             let f = quote::format_ident!(
                 "__tape_grad_{}",
-                ["all", "leader", "followers", "own"][which as usize]
+                ["all", "leader", "followers", "own"][which]
             );
             quote! {
                 fn #f<S: __stackel::Real>(&self, c: usize, x: &[S], p: &[S], g: &mut [S]) -> S {
