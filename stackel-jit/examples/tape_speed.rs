@@ -84,7 +84,7 @@ fn main() {
         t.elapsed().as_secs_f64() * 1e3,
         g.info().form
     );
-    let m = DiamondGan::default();
+    let m = DiamondGan;
     for (label, rows) in [
         ("f32", rows::<f32>(&g, &m, reps)),
         ("f64", rows::<f64>(&g, &m, reps)),

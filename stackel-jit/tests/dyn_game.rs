@@ -368,7 +368,7 @@ fn every_method_of_tape_form_games_equals_the_macro_game() {
         (REDUCE_TAPE, &|t| {
             equals_macro(t, &reduce_tape::ReduceLoops::default())
         }),
-        (SMALL_GAN, &|t| equals_macro(t, &SmallGan::default())),
+        (SMALL_GAN, &|t| equals_macro(t, &SmallGan)),
     ];
     for (text, check) in cases {
         let g = DynGame::from_dsl("tape.stk", text).expect("the tape-form game compiles");
@@ -401,7 +401,8 @@ fn the_paper_gans_from_text_equal_the_macro_games() {
         same(&[g.leader_cost(x)], &[m.leader_cost(x)], "f1");
         same(&[g.follower_cost(0, x)], &[m.follower_cost(0, x)], "f2");
         type Method<G, T> = fn(&G, &[T], &mut [T]);
-        let grads: [(Method<DynGame, T>, Method<G, T>, usize, &str); 3] = [
+        type Pair<G, T> = (Method<DynGame, T>, Method<G, T>, usize, &'static str);
+        let grads: [Pair<G, T>; 3] = [
             (DynGame::d1f1, G::d1f1, d1, "d1f1"),
             (DynGame::d2f1, G::d2f1, d2, "d2f1"),
             (DynGame::omega, G::omega, n, "omega"),
@@ -430,13 +431,13 @@ fn the_paper_gans_from_text_equal_the_macro_games() {
         let x32: Vec<f32> = x.iter().map(|&v| v as f32).collect();
         let d32: Vec<f32> = dir.iter().map(|&v| v as f32).collect();
         if seed == 1 {
-            let m = DiamondGan::default();
+            let m = DiamondGan;
             assert_eq!(g.info(), m.info());
             assert_eq!(g.formulas(), m.formulas());
             check(&g, &m, &x, &dir);
             check(&g, &m, &x32, &d32);
         } else {
-            let m = CircleGan::default();
+            let m = CircleGan;
             assert_eq!(g.info(), m.info());
             check(&g, &m, &x, &dir);
             check(&g, &m, &x32, &d32);
@@ -484,7 +485,7 @@ fn gan_studies_equal_the_macro_game() {
         if text {
             go!(g.clone())
         } else {
-            go!(SmallGan::default())
+            go!(SmallGan)
         }
     };
     let mut finals = Vec::new();

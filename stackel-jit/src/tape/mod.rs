@@ -50,13 +50,15 @@ struct Numbers {
     grads: [[Vec<Option<usize>>; 4]; 3],
 }
 
+/// Where a program of [`native_list`] belongs: `None` for a cost, or
+/// (depth, which) for a gradient; and the cost c.
+type Key = (Option<(usize, u8)>, usize);
+
 /// The programs each method runs natively, with their depths: every cost
 /// (plain), the gradients of which 1-3 (plain: D1f1, D2f1, each follower's
 /// own), every gradient at depth 1 (the operators) and the whole gradient
 /// at depth 2 (phi).
-fn native_list(
-    programs: &TapePrograms,
-) -> (Vec<(&TapeProgram, u32)>, Vec<(Option<(usize, u8)>, usize)>) {
+fn native_list(programs: &TapePrograms) -> (Vec<(&TapeProgram, u32)>, Vec<Key>) {
     let mut list = Vec::new();
     let mut keys = Vec::new();
     for (c, prog) in programs.costs.iter().enumerate() {
