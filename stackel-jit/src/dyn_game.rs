@@ -361,6 +361,31 @@ impl Game for DynGame {
     }
 }
 
+/// A dense block column by column from an operator (the macro's
+/// `emit_rust::loops::blocks::dense`, which the loop and tape forms
+/// share): for each unit direction e_j, j in `cols`, rows `rows` of
+/// `op(e_j)` into column j - cols.0 of `out`.
+pub(crate) fn dense<T: Real>(
+    op: impl Fn(&[T], &mut [T]),
+    dir_len: usize,
+    col_len: usize,
+    cols: (usize, usize),
+    rows: (usize, usize),
+    out: &mut [T],
+) {
+    let width = cols.1 - cols.0;
+    let mut e = vec![T::zero(); dir_len];
+    let mut col = vec![T::zero(); col_len];
+    for j in cols.0..cols.1 {
+        e[j] = T::one();
+        op(&e, &mut col);
+        e[j] = T::zero();
+        for r in rows.0..rows.1 {
+            out[(r - rows.0) * width + (j - cols.0)] = col[r];
+        }
+    }
+}
+
 /// The kept data of `text`, built by `make` the first time (module docs).
 pub(crate) fn keep(text: &str, make: impl FnOnce() -> Kept) -> &'static Kept {
     static KEPT: OnceLock<Mutex<HashMap<String, &'static Kept>>> = OnceLock::new();

@@ -7,7 +7,7 @@
 //! default, as for a macro game in the loop form.
 
 use crate::compile::{default_params, CompiledLoops};
-use crate::dyn_game::{compiled_costs, game_info, keep, leak_str, Kept, Params};
+use crate::dyn_game::{compiled_costs, dense, game_info, keep, leak_str, Kept, Params};
 use crate::interp::{run_kernel, KernelData};
 use crate::kernels::{JitKernels, KernelArgs};
 use stackel_runtime::cost::CompiledCosts;
@@ -125,32 +125,6 @@ impl LoopGame {
         run_kernel(kernel, &data, out);
     }
 
-    /// A dense block column by column from an operator (the macro's
-    /// `emit_rust::loops::blocks::dense`): for each unit direction e_j,
-    /// j in `cols`, rows `rows` of `op(e_j)` into column j - cols.0 of
-    /// `out`.
-    fn dense<T: Real>(
-        &self,
-        op: impl Fn(&[T], &mut [T]),
-        dir_len: usize,
-        col_len: usize,
-        cols: (usize, usize),
-        rows: (usize, usize),
-        out: &mut [T],
-    ) {
-        let width = cols.1 - cols.0;
-        let mut e = vec![T::zero(); dir_len];
-        let mut col = vec![T::zero(); col_len];
-        for j in cols.0..cols.1 {
-            e[j] = T::one();
-            op(&e, &mut col);
-            e[j] = T::zero();
-            for r in rows.0..rows.1 {
-                out[(r - rows.0) * width + (j - cols.0)] = col[r];
-            }
-        }
-    }
-
     /// A param block (`rows` x NP) one unit param direction at a time.
     fn param_block<T: Real>(
         &self,
@@ -254,19 +228,19 @@ impl Game for LoopGame {
 
     fn d11f1<T: Real>(&self, x: &[T], out: &mut [T]) {
         let (d1, _, n) = self.dims();
-        self.dense(|e, c| self.f1_hvp(x, e, c), n, n, (0, d1), (0, d1), out)
+        dense(|e, c| self.f1_hvp(x, e, c), n, n, (0, d1), (0, d1), out)
     }
     fn d12f1<T: Real>(&self, x: &[T], out: &mut [T]) {
         let (d1, _, n) = self.dims();
-        self.dense(|e, c| self.f1_hvp(x, e, c), n, n, (d1, n), (0, d1), out)
+        dense(|e, c| self.f1_hvp(x, e, c), n, n, (d1, n), (0, d1), out)
     }
     fn d22f1<T: Real>(&self, x: &[T], out: &mut [T]) {
         let (d1, _, n) = self.dims();
-        self.dense(|e, c| self.f1_hvp(x, e, c), n, n, (d1, n), (d1, n), out)
+        dense(|e, c| self.f1_hvp(x, e, c), n, n, (d1, n), (d1, n), out)
     }
     fn d22f2<T: Real>(&self, x: &[T], out: &mut [T]) {
         let (_, d2, _) = self.dims();
-        self.dense(
+        dense(
             |e, c| self.d22f2_mul(x, e, c),
             d2,
             d2,
@@ -277,7 +251,7 @@ impl Game for LoopGame {
     }
     fn d21f2<T: Real>(&self, x: &[T], out: &mut [T]) {
         let (d1, d2, _) = self.dims();
-        self.dense(
+        dense(
             |e, c| self.d21f2_mul(x, e, c),
             d1,
             d2,
@@ -288,7 +262,7 @@ impl Game for LoopGame {
     }
     fn d11phi<T: Real>(&self, x: &[T], lambda: &[T], out: &mut [T]) {
         let (d1, _, n) = self.dims();
-        self.dense(
+        dense(
             |e, c| self.phi_hvp(x, lambda, e, c),
             n,
             n,
@@ -299,7 +273,7 @@ impl Game for LoopGame {
     }
     fn d12phi<T: Real>(&self, x: &[T], lambda: &[T], out: &mut [T]) {
         let (d1, _, n) = self.dims();
-        self.dense(
+        dense(
             |e, c| self.phi_hvp(x, lambda, e, c),
             n,
             n,
@@ -310,7 +284,7 @@ impl Game for LoopGame {
     }
     fn d21phi<T: Real>(&self, x: &[T], lambda: &[T], out: &mut [T]) {
         let (d1, _, n) = self.dims();
-        self.dense(
+        dense(
             |e, c| self.phi_hvp(x, lambda, e, c),
             n,
             n,
@@ -321,7 +295,7 @@ impl Game for LoopGame {
     }
     fn d22phi<T: Real>(&self, x: &[T], lambda: &[T], out: &mut [T]) {
         let (d1, _, n) = self.dims();
-        self.dense(
+        dense(
             |e, c| self.phi_hvp(x, lambda, e, c),
             n,
             n,

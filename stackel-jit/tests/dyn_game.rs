@@ -308,9 +308,21 @@ fn every_method_of_loop_form_games_equals_the_macro_game() {
     }
 }
 
-/// A small GAN with data inputs and players made of parts (tape form by
-/// default): leaky_relu, log_sigmoid, tanh.
-const SMALL_GAN: &str = stringify!(
+/// A game compiled by `stackel_game!` in the form the macro chooses, and
+/// its DSL text.
+macro_rules! game_and_text {
+    ($text:ident, $($game:tt)*) => {
+        stackel_macros::stackel_game! {
+            #[stackel(crate = stackel_runtime)]
+            $($game)*
+        }
+        const $text: &str = stringify!($($game)*);
+    };
+}
+
+// A small GAN with data inputs and players made of parts (tape form by
+// default): leaky_relu, log_sigmoid, tanh, a max reduction.
+game_and_text!(SMALL_GAN,
     pub game SmallGan {
         const B = 4;
         const Z = 2;
@@ -328,26 +340,6 @@ const SMALL_GAN: &str = stringify!(
         cost disc = loss_d + 0.01 * sum(j in 0..H) v2[j]^2 + 0.1 * max(j in 0..H) relu(v1[j, 0]) * c1[j];
     }
 );
-
-stackel_macros::stackel_game! {
-    #[stackel(crate = stackel_runtime)]
-    pub game SmallGan {
-        const B = 4;
-        const Z = 2;
-        const H = 3;
-        data x: [B, 2];
-        data z: [B, Z];
-        leader gen { w1: [H, Z], b1: [H], w2: [2, H], b2: [2] };
-        follower disc { v1: [H, 2], c1: [H], v2: [H], c2 };
-        let h[b in 0..B, j in 0..H] = tanh(sum(i in 0..Z) w1[j, i] * z[b, i] + b1[j]);
-        let g[b in 0..B, k in 0..2] = sum(i in 0..H) w2[k, i] * h[b, i] + b2[k];
-        let dr[b in 0..B] = sum(j in 0..H) v2[j] * leaky_relu(sum(i in 0..2) v1[j, i] * x[b, i] + c1[j], 0.2) + c2;
-        let df[b in 0..B] = sum(j in 0..H) v2[j] * leaky_relu(sum(i in 0..2) v1[j, i] * g[b, i] + c1[j], 0.2) + c2;
-        let loss_d = -mean(b in 0..B) (log_sigmoid(dr[b]) + log_sigmoid(-df[b]));
-        cost gen = -mean(b in 0..B) log_sigmoid(df[b]);
-        cost disc = loss_d + 0.01 * sum(j in 0..H) v2[j]^2 + 0.1 * max(j in 0..H) relu(v1[j, 0]) * c1[j];
-    }
-}
 
 #[test]
 fn every_method_of_tape_form_games_equals_the_macro_game() {
@@ -944,15 +936,25 @@ fn agrees_with_unrolled(
     Ok(())
 }
 
-/// Mutated paper games: whatever the text, `from_dsl` returns, never
-/// panics, and a game it returns evaluates. 1,500 texts a run;
+/// Mutated paper games and tape-form games: whatever the text, `from_dsl`
+/// returns, never panics, and a game it returns evaluates (omega and H w).
+/// 1,500 texts a run;
 /// `STACKEL_FUZZ_CASES=10000` for a longer campaign.
 #[test]
 fn mutated_texts_never_panic() {
     let cases: usize = std::env::var("STACKEL_FUZZ_CASES").map_or(1500, |v| {
         v.parse().expect("STACKEL_FUZZ_CASES is a number of texts")
     });
-    let texts = [DUOPOLY, TORUS, EXAMPLE1, COVARIANCE3];
+    // the paper games, and two tape-form games (a network with data inputs
+    // and parts, lets over index ranges)
+    let texts = [
+        DUOPOLY,
+        TORUS,
+        EXAMPLE1,
+        COVARIANCE3,
+        SMALL_GAN,
+        TWO_LAYER_TAPE,
+    ];
     let pieces = [
         "+", "-", "*", "/", "(", ")", ";", "x", "q1", "[0]", "sum(i)", "^", "2.0", "leader",
         "follower", "param", "let", "cost", "=", ",", "ln", "}", "{", " ", "after", "angle",
@@ -990,9 +992,10 @@ fn mutated_texts_never_panic() {
         let text: String = t.into_iter().collect();
         match DynGame::from_dsl("mutated.stk", &text) {
             Ok(g) => {
-                let x = point(g.n(), k as u64);
+                let x = point(g.n() + g.nd(), k as u64);
                 let mut o = vec![0.0; g.n()];
                 g.omega(&x, &mut o);
+                g.d22f2_mul(&x, &point(g.d2(), 3), &mut o[..g.d2()]);
                 ok += 1;
             }
             Err(_) => err += 1,

@@ -16,7 +16,7 @@ pub(crate) mod native;
 pub(crate) mod run;
 
 use crate::compile::default_params;
-use crate::dyn_game::{compiled_costs, game_info, keep, Kept, Params};
+use crate::dyn_game::{compiled_costs, dense, game_info, keep, Kept, Params};
 use crate::{JitError, Precision};
 use native::{Lens, NativeTape};
 use stackel_runtime::cost::CompiledCosts;
@@ -437,30 +437,6 @@ impl TapeGame {
             pdir[k] = 0.0;
         }
     }
-
-    /// A dense block column by column from an operator (the macro's
-    /// `emit_rust::loops::blocks::dense`).
-    fn dense<T: Real>(
-        &self,
-        op: impl Fn(&[T], &mut [T]),
-        dir_len: usize,
-        col_len: usize,
-        cols: (usize, usize),
-        rows: (usize, usize),
-        out: &mut [T],
-    ) {
-        let width = cols.1 - cols.0;
-        let mut e = vec![T::zero(); dir_len];
-        let mut col = vec![T::zero(); col_len];
-        for j in cols.0..cols.1 {
-            e[j] = T::one();
-            op(&e, &mut col);
-            e[j] = T::zero();
-            for r in rows.0..rows.1 {
-                out[(r - rows.0) * width + (j - cols.0)] = col[r];
-            }
-        }
-    }
 }
 
 impl Game for TapeGame {
@@ -594,45 +570,45 @@ impl Game for TapeGame {
 
     fn d11f1<T: Real>(&self, x: &[T], out: &mut [T]) {
         let (d1, _, n, _) = self.dims();
-        self.dense(|e, c| self.f1_hvp(x, e, c), n, n, (0, d1), (0, d1), out)
+        dense(|e, c| self.f1_hvp(x, e, c), n, n, (0, d1), (0, d1), out)
     }
     fn d12f1<T: Real>(&self, x: &[T], out: &mut [T]) {
         let (d1, _, n, _) = self.dims();
-        self.dense(|e, c| self.f1_hvp(x, e, c), n, n, (d1, n), (0, d1), out)
+        dense(|e, c| self.f1_hvp(x, e, c), n, n, (d1, n), (0, d1), out)
     }
     fn d22f1<T: Real>(&self, x: &[T], out: &mut [T]) {
         let (d1, _, n, _) = self.dims();
-        self.dense(|e, c| self.f1_hvp(x, e, c), n, n, (d1, n), (d1, n), out)
+        dense(|e, c| self.f1_hvp(x, e, c), n, n, (d1, n), (d1, n), out)
     }
     fn d22f2<T: Real>(&self, x: &[T], out: &mut [T]) {
         let (_, d2, _, _) = self.dims();
         let h = |e: &[T], c: &mut [T]| self.d22f2_mul(x, e, c);
-        self.dense(h, d2, d2, (0, d2), (0, d2), out)
+        dense(h, d2, d2, (0, d2), (0, d2), out)
     }
     fn d21f2<T: Real>(&self, x: &[T], out: &mut [T]) {
         let (d1, d2, _, _) = self.dims();
         let b = |e: &[T], c: &mut [T]| self.d21f2_mul(x, e, c);
-        self.dense(b, d1, d2, (0, d1), (0, d2), out)
+        dense(b, d1, d2, (0, d1), (0, d2), out)
     }
     fn d11phi<T: Real>(&self, x: &[T], lambda: &[T], out: &mut [T]) {
         let (d1, _, n, _) = self.dims();
         let phi = |e: &[T], c: &mut [T]| self.phi_hvp(x, lambda, e, c);
-        self.dense(phi, n, n, (0, d1), (0, d1), out)
+        dense(phi, n, n, (0, d1), (0, d1), out)
     }
     fn d12phi<T: Real>(&self, x: &[T], lambda: &[T], out: &mut [T]) {
         let (d1, _, n, _) = self.dims();
         let phi = |e: &[T], c: &mut [T]| self.phi_hvp(x, lambda, e, c);
-        self.dense(phi, n, n, (d1, n), (0, d1), out)
+        dense(phi, n, n, (d1, n), (0, d1), out)
     }
     fn d21phi<T: Real>(&self, x: &[T], lambda: &[T], out: &mut [T]) {
         let (d1, _, n, _) = self.dims();
         let phi = |e: &[T], c: &mut [T]| self.phi_hvp(x, lambda, e, c);
-        self.dense(phi, n, n, (0, d1), (d1, n), out)
+        dense(phi, n, n, (0, d1), (d1, n), out)
     }
     fn d22phi<T: Real>(&self, x: &[T], lambda: &[T], out: &mut [T]) {
         let (d1, _, n, _) = self.dims();
         let phi = |e: &[T], c: &mut [T]| self.phi_hvp(x, lambda, e, c);
-        self.dense(phi, n, n, (d1, n), (d1, n), out)
+        dense(phi, n, n, (d1, n), (d1, n), out)
     }
 
     fn d1p_f1<T: Real>(&self, x: &[T], out: &mut [T]) {
