@@ -58,6 +58,7 @@ fn rows<T: Real>(g: &DynGame, m: &DiamondGan, reps: usize) -> Vec<(&'static str,
     row!("leader cost", h => std::hint::black_box(h.leader_cost(&x)));
     row!("d1f1", h => h.d1f1(&x, &mut out[..d1]));
     row!("d2f2", h => h.d2f2(&x, &mut out[..d2]));
+    row!("omega", h => h.omega(&x, &mut out[..n]));
     row!("H w", h => h.d22f2_mul(&x, &v, &mut out[..d2]));
     row!("B^T v", h => h.d21f2_tmul(&x, &v, &mut out[..d1]));
     g.d21f2_tmul(&x, &v, &mut out[..d1]);

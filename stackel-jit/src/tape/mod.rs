@@ -47,17 +47,18 @@ struct Compiled {
 /// Where each program's native code is (`None`: interpreted).
 struct Numbers {
     costs: Vec<Option<usize>>,
+    omega: Option<usize>,
     grads: [[Vec<Option<usize>>; 4]; 3],
 }
 
 /// Where a program of [`native_list`] belongs: `None` for a cost, or
-/// (depth, which) for a gradient; and the cost c.
+/// (depth, which) for a gradient; and the cost c (omega: which 4).
 type Key = (Option<(usize, u8)>, usize);
 
 /// The programs each method runs natively, with their depths: every cost
 /// (plain), the gradients of which 1-3 (plain: D1f1, D2f1, each follower's
-/// own), every gradient at depth 1 (the operators) and the whole gradient
-/// at depth 2 (phi).
+/// own), omega (plain), every gradient at depth 1 (the operators) and the
+/// whole gradient at depth 2 (phi).
 fn native_list(programs: &TapePrograms) -> (Vec<(&TapeProgram, u32)>, Vec<Key>) {
     let mut list = Vec::new();
     let mut keys = Vec::new();
@@ -65,6 +66,8 @@ fn native_list(programs: &TapePrograms) -> (Vec<(&TapeProgram, u32)>, Vec<Key>) 
         list.push((prog, 0));
         keys.push((None, c));
     }
+    list.push((&programs.omega, 0));
+    keys.push((Some((0, 4)), 0));
     for (depth, whiches) in [(0u32, &[1u8, 2, 3][..]), (1, &[0, 1, 2, 3]), (2, &[0])] {
         for &which in whiches {
             for (c, prog) in programs.grads[which as usize].iter().enumerate() {
@@ -107,6 +110,7 @@ impl TapeGame {
         let ((f64, found), (f32, _)) = (f64?, f32?);
         let mut numbers = Numbers {
             costs: vec![None; programs.costs.len()],
+            omega: None,
             grads: std::array::from_fn(|_| {
                 std::array::from_fn(|_| vec![None; programs.costs.len()])
             }),
@@ -114,6 +118,7 @@ impl TapeGame {
         for ((key, c), number) in keys.into_iter().zip(found) {
             match key {
                 None => numbers.costs[c] = number,
+                Some((_, 4)) => numbers.omega = number,
                 Some((depth, which)) => numbers.grads[depth][which as usize][c] = number,
             }
         }
@@ -163,7 +168,7 @@ impl TapeGame {
                 })
             })
             .count();
-        n.costs.iter().filter(|c| c.is_none()).count() + grads
+        n.costs.iter().filter(|c| c.is_none()).count() + grads + n.omega.is_none() as usize
     }
 
     fn dims(&self) -> (usize, usize, usize, usize) {
@@ -184,7 +189,7 @@ impl TapeGame {
     /// program adds into `g` (N entries; empty for a cost program).
     fn exec<S: Real>(&self, prog: &TapeProgram, x: &[S], p: &[S], g: &mut [S]) -> S {
         let (_, _, n, nd) = self.dims();
-        let g = if prog.reverse.is_empty() {
+        let g = if prog.passes.is_empty() {
             g
         } else {
             &mut g[..n]
@@ -497,10 +502,29 @@ impl Game for TapeGame {
         }
     }
 
+    /// One forward pass, then each player's gradient of its own cost
+    /// (`__tape_omega`).
     fn omega<T: Real>(&self, x: &[T], out: &mut [T]) {
-        let (d1, _, n, _) = self.dims();
-        self.d1f1(x, &mut out[..d1]);
-        self.d2f2(x, &mut out[d1..n]);
+        let (_, _, n, nd) = self.dims();
+        let cd = &*self.compiled;
+        let out = &mut out[..n];
+        out.iter_mut().for_each(|v| *v = T::zero());
+        if let Some(k) = cd.numbers.omega {
+            let prog = &cd.programs.omega;
+            macro_rules! native {
+                ($as:ident, $as_mut:ident, $code:expr, $p:expr) => {
+                    if let Some(x) = T::$as(&x[..n + nd]) {
+                        let g = T::$as_mut(out).expect("out has x's number type");
+                        $code.run(k, prog, &cd.lens, &[x], &[$p], &mut [g]);
+                        return;
+                    }
+                };
+            }
+            native!(as_f64s, as_f64s_mut, cd.f64, &self.params.f64);
+            native!(as_f32s, as_f32s_mut, cd.f32, &self.params.f32);
+        }
+        let p = self.params_as::<T>();
+        self.exec(&cd.programs.omega, x, &p, out);
     }
 
     fn d22f2_mul<T: Real>(&self, x: &[T], w: &[T], out: &mut [T]) {

@@ -27,12 +27,16 @@ pub(crate) fn check_bounds(prog: &TapeProgram, lens: &Lens) -> Result<(), String
     let mut c = Check {
         lens,
         lets: prog.lets.iter().map(|&(k, _)| k).collect(),
-        adjoints: prog.adjoints.iter().map(|&(k, _)| k).collect(),
+        adjoints: Vec::new(),
         ranges: HashMap::new(),
     };
     c.stmts(&prog.forward)?;
     c.val(&prog.cost)?;
-    c.stmts(&prog.reverse)
+    for pass in &prog.passes {
+        c.adjoints = pass.adjoints.iter().map(|&(k, _)| k).collect();
+        c.stmts(&pass.body)?;
+    }
+    Ok(())
 }
 
 struct Check<'a> {
@@ -255,7 +259,7 @@ impl NativeTape {
         );
         assert!(p.len() == comps && x.iter().all(|v| v.len() >= lens.x));
         assert!(p.iter().all(|v| v.len() >= lens.p));
-        let grad = !prog.reverse.is_empty();
+        let grad = !prog.passes.is_empty();
         assert!(!grad || (g.len() == comps && g.iter().all(|v| v.len() >= lens.grad)));
         let mut lets: Vec<Vec<F>> = Vec::new();
         let mut table = vec![std::ptr::null_mut::<u8>(); table_len(self.lets, comps)];
@@ -270,7 +274,16 @@ impl NativeTape {
             // SAFETY: c < comps = cost.len()
             table[cost_plane(comps, c)] = unsafe { cost_at.add(c) } as *mut u8;
         }
-        for (arrays, adjoint) in [(&prog.lets, false), (&prog.adjoints, true)] {
+        // each let's adjoint planes once, at the let's length (every pass
+        // zeroes the ones it uses first)
+        let mut adjoints: Vec<(usize, usize)> = prog
+            .passes
+            .iter()
+            .flat_map(|p| p.adjoints.iter().copied())
+            .collect();
+        adjoints.sort_unstable();
+        adjoints.dedup();
+        for (arrays, adjoint) in [(&prog.lets, false), (&adjoints, true)] {
             for &(k, len) in arrays {
                 for c in 0..comps {
                     let mut v = vec![F::default(); len];
@@ -305,10 +318,9 @@ mod tests {
     fn prog(forward: Vec<Stmt>) -> TapeProgram {
         TapeProgram {
             lets: vec![(0, 4)],
-            adjoints: Vec::new(),
             forward,
             cost: Val::Const(0.0),
-            reverse: Vec::new(),
+            passes: Vec::new(),
             locals: 0,
             counters: 2,
         }

@@ -12,8 +12,8 @@ use stackel_symbolic::emit_rust::tape::ir::{Addr, Array, Stmt, TapeProgram, Val}
 use stackel_symbolic::model::BinaryFn;
 
 /// Runs `prog` on the state `x` (N player entries, then the data) and the
-/// params `p`: returns the cost and, for a gradient program, adds the
-/// gradient into `g` (N entries).
+/// params `p`: returns the cost and adds each reverse pass's gradient into
+/// `g` (N entries; empty for a cost program).
 pub(crate) fn run<S: Real>(prog: &TapeProgram, lets: usize, x: &[S], p: &[S], g: &mut [S]) -> S {
     let mut m = Machine {
         x,
@@ -29,10 +29,12 @@ pub(crate) fn run<S: Real>(prog: &TapeProgram, lets: usize, x: &[S], p: &[S], g:
     }
     m.stmts(&prog.forward);
     let cost = m.val(&prog.cost);
-    for &(k, len) in &prog.adjoints {
-        m.adjoints[k] = vec![S::zero(); len];
+    for pass in &prog.passes {
+        for &(k, len) in &pass.adjoints {
+            m.adjoints[k] = vec![S::zero(); len];
+        }
+        m.stmts(&pass.body);
     }
-    m.stmts(&prog.reverse);
     cost
 }
 

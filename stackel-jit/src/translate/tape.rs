@@ -106,7 +106,12 @@ pub(crate) fn tape(
         let base = t.planes[cost_plane(comps, c)];
         t.cx.b.ins().store(flags, v, base, 0);
     }
-    t.stmts(&prog.reverse);
+    for pass in &prog.passes {
+        for &(k, len) in &pass.adjoints {
+            t.zero(Array::Adjoint(k), len);
+        }
+        t.stmts(&pass.body);
+    }
     t.cx.b.ins().return_(&[]);
     t.cx.b.seal_all_blocks();
     t.cx.b.finalize(config);
@@ -487,6 +492,24 @@ impl Tx<'_, '_> {
         for (k, c) in v.comps().into_iter().enumerate() {
             let at = self.address(array, addr, k);
             self.cx.b.ins().store(flags, c, at, 0);
+        }
+    }
+
+    /// Zeroes the first `len` entries of every plane of `array`.
+    fn zero(&mut self, array: Array, len: usize) {
+        let (ty, flags, w) = (self.cx.ty, self.cx.flags, self.cx.width as i64);
+        for c in 0..self.comps() {
+            let base = self.planes[plane(array, self.lets, self.comps(), c)];
+            self.counted(0, len as i64, 1, &mut |t, k| {
+                let zero = if ty == types::F32 {
+                    t.cx.b.ins().f32const(0.0)
+                } else {
+                    t.cx.b.ins().f64const(0.0)
+                };
+                let off = t.cx.b.ins().imul_imm_s(k, w);
+                let at = t.cx.b.ins().iadd(base, off);
+                t.cx.b.ins().store(flags, zero, at, 0);
+            });
         }
     }
 

@@ -168,26 +168,33 @@ pub enum Stmt {
     },
 }
 
-/// One tape program: cost `c` and, with `grad`, its gradient over the
-/// players a mask selects, added into `Grad`.
+/// One tape program: the forward pass, a cost and the reverse passes,
+/// each adding a gradient over the players its mask selects into `Grad`.
 #[derive(Clone, Debug, PartialEq)]
 pub struct TapeProgram {
     /// The let arrays the forward pass fills: (let id, length); every
     /// other let array stays empty.
     pub lets: Vec<(usize, usize)>,
-    /// The adjoint arrays the reverse pass uses: (let id, length), zero
-    /// at the start.
-    pub adjoints: Vec<(usize, usize)>,
     /// The forward pass (stores into `Let` arrays).
     pub forward: Vec<Stmt>,
     /// The cost, after the forward pass.
     pub cost: Val,
-    /// The reverse pass (empty without a gradient).
-    pub reverse: Vec<Stmt>,
+    /// The reverse passes, one after the other: none for a cost, one for a
+    /// gradient, one per player for omega.
+    pub passes: Vec<ReversePass>,
     /// Locals used (numbered from 0).
     pub locals: u32,
     /// Counters used (numbered by sum variable, from 0).
     pub counters: u32,
+}
+
+/// One reverse pass: a cost's gradient over the players of a mask.
+#[derive(Clone, Debug, PartialEq)]
+pub struct ReversePass {
+    /// The adjoint arrays it uses: (let id, length), zero at its start.
+    pub adjoints: Vec<(usize, usize)>,
+    /// Its statements.
+    pub body: Vec<Stmt>,
 }
 
 /// The programs of one game, as the tape form's generated methods select
@@ -200,6 +207,10 @@ pub struct TapePrograms {
     /// (1), the followers (2), cost c's own player (3); `None` for the
     /// leader's own (which 3, c 0), never generated.
     pub grads: [Vec<Option<TapeProgram>>; 4],
+    /// omega = (D1f1, D2f2): one forward pass, then the leader's gradient
+    /// of f1 and each follower's gradient of its own cost (the same bits
+    /// as `grads[1][0]` and `grads[3][i]` run one by one).
+    pub omega: TapeProgram,
     /// The follower blocks: (offset in x, length).
     pub blocks: Vec<(usize, usize)>,
     /// d1, d2, NP, ND.
@@ -212,32 +223,38 @@ impl TapePrograms {
     /// Every program of `model`'s tape form.
     pub fn new(model: &GameModel) -> Self {
         let players = 1 + model.followers.len();
-        let all = Cx::new(model, vec![true; players]);
-        let costs = (0..players).map(|c| build(&all, model, c, false)).collect();
+        let mask = |which: u8, c: usize| -> Vec<bool> {
+            (0..players)
+                .map(|p| match which {
+                    0 => true,
+                    1 => p == 0,
+                    2 => p > 0,
+                    _ => p == c,
+                })
+                .collect()
+        };
+        let costs = (0..players).map(|c| build(model, c, &[])).collect();
         let grads = [0u8, 1, 2, 3].map(|which| {
             (0..players)
                 .map(|c| {
                     if which == 3 && c == 0 {
                         return None;
                     }
-                    let mask = (0..players)
-                        .map(|p| match which {
-                            0 => true,
-                            1 => p == 0,
-                            2 => p > 0,
-                            _ => p == c,
-                        })
-                        .collect();
-                    Some(build(&Cx::new(model, mask), model, c, true))
+                    Some(build(model, c, &[(c, Cx::new(model, mask(which, c)))]))
                 })
                 .collect()
         });
+        let passes: Vec<(usize, Cx<'_>)> = (0..players)
+            .map(|c| (c, Cx::new(model, mask(if c == 0 { 1 } else { 3 }, c))))
+            .collect();
+        let omega = build(model, 0, &passes);
         let blocks = (1..players)
             .map(|p| (model.player_offset(p), model.player(p).shape.len()))
             .collect();
         TapePrograms {
             costs,
             grads,
+            omega,
             blocks,
             let_lens: model.program.lets.iter().map(let_len).collect(),
             dims: [
@@ -250,19 +267,24 @@ impl TapePrograms {
     }
 }
 
-/// The program of cost `c` under `cx`'s mask; with `grad`, its reverse
-/// pass.
-fn build(cx: &Cx<'_>, model: &GameModel, c: usize, grad: bool) -> TapeProgram {
+/// The program of cost `c`, with a reverse pass for each (cost, mask) of
+/// `passes`: the forward pass computes the lets any of them needs.
+fn build(model: &GameModel, c: usize, passes: &[(usize, Cx<'_>)]) -> TapeProgram {
+    let all = Cx::new(model, vec![true; 1 + model.followers.len()]);
+    let (locals, counters) = (Cell::new(0), Cell::new(0));
     let b = Builder {
-        cx,
+        cx: &all,
         model,
-        locals: Cell::new(0),
-        counters: Cell::new(0),
+        locals: &locals,
+        counters: &counters,
     };
     let lets = &model.program.lets;
     let cost = &model.program.costs[c];
     let mut need = vec![false; lets.len()];
-    cx.need(cost, &mut need);
+    all.need(cost, &mut need);
+    for (p, _) in passes {
+        all.need(&model.program.costs[*p], &mut need);
+    }
     let mut forward = Vec::new();
     let mut arrays = Vec::new();
     for (k, l) in lets.iter().enumerate() {
@@ -275,37 +297,57 @@ fn build(cx: &Cx<'_>, model: &GameModel, c: usize, grad: bool) -> TapeProgram {
         forward.extend(b.let_loops(k, vec![Stmt::Store(Array::Let(k), at, body)]));
     }
     let value = b.val(cost);
-    let mut adjoints = Vec::new();
-    let mut reverse = Vec::new();
-    if grad {
-        for (k, l) in lets.iter().enumerate() {
-            if need[k] && cx.is_let_active(k) {
-                adjoints.push((k, let_len(l)));
-            }
-        }
-        let seed = b.local();
-        reverse.push(Stmt::Let(seed, Val::Const(1.0)));
-        reverse.extend(b.back(cost, seed));
-        for (k, l) in lets.iter().enumerate().rev() {
-            if !(need[k] && cx.is_let_active(k)) {
-                continue;
-            }
-            let at = b.let_addr(k, &b.own(k));
-            let adj = b.local();
-            let mut body = vec![Stmt::Let(adj, Val::Load(Array::Adjoint(k), at.clone()))];
-            body.extend(b.back_stored(&l.body, Val::Load(Array::Let(k), at), adj));
-            reverse.extend(b.let_loops(k, body));
-        }
-    }
+    let passes = passes
+        .iter()
+        .map(|(p, cx)| {
+            let b = Builder {
+                cx,
+                model,
+                locals: &locals,
+                counters: &counters,
+            };
+            reverse_pass(&b, *p)
+        })
+        .collect();
     TapeProgram {
         lets: arrays,
-        adjoints,
         forward,
         cost: value,
-        reverse,
-        locals: b.locals.get(),
-        counters: b.counters.get(),
+        passes,
+        locals: locals.get(),
+        counters: counters.get(),
     }
+}
+
+/// The gradient of cost `c` over `b`'s mask, added into `Grad`: the cost's
+/// own adjoint, then each let it needs that depends on the mask, in
+/// reverse order.
+fn reverse_pass(b: &Builder<'_, '_>, c: usize) -> ReversePass {
+    let (model, cx) = (b.model, b.cx);
+    let lets = &model.program.lets;
+    let cost = &model.program.costs[c];
+    let mut need = vec![false; lets.len()];
+    cx.need(cost, &mut need);
+    let mut adjoints = Vec::new();
+    for (k, l) in lets.iter().enumerate() {
+        if need[k] && cx.is_let_active(k) {
+            adjoints.push((k, let_len(l)));
+        }
+    }
+    let seed = b.local();
+    let mut body = vec![Stmt::Let(seed, Val::Const(1.0))];
+    body.extend(b.back(cost, seed));
+    for (k, l) in lets.iter().enumerate().rev() {
+        if !(need[k] && cx.is_let_active(k)) {
+            continue;
+        }
+        let at = b.let_addr(k, &b.own(k));
+        let adj = b.local();
+        let mut each = vec![Stmt::Let(adj, Val::Load(Array::Adjoint(k), at.clone()))];
+        each.extend(b.back_stored(&l.body, Val::Load(Array::Let(k), at), adj));
+        body.extend(b.let_loops(k, each));
+    }
+    ReversePass { adjoints, body }
 }
 
 /// `Val` constructors.
@@ -320,9 +362,10 @@ fn mul(a: Val, b: Val) -> Val {
 struct Builder<'a, 'b> {
     cx: &'a Cx<'b>,
     model: &'a GameModel,
-    locals: Cell<u32>,
+    /// Locals handed out (shared by a program's passes).
+    locals: &'a Cell<u32>,
     /// One more than the largest counter seen.
-    counters: Cell<u32>,
+    counters: &'a Cell<u32>,
 }
 
 impl Builder<'_, '_> {

@@ -128,6 +128,7 @@ pub fn emit(model: &GameModel, options: &Options) -> Result<TokenStream, Errors>
             }
         })
         .collect();
+    let omega_prog = rust::program(&programs.omega);
     // Follower blocks: (offset in x, length).
     let blocks: Vec<(usize, usize)> = (1..=nf)
         .map(|p| (model.player_offset(p), model.player(p).shape.len()))
@@ -173,6 +174,13 @@ pub fn emit(model: &GameModel, options: &Options) -> Result<TokenStream, Errors>
             }
 
             #(#grad_fns)*
+
+            /// omega = (D1f1, D2f2) added into `g` (N entries): one forward
+            /// pass, then each player's gradient of its own cost.
+            fn __tape_omega<S: __stackel::Real>(&self, x: &[S], p: &[S], g: &mut [S]) {
+                let (x, g) = (&x[..#n_l + #nd_l], &mut g[..#n_l]);
+                #omega_prog
+            }
 
             /// Cost `c` and, added into `g` (N entries), its gradient
             /// (reverse mode) over the players `which` selects: 0 all, 1 the
@@ -326,8 +334,10 @@ pub fn emit(model: &GameModel, options: &Options) -> Result<TokenStream, Errors>
         }
 
         fn omega<T: __stackel::Real>(&self, x: &[T], out: &mut [T]) {
-            self.d1f1(x, &mut out[..#d1_l]);
-            self.d2f2(x, &mut out[#d1_l..#n_l]);
+            let p = self.__tape_params::<T>();
+            let mut g = ::std::vec![T::zero(); #n_l];
+            self.__tape_omega(x, &p, &mut g);
+            out[..#n_l].copy_from_slice(&g);
         }
 
         fn d22f2_mul<T: __stackel::Real>(&self, x: &[T], w: &[T], out: &mut [T]) {

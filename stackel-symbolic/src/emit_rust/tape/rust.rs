@@ -64,8 +64,8 @@ fn addr(a: &Addr) -> TokenStream {
 }
 
 /// The program's statements: the let arrays, the forward pass, `let cost:
-/// S = ...;`, then (a gradient program) the adjoint arrays and the
-/// reverse pass.
+/// S = ...;`, then each reverse pass in its own block (its adjoint arrays,
+/// zero, then its statements).
 pub(super) fn program(prog: &TapeProgram) -> TokenStream {
     let lets = prog.lets.iter().map(|&(k, len)| {
         let (t, len) = (ident("t", k), Literal::usize_unsuffixed(len));
@@ -73,17 +73,22 @@ pub(super) fn program(prog: &TapeProgram) -> TokenStream {
     });
     let forward = stmts(&prog.forward);
     let cost = val(&prog.cost);
-    let adjoints = prog.adjoints.iter().map(|&(k, len)| {
-        let (a, len) = (ident("a", k), Literal::usize_unsuffixed(len));
-        quote!(let mut #a: ::std::vec::Vec<S> = ::std::vec![S::zero(); #len];)
+    let passes = prog.passes.iter().map(|pass| {
+        let adjoints = pass.adjoints.iter().map(|&(k, len)| {
+            let (a, len) = (ident("a", k), Literal::usize_unsuffixed(len));
+            quote!(let mut #a: ::std::vec::Vec<S> = ::std::vec![S::zero(); #len];)
+        });
+        let body = stmts(&pass.body);
+        quote!({
+            #(#adjoints)*
+            #body
+        })
     });
-    let reverse = stmts(&prog.reverse);
     quote! {
         #(#lets)*
         #forward
         let cost: S = #cost;
-        #(#adjoints)*
-        #reverse
+        #(#passes)*
     }
 }
 
