@@ -517,42 +517,23 @@ fn a_gan_with_data_inputs_trains_from_text() {
     assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
     let fin = result(&c)["final_states"].as_array().unwrap().clone();
     assert!(fin.iter().all(|v| v.as_f64().unwrap().is_finite()));
-    // a data input without a sampler: a clear error and no output
-    let d = scratch("gan-unbound");
-    let o = stackel(&[
-        "study",
-        &g,
-        "--rule",
-        "simultaneous",
-        "--rate",
-        "4e-4,1,0",
-        "--init-kaiming",
-        "--data",
-        "z=normal",
-        "--out",
-        d.to_str().unwrap(),
-    ]);
-    assert!(!o.status.success());
-    let err = String::from_utf8_lossy(&o.stderr);
-    assert!(err.contains("data input `x` has no sampler"), "{err}");
-    assert!(!d.join("result.json").exists());
-    let o = stackel(&[
-        "study",
-        &g,
-        "--rule",
-        "simultaneous",
-        "--rate",
-        "4e-4,1,0",
-        "--init-kaiming",
-        "--data",
-        "x=mixture:-1:0,1",
-        "--data",
-        "z=normal",
-        "--out",
-        d.to_str().unwrap(),
-    ]);
-    assert!(!o.status.success());
-    assert!(String::from_utf8_lossy(&o.stderr).contains("variance must be"));
+    // bad data flags: a clear error and no output
+    let d = scratch("gan-bad-data");
+    for (data, message) in [
+        (&["z=normal"][..], "data input `x` has no sampler"),
+        (&["x=mixture:-1:0,1", "z=normal"], "variance must be"),
+    ] {
+        let mut a = vec!["study", &g, "--rule", "simultaneous", "--rate", "4e-4,1,0"];
+        a.extend(["--init-kaiming", "--out", d.to_str().unwrap()]);
+        for spec in data {
+            a.extend(["--data", spec]);
+        }
+        let o = stackel(&a);
+        assert!(!o.status.success());
+        let err = String::from_utf8_lossy(&o.stderr);
+        assert!(err.contains(message), "{err}");
+        assert!(!d.join("result.json").exists());
+    }
 }
 
 #[cfg(feature = "gpu")]

@@ -80,7 +80,8 @@ enum Code {
 /// The `'static` data of one game text (module docs).
 pub(crate) struct Kept {
     pub(crate) info: GameInfo,
-    pub(crate) wgsl: String,
+    /// The WGSL module; none for the tape form.
+    pub(crate) wgsl: Option<String>,
     pub(crate) formulas: Vec<BlockFormula>,
     pub(crate) costs: CompiledCosts,
 }

@@ -43,7 +43,7 @@ impl LoopGame {
         } = compiled;
         let kept = keep(text, || Kept {
             info: game_info(&model, zero_sum, Form::Loops),
-            wgsl,
+            wgsl: Some(wgsl),
             formulas: formulas
                 .into_iter()
                 .map(|b| BlockFormula {
@@ -326,7 +326,7 @@ impl Game for LoopGame {
     }
 
     fn wgsl(&self) -> Option<&'static str> {
-        Some(&self.compiled.kept.wgsl)
+        self.compiled.kept.wgsl.as_deref()
     }
 
     fn compiled_costs(&self) -> Option<&'static CompiledCosts> {

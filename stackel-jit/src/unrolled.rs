@@ -57,7 +57,7 @@ impl UnrolledGame {
         } = compiled;
         let kept = keep(text, || Kept {
             info: game_info(&model, lowered.derivatives.zero_sum, Form::Unrolled),
-            wgsl: stackel_symbolic::emit_wgsl::emit(&lowered),
+            wgsl: Some(stackel_symbolic::emit_wgsl::emit(&lowered)),
             formulas: stackel_symbolic::formula::block_formulas(&model, &lowered)
                 .into_iter()
                 .map(|b| BlockFormula {
@@ -468,7 +468,7 @@ impl Game for UnrolledGame {
     }
 
     fn wgsl(&self) -> Option<&'static str> {
-        Some(&self.compiled.kept.wgsl)
+        self.compiled.kept.wgsl.as_deref()
     }
 
     fn compiled_costs(&self) -> Option<&'static CompiledCosts> {

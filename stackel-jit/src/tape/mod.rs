@@ -34,8 +34,6 @@ pub(crate) struct TapeGame {
 
 struct Compiled {
     programs: TapePrograms,
-    /// The number of kept lets.
-    lets: usize,
     kept: &'static Kept,
     lens: Lens,
     f64: NativeTape,
@@ -49,36 +47,44 @@ struct Numbers {
     costs: Vec<Option<usize>>,
     omega: Option<usize>,
     grads: [[Vec<Option<usize>>; 4]; 3],
+    /// How many are `None`.
+    interpreted: usize,
 }
 
-/// Where a program of [`native_list`] belongs: `None` for a cost, or
-/// (depth, which) for a gradient; and the cost c (omega: which 4).
-type Key = (Option<(usize, u8)>, usize);
+/// Where a program of [`native_list`] belongs.
+#[derive(Clone, Copy)]
+enum Slot {
+    Cost(usize),
+    Omega,
+    Grad {
+        depth: usize,
+        which: usize,
+        c: usize,
+    },
+}
 
 /// The programs each method runs natively, with their depths: every cost
-/// (plain), the gradients of which 1-3 (plain: D1f1, D2f1, each follower's
-/// own), omega (plain), every gradient at depth 1 (the operators) and the
+/// (plain), omega (plain), the gradients of which 1-3 (plain: D1f1, D2f1,
+/// each follower's own), every gradient at depth 1 (the operators) and the
 /// whole gradient at depth 2 (phi).
-fn native_list(programs: &TapePrograms) -> (Vec<(&TapeProgram, u32)>, Vec<Key>) {
-    let mut list = Vec::new();
-    let mut keys = Vec::new();
-    for (c, prog) in programs.costs.iter().enumerate() {
-        list.push((prog, 0));
-        keys.push((None, c));
-    }
-    list.push((&programs.omega, 0));
-    keys.push((Some((0, 4)), 0));
-    for (depth, whiches) in [(0u32, &[1u8, 2, 3][..]), (1, &[0, 1, 2, 3]), (2, &[0])] {
+fn native_list(programs: &TapePrograms) -> Vec<(&TapeProgram, u32, Slot)> {
+    let mut list: Vec<_> = programs
+        .costs
+        .iter()
+        .enumerate()
+        .map(|(c, prog)| (prog, 0, Slot::Cost(c)))
+        .collect();
+    list.push((&programs.omega, 0, Slot::Omega));
+    for (depth, whiches) in [(0usize, &[1usize, 2, 3][..]), (1, &[0, 1, 2, 3]), (2, &[0])] {
         for &which in whiches {
-            for (c, prog) in programs.grads[which as usize].iter().enumerate() {
+            for (c, prog) in programs.grads[which].iter().enumerate() {
                 if let Some(prog) = prog {
-                    list.push((prog, depth));
-                    keys.push((Some((depth as usize, which)), c));
+                    list.push((prog, depth as u32, Slot::Grad { depth, which, c }));
                 }
             }
         }
     }
-    (list, keys)
+    list
 }
 
 /// Which players a gradient program differentiates (`__tape_grad`).
@@ -101,10 +107,11 @@ impl TapeGame {
             grad: model.leader_dim() + model.follower_dim(),
             lets: programs.let_lens.clone(),
         };
-        let (list, keys) = native_list(&programs);
+        let list = native_list(&programs);
+        let progs: Vec<(&TapeProgram, u32)> = list.iter().map(|&(p, d, _)| (p, d)).collect();
         let (f64, f32) = std::thread::scope(|s| {
-            let f32 = s.spawn(|| NativeTape::compile(&list, &lens, Precision::F32));
-            let f64 = NativeTape::compile(&list, &lens, Precision::F64);
+            let f32 = s.spawn(|| NativeTape::compile(&progs, &lens, Precision::F32));
+            let f64 = NativeTape::compile(&progs, &lens, Precision::F64);
             (f64, f32.join().expect("the f32 compilation does not panic"))
         });
         let ((f64, found), (f32, _)) = (f64?, f32?);
@@ -114,22 +121,23 @@ impl TapeGame {
             grads: std::array::from_fn(|_| {
                 std::array::from_fn(|_| vec![None; programs.costs.len()])
             }),
+            interpreted: found.iter().filter(|n| n.is_none()).count(),
         };
-        for ((key, c), number) in keys.into_iter().zip(found) {
-            match key {
-                None => numbers.costs[c] = number,
-                Some((_, 4)) => numbers.omega = number,
-                Some((depth, which)) => numbers.grads[depth][which as usize][c] = number,
+        for ((_, _, slot), number) in list.iter().zip(found) {
+            match *slot {
+                Slot::Cost(c) => numbers.costs[c] = number,
+                Slot::Omega => numbers.omega = number,
+                Slot::Grad { depth, which, c } => numbers.grads[depth][which][c] = number,
             }
         }
-        drop(list);
+        drop((list, progs));
         let kept = keep(text, || Kept {
             info: game_info(
                 model,
                 stackel_symbolic::emit_rust::tape::zero_sum(model),
                 Form::Tape,
             ),
-            wgsl: String::new(),
+            wgsl: None,
             formulas: vec![BlockFormula {
                 block: "program",
                 shape: vec![model.program.lets.len() + model.program.costs.len()],
@@ -140,7 +148,6 @@ impl TapeGame {
         Ok(TapeGame {
             compiled: Arc::new(Compiled {
                 programs,
-                lets: model.program.lets.len(),
                 kept,
                 lens,
                 f64,
@@ -154,21 +161,7 @@ impl TapeGame {
     /// The number of programs left to the interpreter in f64 and f32
     /// (indices not proven in range).
     pub(crate) fn interpreted_programs(&self) -> usize {
-        let n = &self.compiled.numbers;
-        let grads = [&[1usize, 2, 3][..], &[0, 1, 2, 3], &[0]]
-            .iter()
-            .enumerate()
-            .flat_map(|(depth, whiches)| {
-                whiches.iter().flat_map(move |&w| {
-                    let progs = &self.compiled.programs.grads[w];
-                    n.grads[depth][w]
-                        .iter()
-                        .zip(progs)
-                        .filter(|(num, prog)| prog.is_some() && num.is_none())
-                })
-            })
-            .count();
-        n.costs.iter().filter(|c| c.is_none()).count() + grads + n.omega.is_none() as usize
+        self.compiled.numbers.interpreted
     }
 
     fn dims(&self) -> (usize, usize, usize, usize) {
@@ -194,7 +187,7 @@ impl TapeGame {
         } else {
             &mut g[..n]
         };
-        run::run(prog, self.compiled.lets, &x[..n + nd], p, g)
+        run::run(prog, self.compiled.lens.lets.len(), &x[..n + nd], p, g)
     }
 
     /// `__tape_cost`: cost `c` (0 the leader, 1.. the followers).
@@ -676,7 +669,7 @@ impl Game for TapeGame {
     /// None: the tape form has no WGSL (the GPU engine reports it as
     /// unsupported, as for a macro game in the tape form).
     fn wgsl(&self) -> Option<&'static str> {
-        None
+        self.compiled.kept.wgsl.as_deref()
     }
 
     fn compiled_costs(&self) -> Option<&'static CompiledCosts> {

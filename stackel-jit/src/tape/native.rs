@@ -274,8 +274,8 @@ impl NativeTape {
             // SAFETY: c < comps = cost.len()
             table[cost_plane(comps, c)] = unsafe { cost_at.add(c) } as *mut u8;
         }
-        // each let's adjoint planes once, at the let's length (every pass
-        // zeroes the ones it uses first)
+        // each let's adjoint planes once, at the let's length, zero (the
+        // code zeroes again those a later pass reuses)
         let mut adjoints: Vec<(usize, usize)> = prog
             .passes
             .iter()

@@ -9,7 +9,7 @@
 //! Each array is 2^depth planes, one per component. `table` holds their
 //! addresses, array by array ([`plane`]): the state, the params, the
 //! gradient, the cost (one entry), then each let's values, then each let's
-//! adjoints. Every index is proven in range before translation
+//! adjoints; the caller zeroes the adjoint planes. Every index is proven in range before translation
 //! (`crate::tape::native`), so loads and stores carry no checks.
 //!
 //! `arith.rs` has the numbers and their arithmetic.
@@ -111,9 +111,13 @@ pub(crate) fn tape(
         let base = t.planes[cost_plane(comps, c)];
         t.cx.b.ins().store(flags, v, base, 0);
     }
+    // adjoint planes come zeroed; a pass zeroes those an earlier pass used
+    let mut used = std::collections::HashSet::new();
     for pass in &prog.passes {
         for &(k, len) in &pass.adjoints {
-            t.zero(Array::Adjoint(k), len);
+            if !used.insert(k) {
+                t.zero(Array::Adjoint(k), len);
+            }
         }
         t.stmts(&pass.body);
     }
