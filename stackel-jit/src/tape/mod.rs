@@ -2,7 +2,8 @@
 //! made of parts): the methods the macro's tape form generates
 //! (`stackel_symbolic::emit_rust::tape`), each a [`TapeProgram`] in the
 //! caller's number type: the costs and the gradients in `T`, the operators
-//! forward over reverse on `Tangent<T>`, phi's third-order products on
+//! forward over reverse on `Tangent<T>` (split for directions on the
+//! followers: the direction-free lets in `T`), phi's third-order products on
 //! `Tangent<Tangent<T>>`, the param blocks on tangents of the params, the
 //! dense blocks column by column from the operators, as the generated code
 //! computes them (so the same bits).
@@ -47,6 +48,10 @@ struct Numbers {
     costs: Vec<Option<usize>>,
     omega: Option<usize>,
     grads: [[Vec<Option<usize>>; 4]; 3],
+    /// The split programs of directions on the followers: each follower
+    /// cost's primal program (plain), `splits[which - 1][c]` (tangents).
+    primal: Vec<Option<usize>>,
+    splits: [Vec<Option<usize>>; 3],
     /// How many are `None`.
     interpreted: usize,
 }
@@ -61,12 +66,18 @@ enum Slot {
         which: usize,
         c: usize,
     },
+    Primal(usize),
+    Split {
+        which: usize,
+        c: usize,
+    },
 }
 
 /// The programs each method runs natively, with their depths: every cost
 /// (plain), omega (plain), the gradients of which 1-3 (plain: D1f1, D2f1,
 /// each follower's own), every gradient at depth 1 (the operators) and the
-/// whole gradient at depth 2 (phi).
+/// whole gradient at depth 2 (phi); the split programs of directions on
+/// the followers (the primal one plain, the rest at depth 1).
 fn native_list(programs: &TapePrograms) -> Vec<(&TapeProgram, u32, Slot)> {
     let mut list: Vec<_> = programs
         .costs
@@ -81,6 +92,18 @@ fn native_list(programs: &TapePrograms) -> Vec<(&TapeProgram, u32, Slot)> {
                 if let Some(prog) = prog {
                     list.push((prog, depth as u32, Slot::Grad { depth, which, c }));
                 }
+            }
+        }
+    }
+    for (c, split) in programs.follower_tangents[0].iter().enumerate() {
+        if let Some(split) = split {
+            list.push((&split.primal, 0, Slot::Primal(c)));
+        }
+    }
+    for (w, splits) in programs.follower_tangents.iter().enumerate() {
+        for (c, split) in splits.iter().enumerate() {
+            if let Some(split) = split {
+                list.push((&split.tangent, 1, Slot::Split { which: w + 1, c }));
             }
         }
     }
@@ -121,6 +144,8 @@ impl TapeGame {
             grads: std::array::from_fn(|_| {
                 std::array::from_fn(|_| vec![None; programs.costs.len()])
             }),
+            primal: vec![None; programs.costs.len()],
+            splits: std::array::from_fn(|_| vec![None; programs.costs.len()]),
             interpreted: found.iter().filter(|n| n.is_none()).count(),
         };
         for ((_, _, slot), number) in list.iter().zip(found) {
@@ -128,6 +153,8 @@ impl TapeGame {
                 Slot::Cost(c) => numbers.costs[c] = number,
                 Slot::Omega => numbers.omega = number,
                 Slot::Grad { depth, which, c } => numbers.grads[depth][which][c] = number,
+                Slot::Primal(c) => numbers.primal[c] = number,
+                Slot::Split { which, c } => numbers.splits[which - 1][c] = number,
             }
         }
         drop((list, progs));
@@ -305,6 +332,76 @@ impl TapeGame {
             .collect();
         let mut g = vec![<Tangent<T> as Real>::zero(); n];
         self.grad(which, c, &xt, &p, &mut g);
+        for k in 0..n {
+            out[k] = g[k].d;
+        }
+    }
+
+    /// `__tape_follower_hvp`: [`TapeGame::hvp`] for a direction on the
+    /// followers only, through the split programs (the direction-free lets
+    /// in `T`, the rest on tangents); `hvp` where cost `c` has no split.
+    fn follower_hvp<T: Real>(&self, which: Which, c: usize, x: &[T], dir: &[T], out: &mut [T]) {
+        let cd = &*self.compiled;
+        let w = which as usize - 1;
+        let Some(split) = &cd.programs.follower_tangents[w][c] else {
+            return self.hvp(which, c, x, dir, &[], out);
+        };
+        let (_, _, n, nd) = self.dims();
+        if let (Some(kp), Some(ks)) = (cd.numbers.primal[c], cd.numbers.splits[w][c]) {
+            // planes: the primal program's lets, each with a zero tangent
+            // plane; (x, dir) on the state, (p, 0) on the params
+            macro_rules! native {
+                ($as:ident, $as_mut:ident, $code:expr, $p:expr) => {
+                    if let (Some(xs), Some(ds)) = (T::$as(&x[..n + nd]), T::$as(&dir[..n])) {
+                        let (_, lets) =
+                            $code.run_io(kp, &split.primal, &cd.lens, &[xs], &[$p], &mut [], &[]);
+                        let zeros: Vec<_> = lets.iter().map(|(_, v)| vec![0.0; v[0].len()]).collect();
+                        let given: Vec<_> = lets
+                            .iter()
+                            .zip(&zeros)
+                            .map(|((k, v), z)| (*k, vec![&v[0][..], &z[..]]))
+                            .collect();
+                        let mut dx = ds.to_vec();
+                        dx.resize(n + nd, 0.0);
+                        let zp = vec![0.0; $p.len()];
+                        let (mut gv, mut gd) = (vec![0.0; n], vec![0.0; n]);
+                        $code.run_io(
+                            ks,
+                            &split.tangent,
+                            &cd.lens,
+                            &[xs, &dx],
+                            &[$p, &zp],
+                            &mut [&mut gv, &mut gd],
+                            &given,
+                        );
+                        let out = T::$as_mut(&mut out[..n]).expect("out has x's number type");
+                        out.copy_from_slice(&gd);
+                        return;
+                    }
+                };
+            }
+            native!(as_f64s, as_f64s_mut, cd.f64, &self.params.f64[..]);
+            native!(as_f32s, as_f32s_mut, cd.f32, &self.params.f32[..]);
+        }
+        let lets = cd.lens.lets.len();
+        let p = self.params_as::<T>();
+        let (_, fixed) = run::run_with(&split.primal, lets, &x[..n + nd], &p, &mut [], Vec::new());
+        let lift = |v: &[T]| -> Vec<Tangent<T>> {
+            v.iter().map(|&v| Tangent::new(v, T::zero())).collect()
+        };
+        let given = split
+            .tangent
+            .inputs
+            .iter()
+            .map(|&(k, _)| (k, lift(&fixed[k])))
+            .collect();
+        let xt: Vec<Tangent<T>> = x[..n + nd]
+            .iter()
+            .enumerate()
+            .map(|(k, &v)| Tangent::new(v, if k < n { dir[k] } else { T::zero() }))
+            .collect();
+        let mut g = vec![<Tangent<T> as Real>::zero(); n];
+        run::run_with(&split.tangent, lets, &xt, &lift(&p), &mut g, given);
         for k in 0..n {
             out[k] = g[k].d;
         }
@@ -526,7 +623,7 @@ impl Game for TapeGame {
         dir[d1..].copy_from_slice(&w[..d2]);
         let mut h = vec![T::zero(); n];
         for (i, &(o, l)) in self.compiled.programs.blocks.iter().enumerate() {
-            self.hvp(Which::Own, i + 1, x, &dir, &[], &mut h);
+            self.follower_hvp(Which::Own, i + 1, x, &dir, &mut h);
             out[o - d1..o - d1 + l].copy_from_slice(&h[o..o + l]);
         }
     }
@@ -548,7 +645,7 @@ impl Game for TapeGame {
         out[..d2].iter_mut().for_each(|o| *o = T::zero());
         for i in 0..self.followers() {
             let dir = self.place(i, v);
-            self.hvp(Which::Followers, i + 1, x, &dir, &[], &mut h);
+            self.follower_hvp(Which::Followers, i + 1, x, &dir, &mut h);
             for j in 0..d2 {
                 out[j] += h[d1 + j];
             }
@@ -561,7 +658,7 @@ impl Game for TapeGame {
         out[..d1].iter_mut().for_each(|o| *o = T::zero());
         for i in 0..self.followers() {
             let dir = self.place(i, v);
-            self.hvp(Which::Leader, i + 1, x, &dir, &[], &mut h);
+            self.follower_hvp(Which::Leader, i + 1, x, &dir, &mut h);
             for j in 0..d1 {
                 out[j] += h[j];
             }

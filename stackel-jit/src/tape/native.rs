@@ -26,7 +26,13 @@ pub(crate) struct Lens {
 pub(crate) fn check_bounds(prog: &TapeProgram, lens: &Lens) -> Result<(), String> {
     let mut c = Check {
         lens,
-        lets: prog.lets.iter().map(|&(k, _)| k).collect(),
+        lets: prog
+            .lets
+            .iter()
+            .chain(&prog.inputs)
+            .map(|&(k, _)| k)
+            .collect(),
+        inputs: prog.inputs.iter().map(|&(k, _)| k).collect(),
         adjoints: Vec::new(),
         ranges: HashMap::new(),
     };
@@ -41,7 +47,10 @@ pub(crate) fn check_bounds(prog: &TapeProgram, lens: &Lens) -> Result<(), String
 
 struct Check<'a> {
     lens: &'a Lens,
+    /// The lets it computes or is given.
     lets: Vec<usize>,
+    /// The lets it is given (never written: their planes are the caller's).
+    inputs: Vec<usize>,
     adjoints: Vec<usize>,
     /// Counter -> (lowest, highest) value in scope.
     ranges: HashMap<u32, (i64, i64)>,
@@ -145,6 +154,9 @@ impl Check<'_> {
                 self.within(*var, *lo, *hi, |c| c.stmts(body))
             }
             Stmt::Store(array, a, v) | Stmt::AddTo(array, a, v) => {
+                if matches!(array, Array::Let(k) if self.inputs.contains(k)) {
+                    return Err(format!("a store into input {array:?}"));
+                }
                 self.val(v)?;
                 self.addr(*array, a)
             }
@@ -249,6 +261,29 @@ impl NativeTape {
         p: &[&[F]],
         g: &mut [&mut [F]],
     ) -> Vec<F> {
+        self.run_io(k, prog, lens, x, p, g, &[]).0
+    }
+
+    /// [`NativeTape::run`] with the program's input lets supplied
+    /// (`given`: (let id, one plane per component), as
+    /// [`TapeProgram::inputs`] lists them); returns the cost's components
+    /// and the let arrays the program computed ((let id, planes), in
+    /// `prog.lets`' order).
+    ///
+    /// # Panics
+    /// When a plane is shorter than the program reads or writes, or
+    /// `given` is not the program's inputs.
+    #[allow(clippy::too_many_arguments, clippy::type_complexity)]
+    pub(crate) fn run_io<F: Copy + Default>(
+        &self,
+        k: usize,
+        prog: &TapeProgram,
+        lens: &Lens,
+        x: &[&[F]],
+        p: &[&[F]],
+        g: &mut [&mut [F]],
+        given: &[(usize, Vec<&[F]>)],
+    ) -> (Vec<F>, Vec<(usize, Vec<Vec<F>>)>) {
         let comps = x.len();
         assert_eq!(
             std::mem::size_of::<F>(),
@@ -261,6 +296,7 @@ impl NativeTape {
         assert!(p.iter().all(|v| v.len() >= lens.p));
         let grad = !prog.passes.is_empty();
         assert!(!grad || (g.len() == comps && g.iter().all(|v| v.len() >= lens.grad)));
+        assert_eq!(given.len(), prog.inputs.len(), "every input is given");
         let mut lets: Vec<Vec<F>> = Vec::new();
         let mut table = vec![std::ptr::null_mut::<u8>(); table_len(self.lets, comps)];
         let mut cost = vec![F::default(); comps];
@@ -297,17 +333,31 @@ impl NativeTape {
                 }
             }
         }
+        for (&(k, len), (id, planes)) in prog.inputs.iter().zip(given) {
+            assert!(k == *id && planes.len() == comps && planes.iter().all(|v| v.len() >= len));
+            for (c, v) in planes.iter().enumerate() {
+                // read only: the program never writes an input
+                table[plane(Array::Let(k), self.lets, comps, c)] = v.as_ptr() as *mut u8;
+            }
+        }
         // SAFETY: program k was compiled in F's precision at `comps`
         // components with every index proven within `lens`, every plane
         // it reads or writes is at least that long (asserted above, or
-        // allocated here at the let's length) and the planes it writes do
-        // not overlap what it reads.
+        // allocated here at the let's length), it stores into no input
+        // (the IR computes an input in no forward pass) and the planes it
+        // writes do not overlap what it reads.
         unsafe {
             let f: Entry = std::mem::transmute(self.entries[k].0);
             f(table.as_ptr());
         }
-        drop(lets);
-        cost
+        // the let planes first, `comps` per let in `prog.lets`' order
+        let mut planes = lets.into_iter();
+        let computed = prog
+            .lets
+            .iter()
+            .map(|&(k, _)| (k, planes.by_ref().take(comps).collect()))
+            .collect();
+        (cost, computed)
     }
 }
 
@@ -318,6 +368,7 @@ mod tests {
     fn prog(forward: Vec<Stmt>) -> TapeProgram {
         TapeProgram {
             lets: vec![(0, 4)],
+            inputs: Vec::new(),
             forward,
             cost: Val::Const(0.0),
             passes: Vec::new(),

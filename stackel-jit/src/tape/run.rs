@@ -15,6 +15,20 @@ use stackel_symbolic::model::BinaryFn;
 /// params `p`: returns the cost and adds each reverse pass's gradient into
 /// `g` (N entries; empty for a cost program).
 pub(crate) fn run<S: Real>(prog: &TapeProgram, lets: usize, x: &[S], p: &[S], g: &mut [S]) -> S {
+    run_with(prog, lets, x, p, g, Vec::new()).0
+}
+
+/// [`run`] with the program's input lets supplied (`given`: (let id,
+/// values), as [`TapeProgram::inputs`] lists them): returns the cost and
+/// every let array (empty where neither computed nor given).
+pub(crate) fn run_with<S: Real>(
+    prog: &TapeProgram,
+    lets: usize,
+    x: &[S],
+    p: &[S],
+    g: &mut [S],
+    given: Vec<(usize, Vec<S>)>,
+) -> (S, Vec<Vec<S>>) {
     let mut m = Machine {
         x,
         p,
@@ -27,6 +41,14 @@ pub(crate) fn run<S: Real>(prog: &TapeProgram, lets: usize, x: &[S], p: &[S], g:
     for &(k, len) in &prog.lets {
         m.lets[k] = vec![S::zero(); len];
     }
+    for (k, v) in given {
+        assert_eq!(
+            prog.inputs.iter().find(|i| i.0 == k).map(|i| i.1),
+            Some(v.len()),
+            "let {k} is an input of the program, at its length"
+        );
+        m.lets[k] = v;
+    }
     m.stmts(&prog.forward);
     let cost = m.val(&prog.cost);
     for pass in &prog.passes {
@@ -35,7 +57,7 @@ pub(crate) fn run<S: Real>(prog: &TapeProgram, lets: usize, x: &[S], p: &[S], g:
         }
         m.stmts(&pass.body);
     }
-    cost
+    (cost, m.lets)
 }
 
 struct Machine<'a, S> {

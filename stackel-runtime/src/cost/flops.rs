@@ -135,7 +135,8 @@ pub fn rule_flops(
 
 /// The flops of one step on the matrix-free path with one follower
 /// (conjugate gradients, [`crate::krylov::Krylov::cg`]), plain update:
-/// `grads` = d1f1 + d2f1 + d2f2, A = d22f2_tmul + 2 d2 (the operator with
+/// `grads` = omega + d2f1 (D1 f1 and D2 f2 from one omega call), A =
+/// d22f2_tmul + 2 d2 (the operator with
 /// eta v added), and for a solve of k iterations
 /// cg(k) = (k + 1) A + 5 d2 + 5 + k (10 d2 + 4) (the initial residual and
 /// the two norms, then per iteration two dot products, three updates, two

@@ -336,7 +336,7 @@ impl CostReport {
                 d2 as u64,
                 angles,
                 flops("omega"),
-                flops("d1f1") + flops("d2f1") + flops("d2f2"),
+                flops("omega") + flops("d2f1"),
                 flops("d22f2_tmul"),
                 flops("d21f2_tmul"),
             ));

@@ -205,10 +205,9 @@ fn matrix_free_total_leader_gradient<G: Game, T: Float>(
     s: &mut StepScratch<T>,
 ) -> Result<(), SolveFailure> {
     let d1 = s.d1;
-    let mf = s.mf.as_mut().expect("matrix-free scratch");
-    g.d1f1(x, &mut s.d1f1);
+    own_gradients(g, x, s);
     g.d2f1(x, &mut s.d2f1);
-    g.d2f2(x, &mut s.d2f2);
+    let mf = s.mf.as_mut().expect("matrix-free scratch");
     let report = mf.krylov.solve(
         &mf.opts,
         mf.symmetric,
@@ -230,6 +229,17 @@ fn matrix_free_total_leader_gradient<G: Game, T: Float>(
         s.grad[i] = s.d1f1[i] - mf.bt_lambda[i];
     }
     Ok(())
+}
+
+/// D1 f1 and D2 f2 into the scratch from one [`Game::omega`] call (the
+/// same values as `d1f1` and `d2f2`; a tape-form game shares one forward
+/// pass between them).
+#[inline(always)]
+fn own_gradients<G: Game, T: Float>(g: &G, x: &[T], s: &mut StepScratch<T>) {
+    let d1 = s.d1;
+    g.omega(x, &mut s.grad);
+    s.d1f1.copy_from_slice(&s.grad[..d1]);
+    s.d2f2.copy_from_slice(&s.grad[d1..]);
 }
 
 /// Dense: the [`crate::field`] path (closed form for d2 = 1, LU above).
@@ -440,10 +450,10 @@ pub fn step<G: Game, T: Float>(
         Rule::Lola => {
             // D1 f1 - gamma2 B^T D2 f1: the leader gradient with lambda = gamma2 D2 f1
             let gamma2 = inp.gains[d1.min(n - 1)];
-            if let Some(mf) = s.mf.as_mut() {
-                g.d1f1(x, &mut s.d1f1);
+            if s.mf.is_some() {
+                own_gradients(g, x, s);
                 g.d2f1(x, &mut s.d2f1);
-                g.d2f2(x, &mut s.d2f2);
+                let mf = s.mf.as_mut().expect("matrix-free scratch");
                 for (l, d) in s.lambda.iter_mut().zip(&s.d2f1) {
                     *l = gamma2 * *d;
                 }

@@ -50,8 +50,7 @@ pub(crate) fn tanh_f32(x: f32) -> f32 {
     let t = if a < 0.0625 {
         let a2 = a * a;
         a * (1.0
-            + a2 * (-1.0 / 3.0
-                + a2 * (2.0 / 15.0 + a2 * (-17.0 / 315.0 + a2 * (62.0 / 2835.0)))))
+            + a2 * (-1.0 / 3.0 + a2 * (2.0 / 15.0 + a2 * (-17.0 / 315.0 + a2 * (62.0 / 2835.0)))))
     } else {
         // NaN > 20 is false: NaN goes on to give NaN.
         let a = if a > 20.0 { 20.0 } else { a };
@@ -88,9 +87,7 @@ mod tests {
         }
         let more: Vec<f32> = xs
             .iter()
-            .flat_map(|&v| {
-                [v.next_down(), v.next_up()]
-            })
+            .flat_map(|&v| [v.next_down(), v.next_up()])
             .collect();
         xs.extend(more);
         let neg: Vec<f32> = xs.iter().map(|v| -v).collect();

@@ -18,7 +18,11 @@
 //!   of grad f_c in direction `dir` is (D^2 f_c) dir, so H w, B u, H^T v,
 //!   B^T v and (D^2 f1) dir are each one gradient pass per follower on
 //!   tangent numbers (H^T v = sum_i (D^2 f_i) [v_i in block i], follower
-//!   rows; B^T v the leader rows of the same);
+//!   rows; B^T v the leader rows of the same); for the directions on the
+//!   followers (H w, H^T v, B^T v: what a Stackelberg step's conjugate
+//!   gradients call) through `__tape_follower_hvp`, which computes the lets
+//!   that do not depend on a follower (a generator's layers) in `T` and only
+//!   the rest on tangents ([`ir::Split`]);
 //! - `S = Tangent<Tangent<T>>` for (D^2 phi) dir, phi = sum_i lambda_i .
 //!   D_i f_i: the mixed tangent of grad f_i in directions (lambda_i in
 //!   block i) and dir;
@@ -129,6 +133,7 @@ pub fn emit(model: &GameModel, options: &Options) -> Result<TokenStream, Errors>
         })
         .collect();
     let omega_prog = rust::program(&programs.omega);
+    let follower_hvp = follower_hvp(&programs, n, nd);
     // Follower blocks: (offset in x, length).
     let blocks: Vec<(usize, usize)> = (1..=nf)
         .map(|p| (model.player_offset(p), model.player(p).shape.len()))
@@ -174,6 +179,8 @@ pub fn emit(model: &GameModel, options: &Options) -> Result<TokenStream, Errors>
             }
 
             #(#grad_fns)*
+
+            #follower_hvp
 
             /// omega = (D1f1, D2f2) added into `g` (N entries): one forward
             /// pass, then each player's gradient of its own cost.
@@ -345,7 +352,7 @@ pub fn emit(model: &GameModel, options: &Options) -> Result<TokenStream, Errors>
             dir[#d1_l..].copy_from_slice(&w[..#d2_l]);
             let mut h = ::std::vec![T::zero(); #n_l];
             for (i, &(o, l)) in Self::__TAPE_BLOCKS.iter().enumerate() {
-                self.__tape_hvp(3, i + 1, x, &dir, &[], &mut h);
+                self.__tape_follower_hvp(3, i + 1, x, &dir, &mut h);
                 out[o - #d1_l..o - #d1_l + l].copy_from_slice(&h[o..o + l]);
             }
         }
@@ -365,7 +372,7 @@ pub fn emit(model: &GameModel, options: &Options) -> Result<TokenStream, Errors>
             out[..#d2_l].iter_mut().for_each(|o| *o = T::zero());
             for i in 0..#nf_l {
                 let dir = Self::__tape_place(i, v);
-                self.__tape_hvp(2, i + 1, x, &dir, &[], &mut h);
+                self.__tape_follower_hvp(2, i + 1, x, &dir, &mut h);
                 for j in 0..#d2_l {
                     out[j] += h[#d1_l + j];
                 }
@@ -377,7 +384,7 @@ pub fn emit(model: &GameModel, options: &Options) -> Result<TokenStream, Errors>
             out[..#d1_l].iter_mut().for_each(|o| *o = T::zero());
             for i in 0..#nf_l {
                 let dir = Self::__tape_place(i, v);
-                self.__tape_hvp(1, i + 1, x, &dir, &[], &mut h);
+                self.__tape_follower_hvp(1, i + 1, x, &dir, &mut h);
                 for j in 0..#d1_l {
                     out[j] += h[j];
                 }
@@ -435,4 +442,83 @@ pub fn emit(model: &GameModel, options: &Options) -> Result<TokenStream, Errors>
     };
     let game = items::game_impl(model, options, [d1, d2, np, nd], body);
     Ok(quote!(#game #helpers))
+}
+
+/// `__tape_follower_hvp(which, c, x, dir, out)`: `__tape_hvp` for a
+/// direction on the followers only, through the split programs
+/// ([`ir::Split`]: the direction-free lets in `T`, the rest on tangents),
+/// and the helpers it calls; `__tape_hvp` where a cost has no split.
+fn follower_hvp(programs: &TapePrograms, n: usize, nd: usize) -> TokenStream {
+    let (n_l, nx_l) = (lit(n), lit(n + nd));
+    let mut helpers = Vec::new();
+    let mut arms = Vec::new();
+    for (c, split) in programs.follower_tangents[0].iter().enumerate() {
+        let Some(split) = split else { continue };
+        let primal = quote::format_ident!("__tape_primal_{c}");
+        let names: Vec<Ident> = split
+            .primal
+            .lets
+            .iter()
+            .map(|&(k, _)| quote::format_ident!("t{k}"))
+            .collect();
+        let types = names.iter().map(|_| quote!(::std::vec::Vec<S>));
+        let body = rust::primal_lets(&split.primal);
+        helpers.push(quote! {
+            /// Cost c's lets that do not depend on a follower.
+            fn #primal<S: __stackel::Real>(&self, x: &[S], p: &[S]) -> (#(#types,)*) {
+                let x = &x[..#nx_l];
+                #body
+            }
+        });
+        for (w, splits) in programs.follower_tangents.iter().enumerate() {
+            let split = splits[c].as_ref().expect("a cost's splits exist together");
+            let which = lit(w + 1);
+            let f = quote::format_ident!("__tape_split_{}_{c}", w + 1);
+            let inputs = rust::input_params(&split.tangent);
+            let prog = rust::program(&split.tangent);
+            helpers.push(quote! {
+                fn #f<S: __stackel::Real>(&self, x: &[S], p: &[S], #(#inputs,)* g: &mut [S]) -> S {
+                    let (x, g) = (&x[..#nx_l], &mut g[..#n_l]);
+                    #prog
+                    cost
+                }
+            });
+            let c_l = lit(c);
+            arms.push(quote! {
+                (#which, #c_l) => {
+                    let p = self.__tape_params::<T>();
+                    let (#(#names,)*) = self.#primal::<T>(x, &p);
+                    let (#(#names,)*) = (#(lift(#names),)*);
+                    let xt: ::std::vec::Vec<Tg<T>> = x[..#nx_l]
+                        .iter()
+                        .enumerate()
+                        .map(|(k, &v)| Tg::new(v, if k < #n_l { dir[k] } else { T::zero() }))
+                        .collect();
+                    let p = lift(p);
+                    let mut g = ::std::vec![<Tg<T> as __stackel::Real>::zero(); #n_l];
+                    self.#f::<Tg<T>>(&xt, &p, #(&#names,)* &mut g);
+                    for k in 0..#n_l {
+                        out[k] = g[k].d;
+                    }
+                }
+            });
+        }
+    }
+    quote! {
+        #(#helpers)*
+
+        /// `__tape_hvp(which, c, x, dir, [], out)` for a direction on the
+        /// followers only: the lets that do not depend on a follower in
+        /// `T`, the rest on tangents.
+        fn __tape_follower_hvp<T: __stackel::Real>(&self, which: u8, c: usize, x: &[T], dir: &[T], out: &mut [T]) {
+            use __stackel::Tangent as Tg;
+            let lift = |v: ::std::vec::Vec<T>| -> ::std::vec::Vec<Tg<T>> {
+                v.into_iter().map(|v| Tg::new(v, T::zero())).collect()
+            };
+            match (which, c) {
+                #(#arms)*
+                _ => self.__tape_hvp(which, c, x, dir, &[], out),
+            }
+        }
+    }
 }

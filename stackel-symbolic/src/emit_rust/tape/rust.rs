@@ -92,6 +92,33 @@ pub(super) fn program(prog: &TapeProgram) -> TokenStream {
     }
 }
 
+/// A [`super::ir::Split`]'s primal program: its let arrays, its forward
+/// pass, then the arrays as a tuple (in `prog.lets`' order).
+pub(super) fn primal_lets(prog: &TapeProgram) -> TokenStream {
+    let lets = prog.lets.iter().map(|&(k, len)| {
+        let (t, len) = (ident("t", k), Literal::usize_unsuffixed(len));
+        quote!(let mut #t: ::std::vec::Vec<S> = ::std::vec![S::zero(); #len];)
+    });
+    let forward = stmts(&prog.forward);
+    let names = prog.lets.iter().map(|&(k, _)| ident("t", k));
+    quote! {
+        #(#lets)*
+        #forward
+        (#(#names,)*)
+    }
+}
+
+/// The names of `prog`'s input arrays, as parameters `t<k>: &[S]`.
+pub(super) fn input_params(prog: &TapeProgram) -> Vec<TokenStream> {
+    prog.inputs
+        .iter()
+        .map(|&(k, _)| {
+            let t = ident("t", k);
+            quote!(#t: &[S])
+        })
+        .collect()
+}
+
 fn stmts(s: &[Stmt]) -> TokenStream {
     let s = s.iter().map(stmt);
     quote!(#(#s)*)
