@@ -271,6 +271,39 @@ fn small_gan_matches_its_num_dual_twin() {
     }
 }
 
+/// The operators of a direction on the followers reuse the generator's
+/// layers while the point stays the same (`stackel::point_cache`): moved
+/// by one latent entry (data) or one generator weight, and back, each
+/// call still matches the twin at its own point.
+#[test]
+fn follower_operators_follow_the_point() {
+    let g = SmallGan;
+    let (n, d1, d2) = (SmallGan::N, SmallGan::D1, SmallGan::D2);
+    let x0 = point(n + SmallGan::ND, 40);
+    let mut by_z = x0.clone();
+    by_z[n + 8] += 0.25;
+    let mut by_w = x0.clone();
+    by_w[0] -= 0.5;
+    let v = point(d2, 41);
+    for x in [&x0, &by_z, &x0, &by_w, &by_w, &x0] {
+        let twin = DualGame::new(GanTwin {
+            batch: x[n..].to_vec(),
+        })
+        .unwrap();
+        let (mut u, mut w) = (vec![0.0; d2], vec![0.0; d2]);
+        g.d22f2_tmul(x, &v, &mut u);
+        twin.d22f2_tmul(&x[..n], &v, &mut w);
+        close(&u, &w, 1e-10, "d22f2_tmul");
+        g.d22f2_mul(x, &v, &mut u);
+        twin.d22f2_mul(&x[..n], &v, &mut w);
+        close(&u, &w, 1e-10, "d22f2_mul");
+        let (mut u, mut w) = (vec![0.0; d1], vec![0.0; d1]);
+        g.d21f2_tmul(x, &v, &mut u);
+        twin.d21f2_tmul(&x[..n], &v, &mut w);
+        close(&u, &w, 1e-10, "d21f2_tmul");
+    }
+}
+
 #[test]
 fn small_gan_gradients_and_hessian_products_match_finite_differences() {
     let g = SmallGan;

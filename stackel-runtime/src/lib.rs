@@ -15,6 +15,7 @@ pub mod hierarchy;
 pub mod krylov;
 pub mod linalg;
 pub mod nonfinite;
+pub mod point_cache;
 pub mod real;
 pub mod source;
 pub mod tangent;

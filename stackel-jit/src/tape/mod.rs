@@ -21,10 +21,13 @@ use crate::dyn_game::{compiled_costs, dense, game_info, keep, Kept, Params};
 use crate::{JitError, Precision};
 use native::{Lens, NativeTape};
 use stackel_runtime::cost::CompiledCosts;
-use stackel_runtime::{BlockFormula, Form, Game, GameInfo, Real, Tangent};
+use stackel_runtime::{point_cache, BlockFormula, Form, Game, GameInfo, Real, Tangent};
 use stackel_symbolic::emit_rust::tape::ir::{TapeProgram, TapePrograms};
 use stackel_symbolic::model::GameModel;
 use std::sync::Arc;
+
+/// The next compiled game's number.
+static NEXT_ID: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
 
 /// A game in the tape form, compiled from DSL text.
 #[derive(Clone)]
@@ -34,6 +37,8 @@ pub(crate) struct TapeGame {
 }
 
 struct Compiled {
+    /// This compilation's number (the key of its memoised lets).
+    id: u64,
     programs: TapePrograms,
     kept: &'static Kept,
     lens: Lens,
@@ -174,6 +179,7 @@ impl TapeGame {
         });
         Ok(TapeGame {
             compiled: Arc::new(Compiled {
+                id: NEXT_ID.fetch_add(1, std::sync::atomic::Ordering::Relaxed),
                 programs,
                 kept,
                 lens,
@@ -347,33 +353,48 @@ impl TapeGame {
             return self.hvp(which, c, x, dir, &[], out);
         };
         let (_, _, n, nd) = self.dims();
+        // the direction-free lets: once per point and thread
+        let key = (std::any::TypeId::of::<TapeGame>(), cd.id, c);
         if let (Some(kp), Some(ks)) = (cd.numbers.primal[c], cd.numbers.splits[w][c]) {
             // planes: the primal program's lets, each with a zero tangent
             // plane; (x, dir) on the state, (p, 0) on the params
             macro_rules! native {
                 ($as:ident, $as_mut:ident, $code:expr, $p:expr) => {
                     if let (Some(xs), Some(ds)) = (T::$as(&x[..n + nd]), T::$as(&dir[..n])) {
-                        let (_, lets) =
-                            $code.run_io(kp, &split.primal, &cd.lens, &[xs], &[$p], &mut [], &[]);
-                        let zeros: Vec<_> = lets.iter().map(|(_, v)| vec![0.0; v[0].len()]).collect();
-                        let given: Vec<_> = lets
-                            .iter()
-                            .zip(&zeros)
-                            .map(|((k, v), z)| (*k, vec![&v[0][..], &z[..]]))
-                            .collect();
+                        let primal = || {
+                            let (_, lets) = $code.run_io(
+                                kp,
+                                &split.primal,
+                                &cd.lens,
+                                &[xs],
+                                &[$p],
+                                &mut [],
+                                &[],
+                            );
+                            let zeros: Vec<_> =
+                                lets.iter().map(|(_, v)| vec![0.0; v[0].len()]).collect();
+                            (lets, zeros)
+                        };
                         let mut dx = ds.to_vec();
                         dx.resize(n + nd, 0.0);
                         let zp = vec![0.0; $p.len()];
                         let (mut gv, mut gd) = (vec![0.0; n], vec![0.0; n]);
-                        $code.run_io(
-                            ks,
-                            &split.tangent,
-                            &cd.lens,
-                            &[xs, &dx],
-                            &[$p, &zp],
-                            &mut [&mut gv, &mut gd],
-                            &given,
-                        );
+                        point_cache::with(key, xs, $p, primal, |(lets, zeros)| {
+                            let given: Vec<_> = lets
+                                .iter()
+                                .zip(zeros)
+                                .map(|((k, v), z)| (*k, vec![&v[0][..], &z[..]]))
+                                .collect();
+                            $code.run_io(
+                                ks,
+                                &split.tangent,
+                                &cd.lens,
+                                &[xs, &dx],
+                                &[$p, &zp],
+                                &mut [&mut gv, &mut gd],
+                                &given,
+                            );
+                        });
                         let out = T::$as_mut(&mut out[..n]).expect("out has x's number type");
                         out.copy_from_slice(&gd);
                         return;
@@ -385,23 +406,28 @@ impl TapeGame {
         }
         let lets = cd.lens.lets.len();
         let p = self.params_as::<T>();
-        let (_, fixed) = run::run_with(&split.primal, lets, &x[..n + nd], &p, &mut [], Vec::new());
         let lift = |v: &[T]| -> Vec<Tangent<T>> {
             v.iter().map(|&v| Tangent::new(v, T::zero())).collect()
         };
-        let given = split
-            .tangent
-            .inputs
-            .iter()
-            .map(|&(k, _)| (k, lift(&fixed[k])))
-            .collect();
+        let primal = || {
+            let (_, fixed) =
+                run::run_with(&split.primal, lets, &x[..n + nd], &p, &mut [], Vec::new());
+            split
+                .tangent
+                .inputs
+                .iter()
+                .map(|&(k, _)| (k, lift(&fixed[k])))
+                .collect::<Vec<_>>()
+        };
         let xt: Vec<Tangent<T>> = x[..n + nd]
             .iter()
             .enumerate()
             .map(|(k, &v)| Tangent::new(v, if k < n { dir[k] } else { T::zero() }))
             .collect();
         let mut g = vec![<Tangent<T> as Real>::zero(); n];
-        run::run_with(&split.tangent, lets, &xt, &lift(&p), &mut g, given);
+        point_cache::with(key, &x[..n + nd], &p, primal, |given| {
+            run::run_with(&split.tangent, lets, &xt, &lift(&p), &mut g, given.clone())
+        });
         for k in 0..n {
             out[k] = g[k].d;
         }

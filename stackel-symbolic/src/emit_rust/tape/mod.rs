@@ -446,8 +446,9 @@ pub fn emit(model: &GameModel, options: &Options) -> Result<TokenStream, Errors>
 
 /// `__tape_follower_hvp(which, c, x, dir, out)`: `__tape_hvp` for a
 /// direction on the followers only, through the split programs
-/// ([`ir::Split`]: the direction-free lets in `T`, the rest on tangents),
-/// and the helpers it calls; `__tape_hvp` where a cost has no split.
+/// ([`ir::Split`]: the direction-free lets in `T`, once per point and
+/// thread, `stackel_runtime::point_cache`; the rest on tangents), and the
+/// helpers it calls; `__tape_hvp` where a cost has no split.
 fn follower_hvp(programs: &TapePrograms, n: usize, nd: usize) -> TokenStream {
     let (n_l, nx_l) = (lit(n), lit(n + nd));
     let mut helpers = Vec::new();
@@ -487,16 +488,23 @@ fn follower_hvp(programs: &TapePrograms, n: usize, nd: usize) -> TokenStream {
             arms.push(quote! {
                 (#which, #c_l) => {
                     let p = self.__tape_params::<T>();
-                    let (#(#names,)*) = self.#primal::<T>(x, &p);
-                    let (#(#names,)*) = (#(lift(#names),)*);
                     let xt: ::std::vec::Vec<Tg<T>> = x[..#nx_l]
                         .iter()
                         .enumerate()
                         .map(|(k, &v)| Tg::new(v, if k < #n_l { dir[k] } else { T::zero() }))
                         .collect();
-                    let p = lift(p);
+                    let pt = lift(p.clone());
                     let mut g = ::std::vec![<Tg<T> as __stackel::Real>::zero(); #n_l];
-                    self.#f::<Tg<T>>(&xt, &p, #(&#names,)* &mut g);
+                    __stackel::point_cache::with(
+                        (::core::any::TypeId::of::<Self>(), 0, #c_l),
+                        &x[..#nx_l],
+                        &p,
+                        || {
+                            let (#(#names,)*) = self.#primal::<T>(x, &p);
+                            (#(lift(#names),)*)
+                        },
+                        |(#(#names,)*)| self.#f::<Tg<T>>(&xt, &pt, #(#names,)* &mut g),
+                    );
                     for k in 0..#n_l {
                         out[k] = g[k].d;
                     }
@@ -509,7 +517,8 @@ fn follower_hvp(programs: &TapePrograms, n: usize, nd: usize) -> TokenStream {
 
         /// `__tape_hvp(which, c, x, dir, [], out)` for a direction on the
         /// followers only: the lets that do not depend on a follower in
-        /// `T`, the rest on tangents.
+        /// `T` (computed once per point: `point_cache`), the rest on
+        /// tangents.
         fn __tape_follower_hvp<T: __stackel::Real>(&self, which: u8, c: usize, x: &[T], dir: &[T], out: &mut [T]) {
             use __stackel::Tangent as Tg;
             let lift = |v: ::std::vec::Vec<T>| -> ::std::vec::Vec<Tg<T>> {
