@@ -8,6 +8,8 @@
 //! `f32` and `f64` only.
 
 use std::fmt::Debug;
+
+mod elementary;
 use std::ops::{Add, AddAssign, Div, DivAssign, Mul, MulAssign, Neg, Sub, SubAssign};
 
 /// A number the generated cost and derivative code can be evaluated in.
@@ -144,7 +146,7 @@ pub trait Real:
 }
 
 macro_rules! impl_real_float {
-    ($t:ty, $view:ident, $view_mut:ident) => {
+    ($t:ty, $view:ident, $view_mut:ident, $tanh:expr) => {
         impl Real for $t {
             #[inline(always)]
             fn $view(xs: &[Self]) -> Option<&[$t]> {
@@ -188,7 +190,7 @@ macro_rules! impl_real_float {
             }
             #[inline(always)]
             fn tanh(self) -> Self {
-                <$t>::tanh(self)
+                $tanh(self)
             }
             #[inline(always)]
             fn powi(self, n: i32) -> Self {
@@ -205,8 +207,9 @@ macro_rules! impl_real_float {
         }
     };
 }
-impl_real_float!(f32, as_f32s, as_f32s_mut);
-impl_real_float!(f64, as_f64s, as_f64s_mut);
+// f32's tanh inlines (see `elementary`); f64's is libm's.
+impl_real_float!(f32, as_f32s, as_f32s_mut, elementary::tanh_f32);
+impl_real_float!(f64, as_f64s, as_f64s_mut, f64::tanh);
 
 /// The floating-point types the runtime computes in: `f32` and `f64`.
 pub trait Float: Real + PartialOrd + Default + std::fmt::Display + std::fmt::LowerExp {
