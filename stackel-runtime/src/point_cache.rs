@@ -132,9 +132,9 @@ mod tests {
     fn f32_points_and_types() {
         let runs = Cell::new(0);
         let x = [1.5f32];
-        let mut count = || runs.set(runs.get() + 1);
-        with(key(5), &x, &[], || count(), |_| ());
-        with(key(5), &x, &[], || count(), |_| ());
+        let count = || runs.set(runs.get() + 1);
+        with(key(5), &x, &[], count, |_| ());
+        with(key(5), &x, &[], count, |_| ());
         assert_eq!(runs.get(), 1);
         let v = with(key(5), &x, &[], || 7u8, |v| *v);
         assert_eq!((v, runs.get()), (7, 1));

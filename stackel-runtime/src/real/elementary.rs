@@ -12,10 +12,11 @@
 /// below 2^51 to the nearest integer (without `round`, a libm call on
 /// baseline x86-64).
 const ROUND: f64 = 6_755_399_441_055_744.0;
-/// ln 2 split so that k ln2_hi is exact for |k| < 2^11 (fdlibm's split).
-const LN2_HI: f64 = 6.931_471_803_691_238_164_90e-1;
-/// ln 2 - ln2_hi.
-const LN2_LO: f64 = 1.908_214_929_270_587_700_02e-10;
+/// ln 2 split so that k ln2_hi is exact for |k| < 2^11 (fdlibm's split,
+/// 6.93147180369123816490e-1, by its bits).
+const LN2_HI: f64 = f64::from_bits(0x3fe6_2e42_fee0_0000);
+/// ln 2 - ln2_hi (1.90821492927058770002e-10).
+const LN2_LO: f64 = f64::from_bits(0x3dea_39ef_3579_3c76);
 
 /// tanh(x) in `f32`, faithfully rounded, without a libm call and without
 /// branches (both forms are computed, one selected):
