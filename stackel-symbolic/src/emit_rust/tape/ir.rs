@@ -321,12 +321,7 @@ fn split(model: &GameModel, c: usize, mask: Vec<bool>) -> Option<Split> {
         return None;
     }
     let (locals, counters) = (Cell::new(0), Cell::new(0));
-    let b = Builder {
-        cx: &all,
-        model,
-        locals: &locals,
-        counters: &counters,
-    };
+    let b = Builder::new(&all, model, &locals, &counters);
     let (arrays, forward) = b.forward(&fixed, &vec![false; lets.len()]);
     let primal = TapeProgram {
         lets: arrays,
@@ -347,12 +342,7 @@ fn split(model: &GameModel, c: usize, mask: Vec<bool>) -> Option<Split> {
 fn build(model: &GameModel, c: usize, passes: &[(usize, Cx<'_>)], given: &[bool]) -> TapeProgram {
     let all = Cx::new(model, vec![true; 1 + model.followers.len()]);
     let (locals, counters) = (Cell::new(0), Cell::new(0));
-    let b = Builder {
-        cx: &all,
-        model,
-        locals: &locals,
-        counters: &counters,
-    };
+    let b = Builder::new(&all, model, &locals, &counters);
     let lets = &model.program.lets;
     let cost = &model.program.costs[c];
     let mut need = vec![false; lets.len()];
@@ -371,12 +361,7 @@ fn build(model: &GameModel, c: usize, passes: &[(usize, Cx<'_>)], given: &[bool]
     let passes = passes
         .iter()
         .map(|(p, cx)| {
-            let b = Builder {
-                cx,
-                model,
-                locals: &locals,
-                counters: &counters,
-            };
+            let b = Builder::new(cx, model, &locals, &counters);
             reverse_pass(&b, *p)
         })
         .collect();
@@ -440,7 +425,21 @@ struct Builder<'a, 'b> {
     counters: &'a Cell<u32>,
 }
 
-impl Builder<'_, '_> {
+impl<'a, 'b> Builder<'a, 'b> {
+    fn new(
+        cx: &'a Cx<'b>,
+        model: &'a GameModel,
+        locals: &'a Cell<u32>,
+        counters: &'a Cell<u32>,
+    ) -> Self {
+        Builder {
+            cx,
+            model,
+            locals,
+            counters,
+        }
+    }
+
     fn local(&self) -> u32 {
         let k = self.locals.get();
         self.locals.set(k + 1);
