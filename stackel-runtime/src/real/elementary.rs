@@ -37,7 +37,8 @@ pub(crate) fn tanh_f32(x: f32) -> f32 {
             + a2 * (-1.0 / 3.0 + a2 * (2.0 / 15.0 + a2 * (-17.0 / 315.0 + a2 * (62.0 / 2835.0)))));
     // NaN > 20 is false: NaN goes on to give NaN
     let y = -2.0 * if a > 20.0 { 20.0 } else { a };
-    let k = (y * std::f64::consts::LOG2_E + ROUND) - ROUND;
+    let shifted = y * std::f64::consts::LOG2_E + ROUND;
+    let k = shifted - ROUND;
     let r = (y - k * LN2_HI) - k * LN2_LO;
     let (r2, r4) = (r * r, r * r * (r * r));
     let p01 = 1.0 + r;
@@ -46,8 +47,10 @@ pub(crate) fn tanh_f32(x: f32) -> f32 {
     let p67 = 1.0 / 720.0 + r * (1.0 / 5040.0);
     let p89 = 1.0 / 40_320.0 + r * (1.0 / 362_880.0);
     let er = (p01 + r2 * p23) + r4 * ((p45 + r2 * p67) + r4 * p89);
-    // k in [-58, 0]: 2^k from the exponent bits
-    let t = er * f64::from_bits(((k as i64 + 1023) as u64) << 52);
+    // k in [-58, 0] sits in the low bits of `shifted` (two's complement):
+    // 2^k is k + 1023 in the exponent field, built with integer operations
+    // only (no float-to-integer conversion, so a loop of tanh vectorises)
+    let t = er * f64::from_bits(shifted.to_bits().wrapping_add(1023) << 52);
     let large = (1.0 - t) / (1.0 + t);
     let v = if a < 0.0625 { small } else { large };
     (v as f32).copysign(x)

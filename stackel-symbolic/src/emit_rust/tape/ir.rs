@@ -1,6 +1,7 @@
 //! The tape form as data: one [`TapeProgram`] per cost and set of
 //! differentiated players, the forward pass (each needed let into its
-//! array, then the cost) and the reverse pass (adjoints of the active lets
+//! array, a layer's activation f(pre) in a second loop over the stored
+//! pre-activations, then the cost) and the reverse pass (adjoints of the active lets
 //! in reverse order, the gradient into `Grad`), by source transformation:
 //! `back(e, s)` adds `s * de/dleaf` into the adjoint of every leaf of `e`
 //! that depends on the differentiated players, with the local rules
@@ -516,10 +517,35 @@ impl<'a, 'b> Builder<'a, 'b> {
             if !need[k] || given[k] {
                 continue;
             }
-            arrays.push((k, let_len(l)));
+            let len = let_len(l);
+            arrays.push((k, len));
             let at = self.let_addr(k, &self.own(k));
-            let body = self.val(&l.body);
-            forward.extend(self.let_loops(k, vec![Stmt::Store(Array::Let(k), at, body)]));
+            match &l.body {
+                // a layer's activation in a loop of its own over the stored
+                // pre-activations (the same values): a loop of one inlined
+                // function over an array, which the compiler vectorises
+                Expr::Unary(f, inner) if !l.indices.is_empty() => {
+                    let pre = self.val(inner);
+                    forward.extend(self.let_loops(k, vec![Stmt::Store(Array::Let(k), at, pre)]));
+                    let var = self.counters.get();
+                    self.counters.set(var + 1);
+                    let each = Addr {
+                        offset: 0,
+                        terms: vec![(var, 1)],
+                    };
+                    let act = Val::Unary(*f, bx(Val::Load(Array::Let(k), each.clone())));
+                    forward.push(Stmt::Loop {
+                        var,
+                        lo: 0,
+                        hi: len as i64,
+                        body: vec![Stmt::Store(Array::Let(k), each, act)],
+                    });
+                }
+                body => {
+                    let body = self.val(body);
+                    forward.extend(self.let_loops(k, vec![Stmt::Store(Array::Let(k), at, body)]));
+                }
+            }
         }
         (arrays, forward)
     }
