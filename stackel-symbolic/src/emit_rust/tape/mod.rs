@@ -453,7 +453,7 @@ fn follower_hvp(programs: &TapePrograms, n: usize, nd: usize) -> TokenStream {
     let (n_l, nx_l) = (lit(n), lit(n + nd));
     let mut helpers = Vec::new();
     let mut arms = Vec::new();
-    for (c, split) in programs.follower_tangents[0].iter().enumerate() {
+    for (c, split) in programs.follower_tangents.iter().enumerate() {
         let Some(split) = split else { continue };
         let primal = quote::format_ident!("__tape_primal_{c}");
         let names: Vec<Ident> = split
@@ -471,12 +471,11 @@ fn follower_hvp(programs: &TapePrograms, n: usize, nd: usize) -> TokenStream {
                 #body
             }
         });
-        for (w, splits) in programs.follower_tangents.iter().enumerate() {
-            let split = splits[c].as_ref().expect("a cost's splits exist together");
+        for (w, tangent) in split.tangent.iter().enumerate() {
             let which = lit(w + 1);
             let f = quote::format_ident!("__tape_split_{}_{c}", w + 1);
-            let inputs = rust::input_params(&split.tangent);
-            let prog = rust::program(&split.tangent);
+            let inputs = rust::input_params(tangent);
+            let prog = rust::program(tangent);
             helpers.push(quote! {
                 fn #f<S: __stackel::Real>(&self, x: &[S], p: &[S], #(#inputs,)* g: &mut [S]) -> S {
                     let (x, g) = (&x[..#nx_l], &mut g[..#n_l]);
