@@ -36,6 +36,20 @@ pub struct Config {
     /// A smoke-test size (about a tenth of the default steps and grids), for
     /// the test suite; numbers are less converged.
     pub quick: bool,
+    /// The lengths of the mixture-of-Gaussians GANs, where set: they
+    /// replace the quick / default / full sizes ([`GanLengths`]).
+    pub gan: GanLengths,
+}
+
+/// Overrides of the GAN experiment's sizes (`None`: the mode's size).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct GanLengths {
+    /// Iterations of each figure run (default 1000, `--full` 60000).
+    pub steps: Option<u64>,
+    /// Trainings per rule in the study (default 64, `--full` 128).
+    pub runs: Option<u64>,
+    /// Iterations of each study training (default 25, `--full` 60000).
+    pub study_steps: Option<u64>,
 }
 
 impl Config {
@@ -61,6 +75,7 @@ impl Default for Config {
             progress: false,
             only: vec![],
             quick: false,
+            gan: GanLengths::default(),
         }
     }
 }

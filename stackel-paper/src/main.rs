@@ -2,10 +2,11 @@
 //!
 //! ```text
 //! cargo run --release -p stackel-paper -- [--out DIR] [--full] [--seeds N] [--seed S] [--only NAME]...
+//!     [--gan-steps K] [--gan-runs R] [--gan-study-steps K]
 //! ```
 
 use clap::Parser;
-use stackel_paper::{reproduce, Config, EXPERIMENTS};
+use stackel_paper::{reproduce, Config, GanLengths, EXPERIMENTS};
 use std::io::IsTerminal;
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -32,6 +33,18 @@ struct Args {
     /// Run only this experiment; repeatable.
     #[arg(long, value_name = "NAME", value_parser = clap::builder::PossibleValuesParser::new(EXPERIMENTS))]
     only: Vec<String>,
+    /// Iterations of each mixture-of-Gaussians figure run (the paper's
+    /// figures 5 and 6) [default: 1000; with --full: 60000].
+    #[arg(long, value_name = "K", value_parser = clap::value_parser!(u64).range(1..))]
+    gan_steps: Option<u64>,
+    /// Trainings per rule in the mixture-of-Gaussians study [default: 64;
+    /// with --full: 128].
+    #[arg(long, value_name = "R", value_parser = clap::value_parser!(u64).range(1..))]
+    gan_runs: Option<u64>,
+    /// Iterations of each training of the mixture-of-Gaussians study
+    /// [default: 25; with --full: 60000].
+    #[arg(long, value_name = "K", value_parser = clap::value_parser!(u64).range(1..))]
+    gan_study_steps: Option<u64>,
 }
 
 impl Args {
@@ -43,6 +56,11 @@ impl Args {
             seeds: self.seeds.unwrap_or(d.seeds),
             seed: self.seed.unwrap_or(d.seed),
             only: self.only,
+            gan: GanLengths {
+                steps: self.gan_steps,
+                runs: self.gan_runs,
+                study_steps: self.gan_study_steps,
+            },
             progress: std::io::stderr().is_terminal(),
             ..d
         }
@@ -117,9 +135,30 @@ mod tests {
             (PathBuf::from("x"), true, 7, 3)
         );
         assert_eq!(cfg.only, ["torus", "duopoly", "mog"]);
+        assert_eq!(cfg.gan, GanLengths::default());
+        let cfg = Args::try_parse_from([
+            "stackel-paper",
+            "--gan-steps",
+            "60000",
+            "--gan-runs",
+            "8",
+            "--gan-study-steps",
+            "500",
+        ])
+        .unwrap()
+        .config();
+        assert_eq!(
+            cfg.gan,
+            GanLengths {
+                steps: Some(60_000),
+                runs: Some(8),
+                study_steps: Some(500)
+            }
+        );
         for bad in [
             &["--seeds", "0"][..],
             &["--only", "nope"],
+            &["--gan-steps", "0"],
             &["--seeds"],
             &["--frobnicate"],
         ] {

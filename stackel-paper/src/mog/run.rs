@@ -35,10 +35,13 @@ impl Sizes {
     /// The sizes for `cfg` (quick / default / full).
     pub fn of(cfg: &Config) -> Self {
         Sizes {
-            steps: cfg.size(6, DEFAULT_STEPS, 60_000),
-            runs: cfg.size(4, 64, 128),
-            study_steps: cfg.size(3, DEFAULT_STUDY_STEPS, 60_000),
-            verdicts: cfg.size(2, 4, 128),
+            steps: cfg.gan.steps.unwrap_or(cfg.size(6, DEFAULT_STEPS, 60_000)),
+            runs: cfg.gan.runs.unwrap_or(cfg.size(4, 64, 128)),
+            study_steps: cfg
+                .gan
+                .study_steps
+                .unwrap_or(cfg.size(3, DEFAULT_STUDY_STEPS, 60_000)),
+            verdicts: cfg.size(2, 4, 128).min(cfg.gan.runs.unwrap_or(u64::MAX)),
             figure_budget: if cfg.quick {
                 train::budget(8, 0)
             } else if cfg.full {
@@ -57,11 +60,9 @@ impl Sizes {
     }
 }
 
-/// Default iterations of the figure runs. Measured (release, the shared
-/// 2-core machine): a diamond Stackelberg step 23 ms, simultaneous 5 ms
-/// (circle, ReLU: 7 ms and 1 ms); with 300 figure steps and 10 study
-/// steps `--only mog` took 64 s, so 1000 and 25 keep it near 2 minutes,
-/// inside the default run's 5-minute budget.
+/// Default iterations of the figure runs: `--only mog` takes 23 s on the
+/// 2-core machine (a diamond Stackelberg step about 4 ms in f64), inside the
+/// default run's 5-minute budget.
 pub const DEFAULT_STEPS: u64 = 1_000;
 /// Default iterations of each study training.
 pub const DEFAULT_STUDY_STEPS: u64 = 25;
@@ -388,7 +389,7 @@ pub fn run(cfg: &Config) -> Result<Section, ExperimentError> {
         "Diamond: 4 Gaussians at 1.5 (sin w, cos w), w = k pi/2, sigma^2 = 0.15; tanh; saturating objective; gamma = 1e-4. Circle: 8 Gaussians at (sin w, cos w), w = k pi/4, sigma^2 = 0.3; ReLU; non-saturating objective; gamma = 4e-4.".into(),
         "Adam (0.9, 0.999, 1e-8), gamma_{i,k} = gamma nu_i^k: nu1 = nu2 = 1 - 1e-7 (simultaneous), nu1 = 1 - 1e-5, nu2 = 1 - 1e-7 (Stackelberg, regularised implicit map eta = 1, 5 warm-started CG iterations, truncated); both rules from the same Kaiming-uniform initialisation (seed of the run).".into(),
         format!(
-            "Lengths: figure runs {} iterations (the paper and --full: 60000); study {} trainings x {} iterations per rule, {} of them classified by their spectra (--full: 128 x 60000, all classified). The default is shortened to the time budget, so its end points are early-training points, not the paper's converged ones; --full takes hours (about 23 ms per diamond Stackelberg step and 5 ms per simultaneous step on one core here; 60000 steps x 128 trainings x 2 rules is a many-core or cluster job: shard the study).",
+            "Lengths: figure runs {} iterations (the paper and --full: 60000); study {} trainings x {} iterations per rule, {} of them classified by their spectra (--full: 128 x 60000, all classified). The default is shortened to the time budget, so its end points are early-training points, not the paper's converged ones; --gan-steps, --gan-runs and --gan-study-steps set each length (e.g. --gan-steps 60000 for the paper's figure runs alone); --full takes hours (each figure row gives its training time; 60000 steps x 128 trainings x 2 rules is a many-core or cluster job: shard the study).",
             sizes.steps, sizes.runs, sizes.study_steps, sizes.verdicts
         ),
         format!(
