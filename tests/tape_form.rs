@@ -365,3 +365,43 @@ fn the_data_part_of_x_is_read() {
     x[SmallGan::N] += 0.5;
     assert_ne!(before, g.follower_cost(0, &x));
 }
+
+/// The two copies of each tape program (`stackel::tiered`: plain, and
+/// compiled for AVX2 and FMA) compute the same bits, in f32 and f64, for
+/// the costs, the gradients and omega; the public methods run the copy the
+/// CPU allows.
+#[test]
+fn both_simd_copies_compute_the_same_bits() {
+    fn check<T: stackel::Float>() {
+        let x: Vec<T> = point(SmallGan::N + SmallGan::ND, 31)
+            .iter()
+            .map(|&v| T::of(v))
+            .collect();
+        let p = SmallGan.__tape_params::<T>();
+        let bits = |v: &[T]| v.iter().map(|t| t.re().to_bits()).collect::<Vec<_>>();
+        let plain = SmallGan.__tape_cost_plain(1, &x, &p);
+        let mut om = [vec![T::zero(); SmallGan::N], vec![T::zero(); SmallGan::N]];
+        SmallGan.__tape_omega_plain(&x, &p, &mut om[0]);
+        let mut g = [vec![T::zero(); SmallGan::N], vec![T::zero(); SmallGan::N]];
+        SmallGan.__tape_grad_all_plain(0, &x, &p, &mut g[0]);
+        let mut public = vec![T::zero(); SmallGan::N];
+        SmallGan.omega(&x, &mut public);
+        assert_eq!(bits(&public), bits(&om[0]), "omega: public against plain");
+        if !stackel::tiered::avx2() {
+            eprintln!("this CPU has no AVX2 and FMA: only the plain copy ran");
+            return;
+        }
+        // SAFETY: avx2() checked that this CPU has AVX2 and FMA.
+        let wide = unsafe { SmallGan.__tape_cost_avx2(1, &x, &p) };
+        assert_eq!(plain.re().to_bits(), wide.re().to_bits());
+        // SAFETY: as above.
+        unsafe { SmallGan.__tape_omega_avx2(&x, &p, &mut om[1]) };
+        assert_eq!(bits(&om[0]), bits(&om[1]), "omega");
+        // SAFETY: as above.
+        unsafe { SmallGan.__tape_grad_all_avx2(0, &x, &p, &mut g[1]) };
+        assert_eq!(bits(&g[0]), bits(&g[1]), "gradient of the leader's cost");
+        assert!(g[0].iter().any(|v| v.re() != 0.0));
+    }
+    check::<f32>();
+    check::<f64>();
+}

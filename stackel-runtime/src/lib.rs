@@ -19,6 +19,7 @@ pub mod point_cache;
 pub mod real;
 pub mod source;
 pub mod tangent;
+pub mod tiered;
 
 // Learning dynamics and what drives them.
 pub mod dynamics;

@@ -95,12 +95,14 @@ pub fn emit(model: &GameModel, options: &Options) -> Result<TokenStream, Errors>
     let (d1_l, d2_l, n_l, np_l, nd_l, nf_l) = (lit(d1), lit(d2), lit(n), lit(np), lit(nd), lit(nf));
     let zero_sum = zero_sum(model);
     let programs = TapePrograms::new(model);
+    let lens = rust::Lens::of(programs.dims);
+    let name = Ident::new(&model.name, model.name_span);
     let cost_arms: Vec<TokenStream> = programs
         .costs
         .iter()
         .enumerate()
         .map(|(c, prog)| {
-            let prog = rust::program(prog);
+            let prog = rust::program(prog, lens);
             let c = lit(c);
             quote!(#c => { #prog cost })
         })
@@ -113,7 +115,7 @@ pub fn emit(model: &GameModel, options: &Options) -> Result<TokenStream, Errors>
         .enumerate()
         .map(|(which, progs)| {
             let arms = progs.iter().enumerate().filter_map(|(c, prog)| {
-                let prog = rust::program(prog.as_ref()?);
+                let prog = rust::program(prog.as_ref()?, lens);
                 let c = lit(c);
                 Some(quote!(#c => { #prog cost }))
             });
@@ -121,18 +123,55 @@ pub fn emit(model: &GameModel, options: &Options) -> Result<TokenStream, Errors>
                 "__tape_grad_{}",
                 ["all", "leader", "followers", "own"][which]
             );
-            quote! {
-                fn #f<S: __stackel::Real>(&self, c: usize, x: &[S], p: &[S], g: &mut [S]) -> S {
+            tiered(
+                &f,
+                &[
+                    ("c", quote!(usize)),
+                    ("x", quote!(&'a [S])),
+                    ("p", quote!(&'a [S])),
+                    ("g", quote!(&'a mut [S])),
+                ],
+                quote!(S),
+                quote! {
                     let (x, g) = (&x[..#n_l + #nd_l], &mut g[..#n_l]);
                     match c {
                         #(#arms)*
                         _ => S::of(::core::f64::NAN),
                     }
-                }
-            }
+                },
+            )
         })
         .collect();
-    let omega_prog = rust::program(&programs.omega);
+    let omega_prog = rust::program(&programs.omega, lens);
+    let omega_fn = tiered(
+        &quote::format_ident!("__tape_omega"),
+        &[
+            ("x", quote!(&'a [S])),
+            ("p", quote!(&'a [S])),
+            ("g", quote!(&'a mut [S])),
+        ],
+        quote!(()),
+        quote! {
+            let (x, g) = (&x[..#n_l + #nd_l], &mut g[..#n_l]);
+            #omega_prog
+        },
+    );
+    let cost_fn = tiered(
+        &quote::format_ident!("__tape_cost"),
+        &[
+            ("c", quote!(usize)),
+            ("x", quote!(&'a [S])),
+            ("p", quote!(&'a [S])),
+        ],
+        quote!(S),
+        quote! {
+            let x = &x[..#n_l + #nd_l];
+            match c {
+                #(#cost_arms)*
+                _ => S::of(::core::f64::NAN),
+            }
+        },
+    );
     let follower_hvp = follower_hvp(&programs, n, nd);
     // Follower blocks: (offset in x, length).
     let blocks: Vec<(usize, usize)> = (1..=nf)
@@ -148,7 +187,6 @@ pub fn emit(model: &GameModel, options: &Options) -> Result<TokenStream, Errors>
     let info = items::info_method_form(model, zero_sum, quote!(__stackel::Form::Tape));
     let params = items::params_methods(model);
     let formulas = print::formulas_method(model);
-    let name = Ident::new(&model.name, model.name_span);
     let krate = &options.krate;
 
     let dense_methods = dense_methods(d1, d2);
@@ -170,13 +208,7 @@ pub fn emit(model: &GameModel, options: &Options) -> Result<TokenStream, Errors>
 
             /// Cost `c` (0 the leader, 1.. the followers) at `x` (N player
             /// entries, then the data), params `p`.
-            fn __tape_cost<S: __stackel::Real>(&self, c: usize, x: &[S], p: &[S]) -> S {
-                let x = &x[..#n_l + #nd_l];
-                match c {
-                    #(#cost_arms)*
-                    _ => S::of(::core::f64::NAN),
-                }
-            }
+            #cost_fn
 
             #(#grad_fns)*
 
@@ -184,10 +216,7 @@ pub fn emit(model: &GameModel, options: &Options) -> Result<TokenStream, Errors>
 
             /// omega = (D1f1, D2f2) added into `g` (N entries): one forward
             /// pass, then each player's gradient of its own cost.
-            fn __tape_omega<S: __stackel::Real>(&self, x: &[S], p: &[S], g: &mut [S]) {
-                let (x, g) = (&x[..#n_l + #nd_l], &mut g[..#n_l]);
-                #omega_prog
-            }
+            #omega_fn
 
             /// Cost `c` and, added into `g` (N entries), its gradient
             /// (reverse mode) over the players `which` selects: 0 all, 1 the
@@ -450,6 +479,7 @@ pub fn emit(model: &GameModel, options: &Options) -> Result<TokenStream, Errors>
 /// thread, `stackel_runtime::point_cache`; the rest on tangents), and the
 /// helpers it calls; `__tape_hvp` where a cost has no split.
 fn follower_hvp(programs: &TapePrograms, n: usize, nd: usize) -> TokenStream {
+    let lens = rust::Lens::of(programs.dims);
     let (n_l, nx_l) = (lit(n), lit(n + nd));
     let mut helpers = Vec::new();
     let mut arms = Vec::new();
@@ -463,26 +493,35 @@ fn follower_hvp(programs: &TapePrograms, n: usize, nd: usize) -> TokenStream {
             .map(|&(k, _)| quote::format_ident!("t{k}"))
             .collect();
         let types = names.iter().map(|_| quote!(::std::vec::Vec<S>));
-        let body = rust::primal_lets(&split.primal);
-        helpers.push(quote! {
-            /// Cost c's lets that do not depend on a follower.
-            fn #primal<S: __stackel::Real>(&self, x: &[S], p: &[S]) -> (#(#types,)*) {
+        let body = rust::primal_lets(&split.primal, lens);
+        helpers.push(tiered(
+            &primal,
+            &[("x", quote!(&'a [S])), ("p", quote!(&'a [S]))],
+            quote!((#(#types,)*)),
+            quote! {
                 let x = &x[..#nx_l];
                 #body
-            }
-        });
+            },
+        ));
         for (w, tangent) in split.tangent.iter().enumerate() {
             let which = lit(w + 1);
             let f = quote::format_ident!("__tape_split_{}_{c}", w + 1);
-            let inputs = rust::input_params(tangent);
-            let prog = rust::program(tangent);
-            helpers.push(quote! {
-                fn #f<S: __stackel::Real>(&self, x: &[S], p: &[S], #(#inputs,)* g: &mut [S]) -> S {
+            let inputs = rust::input_names(tangent);
+            let mut params: Vec<(&str, TokenStream)> =
+                vec![("x", quote!(&'a [S])), ("p", quote!(&'a [S]))];
+            params.extend(inputs.iter().map(|t| (t.as_str(), quote!(&'a [S]))));
+            params.push(("g", quote!(&'a mut [S])));
+            let prog = rust::program(tangent, lens);
+            helpers.push(tiered(
+                &f,
+                &params,
+                quote!(S),
+                quote! {
                     let (x, g) = (&x[..#nx_l], &mut g[..#n_l]);
                     #prog
                     cost
-                }
-            });
+                },
+            ));
             let c_l = lit(c);
             arms.push(quote! {
                 (#which, #c_l) => {
@@ -527,6 +566,47 @@ fn follower_hvp(programs: &TapePrograms, n: usize, nd: usize) -> TokenStream {
                 #(#arms)*
                 _ => self.__tape_hvp(which, c, x, dir, &[], out),
             }
+        }
+    }
+}
+
+/// `fn name<S: Real>(&self, params) -> ret { body }`, run on the CPU's
+/// best SIMD tier (`stackel_runtime::tiered`): the body twice, as
+/// `name_plain` and, compiled for AVX2 and FMA, `name_avx2` (each its own
+/// function: inlined into a dispatcher, a body loses what its slice
+/// parameters promise, that `g` aliases no input, and with it the
+/// vectorised reverse passes). `params`' types name the lifetime `'a`.
+fn tiered(
+    name: &Ident,
+    params: &[(&str, TokenStream)],
+    ret: TokenStream,
+    body: TokenStream,
+) -> TokenStream {
+    let plain = quote::format_ident!("{name}_plain");
+    let avx2 = quote::format_ident!("{name}_avx2");
+    let names: Vec<Ident> = params
+        .iter()
+        .map(|(n, _)| quote::format_ident!("{n}"))
+        .collect();
+    let types: Vec<&TokenStream> = params.iter().map(|(_, t)| t).collect();
+    quote! {
+        fn #plain<'a, S: __stackel::Real>(&'a self, #(#names: #types),*) -> #ret {
+            #body
+        }
+
+        #[cfg(target_arch = "x86_64")]
+        #[target_feature(enable = "avx2,fma")]
+        fn #avx2<'a, S: __stackel::Real>(&'a self, #(#names: #types),*) -> #ret {
+            #body
+        }
+
+        fn #name<'a, S: __stackel::Real>(&'a self, #(#names: #types),*) -> #ret {
+            #[cfg(target_arch = "x86_64")]
+            if __stackel::tiered::avx2() {
+                // SAFETY: avx2() checked that this CPU has AVX2 and FMA.
+                return unsafe { self.#avx2(#(#names),*) };
+            }
+            self.#plain(#(#names),*)
         }
     }
 }

@@ -63,21 +63,85 @@ fn addr(a: &Addr) -> TokenStream {
     quote!(((#o #(#terms)*) as usize))
 }
 
-/// The program's statements: the let arrays, the forward pass, `let cost:
-/// S = ...;`, then each reverse pass in its own block (its adjoint arrays,
-/// zero, then its statements).
-pub(super) fn program(prog: &TapeProgram) -> TokenStream {
-    let lets = prog.lets.iter().map(|&(k, len)| {
-        let (t, len) = (ident("t", k), Literal::usize_unsuffixed(len));
-        quote!(let mut #t: ::std::vec::Vec<S> = ::std::vec![S::zero(); #len];)
+/// The lengths of the arrays every program reads: x (N player entries,
+/// then the data), the params and the gradient (N).
+#[derive(Clone, Copy, Debug)]
+pub(super) struct Lens {
+    /// N + ND.
+    pub x: usize,
+    /// NP.
+    pub p: usize,
+    /// N.
+    pub grad: usize,
+}
+
+impl Lens {
+    /// The lengths of the game of `dims` (d1, d2, NP, ND).
+    pub(super) fn of(dims: [usize; 4]) -> Self {
+        let n = dims[0] + dims[1];
+        Lens {
+            x: n + dims[3],
+            p: dims[2],
+            grad: n,
+        }
+    }
+}
+
+/// `let name: &[S; len] = ...` of a slice: a view of fixed length, so that
+/// the optimiser can prove the program's indices (affine in counters of
+/// constant ranges) in bounds and drop their checks, which otherwise keep
+/// the dot products from vectorising.
+fn view(name: &TokenStream, len: usize, mutable: bool) -> TokenStream {
+    let len = Literal::usize_unsuffixed(len);
+    if mutable {
+        quote!(let #name: &mut [S; #len] = <&mut [S; #len]>::try_from(&mut #name[..#len]).unwrap();)
+    } else {
+        quote!(let #name: &[S; #len] = <&[S; #len]>::try_from(&#name[..#len]).unwrap();)
+    }
+}
+
+/// A kept let's (or adjoint's) array: `<name>_v`, zero, and `<name>` its
+/// fixed-length view.
+fn owned(name: Ident, len: usize) -> TokenStream {
+    let v = ident(&name.to_string(), "_v");
+    let l = Literal::usize_unsuffixed(len);
+    quote! {
+        let mut #v: ::std::vec::Vec<S> = ::std::vec![S::zero(); #l];
+        let #name: &mut [S; #l] = <&mut [S; #l]>::try_from(&mut #v[..]).unwrap();
+    }
+}
+
+/// The views of x, p, g (where the program has a reverse pass) and the
+/// input lets.
+fn views(prog: &TapeProgram, lens: Lens) -> TokenStream {
+    let x = view(&quote!(x), lens.x, false);
+    let p = view(&quote!(p), lens.p, false);
+    let g = (!prog.passes.is_empty()).then(|| view(&quote!(g), lens.grad, true));
+    let inputs = prog.inputs.iter().map(|&(k, len)| {
+        let t = ident("t", k);
+        view(&quote!(#t), len, false)
     });
+    quote! {
+        #x
+        #p
+        #g
+        #(#inputs)*
+    }
+}
+
+/// The program's statements: the views of its arrays, the let arrays, the
+/// forward pass, `let cost: S = ...;`, then each reverse pass in its own
+/// block (its adjoint arrays, zero, then its statements).
+pub(super) fn program(prog: &TapeProgram, lens: Lens) -> TokenStream {
+    let views = views(prog, lens);
+    let lets = prog.lets.iter().map(|&(k, len)| owned(ident("t", k), len));
     let forward = stmts(&prog.forward);
     let cost = val(&prog.cost);
     let passes = prog.passes.iter().map(|pass| {
-        let adjoints = pass.adjoints.iter().map(|&(k, len)| {
-            let (a, len) = (ident("a", k), Literal::usize_unsuffixed(len));
-            quote!(let mut #a: ::std::vec::Vec<S> = ::std::vec![S::zero(); #len];)
-        });
+        let adjoints = pass
+            .adjoints
+            .iter()
+            .map(|&(k, len)| owned(ident("a", k), len));
         let body = stmts(&pass.body);
         quote!({
             #(#adjoints)*
@@ -85,6 +149,7 @@ pub(super) fn program(prog: &TapeProgram) -> TokenStream {
         })
     });
     quote! {
+        #views
         #(#lets)*
         #forward
         let cost: S = #cost;
@@ -94,29 +159,22 @@ pub(super) fn program(prog: &TapeProgram) -> TokenStream {
 
 /// A [`super::ir::Split`]'s primal program: its let arrays, its forward
 /// pass, then the arrays as a tuple (in `prog.lets`' order).
-pub(super) fn primal_lets(prog: &TapeProgram) -> TokenStream {
-    let lets = prog.lets.iter().map(|&(k, len)| {
-        let (t, len) = (ident("t", k), Literal::usize_unsuffixed(len));
-        quote!(let mut #t: ::std::vec::Vec<S> = ::std::vec![S::zero(); #len];)
-    });
+pub(super) fn primal_lets(prog: &TapeProgram, lens: Lens) -> TokenStream {
+    let views = views(prog, lens);
+    let lets = prog.lets.iter().map(|&(k, len)| owned(ident("t", k), len));
     let forward = stmts(&prog.forward);
-    let names = prog.lets.iter().map(|&(k, _)| ident("t", k));
+    let names = prog.lets.iter().map(|&(k, _)| ident("t", format!("{k}_v")));
     quote! {
+        #views
         #(#lets)*
         #forward
         (#(#names,)*)
     }
 }
 
-/// The names of `prog`'s input arrays, as parameters `t<k>: &[S]`.
-pub(super) fn input_params(prog: &TapeProgram) -> Vec<TokenStream> {
-    prog.inputs
-        .iter()
-        .map(|&(k, _)| {
-            let t = ident("t", k);
-            quote!(#t: &[S])
-        })
-        .collect()
+/// The names of `prog`'s input arrays (`t<k>`, read as `&[S]`).
+pub(super) fn input_names(prog: &TapeProgram) -> Vec<String> {
+    prog.inputs.iter().map(|&(k, _)| format!("t{k}")).collect()
 }
 
 fn stmts(s: &[Stmt]) -> TokenStream {
