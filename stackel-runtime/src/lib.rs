@@ -17,6 +17,7 @@ pub mod linalg;
 pub mod nonfinite;
 pub mod point_cache;
 pub mod real;
+pub mod scratch;
 pub mod source;
 pub mod tangent;
 pub mod tiered;

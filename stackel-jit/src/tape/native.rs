@@ -265,14 +265,14 @@ impl NativeTape {
     }
 
     /// [`NativeTape::run`] with the program's input lets supplied
-    /// (`given`: (let id, one plane per component), as
-    /// [`TapeProgram::inputs`] lists them); returns the cost's components
+    /// (`given`: (let id, one plane per component) for at least every let
+    /// of [`TapeProgram::inputs`]; others are ignored); returns the cost's components
     /// and the let arrays the program computed ((let id, planes), in
     /// `prog.lets`' order).
     ///
     /// # Panics
     /// When a plane is shorter than the program reads or writes, or
-    /// `given` is not the program's inputs.
+    /// `given` misses an input of the program.
     #[allow(clippy::too_many_arguments, clippy::type_complexity)]
     pub(crate) fn run_io<F: Copy + Default>(
         &self,
@@ -296,7 +296,6 @@ impl NativeTape {
         assert!(p.iter().all(|v| v.len() >= lens.p));
         let grad = !prog.passes.is_empty();
         assert!(!grad || (g.len() == comps && g.iter().all(|v| v.len() >= lens.grad)));
-        assert_eq!(given.len(), prog.inputs.len(), "every input is given");
         let mut lets: Vec<Vec<F>> = Vec::new();
         let mut table = vec![std::ptr::null_mut::<u8>(); table_len(self.lets, comps)];
         let mut cost = vec![F::default(); comps];
@@ -333,8 +332,12 @@ impl NativeTape {
                 }
             }
         }
-        for (&(k, len), (id, planes)) in prog.inputs.iter().zip(given) {
-            assert!(k == *id && planes.len() == comps && planes.iter().all(|v| v.len() >= len));
+        for &(k, len) in &prog.inputs {
+            let (_, planes) = given
+                .iter()
+                .find(|(id, _)| *id == k)
+                .expect("every input of the program is given");
+            assert!(planes.len() == comps && planes.iter().all(|v| v.len() >= len));
             for (c, v) in planes.iter().enumerate() {
                 // read only: the program never writes an input
                 table[plane(Array::Let(k), self.lets, comps, c)] = v.as_ptr() as *mut u8;

@@ -147,8 +147,11 @@ impl TapeGame {
         let primal = || {
             let (_, fixed) =
                 run::run_with(&split.primal, lets, &x[..n + nd], &p, &mut [], Vec::new());
-            tangent
-                .inputs
+            // every direction-free let: the key is shared by the three
+            // tangent programs, which read different ones
+            split
+                .primal
+                .lets
                 .iter()
                 .map(|&(k, _)| (k, lift(&fixed[k])))
                 .collect::<Vec<_>>()
@@ -159,8 +162,13 @@ impl TapeGame {
             .map(|(k, &v)| Tangent::new(v, if k < n { dir[k] } else { T::zero() }))
             .collect();
         let mut g = vec![<Tangent<T> as Real>::zero(); n];
-        point_cache::with(key, &x[..n + nd], &p, primal, |given| {
-            run::run_with(tangent, lets, &xt, &lift(&p), &mut g, given.clone())
+        point_cache::with(key, &x[..n + nd], &p, primal, |fixed| {
+            let given = fixed
+                .iter()
+                .filter(|(k, _)| tangent.inputs.iter().any(|i| i.0 == *k))
+                .cloned()
+                .collect();
+            run::run_with(tangent, lets, &xt, &lift(&p), &mut g, given)
         });
         for k in 0..n {
             out[k] = g[k].d;

@@ -215,7 +215,9 @@ pub struct Split {
     pub primal: TapeProgram,
     /// The gradient programs over the players which 1-3 select (as in
     /// [`TapePrograms::grads`]: the leader, the followers, the cost's own
-    /// player), reading `primal`'s lets as inputs.
+    /// player), reading some of `primal`'s lets as inputs; their cost is 0
+    /// (the operators use the gradient only, so the forward pass skips
+    /// the lets only the cost's value needs).
     pub tangent: [TapeProgram; 3],
 }
 

@@ -97,16 +97,18 @@ pub fn emit(model: &GameModel, options: &Options) -> Result<TokenStream, Errors>
     let programs = TapePrograms::new(model);
     let lens = rust::Lens::of(programs.dims);
     let name = Ident::new(&model.name, model.name_span);
-    let cost_arms: Vec<TokenStream> = programs
-        .costs
-        .iter()
-        .enumerate()
-        .map(|(c, prog)| {
-            let prog = rust::program(prog, lens);
-            let c = lit(c);
-            quote!(#c => { #prog cost })
-        })
-        .collect();
+    let cost_arms = |attr: &TokenStream| -> Vec<TokenStream> {
+        programs
+            .costs
+            .iter()
+            .enumerate()
+            .map(|(c, prog)| {
+                let prog = rust::program(prog, lens, attr);
+                let c = lit(c);
+                quote!(#c => { #prog cost })
+            })
+            .collect()
+    };
     // Gradient programs by the players they differentiate: all (0), the
     // leader (1), the followers (2), cost c's own player (3).
     let grad_fns: Vec<TokenStream> = programs
@@ -114,11 +116,6 @@ pub fn emit(model: &GameModel, options: &Options) -> Result<TokenStream, Errors>
         .iter()
         .enumerate()
         .map(|(which, progs)| {
-            let arms = progs.iter().enumerate().filter_map(|(c, prog)| {
-                let prog = rust::program(prog.as_ref()?, lens);
-                let c = lit(c);
-                Some(quote!(#c => { #prog cost }))
-            });
             let f = quote::format_ident!(
                 "__tape_grad_{}",
                 ["all", "leader", "followers", "own"][which]
@@ -132,17 +129,23 @@ pub fn emit(model: &GameModel, options: &Options) -> Result<TokenStream, Errors>
                     ("g", quote!(&'a mut [S])),
                 ],
                 quote!(S),
-                quote! {
-                    let (x, g) = (&x[..#n_l + #nd_l], &mut g[..#n_l]);
-                    match c {
-                        #(#arms)*
-                        _ => S::of(::core::f64::NAN),
+                |attr| {
+                    let arms = progs.iter().enumerate().filter_map(|(c, prog)| {
+                        let prog = rust::program(prog.as_ref()?, lens, attr);
+                        let c = lit(c);
+                        Some(quote!(#c => { #prog cost }))
+                    });
+                    quote! {
+                        let (x, g) = (&x[..#n_l + #nd_l], &mut g[..#n_l]);
+                        match c {
+                            #(#arms)*
+                            _ => S::of(::core::f64::NAN),
+                        }
                     }
                 },
             )
         })
         .collect();
-    let omega_prog = rust::program(&programs.omega, lens);
     let omega_fn = tiered(
         &quote::format_ident!("__tape_omega"),
         &[
@@ -151,9 +154,12 @@ pub fn emit(model: &GameModel, options: &Options) -> Result<TokenStream, Errors>
             ("g", quote!(&'a mut [S])),
         ],
         quote!(()),
-        quote! {
-            let (x, g) = (&x[..#n_l + #nd_l], &mut g[..#n_l]);
-            #omega_prog
+        |attr| {
+            let omega_prog = rust::program(&programs.omega, lens, attr);
+            quote! {
+                let (x, g) = (&x[..#n_l + #nd_l], &mut g[..#n_l]);
+                #omega_prog
+            }
         },
     );
     let cost_fn = tiered(
@@ -164,11 +170,14 @@ pub fn emit(model: &GameModel, options: &Options) -> Result<TokenStream, Errors>
             ("p", quote!(&'a [S])),
         ],
         quote!(S),
-        quote! {
-            let x = &x[..#n_l + #nd_l];
-            match c {
-                #(#cost_arms)*
-                _ => S::of(::core::f64::NAN),
+        |attr| {
+            let arms = cost_arms(attr);
+            quote! {
+                let x = &x[..#n_l + #nd_l];
+                match c {
+                    #(#arms)*
+                    _ => S::of(::core::f64::NAN),
+                }
             }
         },
     );
@@ -493,35 +502,35 @@ fn follower_hvp(programs: &TapePrograms, n: usize, nd: usize) -> TokenStream {
             .map(|&(k, _)| quote::format_ident!("t{k}"))
             .collect();
         let types = names.iter().map(|_| quote!(::std::vec::Vec<S>));
-        let body = rust::primal_lets(&split.primal, lens);
         helpers.push(tiered(
             &primal,
             &[("x", quote!(&'a [S])), ("p", quote!(&'a [S]))],
             quote!((#(#types,)*)),
-            quote! {
-                let x = &x[..#nx_l];
-                #body
+            |attr| {
+                let body = rust::primal_lets(&split.primal, lens, attr);
+                quote! {
+                    let x = &x[..#nx_l];
+                    #body
+                }
             },
         ));
         for (w, tangent) in split.tangent.iter().enumerate() {
             let which = lit(w + 1);
             let f = quote::format_ident!("__tape_split_{}_{c}", w + 1);
             let inputs = rust::input_names(tangent);
+            let reads: Vec<Ident> = inputs.iter().map(|t| quote::format_ident!("{t}")).collect();
             let mut params: Vec<(&str, TokenStream)> =
                 vec![("x", quote!(&'a [S])), ("p", quote!(&'a [S]))];
             params.extend(inputs.iter().map(|t| (t.as_str(), quote!(&'a [S]))));
             params.push(("g", quote!(&'a mut [S])));
-            let prog = rust::program(tangent, lens);
-            helpers.push(tiered(
-                &f,
-                &params,
-                quote!(S),
+            helpers.push(tiered(&f, &params, quote!(S), |attr| {
+                let prog = rust::program(tangent, lens, attr);
                 quote! {
                     let (x, g) = (&x[..#nx_l], &mut g[..#n_l]);
                     #prog
                     cost
-                },
-            ));
+                }
+            }));
             let c_l = lit(c);
             arms.push(quote! {
                 (#which, #c_l) => {
@@ -541,7 +550,7 @@ fn follower_hvp(programs: &TapePrograms, n: usize, nd: usize) -> TokenStream {
                             let (#(#names,)*) = self.#primal::<T>(x, &p);
                             (#(lift(#names),)*)
                         },
-                        |(#(#names,)*)| self.#f::<Tg<T>>(&xt, &pt, #(#names,)* &mut g),
+                        |(#(#names,)*)| self.#f::<Tg<T>>(&xt, &pt, #(#reads,)* &mut g),
                     );
                     for k in 0..#n_l {
                         out[k] = g[k].d;
@@ -572,15 +581,15 @@ fn follower_hvp(programs: &TapePrograms, n: usize, nd: usize) -> TokenStream {
 
 /// `fn name<S: Real>(&self, params) -> ret { body }`, run on the CPU's
 /// best SIMD tier (`stackel_runtime::tiered`): the body twice, as
-/// `name_plain` and, compiled for AVX2 and FMA, `name_avx2` (each its own
-/// function: inlined into a dispatcher, a body loses what its slice
-/// parameters promise, that `g` aliases no input, and with it the
-/// vectorised reverse passes). `params`' types name the lifetime `'a`.
+/// `name_plain` and, compiled for AVX2 and FMA, `name_avx2` (`body(attr)`
+/// gives it with `attr` for the functions it declares: items inside a
+/// function do not take its features). `params`' types name the lifetime
+/// `'a`.
 fn tiered(
     name: &Ident,
     params: &[(&str, TokenStream)],
     ret: TokenStream,
-    body: TokenStream,
+    body: impl Fn(&TokenStream) -> TokenStream,
 ) -> TokenStream {
     let plain = quote::format_ident!("{name}_plain");
     let avx2 = quote::format_ident!("{name}_avx2");
@@ -589,15 +598,17 @@ fn tiered(
         .map(|(n, _)| quote::format_ident!("{n}"))
         .collect();
     let types: Vec<&TokenStream> = params.iter().map(|(_, t)| t).collect();
+    let feature = quote!(#[target_feature(enable = "avx2,fma")]);
+    let (plain_body, avx2_body) = (body(&quote!()), body(&feature));
     quote! {
         fn #plain<'a, S: __stackel::Real>(&'a self, #(#names: #types),*) -> #ret {
-            #body
+            #plain_body
         }
 
         #[cfg(target_arch = "x86_64")]
-        #[target_feature(enable = "avx2,fma")]
+        #feature
         fn #avx2<'a, S: __stackel::Real>(&'a self, #(#names: #types),*) -> #ret {
-            #body
+            #avx2_body
         }
 
         fn #name<'a, S: __stackel::Real>(&'a self, #(#names: #types),*) -> #ret {

@@ -91,7 +91,7 @@ impl Lens {
 /// the optimiser can prove the program's indices (affine in counters of
 /// constant ranges) in bounds and drop their checks, which otherwise keep
 /// the dot products from vectorising.
-fn view(name: &TokenStream, len: usize, mutable: bool) -> TokenStream {
+fn view(name: &Ident, len: usize, mutable: bool) -> TokenStream {
     let len = Literal::usize_unsuffixed(len);
     if mutable {
         quote!(let #name: &mut [S; #len] = <&mut [S; #len]>::try_from(&mut #name[..#len]).unwrap();)
@@ -100,74 +100,130 @@ fn view(name: &TokenStream, len: usize, mutable: bool) -> TokenStream {
     }
 }
 
-/// A kept let's (or adjoint's) array: `<name>_v`, zero, and `<name>` its
-/// fixed-length view.
-fn owned(name: Ident, len: usize) -> TokenStream {
-    let v = ident(&name.to_string(), "_v");
-    let l = Literal::usize_unsuffixed(len);
-    quote! {
-        let mut #v: ::std::vec::Vec<S> = ::std::vec![S::zero(); #l];
-        let #name: &mut [S; #l] = <&mut [S; #l]>::try_from(&mut #v[..]).unwrap();
-    }
+/// One array of a program as its function sees it.
+struct Param {
+    /// Its name in the program's statements.
+    name: Ident,
+    /// Its name in the caller (`<name>_v` for owned arrays).
+    outer: Ident,
+    len: usize,
+    mutable: bool,
+    /// Allocated by the caller, zero (this thread's pool:
+    /// `stackel_runtime::scratch`), rather than handed in.
+    owned: bool,
 }
 
-/// The views of x, p, g (where the program has a reverse pass) and the
-/// input lets.
-fn views(prog: &TapeProgram, lens: Lens) -> TokenStream {
-    let x = view(&quote!(x), lens.x, false);
-    let p = view(&quote!(p), lens.p, false);
-    let g = (!prog.passes.is_empty()).then(|| view(&quote!(g), lens.grad, true));
-    let inputs = prog.inputs.iter().map(|&(k, len)| {
-        let t = ident("t", k);
-        view(&quote!(#t), len, false)
+/// Every array of `prog`: x, p, g (where it has a reverse pass), its
+/// inputs, its kept lets, then each pass's adjoints (`a<k>_<pass>`).
+fn params(prog: &TapeProgram, lens: Lens) -> Vec<Param> {
+    let given = |name: &str, len, mutable| Param {
+        name: ident(name, ""),
+        outer: ident(name, ""),
+        len,
+        mutable,
+        owned: false,
+    };
+    let mut out = vec![given("x", lens.x, false), given("p", lens.p, false)];
+    if !prog.passes.is_empty() {
+        out.push(given("g", lens.grad, true));
+    }
+    out.extend(
+        prog.inputs
+            .iter()
+            .map(|&(k, len)| given(&format!("t{k}"), len, false)),
+    );
+    let owned = |name: Ident, len| Param {
+        outer: ident(&name.to_string(), "_v"),
+        name,
+        len,
+        mutable: true,
+        owned: true,
+    };
+    out.extend(prog.lets.iter().map(|&(k, len)| owned(ident("t", k), len)));
+    for (i, pass) in prog.passes.iter().enumerate() {
+        out.extend(
+            pass.adjoints
+                .iter()
+                .map(|&(k, len)| owned(ident("a", format!("{k}_{i}")), len)),
+        );
+    }
+    out
+}
+
+/// `prog` as statements: its arrays, then an inner function that takes
+/// every array as a parameter and runs the forward pass, the cost and each
+/// reverse pass (a pass's adjoints start at zero), called to give `let
+/// cost: S`. Parameters because only those tell the optimiser that the
+/// arrays do not overlap, which the reverse passes need to vectorise.
+/// `attr` goes on the inner function (a `target_feature`: an item inside
+/// a function does not take its features).
+fn run(prog: &TapeProgram, lens: Lens, attr: &TokenStream) -> TokenStream {
+    let params = params(prog, lens);
+    let setup = params.iter().map(|a| {
+        let (outer, len) = (&a.outer, Literal::usize_unsuffixed(a.len));
+        if a.owned {
+            quote!(let mut #outer = __stackel::scratch::zeroed::<S>(#len);)
+        } else {
+            view(outer, a.len, a.mutable)
+        }
     });
-    quote! {
-        #x
-        #p
-        #g
-        #(#inputs)*
-    }
-}
-
-/// The program's statements: the views of its arrays, the let arrays, the
-/// forward pass, `let cost: S = ...;`, then each reverse pass in its own
-/// block (its adjoint arrays, zero, then its statements).
-pub(super) fn program(prog: &TapeProgram, lens: Lens) -> TokenStream {
-    let views = views(prog, lens);
-    let lets = prog.lets.iter().map(|&(k, len)| owned(ident("t", k), len));
+    let decls = params.iter().map(|a| {
+        let (name, len) = (&a.name, Literal::usize_unsuffixed(a.len));
+        if a.mutable {
+            quote!(#name: &mut [S; #len])
+        } else {
+            quote!(#name: &[S; #len])
+        }
+    });
+    let args = params.iter().map(|a| {
+        let (outer, len) = (&a.outer, Literal::usize_unsuffixed(a.len));
+        if a.owned {
+            quote!(<&mut [S; #len]>::try_from(&mut #outer[..]).unwrap())
+        } else {
+            quote!(#outer)
+        }
+    });
     let forward = stmts(&prog.forward);
     let cost = val(&prog.cost);
-    let passes = prog.passes.iter().map(|pass| {
-        let adjoints = pass
-            .adjoints
-            .iter()
-            .map(|&(k, len)| owned(ident("a", k), len));
+    let passes = prog.passes.iter().enumerate().map(|(i, pass)| {
+        let names = pass.adjoints.iter().map(|&(k, _)| {
+            let (a, theirs) = (ident("a", k), ident("a", format!("{k}_{i}")));
+            quote!(let #a = #theirs;)
+        });
         let body = stmts(&pass.body);
         quote!({
-            #(#adjoints)*
+            #(#names)*
             #body
         })
     });
     quote! {
-        #views
-        #(#lets)*
-        #forward
-        let cost: S = #cost;
-        #(#passes)*
+        #(#setup)*
+        #attr
+        fn __program<S: __stackel::Real>(#(#decls),*) -> S {
+            #forward
+            let cost: S = #cost;
+            #(#passes)*
+            cost
+        }
+        let cost: S = __program(#(#args),*);
     }
 }
 
-/// A [`super::ir::Split`]'s primal program: its let arrays, its forward
-/// pass, then the arrays as a tuple (in `prog.lets`' order).
-pub(super) fn primal_lets(prog: &TapeProgram, lens: Lens) -> TokenStream {
-    let views = views(prog, lens);
-    let lets = prog.lets.iter().map(|&(k, len)| owned(ident("t", k), len));
-    let forward = stmts(&prog.forward);
-    let names = prog.lets.iter().map(|&(k, _)| ident("t", format!("{k}_v")));
+/// The program's statements, ending with `cost: S` in scope (see [`run`]).
+pub(super) fn program(prog: &TapeProgram, lens: Lens, attr: &TokenStream) -> TokenStream {
+    run(prog, lens, attr)
+}
+
+/// A [`super::ir::Split`]'s primal program: its statements (see [`run`];
+/// its cost is 0), then its let arrays as a tuple (in `prog.lets`' order).
+pub(super) fn primal_lets(prog: &TapeProgram, lens: Lens, attr: &TokenStream) -> TokenStream {
+    let body = run(prog, lens, attr);
+    let names = prog.lets.iter().map(|&(k, _)| {
+        let v = ident("t", format!("{k}_v"));
+        quote!(#v.into_vec())
+    });
     quote! {
-        #views
-        #(#lets)*
-        #forward
+        #body
         (#(#names,)*)
     }
 }

@@ -94,8 +94,91 @@ fn split(model: &GameModel, c: usize, masks: [Vec<bool>; 3]) -> Option<Split> {
         locals: locals.get(),
         counters: counters.get(),
     };
-    let tangent = masks.map(|mask| build(model, c, &[(c, Cx::new(model, mask))], &fixed));
+    let tangent = masks.map(|mask| gradient_only(model, c, Cx::new(model, mask), &fixed));
     Some(Split { primal, tangent })
+}
+
+/// Cost `c`'s gradient over `cx`'s mask without the cost's value (0): the
+/// forward pass computes only the lets the reverse pass reads (and what
+/// they need), not those only the value needs (the operators discard it:
+/// B^T v skips the discriminator's real-data branch, H w the loss).
+fn gradient_only(model: &GameModel, c: usize, cx: Cx<'_>, given: &[bool]) -> TapeProgram {
+    let all = Cx::new(model, vec![true; 1 + model.followers.len()]);
+    let (locals, counters) = (Cell::new(0), Cell::new(0));
+    let pass = reverse_pass(&Builder::new(&cx, model, &locals, &counters), c);
+    let lets = &model.program.lets;
+    let mut read = vec![false; lets.len()];
+    stmt_loads(&pass.body, &mut read);
+    let mut need = vec![false; lets.len()];
+    for k in (0..lets.len()).filter(|&k| read[k]) {
+        need[k] = true;
+        if !given[k] {
+            all.need(&lets[k].body, &mut need);
+        }
+    }
+    let b = Builder::new(&all, model, &locals, &counters);
+    let (arrays, forward) = b.forward(&need, given);
+    let inputs = lets
+        .iter()
+        .enumerate()
+        .filter(|&(k, _)| need[k] && given[k])
+        .map(|(k, l)| (k, let_len(l)))
+        .collect();
+    TapeProgram {
+        lets: arrays,
+        inputs,
+        forward,
+        cost: Val::Const(0.0),
+        passes: vec![pass],
+        locals: locals.get(),
+        counters: counters.get(),
+    }
+}
+
+/// Marks in `read` every let whose values `stmts` load.
+fn stmt_loads(stmts: &[Stmt], read: &mut [bool]) {
+    for s in stmts {
+        match s {
+            Stmt::Loop { body, .. } => stmt_loads(body, read),
+            Stmt::Store(_, _, v) | Stmt::AddTo(_, _, v) | Stmt::Let(_, v) => val_loads(v, read),
+            Stmt::Pick { then, other, .. } => {
+                stmt_loads(then, read);
+                stmt_loads(other, read);
+            }
+            Stmt::ArgBest { body, then, .. } => {
+                val_loads(body, read);
+                stmt_loads(then, read);
+            }
+        }
+    }
+}
+
+/// Marks in `read` every let whose values `v` loads.
+fn val_loads(v: &Val, read: &mut [bool]) {
+    match v {
+        Val::Load(Array::Let(k), _) => read[*k] = true,
+        Val::Load(..) | Val::Const(_) | Val::Counter(..) | Val::Local(_) => {}
+        Val::Neg(a)
+        | Val::Powi(a, _)
+        | Val::Unary(_, a)
+        | Val::Sign(a)
+        | Val::Heaviside(a)
+        | Val::OneMinusSquare(a)
+        | Val::OnePlusSquare(a)
+        | Val::SigmoidSlope(a)
+        | Val::Sum { body: a, .. }
+        | Val::Fold { body: a, .. } => val_loads(a, read),
+        Val::Add(a, b)
+        | Val::Sub(a, b)
+        | Val::Mul(a, b)
+        | Val::Div(a, b)
+        | Val::Powf(a, b)
+        | Val::Min(a, b)
+        | Val::Max(a, b) => {
+            val_loads(a, read);
+            val_loads(b, read);
+        }
+    }
 }
 
 /// The program of cost `c`, with a reverse pass for each (cost, mask) of
