@@ -268,13 +268,14 @@ fn calls_are_checked_and_never_read_out_of_bounds() {
 
 const UNARY: [UnaryFn; 11] = UnaryFn::ALL;
 
-/// An f32 interpreter with the runtime's f32 definitions (the reference for
-/// f32 code; `run` is the compiler's f64 one).
-fn run_f32(program: &Program, x: &[f32], p: &[f32]) -> Vec<f32> {
-    let mut t = vec![0.0f32; program.temp_count()];
-    let get = |t: &[f32], o: Operand| match o {
+/// An interpreter with the runtime's definitions (`Real`: the functions
+/// compiled code calls; `run` is the compiler's own f64 interpreter, with
+/// std's functions).
+fn run_real<T: Real>(program: &Program, x: &[T], p: &[T]) -> Vec<T> {
+    let mut t = vec![T::zero(); program.temp_count()];
+    let get = |t: &[T], o: Operand| match o {
         Operand::Tmp(k) => t[k as usize],
-        Operand::Const(c) => c as f32,
+        Operand::Const(c) => T::of(c),
         Operand::State(k) => x[k as usize],
         Operand::Param(k) => p[k as usize],
         Operand::Lambda(_) => unreachable!("random programs read no lambda"),
@@ -310,10 +311,10 @@ fn run_f32(program: &Program, x: &[f32], p: &[f32]) -> Vec<f32> {
             Op::Min(a, b) => Real::min(g(a), g(b)),
             Op::Max(a, b) => Real::max(g(a), g(b)),
             Op::Le(a, b) => {
-                if g(a) <= g(b) {
-                    1.0
+                if g(a).re() <= g(b).re() {
+                    T::one()
                 } else {
-                    0.0
+                    T::zero()
                 }
             }
         };
@@ -396,15 +397,26 @@ proptest! {
         let len = prog.outputs[0].entries.len();
         let mut out = vec![0.0; len];
         jit64.run_f64(0, &x, &p, &[], &mut [&mut out]).unwrap();
-        let want = run(&prog, &x, &p, &[]).remove(0);
+        let want = run_real(&prog, &x, &p);
         for (i, (a, b)) in out.iter().zip(&want).enumerate() {
             prop_assert!(same_bits(*a, *b), "f64 entry {}: jit {} vs interpreter {}", i, a, b);
+        }
+        // the compiler's interpreter, with std's functions, differs from the
+        // runtime's in tanh only (the runtime's own f64 tanh, within 3 ulp)
+        let tanh = prog.body.iter().any(|stackel_symbolic::ir::Stmt::Assign(i)| {
+            matches!(i.op, Op::Unary(UnaryFn::Tanh, _))
+        });
+        if !tanh {
+            let std = run(&prog, &x, &p, &[]).remove(0);
+            for (i, (a, b)) in out.iter().zip(&std).enumerate() {
+                prop_assert!(same_bits(*a, *b), "f64 entry {}: jit {} vs the compiler's interpreter {}", i, a, b);
+            }
         }
         let jit32 = JitPrograms::compile(&[&prog], Precision::F32).unwrap();
         let (x32, p32) = (x.map(|v| v as f32), p.map(|v| v as f32));
         let mut out = vec![0.0f32; len];
         jit32.run_f32(0, &x32, &p32, &[], &mut [&mut out]).unwrap();
-        let want = run_f32(&prog, &x32, &p32);
+        let want = run_real(&prog, &x32, &p32);
         for (i, (a, b)) in out.iter().zip(&want).enumerate() {
             prop_assert!(same_bits(*a as f64, *b as f64), "f32 entry {}: jit {} vs interpreter {}", i, a, b);
         }
