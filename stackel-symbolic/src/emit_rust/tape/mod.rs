@@ -33,6 +33,14 @@
 //! matrix-free path for this form). Data inputs are read from
 //! `x[N + offset ..]`. No WGSL: the GPU engine reports the form as
 //! unsupported.
+//!
+//! How the programs run fast: each `__tape_*` method exists twice, plain
+//! and compiled for AVX2 and FMA (`<name>_avx2`), and picks the second
+//! where `stackel_runtime::tiered::avx2()` says the CPU has them (the same
+//! bits either way); each program is an inner function whose arrays,
+//! of fixed length, are its parameters (so that the optimiser drops the
+//! index checks and knows the arrays do not overlap); the let and adjoint
+//! arrays come zeroed from a per-thread pool (`stackel_runtime::scratch`).
 
 mod activity;
 pub mod ir;
