@@ -301,6 +301,20 @@ fn follower_operators_follow_the_point() {
         g.d21f2_tmul(x, &v, &mut u);
         twin.d21f2_tmul(&x[..n], &v, &mut w);
         close(&u, &w, 1e-10, "d21f2_tmul");
+        // D2f1 reads the same memo: the same bits as the whole gradient
+        // program, and the twin's value, at every point
+        let (mut u, mut w) = (vec![0.0; d2], vec![0.0; d2]);
+        g.d2f1(x, &mut u);
+        twin.d2f1(&x[..n], &mut w);
+        close(&u, &w, 1e-10, "d2f1");
+        let mut whole = vec![0.0; n];
+        g.__tape_gradient(2, 0, x, &mut whole);
+        assert!(
+            u.iter()
+                .zip(&whole[d1..])
+                .all(|(a, b)| a.to_bits() == b.to_bits()),
+            "d2f1 from the shared lets against the whole gradient program"
+        );
     }
 }
 

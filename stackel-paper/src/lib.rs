@@ -44,11 +44,11 @@ pub struct Config {
 /// Overrides of the GAN experiment's sizes (`None`: the mode's size).
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct GanLengths {
-    /// Iterations of each figure run (default 1000, `--full` 60000).
+    /// Iterations of each figure run (default 6000, `--full` 60000).
     pub steps: Option<u64>,
     /// Trainings per rule in the study (default 64, `--full` 128).
     pub runs: Option<u64>,
-    /// Iterations of each study training (default 25, `--full` 60000).
+    /// Iterations of each study training (default 100, `--full` 60000).
     pub study_steps: Option<u64>,
 }
 

@@ -34,7 +34,7 @@ struct Args {
     #[arg(long, value_name = "NAME", value_parser = clap::builder::PossibleValuesParser::new(EXPERIMENTS))]
     only: Vec<String>,
     /// Iterations of each mixture-of-Gaussians figure run (the paper's
-    /// figures 5 and 6) [default: 1000; with --full: 60000].
+    /// figures 5 and 6) [default: 6000; with --full: 60000].
     #[arg(long, value_name = "K", value_parser = clap::value_parser!(u64).range(1..))]
     gan_steps: Option<u64>,
     /// Trainings per rule in the mixture-of-Gaussians study [default: 64;
@@ -42,7 +42,7 @@ struct Args {
     #[arg(long, value_name = "R", value_parser = clap::value_parser!(u64).range(1..))]
     gan_runs: Option<u64>,
     /// Iterations of each training of the mixture-of-Gaussians study
-    /// [default: 25; with --full: 60000].
+    /// [default: 100; with --full: 60000].
     #[arg(long, value_name = "K", value_parser = clap::value_parser!(u64).range(1..))]
     gan_study_steps: Option<u64>,
 }

@@ -240,6 +240,12 @@ pub struct TapePrograms {
     /// and where every let cost c needs depends on a follower (nothing to
     /// split off).
     pub follower_tangents: Vec<Option<Split>>,
+    /// D2f1 from given lets: `(c, program)`, the leader cost's gradient
+    /// over the followers reading the direction-free lets of follower cost
+    /// c's [`Split::primal`] (which needs the same ones), so that D2f1 and
+    /// the operators of a Stackelberg step share them (`None` where no
+    /// follower cost needs the same direction-free lets).
+    pub leader_follower_gradient: Option<(usize, TapeProgram)>,
     /// The follower blocks: (offset in x, length).
     pub blocks: Vec<(usize, usize)>,
     /// d1, d2, NP, ND.

@@ -348,6 +348,11 @@ pub fn emit(model: &GameModel, options: &Options) -> Result<TokenStream, Errors>
         };
     };
     let costs_data = crate::cost::compiled_costs_method(model, super::Form::Tape, None);
+    let d2f1_call = if programs.leader_follower_gradient.is_some() {
+        quote!(self.__tape_d2f1(x, &mut g);)
+    } else {
+        quote!(self.__tape_gradient(2, 0, x, &mut g);)
+    };
     let body = quote! {
         #info
         #params
@@ -374,7 +379,7 @@ pub fn emit(model: &GameModel, options: &Options) -> Result<TokenStream, Errors>
 
         fn d2f1<T: __stackel::Real>(&self, x: &[T], out: &mut [T]) {
             let mut g = ::std::vec![T::zero(); #n_l];
-            self.__tape_gradient(2, 0, x, &mut g);
+            #d2f1_call
             out[..#d2_l].copy_from_slice(&g[#d1_l..#n_l]);
         }
 
@@ -522,6 +527,68 @@ fn follower_hvp(programs: &TapePrograms, n: usize, nd: usize) -> TokenStream {
                 }
             },
         ));
+        let with_fixed = quote::format_ident!("__tape_with_fixed_{c}");
+        let c_l = lit(c);
+        let plain_types = names.iter().map(|_| quote!(::std::vec::Vec<T>));
+        let lifted_types = names
+            .iter()
+            .map(|_| quote!(::std::vec::Vec<__stackel::Tangent<T>>));
+        helpers.push(quote! {
+            /// `then` of cost c's direction-free lets at (x, p), plain and
+            /// as tangents with a zero tangent part, computed once per
+            /// point and thread (`point_cache`).
+            fn #with_fixed<T: __stackel::Real, R>(
+                &self,
+                x: &[T],
+                p: &[T],
+                then: impl FnOnce(&((#(#plain_types,)*), (#(#lifted_types,)*))) -> R,
+            ) -> R {
+                let lift = |v: &::std::vec::Vec<T>| -> ::std::vec::Vec<__stackel::Tangent<T>> {
+                    v.iter().map(|&v| __stackel::Tangent::new(v, T::zero())).collect()
+                };
+                __stackel::point_cache::with(
+                    (::core::any::TypeId::of::<Self>(), 0, #c_l),
+                    &x[..#nx_l],
+                    p,
+                    || {
+                        let (#(#names,)*) = self.#primal::<T>(x, p);
+                        let lifted = (#(lift(&#names),)*);
+                        ((#(#names,)*), lifted)
+                    },
+                    then,
+                )
+            }
+        });
+        if let Some((from, grad)) = &programs.leader_follower_gradient {
+            if *from == c {
+                let inputs = rust::input_names(grad);
+                let reads: Vec<Ident> =
+                    inputs.iter().map(|t| quote::format_ident!("{t}")).collect();
+                let mut params: Vec<(&str, TokenStream)> =
+                    vec![("x", quote!(&'a [S])), ("p", quote!(&'a [S]))];
+                params.extend(inputs.iter().map(|t| (t.as_str(), quote!(&'a [S]))));
+                params.push(("g", quote!(&'a mut [S])));
+                let f = quote::format_ident!("__tape_leader_follower_gradient");
+                helpers.push(tiered(&f, &params, quote!(S), |attr| {
+                    let prog = rust::program(grad, lens, attr);
+                    quote! {
+                        let (x, g) = (&x[..#nx_l], &mut g[..#n_l]);
+                        #prog
+                        cost
+                    }
+                }));
+                helpers.push(quote! {
+                    /// D2f1 added into `g` (N entries), from the
+                    /// direction-free lets the operators share.
+                    fn __tape_d2f1<T: __stackel::Real>(&self, x: &[T], g: &mut [T]) {
+                        let p = self.__tape_params::<T>();
+                        self.#with_fixed(x, &p, |((#(#names,)*), _)| {
+                            self.#f::<T>(x, &p, #(#reads,)* g)
+                        });
+                    }
+                });
+            }
+        }
         for (w, tangent) in split.tangent.iter().enumerate() {
             let which = lit(w + 1);
             let f = quote::format_ident!("__tape_split_{}_{c}", w + 1);
@@ -539,7 +606,6 @@ fn follower_hvp(programs: &TapePrograms, n: usize, nd: usize) -> TokenStream {
                     cost
                 }
             }));
-            let c_l = lit(c);
             arms.push(quote! {
                 (#which, #c_l) => {
                     let p = self.__tape_params::<T>();
@@ -550,16 +616,9 @@ fn follower_hvp(programs: &TapePrograms, n: usize, nd: usize) -> TokenStream {
                         .collect();
                     let pt = lift(p.clone());
                     let mut g = ::std::vec![<Tg<T> as __stackel::Real>::zero(); #n_l];
-                    __stackel::point_cache::with(
-                        (::core::any::TypeId::of::<Self>(), 0, #c_l),
-                        &x[..#nx_l],
-                        &p,
-                        || {
-                            let (#(#names,)*) = self.#primal::<T>(x, &p);
-                            (#(lift(#names),)*)
-                        },
-                        |(#(#names,)*)| self.#f::<Tg<T>>(&xt, &pt, #(#reads,)* &mut g),
-                    );
+                    self.#with_fixed(x, &p, |(_, (#(#names,)*))| {
+                        self.#f::<Tg<T>>(&xt, &pt, #(#reads,)* &mut g)
+                    });
                     for k in 0..#n_l {
                         out[k] = g[k].d;
                     }

@@ -43,9 +43,20 @@ impl TapePrograms {
             .map(|c| (c, Cx::new(model, mask(if c == 0 { 1 } else { 3 }, c))))
             .collect();
         let omega = build(model, 0, &passes, &none);
-        let follower_tangents = (0..players)
+        let follower_tangents: Vec<Option<Split>> = (0..players)
             .map(|c| (c > 0).then(|| split(model, c, [1, 2, 3].map(|w| mask(w, c))))?)
             .collect();
+        // D2f1 from the primal lets of a follower cost that needs the same
+        // direction-free lets as the leader's cost
+        let fixed0 = fixed_lets(model, 0);
+        let leader_follower_gradient = (1..players)
+            .find(|&c| follower_tangents[c].is_some() && fixed_lets(model, c) == fixed0)
+            .map(|c| {
+                (
+                    c,
+                    gradient_only(model, 0, Cx::new(model, mask(2, 0)), &fixed0),
+                )
+            });
         let blocks = (1..players)
             .map(|p| (model.player_offset(p), model.player(p).shape.len()))
             .collect();
@@ -54,6 +65,7 @@ impl TapePrograms {
             grads,
             omega,
             follower_tangents,
+            leader_follower_gradient,
             blocks,
             let_lens: model.program.lets.iter().map(let_len).collect(),
             dims: [
@@ -70,15 +82,9 @@ impl TapePrograms {
 /// split for directions on the followers ([`Split`]); `None` when every let
 /// the cost needs depends on a follower.
 fn split(model: &GameModel, c: usize, masks: [Vec<bool>; 3]) -> Option<Split> {
-    let players = 1 + model.followers.len();
-    let moved = Cx::new(model, (0..players).map(|p| p > 0).collect());
-    let all = Cx::new(model, vec![true; players]);
+    let all = Cx::new(model, vec![true; 1 + model.followers.len()]);
     let lets = &model.program.lets;
-    let mut need = vec![false; lets.len()];
-    all.need(&model.program.costs[c], &mut need);
-    let fixed: Vec<bool> = (0..lets.len())
-        .map(|k| need[k] && !moved.is_let_active(k))
-        .collect();
+    let fixed = fixed_lets(model, c);
     if !fixed.contains(&true) {
         return None;
     }
@@ -96,6 +102,19 @@ fn split(model: &GameModel, c: usize, masks: [Vec<bool>; 3]) -> Option<Split> {
     };
     let tangent = masks.map(|mask| gradient_only(model, c, Cx::new(model, mask), &fixed));
     Some(Split { primal, tangent })
+}
+
+/// The lets cost `c` needs that do not depend on a follower.
+fn fixed_lets(model: &GameModel, c: usize) -> Vec<bool> {
+    let players = 1 + model.followers.len();
+    let moved = Cx::new(model, (0..players).map(|p| p > 0).collect());
+    let all = Cx::new(model, vec![true; players]);
+    let lets = &model.program.lets;
+    let mut need = vec![false; lets.len()];
+    all.need(&model.program.costs[c], &mut need);
+    (0..lets.len())
+        .map(|k| need[k] && !moved.is_let_active(k))
+        .collect()
 }
 
 /// Cost `c`'s gradient over `cx`'s mask without the cost's value (0): the
