@@ -109,24 +109,6 @@ impl Check<'_> {
                 true => Ok(()),
                 false => Err(format!("counter {c} read outside its loop")),
             },
-            Val::Neg(a)
-            | Val::Powi(a, _)
-            | Val::Unary(_, a)
-            | Val::Sign(a)
-            | Val::Heaviside(a)
-            | Val::OneMinusSquare(a)
-            | Val::OnePlusSquare(a)
-            | Val::SigmoidSlope(a) => self.val(a),
-            Val::Add(a, b)
-            | Val::Sub(a, b)
-            | Val::Mul(a, b)
-            | Val::Div(a, b)
-            | Val::Powf(a, b)
-            | Val::Min(a, b)
-            | Val::Max(a, b) => {
-                self.val(a)?;
-                self.val(b)
-            }
             Val::Sum {
                 var, lo, hi, body, ..
             }
@@ -138,6 +120,7 @@ impl Check<'_> {
                 }
                 self.within(*var, *lo, *hi, |c| c.val(body))
             }
+            _ => v.operands().into_iter().try_for_each(|a| self.val(a)),
         }
     }
 

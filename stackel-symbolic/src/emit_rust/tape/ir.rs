@@ -117,6 +117,33 @@ pub enum Val {
     },
 }
 
+impl Val {
+    /// The values this one is computed from (a sum's or fold's body
+    /// included; none for a leaf).
+    pub fn operands(&self) -> Vec<&Val> {
+        match self {
+            Val::Const(_) | Val::Load(..) | Val::Counter(..) | Val::Local(_) => Vec::new(),
+            Val::Neg(a)
+            | Val::Powi(a, _)
+            | Val::Unary(_, a)
+            | Val::Sign(a)
+            | Val::Heaviside(a)
+            | Val::OneMinusSquare(a)
+            | Val::OnePlusSquare(a)
+            | Val::SigmoidSlope(a)
+            | Val::Sum { body: a, .. }
+            | Val::Fold { body: a, .. } => vec![a],
+            Val::Add(a, b)
+            | Val::Sub(a, b)
+            | Val::Mul(a, b)
+            | Val::Div(a, b)
+            | Val::Powf(a, b)
+            | Val::Min(a, b)
+            | Val::Max(a, b) => vec![a, b],
+        }
+    }
+}
+
 /// A statement.
 #[derive(Clone, Debug, PartialEq)]
 pub enum Stmt {

@@ -561,22 +561,9 @@ fn follower_hvp(programs: &TapePrograms, n: usize, nd: usize) -> TokenStream {
         });
         if let Some((from, grad)) = &programs.leader_follower_gradient {
             if *from == c {
-                let inputs = rust::input_names(grad);
-                let reads: Vec<Ident> =
-                    inputs.iter().map(|t| quote::format_ident!("{t}")).collect();
-                let mut params: Vec<(&str, TokenStream)> =
-                    vec![("x", quote!(&'a [S])), ("p", quote!(&'a [S]))];
-                params.extend(inputs.iter().map(|t| (t.as_str(), quote!(&'a [S]))));
-                params.push(("g", quote!(&'a mut [S])));
                 let f = quote::format_ident!("__tape_leader_follower_gradient");
-                helpers.push(tiered(&f, &params, quote!(S), |attr| {
-                    let prog = rust::program(grad, lens, attr);
-                    quote! {
-                        let (x, g) = (&x[..#nx_l], &mut g[..#n_l]);
-                        #prog
-                        cost
-                    }
-                }));
+                let (helper, reads) = given_lets_gradient(&f, grad, lens, n, nd);
+                helpers.push(helper);
                 helpers.push(quote! {
                     /// D2f1 added into `g` (N entries), from the
                     /// direction-free lets the operators share.
@@ -592,20 +579,8 @@ fn follower_hvp(programs: &TapePrograms, n: usize, nd: usize) -> TokenStream {
         for (w, tangent) in split.tangent.iter().enumerate() {
             let which = lit(w + 1);
             let f = quote::format_ident!("__tape_split_{}_{c}", w + 1);
-            let inputs = rust::input_names(tangent);
-            let reads: Vec<Ident> = inputs.iter().map(|t| quote::format_ident!("{t}")).collect();
-            let mut params: Vec<(&str, TokenStream)> =
-                vec![("x", quote!(&'a [S])), ("p", quote!(&'a [S]))];
-            params.extend(inputs.iter().map(|t| (t.as_str(), quote!(&'a [S]))));
-            params.push(("g", quote!(&'a mut [S])));
-            helpers.push(tiered(&f, &params, quote!(S), |attr| {
-                let prog = rust::program(tangent, lens, attr);
-                quote! {
-                    let (x, g) = (&x[..#nx_l], &mut g[..#n_l]);
-                    #prog
-                    cost
-                }
-            }));
+            let (helper, reads) = given_lets_gradient(&f, tangent, lens, n, nd);
+            helpers.push(helper);
             arms.push(quote! {
                 (#which, #c_l) => {
                     let p = self.__tape_params::<T>();
@@ -644,6 +619,33 @@ fn follower_hvp(programs: &TapePrograms, n: usize, nd: usize) -> TokenStream {
             }
         }
     }
+}
+
+/// `fn f<S: Real>(&self, x, p, <inputs>, g) -> S` running gradient program
+/// `prog` with its input lets given, and the names of those inputs (in
+/// the parameters' order).
+fn given_lets_gradient(
+    f: &Ident,
+    prog: &ir::TapeProgram,
+    lens: rust::Lens,
+    n: usize,
+    nd: usize,
+) -> (TokenStream, Vec<Ident>) {
+    let (n_l, nx_l) = (lit(n), lit(n + nd));
+    let inputs = rust::input_names(prog);
+    let reads: Vec<Ident> = inputs.iter().map(|t| quote::format_ident!("{t}")).collect();
+    let mut params: Vec<(&str, TokenStream)> = vec![("x", quote!(&'a [S])), ("p", quote!(&'a [S]))];
+    params.extend(inputs.iter().map(|t| (t.as_str(), quote!(&'a [S]))));
+    params.push(("g", quote!(&'a mut [S])));
+    let helper = tiered(f, &params, quote!(S), |attr| {
+        let prog = rust::program(prog, lens, attr);
+        quote! {
+            let (x, g) = (&x[..#nx_l], &mut g[..#n_l]);
+            #prog
+            cost
+        }
+    });
+    (helper, reads)
 }
 
 /// `fn name<S: Real>(&self, params) -> ret { body }`, run on the CPU's

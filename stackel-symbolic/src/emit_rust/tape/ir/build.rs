@@ -137,12 +137,7 @@ fn gradient_only(model: &GameModel, c: usize, cx: Cx<'_>, given: &[bool]) -> Tap
     }
     let b = Builder::new(&all, model, &locals, &counters);
     let (arrays, forward) = b.forward(&need, given);
-    let inputs = lets
-        .iter()
-        .enumerate()
-        .filter(|&(k, _)| need[k] && given[k])
-        .map(|(k, l)| (k, let_len(l)))
-        .collect();
+    let inputs = inputs(model, &need, given);
     TapeProgram {
         lets: arrays,
         inputs,
@@ -152,6 +147,15 @@ fn gradient_only(model: &GameModel, c: usize, cx: Cx<'_>, given: &[bool]) -> Tap
         locals: locals.get(),
         counters: counters.get(),
     }
+}
+
+/// The lets a program needs and is given: (let id, length).
+fn inputs(model: &GameModel, need: &[bool], given: &[bool]) -> Vec<(usize, usize)> {
+    let lets = &model.program.lets;
+    (0..lets.len())
+        .filter(|&k| need[k] && given[k])
+        .map(|k| (k, let_len(&lets[k])))
+        .collect()
 }
 
 /// Marks in `read` every let whose values `stmts` load.
@@ -174,29 +178,11 @@ fn stmt_loads(stmts: &[Stmt], read: &mut [bool]) {
 
 /// Marks in `read` every let whose values `v` loads.
 fn val_loads(v: &Val, read: &mut [bool]) {
-    match v {
-        Val::Load(Array::Let(k), _) => read[*k] = true,
-        Val::Load(..) | Val::Const(_) | Val::Counter(..) | Val::Local(_) => {}
-        Val::Neg(a)
-        | Val::Powi(a, _)
-        | Val::Unary(_, a)
-        | Val::Sign(a)
-        | Val::Heaviside(a)
-        | Val::OneMinusSquare(a)
-        | Val::OnePlusSquare(a)
-        | Val::SigmoidSlope(a)
-        | Val::Sum { body: a, .. }
-        | Val::Fold { body: a, .. } => val_loads(a, read),
-        Val::Add(a, b)
-        | Val::Sub(a, b)
-        | Val::Mul(a, b)
-        | Val::Div(a, b)
-        | Val::Powf(a, b)
-        | Val::Min(a, b)
-        | Val::Max(a, b) => {
-            val_loads(a, read);
-            val_loads(b, read);
-        }
+    if let Val::Load(Array::Let(k), _) = v {
+        read[*k] = true;
+    }
+    for a in v.operands() {
+        val_loads(a, read);
     }
 }
 
@@ -215,12 +201,7 @@ fn build(model: &GameModel, c: usize, passes: &[(usize, Cx<'_>)], given: &[bool]
         all.need(&model.program.costs[*p], &mut need);
     }
     let (arrays, forward) = b.forward(&need, given);
-    let inputs = lets
-        .iter()
-        .enumerate()
-        .filter(|&(k, _)| need[k] && given[k])
-        .map(|(k, l)| (k, let_len(l)))
-        .collect();
+    let inputs = inputs(model, &need, given);
     let value = b.val(cost);
     let passes = passes
         .iter()
