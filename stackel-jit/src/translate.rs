@@ -13,6 +13,7 @@ use stackel_symbolic::model::UnaryFn;
 use std::collections::HashMap;
 
 pub(crate) mod loops;
+mod tanh;
 pub(crate) mod tape;
 
 /// Emits `program` into `func` (whose signature is already set).
@@ -222,8 +223,9 @@ impl Cx<'_> {
         }
     }
 
-    /// f(a): an instruction for sqrt, abs and relu, else a call of the
-    /// runtime's implementation.
+    /// f(a): an instruction for sqrt, abs and relu, instructions for a
+    /// scalar `f32` tanh (`tanh.rs`), else a call of the runtime's
+    /// implementation.
     fn unary(
         &mut self,
         module: &mut JITModule,
@@ -239,6 +241,7 @@ impl Cx<'_> {
                 let zero = self.constant(0.0);
                 self.pick(FloatCC::GreaterThan, a, zero, a, zero)
             }
+            UnaryFn::Tanh if self.ty == types::F32 => self.tanh_f32_inline(a),
             called => {
                 let id = imports
                     .unary(called)

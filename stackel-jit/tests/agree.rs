@@ -422,3 +422,74 @@ proptest! {
         }
     }
 }
+
+/// Compiled code's tanh (instructions, not a call) gives the runtime's
+/// bits in f64 and f32 over a sweep: both branches, their seams, the cap
+/// at 20, tiny and huge arguments, signed zeros, infinities and NaN.
+#[test]
+fn compiled_tanh_equals_the_runtimes() {
+    let prog = Program::straight_line(
+        false,
+        vec![Instr {
+            dst: 0,
+            op: Op::Unary(UnaryFn::Tanh, Operand::State(0)),
+        }],
+        vec![OutputArray {
+            name: "out".into(),
+            shape: vec![1],
+            entries: vec![Operand::Tmp(0)],
+        }],
+    );
+    let mut xs = vec![
+        0.0,
+        -0.0,
+        1e-300,
+        1e-9,
+        0.0625,
+        0.27,
+        19.99,
+        20.0,
+        25.0,
+        1e300,
+        f64::INFINITY,
+        f64::NEG_INFINITY,
+        f64::NAN,
+    ];
+    let mut u = 1e-6;
+    while u < 40.0 {
+        xs.push(u);
+        u *= 1.01;
+    }
+    let seams: Vec<f64> = xs
+        .iter()
+        .flat_map(|&v| [v.next_down(), v.next_up()])
+        .collect();
+    xs.extend(seams);
+    let neg: Vec<f64> = xs.iter().map(|v| -v).collect();
+    xs.extend(neg);
+    let jit64 = JitPrograms::compile(&[&prog], Precision::F64).unwrap();
+    let jit32 = JitPrograms::compile(&[&prog], Precision::F32).unwrap();
+    for x in xs {
+        let mut out = [0.0f64];
+        jit64
+            .run_f64(0, &[x, 0.0, 0.0], &[0.0, 0.0], &[], &mut [&mut out])
+            .unwrap();
+        let want = <f64 as Real>::tanh(x);
+        assert!(
+            same_bits(out[0], want),
+            "f64 tanh({x:e}): jit {:e}, runtime {want:e}",
+            out[0]
+        );
+        let x32 = x as f32;
+        let mut out = [0.0f32];
+        jit32
+            .run_f32(0, &[x32, 0.0, 0.0], &[0.0, 0.0], &[], &mut [&mut out])
+            .unwrap();
+        let want = <f32 as Real>::tanh(x32);
+        assert!(
+            same_bits(out[0] as f64, want as f64),
+            "f32 tanh({x32:e}): jit {:e}, runtime {want:e}",
+            out[0]
+        );
+    }
+}

@@ -9,7 +9,7 @@
 
 use std::fmt::Debug;
 
-mod elementary;
+pub mod elementary;
 use std::ops::{Add, AddAssign, Div, DivAssign, Mul, MulAssign, Neg, Sub, SubAssign};
 
 /// A number the generated cost and derivative code can be evaluated in.

@@ -9,16 +9,20 @@
 //! `f64` libm over a dense sweep. `tanh` in `f64` (libm's `tanh` and
 //! `expm1` were half of the f64 GAN's gradient under perf) stays within 3
 //! ulp of libm's (1 ulp for 99.8% of inputs) over the same kind of sweep.
+//!
+//! `stackel-jit` emits `tanh_f32`'s operations in the same order for its
+//! native code (with these constants), so run-time games compute the same
+//! bits.
 
 /// 2^52 + 2^51: adding and subtracting it rounds an `f64` of magnitude
 /// below 2^51 to the nearest integer (without `round`, a libm call on
 /// baseline x86-64).
-const ROUND: f64 = 6_755_399_441_055_744.0;
+pub const ROUND: f64 = 6_755_399_441_055_744.0;
 /// ln 2 split so that k ln2_hi is exact for |k| < 2^11 (fdlibm's split,
 /// 6.93147180369123816490e-1, by its bits).
-const LN2_HI: f64 = f64::from_bits(0x3fe6_2e42_fee0_0000);
+pub const LN2_HI: f64 = f64::from_bits(0x3fe6_2e42_fee0_0000);
 /// ln 2 - ln2_hi (1.90821492927058770002e-10).
-const LN2_LO: f64 = f64::from_bits(0x3dea_39ef_3579_3c76);
+pub const LN2_LO: f64 = f64::from_bits(0x3dea_39ef_3579_3c76);
 
 /// tanh(x) in `f32`, faithfully rounded, without a libm call and without
 /// branches (both forms are computed, one selected):
