@@ -409,26 +409,34 @@ impl<'a, 'b> Builder<'a, 'b> {
         out
     }
 
-    /// The value of `e`: an integer power up to 64 by `powi`, a sum of 8
-    /// or more terms without an inner reduction in four lanes.
-    fn val(&self, e: &Expr) -> Val {
+    /// The flat position of a player entry (a variable or a part's) in x
+    /// and in the gradient (the same: the players come first in x).
+    fn player_addr(&self, e: &Expr) -> Option<Addr> {
         let m = self.model;
         match e {
-            Expr::Num(v) => Val::Const(*v),
-            Expr::Var { player, index } => Val::Load(
-                Array::X,
-                self.flat(m.player_offset(*player), m.player(*player).shape, index),
-            ),
+            Expr::Var { player, index } => {
+                Some(self.flat(m.player_offset(*player), m.player(*player).shape, index))
+            }
             Expr::Part {
                 player,
                 part,
                 index,
             } => {
                 let pt = &m.player(*player).parts[*part];
-                Val::Load(
-                    Array::X,
-                    self.flat(m.player_offset(*player) + pt.offset, pt.shape, index),
-                )
+                Some(self.flat(m.player_offset(*player) + pt.offset, pt.shape, index))
+            }
+            _ => None,
+        }
+    }
+
+    /// The value of `e`: an integer power up to 64 by `powi`, a sum of 8
+    /// or more terms without an inner reduction in four lanes.
+    fn val(&self, e: &Expr) -> Val {
+        let m = self.model;
+        match e {
+            Expr::Num(v) => Val::Const(*v),
+            Expr::Var { .. } | Expr::Part { .. } => {
+                Val::Load(Array::X, self.player_addr(e).expect("a player entry"))
             }
             Expr::Data { data, index } => {
                 let d = &m.data[*data];
@@ -514,26 +522,13 @@ impl<'a, 'b> Builder<'a, 'b> {
         if !self.cx.active(e) {
             return Vec::new();
         }
-        let m = self.model;
         let s = || Val::Local(seed);
         match e {
-            Expr::Var { player, index } => vec![Stmt::AddTo(
+            Expr::Var { .. } | Expr::Part { .. } => vec![Stmt::AddTo(
                 Array::Grad,
-                self.flat(m.player_offset(*player), m.player(*player).shape, index),
+                self.player_addr(e).expect("a player entry"),
                 s(),
             )],
-            Expr::Part {
-                player,
-                part,
-                index,
-            } => {
-                let pt = &m.player(*player).parts[*part];
-                vec![Stmt::AddTo(
-                    Array::Grad,
-                    self.flat(m.player_offset(*player) + pt.offset, pt.shape, index),
-                    s(),
-                )]
-            }
             Expr::Let { id, index } => vec![Stmt::AddTo(
                 Array::Adjoint(*id),
                 self.let_addr(*id, index),
