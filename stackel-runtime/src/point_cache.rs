@@ -43,6 +43,22 @@ fn bits<T: Real>(x: &[T], p: &[T]) -> Option<Vec<u64>> {
     None
 }
 
+/// Whether `point` holds the bits of `x` then `p`, compared in place (a
+/// hit, the common case, allocates nothing); `None` when `T` is neither
+/// `f64` nor `f32`.
+fn same_point<T: Real>(point: &[u64], x: &[T], p: &[T]) -> Option<bool> {
+    let len = point.len() == x.len() + p.len();
+    if let (Some(x), Some(p)) = (T::as_f64s(x), T::as_f64s(p)) {
+        let mut it = x.iter().chain(p).map(|v| v.to_bits());
+        return Some(len && point.iter().all(|&b| it.next() == Some(b)));
+    }
+    if let (Some(x), Some(p)) = (T::as_f32s(x), T::as_f32s(p)) {
+        let mut it = x.iter().chain(p).map(|v| v.to_bits() as u64);
+        return Some(len && point.iter().all(|&b| it.next() == Some(b)));
+    }
+    None
+}
+
 /// `then(&compute())`, where `compute()` depends only on the point (`x`,
 /// `p`): on this thread, the value `key` last stored at the same point is
 /// reused instead of computed again.
@@ -53,10 +69,10 @@ pub fn with<T: Real, V: 'static, R>(
     compute: impl FnOnce() -> V,
     then: impl FnOnce(&V) -> R,
 ) -> R {
-    let Some(point) = bits(x, p) else {
+    if same_point(&[], x, p).is_none() {
         return then(&compute());
-    };
-    let hit = |e: &Entry| e.point == point && e.value.is::<V>();
+    }
+    let hit = |e: &Entry| same_point(&e.point, x, p) == Some(true) && e.value.is::<V>();
     let cached = MEMO.with(|m| {
         let mut m = m.try_borrow_mut().ok()?;
         let e = m.remove(&key)?;
@@ -65,7 +81,7 @@ pub fn with<T: Real, V: 'static, R>(
     let entry = match cached {
         Some(e) => e,
         None => Entry {
-            point,
+            point: bits(x, p).expect("x and p have bits"),
             value: Box::new(compute()),
         },
     };
