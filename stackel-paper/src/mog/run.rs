@@ -426,3 +426,46 @@ pub fn run(cfg: &Config) -> Result<Section, ExperimentError> {
     sec.data = serde_json::Value::Object(data);
     Ok(sec)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::GanLengths;
+
+    /// The GAN lengths replace the mode's sizes where set, in every mode,
+    /// and the study never classifies more trainings than it runs.
+    #[test]
+    fn gan_lengths_override_the_modes_sizes() {
+        let d = Sizes::of(&Config::default());
+        assert_eq!(
+            (d.steps, d.runs, d.study_steps),
+            (DEFAULT_STEPS, 64, DEFAULT_STUDY_STEPS)
+        );
+        for full in [false, true] {
+            let cfg = Config {
+                full,
+                gan: GanLengths {
+                    steps: Some(60_000),
+                    runs: Some(2),
+                    study_steps: Some(7),
+                },
+                ..Config::default()
+            };
+            let s = Sizes::of(&cfg);
+            assert_eq!(
+                (s.steps, s.runs, s.study_steps, s.verdicts),
+                (60_000, 2, 7, 2)
+            );
+        }
+        let cfg = Config {
+            full: true,
+            gan: GanLengths {
+                steps: Some(100),
+                ..GanLengths::default()
+            },
+            ..Config::default()
+        };
+        let s = Sizes::of(&cfg);
+        assert_eq!((s.steps, s.runs, s.study_steps), (100, 128, 60_000));
+    }
+}
